@@ -1,0 +1,69 @@
+/*
+ * core/ring_internal.h - the layout of hoop_ring, shared by the files of the
+ * core (ring, register, engine) and never installed.
+ */
+#ifndef HOOP_CORE_RING_INTERNAL_H
+#define HOOP_CORE_RING_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hoop/ring.h"
+
+/*
+ * The kernel and user space share head and tail indices. Ours are published
+ * with release stores (so the SQE or the consumed CQE slot is complete before
+ * the index moves) and theirs are read with acquire loads (so the entries
+ * they cover are visible before we read them).
+ */
+#define hoop_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define hoop_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define hoop_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+/* int_flags */
+#define HOOP_INT_REG_RING 0x01u      /* enter through the registered index */
+#define HOOP_INT_REG_RING_ONLY 0x02u /* no real fd (REGISTERED_FD_ONLY) */
+#define HOOP_INT_APP_MEM 0x04u       /* NO_MMAP: we own the ring memory */
+
+struct hoop_ring {
+	/* submission side */
+	unsigned *sq_khead;
+	unsigned *sq_ktail;
+	unsigned *sq_kflags;
+	unsigned *sq_kdropped;
+	unsigned *sq_array;
+	struct hoop_sqe *sqes;
+	unsigned sqe_head; /* first SQE not yet published to the kernel */
+	unsigned sqe_tail; /* next SQE to hand out */
+	unsigned sq_mask;
+	unsigned sq_entries;
+	unsigned sqe_shift; /* 1 with SQE128: an SQE spans two slots */
+
+	/* completion side */
+	unsigned *cq_khead;
+	unsigned *cq_ktail;
+	unsigned *cq_kflags;
+	unsigned *cq_koverflow;
+	struct hoop_cqe *cqes;
+	unsigned cq_mask;
+	unsigned cq_entries;
+	unsigned cqe_shift; /* 1 with CQE32 */
+
+	uint32_t setup_flags;
+	uint32_t features;
+	unsigned int_flags;
+	int ring_fd;  /* -1 with REGISTERED_FD_ONLY */
+	int enter_fd; /* ring_fd, or the registered index */
+
+	void *sq_ring_ptr;
+	size_t sq_ring_sz;
+	void *cq_ring_ptr;
+	size_t cq_ring_sz;
+	void *sqes_ptr;
+	size_t sqes_sz;
+};
+
+/* Flush prepared SQEs to the kernel's tail; returns how many are pending. */
+unsigned hoop_ring_flush_sq(hoop_ring *ring);
+
+#endif

@@ -1,0 +1,153 @@
+#include "helpers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+hoop_ring *t_ring(unsigned entries, uint32_t flags)
+{
+	hoop_ring *ring = NULL;
+	hoop_ring_params p;
+	memset(&p, 0, sizeof(p));
+	p.flags = flags;
+	int r = hoop_ring_create(&ring, entries, &p);
+	if (r == -ENOSYS || r == -EPERM)
+		SKIP("io_uring unavailable here: %s", hoop_strerror(r));
+	if (r < 0) {
+		fprintf(stderr, "hoop_ring_create(%u, %#x): %s\n", entries, flags,
+		        hoop_strerror(r));
+		exit(T_FAIL);
+	}
+	return ring;
+}
+
+struct hoop_sqe *t_sqe(hoop_ring *ring)
+{
+	struct hoop_sqe *sqe = hoop_ring_get_sqe(ring);
+	CHECK(sqe != NULL);
+	return sqe;
+}
+
+struct hoop_cqe t_wait_one(hoop_ring *ring)
+{
+	struct hoop_cqe *cqe = NULL;
+	int r;
+	do {
+		r = hoop_ring_wait_cqe(ring, &cqe);
+	} while (r == -EINTR);
+	CHECK_EQ(r, 0);
+	CHECK(cqe != NULL);
+	struct hoop_cqe copy = *cqe;
+	hoop_ring_cqe_seen(ring, cqe);
+	return copy;
+}
+
+struct hoop_cqe t_submit_wait_one(hoop_ring *ring)
+{
+	int r = hoop_ring_submit(ring);
+	CHECK(r >= 0);
+	return t_wait_one(ring);
+}
+
+int t_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -errno;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+int t_tmpfile(size_t size, char *path_out)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/hoop-test-XXXXXX");
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	unsigned char buf[65536];
+	size_t done = 0;
+	while (done < size) {
+		size_t n = size - done < sizeof(buf) ? size - done : sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = t_pattern(done + i);
+		ssize_t w = pwrite(fd, buf, n, (off_t)done);
+		CHECK(w == (ssize_t)n);
+		done += n;
+	}
+	if (path_out)
+		strcpy(path_out, path);
+	else
+		unlink(path);
+	return fd;
+}
+
+int t_tcp_listener(uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 128) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	socklen_t len = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+int t_tcp_pair(int *client, int *server)
+{
+	uint16_t port;
+	int l = t_tcp_listener(&port);
+	if (l < 0)
+		return l;
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = -errno;
+		close(l);
+		if (c >= 0)
+			close(c);
+		return e;
+	}
+	int s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	int e = -errno;
+	close(l);
+	if (s < 0) {
+		close(c);
+		return e;
+	}
+	*client = c;
+	*server = s;
+	return 0;
+}
+
+uint64_t t_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
