@@ -1,0 +1,741 @@
+/*
+ * core/ring.c - hoop_ring: setup, mapping, submission and completion for a
+ * ring owned by one thread.
+ */
+#include "ring_internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The kernel's limits on ring sizes (IORING_MAX_ENTRIES, MAX_CQ_ENTRIES). */
+#define HOOP_MAX_SQ_ENTRIES 32768u
+#define HOOP_MAX_CQ_ENTRIES 65536u
+
+/* Setup flags this build knows; anything else is refused before the syscall. */
+#define HOOP_SETUP_KNOWN 0x0007ffffu
+
+/*
+ * After close, the memlock charge of a ring is released asynchronously, so
+ * a setup right after many destroys can fail with ENOMEM although the limit
+ * would allow it. Retry a few times with short pauses before shrinking.
+ */
+#define HOOP_ENOMEM_RETRIES 4
+
+static unsigned round_pow2(unsigned v)
+{
+	unsigned r = 1;
+	while (r < v)
+		r <<= 1;
+	return r;
+}
+
+static void ring_unmap(hoop_ring *r)
+{
+	if (r->sqes_ptr && r->sqes_ptr != MAP_FAILED)
+		munmap(r->sqes_ptr, r->sqes_sz);
+	if (r->cq_ring_ptr && r->cq_ring_ptr != MAP_FAILED &&
+	    r->cq_ring_ptr != r->sq_ring_ptr)
+		munmap(r->cq_ring_ptr, r->cq_ring_sz);
+	if (r->sq_ring_ptr && r->sq_ring_ptr != MAP_FAILED)
+		munmap(r->sq_ring_ptr, r->sq_ring_sz);
+	r->sqes_ptr = r->cq_ring_ptr = r->sq_ring_ptr = NULL;
+}
+
+static size_t page_round(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	return (n + pg - 1) & ~(pg - 1);
+}
+
+/*
+ * With NO_MMAP the application supplies the ring memory. The kernel lays out
+ * its ring header, then the CQEs, then the SQ index array; a page for the
+ * header is more than enough. We allocate before knowing the kernel's exact
+ * sizes, so compute them the way the kernel will.
+ */
+static int alloc_app_mem(hoop_ring *r, unsigned entries,
+                         struct hoop_sys_params *p)
+{
+	unsigned sq = round_pow2(entries), cq;
+	if (sq > HOOP_MAX_SQ_ENTRIES)
+		sq = HOOP_MAX_SQ_ENTRIES;
+	if (p->flags & HOOP_SETUP_CQSIZE) {
+		cq = round_pow2(p->cq_entries);
+		if (cq > HOOP_MAX_CQ_ENTRIES)
+			cq = HOOP_MAX_CQ_ENTRIES;
+	} else {
+		cq = 2 * sq;
+	}
+	size_t cqe_sz = (p->flags & HOOP_SETUP_CQE32) ? 32 : 16;
+	size_t sqe_sz = (p->flags & HOOP_SETUP_SQE128) ? 128 : 64;
+	r->sq_ring_sz = page_round(4096 + cq * cqe_sz + sq * sizeof(unsigned));
+	r->sqes_sz = page_round(sq * sqe_sz);
+	r->sq_ring_ptr = mmap(NULL, r->sq_ring_sz, PROT_READ | PROT_WRITE,
+	                      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (r->sq_ring_ptr == MAP_FAILED) {
+		r->sq_ring_ptr = NULL;
+		return -ENOMEM;
+	}
+	r->sqes_ptr = mmap(NULL, r->sqes_sz, PROT_READ | PROT_WRITE,
+	                   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (r->sqes_ptr == MAP_FAILED) {
+		r->sqes_ptr = NULL;
+		ring_unmap(r);
+		return -ENOMEM;
+	}
+	r->cq_ring_ptr = r->sq_ring_ptr;
+	r->cq_ring_sz = r->sq_ring_sz;
+	p->cq_off.user_addr = (uint64_t)(uintptr_t)r->sq_ring_ptr;
+	p->sq_off.user_addr = (uint64_t)(uintptr_t)r->sqes_ptr;
+	return 0;
+}
+
+static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
+{
+	size_t cqe_sz = (p->flags & HOOP_SETUP_CQE32) ? 32 : 16;
+	size_t sqe_sz = (p->flags & HOOP_SETUP_SQE128) ? 128 : 64;
+
+	if (!(r->int_flags & HOOP_INT_APP_MEM)) {
+		r->sq_ring_sz = p->sq_off.array + p->sq_entries * sizeof(unsigned);
+		if (p->flags & HOOP_SETUP_NO_SQARRAY)
+			r->sq_ring_sz = p->sq_off.array; /* array is absent */
+		r->cq_ring_sz = p->cq_off.cqes + p->cq_entries * cqe_sz;
+		/* With SINGLE_MMAP both rings live in one mapping. */
+		if (p->features & HOOP_FEAT_SINGLE_MMAP) {
+			if (r->cq_ring_sz > r->sq_ring_sz)
+				r->sq_ring_sz = r->cq_ring_sz;
+			r->cq_ring_sz = r->sq_ring_sz;
+		}
+		r->sq_ring_ptr = mmap(NULL, r->sq_ring_sz, PROT_READ | PROT_WRITE,
+		                      MAP_SHARED | MAP_POPULATE, fd,
+		                      HOOP_SYS_OFF_SQ_RING);
+		if (r->sq_ring_ptr == MAP_FAILED) {
+			r->sq_ring_ptr = NULL;
+			return -errno;
+		}
+		if (p->features & HOOP_FEAT_SINGLE_MMAP) {
+			r->cq_ring_ptr = r->sq_ring_ptr;
+		} else {
+			r->cq_ring_ptr = mmap(NULL, r->cq_ring_sz,
+			                      PROT_READ | PROT_WRITE,
+			                      MAP_SHARED | MAP_POPULATE, fd,
+			                      HOOP_SYS_OFF_CQ_RING);
+			if (r->cq_ring_ptr == MAP_FAILED) {
+				int e = -errno;
+				r->cq_ring_ptr = NULL;
+				ring_unmap(r);
+				return e;
+			}
+		}
+		r->sqes_sz = p->sq_entries * sqe_sz;
+		r->sqes_ptr = mmap(NULL, r->sqes_sz, PROT_READ | PROT_WRITE,
+		                   MAP_SHARED | MAP_POPULATE, fd,
+		                   HOOP_SYS_OFF_SQES);
+		if (r->sqes_ptr == MAP_FAILED) {
+			int e = -errno;
+			r->sqes_ptr = NULL;
+			ring_unmap(r);
+			return e;
+		}
+	}
+
+	char *sq = r->sq_ring_ptr, *cq = r->cq_ring_ptr;
+	r->sq_khead = (unsigned *)(sq + p->sq_off.head);
+	r->sq_ktail = (unsigned *)(sq + p->sq_off.tail);
+	r->sq_kflags = (unsigned *)(sq + p->sq_off.flags);
+	r->sq_kdropped = (unsigned *)(sq + p->sq_off.dropped);
+	r->sq_array = (p->flags & HOOP_SETUP_NO_SQARRAY)
+	                  ? NULL
+	                  : (unsigned *)(sq + p->sq_off.array);
+	r->sqes = r->sqes_ptr;
+	r->sq_mask = *(unsigned *)(sq + p->sq_off.ring_mask);
+	r->sq_entries = *(unsigned *)(sq + p->sq_off.ring_entries);
+
+	r->cq_khead = (unsigned *)(cq + p->cq_off.head);
+	r->cq_ktail = (unsigned *)(cq + p->cq_off.tail);
+	r->cq_koverflow = (unsigned *)(cq + p->cq_off.overflow);
+	r->cq_kflags = p->cq_off.flags ? (unsigned *)(cq + p->cq_off.flags) : NULL;
+	r->cqes = (struct hoop_cqe *)(cq + p->cq_off.cqes);
+	r->cq_mask = *(unsigned *)(cq + p->cq_off.ring_mask);
+	r->cq_entries = *(unsigned *)(cq + p->cq_off.ring_entries);
+
+	r->sqe_shift = (p->flags & HOOP_SETUP_SQE128) ? 1 : 0;
+	r->cqe_shift = (p->flags & HOOP_SETUP_CQE32) ? 1 : 0;
+
+	/*
+	 * Fill the SQ index array once with the identity mapping: SQE i is
+	 * always published through slot i, so submission only moves the tail.
+	 */
+	if (r->sq_array)
+		for (unsigned i = 0; i < r->sq_entries; i++)
+			r->sq_array[i] = i;
+	return 0;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = {0, ms * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One setup attempt: syscall plus mapping; on failure nothing is left. */
+static int ring_setup_once(hoop_ring *r, unsigned entries,
+                           struct hoop_sys_params *p)
+{
+	int fd, e;
+	memset(&p->sq_off, 0, sizeof(p->sq_off));
+	memset(&p->cq_off, 0, sizeof(p->cq_off));
+	if (p->flags & HOOP_SETUP_NO_MMAP) {
+		e = alloc_app_mem(r, entries, p);
+		if (e < 0)
+			return e;
+		r->int_flags |= HOOP_INT_APP_MEM;
+	}
+	fd = hoop_sys_setup(entries, p);
+	if (fd < 0) {
+		ring_unmap(r);
+		r->int_flags &= ~HOOP_INT_APP_MEM;
+		return fd;
+	}
+	if (p->flags & HOOP_SETUP_REGISTERED_FD_ONLY) {
+		/* The kernel returned a registered index, not an fd. */
+		r->ring_fd = -1;
+		r->enter_fd = fd;
+		r->int_flags |= HOOP_INT_REG_RING | HOOP_INT_REG_RING_ONLY;
+	} else {
+		r->ring_fd = r->enter_fd = fd;
+	}
+	e = ring_map(r, fd, p);
+	if (e < 0) {
+		if (r->ring_fd >= 0)
+			close(r->ring_fd);
+		ring_unmap(r);
+		r->int_flags = 0;
+		return e;
+	}
+	r->setup_flags = p->flags;
+	r->features = p->features;
+	return 0;
+}
+
+int hoop_ring_create(hoop_ring **out, unsigned entries,
+                     const hoop_ring_params *params)
+{
+	hoop_ring_params defaults;
+	struct hoop_sys_params p;
+	bool added_no_sqarray = false;
+	int e;
+
+	if (!params) {
+		memset(&defaults, 0, sizeof(defaults));
+		params = &defaults;
+	}
+	if (!out || entries == 0)
+		return -EINVAL;
+	if (params->flags & ~HOOP_SETUP_KNOWN)
+		return -EINVAL;
+	if (entries > HOOP_MAX_SQ_ENTRIES && !(params->flags & HOOP_SETUP_CLAMP))
+		return -EINVAL;
+	if ((params->flags & HOOP_SETUP_CQSIZE) && params->cq_entries == 0)
+		return -EINVAL;
+	if ((params->flags & HOOP_SETUP_REGISTERED_FD_ONLY) &&
+	    !(params->flags & HOOP_SETUP_NO_MMAP))
+		return -EINVAL;
+
+	hoop_ring *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = params->flags;
+	p.cq_entries = params->cq_entries;
+	p.sq_thread_cpu = params->sq_thread_cpu;
+	p.sq_thread_idle = params->sq_thread_idle;
+	p.wq_fd = (uint32_t)params->wq_fd;
+	if (!(params->hoop_flags & HOOP_RING_KEEP_SQARRAY) &&
+	    !(p.flags & HOOP_SETUP_NO_SQARRAY)) {
+		p.flags |= HOOP_SETUP_NO_SQARRAY;
+		added_no_sqarray = true;
+	}
+
+	unsigned floor = params->min_entries ? params->min_entries : entries;
+	if (floor > entries)
+		floor = entries;
+	int nomem_tries = 0;
+	for (;;) {
+		uint32_t flags = p.flags;
+		e = ring_setup_once(r, entries, &p);
+		p.flags = flags; /* the kernel does not change it, but be sure */
+		if (e == -EINVAL && added_no_sqarray) {
+			/* Kernels before 6.6 do not know NO_SQARRAY. */
+			p.flags &= ~HOOP_SETUP_NO_SQARRAY;
+			added_no_sqarray = false;
+			continue;
+		}
+		if (e == -ENOMEM) {
+			if (nomem_tries++ < HOOP_ENOMEM_RETRIES) {
+				pause_ms(1 << nomem_tries);
+				continue;
+			}
+			if (entries > floor) {
+				entries /= 2;
+				if (entries < floor)
+					entries = floor;
+				nomem_tries = HOOP_ENOMEM_RETRIES; /* shrink now */
+				continue;
+			}
+		}
+		break;
+	}
+	if (e < 0) {
+		free(r);
+		return e;
+	}
+
+	if (params->hoop_flags & HOOP_RING_REGISTER_RING_FD) {
+		e = hoop_ring_register_ring_fd(r);
+		if (e < 0) {
+			hoop_ring_destroy(r);
+			return e;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+void hoop_ring_destroy(hoop_ring *r)
+{
+	if (!r)
+		return;
+	if ((r->int_flags & HOOP_INT_REG_RING) &&
+	    !(r->int_flags & HOOP_INT_REG_RING_ONLY))
+		hoop_ring_unregister_ring_fd(r);
+	ring_unmap(r);
+	if (r->ring_fd >= 0)
+		close(r->ring_fd);
+	else if (r->int_flags & HOOP_INT_REG_RING_ONLY) {
+		/* The only reference is the registered index: drop it. */
+		struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
+		hoop_sys_register(r->enter_fd,
+		                  HOOP_UNREGISTER_RING_FDS |
+		                      HOOP_REGISTER_USE_REGISTERED_RING,
+		                  &up, 1);
+	}
+	free(r);
+}
+
+int hoop_ring_fd(const hoop_ring *r) { return r->ring_fd; }
+uint32_t hoop_ring_setup_flags(const hoop_ring *r) { return r->setup_flags; }
+uint32_t hoop_ring_features(const hoop_ring *r) { return r->features; }
+unsigned hoop_ring_sq_entries(const hoop_ring *r) { return r->sq_entries; }
+unsigned hoop_ring_cq_entries(const hoop_ring *r) { return r->cq_entries; }
+
+int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
+                    unsigned flags, const void *arg, size_t argsz)
+{
+	if (r->int_flags & HOOP_INT_REG_RING)
+		flags |= HOOP_ENTER_REGISTERED_RING;
+	return hoop_sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
+	                      argsz);
+}
+
+int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
+                       unsigned nr_args)
+{
+	if (r->int_flags & HOOP_INT_REG_RING)
+		return hoop_sys_register(r->enter_fd,
+		                         opcode | HOOP_REGISTER_USE_REGISTERED_RING,
+		                         arg, nr_args);
+	return hoop_sys_register(r->ring_fd, opcode, arg, nr_args);
+}
+
+/* ---- submission ---- */
+
+struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *r)
+{
+	/*
+	 * Without SQPOLL the kernel consumes SQEs only inside io_uring_enter on
+	 * this thread, so a relaxed load is enough; with SQPOLL its thread moves
+	 * the head and we need acquire to reuse the slots it released.
+	 */
+	unsigned head = (r->setup_flags & HOOP_SETUP_SQPOLL)
+	                    ? hoop_load_acquire(r->sq_khead)
+	                    : hoop_load_relaxed(r->sq_khead);
+	unsigned tail = r->sqe_tail;
+	if (tail - head >= r->sq_entries)
+		return NULL;
+	r->sqe_tail = tail + 1;
+	return &r->sqes[(tail & r->sq_mask) << r->sqe_shift];
+}
+
+unsigned hoop_ring_flush_sq(hoop_ring *r)
+{
+	unsigned tail = r->sqe_tail;
+	if (r->sqe_head != tail) {
+		r->sqe_head = tail;
+		/* Release: every SQE up to tail is fully written before the
+		 * kernel (or the SQPOLL thread) can see the new tail. */
+		hoop_store_release(r->sq_ktail, tail);
+	}
+	return tail - hoop_load_relaxed(r->sq_khead);
+}
+
+/*
+ * Whether io_uring_enter is needed to get `submitted` SQEs consumed; adds
+ * SQ_WAKEUP to *flags when the SQPOLL thread is asleep.
+ */
+static bool sq_needs_enter(hoop_ring *r, unsigned submitted, unsigned *flags)
+{
+	if (!submitted)
+		return false;
+	if (!(r->setup_flags & HOOP_SETUP_SQPOLL))
+		return true;
+	/*
+	 * The SQPOLL thread sets NEED_WAKEUP and then re-checks the tail
+	 * before sleeping. Our tail store must be ordered before our flag load
+	 * (store-load ordering needs a full fence), or both sides could miss
+	 * each other and the request would sit until something else wakes it.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (hoop_load_relaxed(r->sq_kflags) & HOOP_SQ_NEED_WAKEUP) {
+		*flags |= HOOP_ENTER_SQ_WAKEUP;
+		return true;
+	}
+	return false;
+}
+
+/* Overflowed completions or pending task work need an enter to appear. */
+static bool cq_needs_flush(const hoop_ring *r)
+{
+	return hoop_load_relaxed(r->sq_kflags) &
+	       (HOOP_SQ_CQ_OVERFLOW | HOOP_SQ_TASKRUN);
+}
+
+static bool cq_needs_enter(const hoop_ring *r)
+{
+	return (r->setup_flags & HOOP_SETUP_IOPOLL) || cq_needs_flush(r);
+}
+
+static int submit_internal(hoop_ring *r, unsigned wait_nr, bool getevents)
+{
+	unsigned flags = 0;
+	unsigned submitted = hoop_ring_flush_sq(r);
+	bool enter = sq_needs_enter(r, submitted, &flags);
+	if (getevents || wait_nr || cq_needs_enter(r)) {
+		flags |= HOOP_ENTER_GETEVENTS;
+		enter = true;
+	}
+	if (!enter)
+		return (int)submitted;
+	/* With SQPOLL the kernel answers to_submit itself; its thread does the
+	 * work. Without it, the count is what this call consumed. */
+	int ret;
+	do {
+		ret = hoop_ring_enter(r, submitted, wait_nr, flags, NULL, 0);
+		/* A plain submit has nothing to report about a signal: retry.
+		 * With a wait, -EINTR goes to the caller, as with read(2). */
+	} while (ret == -EINTR && wait_nr == 0);
+	return ret;
+}
+
+int hoop_ring_submit(hoop_ring *r) { return submit_internal(r, 0, false); }
+
+int hoop_ring_submit_and_wait(hoop_ring *r, unsigned wait_nr)
+{
+	return submit_internal(r, wait_nr, false);
+}
+
+/* ---- completion ---- */
+
+static inline struct hoop_cqe *cqe_at(const hoop_ring *r, unsigned idx)
+{
+	return &r->cqes[(idx & r->cq_mask) << r->cqe_shift];
+}
+
+unsigned hoop_ring_cq_ready(const hoop_ring *r)
+{
+	return hoop_load_acquire(r->cq_ktail) - hoop_load_relaxed(r->cq_khead);
+}
+
+/* The oldest CQE or NULL; *avail gets the number ready. */
+static struct hoop_cqe *peek_cqe(const hoop_ring *r, unsigned *avail)
+{
+	unsigned head = hoop_load_relaxed(r->cq_khead);
+	/* Acquire: the CQE contents are visible once we see the tail. */
+	unsigned tail = hoop_load_acquire(r->cq_ktail);
+	*avail = tail - head;
+	return head != tail ? cqe_at(r, head) : NULL;
+}
+
+/*
+ * The common wait loop. Submits pending SQEs first when `submit` is set, then
+ * returns once `wait_nr` CQEs are ready (0: do not wait), after one timed
+ * wait of `ts` (-ETIME if still fewer), on a signal (-EINTR) or on a kernel
+ * error. *cqe_out (if given) is set to the oldest CQE or NULL in every case.
+ * Returns the number of SQEs submitted (>= 0) or -errno.
+ */
+static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
+                         unsigned wait_nr, const struct hoop_timespec *ts,
+                         const void *sigmask)
+{
+	struct hoop_sys_getevents_arg arg;
+	bool use_arg = ts || sigmask;
+	bool waited = false; /* the one timed wait has been done */
+	int submitted = 0, err = 0;
+	unsigned avail;
+
+	if (use_arg && !(r->features & HOOP_FEAT_EXT_ARG))
+		return -EOPNOTSUPP;
+	memset(&arg, 0, sizeof(arg));
+	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
+	arg.sigmask_sz = _NSIG / 8;
+	arg.ts = (uint64_t)(uintptr_t)ts;
+
+	for (;;) {
+		unsigned flags = 0, to_submit = 0;
+		bool enter = false;
+		struct hoop_cqe *cqe = peek_cqe(r, &avail);
+
+		if (submit) {
+			to_submit = hoop_ring_flush_sq(r);
+			enter = sq_needs_enter(r, to_submit, &flags);
+		}
+		/* Enter to wait for more, or to make overflowed completions or
+		 * pending task work (or IOPOLL completions) show up. */
+		if (avail < wait_nr || (!cqe && cq_needs_enter(r))) {
+			if (waited)
+				break;
+			flags |= HOOP_ENTER_GETEVENTS;
+			enter = true;
+		}
+		if (!enter)
+			break;
+		if (use_arg)
+			flags |= HOOP_ENTER_EXT_ARG;
+		int ret = hoop_ring_enter(r, to_submit,
+		                          avail < wait_nr ? wait_nr : 0, flags,
+		                          use_arg ? (const void *)&arg : NULL,
+		                          use_arg ? sizeof(arg) : 0);
+		if (ret < 0 && ret != -ETIME) {
+			err = ret;
+			break;
+		}
+		if (ret > 0)
+			submitted += ret;
+		submit = false;
+		if (ts && (flags & HOOP_ENTER_GETEVENTS))
+			waited = true;
+	}
+	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	if (cqe_out)
+		*cqe_out = cqe;
+	if (err)
+		return err;
+	if (avail >= wait_nr)
+		return submitted;
+	return waited ? -ETIME : -EAGAIN;
+}
+
+int hoop_ring_submit_and_wait_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
+                                      unsigned wait_nr,
+                                      const struct hoop_timespec *ts,
+                                      const void *sigmask)
+{
+	return wait_internal(r, cqe_out, true, wait_nr, ts, sigmask);
+}
+
+int hoop_ring_peek_cqe(hoop_ring *r, struct hoop_cqe **cqe_out)
+{
+	unsigned avail;
+	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	if (!cqe && cq_needs_enter(r)) {
+		int e = wait_internal(r, &cqe, false, 0, NULL, NULL);
+		if (e < 0)
+			return e;
+	}
+	*cqe_out = cqe;
+	return cqe ? 0 : -EAGAIN;
+}
+
+int hoop_ring_wait_cqe_nr(hoop_ring *r, struct hoop_cqe **cqe_out,
+                          unsigned wait_nr)
+{
+	int e = wait_internal(r, cqe_out, false, wait_nr, NULL, NULL);
+	return e < 0 ? e : 0;
+}
+
+int hoop_ring_wait_cqe(hoop_ring *r, struct hoop_cqe **cqe_out)
+{
+	/* Fast path: a completion is already there. */
+	unsigned avail;
+	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	if (cqe) {
+		*cqe_out = cqe;
+		return 0;
+	}
+	return hoop_ring_wait_cqe_nr(r, cqe_out, 1);
+}
+
+int hoop_ring_wait_cqe_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
+                               const struct hoop_timespec *ts)
+{
+	int e = wait_internal(r, cqe_out, false, 1, ts, NULL);
+	return e < 0 ? e : 0;
+}
+
+int hoop_ring_wait_cqes(hoop_ring *r, struct hoop_cqe **cqe_out,
+                        unsigned wait_nr, const struct hoop_timespec *ts,
+                        const void *sigmask)
+{
+	int e = wait_internal(r, cqe_out, true, wait_nr, ts, sigmask);
+	return e < 0 ? e : 0;
+}
+
+unsigned hoop_ring_peek_batch_cqe(hoop_ring *r, struct hoop_cqe **cqes,
+                                  unsigned count)
+{
+	unsigned avail;
+	bool flushed = false;
+	for (;;) {
+		unsigned head = hoop_load_relaxed(r->cq_khead);
+		avail = hoop_load_acquire(r->cq_ktail) - head;
+		if (avail) {
+			if (avail > count)
+				avail = count;
+			for (unsigned i = 0; i < avail; i++)
+				cqes[i] = cqe_at(r, head + i);
+			return avail;
+		}
+		if (flushed || !cq_needs_flush(r))
+			return 0;
+		hoop_ring_get_events(r);
+		flushed = true;
+	}
+}
+
+void hoop_ring_cq_advance(hoop_ring *r, unsigned nr)
+{
+	if (nr) {
+		/* Release: our reads of the CQEs are done before the kernel may
+		 * overwrite their slots. */
+		hoop_store_release(r->cq_khead, hoop_load_relaxed(r->cq_khead) + nr);
+	}
+}
+
+void hoop_ring_cqe_seen(hoop_ring *r, struct hoop_cqe *cqe)
+{
+	if (cqe)
+		hoop_ring_cq_advance(r, 1);
+}
+
+int hoop_ring_copy_cqes(hoop_ring *r, struct hoop_cqe *out, unsigned count,
+                        unsigned wait_nr)
+{
+	if (!out && count)
+		return -EFAULT;
+	if (wait_nr > count)
+		return -EINVAL;
+	if (wait_nr) {
+		int e = wait_internal(r, NULL, true, wait_nr, NULL, NULL);
+		if (e < 0)
+			return e;
+	} else {
+		/* Publish anything prepared, and flush overflow if empty. */
+		unsigned avail;
+		if (hoop_ring_sq_ready(r) || (!peek_cqe(r, &avail) && cq_needs_enter(r))) {
+			int e = wait_internal(r, NULL, true, 0, NULL, NULL);
+			if (e < 0 && e != -EAGAIN)
+				return e;
+		}
+	}
+	unsigned head = hoop_load_relaxed(r->cq_khead);
+	unsigned n = hoop_load_acquire(r->cq_ktail) - head;
+	if (n > count)
+		n = count;
+	for (unsigned i = 0; i < n; i++)
+		out[i] = *cqe_at(r, head + i);
+	hoop_ring_cq_advance(r, n);
+	return (int)n;
+}
+
+unsigned hoop_ring_sq_ready(const hoop_ring *r)
+{
+	/* Prepared SQEs the kernel has not consumed yet, published or not. */
+	unsigned head = (r->setup_flags & HOOP_SETUP_SQPOLL)
+	                    ? hoop_load_acquire(r->sq_khead)
+	                    : hoop_load_relaxed(r->sq_khead);
+	return r->sqe_tail - head;
+}
+
+unsigned hoop_ring_sq_space_left(const hoop_ring *r)
+{
+	return r->sq_entries - hoop_ring_sq_ready(r);
+}
+
+int hoop_ring_cq_has_overflow(const hoop_ring *r)
+{
+	return (hoop_load_relaxed(r->sq_kflags) & HOOP_SQ_CQ_OVERFLOW) ? 1 : 0;
+}
+
+int hoop_ring_get_events(hoop_ring *r)
+{
+	int e;
+	do {
+		e = hoop_ring_enter(r, 0, 0, HOOP_ENTER_GETEVENTS, NULL, 0);
+	} while (e == -EINTR);
+	return e < 0 ? e : 0;
+}
+
+int hoop_ring_sqring_wait(hoop_ring *r)
+{
+	if (!(r->setup_flags & HOOP_SETUP_SQPOLL))
+		return -EINVAL;
+	if (hoop_ring_sq_space_left(r))
+		return 0;
+	return hoop_ring_enter(r, 0, 0, HOOP_ENTER_SQ_WAIT, NULL, 0);
+}
+
+int hoop_ring_register_ring_fd(hoop_ring *r)
+{
+	if (r->int_flags & HOOP_INT_REG_RING)
+		return 0;
+	/* offset -1: let the kernel pick a free slot in the task's table. */
+	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)-1,
+	                                  .data = (uint64_t)r->ring_fd};
+	int e = hoop_sys_register(r->ring_fd, HOOP_REGISTER_RING_FDS, &up, 1);
+	if (e < 0)
+		return e;
+	if (e != 1)
+		return -EIO;
+	r->enter_fd = (int)up.offset;
+	r->int_flags |= HOOP_INT_REG_RING;
+	return 1;
+}
+
+int hoop_ring_unregister_ring_fd(hoop_ring *r)
+{
+	if (!(r->int_flags & HOOP_INT_REG_RING))
+		return -EINVAL;
+	if (r->int_flags & HOOP_INT_REG_RING_ONLY)
+		return -EINVAL; /* it is the only handle to the ring */
+	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
+	int e = hoop_sys_register(r->ring_fd, HOOP_UNREGISTER_RING_FDS, &up, 1);
+	if (e < 0)
+		return e;
+	r->enter_fd = r->ring_fd;
+	r->int_flags &= ~HOOP_INT_REG_RING;
+	return 1;
+}
+
+int hoop_ring_enable(hoop_ring *r)
+{
+	return hoop_ring_register(r, HOOP_REGISTER_ENABLE_RINGS, NULL, 0);
+}
