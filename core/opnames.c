@@ -1,0 +1,90 @@
+/*
+ * core/opnames.c - the names of io_uring opcodes, for messages, the probe
+ * printout and the bindings.
+ */
+#include "hoop/register.h"
+
+#include <errno.h>
+#include <strings.h>
+
+/* Indexed by opcode; the kernel's IORING_OP_ names in lower case. */
+static const char *const op_names[HOOP_OP_LAST] = {
+	[HOOP_OP_NOP] = "nop",
+	[HOOP_OP_READV] = "readv",
+	[HOOP_OP_WRITEV] = "writev",
+	[HOOP_OP_FSYNC] = "fsync",
+	[HOOP_OP_READ_FIXED] = "read_fixed",
+	[HOOP_OP_WRITE_FIXED] = "write_fixed",
+	[HOOP_OP_POLL_ADD] = "poll_add",
+	[HOOP_OP_POLL_REMOVE] = "poll_remove",
+	[HOOP_OP_SYNC_FILE_RANGE] = "sync_file_range",
+	[HOOP_OP_SENDMSG] = "sendmsg",
+	[HOOP_OP_RECVMSG] = "recvmsg",
+	[HOOP_OP_TIMEOUT] = "timeout",
+	[HOOP_OP_TIMEOUT_REMOVE] = "timeout_remove",
+	[HOOP_OP_ACCEPT] = "accept",
+	[HOOP_OP_ASYNC_CANCEL] = "async_cancel",
+	[HOOP_OP_LINK_TIMEOUT] = "link_timeout",
+	[HOOP_OP_CONNECT] = "connect",
+	[HOOP_OP_FALLOCATE] = "fallocate",
+	[HOOP_OP_OPENAT] = "openat",
+	[HOOP_OP_CLOSE] = "close",
+	[HOOP_OP_FILES_UPDATE] = "files_update",
+	[HOOP_OP_STATX] = "statx",
+	[HOOP_OP_READ] = "read",
+	[HOOP_OP_WRITE] = "write",
+	[HOOP_OP_FADVISE] = "fadvise",
+	[HOOP_OP_MADVISE] = "madvise",
+	[HOOP_OP_SEND] = "send",
+	[HOOP_OP_RECV] = "recv",
+	[HOOP_OP_OPENAT2] = "openat2",
+	[HOOP_OP_EPOLL_CTL] = "epoll_ctl",
+	[HOOP_OP_SPLICE] = "splice",
+	[HOOP_OP_PROVIDE_BUFFERS] = "provide_buffers",
+	[HOOP_OP_REMOVE_BUFFERS] = "remove_buffers",
+	[HOOP_OP_TEE] = "tee",
+	[HOOP_OP_SHUTDOWN] = "shutdown",
+	[HOOP_OP_RENAMEAT] = "renameat",
+	[HOOP_OP_UNLINKAT] = "unlinkat",
+	[HOOP_OP_MKDIRAT] = "mkdirat",
+	[HOOP_OP_SYMLINKAT] = "symlinkat",
+	[HOOP_OP_LINKAT] = "linkat",
+	[HOOP_OP_MSG_RING] = "msg_ring",
+	[HOOP_OP_FSETXATTR] = "fsetxattr",
+	[HOOP_OP_SETXATTR] = "setxattr",
+	[HOOP_OP_FGETXATTR] = "fgetxattr",
+	[HOOP_OP_GETXATTR] = "getxattr",
+	[HOOP_OP_SOCKET] = "socket",
+	[HOOP_OP_URING_CMD] = "uring_cmd",
+	[HOOP_OP_SEND_ZC] = "send_zc",
+	[HOOP_OP_SENDMSG_ZC] = "sendmsg_zc",
+	[HOOP_OP_READ_MULTISHOT] = "read_multishot",
+	[HOOP_OP_WAITID] = "waitid",
+	[HOOP_OP_FUTEX_WAIT] = "futex_wait",
+	[HOOP_OP_FUTEX_WAKE] = "futex_wake",
+	[HOOP_OP_FUTEX_WAITV] = "futex_waitv",
+	[HOOP_OP_FIXED_FD_INSTALL] = "fixed_fd_install",
+	[HOOP_OP_FTRUNCATE] = "ftruncate",
+	[HOOP_OP_BIND] = "bind",
+	[HOOP_OP_LISTEN] = "listen",
+	[HOOP_OP_RECV_ZC] = "recv_zc",
+	[HOOP_OP_EPOLL_WAIT] = "epoll_wait",
+	[HOOP_OP_READV_FIXED] = "readv_fixed",
+	[HOOP_OP_WRITEV_FIXED] = "writev_fixed",
+	[HOOP_OP_PIPE] = "pipe",
+};
+
+const char *hoop_op_name(unsigned op)
+{
+	return op < HOOP_OP_LAST ? op_names[op] : NULL;
+}
+
+int hoop_op_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	for (unsigned op = 0; op < HOOP_OP_LAST; op++)
+		if (op_names[op] && strcasecmp(op_names[op], name) == 0)
+			return (int)op;
+	return -ENOENT;
+}
