@@ -296,7 +296,8 @@ HOOP_API int hoop_ring_register_iowq_max_workers(hoop_ring *ring,
 /*
  * hoop_ring_register_iowq_aff - pin this ring's io-wq workers to the CPUs
  * in `mask`, a cpu_set_t of `cpusz` bytes (void * so that this header does
- * not need _GNU_SOURCE). Returns 0 or -errno (-EINVAL for an empty set).
+ * not need _GNU_SOURCE). Returns 0, -EINVAL (mask NULL, cpusz 0), or
+ * -errno.
  */
 HOOP_API int hoop_ring_register_iowq_aff(hoop_ring *ring, size_t cpusz,
                                          const void *mask);
