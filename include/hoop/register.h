@@ -328,11 +328,13 @@ struct hoop_sync_cancel {
 };
 
 /*
- * hoop_ring_register_sync_cancel - cancel the matching requests and wait
- * until they are really gone (their completions, usually -ECANCELED, are
- * posted before this returns). Returns >= 0 on success (with ALL or ANY,
- * the number cancelled), -ENOENT if nothing matched, -ETIME when the
- * timeout ran out, -EINVAL for a bad description. Needs 6.0.
+ * hoop_ring_register_sync_cancel - cancel the matching requests, waiting
+ * (up to the timeout) for any that are already running to stop. Their
+ * completions, usually -ECANCELED, are then reaped with the usual waits.
+ * Returns 0 when one request was cancelled; with HOOP_ASYNC_CANCEL_ALL or
+ * _ANY the number cancelled, 0 if none matched; -ENOENT when nothing
+ * matched otherwise, -ETIME when the timeout ran out, -EINVAL for NULL or
+ * unknown flags. Needs 6.0.
  */
 HOOP_API int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                             const struct hoop_sync_cancel *c);
