@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_THREAD__)
+int hoop_fence_word;
+#endif
+
 /* The kernel's limits on ring sizes (IORING_MAX_ENTRIES, MAX_CQ_ENTRIES). */
 #define HOOP_MAX_SQ_ENTRIES 32768u
 #define HOOP_MAX_CQ_ENTRIES 65536u
@@ -177,6 +181,13 @@ static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
 		for (unsigned i = 0; i < r->sq_entries; i++)
 			r->sq_array[i] = i;
 	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 static void pause_ms(long ms)
@@ -404,7 +415,7 @@ static bool sq_needs_enter(hoop_ring *r, unsigned submitted, unsigned *flags)
 	 * (store-load ordering needs a full fence), or both sides could miss
 	 * each other and the request would sit until something else wakes it.
 	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	hoop_full_fence();
 	if (hoop_load_relaxed(r->sq_kflags) & HOOP_SQ_NEED_WAKEUP) {
 		*flags |= HOOP_ENTER_SQ_WAKEUP;
 		return true;
@@ -477,8 +488,8 @@ static struct hoop_cqe *peek_cqe(const hoop_ring *r, unsigned *avail)
 
 /*
  * The common wait loop. Submits pending SQEs first when `submit` is set, then
- * returns once `wait_nr` CQEs are ready (0: do not wait), after one timed
- * wait of `ts` (-ETIME if still fewer), on a signal (-EINTR) or on a kernel
+ * returns once `wait_nr` CQEs are ready (0: do not wait), once the time `ts`
+ * has passed (-ETIME if still fewer), on a signal (-EINTR) or on a kernel
  * error. *cqe_out (if given) is set to the oldest CQE or NULL in every case.
  * Returns the number of SQEs submitted (>= 0) or -errno.
  */
@@ -487,17 +498,28 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
                          const void *sigmask)
 {
 	struct hoop_sys_getevents_arg arg;
+	struct hoop_timespec left;
 	bool use_arg = ts || sigmask;
-	bool waited = false; /* the one timed wait has been done */
+	bool expired = false;
 	int submitted = 0, err = 0;
 	unsigned avail;
+	uint64_t deadline = 0;
 
 	if (use_arg && !(r->features & HOOP_FEAT_EXT_ARG))
 		return -EOPNOTSUPP;
 	memset(&arg, 0, sizeof(arg));
 	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
 	arg.sigmask_sz = _NSIG / 8;
-	arg.ts = (uint64_t)(uintptr_t)ts;
+	if (ts) {
+		/*
+		 * The kernel ends a timed wait early for reasons of its own (a
+		 * timeout request completing wakes every waiter), so `ts` is a
+		 * deadline and each enter waits only for what is left of it.
+		 */
+		deadline = now_ns() + (uint64_t)ts->tv_sec * 1000000000ull +
+		           (uint64_t)ts->tv_nsec;
+		arg.ts = (uint64_t)(uintptr_t)&left;
+	}
 
 	for (;;) {
 		unsigned flags = 0, to_submit = 0;
@@ -511,17 +533,29 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		/* Enter to wait for more, or to make overflowed completions or
 		 * pending task work (or IOPOLL completions) show up. */
 		if (avail < wait_nr || (!cqe && cq_needs_enter(r))) {
-			if (waited)
+			if (ts) {
+				uint64_t now = now_ns();
+				if (now >= deadline)
+					expired = true;
+				uint64_t rem = expired ? 0 : deadline - now;
+				left.tv_sec = (int64_t)(rem / 1000000000ull);
+				left.tv_nsec = (int64_t)(rem % 1000000000ull);
+			}
+			if (expired && !to_submit)
 				break;
-			flags |= HOOP_ENTER_GETEVENTS;
-			enter = true;
+			if (!expired) {
+				flags |= HOOP_ENTER_GETEVENTS;
+				enter = true;
+			}
 		}
 		if (!enter)
 			break;
 		if (use_arg)
 			flags |= HOOP_ENTER_EXT_ARG;
-		int ret = hoop_ring_enter(r, to_submit,
-		                          avail < wait_nr ? wait_nr : 0, flags,
+		unsigned min = (flags & HOOP_ENTER_GETEVENTS) && avail < wait_nr
+		                   ? wait_nr
+		                   : 0;
+		int ret = hoop_ring_enter(r, to_submit, min, flags,
 		                          use_arg ? (const void *)&arg : NULL,
 		                          use_arg ? sizeof(arg) : 0);
 		if (ret < 0 && ret != -ETIME) {
@@ -531,8 +565,6 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		if (ret > 0)
 			submitted += ret;
 		submit = false;
-		if (ts && (flags & HOOP_ENTER_GETEVENTS))
-			waited = true;
 	}
 	struct hoop_cqe *cqe = peek_cqe(r, &avail);
 	if (cqe_out)
@@ -541,7 +573,7 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		return err;
 	if (avail >= wait_nr)
 		return submitted;
-	return waited ? -ETIME : -EAGAIN;
+	return expired ? -ETIME : -EAGAIN;
 }
 
 int hoop_ring_submit_and_wait_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,

@@ -20,6 +20,18 @@
 #define hoop_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define hoop_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
+/*
+ * A full (store-load) fence. ThreadSanitizer does not model standalone
+ * fences (gcc warns), so its builds use a sequentially consistent
+ * read-modify-write on a private word, which is a full barrier as well.
+ */
+#if defined(__SANITIZE_THREAD__)
+extern int hoop_fence_word;
+#define hoop_full_fence() __atomic_fetch_add(&hoop_fence_word, 0, __ATOMIC_SEQ_CST)
+#else
+#define hoop_full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
 /* int_flags */
 #define HOOP_INT_REG_RING 0x01u      /* enter through the registered index */
 #define HOOP_INT_REG_RING_ONLY 0x02u /* no real fd (REGISTERED_FD_ONLY) */

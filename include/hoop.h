@@ -12,5 +12,6 @@
 #include "hoop/ring.h"
 #include "hoop/prep.h"
 #include "hoop/register.h"
+#include "hoop/engine.h"
 
 #endif /* HOOP_H */

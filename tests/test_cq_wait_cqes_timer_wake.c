@@ -8,10 +8,9 @@
  * The caller asked for two within 2 s: hoop must wait again for the time
  * remaining rather than report -ETIME.
  *
- * KNOWN FAILURE against core/ring.c at commit 2e73795: wait_internal()
- * treats the first timed enter as the whole wait and returns -ETIME after
- * ~5 ms with one CQE ready. Reported to the lead; this test stays to pin
- * the contract in include/hoop/ring.h ("wait up to ts ... until wait_nr").
+ * An early version of core/ring.c took the first timed enter as the whole
+ * wait and returned -ETIME after ~5 ms with one CQE ready; this test pins the
+ * contract in include/hoop/ring.h ("wait up to ts ... until wait_nr").
  */
 #include "helpers.h"
 

@@ -1,0 +1,1078 @@
+/*
+ * core/engine.c - hoop_engine: one io_uring shared by many threads.
+ *
+ * Locks, never nested except as noted:
+ *   submit_lock  the SQ side of the ring (get SQE, publish, enter to submit)
+ *   drain_lock   the CQ side (copy CQEs out, advance the head, dispatch);
+ *                callbacks and queue pushes run under it
+ *   slot_lock    the free-slot list and the room condition
+ * A thread holding drain_lock may take slot_lock (to free a slot) or a
+ * queue's lock; a thread holding submit_lock may take slot_lock only when
+ * nothing else (it never does today). Nothing waits on drain_lock while
+ * holding submit_lock, except hoop_engine_destroy's final drain.
+ */
+#include "engine_internal.h"
+#include "ring_internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hoop/prep.h"
+
+#define DEFAULT_SQ 256u
+#define DEFAULT_SPIN_US 20u
+
+_Static_assert(sizeof(struct hoop_op) == 64, "hoop_op is 64 bytes");
+_Static_assert(sizeof(struct hoop_completion) == 24, "completion is 24 bytes");
+_Static_assert(sizeof(struct hoop_engine_metrics) == 12 * 8, "metrics");
+_Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
+
+/* ---- small helpers ---- */
+
+static _Atomic unsigned fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void install_fork_handler(void)
+{
+	pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+uint64_t hoop_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int hoop_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
+{
+	struct timespec ts, *tsp = NULL;
+	if (timeout_ns >= 0) {
+		ts.tv_sec = timeout_ns / 1000000000;
+		ts.tv_nsec = timeout_ns % 1000000000;
+		tsp = &ts;
+	}
+	long r = syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val,
+	                 tsp, NULL, 0);
+	return r < 0 ? -errno : 0;
+}
+
+void hoop_futex_wake(_Atomic uint32_t *addr, int n)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
+	        0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+#define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
+#define ADD(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+
+static inline uint64_t make_token(unsigned idx, uint32_t gen)
+{
+	return ((uint64_t)gen << 32) | (uint64_t)(idx + 1);
+}
+
+/* The slot a token names, or NULL if it names none (gen checked later). */
+static struct hoop_slot *token_slot(hoop_engine *e, uint64_t token,
+                                    uint32_t *gen)
+{
+	uint32_t low = (uint32_t)token;
+	if (low == 0 || low > e->nslots)
+		return NULL;
+	*gen = (uint32_t)(token >> 32);
+	return &e->slots[low - 1];
+}
+
+int hoop_engine_check(hoop_engine *e)
+{
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	if (LOAD(&e->closing))
+		return -ESHUTDOWN;
+	int d = LOAD(&e->dead);
+	return d ? d : 0;
+}
+
+/* ---- slots ---- */
+
+/*
+ * Take n free slots into idx[]; blocks for room unless nowait. Returns 0 or
+ * -EBUSY / -ESHUTDOWN.
+ */
+static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
+{
+	pthread_mutex_lock(&e->slot_lock);
+	while (e->free_count < n) {
+		if (nowait || LOAD(&e->closing)) {
+			pthread_mutex_unlock(&e->slot_lock);
+			return LOAD(&e->closing) ? -ESHUTDOWN : -EBUSY;
+		}
+		ADD(&e->m_blocked, 1);
+		e->room_waiters++;
+		pthread_mutex_unlock(&e->slot_lock);
+		/* Room appears as completions are reaped: reap ourselves,
+		 * flush what batching holds back, and make sure the engine
+		 * thread is watching the ring before we sleep. */
+		hoop_engine_flush_pending(e);
+		hoop_engine_reap_some(e);
+		pthread_mutex_lock(&e->slot_lock);
+		if (e->free_count < n && !LOAD(&e->closing)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 1000000; /* re-check every ms */
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&e->room_cv, &e->slot_lock, &ts);
+		}
+		e->room_waiters--;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = e->free_head - 1;
+		e->free_head = e->slots[k].next_free;
+		idx[i] = k;
+	}
+	e->free_count -= n;
+	pthread_mutex_unlock(&e->slot_lock);
+	return 0;
+}
+
+static void slot_free(hoop_engine *e, struct hoop_slot *s)
+{
+	unsigned k = (unsigned)(s - e->slots);
+	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+	pthread_mutex_lock(&e->slot_lock);
+	s->next_free = e->free_head;
+	e->free_head = k + 1;
+	e->free_count++;
+	if (e->room_waiters)
+		pthread_cond_broadcast(&e->room_cv);
+	pthread_mutex_unlock(&e->slot_lock);
+}
+
+/* Return slots taken by slots_take that were never used. */
+static void slots_untake(hoop_engine *e, const unsigned *idx, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		slot_free(e, &e->slots[idx[i]]);
+}
+
+/* ---- the engine thread's wake-up ---- */
+
+/*
+ * Make sure the engine thread notices new state (work in flight, a batch
+ * deadline, closing). It sleeps either on bg_seq (idle) or in the kernel
+ * (watching the CQ); for the second case a write to the kick eventfd posts a
+ * completion for it.
+ */
+static void bg_notify(hoop_engine *e, bool need_kernel_kick)
+{
+	atomic_fetch_add_explicit(&e->bg_seq, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
+		hoop_futex_wake(&e->bg_seq, 1);
+		ADD(&e->m_wakeups, 1);
+	} else if (need_kernel_kick &&
+	           atomic_load_explicit(&e->bg_in_kernel, memory_order_seq_cst)) {
+		uint64_t one = 1;
+		ssize_t w = write(e->kick_fd, &one, sizeof(one));
+		(void)w;
+	}
+}
+
+/* ---- completion side ---- */
+
+static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
+                    int32_t res, uint32_t cflags)
+{
+	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
+	switch (s->delivery) {
+	case DELIVER_WAIT: {
+		if (more)
+			return; /* only the final result is delivered by waiting */
+		s->res = res;
+		s->cflags = cflags;
+		ADD(&e->m_completed, 1);
+		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
+		uint32_t old = atomic_exchange_explicit(&s->state, SLOT_DONE,
+		                                        memory_order_acq_rel);
+		if (old & SLOT_RELEASED) {
+			slot_free(e, s);
+		} else if (old & SLOT_WAITER) {
+			hoop_futex_wake(&s->state, 1);
+			ADD(&e->m_wakeups, 1);
+		}
+		return;
+	}
+	case DELIVER_CALLBACK:
+	case DELIVER_QUEUE: {
+		struct hoop_completion c = {s->user_data, token, res, cflags};
+		if (!more) {
+			ADD(&e->m_completed, 1);
+			atomic_fetch_sub_explicit(&e->inflight, 1,
+			                          memory_order_relaxed);
+		}
+		if (s->delivery == DELIVER_CALLBACK)
+			s->fn(s->arg, &c);
+		else
+			hoop_queue_push(s->queue, &c);
+		if (!more)
+			slot_free(e, s);
+		return;
+	}
+	}
+}
+
+static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
+{
+	if (ud == HOOP_UD_KICK) {
+		if (!(cflags & HOOP_CQE_F_MORE))
+			atomic_store(&e->kick_armed, 0); /* the thread re-arms */
+		e->kicked = true;
+		return;
+	}
+	uint32_t gen;
+	struct hoop_slot *s = token_slot(e, ud, &gen);
+	if (!s) {
+		ADD(&e->m_unknown, 1);
+		return;
+	}
+	/* Acquire pairs with the submitter's release of INFLIGHT: the slot's
+	 * fields written before the SQE was published are visible. */
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+	    LOAD(&s->gen) != gen) {
+		ADD(&e->m_unknown, 1);
+		return;
+	}
+	deliver(e, s, ud, res, cflags);
+}
+
+/* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
+static unsigned drain_locked(hoop_engine *e)
+{
+	hoop_ring *r = e->ring;
+	unsigned n = 0;
+	bool flushed = false;
+	for (;;) {
+		unsigned head = hoop_load_relaxed(r->cq_khead);
+		unsigned tail = hoop_load_acquire(r->cq_ktail);
+		if (head == tail) {
+			/* The kernel keeps what did not fit in the CQ (NODROP);
+			 * an enter with GETEVENTS moves it in. */
+			if (flushed || !hoop_ring_cq_has_overflow(r))
+				break;
+			hoop_ring_get_events(r);
+			ADD(&e->m_overflow, 1);
+			flushed = true;
+			continue;
+		}
+		while (head != tail) {
+			struct hoop_cqe *c =
+			    &r->cqes[(head & r->cq_mask) << r->cqe_shift];
+			uint64_t ud = c->user_data;
+			int32_t res = c->res;
+			uint32_t fl = c->flags;
+			head++;
+			/* Give the slot back to the kernel before running any
+			 * delivery, so a slow callback never stalls the CQ. */
+			hoop_store_release(r->cq_khead, head);
+			dispatch(e, ud, res, fl);
+			n++;
+		}
+	}
+	if (n)
+		ADD(&e->m_cqes, n);
+	return n;
+}
+
+void hoop_engine_reap_some(hoop_engine *e)
+{
+	if (e->backend != HOOP_BACKEND_URING)
+		return;
+	if (pthread_mutex_trylock(&e->drain_lock) != 0)
+		return; /* someone is reaping already */
+	unsigned n = drain_locked(e);
+	pthread_mutex_unlock(&e->drain_lock);
+	if (n)
+		ADD(&e->m_reaps_waiters, n);
+}
+
+/* ---- submission side ---- */
+
+/* Enter the kernel for everything published. Caller holds submit_lock. */
+static int enter_locked(hoop_engine *e)
+{
+	hoop_ring *r = e->ring;
+	unsigned pending = hoop_ring_flush_sq(r);
+	if (!pending && !(r->setup_flags & HOOP_SETUP_SQPOLL)) {
+		e->pending = 0;
+		atomic_store_explicit(&e->has_pending, 0, memory_order_relaxed);
+		return 0;
+	}
+	for (;;) {
+		int ret = hoop_ring_submit(r);
+		if (ret >= 0) {
+			ADD(&e->m_enters, 1);
+			ADD(&e->m_sqes_entered, (uint64_t)ret);
+			e->pending = 0;
+			atomic_store_explicit(&e->has_pending, 0,
+			                      memory_order_relaxed);
+			atomic_store_explicit(&e->batch_deadline, 0,
+			                      memory_order_relaxed);
+			return ret;
+		}
+		if (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR) {
+			/* The kernel wants completions reaped first. */
+			hoop_engine_reap_some(e);
+			sched_yield();
+			continue;
+		}
+		return ret;
+	}
+}
+
+void hoop_engine_flush_pending(hoop_engine *e)
+{
+	if (e->backend != HOOP_BACKEND_URING)
+		return;
+	if (!atomic_load_explicit(&e->has_pending, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&e->submit_lock);
+	if (e->pending)
+		enter_locked(e);
+	pthread_mutex_unlock(&e->submit_lock);
+}
+
+int hoop_engine_flush(hoop_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	if (e->backend != HOOP_BACKEND_URING)
+		return 0;
+	pthread_mutex_lock(&e->submit_lock);
+	int r = e->pending ? enter_locked(e) : 0;
+	pthread_mutex_unlock(&e->submit_lock);
+	if (r > 0)
+		hoop_engine_reap_some(e);
+	return r;
+}
+
+/* Make room for n SQEs in the SQ. Caller holds submit_lock. */
+static int sq_room_locked(hoop_engine *e, unsigned n)
+{
+	hoop_ring *r = e->ring;
+	while (hoop_ring_sq_space_left(r) < n) {
+		int ret = enter_locked(e);
+		if (ret < 0)
+			return ret;
+		if (r->setup_flags & HOOP_SETUP_SQPOLL) {
+			ret = hoop_ring_sqring_wait(r);
+			if (ret < 0 && ret != -EINTR)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+struct submit_src {
+	const struct hoop_op *ops;
+	hoop_sqe_fill_fn fill;
+	void *fill_arg;
+};
+
+static int submit_common(hoop_engine *e, const struct submit_src *src,
+                         unsigned n, uint64_t *tokens, unsigned flags,
+                         int delivery, hoop_completion_fn fn, void *arg,
+                         hoop_queue *q)
+{
+	unsigned stack_idx[64], *idx = stack_idx;
+	int err;
+
+	if (!e)
+		return -EINVAL;
+	if ((err = hoop_engine_check(e)) < 0)
+		return err;
+	if (n == 0)
+		return 0;
+	if (!tokens && delivery == DELIVER_WAIT)
+		return -EINVAL;
+	if (n > e->ring->sq_entries || n > e->nslots)
+		return -EINVAL;
+	if (n > 64) {
+		idx = malloc(n * sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+	}
+	err = slots_take(e, n, flags & HOOP_SUBMIT_NOWAIT, idx);
+	if (err < 0)
+		goto out;
+
+	pthread_mutex_lock(&e->submit_lock);
+	err = sq_room_locked(e, n);
+	if (err < 0) {
+		pthread_mutex_unlock(&e->submit_lock);
+		slots_untake(e, idx, n);
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct hoop_slot *s = &e->slots[idx[i]];
+		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
+		uint64_t tag;
+		if (src->ops) {
+			memcpy(sqe, &src->ops[i], sizeof(*sqe));
+		} else {
+			hoop_prep_nop(sqe);
+			src->fill(src->fill_arg, sqe, i);
+		}
+		tag = sqe->user_data;
+		uint32_t gen = LOAD(&s->gen) + 1;
+		atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+		s->delivery = (uint8_t)delivery;
+		s->user_data = tag;
+		s->fn = fn;
+		s->arg = arg;
+		s->queue = q;
+		s->res = 0;
+		s->cflags = 0;
+		/* Release: the fields above are complete before anyone who sees
+		 * INFLIGHT (the reaper, after the CQE) reads them. */
+		atomic_store_explicit(&s->state, SLOT_INFLIGHT,
+		                      memory_order_release);
+		uint64_t token = make_token(idx[i], gen);
+		sqe->user_data = token;
+		if (tokens)
+			tokens[i] = token;
+	}
+	ADD(&e->inflight, n);
+	ADD(&e->m_submitted, n);
+	/* Publish the whole group with one tail store. */
+	hoop_ring_flush_sq(e->ring);
+	e->pending += n;
+	atomic_store_explicit(&e->has_pending, 1, memory_order_relaxed);
+	bool first_of_batch = false;
+	bool enter_now = !(flags & HOOP_SUBMIT_NOFLUSH) &&
+	                 (e->batch_count <= 1 || e->pending >= e->batch_count);
+	if (enter_now) {
+		err = enter_locked(e);
+	} else if (e->batch_ns &&
+	           !atomic_load_explicit(&e->batch_deadline, memory_order_relaxed)) {
+		atomic_store_explicit(&e->batch_deadline, hoop_now_ns() + e->batch_ns,
+		                      memory_order_relaxed);
+		first_of_batch = true;
+	}
+	pthread_mutex_unlock(&e->submit_lock);
+	if (err < 0) {
+		/*
+		 * The SQEs are published; the kernel will see them at the next
+		 * enter, so their owners still get results. Report success: the
+		 * operations were accepted.
+		 */
+		err = 0;
+	}
+	if (enter_now)
+		hoop_engine_reap_some(e); /* inline completions, for everyone */
+	if (first_of_batch)
+		bg_notify(e, true); /* the thread must honour the deadline */
+	else if (LOAD(&e->inflight) && atomic_load_explicit(&e->bg_idle,
+	                                                    memory_order_seq_cst))
+		bg_notify(e, false);
+	err = (int)n;
+out:
+	if (idx != stack_idx)
+		free(idx);
+	return err;
+}
+
+int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
+                                unsigned n, uint64_t *tokens, unsigned flags,
+                                int delivery, hoop_completion_fn fn, void *arg,
+                                hoop_queue *q)
+{
+	struct submit_src src = {ops, NULL, NULL};
+	if (n && !ops)
+		return -EINVAL;
+	return submit_common(e, &src, n, tokens, flags, delivery, fn, arg, q);
+}
+
+int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                       uint64_t *tokens, unsigned flags)
+{
+	return hoop_engine_submit_internal(e, ops, n, tokens, flags,
+	                                   DELIVER_WAIT, NULL, NULL, NULL);
+}
+
+int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
+                          unsigned n, uint64_t *tokens, unsigned flags,
+                          hoop_completion_fn fn, void *arg)
+{
+	if (!fn)
+		return -EINVAL;
+	return hoop_engine_submit_internal(e, ops, n, tokens, flags,
+	                                   DELIVER_CALLBACK, fn, arg, NULL);
+}
+
+int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
+                            void *fill_arg, uint64_t *tokens, unsigned flags,
+                            hoop_completion_fn fn, void *arg)
+{
+	struct submit_src src = {NULL, fill, fill_arg};
+	if (n && !fill)
+		return -EINVAL;
+	return submit_common(e, &src, n, tokens, flags,
+	                     fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg, NULL);
+}
+
+/* ---- waiting ---- */
+
+/*
+ * The state of the slot if it still belongs to generation `gen`, else
+ * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
+ * generation is stored before its new state is released, so once we see the
+ * new state we also see the new generation and reject a stale token.
+ */
+static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
+{
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if (LOAD(&s->gen) != gen)
+		return SLOT_FREE;
+	return st;
+}
+
+static bool try_become_spinner(hoop_engine *e)
+{
+	if (atomic_fetch_add(&e->spinners, 1) == 0)
+		return true;
+	atomic_fetch_sub(&e->spinners, 1);
+	return false;
+}
+
+int hoop_engine_wait(hoop_engine *e, uint64_t token,
+                     struct hoop_completion *out, int64_t timeout_ns)
+{
+	uint32_t gen;
+	struct hoop_slot *s;
+	if (!e || !out)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	s = token_slot(e, token, &gen);
+	if (!s)
+		return -ENOENT;
+	uint32_t st = slot_state_for(s, gen);
+	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
+		return -ENOENT;
+	if (s->delivery != DELIVER_WAIT)
+		return -EINVAL;
+
+	ADD(&e->active_callers, 1);
+	uint64_t start = hoop_now_ns();
+	uint64_t deadline = timeout_ns < 0 ? UINT64_MAX : start + (uint64_t)timeout_ns;
+	int ret = 0;
+	bool spun = false;
+	for (;;) {
+		st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+			break;
+		hoop_engine_flush_pending(e);
+		hoop_engine_reap_some(e);
+		st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+			break;
+		uint64_t now = hoop_now_ns();
+		if (now >= deadline) {
+			ret = -ETIME;
+			break;
+		}
+		/* Spin briefly (one spinner at a time: on 2 CPUs more only
+		 * steal time from the threads doing the work). */
+		if (!spun && e->spin_ns && try_become_spinner(e)) {
+			uint64_t until = now + e->spin_ns;
+			if (until > deadline)
+				until = deadline;
+			while (hoop_now_ns() < until) {
+				for (int k = 0; k < 64; k++)
+					cpu_relax();
+				hoop_engine_reap_some(e);
+				st = atomic_load_explicit(&s->state,
+				                          memory_order_acquire);
+				if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+					break;
+			}
+			atomic_fetch_sub(&e->spinners, 1);
+			spun = true;
+			continue;
+		}
+		spun = true;
+		/* Sleep. The engine thread must be watching the ring. */
+		if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst))
+			bg_notify(e, false);
+		uint32_t want = SLOT_INFLIGHT | SLOT_WAITER;
+		if (!(st & SLOT_WAITER)) {
+			uint32_t exp = st;
+			if (!atomic_compare_exchange_strong(&s->state, &exp, want))
+				continue; /* it changed: look again */
+		}
+		now = hoop_now_ns();
+		if (now >= deadline)
+			continue; /* report -ETIME after one more look */
+		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
+		hoop_futex_wait(&s->state, want, left);
+	}
+	if (ret == 0) {
+		out->user_data = s->user_data;
+		out->token = token;
+		out->res = s->res;
+		out->flags = s->cflags;
+		slot_free(e, s);
+	} else {
+		/* Leave the slot reserved; drop our waiter mark if still set. */
+		uint32_t exp = SLOT_INFLIGHT | SLOT_WAITER;
+		atomic_compare_exchange_strong(&s->state, &exp, SLOT_INFLIGHT);
+	}
+	atomic_fetch_sub(&e->active_callers, 1);
+	return ret;
+}
+
+int hoop_engine_release(hoop_engine *e, uint64_t token)
+{
+	uint32_t gen;
+	struct hoop_slot *s;
+	if (!e)
+		return -EINVAL;
+	s = token_slot(e, token, &gen);
+	if (!s)
+		return -ENOENT;
+	uint32_t st = slot_state_for(s, gen);
+	for (;;) {
+		if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
+			return -ENOENT;
+		if (s->delivery != DELIVER_WAIT)
+			return -EINVAL;
+		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
+			slot_free(e, s);
+			return 0;
+		}
+		if (atomic_compare_exchange_strong(&s->state, &st,
+		                                   st | SLOT_RELEASED))
+			return 0;
+	}
+}
+
+/* ---- cancellation ---- */
+
+static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
+{
+	struct hoop_sys_sync_cancel_reg reg;
+	memset(&reg, 0, sizeof(reg));
+	reg.addr = ud;
+	reg.fd = fd;
+	reg.flags = flags;
+	reg.timeout.tv_sec = -1;
+	reg.timeout.tv_nsec = -1;
+	int r;
+	do {
+		r = hoop_ring_register(e->ring, HOOP_REGISTER_SYNC_CANCEL, &reg, 1);
+	} while (r == -EINTR);
+	return r;
+}
+
+int hoop_engine_cancel(hoop_engine *e, uint64_t token)
+{
+	uint32_t gen;
+	if (!e)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	struct hoop_slot *s = token_slot(e, token, &gen);
+	if (!s)
+		return -ENOENT;
+	uint32_t st = slot_state_for(s, gen);
+	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+		return -ENOENT;
+	/* Anything still held back by batching must reach the kernel first,
+	 * or the cancel would not find it. */
+	hoop_engine_flush_pending(e);
+	int r = sync_cancel(e, token, 0, 0);
+	hoop_engine_reap_some(e);
+	return r < 0 ? r : 0;
+}
+
+int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
+{
+	if (!e || fd < 0)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	hoop_engine_flush_pending(e);
+	unsigned f = HOOP_ASYNC_CANCEL_FD | HOOP_ASYNC_CANCEL_ALL;
+	if (flags & HOOP_CANCEL_FIXED)
+		f |= HOOP_ASYNC_CANCEL_FD_FIXED;
+	int r = sync_cancel(e, 0, fd, f);
+	hoop_engine_reap_some(e);
+	return r == -ENOENT ? 0 : r;
+}
+
+static int cancel_all(hoop_engine *e)
+{
+	hoop_engine_flush_pending(e);
+	int r = sync_cancel(e, 0, -1, HOOP_ASYNC_CANCEL_ANY | HOOP_ASYNC_CANCEL_ALL);
+	hoop_engine_reap_some(e);
+	return r == -ENOENT ? 0 : r;
+}
+
+int hoop_engine_cancel_all(hoop_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	return cancel_all(e);
+}
+
+void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q)
+{
+	hoop_engine_flush_pending(e);
+	for (unsigned i = 0; i < e->nslots; i++) {
+		struct hoop_slot *s = &e->slots[i];
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+		    s->delivery != DELIVER_QUEUE || s->queue != q)
+			continue;
+		sync_cancel(e, make_token(i, LOAD(&s->gen)), 0, 0);
+	}
+	hoop_engine_reap_some(e);
+}
+
+/* ---- the engine thread ---- */
+
+static void arm_kick(hoop_engine *e)
+{
+	pthread_mutex_lock(&e->submit_lock);
+	if (!atomic_load(&e->kick_armed) && sq_room_locked(e, 1) == 0) {
+		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
+		hoop_prep_poll_multishot(sqe, e->kick_fd, 0x001 /* POLLIN */);
+		sqe->user_data = HOOP_UD_KICK;
+		e->pending++;
+		enter_locked(e);
+		atomic_store(&e->kick_armed, 1);
+	}
+	pthread_mutex_unlock(&e->submit_lock);
+}
+
+static void *engine_thread(void *arg)
+{
+	hoop_engine *e = arg;
+	hoop_ring *r = e->ring;
+	for (;;) {
+		pthread_mutex_lock(&e->drain_lock);
+		unsigned n = drain_locked(e);
+		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
+		e->kicked = false;
+		pthread_mutex_unlock(&e->drain_lock);
+		if (n)
+			ADD(&e->m_reaps_thread, n);
+
+		/* Reset the kick counter so its poll fires again next time. */
+		uint64_t v;
+		if (kicked)
+			while (read(e->kick_fd, &v, sizeof(v)) > 0)
+				;
+		if (rearm)
+			arm_kick(e);
+
+		uint64_t dl = atomic_load_explicit(&e->batch_deadline,
+		                                   memory_order_relaxed);
+		uint64_t now = dl ? hoop_now_ns() : 0;
+		if (dl && now >= dl) {
+			hoop_engine_flush_pending(e);
+			dl = 0;
+		}
+		if (LOAD(&e->closing) && LOAD(&e->inflight) == 0 &&
+		    LOAD(&e->active_callers) == 0)
+			break;
+
+		uint32_t seq = atomic_load_explicit(&e->bg_seq, memory_order_seq_cst);
+		if (LOAD(&e->inflight) == 0) {
+			/* Nothing in flight: sleep until a submitter or the
+			 * batch deadline needs us. */
+			atomic_store_explicit(&e->bg_idle, 1, memory_order_seq_cst);
+			if (LOAD(&e->inflight) == 0 && !LOAD(&e->closing) &&
+			    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
+				int64_t t = dl ? (int64_t)(dl - now) : -1;
+				hoop_futex_wait(&e->bg_seq, seq, t);
+			}
+			atomic_store_explicit(&e->bg_idle, 0, memory_order_seq_cst);
+			continue;
+		}
+		/* Work in flight: wait in the kernel for at least one CQE. */
+		atomic_store_explicit(&e->bg_in_kernel, 1, memory_order_seq_cst);
+		if (hoop_ring_cq_ready(r) == 0 && !LOAD(&e->closing) &&
+		    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
+			if (dl) {
+				struct hoop_timespec ts = {0, (int64_t)(dl - now)};
+				struct hoop_sys_getevents_arg ga = {0, 0, 0,
+				                                    (uint64_t)(uintptr_t)&ts};
+				hoop_ring_enter(r, 0, 1,
+				                HOOP_ENTER_GETEVENTS | HOOP_ENTER_EXT_ARG,
+				                &ga, sizeof(ga));
+			} else {
+				hoop_ring_enter(r, 0, 1, HOOP_ENTER_GETEVENTS, NULL, 0);
+			}
+		}
+		atomic_store_explicit(&e->bg_in_kernel, 0, memory_order_seq_cst);
+	}
+	return NULL;
+}
+
+/* ---- create / destroy ---- */
+
+static int engine_init_slots(hoop_engine *e, unsigned n)
+{
+	e->slots = calloc(n, sizeof(*e->slots));
+	if (!e->slots)
+		return -ENOMEM;
+	e->nslots = n;
+	for (unsigned i = 0; i < n; i++)
+		e->slots[i].next_free = (i + 1 < n) ? i + 2 : 0;
+	e->free_head = 1;
+	e->free_count = n;
+	return 0;
+}
+
+static void engine_free(hoop_engine *e)
+{
+	if (e->kick_fd >= 0)
+		close(e->kick_fd);
+	hoop_ring_destroy(e->ring);
+	free(e->slots);
+	pthread_mutex_destroy(&e->submit_lock);
+	pthread_mutex_destroy(&e->drain_lock);
+	pthread_mutex_destroy(&e->slot_lock);
+	pthread_cond_destroy(&e->room_cv);
+	free(e);
+}
+
+int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
+{
+	hoop_engine_params p;
+	int err;
+	if (!out)
+		return -EINVAL;
+	if (params)
+		p = *params;
+	else
+		memset(&p, 0, sizeof(p));
+	if (p.backend > HOOP_BACKEND_THREADS || (p.flags & ~HOOP_ENGINE_SQPOLL))
+		return -EINVAL;
+	if (p.backend == HOOP_BACKEND_THREADS)
+		return -EOPNOTSUPP; /* the thread-pool backend comes with the probe */
+	unsigned sq = p.sq_entries ? p.sq_entries : DEFAULT_SQ;
+	if (sq > 32768)
+		return -EINVAL;
+	unsigned cq = p.cq_entries ? p.cq_entries : 4 * sq;
+	if (cq < 4 || cq > 65536 || cq < sq)
+		return -EINVAL;
+	pthread_once(&fork_once, install_fork_handler);
+
+	hoop_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->backend = HOOP_BACKEND_URING;
+	e->fork_gen = LOAD(&fork_generation);
+	e->kick_fd = -1;
+	pthread_mutex_init(&e->submit_lock, NULL);
+	pthread_mutex_init(&e->drain_lock, NULL);
+	pthread_mutex_init(&e->slot_lock, NULL);
+	pthread_cond_init(&e->room_cv, NULL);
+
+	/*
+	 * A shared ring: never SINGLE_ISSUER or DEFER_TASKRUN (a wait from
+	 * another thread would get EEXIST). SUBMIT_ALL so that one bad SQE in
+	 * a batch does not hold back the rest; CQSIZE to fit max_inflight.
+	 */
+	hoop_ring_params rp;
+	memset(&rp, 0, sizeof(rp));
+	rp.flags = HOOP_SETUP_CQSIZE | HOOP_SETUP_SUBMIT_ALL;
+	rp.cq_entries = cq;
+	rp.min_entries = 8;
+	if (p.flags & HOOP_ENGINE_SQPOLL) {
+		rp.flags |= HOOP_SETUP_SQPOLL;
+		rp.sq_thread_idle = p.sq_thread_idle ? p.sq_thread_idle : 10;
+	}
+	err = hoop_ring_create(&e->ring, sq, &rp);
+	if (err < 0)
+		goto fail;
+	cq = hoop_ring_cq_entries(e->ring);
+	/* Two CQ entries stay free for the kick poll and slack. */
+	unsigned maxf = p.max_inflight ? p.max_inflight : cq - 2;
+	if (maxf == 0 || maxf > cq - 2) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = engine_init_slots(e, maxf);
+	if (err < 0)
+		goto fail;
+	e->batch_count = p.batch_count;
+	e->batch_ns = (uint64_t)p.batch_usec * 1000u;
+	if (e->batch_ns && e->batch_count <= 1)
+		e->batch_count = UINT32_MAX; /* deadline only */
+	e->spin_ns = (uint64_t)(p.spin_usec ? p.spin_usec : DEFAULT_SPIN_US) * 1000u;
+
+	e->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->kick_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	arm_kick(e);
+	if (!atomic_load(&e->kick_armed)) {
+		err = -EIO;
+		goto fail;
+	}
+	err = -pthread_create(&e->thread, NULL, engine_thread, e);
+	if (err < 0)
+		goto fail;
+	e->thread_started = true;
+	*out = e;
+	return 0;
+fail:
+	engine_free(e);
+	return err;
+}
+
+void hoop_engine_destroy(hoop_engine *e)
+{
+	if (!e)
+		return;
+	if (LOAD(&fork_generation) != e->fork_gen) {
+		/* In a forked child: the thread does not exist here and the
+		 * ring is the parent's. Free our copy and close our fds only;
+		 * unmapping and closing do not affect the parent's ring. */
+		engine_free(e);
+		return;
+	}
+	atomic_store(&e->closing, 1);
+	/* Wake room waiters so they fail with -ESHUTDOWN. */
+	pthread_mutex_lock(&e->slot_lock);
+	pthread_cond_broadcast(&e->room_cv);
+	pthread_mutex_unlock(&e->slot_lock);
+
+	hoop_engine_flush(e);
+	/* Cancel until nothing is left in flight; an operation that cannot
+	 * be stopped right away (running in a kernel worker) finishes on its
+	 * own, so keep reaping and retry now and then. */
+	uint64_t next_cancel = 0;
+	while (LOAD(&e->inflight) > 0 || LOAD(&e->active_callers) > 0) {
+		uint64_t now = hoop_now_ns();
+		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
+			cancel_all(e);
+			next_cancel = now + 50000000ull;
+		}
+		bg_notify(e, true);
+		hoop_engine_reap_some(e);
+		struct timespec ts = {0, 200000};
+		nanosleep(&ts, NULL);
+	}
+	bg_notify(e, true);
+	if (e->thread_started)
+		pthread_join(e->thread, NULL);
+	engine_free(e);
+}
+
+/* ---- queries ---- */
+
+int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
+{
+	if (!e || !m)
+		return -EINVAL;
+	m->submitted = LOAD(&e->m_submitted);
+	m->completed = LOAD(&e->m_completed);
+	m->cqes = LOAD(&e->m_cqes);
+	m->inflight = LOAD(&e->inflight);
+	m->enters = LOAD(&e->m_enters);
+	m->sqes_entered = LOAD(&e->m_sqes_entered);
+	m->wakeups = LOAD(&e->m_wakeups);
+	m->reaps_by_waiters = LOAD(&e->m_reaps_waiters);
+	m->reaps_by_thread = LOAD(&e->m_reaps_thread);
+	m->overflow_flushes = LOAD(&e->m_overflow);
+	m->unknown_cqes = LOAD(&e->m_unknown);
+	m->submit_blocked = LOAD(&e->m_blocked);
+	return 0;
+}
+
+int hoop_engine_backend(const hoop_engine *e) { return e->backend; }
+
+unsigned hoop_engine_max_inflight(const hoop_engine *e) { return e->nslots; }
+
+/* ---- op helpers ---- */
+
+void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe)
+{
+	memcpy(op, sqe, sizeof(*op));
+}
+
+#define OP_VIA_SQE(call)                                                     \
+	do {                                                                 \
+		struct hoop_sqe sqe;                                         \
+		call;                                                        \
+		memcpy(op, &sqe, sizeof(*op));                               \
+	} while (0)
+
+void hoop_op_nop(struct hoop_op *op) { OP_VIA_SQE(hoop_prep_nop(&sqe)); }
+
+void hoop_op_read(struct hoop_op *op, int fd, void *buf, uint32_t len,
+                  uint64_t off)
+{
+	OP_VIA_SQE(hoop_prep_read(&sqe, fd, buf, len, off));
+}
+
+void hoop_op_write(struct hoop_op *op, int fd, const void *buf, uint32_t len,
+                   uint64_t off)
+{
+	OP_VIA_SQE(hoop_prep_write(&sqe, fd, buf, len, off));
+}
+
+void hoop_op_readv(struct hoop_op *op, int fd, const struct iovec *iov,
+                   unsigned nr, uint64_t off)
+{
+	OP_VIA_SQE(hoop_prep_readv(&sqe, fd, iov, nr, off));
+}
+
+void hoop_op_writev(struct hoop_op *op, int fd, const struct iovec *iov,
+                    unsigned nr, uint64_t off)
+{
+	OP_VIA_SQE(hoop_prep_writev(&sqe, fd, iov, nr, off));
+}
+
+void hoop_op_fsync(struct hoop_op *op, int fd, unsigned flags)
+{
+	OP_VIA_SQE(hoop_prep_fsync(&sqe, fd, flags));
+}
+
+void hoop_op_timeout(struct hoop_op *op, const struct hoop_timespec *ts,
+                     unsigned count, unsigned flags)
+{
+	OP_VIA_SQE(hoop_prep_timeout(&sqe, ts, count, flags));
+}

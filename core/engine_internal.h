@@ -1,0 +1,123 @@
+/*
+ * core/engine_internal.h - the engine's private layout, shared by the engine,
+ * the queue and the backends. Never installed.
+ */
+#ifndef HOOP_CORE_ENGINE_INTERNAL_H
+#define HOOP_CORE_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hoop/engine.h"
+#include "hoop/ring.h"
+
+/* Slot states, the low byte of slot.state (also the slot's futex word). */
+#define SLOT_FREE 0u
+#define SLOT_INFLIGHT 1u
+#define SLOT_DONE 2u
+#define SLOT_STATE_MASK 0xffu
+#define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
+#define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
+
+enum hoop_delivery {
+	DELIVER_WAIT = 0,
+	DELIVER_CALLBACK = 1,
+	DELIVER_QUEUE = 2,
+};
+
+struct hoop_slot {
+	_Atomic uint32_t state;
+	_Atomic uint32_t gen;
+	uint8_t delivery;
+	uint8_t pad[3];
+	uint32_t next_free;
+	uint64_t user_data; /* the caller's tag */
+	int32_t res;
+	uint32_t cflags;
+	hoop_completion_fn fn;
+	void *arg;
+	hoop_queue *queue;
+};
+
+/* user_data of the internal multishot poll on the kick eventfd. */
+#define HOOP_UD_KICK 0xffffffffffffff01ull
+
+struct hoop_engine {
+	hoop_ring *ring;
+	int backend;
+	unsigned fork_gen;
+
+	/* submission side, under submit_lock */
+	pthread_mutex_t submit_lock;
+	unsigned pending;        /* SQEs published but not yet entered */
+	unsigned batch_count;
+	uint64_t batch_ns;
+	_Atomic uint64_t batch_deadline; /* monotonic ns, 0 = none */
+	_Atomic int has_pending;         /* pending > 0, readable unlocked */
+	_Atomic int kick_armed;          /* the kick poll is in the kernel */
+	bool kicked;                     /* under drain_lock */
+
+	/* completion side, under drain_lock */
+	pthread_mutex_t drain_lock;
+
+	/* slots */
+	struct hoop_slot *slots;
+	unsigned nslots;
+	pthread_mutex_t slot_lock;
+	pthread_cond_t room_cv;
+	uint32_t free_head; /* index + 1, 0 = empty */
+	unsigned free_count;
+	unsigned room_waiters;
+
+	/* engine thread */
+	pthread_t thread;
+	bool thread_started;
+	int kick_fd;
+	_Atomic uint32_t bg_seq;     /* futex word the idle thread sleeps on */
+	_Atomic int bg_idle;         /* sleeping on bg_seq */
+	_Atomic int bg_in_kernel;    /* blocked in io_uring_enter */
+	_Atomic int closing;
+	_Atomic int dead;            /* fatal ring error, as -errno */
+	_Atomic int active_callers;  /* threads inside wait/submit/cancel */
+	_Atomic int spinners;
+
+	uint64_t spin_ns;
+
+	/* counters */
+	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
+	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
+	    m_overflow, m_unknown, m_blocked;
+	_Atomic uint64_t inflight;
+};
+
+/* Hand a completion to its queue (queue.c). Called with drain_lock held. */
+void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c);
+
+/* Submit ops for a queue (engine.c). */
+int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
+                                unsigned n, uint64_t *tokens, unsigned flags,
+                                int delivery, hoop_completion_fn fn, void *arg,
+                                hoop_queue *q);
+
+/* Reap what is there without blocking if nobody else is; used by waiters. */
+void hoop_engine_reap_some(hoop_engine *e);
+
+/* Flush batched SQEs if any. */
+void hoop_engine_flush_pending(hoop_engine *e);
+
+/* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
+int hoop_engine_check(hoop_engine *e);
+
+/* Cancel every in-flight op delivered to `q` (queue destroy). */
+void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q);
+
+/* Monotonic nanoseconds. */
+uint64_t hoop_now_ns(void);
+
+/* futex helpers (private, process-local). */
+int hoop_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+void hoop_futex_wake(_Atomic uint32_t *addr, int n);
+
+#endif

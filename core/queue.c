@@ -1,0 +1,268 @@
+/*
+ * core/queue.c - hoop_queue: completions of many operations collected in
+ * batches, with an eventfd that is readable while any are waiting.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hoop_queue {
+	hoop_engine *e;
+	unsigned cap;
+	int efd;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* Completions waiting to be collected: a ring that grows when
+	 * multishot operations post more than one each. */
+	struct hoop_completion *buf;
+	unsigned buf_cap, head, count;
+	unsigned outstanding; /* added, final completion not yet collected */
+	unsigned inflight;    /* added, final completion not yet pushed */
+	unsigned sleepers;
+	bool efd_set;
+};
+
+int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity)
+{
+	int err;
+	if (!out || !e || capacity == 0)
+		return -EINVAL;
+	if ((err = hoop_engine_check(e)) < 0)
+		return err;
+	if (capacity > hoop_engine_max_inflight(e))
+		return -EINVAL;
+	hoop_queue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->buf_cap = capacity;
+	q->buf = calloc(q->buf_cap, sizeof(*q->buf));
+	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!q->buf || q->efd < 0) {
+		err = q->efd < 0 ? -errno : -ENOMEM;
+		if (q->efd >= 0)
+			close(q->efd);
+		free(q->buf);
+		free(q);
+		return err;
+	}
+	q->e = e;
+	q->cap = capacity;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	*out = q;
+	return 0;
+}
+
+unsigned hoop_queue_cap(const hoop_queue *q) { return q->cap; }
+int hoop_queue_fd(const hoop_queue *q) { return q->efd; }
+
+unsigned hoop_queue_ready(hoop_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	unsigned n = q->count;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+unsigned hoop_queue_outstanding(hoop_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	unsigned n = q->outstanding;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+static int grow_locked(hoop_queue *q)
+{
+	unsigned ncap = q->buf_cap * 2;
+	struct hoop_completion *nb = malloc(ncap * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	for (unsigned i = 0; i < q->count; i++)
+		nb[i] = q->buf[(q->head + i) % q->buf_cap];
+	free(q->buf);
+	q->buf = nb;
+	q->buf_cap = ncap;
+	q->head = 0;
+	return 0;
+}
+
+void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->count == q->buf_cap && grow_locked(q) < 0) {
+		/*
+		 * Only a multishot operation can outgrow the buffer, and only
+		 * when memory has run out: keep the final completion (the owner
+		 * must learn the operation ended) by overwriting the newest
+		 * intermediate one.
+		 */
+		if (c->flags & HOOP_CQE_F_MORE) {
+			pthread_mutex_unlock(&q->mu);
+			return;
+		}
+		q->count--;
+	}
+	q->buf[(q->head + q->count) % q->buf_cap] = *c;
+	q->count++;
+	if (!(c->flags & HOOP_CQE_F_MORE))
+		q->inflight--;
+	if (!q->efd_set) {
+		uint64_t one = 1;
+		ssize_t w = write(q->efd, &one, sizeof(one));
+		(void)w;
+		q->efd_set = true;
+	}
+	if (q->sleepers)
+		pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
+                   uint64_t *tokens, unsigned flags)
+{
+	if (!q || (n && !ops))
+		return -EINVAL;
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&q->mu);
+	if (q->outstanding + n > q->cap) {
+		pthread_mutex_unlock(&q->mu);
+		return -EAGAIN;
+	}
+	q->outstanding += n;
+	q->inflight += n;
+	pthread_mutex_unlock(&q->mu);
+	int r = hoop_engine_submit_internal(q->e, ops, n, tokens, flags,
+	                                    DELIVER_QUEUE, NULL, NULL, q);
+	if (r < 0) {
+		pthread_mutex_lock(&q->mu);
+		q->outstanding -= n;
+		q->inflight -= n;
+		pthread_mutex_unlock(&q->mu);
+	}
+	return r;
+}
+
+/* Move up to max completions out. Caller holds q->mu. */
+static unsigned take_locked(hoop_queue *q, struct hoop_completion *out,
+                            unsigned max)
+{
+	unsigned n = q->count < max ? q->count : max;
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = q->buf[q->head];
+		q->head = (q->head + 1) % q->buf_cap;
+		if (!(out[i].flags & HOOP_CQE_F_MORE))
+			q->outstanding--;
+	}
+	q->count -= n;
+	if (q->count == 0 && q->efd_set) {
+		/* Readable exactly while completions wait: clear it. */
+		uint64_t v;
+		ssize_t rd = read(q->efd, &v, sizeof(v));
+		(void)rd;
+		q->efd_set = false;
+	}
+	return n;
+}
+
+int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
+                    unsigned min, int64_t timeout_ns)
+{
+	if (!q || (max && !out) || min > max || min > q->cap)
+		return -EINVAL;
+	int err = hoop_engine_check(q->e);
+	if (err == -ECHILD)
+		return err;
+	uint64_t deadline =
+	    timeout_ns < 0 ? UINT64_MAX : hoop_now_ns() + (uint64_t)timeout_ns;
+	atomic_fetch_add(&q->e->active_callers, 1);
+	int ret;
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		if (q->count >= min && (q->count > 0 || min == 0)) {
+			ret = (int)take_locked(q, out, max);
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		pthread_mutex_unlock(&q->mu);
+
+		/* Not enough yet: push out anything batched, reap ourselves. */
+		hoop_engine_flush_pending(q->e);
+		hoop_engine_reap_some(q->e);
+
+		pthread_mutex_lock(&q->mu);
+		if (q->count >= min) {
+			pthread_mutex_unlock(&q->mu);
+			continue;
+		}
+		uint64_t now = hoop_now_ns();
+		if (now >= deadline) {
+			pthread_mutex_unlock(&q->mu);
+			ret = -ETIME;
+			break;
+		}
+		/*
+		 * Sleep until a push. The engine thread is watching the ring
+		 * whenever work is in flight; wake at least every few ms anyway
+		 * to reap for ourselves.
+		 */
+		uint64_t until = now + 2000000ull;
+		if (until > deadline)
+			until = deadline;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t add = until - now;
+		ts.tv_sec += (time_t)(add / 1000000000ull);
+		ts.tv_nsec += (long)(add % 1000000000ull);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		q->sleepers++;
+		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+		q->sleepers--;
+		pthread_mutex_unlock(&q->mu);
+	}
+	atomic_fetch_sub(&q->e->active_callers, 1);
+	return ret;
+}
+
+void hoop_queue_destroy(hoop_queue *q)
+{
+	if (!q)
+		return;
+	hoop_engine *e = q->e;
+	bool child = hoop_engine_check(e) == -ECHILD;
+	if (!child) {
+		/* Cancel what is still in flight and wait for every final
+		 * completion, so no buffer is touched after we return. */
+		uint64_t next_cancel = 0;
+		for (;;) {
+			pthread_mutex_lock(&q->mu);
+			unsigned left = q->inflight;
+			pthread_mutex_unlock(&q->mu);
+			if (left == 0)
+				break;
+			uint64_t now = hoop_now_ns();
+			if (now >= next_cancel) {
+				hoop_engine_cancel_queue(e, q);
+				next_cancel = now + 50000000ull;
+			}
+			hoop_engine_reap_some(e);
+			struct timespec ts = {0, 200000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(q->efd);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->buf);
+	free(q);
+}
