@@ -29,6 +29,7 @@ def main():
     ffi = cffi.FFI()
     ffi.cdef(text)
     structs = re.findall(r"^(?:typedef\s+)?(struct\s+\w+)\s*\{", text, re.M)
+    structs += re.findall(r"^\}\s*(\w+)\s*;", text, re.M)  # typedef names
     for tag in structs:
         size = ffi.sizeof(tag)
         for name, _ in ffi.typeof(tag).fields:

@@ -318,10 +318,14 @@ def test_includes(ffi_path, outdir):
     layout, decls = [], []
     for stmt in split_statements(code):
         s = " ".join(stmt.split())
-        m = re.match(r"(?:typedef\s+)?(struct|union)\s+(\w+)\s*\{", s)
+        m = re.match(r"(?:typedef\s+)?(struct|union)\s+(\w+\s*)?\{", s)
         if m:
-            tag = f"{m.group(1)} {m.group(2)}"
             start = stmt.index("{")
+            if m.group(2):
+                tag = f"{m.group(1)} {m.group(2).strip()}"
+            else:  # typedef struct { ... } name;
+                tail = stmt[matching(stmt, start, "{", "}"):]
+                tag = re.match(r"\s*(\w+)", tail).group(1)
             inner = stmt[start + 1:matching(stmt, start, "{", "}") - 1]
             layout.append(f"LAYOUT_STRUCT({tag})")
             for member in members(inner):
