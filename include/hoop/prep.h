@@ -235,8 +235,9 @@ HOOP_API void hoop_prep_tee(struct hoop_sqe *sqe, int fd_in, int fd_out,
 /* Create a pipe; fds[0] and fds[1] are written on completion (6.16+).
  * `pipe_flags`: O_CLOEXEC, O_NONBLOCK, O_DIRECT. res: 0. */
 HOOP_API void hoop_prep_pipe(struct hoop_sqe *sqe, int *fds, int pipe_flags);
-/* The same into two direct-descriptor slots starting at `file_index` (or
- * HOOP_FILE_INDEX_ALLOC); fds[] receives the slots. */
+/* The same into direct-descriptor slots `file_index` and `file_index` + 1
+ * (or two free ones with HOOP_FILE_INDEX_ALLOC); fds[] receives the slot
+ * numbers. O_CLOEXEC is refused. */
 HOOP_API void hoop_prep_pipe_direct(struct hoop_sqe *sqe, int *fds,
                                     int pipe_flags, unsigned file_index);
 
