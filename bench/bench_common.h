@@ -24,7 +24,7 @@
 #define BENCH_UNUSED __attribute__((unused))
 
 /* Repeats per library and case; medians are taken over these. */
-#define BENCH_REPEATS 11
+#define BENCH_REPEATS 21
 
 #define BENCH_DIE(...)                                                         \
 	do {                                                                   \
@@ -96,7 +96,7 @@ static double bench_seconds(void)
 {
 	const char *s = getenv("HOOP_BENCH_SECONDS");
 	double v = s ? atof(s) : 0.0;
-	return v > 0.0 ? v : 0.2;
+	return v > 0.0 ? v : 0.1;
 }
 
 /* One timed run of `ops` operations with library `lib` (0 hoop, 1 liburing). */
@@ -113,11 +113,13 @@ static double bench_time(bench_run_fn run, void *ctx, int lib, long ops)
 /*
  * A throughput case: calibrate the op count on hoop so a run takes about
  * bench_seconds(), warm both up once, then BENCH_REPEATS runs of each in
- * strict alternation (hoop, liburing, hoop, ...). Emits medians in ops/s
- * and ratio = hoop / liburing. `grain` is the op count granularity (the
- * batch size).
+ * strict alternation (hoop, liburing, hoop, ...). Emits the median rate of
+ * each library in ops/s, and as the ratio the median of hoop/liburing over
+ * adjacent runs (each liburing run against the hoop run before and after
+ * it): on a shared machine the load drifts, and adjacent runs see nearly
+ * the same load, so this ratio is steadier than a ratio of medians.
+ * `grain` is the op count granularity (the batch size).
  */
-BENCH_UNUSED
 static void bench_case(const char *name, bench_run_fn run, void *ctx,
                        long grain)
 {
@@ -131,16 +133,20 @@ static void bench_case(const char *name, bench_run_fn run, void *ctx,
 		ops = grain;
 	bench_time(run, ctx, 1, ops / 4 / grain * grain + grain);
 
-	double h[BENCH_REPEATS], b[BENCH_REPEATS];
+	double h[BENCH_REPEATS], b[BENCH_REPEATS], r[2 * BENCH_REPEATS];
+	int nr = 0;
 	for (int i = 0; i < BENCH_REPEATS; i++) {
 		h[i] = (double)ops / bench_time(run, ctx, 0, ops);
 		b[i] = (double)ops / bench_time(run, ctx, 1, ops);
+		r[nr++] = h[i] / b[i];
+		if (i > 0)
+			r[nr++] = h[i] / b[i - 1];
 	}
 	bench_note(name, "hoop", h, BENCH_REPEATS, "ops/s");
 	bench_note(name, "liburing", b, BENCH_REPEATS, "ops/s");
 	double mh = bench_median(h, BENCH_REPEATS);
 	double mb = bench_median(b, BENCH_REPEATS);
-	bench_emit(name, "ops/s", mh, mb, mh / mb);
+	bench_emit(name, "ops/s", mh, mb, bench_median(r, nr));
 }
 
 /* xorshift64: the same offset sequence for both libraries. */

@@ -8,7 +8,7 @@
 # Environment:
 #   BUILD_DIR           build tree (default build-bench)
 #   OUT                 JSON lines file (default $BUILD_DIR/bench-core.jsonl)
-#   HOOP_BENCH_SECONDS  seconds per timed run (default 0.2)
+#   HOOP_BENCH_SECONDS  seconds per timed run (default 0.1)
 #   HOOP_BENCH_FILE     the 1 GiB read file (default /tmp/hoop-bench-1g.dat)
 #
 # Needs liburing (headers and library) for the baseline and valgrind for the
