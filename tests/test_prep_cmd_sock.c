@@ -13,12 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int run(hoop_ring *ring)
-{
-	struct hoop_cqe cqe = t_submit_wait_one(ring);
-	return cqe.res;
-}
-
 int main(void)
 {
 	if (hoop_opcode_supported(HOOP_OP_URING_CMD) != 1)
@@ -31,7 +25,7 @@ int main(void)
 	int val = -1;
 	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c, SOL_SOCKET,
 	                   SO_TYPE, &val, sizeof(val));
-	int r = run(ring);
+	int r = t_submit_wait_one(ring).res;
 	if (r == -EOPNOTSUPP || r == -EINVAL)
 		SKIP("socket uring_cmd unsupported here: %s", hoop_strerror(r));
 	CHECK_EQ(r, (int)sizeof(int));
@@ -41,7 +35,7 @@ int main(void)
 	int one = 1;
 	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_SETSOCKOPT, c, IPPROTO_TCP,
 	                   TCP_NODELAY, &one, sizeof(one));
-	CHECK_EQ(run(ring), 0);
+	CHECK_EQ(t_submit_wait_one(ring).res, 0);
 	int got = 0;
 	socklen_t len = sizeof(got);
 	CHECK_EQ(getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &got, &len), 0);
@@ -53,7 +47,7 @@ int main(void)
 	for (int i = 0; i < 1000 && inq != 5; i++) {
 		hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_SIOCINQ, s, 0, 0,
 		                   NULL, 0);
-		inq = run(ring);
+		inq = t_submit_wait_one(ring).res;
 		if (inq != 5)
 			usleep(1000);
 	}
@@ -61,7 +55,7 @@ int main(void)
 
 	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c, SOL_SOCKET,
 	                   12345, &val, sizeof(val));
-	CHECK_EQ(run(ring), -ENOPROTOOPT);
+	CHECK_EQ(t_submit_wait_one(ring).res, -ENOPROTOOPT);
 
 	close(c);
 	close(s);
