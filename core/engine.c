@@ -188,6 +188,8 @@ static void slots_untake(hoop_engine *e, const unsigned *idx, unsigned n)
  */
 static void bg_notify(hoop_engine *e, bool need_kernel_kick)
 {
+	if (!e->ring)
+		return; /* the thread pool has no engine thread */
 	atomic_fetch_add_explicit(&e->bg_seq, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
 		hoop_futex_wake(&e->bg_seq, 1);
@@ -268,6 +270,15 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 	deliver(e, s, ud, res, cflags);
 }
 
+void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
+                         uint32_t flags)
+{
+	pthread_mutex_lock(&e->drain_lock);
+	dispatch(e, token, res, flags);
+	pthread_mutex_unlock(&e->drain_lock);
+	ADD(&e->m_cqes, 1);
+}
+
 /* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
 static unsigned drain_locked(hoop_engine *e)
 {
@@ -308,7 +319,7 @@ static unsigned drain_locked(hoop_engine *e)
 
 void hoop_engine_reap_some(hoop_engine *e)
 {
-	if (e->backend != HOOP_BACKEND_URING)
+	if (!e->ring)
 		return;
 	if (pthread_mutex_trylock(&e->drain_lock) != 0)
 		return; /* someone is reaping already */
@@ -354,7 +365,7 @@ static int enter_locked(hoop_engine *e)
 
 void hoop_engine_flush_pending(hoop_engine *e)
 {
-	if (e->backend != HOOP_BACKEND_URING)
+	if (!e->ring)
 		return;
 	if (!atomic_load_explicit(&e->has_pending, memory_order_relaxed))
 		return;
@@ -370,7 +381,7 @@ int hoop_engine_flush(hoop_engine *e)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	if (e->backend != HOOP_BACKEND_URING)
+	if (!e->ring)
 		return 0;
 	pthread_mutex_lock(&e->submit_lock);
 	int r = e->pending ? enter_locked(e) : 0;
@@ -403,6 +414,71 @@ struct submit_src {
 	void *fill_arg;
 };
 
+/* Fill slot idx for a new operation; returns its token. */
+static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                         int delivery, hoop_completion_fn fn, void *arg,
+                         hoop_queue *q)
+{
+	struct hoop_slot *s = &e->slots[idx];
+	uint32_t gen = LOAD(&s->gen) + 1;
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	s->delivery = (uint8_t)delivery;
+	s->user_data = tag;
+	s->fn = fn;
+	s->arg = arg;
+	s->queue = q;
+	s->res = 0;
+	s->cflags = 0;
+	/* Release: the fields above are complete before anyone who sees
+	 * INFLIGHT (the reaper, after the CQE) reads them. */
+	atomic_store_explicit(&s->state, SLOT_INFLIGHT, memory_order_release);
+	return make_token(idx, gen);
+}
+
+/* The thread-pool path of submit_common; slots are taken. Returns n. */
+static int submit_to_pool(hoop_engine *e, const struct submit_src *src,
+                          unsigned n, uint64_t *tokens, int delivery,
+                          hoop_completion_fn fn, void *arg, hoop_queue *q,
+                          const unsigned *idx)
+{
+	struct hoop_op *ops = malloc(n * sizeof(*ops));
+	uint64_t *tok = malloc(n * sizeof(*tok));
+	if (!ops || !tok) {
+		free(ops);
+		free(tok);
+		slots_untake(e, idx, n);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (src->ops) {
+			ops[i] = src->ops[i];
+		} else {
+			struct hoop_sqe sqe;
+			hoop_prep_nop(&sqe);
+			src->fill(src->fill_arg, &sqe, i);
+			memcpy(&ops[i], &sqe, sizeof(sqe));
+		}
+		tok[i] = slot_arm(e, idx[i], ops[i].user_data, delivery, fn, arg, q);
+	}
+	ADD(&e->inflight, n);
+	ADD(&e->m_submitted, n);
+	int err = hoop_pool_submit(e->pool, ops, tok, n);
+	if (err < 0) {
+		/* Nothing was queued: undo, as if never submitted. */
+		for (unsigned i = 0; i < n; i++)
+			atomic_store_explicit(&e->slots[idx[i]].state, SLOT_FREE,
+			                      memory_order_relaxed);
+		atomic_fetch_sub(&e->inflight, n);
+		atomic_fetch_sub(&e->m_submitted, n);
+		slots_untake(e, idx, n);
+	} else if (tokens) {
+		memcpy(tokens, tok, n * sizeof(*tok));
+	}
+	free(ops);
+	free(tok);
+	return err < 0 ? err : (int)n;
+}
+
 static int submit_common(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          int delivery, hoop_completion_fn fn, void *arg,
@@ -419,7 +495,7 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 		return 0;
 	if (!tokens && delivery == DELIVER_WAIT)
 		return -EINVAL;
-	if (n > e->ring->sq_entries || n > e->nslots)
+	if (n > e->nslots || (e->ring && n > e->ring->sq_entries))
 		return -EINVAL;
 	if (n > 64) {
 		idx = malloc(n * sizeof(*idx));
@@ -429,6 +505,10 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 	err = slots_take(e, n, flags & HOOP_SUBMIT_NOWAIT, idx);
 	if (err < 0)
 		goto out;
+	if (e->pool) {
+		err = submit_to_pool(e, src, n, tokens, delivery, fn, arg, q, idx);
+		goto out;
+	}
 
 	pthread_mutex_lock(&e->submit_lock);
 	err = sq_room_locked(e, n);
@@ -438,7 +518,6 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		struct hoop_slot *s = &e->slots[idx[i]];
 		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
 		uint64_t tag;
 		if (src->ops) {
@@ -448,20 +527,7 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 			src->fill(src->fill_arg, sqe, i);
 		}
 		tag = sqe->user_data;
-		uint32_t gen = LOAD(&s->gen) + 1;
-		atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-		s->delivery = (uint8_t)delivery;
-		s->user_data = tag;
-		s->fn = fn;
-		s->arg = arg;
-		s->queue = q;
-		s->res = 0;
-		s->cflags = 0;
-		/* Release: the fields above are complete before anyone who sees
-		 * INFLIGHT (the reaper, after the CQE) reads them. */
-		atomic_store_explicit(&s->state, SLOT_INFLIGHT,
-		                      memory_order_release);
-		uint64_t token = make_token(idx[i], gen);
+		uint64_t token = slot_arm(e, idx[i], tag, delivery, fn, arg, q);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -714,6 +780,8 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		return -ENOENT;
 	/* Anything still held back by batching must reach the kernel first,
 	 * or the cancel would not find it. */
+	if (e->pool)
+		return hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
 	hoop_engine_flush_pending(e);
 	int r = sync_cancel(e, token, 0, 0);
 	hoop_engine_reap_some(e);
@@ -726,6 +794,9 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
+	if (e->pool)
+		return (flags & HOOP_CANCEL_FIXED) ? -EOPNOTSUPP
+		                                   : hoop_pool_cancel(e->pool, 0, fd, false);
 	hoop_engine_flush_pending(e);
 	unsigned f = HOOP_ASYNC_CANCEL_FD | HOOP_ASYNC_CANCEL_ALL;
 	if (flags & HOOP_CANCEL_FIXED)
@@ -737,6 +808,8 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 
 static int cancel_all(hoop_engine *e)
 {
+	if (e->pool)
+		return hoop_pool_cancel(e->pool, 0, -1, true);
 	hoop_engine_flush_pending(e);
 	int r = sync_cancel(e, 0, -1, HOOP_ASYNC_CANCEL_ANY | HOOP_ASYNC_CANCEL_ALL);
 	hoop_engine_reap_some(e);
@@ -754,6 +827,18 @@ int hoop_engine_cancel_all(hoop_engine *e)
 
 void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q)
 {
+	if (e->pool) {
+		for (unsigned i = 0; i < e->nslots; i++) {
+			struct hoop_slot *s = &e->slots[i];
+			uint32_t st = atomic_load_explicit(&s->state,
+			                                   memory_order_acquire);
+			if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
+			    s->delivery == DELIVER_QUEUE && s->queue == q)
+				hoop_pool_cancel(e->pool, make_token(i, LOAD(&s->gen)),
+				                 -1, false);
+		}
+		return;
+	}
 	hoop_engine_flush_pending(e);
 	for (unsigned i = 0; i < e->nslots; i++) {
 		struct hoop_slot *s = &e->slots[i];
@@ -862,8 +947,14 @@ static int engine_init_slots(hoop_engine *e, unsigned n)
 	return 0;
 }
 
-static void engine_free(hoop_engine *e)
+static void engine_free(hoop_engine *e, bool in_child)
 {
+	if (e->pool) {
+		if (in_child)
+			hoop_pool_forget(e->pool);
+		else
+			hoop_pool_destroy(e->pool);
+	}
 	if (e->kick_fd >= 0)
 		close(e->kick_fd);
 	hoop_ring_destroy(e->ring);
@@ -873,6 +964,75 @@ static void engine_free(hoop_engine *e)
 	pthread_mutex_destroy(&e->slot_lock);
 	pthread_cond_destroy(&e->room_cv);
 	free(e);
+}
+
+/* Which backend to try first, and why, from params and HOOP_BACKEND. */
+static int choose_backend(const hoop_engine_params *p, const char **why)
+{
+	if (p->backend == HOOP_BACKEND_THREADS) {
+		*why = "thread pool: requested by the caller";
+		return HOOP_BACKEND_THREADS;
+	}
+	if (p->backend == HOOP_BACKEND_URING) {
+		*why = "io_uring: requested by the caller";
+		return HOOP_BACKEND_URING;
+	}
+	const char *env = getenv("HOOP_BACKEND");
+	if (env && strcmp(env, "threads") == 0) {
+		*why = "thread pool: HOOP_BACKEND=threads";
+		return HOOP_BACKEND_THREADS;
+	}
+	*why = (env && strcmp(env, "uring") == 0) ? "io_uring: HOOP_BACKEND=uring"
+	                                          : "io_uring: available";
+	return HOOP_BACKEND_URING;
+}
+
+/* Setup errors that mean "io_uring is not allowed here", not "bad input". */
+static bool uring_refusal_allows_fallback(int err)
+{
+	if (getenv("HOOP_BACKEND") && strcmp(getenv("HOOP_BACKEND"), "uring") == 0)
+		return false;
+	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
+	       err == -ENOMEM;
+}
+
+static const char *fallback_reason(int err)
+{
+	switch (err) {
+	case -ENOSYS:
+		return "thread pool: io_uring_setup gave ENOSYS (kernel without "
+		       "io_uring, or a seccomp filter)";
+	case -EPERM:
+		return "thread pool: io_uring_setup gave EPERM (seccomp, e.g. "
+		       "Docker's default profile, or the kernel.io_uring_disabled "
+		       "sysctl)";
+	case -EACCES:
+		return "thread pool: io_uring_setup gave EACCES (a security "
+		       "module refused it)";
+	default:
+		return "thread pool: io_uring_setup gave ENOMEM (RLIMIT_MEMLOCK "
+		       "too small for the ring)";
+	}
+}
+
+static int engine_ring_setup(hoop_engine *e, const hoop_engine_params *p,
+                             unsigned sq, unsigned cq)
+{
+	/*
+	 * A shared ring: never SINGLE_ISSUER or DEFER_TASKRUN (a wait from
+	 * another thread would get EEXIST). SUBMIT_ALL so that one bad SQE in
+	 * a batch does not hold back the rest; CQSIZE to fit max_inflight.
+	 */
+	hoop_ring_params rp;
+	memset(&rp, 0, sizeof(rp));
+	rp.flags = HOOP_SETUP_CQSIZE | HOOP_SETUP_SUBMIT_ALL;
+	rp.cq_entries = cq;
+	rp.min_entries = 8;
+	if (p->flags & HOOP_ENGINE_SQPOLL) {
+		rp.flags |= HOOP_SETUP_SQPOLL;
+		rp.sq_thread_idle = p->sq_thread_idle ? p->sq_thread_idle : 10;
+	}
+	return hoop_ring_create(&e->ring, sq, &rp);
 }
 
 int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
@@ -887,8 +1047,6 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		memset(&p, 0, sizeof(p));
 	if (p.backend > HOOP_BACKEND_THREADS || (p.flags & ~HOOP_ENGINE_SQPOLL))
 		return -EINVAL;
-	if (p.backend == HOOP_BACKEND_THREADS)
-		return -EOPNOTSUPP; /* the thread-pool backend comes with the probe */
 	unsigned sq = p.sq_entries ? p.sq_entries : DEFAULT_SQ;
 	if (sq > 32768)
 		return -EINVAL;
@@ -900,7 +1058,6 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	hoop_engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->backend = HOOP_BACKEND_URING;
 	e->fork_gen = LOAD(&fork_generation);
 	e->kick_fd = -1;
 	pthread_mutex_init(&e->submit_lock, NULL);
@@ -908,29 +1065,37 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	pthread_mutex_init(&e->slot_lock, NULL);
 	pthread_cond_init(&e->room_cv, NULL);
 
-	/*
-	 * A shared ring: never SINGLE_ISSUER or DEFER_TASKRUN (a wait from
-	 * another thread would get EEXIST). SUBMIT_ALL so that one bad SQE in
-	 * a batch does not hold back the rest; CQSIZE to fit max_inflight.
-	 */
-	hoop_ring_params rp;
-	memset(&rp, 0, sizeof(rp));
-	rp.flags = HOOP_SETUP_CQSIZE | HOOP_SETUP_SUBMIT_ALL;
-	rp.cq_entries = cq;
-	rp.min_entries = 8;
-	if (p.flags & HOOP_ENGINE_SQPOLL) {
-		rp.flags |= HOOP_SETUP_SQPOLL;
-		rp.sq_thread_idle = p.sq_thread_idle ? p.sq_thread_idle : 10;
+	int want = choose_backend(&p, &e->backend_reason);
+	if (want == HOOP_BACKEND_URING) {
+		err = engine_ring_setup(e, &p, sq, cq);
+		if (err < 0) {
+			if (p.backend != HOOP_BACKEND_AUTO ||
+			    !uring_refusal_allows_fallback(err))
+				goto fail;
+			want = HOOP_BACKEND_THREADS;
+			e->backend_reason = fallback_reason(err);
+		}
 	}
-	err = hoop_ring_create(&e->ring, sq, &rp);
-	if (err < 0)
-		goto fail;
-	cq = hoop_ring_cq_entries(e->ring);
-	/* Two CQ entries stay free for the kick poll and slack. */
-	unsigned maxf = p.max_inflight ? p.max_inflight : cq - 2;
-	if (maxf == 0 || maxf > cq - 2) {
-		err = -EINVAL;
-		goto fail;
+	e->backend = want;
+	unsigned maxf;
+	if (want == HOOP_BACKEND_URING) {
+		cq = hoop_ring_cq_entries(e->ring);
+		/* Two CQ entries stay free for the kick poll and slack. */
+		maxf = p.max_inflight ? p.max_inflight : cq - 2;
+		if (maxf == 0 || maxf > cq - 2) {
+			err = -EINVAL;
+			goto fail;
+		}
+	} else {
+		/* The same bound the ring would have had. */
+		maxf = p.max_inflight ? p.max_inflight : cq - 2;
+		if (maxf == 0 || maxf > cq - 2) {
+			err = -EINVAL;
+			goto fail;
+		}
+		err = hoop_pool_create(&e->pool, e, 0);
+		if (err < 0)
+			goto fail;
 	}
 	err = engine_init_slots(e, maxf);
 	if (err < 0)
@@ -941,6 +1106,10 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		e->batch_count = UINT32_MAX; /* deadline only */
 	e->spin_ns = (uint64_t)(p.spin_usec ? p.spin_usec : DEFAULT_SPIN_US) * 1000u;
 
+	if (e->pool) {
+		*out = e; /* workers deliver; no completion thread needed */
+		return 0;
+	}
 	e->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (e->kick_fd < 0) {
 		err = -errno;
@@ -958,7 +1127,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	*out = e;
 	return 0;
 fail:
-	engine_free(e);
+	engine_free(e, false);
 	return err;
 }
 
@@ -970,7 +1139,7 @@ void hoop_engine_destroy(hoop_engine *e)
 		/* In a forked child: the thread does not exist here and the
 		 * ring is the parent's. Free our copy and close our fds only;
 		 * unmapping and closing do not affect the parent's ring. */
-		engine_free(e);
+		engine_free(e, true);
 		return;
 	}
 	atomic_store(&e->closing, 1);
@@ -998,7 +1167,7 @@ void hoop_engine_destroy(hoop_engine *e)
 	bg_notify(e, true);
 	if (e->thread_started)
 		pthread_join(e->thread, NULL);
-	engine_free(e);
+	engine_free(e, false);
 }
 
 /* ---- queries ---- */
@@ -1023,6 +1192,11 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
 }
 
 int hoop_engine_backend(const hoop_engine *e) { return e->backend; }
+
+const char *hoop_engine_backend_reason(const hoop_engine *e)
+{
+	return e->backend_reason;
+}
 
 unsigned hoop_engine_max_inflight(const hoop_engine *e) { return e->nslots; }
 

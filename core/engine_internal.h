@@ -44,9 +44,13 @@ struct hoop_slot {
 /* user_data of the internal multishot poll on the kick eventfd. */
 #define HOOP_UD_KICK 0xffffffffffffff01ull
 
+struct hoop_pool;
+
 struct hoop_engine {
-	hoop_ring *ring;
+	hoop_ring *ring;          /* NULL with the thread-pool backend */
+	struct hoop_pool *pool;   /* NULL with io_uring */
 	int backend;
+	const char *backend_reason;
 	unsigned fork_gen;
 
 	/* submission side, under submit_lock */
@@ -91,6 +95,22 @@ struct hoop_engine {
 	    m_overflow, m_unknown, m_blocked;
 	_Atomic uint64_t inflight;
 };
+
+/* Deliver a result for `token` from outside the ring (thread pool). */
+void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
+                         uint32_t flags);
+
+/* The thread-pool backend (backend_threads.c). */
+int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max);
+void hoop_pool_destroy(struct hoop_pool *p);
+/* In a forked child: free what can be freed without touching the parent's
+ * threads (which do not exist here) or their locks. */
+void hoop_pool_forget(struct hoop_pool *p);
+int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
+                     const uint64_t *tokens, unsigned n);
+/* Cancel by token (non-zero), by fd (>= 0) or everything (any); waits
+ * until the matching operations have finished; returns how many matched. */
+int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
 
 /* Hand a completion to its queue (queue.c). Called with drain_lock held. */
 void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c);

@@ -12,7 +12,11 @@ int main(void)
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring unavailable: %s", hoop_strerror(r));
 	CHECK_EQ(r, 0);
-	CHECK_EQ(hoop_engine_backend(e), HOOP_BACKEND_URING);
+	const char *env = getenv("HOOP_BACKEND");
+	int want = (env && strcmp(env, "threads") == 0) ? HOOP_BACKEND_THREADS
+	                                                : HOOP_BACKEND_URING;
+	CHECK_EQ(hoop_engine_backend(e), want);
+	CHECK(hoop_engine_backend_reason(e) != NULL);
 
 	/* 32 NOPs with distinct tags, collected in reverse order. */
 	struct hoop_op ops[32];

@@ -66,7 +66,12 @@ struct hoop_completion {
 	uint32_t flags;     /* HOOP_CQE_F_* (MORE: more will follow) */
 };
 
-/* Which implementation serves the engine (see hoop/probe.h when present). */
+/*
+ * Which implementation serves the engine. AUTO uses io_uring and falls back
+ * to the thread pool when io_uring_setup is refused (ENOSYS, EPERM, EACCES,
+ * ENOMEM); the environment variable HOOP_BACKEND=uring|threads overrides
+ * AUTO (uring then means: no fallback). URING and THREADS force one.
+ */
 #define HOOP_BACKEND_AUTO 0
 #define HOOP_BACKEND_URING 1
 #define HOOP_BACKEND_THREADS 2
@@ -230,6 +235,13 @@ HOOP_API int hoop_engine_get_metrics(hoop_engine *e,
 
 /* The backend serving this engine: HOOP_BACKEND_URING or _THREADS. */
 HOOP_API int hoop_engine_backend(const hoop_engine *e);
+
+/*
+ * hoop_engine_backend_reason - a static, human-readable sentence saying
+ * which backend serves the engine and why (for example "thread pool:
+ * io_uring_setup gave EPERM (seccomp, ...)"). Never NULL; never free it.
+ */
+HOOP_API const char *hoop_engine_backend_reason(const hoop_engine *e);
 
 /* The engine's bound on operations in flight. */
 HOOP_API unsigned hoop_engine_max_inflight(const hoop_engine *e);

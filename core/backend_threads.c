@@ -1,0 +1,592 @@
+/*
+ * core/backend_threads.c - the thread-pool backend: the engine's API served
+ * by worker threads making blocking system calls, for when io_uring is not
+ * allowed (seccomp, the io_uring_disabled sysctl, old kernels) or forced
+ * with HOOP_BACKEND=threads.
+ *
+ * Results have io_uring's shape: res is the byte count or -errno, tokens and
+ * delivery are the engine's. Operations of one submit call that are joined
+ * by HOOP_SQE_IO_LINK / IO_HARDLINK form a chain that one worker runs in
+ * order; after a failed member of a plain link the rest get -ECANCELED.
+ *
+ * Cancellation: an operation still queued is completed with -ECANCELED. One
+ * that is blocked in a system call is interrupted with a signal
+ * (HOOP_CANCEL_SIGNAL, SIGRTMIN + 3, whose handler does nothing and is
+ * installed without SA_RESTART) so the call returns EINTR; the worker then
+ * reports -ECANCELED. Workers block every other signal, so the
+ * application's own signals never land on them.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h> /* renameat2 */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOOP_CANCEL_SIGNAL (SIGRTMIN + 3)
+#define POOL_MIN_WORKERS 4u
+#define POOL_MAX_WORKERS 64u
+
+struct job {
+	struct job *next, *prev; /* in the pending list or the running list */
+	unsigned n;              /* ops in the chain */
+	unsigned cur;            /* the op being run */
+	_Atomic int cancel;      /* cancel requested */
+	bool running;
+	pthread_t worker;
+	struct hoop_op *ops;
+	uint64_t *tokens;
+};
+
+struct hoop_pool {
+	hoop_engine *e;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;  /* workers wait for jobs */
+	pthread_cond_t done_cv;  /* cancellers wait for running jobs to end */
+	struct job *pending_head, *pending_tail;
+	struct job *running;     /* doubly linked */
+	unsigned nworkers, idle, max_workers;
+	bool stopping;
+	pthread_t *threads;
+	unsigned nthreads_cap;
+};
+
+static void cancel_handler(int sig) { (void)sig; }
+
+static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
+
+static void install_cancel_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cancel_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the blocked call must return EINTR */
+	sigaction(HOOP_CANCEL_SIGNAL, &sa, NULL);
+}
+
+/* ---- running one operation ---- */
+
+static int neg(long r) { return r < 0 ? -errno : (int)r; }
+
+static bool job_cancelled(struct job *j)
+{
+	return atomic_load_explicit(&j->cancel, memory_order_acquire) != 0;
+}
+
+/* Sleep for a timeout op; -ETIME at expiry, -ECANCELED when cancelled. */
+static int run_timeout(struct job *j, const struct hoop_op *op)
+{
+	const struct hoop_timespec *hts = (const void *)(uintptr_t)op->addr;
+	if (!hts || op->len != 1)
+		return -EINVAL;
+	if (op->off != 0)
+		return -EOPNOTSUPP; /* completion-count timeouts need a CQ */
+	if (op->op_flags & ~(HOOP_TIMEOUT_ABS | HOOP_TIMEOUT_BOOTTIME |
+	                     HOOP_TIMEOUT_REALTIME | HOOP_TIMEOUT_ETIME_SUCCESS))
+		return -EINVAL;
+	clockid_t clk = CLOCK_MONOTONIC;
+	if (op->op_flags & HOOP_TIMEOUT_BOOTTIME)
+		clk = CLOCK_BOOTTIME;
+	if (op->op_flags & HOOP_TIMEOUT_REALTIME)
+		clk = CLOCK_REALTIME;
+	struct timespec when;
+	if (op->op_flags & HOOP_TIMEOUT_ABS) {
+		when.tv_sec = hts->tv_sec;
+		when.tv_nsec = hts->tv_nsec;
+	} else {
+		clock_gettime(clk, &when);
+		when.tv_sec += hts->tv_sec;
+		when.tv_nsec += hts->tv_nsec;
+		while (when.tv_nsec >= 1000000000L) {
+			when.tv_sec++;
+			when.tv_nsec -= 1000000000L;
+		}
+	}
+	for (;;) {
+		int r = clock_nanosleep(clk, TIMER_ABSTIME, &when, NULL);
+		if (r == 0)
+			break;
+		if (r != EINTR)
+			return -r;
+		if (job_cancelled(j))
+			return -ECANCELED;
+	}
+	return (op->op_flags & HOOP_TIMEOUT_ETIME_SUCCESS) ? 0 : -ETIME;
+}
+
+static int run_poll(struct job *j, const struct hoop_op *op)
+{
+	if (op->len & HOOP_POLL_ADD_MULTI)
+		return -EOPNOTSUPP;
+	struct pollfd pfd = {op->fd, (short)op->op_flags, 0};
+	for (;;) {
+		int r = poll(&pfd, 1, -1);
+		if (r > 0)
+			return pfd.revents;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (job_cancelled(j))
+			return -ECANCELED;
+	}
+}
+
+/*
+ * One blocking call for the op. Returns res, or -EINTR if a signal cut it
+ * short (the caller retries unless the op is cancelled).
+ */
+static int run_call(const struct hoop_op *op)
+{
+	void *addr = (void *)(uintptr_t)op->addr;
+	void *addr2 = (void *)(uintptr_t)op->off;
+	int64_t off = (int64_t)op->off;
+	switch (op->opcode) {
+	case HOOP_OP_NOP:
+		return 0;
+	case HOOP_OP_READ:
+		if (off == -1)
+			return neg(read(op->fd, addr, op->len));
+		{
+			int r = neg(pread(op->fd, addr, op->len, off));
+			/* io_uring ignores the offset of a stream (pipe,
+			 * socket); so do we. */
+			return r == -ESPIPE ? neg(read(op->fd, addr, op->len)) : r;
+		}
+	case HOOP_OP_WRITE:
+		if (off == -1)
+			return neg(write(op->fd, addr, op->len));
+		{
+			int r = neg(pwrite(op->fd, addr, op->len, off));
+			return r == -ESPIPE ? neg(write(op->fd, addr, op->len)) : r;
+		}
+	case HOOP_OP_READV: {
+		int r = neg(preadv2(op->fd, addr, (int)op->len, off,
+		                    (int)op->op_flags));
+		return r == -ESPIPE ? neg(readv(op->fd, addr, (int)op->len)) : r;
+	}
+	case HOOP_OP_WRITEV: {
+		int r = neg(pwritev2(op->fd, addr, (int)op->len, off,
+		                     (int)op->op_flags));
+		return r == -ESPIPE ? neg(writev(op->fd, addr, (int)op->len)) : r;
+	}
+	case HOOP_OP_FSYNC:
+		if (op->op_flags & ~HOOP_FSYNC_DATASYNC)
+			return -EINVAL;
+		return neg((op->op_flags & HOOP_FSYNC_DATASYNC) ? fdatasync(op->fd)
+		                                                : fsync(op->fd));
+	case HOOP_OP_SYNC_FILE_RANGE:
+		return neg(sync_file_range(op->fd, off, op->len,
+		                           (unsigned)op->op_flags));
+	case HOOP_OP_FALLOCATE:
+		return neg(fallocate(op->fd, (int)op->len, off, (off_t)op->addr));
+	case HOOP_OP_FADVISE:
+		return -posix_fadvise(op->fd, off,
+		                      op->addr ? (off_t)op->addr : (off_t)op->len,
+		                      (int)op->op_flags);
+	case HOOP_OP_FTRUNCATE:
+		return neg(ftruncate(op->fd, off));
+	case HOOP_OP_OPENAT:
+		if (op->file_index)
+			return -EOPNOTSUPP; /* direct descriptors need io_uring */
+		return neg(openat(op->fd, addr, (int)op->op_flags,
+		                  (mode_t)op->len));
+	case HOOP_OP_OPENAT2:
+		if (op->file_index)
+			return -EOPNOTSUPP;
+		return neg(syscall(SYS_openat2, op->fd, addr, addr2,
+		                   (size_t)op->len));
+	case HOOP_OP_CLOSE:
+		if (op->file_index)
+			return -EOPNOTSUPP;
+		return neg(close(op->fd));
+	case HOOP_OP_STATX:
+		return neg(statx(op->fd, addr, (int)op->op_flags, op->len,
+		                 addr2));
+	case HOOP_OP_UNLINKAT:
+		return neg(unlinkat(op->fd, addr, (int)op->op_flags));
+	case HOOP_OP_RENAMEAT:
+		return neg(renameat2(op->fd, addr, (int)op->len, addr2,
+		                     op->op_flags));
+	case HOOP_OP_MKDIRAT:
+		return neg(mkdirat(op->fd, addr, (mode_t)op->len));
+	case HOOP_OP_SYMLINKAT:
+		return neg(symlinkat(addr, op->fd, addr2));
+	case HOOP_OP_LINKAT:
+		return neg(linkat(op->fd, addr, (int)op->len, addr2,
+		                  (int)op->op_flags));
+	case HOOP_OP_SPLICE: {
+		loff_t in_off = (loff_t)op->addr, out_off = off;
+		return neg(splice(op->file_index,
+		                  (int64_t)op->addr == -1 ? NULL : &in_off,
+		                  op->fd, off == -1 ? NULL : &out_off, op->len,
+		                  op->op_flags));
+	}
+	case HOOP_OP_TEE:
+		return neg(tee(op->file_index, op->fd, op->len, op->op_flags));
+	case HOOP_OP_ACCEPT:
+		if (op->ioprio & HOOP_ACCEPT_MULTISHOT || op->file_index)
+			return -EOPNOTSUPP;
+		return neg(accept4(op->fd, addr, addr2, (int)op->op_flags));
+	case HOOP_OP_CONNECT:
+		return neg(connect(op->fd, addr, (socklen_t)op->off));
+	case HOOP_OP_SEND:
+		return neg(send(op->fd, addr, op->len, (int)op->op_flags));
+	case HOOP_OP_RECV:
+		if (op->ioprio & HOOP_RECV_MULTISHOT ||
+		    op->sqe_flags & HOOP_SQE_BUFFER_SELECT)
+			return -EOPNOTSUPP;
+		return neg(recv(op->fd, addr, op->len, (int)op->op_flags));
+	case HOOP_OP_SENDMSG:
+		return neg(sendmsg(op->fd, addr, (int)op->op_flags));
+	case HOOP_OP_RECVMSG:
+		return neg(recvmsg(op->fd, addr, (int)op->op_flags));
+	case HOOP_OP_SHUTDOWN:
+		return neg(shutdown(op->fd, (int)op->len));
+	case HOOP_OP_SOCKET:
+		if (op->file_index)
+			return -EOPNOTSUPP;
+		return neg(socket(op->fd, (int)op->off, (int)op->len));
+	case HOOP_OP_BIND:
+		return neg(bind(op->fd, addr, (socklen_t)op->off));
+	case HOOP_OP_LISTEN:
+		return neg(listen(op->fd, (int)op->len));
+	default:
+		return op->opcode < HOOP_OP_LAST ? -EOPNOTSUPP : -EINVAL;
+	}
+}
+
+static int run_op(struct job *j, const struct hoop_op *op)
+{
+	if (op->sqe_flags & ~(HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK |
+	                      HOOP_SQE_IO_DRAIN | HOOP_SQE_ASYNC |
+	                      HOOP_SQE_BUFFER_SELECT | HOOP_SQE_CQE_SKIP_SUCCESS))
+		return -EINVAL;
+	if (op->sqe_flags & HOOP_SQE_FIXED_FILE)
+		return -EOPNOTSUPP;
+	if (op->opcode == HOOP_OP_TIMEOUT)
+		return run_timeout(j, op);
+	if (op->opcode == HOOP_OP_POLL_ADD)
+		return run_poll(j, op);
+	for (;;) {
+		if (job_cancelled(j))
+			return -ECANCELED;
+		int r = run_call(op);
+		if (r != -EINTR)
+			return r;
+		/* A signal cut the call short: our cancel, or (rarely, since
+		 * workers block signals) something else; retry unless ours. */
+	}
+}
+
+/* ---- the pool ---- */
+
+static void list_remove_running(struct hoop_pool *p, struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		p->running = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->next = j->prev = NULL;
+}
+
+static void job_free(struct job *j)
+{
+	free(j->ops);
+	free(j->tokens);
+	free(j);
+}
+
+static void run_job(struct hoop_pool *p, struct job *j)
+{
+	bool broken = false;
+	for (unsigned i = 0; i < j->n; i++) {
+		const struct hoop_op *op = &j->ops[i];
+		int res;
+		if (broken || job_cancelled(j))
+			res = -ECANCELED;
+		else
+			res = run_op(j, op);
+		/* A failed (or short) member of a plain link breaks the
+		 * chain; a hardlink keeps going. */
+		bool linked = (op->sqe_flags & HOOP_SQE_IO_LINK) &&
+		              !(op->sqe_flags & HOOP_SQE_IO_HARDLINK);
+		bool short_rw = (op->opcode == HOOP_OP_READ ||
+		                 op->opcode == HOOP_OP_WRITE) &&
+		                res >= 0 && (uint32_t)res < op->len;
+		if (linked && (res < 0 || short_rw))
+			broken = true;
+		if (res >= 0 && (op->sqe_flags & HOOP_SQE_CQE_SKIP_SUCCESS))
+			res = 0; /* still delivered: the engine owes a result */
+		pthread_mutex_lock(&p->mu);
+		j->cur = i + 1;
+		pthread_mutex_unlock(&p->mu);
+		hoop_engine_deliver(p->e, j->tokens[i], res, 0);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct hoop_pool *p = arg;
+	sigset_t all;
+	sigfillset(&all);
+	sigdelset(&all, HOOP_CANCEL_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->pending_head && !p->stopping) {
+			p->idle++;
+			pthread_cond_wait(&p->work_cv, &p->mu);
+			p->idle--;
+		}
+		if (!p->pending_head && p->stopping)
+			break;
+		struct job *j = p->pending_head;
+		p->pending_head = j->next;
+		if (!p->pending_head)
+			p->pending_tail = NULL;
+		j->next = p->running;
+		j->prev = NULL;
+		if (p->running)
+			p->running->prev = j;
+		p->running = j;
+		j->running = true;
+		j->worker = pthread_self();
+		pthread_mutex_unlock(&p->mu);
+
+		run_job(p, j);
+
+		pthread_mutex_lock(&p->mu);
+		list_remove_running(p, j);
+		pthread_cond_broadcast(&p->done_cv);
+		pthread_mutex_unlock(&p->mu);
+		job_free(j);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Start one more worker. Caller holds p->mu. */
+static int spawn_locked(struct hoop_pool *p)
+{
+	if (p->nworkers == p->nthreads_cap)
+		return -EAGAIN;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 256 * 1024);
+	int r = pthread_create(&p->threads[p->nworkers], &at, worker_main, p);
+	pthread_attr_destroy(&at);
+	if (r)
+		return -r;
+	p->nworkers++;
+	return 0;
+}
+
+int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max)
+{
+	pthread_once(&sig_once, install_cancel_handler);
+	struct hoop_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->e = e;
+	p->max_workers = max ? max : POOL_MAX_WORKERS;
+	p->nthreads_cap = p->max_workers;
+	p->threads = calloc(p->nthreads_cap, sizeof(*p->threads));
+	if (!p->threads) {
+		free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	pthread_mutex_lock(&p->mu);
+	int err = 0;
+	unsigned start = POOL_MIN_WORKERS < p->max_workers ? POOL_MIN_WORKERS
+	                                                   : p->max_workers;
+	for (unsigned i = 0; i < start && !err; i++)
+		err = spawn_locked(p);
+	pthread_mutex_unlock(&p->mu);
+	if (err) {
+		hoop_pool_destroy(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+void hoop_pool_destroy(struct hoop_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->work_cv);
+	unsigned n = p->nworkers;
+	pthread_mutex_unlock(&p->mu);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work_cv);
+	pthread_cond_destroy(&p->done_cv);
+	free(p->threads);
+	free(p);
+}
+
+void hoop_pool_forget(struct hoop_pool *p)
+{
+	/* Jobs and locks may be mid-use by threads that only exist in the
+	 * parent: leak them rather than touch them. */
+	free(p->threads);
+	free(p);
+}
+
+static struct job *job_new(const struct hoop_op *ops, const uint64_t *tokens,
+                           unsigned n)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->ops = malloc(n * sizeof(*ops));
+	j->tokens = malloc(n * sizeof(*tokens));
+	if (!j->ops || !j->tokens) {
+		job_free(j);
+		return NULL;
+	}
+	memcpy(j->ops, ops, n * sizeof(*ops));
+	memcpy(j->tokens, tokens, n * sizeof(*tokens));
+	j->n = n;
+	return j;
+}
+
+int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
+                     const uint64_t *tokens, unsigned n)
+{
+	/* Split into chains: a chain ends at the first op without a link. */
+	struct job *first = NULL, *last = NULL;
+	unsigned njobs = 0;
+	for (unsigned i = 0; i < n;) {
+		unsigned k = i;
+		while (k + 1 < n &&
+		       (ops[k].sqe_flags & (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)))
+			k++;
+		struct job *j = job_new(&ops[i], &tokens[i], k - i + 1);
+		if (!j) {
+			while (first) {
+				struct job *nx = first->next;
+				job_free(first);
+				first = nx;
+			}
+			return -ENOMEM;
+		}
+		if (last)
+			last->next = j;
+		else
+			first = j;
+		last = j;
+		njobs++;
+		i = k + 1;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (p->pending_tail)
+		p->pending_tail->next = first;
+	else
+		p->pending_head = first;
+	p->pending_tail = last;
+	/* Blocking calls hold workers: grow while every worker is busy. */
+	unsigned want = njobs > p->idle ? njobs - p->idle : 0;
+	while (want-- && p->nworkers < p->max_workers)
+		if (spawn_locked(p) < 0)
+			break;
+	if (njobs == 1)
+		pthread_cond_signal(&p->work_cv);
+	else
+		pthread_cond_broadcast(&p->work_cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+static bool job_matches(const struct job *j, uint64_t token, int fd, bool any)
+{
+	if (any)
+		return true;
+	for (unsigned i = 0; i < j->n; i++) {
+		if (token && j->tokens[i] == token)
+			return true;
+		if (fd >= 0 && j->ops[i].fd == fd &&
+		    !(j->ops[i].sqe_flags & HOOP_SQE_FIXED_FILE))
+			return true;
+	}
+	return false;
+}
+
+int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
+{
+	int found = 0;
+	struct job *cancelled_queued = NULL;
+	pthread_mutex_lock(&p->mu);
+	/* Queued: take them out; their ops complete with -ECANCELED below. */
+	struct job **pp = &p->pending_head, *prev = NULL;
+	while (*pp) {
+		struct job *j = *pp;
+		if (job_matches(j, token, fd, any)) {
+			*pp = j->next;
+			if (p->pending_tail == j)
+				p->pending_tail = prev;
+			j->next = cancelled_queued;
+			cancelled_queued = j;
+			found++;
+			if (!any && token)
+				break;
+		} else {
+			prev = j;
+			pp = &j->next;
+		}
+	}
+	/* Running: flag and interrupt until each has finished. */
+	for (;;) {
+		struct job *target = NULL;
+		for (struct job *j = p->running; j; j = j->next)
+			if (job_matches(j, token, fd, any) &&
+			    (!job_cancelled(j) || true)) {
+				target = j;
+				break;
+			}
+		if (!target)
+			break;
+		if (!job_cancelled(target))
+			found++;
+		atomic_store_explicit(&target->cancel, 1, memory_order_release);
+		pthread_kill(target->worker, HOOP_CANCEL_SIGNAL);
+		/* The signal may land before the call starts: repeat until
+		 * the job is gone. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
+	}
+	pthread_mutex_unlock(&p->mu);
+	while (cancelled_queued) {
+		struct job *j = cancelled_queued;
+		cancelled_queued = j->next;
+		for (unsigned i = 0; i < j->n; i++)
+			hoop_engine_deliver(p->e, j->tokens[i], -ECANCELED, 0);
+		job_free(j);
+	}
+	return found;
+}
