@@ -1,0 +1,208 @@
+/*
+ * bench/bench_engine_nop.c - what the engine costs per operation over the
+ * single-owner ring, with NOPs (which complete during the submit, so only
+ * the software path is measured), all from one thread:
+ *
+ *   batch    NOPs in batches of 32: hoop_engine_submit of 32 ops then 32
+ *            hoop_engine_wait calls (engine), hoop_queue_add of 32 then
+ *            hoop_queue_wait min 32 (queue), against bench_loops.h's NOP
+ *            loop on a hoop_ring (ring). ns/op; ratio = ring / engine.
+ *   latency  one NOP submitted and waited for at a time, each timed: p50
+ *            and p99 in ns, engine (submit 1 + wait on its token) against
+ *            the ring (get SQE, prep, submit, wait CQE, seen); ratio =
+ *            ring / engine.
+ *
+ *   bench_engine_nop [batch|latency]     (default: both)
+ */
+#include "bench_engine.h"
+#include "bench_ring.h"
+
+#define BATCH 32u
+#define LAT_SAMPLES 20000
+
+enum { IMPL_ENGINE, IMPL_QUEUE, IMPL_RING, NIMPL };
+
+struct nop_ctx {
+	hoop_engine *e;
+	hoop_queue *q;
+	hoop_ring *ring;
+	long ops;
+	/* latency */
+	uint64_t *samples;
+	double p99[NIMPL][BE_MAX_REPEATS];
+	int round[NIMPL];
+};
+
+BENCH_NOINLINE static void engine_batch_loop(hoop_engine *e, long ops)
+{
+	struct hoop_op op[BATCH];
+	uint64_t tok[BATCH];
+	struct hoop_completion c;
+	for (unsigned i = 0; i < BATCH; i++) {
+		hoop_op_nop(&op[i]);
+		op[i].user_data = i;
+	}
+	for (long done = 0; done < ops; done += BATCH) {
+		int r = hoop_engine_submit(e, op, BATCH, tok, 0);
+		if (r != (int)BATCH)
+			BENCH_DIE("hoop_engine_submit: %d", r);
+		for (unsigned i = 0; i < BATCH; i++) {
+			r = hoop_engine_wait(e, tok[i], &c, -1);
+			if (r != 0 || c.res != 0 || c.user_data != i)
+				BENCH_DIE("hoop_engine_wait: %d res %d", r, c.res);
+		}
+	}
+}
+
+BENCH_NOINLINE static void queue_batch_loop(hoop_queue *q, long ops)
+{
+	struct hoop_op op[BATCH];
+	struct hoop_completion c[BATCH];
+	for (unsigned i = 0; i < BATCH; i++)
+		hoop_op_nop(&op[i]);
+	for (long done = 0; done < ops; done += BATCH) {
+		int r = hoop_queue_add(q, op, BATCH, NULL, 0);
+		if (r != (int)BATCH)
+			BENCH_DIE("hoop_queue_add: %d", r);
+		r = hoop_queue_wait(q, c, BATCH, BATCH, -1);
+		if (r != (int)BATCH)
+			BENCH_DIE("hoop_queue_wait: %d", r);
+		for (unsigned i = 0; i < BATCH; i++)
+			if (c[i].res != 0)
+				BENCH_DIE("queue nop: res %d", c[i].res);
+	}
+}
+
+static void batch_loop(struct nop_ctx *c, int impl, long ops)
+{
+	if (impl == IMPL_ENGINE)
+		engine_batch_loop(c->e, ops);
+	else if (impl == IMPL_QUEUE)
+		queue_batch_loop(c->q, ops);
+	else
+		nop_loop_hoop(c->ring, BATCH, ops);
+}
+
+/* One run of c->ops NOPs; returns ns per NOP. */
+static double batch_run(void *p, int impl)
+{
+	struct nop_ctx *c = p;
+	double t0 = bench_now();
+	batch_loop(c, impl, c->ops);
+	return (bench_now() - t0) * 1e9 / (double)c->ops;
+}
+
+static void batch_case(struct nop_ctx *c, int reps)
+{
+	/* Calibrate on the engine so one run takes about bench_seconds(). */
+	long ops = BATCH * 64;
+	double t;
+	for (;;) {
+		double t0 = bench_now();
+		batch_loop(c, IMPL_ENGINE, ops);
+		if ((t = bench_now() - t0) >= 0.02)
+			break;
+		ops *= 4;
+	}
+	ops = (long)((double)ops * be_seconds(1.0) / t) / BATCH * BATCH;
+	c->ops = ops < (long)BATCH ? (long)BATCH : ops;
+
+	double v[NIMPL][BE_MAX_REPEATS];
+	be_alternate(batch_run, c, NIMPL, reps, v, NULL, NULL);
+	be_emit_pair("nop_batch32_engine_vs_ring", 0, "ns/op", v[IMPL_ENGINE],
+	             "hoop_ring", v[IMPL_RING], reps, 1);
+	be_emit_pair("nop_batch32_queue_vs_ring", 0, "ns/op", v[IMPL_QUEUE],
+	             "hoop_ring", v[IMPL_RING], reps, 1);
+}
+
+static inline void lat_engine_one(hoop_engine *e, const struct hoop_op *op)
+{
+	uint64_t tok;
+	struct hoop_completion c;
+	int r = hoop_engine_submit(e, op, 1, &tok, 0);
+	if (r != 1)
+		BENCH_DIE("hoop_engine_submit: %d", r);
+	r = hoop_engine_wait(e, tok, &c, -1);
+	if (r != 0 || c.res != 0)
+		BENCH_DIE("hoop_engine_wait: %d res %d", r, c.res);
+}
+
+static inline void lat_ring_one(hoop_ring *ring)
+{
+	struct hoop_cqe *cqe;
+	struct hoop_sqe *sqe = hoop_ring_get_sqe(ring);
+	if (!sqe)
+		BENCH_DIE("ring: SQ full");
+	hoop_prep_nop(sqe);
+	hoop_sqe_set_data(sqe, 7);
+	int r = hoop_ring_submit(ring);
+	if (r != 1)
+		BENCH_DIE("hoop_ring_submit: %d", r);
+	r = hoop_ring_wait_cqe(ring, &cqe);
+	if (r != 0 || cqe->res != 0 || cqe->user_data != 7)
+		BENCH_DIE("hoop_ring_wait_cqe: %d", r);
+	hoop_ring_cqe_seen(ring, cqe);
+}
+
+/* LAT_SAMPLES timed round trips; returns p50 ns and records p99. */
+static double lat_run(void *p, int impl)
+{
+	struct nop_ctx *c = p;
+	struct hoop_op op;
+	hoop_op_nop(&op);
+	for (int i = 0; i < LAT_SAMPLES; i++) {
+		uint64_t t0 = be_now_ns();
+		if (impl == IMPL_ENGINE)
+			lat_engine_one(c->e, &op);
+		else
+			lat_ring_one(c->ring);
+		c->samples[i] = be_now_ns() - t0;
+	}
+	double p50 = be_percentile(c->samples, LAT_SAMPLES, 50.0);
+	double p99 = be_percentile(c->samples, LAT_SAMPLES, 99.0);
+	int k = c->round[impl]++ - 1; /* the first run is the warm-up */
+	if (k >= 0)
+		c->p99[impl][k] = p99;
+	return p50;
+}
+
+/* Adapts lat_run to two implementations: 0 engine, 1 ring. */
+static double lat_run2(void *p, int i)
+{
+	return lat_run(p, i == 0 ? IMPL_ENGINE : IMPL_RING);
+}
+
+static void latency_case(struct nop_ctx *c, int reps)
+{
+	double v[2][BE_MAX_REPEATS];
+	c->samples = malloc(LAT_SAMPLES * sizeof(*c->samples));
+	if (!c->samples)
+		BENCH_DIE("out of memory");
+	memset(c->round, 0, sizeof(c->round));
+	be_alternate(lat_run2, c, 2, reps, v, NULL, NULL);
+	be_emit_pair("lat_nop_p50", 0, "ns", v[0], "hoop_ring", v[1], reps, 1);
+	be_emit_pair("lat_nop_p99", 0, "ns", c->p99[IMPL_ENGINE], "hoop_ring",
+	             c->p99[IMPL_RING], reps, 1);
+	free(c->samples);
+}
+
+int main(int argc, char **argv)
+{
+	const char *which = argc > 1 ? argv[1] : "all";
+	struct nop_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.e = be_engine(NULL);
+	c.ring = bench_hoop_ring(256);
+	int r = hoop_queue_create(&c.q, c.e, 256);
+	if (r < 0)
+		BENCH_DIE("hoop_queue_create: %s", hoop_strerror(r));
+	int reps = be_repeats();
+	if (!strcmp(which, "all") || !strcmp(which, "batch"))
+		batch_case(&c, reps);
+	if (!strcmp(which, "all") || !strcmp(which, "latency"))
+		latency_case(&c, reps);
+	hoop_queue_destroy(c.q);
+	hoop_engine_destroy(c.e);
+	hoop_ring_destroy(c.ring);
+	return 0;
+}

@@ -1,0 +1,200 @@
+/*
+ * bench/bench_engine_threads.c - T threads each doing blocking 4 KiB random
+ * reads from a page-cached 1 GiB file, one at a time:
+ *   engine     hoop_engine_submit of 1 op, then hoop_engine_wait on it,
+ *              all threads sharing one engine
+ *   pread      each thread calls pread(2)
+ *   mutex_ring one liburing ring shared under a pthread mutex, submit and
+ *              wait under the lock (the simplest correct shared ring)
+ * for T = 1, 4, 16, 64 (or the counts given with -t). Each run lasts a fixed
+ * time; the rate is reads/s summed over the threads.
+ *
+ *   bench_engine_threads [-t T[,T...]] [-o IMPL] [FILE]
+ *
+ * -o IMPL runs only that implementation (engine, pread or mutex_ring) and
+ * prints its rates on stderr: for profiling (strace -c -f, perf).
+ *
+ * JSON lines on stdout: threads_t<T>_vs_pread and threads_t<T>_vs_mutex_ring
+ * (ops/s, ratio engine/baseline), and the engine metrics for the largest T.
+ */
+#include <liburing.h>
+
+#include "bench_engine.h"
+
+#define MAX_THREADS 256
+
+enum { IMPL_ENGINE, IMPL_PREAD, IMPL_MUTEX_RING, NIMPL };
+static const char *const impl_names[NIMPL] = {"engine", "pread",
+                                              "mutex_ring"};
+
+struct threads_ctx {
+	int fd;
+	unsigned nthreads;
+	double seconds;
+	hoop_engine *e;
+	struct io_uring ring;
+	pthread_mutex_t ring_lock;
+	pthread_barrier_t start;
+	_Atomic int stop;
+	int impl;
+};
+
+struct worker {
+	struct threads_ctx *c;
+	pthread_t tid;
+	char *buf;
+	uint64_t seed;
+	long ops;
+};
+
+static void read_engine(struct threads_ctx *c, char *buf, uint64_t off)
+{
+	struct hoop_op op;
+	struct hoop_completion done;
+	uint64_t token;
+	hoop_op_read(&op, c->fd, buf, BE_READ_SIZE, off);
+	int r = hoop_engine_submit(c->e, &op, 1, &token, 0);
+	if (r != 1)
+		BENCH_DIE("hoop_engine_submit: %d", r);
+	r = hoop_engine_wait(c->e, token, &done, -1);
+	if (r != 0 || done.res != (int)BE_READ_SIZE)
+		BENCH_DIE("hoop_engine_wait: %d res %d", r, done.res);
+}
+
+static void read_pread(struct threads_ctx *c, char *buf, uint64_t off)
+{
+	ssize_t r = pread(c->fd, buf, BE_READ_SIZE, (off_t)off);
+	if (r != (ssize_t)BE_READ_SIZE)
+		BENCH_DIE("pread: %zd", r);
+}
+
+static void read_mutex_ring(struct threads_ctx *c, char *buf, uint64_t off)
+{
+	struct io_uring_cqe *cqe;
+	pthread_mutex_lock(&c->ring_lock);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	if (!sqe)
+		BENCH_DIE("mutex ring: SQ full");
+	io_uring_prep_read(sqe, c->fd, buf, BE_READ_SIZE, off);
+	int r = io_uring_submit_and_wait(&c->ring, 1);
+	if (r != 1)
+		BENCH_DIE("io_uring_submit_and_wait: %d", r);
+	r = io_uring_peek_cqe(&c->ring, &cqe);
+	if (r != 0 || cqe->res != (int)BE_READ_SIZE)
+		BENCH_DIE("mutex ring: peek %d res %d", r, r ? 0 : cqe->res);
+	io_uring_cqe_seen(&c->ring, cqe);
+	pthread_mutex_unlock(&c->ring_lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct threads_ctx *c = w->c;
+	void (*one)(struct threads_ctx *, char *, uint64_t) =
+	    c->impl == IMPL_ENGINE ? read_engine
+	    : c->impl == IMPL_PREAD ? read_pread
+	                            : read_mutex_ring;
+	long ops = 0;
+	pthread_barrier_wait(&c->start);
+	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+		one(c, w->buf, be_offset(&w->seed));
+		ops++;
+	}
+	w->ops = ops;
+	return NULL;
+}
+
+/* One fixed-time run of `impl` on nthreads threads; returns reads/s. */
+static double threads_run(void *p, int impl)
+{
+	struct threads_ctx *c = p;
+	static struct worker w[MAX_THREADS];
+	c->impl = impl;
+	atomic_store(&c->stop, 0);
+	pthread_barrier_init(&c->start, NULL, c->nthreads + 1);
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		if (!w[i].buf)
+			w[i].buf = be_buffer(1);
+		w[i].c = c;
+		w[i].seed = 0x9e3779b97f4a7c15ull * (i + 1);
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
+			BENCH_DIE("pthread_create");
+	}
+	pthread_barrier_wait(&c->start);
+	double t0 = bench_now();
+	struct timespec ts = {(time_t)c->seconds,
+	                      (long)((c->seconds - (double)(time_t)c->seconds) *
+	                             1e9)};
+	nanosleep(&ts, NULL);
+	atomic_store(&c->stop, 1);
+	long ops = 0;
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		pthread_join(w[i].tid, NULL);
+		ops += w[i].ops;
+	}
+	double t = bench_now() - t0;
+	pthread_barrier_destroy(&c->start);
+	return (double)ops / t;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned counts[16] = {1, 4, 16, 64}, ncounts = 4;
+	int argi = 1, only = -1;
+	while (argc > argi + 1 && argv[argi][0] == '-') {
+		if (strcmp(argv[argi], "-t") == 0) {
+			ncounts = be_parse_list(argv[argi + 1], counts, 16,
+			                        MAX_THREADS);
+		} else if (strcmp(argv[argi], "-o") == 0) {
+			for (int i = 0; i < NIMPL; i++)
+				if (strcmp(argv[argi + 1], impl_names[i]) == 0)
+					only = i;
+			if (only < 0)
+				BENCH_DIE("unknown implementation %s", argv[argi + 1]);
+		} else {
+			BENCH_DIE("unknown option %s", argv[argi]);
+		}
+		argi += 2;
+	}
+	struct threads_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.fd = bench_cached_file(be_file_path(argc, argv, argi), BE_FILE_SIZE);
+	c.seconds = be_seconds(2.0);
+	c.e = be_engine(NULL);
+	int r = io_uring_queue_init(256, &c.ring, 0);
+	if (r < 0)
+		BENCH_DIE("io_uring_queue_init: %s", strerror(-r));
+	pthread_mutex_init(&c.ring_lock, NULL);
+
+	int reps = be_repeats();
+	unsigned tmax = 0;
+	for (unsigned i = 0; i < ncounts; i++)
+		tmax = counts[i] > tmax ? counts[i] : tmax;
+	for (unsigned i = 0; i < ncounts; i++) {
+		double v[NIMPL][BE_MAX_REPEATS];
+		char name[64];
+		c.nthreads = counts[i];
+		if (only >= 0) {
+			for (int r = 0; r < reps; r++)
+				fprintf(stderr, "  T=%u %s: %.0f ops/s\n",
+				        c.nthreads, impl_names[only],
+				        threads_run(&c, only));
+			continue;
+		}
+		struct hoop_engine_metrics m[2] = {{0}};
+		be_alternate(threads_run, &c, NIMPL, reps, v, c.e, m);
+		be_emit_pair("threads_t%u_vs_pread", c.nthreads, "ops/s",
+		             v[IMPL_ENGINE], "pread", v[IMPL_PREAD], reps, 0);
+		be_emit_pair("threads_t%u_vs_mutex_ring", c.nthreads, "ops/s",
+		             v[IMPL_ENGINE], "mutex_ring", v[IMPL_MUTEX_RING],
+		             reps, 0);
+		if (c.nthreads == tmax) {
+			snprintf(name, sizeof(name), "threads_t%u", c.nthreads);
+			be_emit_metrics(name, &m[0], &m[1]);
+		}
+	}
+	hoop_engine_destroy(c.e);
+	io_uring_queue_exit(&c.ring);
+	close(c.fd);
+	return 0;
+}
