@@ -1,7 +1,7 @@
 /*
  * RLIMIT_MEMLOCK and ring memory. On 6.x the kernel charges ring memory to
  * the user's locked-memory limit unless it has CAP_IPC_LOCK, so each child
- * lowers the limit, drops to uid/gid 65534 and then:
+ * lowers the limit, drops root (see drop_privileges) and then:
  *   64 KiB: 4096 entries with min_entries 4096 fail with -ENOMEM; with
  *           min_entries 8 hoop shrinks and succeeds (measured on Linux 6.18:
  *           512 SQ / 1024 CQ entries fit); 8 entries fit as asked.
@@ -29,21 +29,37 @@ static int create(hoop_ring **ring, unsigned entries, unsigned min_entries,
 	return hoop_ring_create(ring, entries, &p);
 }
 
-/* Lower the limit, then give up root; exits 77 if that is impossible. */
-static void drop_to_nobody(rlim_t limit)
+/*
+ * Lower the limit, then give up root; exits 77 if that is impossible.
+ *
+ * The charge is per user (uid), shared by every process of that uid, and
+ * released asynchronously after a ring is closed. So that two runs of this
+ * test (say, the plain and the sanitizer builds at once) or anything else
+ * running as "nobody" cannot eat into each other's budget, each child
+ * becomes a uid of its own (derived from its pid, gid 65534), falling back
+ * to uid 65534 where arbitrary uids are not allowed.
+ */
+static void drop_privileges(rlim_t limit)
 {
 	struct rlimit rl = {limit, limit};
 	CHECK_EQ(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
-		SKIP("cannot switch to uid/gid 65534: %s", strerror(errno));
+	uid_t uid = (uid_t)(200000 + getpid() % 100000);
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0)
+		SKIP("cannot switch to gid 65534: %s", strerror(errno));
+	if (setuid(uid) != 0) {
+		uid = 65534;
+		if (setuid(uid) != 0)
+			SKIP("cannot switch to an unprivileged uid: %s",
+			     strerror(errno));
+	}
 	/* Losing root clears "dumpable", which LeakSanitizer needs. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	CHECK_EQ(getuid(), 65534);
+	CHECK_EQ(getuid(), uid);
 }
 
 static void child_64k(void)
 {
-	drop_to_nobody(64 * 1024);
+	drop_privileges(64 * 1024);
 	hoop_ring *ring = NULL;
 	int r = create(&ring, 4096, 4096, 0);
 	if (r == 0) {
@@ -74,7 +90,7 @@ static void child_64k(void)
 
 static void child_zero(void)
 {
-	drop_to_nobody(0);
+	drop_privileges(0);
 	hoop_ring *ring = NULL;
 	CHECK_EQ(create(&ring, 1, 0, 0), -ENOMEM);
 	CHECK_EQ(create(&ring, 8, 1, 0), -ENOMEM);
@@ -101,7 +117,7 @@ static int run(void (*fn)(void))
 int main(void)
 {
 	if (geteuid() != 0)
-		SKIP("needs root to set up an unprivileged child (uid 65534)");
+		SKIP("needs root to set up an unprivileged child");
 	int a = run(child_64k);
 	if (a == T_SKIP)
 		return T_SKIP;
