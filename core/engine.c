@@ -204,6 +204,19 @@ static void bg_notify(hoop_engine *e, bool need_kernel_kick)
 
 /* ---- completion side ---- */
 
+/*
+ * The kernel reported a lost completion (-EBADR, despite NODROP): the ring
+ * can no longer promise every owner a result. Refuse new work and let the
+ * engine thread fail everything in flight with the error, so nobody waits
+ * forever.
+ */
+static void engine_mark_dead(hoop_engine *e, int err)
+{
+	int expected = 0;
+	if (atomic_compare_exchange_strong(&e->dead, &expected, err))
+		bg_notify(e, true);
+}
+
 static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
                     int32_t res, uint32_t cflags)
 {
@@ -293,7 +306,8 @@ static unsigned drain_locked(hoop_engine *e)
 			 * an enter with GETEVENTS moves it in. */
 			if (flushed || !hoop_ring_cq_has_overflow(r))
 				break;
-			hoop_ring_get_events(r);
+			if (hoop_ring_get_events(r) == -EBADR)
+				engine_mark_dead(e, -EBADR);
 			ADD(&e->m_overflow, 1);
 			flushed = true;
 			continue;
@@ -351,6 +365,10 @@ static int enter_locked(hoop_engine *e)
 			                      memory_order_relaxed);
 			atomic_store_explicit(&e->batch_deadline, 0,
 			                      memory_order_relaxed);
+			return ret;
+		}
+		if (ret == -EBADR) {
+			engine_mark_dead(e, ret);
 			return ret;
 		}
 		if (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR) {
@@ -867,11 +885,25 @@ static void arm_kick(hoop_engine *e)
 	pthread_mutex_unlock(&e->submit_lock);
 }
 
+/* Give every operation in flight the result `err` (engine is dead). */
+static void fail_all_inflight(hoop_engine *e, int err)
+{
+	pthread_mutex_lock(&e->drain_lock);
+	for (unsigned i = 0; i < e->nslots; i++) {
+		struct hoop_slot *s = &e->slots[i];
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT)
+			deliver(e, s, make_token(i, LOAD(&s->gen)), err, 0);
+	}
+	pthread_mutex_unlock(&e->drain_lock);
+}
+
 static void *engine_thread(void *arg)
 {
 	hoop_engine *e = arg;
 	hoop_ring *r = e->ring;
 	for (;;) {
+		int ret;
 		pthread_mutex_lock(&e->drain_lock);
 		unsigned n = drain_locked(e);
 		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
@@ -895,6 +927,9 @@ static void *engine_thread(void *arg)
 			hoop_engine_flush_pending(e);
 			dl = 0;
 		}
+		int dead = LOAD(&e->dead);
+		if (dead && LOAD(&e->inflight))
+			fail_all_inflight(e, dead);
 		if (LOAD(&e->closing) && LOAD(&e->inflight) == 0 &&
 		    LOAD(&e->active_callers) == 0)
 			break;
@@ -920,12 +955,16 @@ static void *engine_thread(void *arg)
 				struct hoop_timespec ts = {0, (int64_t)(dl - now)};
 				struct hoop_sys_getevents_arg ga = {0, 0, 0,
 				                                    (uint64_t)(uintptr_t)&ts};
-				hoop_ring_enter(r, 0, 1,
-				                HOOP_ENTER_GETEVENTS | HOOP_ENTER_EXT_ARG,
-				                &ga, sizeof(ga));
+				ret = hoop_ring_enter(r, 0, 1,
+				                      HOOP_ENTER_GETEVENTS |
+				                          HOOP_ENTER_EXT_ARG,
+				                      &ga, sizeof(ga));
 			} else {
-				hoop_ring_enter(r, 0, 1, HOOP_ENTER_GETEVENTS, NULL, 0);
+				ret = hoop_ring_enter(r, 0, 1, HOOP_ENTER_GETEVENTS,
+				                      NULL, 0);
 			}
+			if (ret == -EBADR)
+				engine_mark_dead(e, ret);
 		}
 		atomic_store_explicit(&e->bg_in_kernel, 0, memory_order_seq_cst);
 	}
