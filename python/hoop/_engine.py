@@ -1,0 +1,494 @@
+"""hoop.Engine (one ring shared by threads) and hoop.Queue (batches)."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import struct
+import threading
+from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple)
+
+from ._errors import PathArg, check, error_from
+from ._hoop_cffi import ffi, lib
+from ._ops import (AT_FDCWD, MAX_RW, Close, Fsync, Nop, OpenAt, Read, Readv,
+                   Result, Timeout, Write, Writev)
+from ._ring import WAIT_SLICE, _deadline, _slice_ns, _time_out
+
+_COMPLETION = struct.Struct("=QQiI")  # struct hoop_completion, 24 bytes
+_MORE = lib.HOOP_CQE_F_MORE
+_SLICE_NS = int(WAIT_SLICE * 1e9)
+# Uninitialised memory for buffers the kernel fills and op arrays that the
+# hoop_op_* helpers fill completely: no point in zeroing them first.
+_raw = ffi.new_allocator(should_clear_after_alloc=False)
+
+
+class _QueueCore:
+    """A hoop_queue and everything its operations reference.
+
+    `held` maps an operation's user_data to what must stay alive until its
+    final completion (the request, the converted buffers, a future). It is
+    only cleared after hoop_queue_destroy has returned, which is after every
+    operation of the queue has completed: a dropped Queue, a closed Engine or
+    an interrupted wait never frees memory the kernel may still write.
+    """
+
+    def __init__(self, engine: "Engine", capacity: int) -> None:
+        out = ffi.new("hoop_queue **")
+        check(lib.hoop_queue_create(out, engine._e(), capacity))
+        self.q: Any = out[0]
+        self.engine = engine
+        self.capacity = capacity
+        self.fd = int(lib.hoop_queue_fd(self.q))
+        self.held: Dict[int, Any] = {}
+        self.out = ffi.new("struct hoop_completion[]", capacity)
+        self.out_buf = ffi.buffer(self.out)
+        self.lock = threading.Lock()
+        engine._queues[id(self)] = self
+
+    def close(self) -> None:
+        with self.lock:
+            q, self.q = self.q, None
+            if q is not None:
+                lib.hoop_queue_destroy(q)
+                self.held.clear()
+                self.engine._queues.pop(id(self), None)
+
+    def add_ops(self, ops: Any, n: int) -> int:
+        """hoop_queue_add; the caller has put what the ops use in `held`."""
+        if self.q is None:
+            raise ValueError("I/O operation on a closed Queue")
+        return int(lib.hoop_queue_add(self.q, ops, n, ffi.NULL, 0))
+
+    def wait_raw(self, min: int, max: int, timeout_ns: int) -> List[Tuple[int, int, int, int]]:
+        """One hoop_queue_wait, decoded in one go: (user_data, token, res,
+        flags) tuples; [] on -ETIME."""
+        if self.q is None:
+            raise ValueError("I/O operation on a closed Queue")
+        n = lib.hoop_queue_wait(self.q, self.out, max, min, timeout_ns)
+        if n <= 0:
+            if n == 0 or n == -errno.ETIME:
+                return []
+            check(n)
+        return self.decode(n)
+
+    def decode(self, n: int) -> List[Tuple[int, int, int, int]]:
+        """The first `n` completions of `out`, unpacked in one go."""
+        return list(_COMPLETION.iter_unpack(self.out_buf[:n * 24]))
+
+
+class Engine:
+    """One io_uring shared by any number of threads (hoop_engine).
+
+    Every method may be called from any thread. Blocking calls block only
+    the calling thread: the GIL is released inside each C call, and waits
+    are cut into short slices so that Ctrl-C (KeyboardInterrupt) arrives
+    promptly. An interrupted operation is cancelled and its buffer held
+    until the kernel is done with it. Use as a context manager or close().
+    """
+
+    def __init__(self, sq_entries: int = 256, *, cq_entries: int = 0,
+                 max_inflight: int = 0, batch_count: int = 0,
+                 batch_usec: int = 0, spin_usec: int = 0,
+                 sqpoll: bool = False) -> None:
+        p = ffi.new("hoop_engine_params *")
+        p.sq_entries = sq_entries
+        p.cq_entries = cq_entries
+        p.max_inflight = max_inflight
+        p.batch_count = batch_count
+        p.batch_usec = batch_usec
+        p.spin_usec = spin_usec
+        p.flags = lib.HOOP_ENGINE_SQPOLL if sqpoll else 0
+        out = ffi.new("hoop_engine **")
+        check(lib.hoop_engine_create(out, p))
+        self._engine: Any = out[0]
+        self._sq = sq_entries or 256
+        self._queues: Dict[int, _QueueCore] = {}
+        self._pool: List[_QueueCore] = []  # idle queues for batch calls
+        self._tls = threading.local()
+        self._cv = threading.Condition()
+        self._users = 0
+        self._closing = False
+
+    # ---- lifetime ----
+
+    def _e(self) -> Any:
+        if self._engine is None or self._closing:
+            raise ValueError("I/O operation on a closed Engine")
+        return self._engine
+
+    def _enter(self) -> Any:
+        with self._cv:
+            e = self._e()
+            self._users += 1
+            return e
+
+    def _leave(self) -> None:
+        with self._cv:
+            self._users -= 1
+            if self._users == 0:
+                self._cv.notify_all()
+
+    def close(self) -> None:
+        """Cancel everything in flight, wait until every operation has its
+        result (threads blocked in this engine get -ECANCELED as an OSError),
+        then free the engine. Idempotent."""
+        with self._cv:
+            if getattr(self, "_engine", None) is None or self._closing:
+                return
+            self._closing = True
+            lib.hoop_engine_cancel_all(self._engine)
+            while self._users:
+                self._cv.wait(0.05)
+                if self._users:
+                    lib.hoop_engine_cancel_all(self._engine)
+        for core in list(self._queues.values()):
+            core.close()
+        self._pool.clear()
+        e, self._engine = self._engine, None
+        lib.hoop_engine_destroy(e)
+
+    def _forget(self) -> None:
+        """After fork, in the child: drop the parent's engine unused."""
+        self._engine = None
+        self._queues.clear()
+        self._pool.clear()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_engine", None) is not None:
+            self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._engine is None or self._closing
+
+    @property
+    def max_inflight(self) -> int:
+        return int(lib.hoop_engine_max_inflight(self._e()))
+
+    @property
+    def backend(self) -> str:
+        b = lib.hoop_engine_backend(self._e())
+        return {lib.HOOP_BACKEND_URING: "io_uring",
+                lib.HOOP_BACKEND_THREADS: "threads"}.get(b, str(b))
+
+    def metrics(self) -> Dict[str, int]:
+        m = ffi.new("struct hoop_engine_metrics *")
+        check(lib.hoop_engine_get_metrics(self._e(), m))
+        return {name: getattr(m, name) for name, _ in ffi.typeof(m[0]).fields}
+
+    def queue(self, capacity: int = 256) -> "Queue":
+        """A new Queue on this engine (see hoop.Queue)."""
+        return Queue(self, capacity)
+
+    # ---- one operation, waited for by the calling thread ----
+
+    def _scratch(self) -> Any:
+        s = getattr(self._tls, "s", None)
+        if s is None:
+            s = (ffi.new("struct hoop_sqe *"), ffi.new("struct hoop_op *"),
+                 ffi.new("uint64_t *"), ffi.new("struct hoop_completion *"))
+            self._tls.s = s
+        return s
+
+    def run(self, request: Any) -> int:
+        """Submit one request (hoop.Read, hoop.Write, ...) and wait for its
+        result: >= 0, or -errno (not raised: see the typed helpers)."""
+        args = request._args()
+        sqe, op, tok, comp = self._scratch()
+        request._fill(sqe, args)
+        sqe.user_data = 0
+        lib.hoop_op_from_sqe(op, sqe)
+        e = self._enter()
+        try:
+            check(lib.hoop_engine_submit(e, op, 1, tok, 0))
+            return self._wait_token(e, tok[0], comp)
+        finally:
+            self._leave()
+        # `args` (the buffers) lived in this frame until the result arrived.
+
+    @staticmethod
+    def _wait_token(e: Any, token: int, comp: Any) -> int:
+        try:
+            while True:
+                rc = lib.hoop_engine_wait(e, token, comp, _SLICE_NS)
+                if rc == 0:
+                    return int(comp.res)
+                if rc != -errno.ETIME:
+                    check(rc)
+                # Signal handlers run here, between slices.
+        except BaseException:
+            # Interrupted: cancel, and wait for the final completion so
+            # that the caller's buffer is not released while the kernel
+            # may still write into it.
+            lib.hoop_engine_cancel(e, token)
+            while lib.hoop_engine_wait(e, token, comp, _SLICE_NS) == -errno.ETIME:
+                pass
+            raise
+
+    def nop(self) -> None:
+        check(self.run(Nop()))
+
+    def pread(self, fd: int, n: int, offset: int = -1) -> bytes:
+        """Read up to `n` bytes at `offset` (-1: the file position)."""
+        buf = _raw("char[]", max(n, 1))
+        res = check(self.run(Read(fd, ffi.buffer(buf, n), offset)))
+        return ffi.unpack(buf, res)
+
+    def preadinto(self, fd: int, buf: Any, offset: int = -1) -> int:
+        """Read into the writable `buf`; returns the bytes read."""
+        return check(self.run(Read(fd, buf, offset)))
+
+    def pwrite(self, fd: int, data: Any, offset: int = -1) -> int:
+        """Write `data` at `offset`; returns the bytes written (may be short)."""
+        return check(self.run(Write(fd, data, offset)))
+
+    def preadv(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        return check(self.run(Readv(fd, bufs, offset)))
+
+    def pwritev(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        return check(self.run(Writev(fd, bufs, offset)))
+
+    def fsync(self, fd: int, datasync: bool = False) -> None:
+        check(self.run(Fsync(fd, datasync)))
+
+    def openat(self, path: PathArg, flags: int = 0, mode: int = 0o666,
+               dfd: int = AT_FDCWD) -> int:
+        """openat(2) through io_uring; returns the new fd (O_CLOEXEC)."""
+        return check(self.run(OpenAt(path, flags, mode, dfd)), path)
+
+    def close_fd(self, fd: int) -> None:
+        check(self.run(Close(fd)))
+
+    def sleep(self, seconds: float) -> None:
+        """A kernel timeout: returns after `seconds`."""
+        res = self.run(Timeout(seconds))
+        if res != -errno.ETIME:
+            check(res)
+
+    # ---- whole batches: one add, then waits ----
+
+    def _run_batch(self, ops: Any, n: int) -> List[int]:
+        """Submit ops[0..n) (user_data = index) through a private queue and
+        return their results by index. The caller keeps the buffers alive."""
+        results = [0] * n
+        if n == 0:
+            return results
+        self._enter()
+        try:
+            core = self._pool.pop() if self._pool else None
+        except IndexError:
+            core = None
+        try:
+            if core is None:
+                core = _QueueCore(self, min(1024, self.max_inflight))
+            added = done = 0
+            while done < n:
+                room = core.capacity - (added - done)
+                if added < n and room > 0:
+                    k = min(n - added, room, self._sq)
+                    rc = core.add_ops(ops + added, k)
+                    if rc >= 0:
+                        added += k
+                    elif rc not in (-errno.EAGAIN, -errno.EBUSY):
+                        check(rc)
+                want = min(added - done, core.capacity)
+                # Wait for all that is in flight when nothing more can be
+                # added, else for one, so that adding resumes.
+                need = want if added == n else 1
+                for ud, _tok, res, flags in core.wait_raw(need, core.capacity, _SLICE_NS):
+                    if not flags & _MORE:
+                        results[ud] = res
+                        done += 1
+        except BaseException:
+            if core is not None:
+                core.close()  # cancels and waits: no write after we return
+            raise
+        finally:
+            self._leave()
+        self._pool.append(core)
+        return results
+
+    def pread_many(self, fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
+        """Read each (offset, length) of `reqs` from `fd` in one batch.
+        Returns the data in order (short at end of file). Raises the first
+        error if any read failed."""
+        n = len(reqs)
+        offs = [r[0] for r in reqs]
+        lens = [min(r[1], MAX_RW) for r in reqs]
+        base = _raw("char[]", max(sum(lens), 1))
+        ops = _raw("struct hoop_op[]", max(n, 1))
+        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.new("uint64_t[]", offs),
+                          ffi.new("uint32_t[]", lens), 0)
+        results = self._run_batch(ops, n)
+        out = []
+        pos = 0
+        unpack = ffi.unpack
+        for i in range(n):
+            res = results[i]
+            if res < 0:
+                raise error_from(res)
+            out.append(unpack(base + pos, res))
+            pos += lens[i]
+        return out
+
+    def preadinto_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
+        """Read into each (offset, writable buffer) of `reqs` in one batch;
+        returns the byte counts. Raises the first error if any failed."""
+        return self._many(fd, [Read(fd, b, o) for o, b in reqs])
+
+    def pwrite_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
+        """Write each (offset, bytes-like) of `reqs` in one batch; returns
+        the byte counts (possibly short). Raises the first error if any
+        failed."""
+        n = len(reqs)
+        views = [memoryview(d) for _, d in reqs]
+        lens = [v.nbytes for v in views]
+        if any(x > MAX_RW for x in lens):
+            return self._many(fd, [Write(fd, d, o) for o, d in reqs])
+        data = b"".join(views)
+        ops = _raw("struct hoop_op[]", max(n, 1))
+        keep = ffi.from_buffer(data)
+        lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", [r[0] for r in reqs]),
+                          ffi.new("uint32_t[]", lens), 0)
+        results = self._run_batch(ops, n)
+        for res in results:
+            if res < 0:
+                raise error_from(res)
+        return results
+
+    def _many(self, fd: int, requests: List[Any]) -> List[int]:
+        n = len(requests)
+        ops = _raw("struct hoop_op[]", max(n, 1))
+        sqe = self._scratch()[0]
+        keep = []
+        for i, r in enumerate(requests):
+            args = r._args()
+            keep.append(args)
+            r._fill(sqe, args)
+            sqe.user_data = i
+            lib.hoop_op_from_sqe(ops + i, sqe)
+        results = self._run_batch(ops, n)
+        for res in results:
+            if res < 0:
+                raise error_from(res)
+        return results
+
+
+class Queue:
+    """A completion channel on an Engine (hoop_queue).
+
+    add() submits a list of requests in one C call; wait() collects results
+    in batches, decoded in one go. add() may be called from any thread;
+    wait() and close() from one thread at a time. Everything a request
+    references is held until its final result has been returned by wait()
+    (or until close(), which cancels and waits for what is in flight).
+    fileno() is an eventfd that is readable while results are waiting.
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self, engine: Engine, capacity: int = 256) -> None:
+        engine._enter()
+        try:
+            self._core = _QueueCore(engine, capacity)
+        finally:
+            engine._leave()
+        self._engine = engine
+
+    def close(self) -> None:
+        core = getattr(self, "_core", None)
+        if core is not None:
+            core.close()
+
+    def __enter__(self) -> "Queue":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def fileno(self) -> int:
+        return self._core.fd
+
+    @property
+    def capacity(self) -> int:
+        return self._core.capacity
+
+    @property
+    def outstanding(self) -> int:
+        """Added and not yet returned by wait()."""
+        q = self._core.q
+        return int(lib.hoop_queue_outstanding(q)) if q is not None else 0
+
+    @property
+    def ready(self) -> int:
+        """Results waiting to be collected."""
+        q = self._core.q
+        return int(lib.hoop_queue_ready(q)) if q is not None else 0
+
+    def add(self, requests: Iterable[Any]) -> int:
+        """Submit every request in one call. Returns how many. Raises
+        BlockingIOError (EAGAIN) when they would not fit in the capacity,
+        with nothing submitted."""
+        reqs = list(requests)
+        n = len(reqs)
+        if n == 0:
+            return 0
+        core = self._core
+        ops = _raw("struct hoop_op[]", n)
+        sqe = self._engine._scratch()[0]
+        ids = []
+        try:
+            for i, r in enumerate(reqs):
+                args = r._args()
+                ud = next(self._ids)
+                r._fill(sqe, args)
+                sqe.user_data = ud
+                lib.hoop_op_from_sqe(ops + i, sqe)
+                core.held[ud] = (r, args)
+                ids.append(ud)
+            self._engine._enter()
+            try:
+                rc = core.add_ops(ops, n)
+            finally:
+                self._engine._leave()
+            check(rc)
+        except BaseException:
+            for ud in ids:
+                core.held.pop(ud, None)
+            raise
+        return n
+
+    def wait(self, min: int = 1, max: Optional[int] = None,
+             timeout: Optional[float] = None) -> List[Result]:
+        """Wait until at least `min` results are ready, then return up to
+        `max` (default: the capacity) of them, oldest first. min=0 never
+        blocks. TimeoutError if `timeout` seconds pass first (nothing is
+        lost: the results stay for the next wait)."""
+        core = self._core
+        if max is None:
+            max = core.capacity
+        if max > core.capacity:
+            max = core.capacity
+        deadline = _deadline(timeout)
+        while True:
+            ns = 0 if min == 0 else _slice_ns(deadline)
+            if ns < 0 or (ns == 0 and min > 0):
+                raise _time_out()
+            raw = core.wait_raw(min, max, ns)
+            if raw or min == 0:
+                break
+        held = core.held
+        out = []
+        for ud, tok, res, flags in raw:
+            entry = held[ud] if flags & _MORE else held.pop(ud)
+            out.append(Result(entry[0], res, flags, tok))
+        return out

@@ -1,0 +1,183 @@
+"""hoop.open: a raw binary file whose reads and writes go through io_uring."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, Optional, Tuple
+
+from ._default import default_engine
+from ._engine import Engine
+from ._errors import PathArg
+
+
+def parse_mode(mode: str) -> Tuple[int, bool, bool, bool]:
+    """open(2) flags, readable, writable, append for a Python mode string.
+    Always binary: 'b' is optional, 't' is refused."""
+    chars = set(mode)
+    if "t" in chars:
+        raise ValueError("hoop files are binary; wrap one in io.TextIOWrapper for text")
+    if len(mode) != len(chars) or not chars <= set("rwaxb+") or \
+            len(chars & set("rwax")) != 1:
+        raise ValueError("invalid mode: %r" % mode)
+    plus = "+" in chars
+    if "r" in chars:
+        flags, rd, wr = (os.O_RDWR if plus else os.O_RDONLY), True, plus
+    else:
+        flags, rd, wr = (os.O_RDWR if plus else os.O_WRONLY) | os.O_CREAT, plus, True
+        if "w" in chars:
+            flags |= os.O_TRUNC
+        elif "x" in chars:
+            flags |= os.O_EXCL
+        else:
+            flags |= os.O_APPEND
+    return flags, rd, wr, "a" in chars
+
+
+class File(io.RawIOBase):
+    """A raw binary file (io.RawIOBase) served by an Engine.
+
+    read/readinto/write use the file's own position (kept here: tell() and
+    seek() need no system call); pread/pwrite take an offset and leave the
+    position alone. Wrap it in io.BufferedReader/BufferedWriter for
+    buffered I/O. One File may be shared by threads only with external
+    locking, like any raw file; the Engine beneath is thread-safe.
+    """
+
+    def __init__(self, fd: int, mode: str, name: Any = None,
+                 engine: Optional[Engine] = None, closefd: bool = True) -> None:
+        super().__init__()
+        _, self._readable, self._writable, self._append = parse_mode(mode)
+        self._fd = fd
+        self._engine = engine or default_engine()
+        self._pos = os.lseek(fd, 0, os.SEEK_END) if self._append else 0
+        self._closefd = closefd
+        self.name = name if name is not None else fd
+        self.mode = mode
+
+    def __repr__(self) -> str:
+        return "<hoop.File name=%r mode=%r%s>" % (
+            self.name, self.mode, " closed" if self.closed else "")
+
+    # io.RawIOBase protocol
+    def fileno(self) -> int:
+        self._checkClosed()
+        return self._fd
+
+    def readable(self) -> bool:
+        self._checkClosed()
+        return self._readable
+
+    def writable(self) -> bool:
+        self._checkClosed()
+        return self._writable
+
+    def seekable(self) -> bool:
+        self._checkClosed()
+        return True
+
+    def readinto(self, b: Any) -> int:
+        self._checkClosed()
+        self._checkReadable()
+        n = self._engine.preadinto(self._fd, b, self._pos)
+        self._pos += n
+        return n
+
+    def readall(self) -> bytes:
+        self._checkClosed()
+        self._checkReadable()
+        chunks = []
+        size = max(os.fstat(self._fd).st_size - self._pos, 0) + 1
+        while True:
+            data = self._engine.pread(self._fd, max(size, 65536), self._pos)
+            if not data:
+                break
+            self._pos += len(data)
+            chunks.append(data)
+        return b"".join(chunks)
+
+    def write(self, b: Any) -> int:
+        self._checkClosed()
+        self._checkWritable()
+        if self._append:
+            # O_APPEND: offset -1 lets the kernel append atomically.
+            n = self._engine.pwrite(self._fd, b, -1)
+            self._pos = os.lseek(self._fd, 0, os.SEEK_CUR)
+        else:
+            n = self._engine.pwrite(self._fd, b, self._pos)
+            self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self._checkClosed()
+        if whence == os.SEEK_SET:
+            pos = offset
+        elif whence == os.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == os.SEEK_END:
+            pos = os.fstat(self._fd).st_size + offset
+        else:
+            raise ValueError("invalid whence: %r" % whence)
+        if pos < 0:
+            raise OSError(22, "Invalid argument: negative seek position")
+        self._pos = pos
+        return pos
+
+    def tell(self) -> int:
+        self._checkClosed()
+        return self._pos
+
+    def truncate(self, size: Optional[int] = None) -> int:
+        self._checkClosed()
+        self._checkWritable()
+        size = self._pos if size is None else size
+        os.ftruncate(self._fd, size)
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                super().close()
+            finally:
+                if self._closefd:
+                    self._engine.close_fd(self._fd)
+
+    # beyond RawIOBase
+    def pread(self, n: int, offset: int) -> bytes:
+        """Read up to `n` bytes at `offset`; the position is unchanged."""
+        self._checkClosed()
+        self._checkReadable()
+        return self._engine.pread(self._fd, n, offset)
+
+    def pwrite(self, data: Any, offset: int) -> int:
+        """Write `data` at `offset`; the position is unchanged."""
+        self._checkClosed()
+        self._checkWritable()
+        return self._engine.pwrite(self._fd, data, offset)
+
+    def fsync(self, datasync: bool = False) -> None:
+        self._checkClosed()
+        self._engine.fsync(self._fd, datasync)
+
+    def _checkReadable(self, msg: Any = None) -> None:
+        if not self._readable:
+            raise io.UnsupportedOperation("File not open for reading")
+
+    def _checkWritable(self, msg: Any = None) -> None:
+        if not self._writable:
+            raise io.UnsupportedOperation("File not open for writing")
+
+
+def open(path: PathArg, mode: str = "rb", *, perms: int = 0o666,
+         engine: Optional[Engine] = None) -> File:
+    """Open `path` (the openat itself goes through io_uring) and return a
+    raw binary File. Modes as Python's open: r, w, a, x, with + and an
+    optional b. A missing file raises FileNotFoundError, and so on."""
+    flags, _, _, _ = parse_mode(mode)
+    eng = engine or default_engine()
+    fd = eng.openat(path, flags, perms)
+    try:
+        return File(fd, mode, name=path, engine=eng)
+    except BaseException:
+        os.close(fd)
+        raise

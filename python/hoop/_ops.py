@@ -1,0 +1,224 @@
+"""Operation requests shared by Ring, Queue, Engine and hoop.asyncio.
+
+Each request is a small immutable tuple. Preparing one is two steps so that
+nothing can fail once an SQE is reserved: ``_args()`` converts the Python
+objects (buffers, paths, times) to cdata and may raise; ``_fill(sqe, args)``
+writes the SQE through the matching hoop_prep_* call and cannot fail. The
+args tuple keeps every converted object, and with it the caller's buffer,
+alive; whoever submits the request holds it until the final completion.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+
+from ._buffers import iovecs, readable, writable
+from ._errors import error_from
+from ._hoop_cffi import ffi, lib
+
+U64 = 0xFFFFFFFFFFFFFFFF
+AT_FDCWD = -100
+# Linux caps one read or write at this many bytes; the rest is a short read.
+MAX_RW = 0x7FFFF000
+
+Args = Tuple[Any, ...]
+
+
+def _off(offset: int) -> int:
+    """An offset as the SQE wants it: -1 (the file position) -> all ones."""
+    return offset & U64
+
+
+def _timespec(seconds: float) -> Any:
+    if seconds < 0:
+        raise ValueError("timeout must be >= 0")
+    ts = ffi.new("struct hoop_timespec *")
+    ts.tv_sec = int(seconds)
+    ts.tv_nsec = int(round((seconds - int(seconds)) * 1e9))
+    return ts
+
+
+class Nop(NamedTuple):
+    """Do nothing; completes with 0."""
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_nop(sqe)
+
+
+class Read(NamedTuple):
+    """pread(2) into the writable buffer `buf` (len(buf) bytes) at `offset`
+    (-1: the file position). Result: bytes read, 0 at end of file."""
+    fd: int
+    buf: Any
+    offset: int = -1
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (writable(self.buf),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        c = args[0]
+        lib.hoop_prep_read(sqe, self.fd, c, min(len(c), MAX_RW), _off(self.offset))
+
+
+class Write(NamedTuple):
+    """pwrite(2) of the bytes-like `data` at `offset` (-1: the file position;
+    with O_APPEND: the end). Result: bytes written."""
+    fd: int
+    data: Any
+    offset: int = -1
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (readable(self.data),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        c = args[0]
+        lib.hoop_prep_write(sqe, self.fd, c, min(len(c), MAX_RW), _off(self.offset))
+
+
+class Readv(NamedTuple):
+    """preadv(2) into the writable buffers `bufs`. Result: bytes read."""
+    fd: int
+    bufs: Sequence[Any]
+    offset: int = -1
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return iovecs(self.bufs, write_into=True)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_readv(sqe, self.fd, args[0], len(args[1]), _off(self.offset))
+
+
+class Writev(NamedTuple):
+    """pwritev(2) of the bytes-like objects `bufs`. Result: bytes written."""
+    fd: int
+    bufs: Sequence[Any]
+    offset: int = -1
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return iovecs(self.bufs, write_into=False)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_writev(sqe, self.fd, args[0], len(args[1]), _off(self.offset))
+
+
+class Fsync(NamedTuple):
+    """fsync(2), or fdatasync(2) with datasync=True. Result: 0."""
+    fd: int
+    datasync: bool = False
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_fsync(sqe, self.fd, lib.HOOP_FSYNC_DATASYNC if self.datasync else 0)
+
+
+class Timeout(NamedTuple):
+    """Complete after `seconds` with -ETIME, or with 0 once `count` other
+    completions were posted (count 0: time only)."""
+    seconds: float
+    count: int = 0
+    absolute: bool = False
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (_timespec(self.seconds),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_timeout(sqe, args[0], self.count,
+                              lib.HOOP_TIMEOUT_ABS if self.absolute else 0)
+
+
+class OpenAt(NamedTuple):
+    """openat(2) of `path` relative to `dfd`. Result: the new fd. O_CLOEXEC
+    is added, as Python's own open does."""
+    path: Union[str, bytes, "os.PathLike[Any]"]
+    flags: int = os.O_RDONLY
+    mode: int = 0o666
+    dfd: int = AT_FDCWD
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (ffi.new("char[]", os.fsencode(self.path)),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_openat(sqe, self.dfd, args[0], self.flags | os.O_CLOEXEC, self.mode)
+
+
+class Close(NamedTuple):
+    """close(2). Result: 0."""
+    fd: int
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_close(sqe, self.fd)
+
+
+class Cancel(NamedTuple):
+    """Cancel the operation whose user_data is `target` (on a Ring: the
+    user_data you gave; on an Engine: its token); all=True cancels every
+    match. Result: 0 (or the count with all), -ENOENT, -EALREADY."""
+    target: int
+    all: bool = False
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_cancel(sqe, self.target & U64,
+                             lib.HOOP_ASYNC_CANCEL_ALL if self.all else 0)
+
+
+Request = Union[Nop, Read, Write, Readv, Writev, Fsync, Timeout, OpenAt, Close, Cancel]
+
+
+class Completion(NamedTuple):
+    """A completion reaped from a Ring: the SQE's user_data, the result
+    (>= 0, or -errno) and the HOOP_CQE_F_* flags."""
+    user_data: int
+    res: int
+    flags: int
+
+    @property
+    def more(self) -> bool:
+        """True if more completions will follow for this operation."""
+        return bool(self.flags & lib.HOOP_CQE_F_MORE)
+
+    def value(self) -> int:
+        """res, or raise the OSError it stands for."""
+        if self.res < 0:
+            raise error_from(self.res)
+        return self.res
+
+
+class Result(NamedTuple):
+    """A result from Queue.wait: the request as added, its result (>= 0 or
+    -errno), the HOOP_CQE_F_* flags and the token hoop gave it."""
+    request: Any
+    res: int
+    flags: int
+    token: int
+
+    @property
+    def tag(self) -> Any:
+        return getattr(self.request, "tag", None)
+
+    def value(self, filename: Optional[Any] = None) -> int:
+        """res, or raise the OSError it stands for."""
+        if self.res < 0:
+            raise error_from(self.res, filename)
+        return self.res

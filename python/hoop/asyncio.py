@@ -1,0 +1,324 @@
+"""hoop.asyncio: io_uring file I/O for the running asyncio event loop.
+
+Each event loop gets one hoop Queue on the default Engine. The loop watches
+the queue's readiness fd (loop.add_reader); when it is readable a callback
+collects every waiting result in one C call and resolves the futures.
+Requests made in the same loop iteration are added to the queue together,
+in one C call, and inline completions are collected straight away.
+
+Buffers belong to the kernel until the operation's final completion; hoop
+holds them until then, even when the awaiting task is cancelled (the
+operation then runs to completion and its result is dropped).
+
+Sockets, sendfile and streams are not offered yet.
+"""
+
+from __future__ import annotations
+
+import asyncio as _asyncio
+import collections
+import errno
+import itertools
+import os
+import weakref
+from typing import Any, Deque, Generator, Optional, Tuple
+
+from ._default import default_engine
+from ._engine import Engine, _QueueCore, _raw
+from ._errors import PathArg, check, error_from
+from ._file import parse_mode
+from ._hoop_cffi import ffi, lib
+from ._ops import AT_FDCWD, Close, Fsync, Nop, OpenAt, Read, Timeout, Write
+
+__all__ = ["run", "nop", "read", "readinto", "write", "fsync", "openat",
+           "close", "sleep", "open", "AsyncFile"]
+
+
+class _Driver:
+    """One loop's queue, its backlog of requests not yet added, and the
+    reader callback that resolves futures."""
+
+    def __init__(self, loop: _asyncio.AbstractEventLoop, engine: Engine) -> None:
+        engine._enter()
+        try:
+            self.core = _QueueCore(engine, min(1024, engine.max_inflight))
+        finally:
+            engine._leave()
+        self.engine = engine
+        self.loop_ref = weakref.ref(loop)
+        self.backlog: Deque[Tuple[Any, Any, "_asyncio.Future[int]"]] = collections.deque()
+        self.scheduled = False
+        self.ops = _raw("struct hoop_op[]", self.core.capacity)
+        self.sqe = ffi.new("struct hoop_sqe *")
+        self.ids = itertools.count(1)
+        loop.add_reader(self.core.fd, self._collect)
+        # The queue is destroyed (after all its operations completed) when
+        # the driver goes, at the latest when its engine is closed.
+        weakref.finalize(self, self.core.close)
+
+    @property
+    def dead(self) -> bool:
+        loop = self.loop_ref()
+        return self.core.q is None or loop is None or loop.is_closed()
+
+    def submit(self, request: Any) -> "_asyncio.Future[int]":
+        args = request._args()  # TypeError for bytes as a read target, ...
+        loop = self.loop_ref()
+        assert loop is not None
+        fut = loop.create_future()
+        self.backlog.append((request, args, fut))
+        if not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self._flush)
+        return fut
+
+    def _flush(self) -> None:
+        self.scheduled = False
+        core = self.core
+        held = core.held
+        k = min(core.capacity - len(held), len(self.backlog), self.engine._sq)
+        if k > 0:
+            ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
+            batch = []
+            for i in range(k):
+                request, args, fut = backlog.popleft()
+                ud = next(ids)
+                request._fill(sqe, args)
+                sqe.user_data = ud
+                lib.hoop_op_from_sqe(ops + i, sqe)
+                held[ud] = (fut, args)
+                batch.append(ud)
+            try:
+                rc = core.add_ops(ops, k)
+                if rc < 0:
+                    raise error_from(rc)
+            except Exception as exc:
+                for ud in batch:
+                    fut = held.pop(ud)[0]
+                    if not fut.done():
+                        fut.set_exception(exc)
+        self._collect()
+
+    def _collect(self) -> None:
+        core = self.core
+        if core.q is None:
+            return
+        # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
+        # itself, which picks up completions that happened inline during
+        # the add without waiting for the engine thread to pass them on.
+        n = lib.hoop_queue_wait(core.q, core.out, core.capacity, 1, 0)
+        if n > 0:
+            held = core.held
+            for ud, _tok, res, _flags in core.decode(n):
+                fut = held.pop(ud)[0]
+                if not fut.done():
+                    fut.set_result(res)
+        if self.backlog and not self.scheduled:
+            loop = self.loop_ref()
+            if loop is not None:
+                self.scheduled = True
+                loop.call_soon(self._flush)
+
+
+_drivers: "weakref.WeakKeyDictionary[Any, _Driver]" = weakref.WeakKeyDictionary()
+
+
+def _driver() -> _Driver:
+    loop = _asyncio.get_running_loop()
+    d = _drivers.get(loop)
+    if d is None or d.dead:
+        d = _Driver(loop, default_engine())
+        _drivers[loop] = d
+    return d
+
+
+async def run(request: Any) -> int:
+    """Submit any request (hoop.Read, hoop.Write, ...) on the running loop
+    and return its result: >= 0, or -errno (not raised)."""
+    return await _driver().submit(request)
+
+
+async def nop() -> None:
+    check(await run(Nop()))
+
+
+async def read(fd: int, n: int, offset: int = -1) -> bytes:
+    """Read up to `n` bytes from `fd` at `offset` (-1: the file position)."""
+    buf = _raw("char[]", max(n, 1))
+    res = check(await run(Read(fd, ffi.buffer(buf, n), offset)))
+    return ffi.unpack(buf, res)
+
+
+async def readinto(fd: int, buf: Any, offset: int = -1) -> int:
+    """Read into the writable `buf`; returns the number of bytes read."""
+    return check(await run(Read(fd, buf, offset)))
+
+
+async def write(fd: int, data: Any, offset: int = -1) -> int:
+    """One write of `data` at `offset`; returns the bytes written (may be
+    short; AsyncFile.write writes everything)."""
+    return check(await run(Write(fd, data, offset)))
+
+
+async def fsync(fd: int, datasync: bool = False) -> None:
+    check(await run(Fsync(fd, datasync)))
+
+
+async def openat(path: PathArg, flags: int = os.O_RDONLY, mode: int = 0o666,
+                 dfd: int = AT_FDCWD) -> int:
+    """openat(2) through io_uring; returns the new fd (O_CLOEXEC)."""
+    return check(await run(OpenAt(path, flags, mode, dfd)), path)
+
+
+async def close(fd: int) -> None:
+    check(await run(Close(fd)))
+
+
+async def sleep(seconds: float) -> None:
+    """Sleep with a kernel timeout (a test of the plumbing, mostly)."""
+    res = await run(Timeout(seconds))
+    if res != -errno.ETIME:  # the normal end of a timeout
+        check(res)
+
+
+class AsyncFile:
+    """A binary file whose operations are awaited (see hoop.asyncio.open).
+
+    read/write use the file's own position; pread/pwrite take an offset.
+    write() writes everything, looping over short writes.
+    """
+
+    def __init__(self, fd: int, mode: str, name: Any = None) -> None:
+        _, self._readable, self._writable, self._append = parse_mode(mode)
+        self._fd = fd
+        self._pos = os.lseek(fd, 0, os.SEEK_END) if self._append else 0
+        self.name = name
+        self.mode = mode
+        self.closed = False
+
+    def __repr__(self) -> str:
+        return "<hoop.asyncio.AsyncFile name=%r mode=%r%s>" % (
+            self.name, self.mode, " closed" if self.closed else "")
+
+    def _check(self, reading: Optional[bool] = None) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        if reading is True and not self._readable:
+            raise OSError(9, "File not open for reading")
+        if reading is False and not self._writable:
+            raise OSError(9, "File not open for writing")
+
+    def fileno(self) -> int:
+        self._check()
+        return self._fd
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to `n` bytes from the position; n < 0 reads to end of file."""
+        self._check(True)
+        if n >= 0:
+            data = await read(self._fd, n, self._pos)
+            self._pos += len(data)
+            return data
+        chunks = []
+        size = max(os.fstat(self._fd).st_size - self._pos, 0) + 1
+        while True:
+            data = await read(self._fd, max(size, 65536), self._pos)
+            if not data:
+                return b"".join(chunks)
+            self._pos += len(data)
+            chunks.append(data)
+
+    async def readinto(self, buf: Any) -> int:
+        self._check(True)
+        n = await readinto(self._fd, buf, self._pos)
+        self._pos += n
+        return n
+
+    async def write(self, data: Any) -> int:
+        """Write all of `data` at the position (at the end in append mode)."""
+        self._check(False)
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            off = -1 if self._append else self._pos
+            n = await write(self._fd, view[done:], off)
+            if n == 0:
+                raise OSError(5, "write made no progress")
+            done += n
+            self._pos += n
+        return done
+
+    async def pread(self, n: int, offset: int) -> bytes:
+        self._check(True)
+        return await read(self._fd, n, offset)
+
+    async def pwrite(self, data: Any, offset: int) -> int:
+        self._check(False)
+        return await write(self._fd, data, offset)
+
+    async def fsync(self, datasync: bool = False) -> None:
+        self._check()
+        await fsync(self._fd, datasync)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self._check()
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos}.get(whence)
+        if base is None:
+            if whence != os.SEEK_END:
+                raise ValueError("invalid whence: %r" % whence)
+            base = os.fstat(self._fd).st_size
+        if base + offset < 0:
+            raise OSError(22, "Invalid argument: negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        self._check()
+        return self._pos
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await close(self._fd)
+
+    async def __aenter__(self) -> "AsyncFile":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+
+class _Opening:
+    """What open() returns: await it, or use it with `async with`."""
+
+    def __init__(self, path: PathArg, mode: str, perms: int) -> None:
+        self._args = (path, mode, perms)
+        self._file: Optional[AsyncFile] = None
+
+    async def _open(self) -> AsyncFile:
+        path, mode, perms = self._args
+        flags = parse_mode(mode)[0]
+        fd = await openat(path, flags, perms)
+        try:
+            return AsyncFile(fd, mode, path)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def __await__(self) -> Generator[Any, None, AsyncFile]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncFile:
+        self._file = await self._open()
+        return self._file
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._file is not None:
+            await self._file.close()
+
+
+def open(path: PathArg, mode: str = "rb", *, perms: int = 0o666) -> _Opening:
+    """Open `path` for awaited I/O: ``f = await hoop.asyncio.open(p)`` or
+    ``async with hoop.asyncio.open(p, "wb") as f``. Binary modes as
+    hoop.open; the openat itself goes through io_uring."""
+    return _Opening(path, mode, perms)

@@ -1,0 +1,123 @@
+"""cffi build script: hoop._hoop_cffi, out-of-line API mode.
+
+The cdef is bindings/hoop_ffi.h, unchanged, plus a few glue declarations
+below. The C core (core/*.c) is compiled into the extension itself, so no
+installed libhoop is needed. setup.py wires this file in through
+``cffi_modules``; it can also be run directly to build the module in place
+(``python hoop_build.py``).
+
+The hoop sources are looked up, in order, in $HOOP_SOURCE_DIR, in the
+directory above this file (a git checkout: python/ sits next to core/ and
+include/), and in _vendor/ beside this file (an sdist: setup.py copies them
+there).
+"""
+
+import glob
+import os
+import re
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def find_root():
+    candidates = [os.environ.get("HOOP_SOURCE_DIR"), os.path.dirname(HERE),
+                  os.path.join(HERE, "_vendor")]
+    for root in candidates:
+        if root and os.path.isfile(os.path.join(root, "include", "hoop.h")) \
+                and os.path.isfile(os.path.join(root, "bindings", "hoop_ffi.h")):
+            return os.path.abspath(root)
+    raise RuntimeError("hoop sources not found (looked in %s); set HOOP_SOURCE_DIR "
+                       "to the root of a hoop checkout" % [c for c in candidates if c])
+
+
+ROOT = find_root()
+FFI_H = os.path.join(ROOT, "bindings", "hoop_ffi.h")
+
+# Glue compiled next to the core: a filler that turns arrays of offsets and
+# lengths into hoop_op records in one call (the hot path of pread_many and
+# pwrite_many), and a table of the C compiler's own sizeof/offsetof for every
+# struct of the cdef, which the layout test compares with cffi's view.
+GLUE_CDEF = """
+struct hoopy_layout { const char *type; const char *field; size_t value; };
+const struct hoopy_layout *hoopy_layout(void);
+void hoopy_fill_rw(struct hoop_op *ops, unsigned n, int write, int fd,
+                   char *base, const uint64_t *offs, const uint32_t *lens,
+                   uint64_t tag0);
+"""
+
+GLUE_SRC = """
+#include <stddef.h>
+#include <hoop.h>
+
+struct hoopy_layout { const char *type; const char *field; size_t value; };
+
+static const struct hoopy_layout hoopy_layout_table[] = {
+%(layout)s
+	{NULL, NULL, 0}
+};
+
+static const struct hoopy_layout *hoopy_layout(void)
+{
+	return hoopy_layout_table;
+}
+
+/* Op i reads or writes lens[i] bytes at offs[i], using the bytes of `base`
+ * that follow those of op i-1; its tag is tag0 + i. */
+static void hoopy_fill_rw(struct hoop_op *ops, unsigned n, int write, int fd,
+                          char *base, const uint64_t *offs,
+                          const uint32_t *lens, uint64_t tag0)
+{
+	size_t pos = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (write)
+			hoop_op_write(&ops[i], fd, base + pos, lens[i], offs[i]);
+		else
+			hoop_op_read(&ops[i], fd, base + pos, lens[i], offs[i]);
+		ops[i].user_data = tag0 + i;
+		pos += lens[i];
+	}
+}
+"""
+
+
+def struct_names(text):
+    """Every struct the declaration file defines, as cffi names it."""
+    names = ["struct " + t for t in
+             re.findall(r"^(?:typedef\s+)?struct\s+(\w+)\s*\{", text, re.M)]
+    names += re.findall(r"^\}\s*(\w+)\s*;", text, re.M)  # typedef names
+    return names
+
+
+def layout_rows(text):
+    probe = FFI()
+    probe.cdef(text)
+    rows = []
+    for name in struct_names(text):
+        rows.append('\t{"%s", NULL, sizeof(%s)},' % (name, name))
+        for field, _ in probe.typeof(name).fields:
+            if field:
+                rows.append('\t{"%s", "%s", offsetof(%s, %s)},'
+                            % (name, field, name, field))
+    return "\n".join(rows)
+
+
+with open(FFI_H) as f:
+    FFI_TEXT = f.read()
+
+ffibuilder = FFI()
+ffibuilder.cdef(FFI_TEXT)
+ffibuilder.cdef(GLUE_CDEF)
+ffibuilder.set_source(
+    "hoop._hoop_cffi",
+    GLUE_SRC % {"layout": layout_rows(FFI_TEXT)},
+    sources=sorted(glob.glob(os.path.join(ROOT, "core", "*.c"))),
+    include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "core")],
+    define_macros=[("_GNU_SOURCE", None), ("HOOP_BUILDING_LIBRARY", None)],
+    extra_compile_args=["-std=gnu11", "-O2", "-Wno-unused-parameter"],
+    libraries=["pthread"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(tmpdir=HERE, verbose=True)
