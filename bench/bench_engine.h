@@ -226,6 +226,37 @@ static unsigned be_parse_list(const char *s, unsigned *v, unsigned max,
 	return n;
 }
 
+/*
+ * Options shared by the benches: `listopt` LIST (e.g. -t 1,4 or -d 32,128)
+ * replaces list[] and sets *nlist; -o NAME sets *only to the index of NAME
+ * in names[] (run that implementation alone, for profiling). Returns the
+ * index of the first argument after the options.
+ */
+BENCH_UNUSED
+static int be_options(int argc, char **argv, const char *listopt,
+                      unsigned *list, unsigned *nlist, unsigned max, long hi,
+                      const char *const *names, int nnames, int *only)
+{
+	int argi = 1;
+	*only = -1;
+	while (argc > argi + 1 && argv[argi][0] == '-') {
+		const char *val = argv[argi + 1];
+		if (strcmp(argv[argi], listopt) == 0) {
+			*nlist = be_parse_list(val, list, max, hi);
+		} else if (strcmp(argv[argi], "-o") == 0) {
+			for (int i = 0; i < nnames; i++)
+				if (strcmp(val, names[i]) == 0)
+					*only = i;
+			if (*only < 0)
+				BENCH_DIE("unknown implementation %s", val);
+		} else {
+			BENCH_DIE("unknown option %s", argv[argi]);
+		}
+		argi += 2;
+	}
+	return argi;
+}
+
 /* The bench file's path: argv[1], $HOOP_BENCH_FILE or the core bench's. */
 BENCH_UNUSED
 static const char *be_file_path(int argc, char **argv, int argi)

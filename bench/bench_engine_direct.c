@@ -9,7 +9,10 @@
  * of the whole process (getrusage RUSAGE_SELF, user + system, so the
  * engine's thread and the pool's threads are all counted).
  *
- *   bench_engine_direct [-d D[,D...]] [FILE]
+ *   bench_engine_direct [-d D[,D...]] [-o IMPL] [FILE]
+ *
+ * -o IMPL runs only that implementation (queue, pread1 or pool) and prints
+ * its rates and CPU seconds on stderr: for profiling.
  *
  * FILE (default $HOOP_BENCH_FILE, else /tmp/hoop-bench-1g.dat) is created
  * once and reused; it must not be on tmpfs, where O_DIRECT reads would not
@@ -25,6 +28,7 @@
 #define MAX_DEPTH 256
 
 enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, NIMPL };
+static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool"};
 
 struct direct_ctx {
 	int fd;
@@ -181,11 +185,9 @@ static int open_direct(const char *path)
 int main(int argc, char **argv)
 {
 	unsigned depths[8] = {32, 128}, ndepths = 2;
-	int argi = 1;
-	if (argc > 2 && strcmp(argv[1], "-d") == 0) {
-		ndepths = be_parse_list(argv[2], depths, 8, MAX_DEPTH);
-		argi = 3;
-	}
+	int only;
+	int argi = be_options(argc, argv, "-d", depths, &ndepths, 8, MAX_DEPTH,
+	                      impl_names, NIMPL, &only);
 	struct direct_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.fd = open_direct(be_file_path(argc, argv, argi));
@@ -202,6 +204,17 @@ int main(int argc, char **argv)
 		char name[64];
 		c.depth = depths[d];
 		memset(c.round, 0, sizeof(c.round));
+		if (only >= 0) {
+			c.round[only] = -BE_MAX_REPEATS; /* record nothing */
+			for (int r = 0; r < reps; r++) {
+				double cpu0 = be_cpu_seconds();
+				double rate = direct_run(&c, only);
+				fprintf(stderr, "  depth %u %s: %.0f ops/s, %.3f cpu_s\n",
+				        c.depth, impl_names[only], rate,
+				        be_cpu_seconds() - cpu0);
+			}
+			continue;
+		}
 		struct hoop_engine_metrics m[2] = {{0}};
 		be_alternate(direct_run, &c, NIMPL, reps, v, c.e, m);
 		be_emit_pair("direct_qd%u_vs_pool", c.depth, "ops/s",

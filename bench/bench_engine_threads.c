@@ -140,22 +140,9 @@ static double threads_run(void *p, int impl)
 int main(int argc, char **argv)
 {
 	unsigned counts[16] = {1, 4, 16, 64}, ncounts = 4;
-	int argi = 1, only = -1;
-	while (argc > argi + 1 && argv[argi][0] == '-') {
-		if (strcmp(argv[argi], "-t") == 0) {
-			ncounts = be_parse_list(argv[argi + 1], counts, 16,
-			                        MAX_THREADS);
-		} else if (strcmp(argv[argi], "-o") == 0) {
-			for (int i = 0; i < NIMPL; i++)
-				if (strcmp(argv[argi + 1], impl_names[i]) == 0)
-					only = i;
-			if (only < 0)
-				BENCH_DIE("unknown implementation %s", argv[argi + 1]);
-		} else {
-			BENCH_DIE("unknown option %s", argv[argi]);
-		}
-		argi += 2;
-	}
+	int only;
+	int argi = be_options(argc, argv, "-t", counts, &ncounts, 16,
+	                      MAX_THREADS, impl_names, NIMPL, &only);
 	struct threads_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.fd = bench_cached_file(be_file_path(argc, argv, argi), BE_FILE_SIZE);

@@ -39,22 +39,31 @@ int main(void)
 	hoop_sqe_set_data(sqe, 1);
 	CHECK_EQ(hoop_ring_submit(ring), 1);
 
-	struct itimerval it;
+	/*
+	 * A repeating 20 ms timer: if this thread is descheduled past the
+	 * first expiry before it enters the wait, the next one still ends it.
+	 */
+	struct itimerval it, off;
 	memset(&it, 0, sizeof(it));
+	memset(&off, 0, sizeof(off));
 	it.it_value.tv_usec = 20000;
+	it.it_interval.tv_usec = 20000;
 	CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
 	struct hoop_cqe *cqe = NULL;
 	int r = hoop_ring_wait_cqe(ring, &cqe);
+	CHECK_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
 	CHECK_EQ(r, -EINTR);
-	CHECK_EQ(alarms, 1);
+	CHECK(alarms >= 1);
 	CHECK_EQ(hoop_ring_cq_ready(ring), 0);
 
 	/* Also through the timed wait. */
+	int before = alarms;
 	CHECK_EQ(setitimer(ITIMER_REAL, &it, NULL), 0);
 	struct hoop_timespec ts = {5, 0};
 	r = hoop_ring_wait_cqe_timeout(ring, &cqe, &ts);
+	CHECK_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
 	CHECK_EQ(r, -EINTR);
-	CHECK_EQ(alarms, 2);
+	CHECK(alarms > before);
 
 	CHECK_EQ(write(p[1], "abc", 3), 3);
 	struct hoop_cqe c = t_wait_one(ring);
