@@ -14,25 +14,29 @@
 #include <sys/uio.h>
 
 #include "hoop.h"
+#include "hoop/inline.h"
 #include "bench_common.h"
 
 #define BR_MAX_BATCH 256
 
-/* ---- hoop instance ---- */
+/* ---- hoop instance ----
+ * Like liburing's static inline get_sqe/prep/set_data/cq_advance, a C
+ * program uses hoop's inline twins from hoop/inline.h (the same code the
+ * exported functions run). */
 #define BR_NAME(x) x##_hoop
 #define BR_RING hoop_ring
 #define BR_CQE struct hoop_cqe
-#define BR_GET_SQE(r) hoop_ring_get_sqe(r)
-#define BR_PREP_NOP(s) hoop_prep_nop(s)
-#define BR_PREP_READ(s, fd, b, n, o) hoop_prep_read(s, fd, b, n, o)
+#define BR_GET_SQE(r) hoop_ring_get_sqe_inline(r)
+#define BR_PREP_NOP(s) hoop_prep_nop_inline(s)
+#define BR_PREP_READ(s, fd, b, n, o) hoop_prep_read_inline(s, fd, b, n, o)
 #define BR_PREP_READ_FIXED(s, fd, b, n, o, i) \
-	hoop_prep_read_fixed(s, fd, b, n, o, i)
-#define BR_SET_DATA(s, v) hoop_sqe_set_data(s, v)
+	hoop_prep_read_fixed_inline(s, fd, b, n, o, i)
+#define BR_SET_DATA(s, v) hoop_sqe_set_data_inline(s, v)
 #define BR_SET_FLAGS(s, f) hoop_sqe_set_flags(s, f)
 #define BR_FIXED_FILE HOOP_SQE_FIXED_FILE
 #define BR_SUBMIT(r) hoop_ring_submit(r)
 #define BR_PEEK_BATCH(r, c, n) hoop_ring_peek_batch_cqe(r, c, n)
-#define BR_CQ_ADVANCE(r, n) hoop_ring_cq_advance(r, n)
+#define BR_CQ_ADVANCE(r, n) hoop_ring_cq_advance_inline(r, n)
 #define BR_WAIT_CQE(r, c) hoop_ring_wait_cqe(r, c)
 #include "bench_loops.h"
 #undef BR_NAME

@@ -731,3 +731,27 @@ void hoop_op_fsync(struct hoop_op *op, int fd, unsigned flags);
 void hoop_op_timeout(struct hoop_op *op, const struct hoop_timespec *ts,
                      unsigned count, unsigned flags);
 void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
+
+/* hoop/inline.h */
+
+struct hoop_ring_view {
+	unsigned *sq_khead;
+	unsigned *sq_ktail;
+	unsigned *sq_kflags;
+	unsigned *sq_kdropped;
+	unsigned *sq_array;
+	struct hoop_sqe *sqes;
+	unsigned sqe_head;
+	unsigned sqe_tail;
+	unsigned sq_mask;
+	unsigned sq_entries;
+	unsigned sqe_shift;
+	unsigned *cq_khead;
+	unsigned *cq_ktail;
+	unsigned *cq_kflags;
+	unsigned *cq_koverflow;
+	struct hoop_cqe *cqes;
+	unsigned cq_mask;
+	unsigned cq_entries;
+	unsigned cqe_shift;
+};

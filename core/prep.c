@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 
 #include "hoop/prep.h"
+#include "hoop/inline.h"
 
 static inline uint64_t ptr64(const void *p)
 {
@@ -20,13 +21,7 @@ static inline uint64_t ptr64(const void *p)
 static inline void sqe_fill(struct hoop_sqe *sqe, uint8_t op, int fd,
                             uint64_t addr, uint32_t len, uint64_t off)
 {
-	*sqe = (struct hoop_sqe){
-		.opcode = op,
-		.fd = fd,
-		.off = off,
-		.addr = addr,
-		.len = len,
-	};
+	hoop_sqe_fill_inline(sqe, op, fd, addr, len, off);
 }
 
 /*
@@ -80,7 +75,7 @@ static inline int32_t low16(uint16_t v)
 
 void hoop_sqe_set_data(struct hoop_sqe *sqe, uint64_t user_data)
 {
-	sqe->user_data = user_data;
+	hoop_sqe_set_data_inline(sqe, user_data);
 }
 
 void hoop_sqe_set_data_ptr(struct hoop_sqe *sqe, void *ptr)
@@ -148,23 +143,20 @@ void hoop_prep_rw(struct hoop_sqe *sqe, uint8_t op, int fd, const void *addr,
 	sqe_fill(sqe, op, fd, ptr64(addr), len, off);
 }
 
-void hoop_prep_nop(struct hoop_sqe *sqe)
-{
-	sqe_fill(sqe, HOOP_OP_NOP, -1, 0, 0, 0);
-}
+void hoop_prep_nop(struct hoop_sqe *sqe) { hoop_prep_nop_inline(sqe); }
 
 /* --- read and write --- */
 
 void hoop_prep_read(struct hoop_sqe *sqe, int fd, void *buf, uint32_t nbytes,
                     uint64_t offset)
 {
-	sqe_fill(sqe, HOOP_OP_READ, fd, ptr64(buf), nbytes, offset);
+	hoop_prep_read_inline(sqe, fd, buf, nbytes, offset);
 }
 
 void hoop_prep_write(struct hoop_sqe *sqe, int fd, const void *buf,
                      uint32_t nbytes, uint64_t offset)
 {
-	sqe_fill(sqe, HOOP_OP_WRITE, fd, ptr64(buf), nbytes, offset);
+	hoop_prep_write_inline(sqe, fd, buf, nbytes, offset);
 }
 
 static inline void prep_vec(struct hoop_sqe *sqe, uint8_t op, int fd,
@@ -203,15 +195,13 @@ void hoop_prep_writev2(struct hoop_sqe *sqe, int fd, const struct iovec *iov,
 void hoop_prep_read_fixed(struct hoop_sqe *sqe, int fd, void *buf,
                           uint32_t nbytes, uint64_t offset, int buf_index)
 {
-	sqe_fill(sqe, HOOP_OP_READ_FIXED, fd, ptr64(buf), nbytes, offset);
-	sqe->buf_index = (uint16_t)buf_index;
+	hoop_prep_read_fixed_inline(sqe, fd, buf, nbytes, offset, buf_index);
 }
 
 void hoop_prep_write_fixed(struct hoop_sqe *sqe, int fd, const void *buf,
                            uint32_t nbytes, uint64_t offset, int buf_index)
 {
-	sqe_fill(sqe, HOOP_OP_WRITE_FIXED, fd, ptr64(buf), nbytes, offset);
-	sqe->buf_index = (uint16_t)buf_index;
+	hoop_prep_write_fixed_inline(sqe, fd, buf, nbytes, offset, buf_index);
 }
 
 void hoop_prep_readv_fixed(struct hoop_sqe *sqe, int fd,

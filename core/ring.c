@@ -5,6 +5,8 @@
 #include "ring_internal.h"
 #include "sys.h"
 
+#include "hoop/inline.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +19,31 @@
 #if defined(__SANITIZE_THREAD__)
 int hoop_fence_word;
 #endif
+
+/* hoop/inline.h reads the ring's first fields: they must match its view. */
+#define HOOP_VIEW_SAME(f)                                                     \
+	_Static_assert(offsetof(struct hoop_ring, f) ==                        \
+	                   offsetof(struct hoop_ring_view, f),                 \
+	               "hoop_ring_view." #f)
+HOOP_VIEW_SAME(sq_khead);
+HOOP_VIEW_SAME(sq_ktail);
+HOOP_VIEW_SAME(sq_kflags);
+HOOP_VIEW_SAME(sq_kdropped);
+HOOP_VIEW_SAME(sq_array);
+HOOP_VIEW_SAME(sqes);
+HOOP_VIEW_SAME(sqe_head);
+HOOP_VIEW_SAME(sqe_tail);
+HOOP_VIEW_SAME(sq_mask);
+HOOP_VIEW_SAME(sq_entries);
+HOOP_VIEW_SAME(sqe_shift);
+HOOP_VIEW_SAME(cq_khead);
+HOOP_VIEW_SAME(cq_ktail);
+HOOP_VIEW_SAME(cq_kflags);
+HOOP_VIEW_SAME(cq_koverflow);
+HOOP_VIEW_SAME(cqes);
+HOOP_VIEW_SAME(cq_mask);
+HOOP_VIEW_SAME(cq_entries);
+HOOP_VIEW_SAME(cqe_shift);
 
 /* The kernel's limits on ring sizes (IORING_MAX_ENTRIES, MAX_CQ_ENTRIES). */
 #define HOOP_MAX_SQ_ENTRIES 32768u
@@ -372,18 +399,7 @@ int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
 
 struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *r)
 {
-	/*
-	 * With SQPOLL the kernel thread moves the head, and acquire is needed
-	 * before reusing the slots it released. Without SQPOLL relaxed would
-	 * do, but on the common targets both are the same plain load, so one
-	 * acquire load saves a branch.
-	 */
-	unsigned head = hoop_load_acquire(r->sq_khead);
-	unsigned tail = r->sqe_tail;
-	if (tail - head >= r->sq_entries)
-		return NULL;
-	r->sqe_tail = tail + 1;
-	return &r->sqes[(tail & r->sq_mask) << r->sqe_shift];
+	return hoop_ring_get_sqe_inline(r);
 }
 
 unsigned hoop_ring_flush_sq(hoop_ring *r)
@@ -654,17 +670,12 @@ unsigned hoop_ring_peek_batch_cqe(hoop_ring *r, struct hoop_cqe **cqes,
 
 void hoop_ring_cq_advance(hoop_ring *r, unsigned nr)
 {
-	if (nr) {
-		/* Release: our reads of the CQEs are done before the kernel may
-		 * overwrite their slots. */
-		hoop_store_release(r->cq_khead, hoop_load_relaxed(r->cq_khead) + nr);
-	}
+	hoop_ring_cq_advance_inline(r, nr);
 }
 
 void hoop_ring_cqe_seen(hoop_ring *r, struct hoop_cqe *cqe)
 {
-	if (cqe)
-		hoop_ring_cq_advance(r, 1);
+	hoop_ring_cqe_seen_inline(r, cqe);
 }
 
 int hoop_ring_copy_cqes(hoop_ring *r, struct hoop_cqe *out, unsigned count,
