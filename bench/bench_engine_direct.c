@@ -5,6 +5,9 @@
  *           (hoop_queue_add of what completed, hoop_queue_wait min 1)
  *   pread1  one thread doing pread(2) with O_DIRECT
  *   pool    `depth` threads each doing pread(2) with O_DIRECT
+ *   ring    for reference, one thread with a single-owner hoop_ring keeping
+ *           `depth` reads in flight (submit, then wait for at least one):
+ *           what the kernel's part costs without the engine around it
  * Each run lasts a fixed time. Reported per run: reads/s, and CPU seconds
  * of the whole process (getrusage RUSAGE_SELF, user + system, so the
  * engine's thread and the pool's threads are all counted).
@@ -27,14 +30,16 @@
 
 #define MAX_DEPTH 256
 
-enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, NIMPL };
-static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool"};
+enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, IMPL_RING, NIMPL };
+static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool",
+                                              "ring"};
 
 struct direct_ctx {
 	int fd;
 	unsigned depth;
 	double seconds;
 	hoop_engine *e;
+	hoop_ring *ring;
 	char *bufs; /* MAX_DEPTH blocks */
 	pthread_barrier_t start;
 	_Atomic int stop;
@@ -149,12 +154,57 @@ static long run_queue(struct direct_ctx *c)
 	return n_done;
 }
 
+static void ring_queue_read(struct direct_ctx *c, unsigned slot,
+                            uint64_t *seed)
+{
+	struct hoop_sqe *sqe = hoop_ring_get_sqe(c->ring);
+	if (!sqe)
+		BENCH_DIE("ring: SQ full");
+	hoop_prep_read(sqe, c->fd, c->bufs + (size_t)slot * BE_READ_SIZE,
+	               BE_READ_SIZE, be_offset(seed));
+	hoop_sqe_set_data(sqe, slot);
+}
+
+/* The reference: a single-owner ring keeping `depth` reads in flight. */
+static long run_ring(struct direct_ctx *c)
+{
+	struct hoop_cqe *cqes[MAX_DEPTH];
+	uint64_t seed = 0x9e3779b97f4a7c15ull + c->depth;
+	for (unsigned i = 0; i < c->depth; i++)
+		ring_queue_read(c, i, &seed);
+	unsigned inflight = c->depth;
+	uint64_t end = be_now_ns() + (uint64_t)(c->seconds * 1e9);
+	long n_done = 0;
+	bool adding = true;
+	while (inflight) {
+		int r = hoop_ring_submit_and_wait(c->ring, 1);
+		if (r < 0)
+			BENCH_DIE("hoop_ring_submit_and_wait: %d", r);
+		unsigned n = hoop_ring_peek_batch_cqe(c->ring, cqes, MAX_DEPTH);
+		if (adding && be_now_ns() >= end)
+			adding = false;
+		for (unsigned i = 0; i < n; i++) {
+			if (cqes[i]->res != (int)BE_READ_SIZE)
+				BENCH_DIE("ring read: res %d", cqes[i]->res);
+			if (adding)
+				ring_queue_read(c, (unsigned)cqes[i]->user_data,
+				                &seed);
+		}
+		hoop_ring_cq_advance(c->ring, n);
+		n_done += n;
+		if (!adding)
+			inflight -= n;
+	}
+	return n_done;
+}
+
 /* One fixed-time run; returns reads/s and records the CPU seconds. */
 static double direct_run(void *p, int impl)
 {
 	struct direct_ctx *c = p;
 	double cpu0 = be_cpu_seconds(), t0 = bench_now();
 	long ops = impl == IMPL_QUEUE    ? run_queue(c)
+	           : impl == IMPL_RING   ? run_ring(c)
 	           : impl == IMPL_PREAD1 ? run_threads(c, 1)
 	                                 : run_threads(c, c->depth);
 	double t = bench_now() - t0, cpu = be_cpu_seconds() - cpu0;
@@ -170,8 +220,11 @@ static double direct_run(void *p, int impl)
 static int open_direct(const char *path)
 {
 	struct statfs sf;
-	/* Create and fill it once (the helper also caches it, harmlessly). */
-	close(bench_cached_file(path, BE_FILE_SIZE));
+	struct stat st;
+	/* Create and fill it once (the helper also caches it, harmlessly);
+	 * an existing file of the right size is used as it is. */
+	if (stat(path, &st) != 0 || st.st_size != BE_FILE_SIZE)
+		close(bench_cached_file(path, BE_FILE_SIZE));
 	if (statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC)
 		BENCH_DIE("%s is on tmpfs: O_DIRECT needs a real disk; pass a "
 		          "path under the build directory",
@@ -197,6 +250,9 @@ int main(int argc, char **argv)
 	memset(&ep, 0, sizeof(ep));
 	ep.sq_entries = MAX_DEPTH;
 	c.e = be_engine(&ep);
+	int err = hoop_ring_create(&c.ring, MAX_DEPTH, NULL);
+	if (err < 0)
+		BENCH_DIE("hoop_ring_create: %s", hoop_strerror(err));
 
 	int reps = be_repeats();
 	for (unsigned d = 0; d < ndepths; d++) {
@@ -224,17 +280,23 @@ int main(int argc, char **argv)
 		be_emit_pair("direct_qd%u_cpu_vs_pool", c.depth, "cpu_s",
 		             c.cpu[IMPL_QUEUE], "pool", c.cpu[IMPL_POOL], reps, 1);
 		/* CPU per read, since the two do not read the same amount. */
-		double hq[BE_MAX_REPEATS], hp[BE_MAX_REPEATS];
-		for (int r = 0; r < reps; r++) {
-			hq[r] = c.cpu[IMPL_QUEUE][r] * 1e6 / c.ops[IMPL_QUEUE][r];
-			hp[r] = c.cpu[IMPL_POOL][r] * 1e6 / c.ops[IMPL_POOL][r];
-		}
+		double per[NIMPL][BE_MAX_REPEATS];
+		for (int i = 0; i < NIMPL; i++)
+			for (int r = 0; r < reps; r++)
+				per[i][r] = c.cpu[i][r] * 1e6 / c.ops[i][r];
 		be_emit_pair("direct_qd%u_cpu_per_op_vs_pool", c.depth,
-		             "cpu_us/op", hq, "pool", hp, reps, 1);
+		             "cpu_us/op", per[IMPL_QUEUE], "pool", per[IMPL_POOL],
+		             reps, 1);
+		be_emit_pair("direct_qd%u_cpu_per_op_vs_ring", c.depth,
+		             "cpu_us/op", per[IMPL_QUEUE], "hoop_ring",
+		             per[IMPL_RING], reps, 1);
+		be_emit_pair("direct_qd%u_vs_ring", c.depth, "ops/s",
+		             v[IMPL_QUEUE], "hoop_ring", v[IMPL_RING], reps, 0);
 		snprintf(name, sizeof(name), "direct_qd%u", c.depth);
 		be_emit_metrics(name, &m[0], &m[1]);
 	}
 	hoop_engine_destroy(c.e);
+	hoop_ring_destroy(c.ring);
 	free(c.bufs);
 	close(c.fd);
 	return 0;

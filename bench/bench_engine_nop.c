@@ -12,7 +12,12 @@
  *            the ring (get SQE, prep, submit, wait CQE, seen); ratio =
  *            ring / engine.
  *
- *   bench_engine_nop [batch|latency]     (default: both)
+ *   instr    user-space instructions per NOP at batch 32 (callgrind,
+ *            counting only inside each loop function, as bench_nop does):
+ *            engine, queue and ring; ratio = ring / engine.
+ *
+ *   bench_engine_nop [batch] [latency] [instr]     (default: all three)
+ *   bench_engine_nop --loop engine|queue|ring OPS  one untimed loop
  */
 #include "bench_engine.h"
 #include "bench_ring.h"
@@ -186,9 +191,60 @@ static void latency_case(struct nop_ctx *c, int reps)
 	free(c->samples);
 }
 
+static const char *const loop_names[NIMPL] = {"engine", "queue", "ring"};
+static const char *const loop_fns[NIMPL] = {
+    "engine_batch_loop", "queue_batch_loop", "nop_loop_hoop*"};
+
+/*
+ * Instructions per NOP: callgrind counts only inside the loop function (on
+ * the calling thread; the engine's own thread is not counted, and it sleeps
+ * here since every NOP is reaped by the caller), and the difference between
+ * two op counts removes one-time costs.
+ */
+static void instr_case(void)
+{
+	const long n1 = BATCH * 1000, n2 = BATCH * 4000;
+	char self[4096], a1[32], a2[32];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		BENCH_DIE("readlink /proc/self/exe");
+	self[len] = '\0';
+	snprintf(a1, sizeof(a1), "%ld", n1);
+	snprintf(a2, sizeof(a2), "%ld", n2);
+	double per[NIMPL];
+	for (int i = 0; i < NIMPL; i++) {
+		char *args1[] = {"--loop", (char *)loop_names[i], a1, NULL};
+		char *args2[] = {"--loop", (char *)loop_names[i], a2, NULL};
+		long long x = bench_callgrind_ir(self, loop_fns[i], args1);
+		long long y = bench_callgrind_ir(self, loop_fns[i], args2);
+		if (x < 0 || y < 0) {
+			fprintf(stderr, "bench: skipping nop_batch32 instructions: "
+			                "valgrind --tool=callgrind failed or is "
+			                "not installed\n");
+			return;
+		}
+		per[i] = (double)(y - x) / (double)(n2 - n1);
+		fprintf(stderr, "  nop_batch32_instr %-6s %.1f instr/op\n",
+		        loop_names[i], per[i]);
+	}
+	be_emit("nop_batch32_engine_instr", "instr/op", per[IMPL_ENGINE],
+	        "hoop_ring", per[IMPL_RING], per[IMPL_RING] / per[IMPL_ENGINE]);
+	be_emit("nop_batch32_queue_instr", "instr/op", per[IMPL_QUEUE],
+	        "hoop_ring", per[IMPL_RING], per[IMPL_RING] / per[IMPL_QUEUE]);
+}
+
+static int wants(int argc, char **argv, const char *what)
+{
+	if (argc < 2)
+		return 1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], what) == 0)
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *which = argc > 1 ? argv[1] : "all";
 	struct nop_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.e = be_engine(NULL);
@@ -196,11 +252,20 @@ int main(int argc, char **argv)
 	int r = hoop_queue_create(&c.q, c.e, 256);
 	if (r < 0)
 		BENCH_DIE("hoop_queue_create: %s", hoop_strerror(r));
-	int reps = be_repeats();
-	if (!strcmp(which, "all") || !strcmp(which, "batch"))
-		batch_case(&c, reps);
-	if (!strcmp(which, "all") || !strcmp(which, "latency"))
-		latency_case(&c, reps);
+	if (argc == 4 && strcmp(argv[1], "--loop") == 0) {
+		long ops = atol(argv[3]) / BATCH * BATCH;
+		for (int i = 0; i < NIMPL; i++)
+			if (strcmp(argv[2], loop_names[i]) == 0)
+				batch_loop(&c, i, ops);
+	} else {
+		int reps = be_repeats();
+		if (wants(argc, argv, "batch"))
+			batch_case(&c, reps);
+		if (wants(argc, argv, "latency"))
+			latency_case(&c, reps);
+		if (wants(argc, argv, "instr"))
+			instr_case();
+	}
 	hoop_queue_destroy(c.q);
 	hoop_engine_destroy(c.e);
 	hoop_ring_destroy(c.ring);
