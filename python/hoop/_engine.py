@@ -53,11 +53,11 @@ class _QueueCore:
                 self.held.clear()
                 self.engine._queues.pop(id(self), None)
 
-    def add_ops(self, ops: Any, n: int) -> int:
+    def add_ops(self, ops: Any, n: int, tokens: Any = ffi.NULL) -> int:
         """hoop_queue_add; the caller has put what the ops use in `held`."""
         if self.q is None:
             raise ValueError("I/O operation on a closed Queue")
-        return int(lib.hoop_queue_add(self.q, ops, n, ffi.NULL, 0))
+        return int(lib.hoop_queue_add(self.q, ops, n, tokens, 0))
 
     def wait_raw(self, min: int, max: int, timeout_ns: int) -> List[Tuple[int, int, int, int]]:
         """One hoop_queue_wait, decoded in one go: (user_data, token, res,
@@ -181,6 +181,21 @@ class Engine:
         m = ffi.new("struct hoop_engine_metrics *")
         check(lib.hoop_engine_get_metrics(self._e(), m))
         return {name: getattr(m, name) for name, _ in ffi.typeof(m[0]).fields}
+
+    def cancel(self, token: int) -> bool:
+        """Cancel the operation with this token (from Queue.add) and wait
+        until the kernel has stopped it; its owner then gets -ECANCELED (or
+        its real result if it finished first). True if it was cancelled,
+        False if it had already completed."""
+        e = self._enter()
+        try:
+            rc = lib.hoop_engine_cancel(e, token)
+        finally:
+            self._leave()
+        if rc == -errno.ENOENT:
+            return False
+        check(rc)
+        return True
 
     def queue(self, capacity: int = 256) -> "Queue":
         """A new Queue on this engine (see hoop.Queue)."""
@@ -434,14 +449,16 @@ class Queue:
         q = self._core.q
         return int(lib.hoop_queue_ready(q)) if q is not None else 0
 
-    def add(self, requests: Iterable[Any]) -> int:
-        """Submit every request in one call. Returns how many. Raises
-        BlockingIOError (EAGAIN) when they would not fit in the capacity,
-        with nothing submitted."""
+    def add(self, requests: Iterable[Any]) -> List[int]:
+        """Submit every request in one call. Returns their tokens (for
+        Engine.cancel; Result.token names them too). Raises BlockingIOError
+        (EAGAIN) when they would not fit in the capacity, with nothing
+        submitted."""
         reqs = list(requests)
         n = len(reqs)
         if n == 0:
-            return 0
+            return []
+        tokens = ffi.new("uint64_t[]", n)
         core = self._core
         ops = _raw("struct hoop_op[]", n)
         sqe = self._engine._scratch()[0]
@@ -457,7 +474,7 @@ class Queue:
                 ids.append(ud)
             self._engine._enter()
             try:
-                rc = core.add_ops(ops, n)
+                rc = core.add_ops(ops, n, tokens)
             finally:
                 self._engine._leave()
             check(rc)
@@ -465,7 +482,7 @@ class Queue:
             for ud in ids:
                 core.held.pop(ud, None)
             raise
-        return n
+        return list(tokens)
 
     def wait(self, min: int = 1, max: Optional[int] = None,
              timeout: Optional[float] = None) -> List[Result]:

@@ -1,0 +1,92 @@
+import io
+import os
+
+import pytest
+
+import hoop
+from conftest import fd_count
+
+
+def test_write_then_read_with_positions(tmp_path):
+    p = tmp_path / "f.bin"
+    with hoop.open(p, "wb") as f:
+        assert isinstance(f, io.RawIOBase)
+        assert f.writable() and not f.readable() and f.seekable()
+        assert f.write(b"hello ") == 6
+        assert f.write(memoryview(b"world")) == 5
+        assert f.tell() == 11
+        assert f.pwrite(b"H", 0) == 1
+        assert f.tell() == 11
+        f.fsync()
+        f.fsync(datasync=True)
+        fd = f.fileno()
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed through io_uring
+    assert p.read_bytes() == b"Hello world"
+    with hoop.open(p) as f:
+        assert f.read(5) == b"Hello"
+        assert f.tell() == 5
+        assert f.seek(-5, os.SEEK_END) == 6
+        assert f.read() == b"world"
+        assert f.read(10) == b""
+        assert f.pread(4, 1) == b"ello"
+        buf = bytearray(3)
+        f.seek(0)
+        assert f.readinto(buf) == 3 and buf == b"Hel"
+        assert f.seek(2, os.SEEK_CUR) == 5
+        with pytest.raises(io.UnsupportedOperation):
+            f.write(b"x")
+    assert f.closed
+    with pytest.raises(ValueError):
+        f.read()
+
+
+def test_modes(tmp_path):
+    p = tmp_path / "m"
+    with hoop.open(p, "xb") as f:
+        f.write(b"12345")
+    with pytest.raises(FileExistsError):
+        hoop.open(p, "x")
+    with hoop.open(p, "ab") as f:
+        assert f.tell() == 5
+        f.write(b"67")
+        assert f.tell() == 7
+    with hoop.open(p, "r+b") as f:
+        f.seek(1)
+        f.write(b"X")
+        assert f.truncate() == 2
+    assert p.read_bytes() == b"1X"
+    with hoop.open(p, "w") as f:
+        pass
+    assert p.read_bytes() == b""
+    with pytest.raises(ValueError):
+        hoop.open(p, "rt")
+    with pytest.raises(ValueError):
+        hoop.open(p, "rw")
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    before = fd_count()
+    with pytest.raises(FileNotFoundError) as ei:
+        hoop.open(tmp_path / "nope")
+    assert ei.value.filename == tmp_path / "nope"
+    with pytest.raises(IsADirectoryError):
+        hoop.open(tmp_path, "wb")
+    assert fd_count() == before
+
+
+def test_inside_buffered_reader_and_writer(tmp_path, data_file):
+    path, data = data_file
+    with io.BufferedReader(hoop.open(path), buffer_size=8192) as f:
+        assert f.read(10) == data[:10]
+        assert f.peek(1)[:1] == data[10:11]
+        f.seek(5000)
+        assert f.read(20000) == data[5000:25000]
+        assert f.read() == data[25000:]
+    out = tmp_path / "copy"
+    with io.BufferedWriter(hoop.open(out, "wb")) as w:
+        for i in range(0, len(data), 1000):
+            w.write(data[i:i + 1000])
+    assert out.read_bytes() == data
+    with io.TextIOWrapper(io.BufferedReader(hoop.open(out)), encoding="latin-1") as t:
+        assert t.read(3) == data[:3].decode("latin-1")

@@ -1,0 +1,144 @@
+import errno
+import os
+
+import pytest
+
+import hoop
+from hoop import lib
+
+
+def test_nop_submit_and_copy_batch():
+    with hoop.Ring(32) as r:
+        assert r.sq_entries == 32 and r.cq_entries >= 32
+        for i in range(20):
+            r.prep_nop(user_data=i)
+        assert r.sq_ready == 20
+        assert r.submit_and_wait(20) == 20
+        got = r.copy_cqes()
+        assert sorted(c.user_data for c in got) == list(range(20))
+        assert all(c.res == 0 and c.flags == 0 for c in got)
+        assert r.peek() is None
+
+
+def test_read_write_readv_writev_fsync(tmp_path):
+    path = str(tmp_path / "f")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        with hoop.Ring() as r:
+            r.prep_write(fd, b"hello world", 0, user_data=1)
+            r.submit()
+            assert r.wait(timeout=5) == hoop.Completion(1, 11, 0)
+            r.prep_writev(fd, [b"AB", bytearray(b"CD")], 11, user_data=2)
+            r.prep_fsync(fd, datasync=True, user_data=3)
+            r.submit_and_wait(2)
+            assert {c.user_data: c.res for c in r.copy_cqes()} == {2: 4, 3: 0}
+            buf = bytearray(15)
+            r.prep_read(fd, buf, 0, user_data=4)
+            a, b = bytearray(5), bytearray(10)
+            r.prep_readv(fd, [a, memoryview(b)], 0, user_data=5)
+            r.submit_and_wait(2)
+            assert {c.user_data: c.res for c in r.copy_cqes(min=2)} == {4: 15, 5: 15}
+            assert bytes(buf) == b"hello worldABCD"
+            assert bytes(a + b) == b"hello worldABCD"
+            assert r.in_flight == 0
+    finally:
+        os.close(fd)
+
+
+def test_openat_close_and_errors(tmp_path):
+    with hoop.Ring() as r:
+        r.prep_openat(str(tmp_path / "missing"), user_data=1)
+        r.submit()
+        c = r.wait(timeout=5)
+        assert c.res == -errno.ENOENT
+        with pytest.raises(FileNotFoundError):
+            c.value()
+        p = tmp_path / "there"
+        p.write_bytes(b"x")
+        r.prep_openat(p, user_data=2)
+        r.submit()
+        fd = r.wait(timeout=5).value()
+        assert os.read(fd, 10) == b"x"
+        r.prep_close(fd, user_data=3)
+        r.submit()
+        assert r.wait(timeout=5) == hoop.Completion(3, 0, 0)
+        with pytest.raises(OSError):
+            os.fstat(fd)
+
+
+def test_timeout_and_cancel(pipe):
+    rfd, _ = pipe
+    with hoop.Ring() as r:
+        r.prep_timeout(0.01, user_data=1)
+        r.submit()
+        assert r.wait(timeout=5) == hoop.Completion(1, -errno.ETIME, 0)
+        buf = bytearray(8)
+        r.prep_read(rfd, buf, user_data=2)
+        r.submit()
+        assert r.peek() is None
+        r.prep_cancel(2, user_data=3)
+        r.submit()
+        got = {c.user_data: c.res for c in r.copy_cqes(min=2, timeout=5)}
+        assert got == {2: -errno.ECANCELED, 3: 0}
+        assert r.in_flight == 0
+
+
+def test_wait_times_out():
+    with hoop.Ring() as r:
+        with pytest.raises(TimeoutError):
+            r.wait(timeout=0.05)
+
+
+def test_sq_full_raises_blocking():
+    with hoop.Ring(4) as r:
+        for i in range(r.sq_entries):
+            r.prep_nop(user_data=i)
+        with pytest.raises(BlockingIOError):
+            r.prep_nop()
+        assert r.submit() == r.sq_entries
+
+
+def test_bytes_refused_as_read_target_before_any_sqe_is_used():
+    with hoop.Ring(4) as r:
+        with pytest.raises(TypeError, match="writable buffer"):
+            r.prep_read(0, b"immutable")
+        assert r.sq_ready == 0
+
+
+def test_registered_buffers_and_files(tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(bytes(range(256)) * 16)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        with hoop.Ring() as r:
+            bufs = [bytearray(4096), bytearray(4096)]
+            r.register_buffers(bufs)
+            r.register_files([fd])
+            os.close(fd)
+            fd = -1
+            # fixed file 0, registered buffer 1
+            r.prep_read_fixed(0, 1, 256, nbytes=100, buf_offset=8,
+                              user_data=1, flags=lib.HOOP_SQE_FIXED_FILE)
+            r.submit()
+            assert r.wait(timeout=5) == hoop.Completion(1, 100, 0)
+            assert bytes(bufs[1][8:108]) == bytes(range(100))
+            bufs[0][:4] = b"WXYZ"
+            r.prep_write_fixed(0, 0, 0, nbytes=4, user_data=2,
+                               flags=lib.HOOP_SQE_FIXED_FILE)
+            r.submit()
+            assert r.wait(timeout=5).res == 4
+            r.unregister_files()
+            r.unregister_buffers()
+        assert p.read_bytes()[:5] == b"WXYZ\x04"
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def test_closed_ring_refuses():
+    r = hoop.Ring(2)
+    r.close()
+    r.close()
+    assert r.closed
+    with pytest.raises(ValueError):
+        r.prep_nop()
