@@ -50,6 +50,7 @@ void hoopy_fill_rw(struct hoop_op *ops, unsigned n, int write, int fd,
 GLUE_SRC = """
 #include <stddef.h>
 #include <hoop.h>
+%(extra_headers)s
 
 struct hoopy_layout { const char *type; const char *field; size_t value; };
 
@@ -90,6 +91,13 @@ def struct_names(text):
     return names
 
 
+def extra_headers():
+    """gen_ffi.py reads every include/hoop/*.h, not only those hoop.h pulls
+    in (inline.h is opt-in): include them all."""
+    names = sorted(os.listdir(os.path.join(ROOT, "include", "hoop")))
+    return "\n".join('#include <hoop/%s>' % n for n in names if n.endswith(".h"))
+
+
 def layout_rows(text):
     probe = FFI()
     probe.cdef(text)
@@ -111,7 +119,7 @@ ffibuilder.cdef(FFI_TEXT)
 ffibuilder.cdef(GLUE_CDEF)
 ffibuilder.set_source(
     "hoop._hoop_cffi",
-    GLUE_SRC % {"layout": layout_rows(FFI_TEXT)},
+    GLUE_SRC % {"layout": layout_rows(FFI_TEXT), "extra_headers": extra_headers()},
     sources=sorted(glob.glob(os.path.join(ROOT, "core", "*.c"))),
     include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "core")],
     define_macros=[("_GNU_SOURCE", None), ("HOOP_BUILDING_LIBRARY", None)],
