@@ -522,6 +522,13 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 
 	if (use_arg && !(r->features & HOOP_FEAT_EXT_ARG))
 		return -EOPNOTSUPP;
+	/* The kernel never waits for more than the CQ holds: waiting for more
+	 * would spin forever. */
+	if (wait_nr > r->cq_entries)
+		return -EINVAL;
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+		return -EINVAL;
+	bool flushed = false;
 	memset(&arg, 0, sizeof(arg));
 	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
 	arg.sigmask_sz = _NSIG / 8;
@@ -556,18 +563,26 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 				left.tv_sec = (int64_t)(rem / 1000000000ull);
 				left.tv_nsec = (int64_t)(rem % 1000000000ull);
 			}
-			if (expired && !to_submit)
-				break;
 			if (!expired) {
 				flags |= HOOP_ENTER_GETEVENTS;
 				enter = true;
+			} else if (!cqe && cq_needs_flush(r) && !flushed) {
+				/* Out of time, but completions wait in the
+				 * overflow backlog: one enter that does not
+				 * wait brings them in. */
+				flags |= HOOP_ENTER_GETEVENTS;
+				enter = true;
+				flushed = true;
+			} else if (!to_submit) {
+				break;
 			}
 		}
 		if (!enter)
 			break;
 		if (use_arg)
 			flags |= HOOP_ENTER_EXT_ARG;
-		unsigned min = (flags & HOOP_ENTER_GETEVENTS) && avail < wait_nr
+		unsigned min = (flags & HOOP_ENTER_GETEVENTS) && avail < wait_nr &&
+		                       !expired
 		                   ? wait_nr
 		                   : 0;
 		int ret = hoop_ring_enter(r, to_submit, min, flags,

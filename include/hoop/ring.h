@@ -152,7 +152,9 @@ HOOP_API int hoop_ring_wait_cqe_timeout(hoop_ring *ring,
  * hoop_ring_wait_cqes - wait up to `ts` (NULL = forever) until `wait_nr`
  * completions are ready, with `sigmask` (const sigset_t *, may be NULL)
  * applied. Submits pending SQEs too. Returns 0 and sets *cqe_out to the
- * oldest, -ETIME, -EINTR or -errno.
+ * oldest, -ETIME, -EINTR or -errno; -EINVAL if wait_nr is above the CQ size
+ * (the kernel could never satisfy it) or ts is not a valid timespec. The
+ * same rules hold for every wait below and above.
  */
 HOOP_API int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                  unsigned wait_nr,
@@ -180,8 +182,10 @@ HOOP_API void hoop_ring_cq_advance(hoop_ring *ring, unsigned nr);
 /*
  * hoop_ring_copy_cqes - copy up to `count` ready completions into out[] and
  * mark them consumed in one step; returns how many. `wait_nr` > 0 waits
- * (forever) until at least that many are ready. Returns the count or -errno.
- * This is the batch form that FFI callers use.
+ * (forever) until at least that many are ready. Returns the count or -errno
+ * (-EINVAL if wait_nr > count or above the CQ size). This is the batch form
+ * that FFI callers use. With HOOP_SETUP_CQE32 only the first 16 bytes of
+ * each CQE are copied.
  */
 HOOP_API int hoop_ring_copy_cqes(hoop_ring *ring, struct hoop_cqe *out,
                                  unsigned count, unsigned wait_nr);
