@@ -66,6 +66,11 @@ int main(void)
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring or SQPOLL unavailable: %s", hoop_strerror(r));
 	CHECK_EQ(r, 0);
+	if (hoop_engine_backend(e) != HOOP_BACKEND_URING) {
+		hoop_engine_destroy(e);
+		SKIP("SQPOLL is an io_uring mode; this engine is served by the "
+		     "thread pool");
+	}
 
 	uint64_t t0 = t_now_ns();
 	pthread_t th[NTHREADS];

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NPIPES 16
+#define NPIPES 8
 #define PER_PIPE 4
 #define NREADS (NPIPES * PER_PIPE)
 #define CANARY 0xc3
