@@ -343,12 +343,12 @@ class Engine:
         results = self._run_batch(ops, n)
         out = []
         pos = 0
-        unpack = ffi.unpack
+        whole = ffi.buffer(base, sum(lens))  # slices of it are bytes
         for i in range(n):
             res = results[i]
             if res < 0:
                 raise error_from(res)
-            out.append(unpack(base + pos, res))
+            out.append(whole[pos:pos + res])
             pos += lens[i]
         return out
 

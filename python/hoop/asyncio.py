@@ -21,16 +21,18 @@ import errno
 import itertools
 import os
 import weakref
-from typing import Any, Deque, Generator, Optional, Tuple
+from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 from ._default import default_engine
 from ._engine import Engine, _QueueCore, _raw
 from ._errors import PathArg, check, error_from
 from ._file import parse_mode
 from ._hoop_cffi import ffi, lib
-from ._ops import AT_FDCWD, Close, Fsync, Nop, OpenAt, Read, Timeout, Write
+from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
+                   Timeout, Write)
 
-__all__ = ["run", "nop", "read", "readinto", "write", "fsync", "openat",
+__all__ = ["run", "nop", "read", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile"]
 
 
@@ -72,6 +74,22 @@ class _Driver:
             loop.call_soon(self._flush)
         return fut
 
+    def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
+        """Queue many requests; one future for the list of their results.
+        Each request's tag is its index in the list."""
+        converted = [(r, r._args()) for r in requests]
+        loop = self.loop_ref()
+        assert loop is not None
+        batch = _Batch(loop.create_future(), len(converted))
+        if not converted:
+            batch.fut.set_result([])
+        for r, args in converted:
+            self.backlog.append((r, args, batch))
+        if converted and not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self._flush)
+        return batch.fut
+
     def _flush(self) -> None:
         self.scheduled = False
         core = self.core
@@ -83,6 +101,8 @@ class _Driver:
             for i in range(k):
                 request, args, fut = backlog.popleft()
                 ud = next(ids)
+                if fut.__class__ is _Batch:
+                    fut.index[ud] = request.tag
                 request._fill(sqe, args)
                 sqe.user_data = ud
                 lib.hoop_op_from_sqe(ops + i, sqe)
@@ -94,9 +114,11 @@ class _Driver:
                     raise error_from(rc)
             except Exception as exc:
                 for ud in batch:
-                    fut = held.pop(ud)[0]
-                    if not fut.done():
-                        fut.set_exception(exc)
+                    sink = held.pop(ud)[0]
+                    if sink.__class__ is _Batch:
+                        sink.done_one(ud, -getattr(exc, "errno", 0) or -5)
+                    elif not sink.done():
+                        sink.set_exception(exc)
         self._collect()
 
     def _collect(self) -> None:
@@ -110,9 +132,11 @@ class _Driver:
         if n > 0:
             held = core.held
             for ud, _tok, res, _flags in core.decode(n):
-                fut = held.pop(ud)[0]
-                if not fut.done():
-                    fut.set_result(res)
+                sink = held.pop(ud)[0]
+                if sink.__class__ is _Batch:
+                    sink.done_one(ud, res)
+                elif not sink.done():
+                    sink.set_result(res)
         if self.backlog and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
@@ -120,15 +144,42 @@ class _Driver:
                 loop.call_soon(self._flush)
 
 
+class _Batch:
+    """Results of a submit_many: resolves its future when all are in."""
+
+    __slots__ = ("fut", "results", "left", "index")
+
+    def __init__(self, fut: "_asyncio.Future[List[int]]", n: int) -> None:
+        self.fut = fut
+        self.results = [0] * n
+        self.left = n
+        self.index: Dict[int, int] = {}  # user_data -> position
+
+    def done_one(self, ud: int, res: int) -> None:
+        self.results[self.index.pop(ud)] = res
+        self.left -= 1
+        if self.left == 0 and not self.fut.done():
+            self.fut.set_result(self.results)
+
+    def done(self) -> bool:
+        return self.fut.done()
+
+
 _drivers: "weakref.WeakKeyDictionary[Any, _Driver]" = weakref.WeakKeyDictionary()
+_last: Tuple[Any, Any] = (None, None)  # (loop, driver) of the latest call
 
 
 def _driver() -> _Driver:
+    global _last
     loop = _asyncio.get_running_loop()
+    last_loop, d = _last
+    if last_loop is loop and not d.dead:
+        return d
     d = _drivers.get(loop)
     if d is None or d.dead:
         d = _Driver(loop, default_engine())
         _drivers[loop] = d
+    _last = (loop, d)
     return d
 
 
@@ -142,11 +193,51 @@ async def nop() -> None:
     check(await run(Nop()))
 
 
+class _RawRead(NamedTuple):
+    """A read into memory hoop allocated (no buffer-protocol round trip)."""
+    fd: int
+    buf: Any
+    n: int
+    offset: int
+    tag: Any = None
+    owner: Any = None  # the allocation `buf` points into, if not buf itself
+
+    def _args(self) -> Tuple[Any, ...]:
+        return (self.buf, self.owner)
+
+    def _fill(self, sqe: Any, args: Tuple[Any, ...]) -> None:
+        lib.hoop_prep_read(sqe, self.fd, self.buf, self.n, self.offset & U64)
+
+
 async def read(fd: int, n: int, offset: int = -1) -> bytes:
     """Read up to `n` bytes from `fd` at `offset` (-1: the file position)."""
+    n = min(n, MAX_RW)
     buf = _raw("char[]", max(n, 1))
-    res = check(await run(Read(fd, ffi.buffer(buf, n), offset)))
-    return ffi.unpack(buf, res)
+    res = check(await _driver().submit(_RawRead(fd, buf, n, offset)))
+    return ffi.buffer(buf, res)[:]
+
+
+async def pread_many(fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
+    """Read each (offset, length) of `reqs` concurrently, as one batch:
+    one future instead of one task per read. Returns the data in order;
+    raises the first error."""
+    lens = [min(r[1], MAX_RW) for r in reqs]
+    base = _raw("char[]", max(sum(lens), 1))
+    requests = []
+    pos = 0
+    for i, (off, _) in enumerate(reqs):
+        requests.append(_RawRead(fd, base + pos, lens[i], off, i, base))
+        pos += lens[i]
+    results = await _driver().submit_many(requests)
+    whole = ffi.buffer(base, pos)
+    out = []
+    pos = 0
+    for i, res in enumerate(results):
+        if res < 0:
+            raise error_from(res)
+        out.append(whole[pos:pos + res])
+        pos += lens[i]
+    return out
 
 
 async def readinto(fd: int, buf: Any, offset: int = -1) -> int:

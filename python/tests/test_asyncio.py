@@ -114,3 +114,19 @@ def test_works_across_loops(data_fd):
     fd, data = data_fd
     for _ in range(3):
         assert run(haio.read(fd, 10, 0)) == data[:10]
+
+
+def test_pread_many_one_future(data_fd):
+    fd, data = data_fd
+
+    async def main():
+        rnd = random.Random(5)
+        reqs = [(rnd.randrange(64) * PAGE, PAGE) for _ in range(2000)]
+        reqs.append((len(data) - 10, PAGE))
+        got = await haio.pread_many(fd, reqs)
+        assert got == [data[o:o + n] for o, n in reqs]
+        assert await haio.pread_many(fd, []) == []
+        with pytest.raises(OSError):
+            await haio.pread_many(-1, [(0, 1)])
+
+    run(main())

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmarks of the Python package against what Python users do today.
+
+    python bench/bench_py.py [--rounds N] [--file PATH]
+
+Cases (all 4 KiB reads from the page cache of a 64 MiB file):
+  pread_many_256   256 random reads in one Engine.pread_many call, against a
+                   Python loop of os.pread
+  asyncio_64       64 concurrent reads (a gather of 64 tasks) with
+                   hoop.asyncio.read, against asyncio.to_thread(os.pread) and
+                   against aiofiles (its thread-pool wrapper of os.pread),
+                   when installed
+  asyncio_64_pread_many  the same 64 reads as one await of
+                   hoop.asyncio.pread_many (one future, no task per read),
+                   against the same baselines
+
+Each round times one batch; rounds of hoop and of the baseline alternate so
+that a noisy neighbour hurts both. Prints one JSON line per comparison:
+{"case", "unit", "hoop", "baseline", "baseline_value", "ratio"} with medians
+in reads per second; ratio = hoop / baseline (higher is better for hoop).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import hoop
+import hoop.asyncio as haio
+
+PAGE = 4096
+FILE_SIZE = 64 << 20
+
+
+def make_file(path):
+    if not os.path.exists(path) or os.path.getsize(path) != FILE_SIZE:
+        with open(path, "wb") as f:
+            for _ in range(FILE_SIZE // (1 << 20)):
+                f.write(os.urandom(1 << 20))
+    fd = os.open(path, os.O_RDONLY)
+    while os.read(fd, 1 << 20):  # into the page cache
+        pass
+    return fd
+
+
+def offsets(rnd, n):
+    return [rnd.randrange(FILE_SIZE // PAGE) * PAGE for _ in range(n)]
+
+
+def emit(case, hoop_rate, baseline, base_rate):
+    print(json.dumps({"case": case, "unit": "reads/s", "hoop": round(hoop_rate),
+                      "baseline": baseline, "baseline_value": round(base_rate),
+                      "ratio": round(hoop_rate / base_rate, 2)}), flush=True)
+
+
+def bench_pread_many(fd, rounds, rnd):
+    n = 256
+    with hoop.Engine() as eng:
+        t_hoop, t_base = [], []
+        for _ in range(rounds):
+            offs = offsets(rnd, n)
+            reqs = [(o, PAGE) for o in offs]
+            t0 = time.perf_counter()
+            got = eng.pread_many(fd, reqs)
+            t_hoop.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            want = [os.pread(fd, PAGE, o) for o in offs]
+            t_base.append(time.perf_counter() - t0)
+            if got != want:
+                sys.exit("pread_many returned wrong data")
+    emit("pread_many_256", n / statistics.median(t_hoop), "python loop of os.pread",
+         n / statistics.median(t_base))
+
+
+async def _asyncio_cases(fd, rounds, rnd):
+    n = 64
+    try:
+        import aiofiles.os as aos
+        aio_pread = aos.wrap(os.pread)
+    except ImportError:
+        aio_pread = None
+    # a warm pool for the thread-based baselines
+    await asyncio.gather(*(asyncio.to_thread(os.pread, fd, 1, 0) for _ in range(n)))
+
+    async def run_hoop(offs):
+        return await asyncio.gather(*(haio.read(fd, PAGE, o) for o in offs))
+
+    async def run_to_thread(offs):
+        return await asyncio.gather(*(asyncio.to_thread(os.pread, fd, PAGE, o) for o in offs))
+
+    async def run_aiofiles(offs):
+        return await asyncio.gather(*(aio_pread(fd, PAGE, o) for o in offs))
+
+    async def run_hoop_batch(offs):
+        return await haio.pread_many(fd, [(o, PAGE) for o in offs])
+
+    contenders = [("asyncio.to_thread(os.pread)", run_to_thread)]
+    if aio_pread is not None:
+        contenders.append(("aiofiles (aiofiles.os.wrap(os.pread))", run_aiofiles))
+    times = {name: [] for name, _ in contenders}
+    times["hoop"] = []
+    times["hoop_batch"] = []
+    for _ in range(rounds):
+        offs = offsets(rnd, n)
+        t0 = time.perf_counter()
+        got = await run_hoop(offs)
+        times["hoop"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if await run_hoop_batch(offs) != got:
+            sys.exit("hoop.asyncio.pread_many returned wrong data")
+        times["hoop_batch"].append(time.perf_counter() - t0)
+        for name, fn in contenders:
+            t0 = time.perf_counter()
+            want = await fn(offs)
+            times[name].append(time.perf_counter() - t0)
+            if got != want:
+                sys.exit("hoop.asyncio.read returned wrong data")
+    hoop_rate = n / statistics.median(times["hoop"])
+    batch_rate = n / statistics.median(times["hoop_batch"])
+    for name, _ in contenders:
+        emit("asyncio_64", hoop_rate, name, n / statistics.median(times[name]))
+    for name, _ in contenders:
+        emit("asyncio_64_pread_many", batch_rate, name, n / statistics.median(times[name]))
+    if aio_pread is None:
+        print("# aiofiles is not installed: pip install aiofiles", file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--file", default=os.path.join(tempfile.gettempdir(), "hoop_bench_py.bin"))
+    args = ap.parse_args()
+    fd = make_file(args.file)
+    rnd = random.Random(1)
+    try:
+        bench_pread_many(fd, args.rounds, rnd)
+        asyncio.run(_asyncio_cases(fd, args.rounds, rnd))
+    finally:
+        os.close(fd)
+
+
+if __name__ == "__main__":
+    main()
