@@ -732,6 +732,50 @@ void hoop_op_timeout(struct hoop_op *op, const struct hoop_timespec *ts,
                      unsigned count, unsigned flags);
 void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 
+/* hoop/probe.h */
+#define HOOP_TIER_NONE 0
+#define HOOP_TIER_BASE 1
+#define HOOP_TIER_MID 2
+#define HOOP_TIER_HIGH 3
+#define HOOP_TIER_SQPOLL 0x100
+
+struct hoop_probe {
+	uint32_t size;
+	int32_t usable;
+	int32_t setup_err;
+	int32_t io_uring_disabled;
+	int32_t io_uring_group;
+	int32_t seccomp_mode;
+	int32_t tier;
+	int32_t auto_backend;
+	uint32_t kernel_major;
+	uint32_t kernel_minor;
+	uint32_t kernel_patch;
+	uint32_t features;
+	uint32_t setup_flags;
+	int32_t sqpoll_permitted;
+	int32_t sqpoll_err;
+	int32_t buf_ring;
+	uint32_t opcode_count;
+	uint32_t kernel_ops;
+	uint32_t resv0;
+	uint32_t resv1;
+	uint64_t opcodes;
+	uint64_t memlock_limit;
+	int32_t memlock_charged;
+	uint32_t max_entries;
+	char kernel_release[80];
+	char reason[256];
+	char memlock_note[128];
+	char auto_reason[288];
+};
+
+int hoop_probe_run(struct hoop_probe *out);
+const char *hoop_probe_tier_name(int tier);
+int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
+                          int single_owner, uint32_t *setup_flags_out);
+int hoop_ring_create_best(hoop_ring **out, unsigned entries);
+
 /* hoop/inline.h */
 
 struct hoop_ring_view {

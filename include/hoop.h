@@ -13,5 +13,6 @@
 #include "hoop/prep.h"
 #include "hoop/register.h"
 #include "hoop/engine.h"
+#include "hoop/probe.h"
 
 #endif /* HOOP_H */
