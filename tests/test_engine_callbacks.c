@@ -71,15 +71,21 @@ static void on_done_submit(void *arg, const struct hoop_completion *c)
 	}
 }
 
-static void test_tags(void)
+/* N NOPs tagged 0..N-1, and a clean record. */
+static void nops_fresh(struct hoop_op *ops)
 {
-	struct hoop_op ops[N];
-	uint64_t tok[N];
 	reset();
 	for (int i = 0; i < N; i++) {
 		hoop_op_nop(&ops[i]);
 		ops[i].user_data = (uint64_t)i;
 	}
+}
+
+static void test_tags(void)
+{
+	struct hoop_op ops[N];
+	uint64_t tok[N];
+	nops_fresh(ops);
 	CHECK_EQ(hoop_engine_submit_cb(e, ops, N, tok, 0, on_done, &rec), N);
 	wait_total(N);
 	for (int i = 0; i < N; i++) {
@@ -97,11 +103,7 @@ static void test_submit_from_callback(void)
 {
 	struct hoop_op ops[N];
 	uint64_t tok[N];
-	reset();
-	for (int i = 0; i < N; i++) {
-		hoop_op_nop(&ops[i]);
-		ops[i].user_data = (uint64_t)i;
-	}
+	nops_fresh(ops);
 	/* Submitted one at a time so each follow-up finds room. */
 	for (int i = 0; i < N; i++)
 		CHECK_EQ(hoop_engine_submit_cb(e, &ops[i], 1, &tok[i], 0,
