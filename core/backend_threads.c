@@ -55,6 +55,7 @@ struct hoop_pool {
 	struct job *pending_head, *pending_tail;
 	struct job *running;     /* doubly linked */
 	unsigned nworkers, idle, max_workers;
+	unsigned npending;       /* jobs queued and not yet taken */
 	bool stopping;
 	pthread_t *threads;
 	unsigned nthreads_cap;
@@ -264,6 +265,43 @@ static int run_call(const struct hoop_op *op)
 	}
 }
 
+/*
+ * io_uring does not hand EAGAIN from a non-blocking file back to the
+ * caller: it waits for readiness and tries again. Do the same for the
+ * operations that can wait on a file's readiness. Returns 0 when ready (or
+ * interrupted: the caller re-checks for cancellation), -EAGAIN for others.
+ */
+static int wait_ready(struct job *j, const struct hoop_op *op)
+{
+	short ev;
+	switch (op->opcode) {
+	case HOOP_OP_READ:
+	case HOOP_OP_READV:
+	case HOOP_OP_RECV:
+	case HOOP_OP_RECVMSG:
+	case HOOP_OP_ACCEPT:
+		ev = POLLIN;
+		break;
+	case HOOP_OP_WRITE:
+	case HOOP_OP_WRITEV:
+	case HOOP_OP_SEND:
+	case HOOP_OP_SENDMSG:
+		ev = POLLOUT;
+		break;
+	default:
+		return -EAGAIN;
+	}
+	if ((op->opcode == HOOP_OP_RECV || op->opcode == HOOP_OP_SEND ||
+	     op->opcode == HOOP_OP_RECVMSG || op->opcode == HOOP_OP_SENDMSG) &&
+	    (op->op_flags & MSG_DONTWAIT))
+		return -EAGAIN; /* the caller asked for EAGAIN */
+	struct pollfd pfd = {op->fd, ev, 0};
+	if (job_cancelled(j))
+		return 0;
+	poll(&pfd, 1, -1);
+	return 0;
+}
+
 static int run_op(struct job *j, const struct hoop_op *op)
 {
 	if (op->sqe_flags & ~(HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK |
@@ -280,6 +318,8 @@ static int run_op(struct job *j, const struct hoop_op *op)
 		if (job_cancelled(j))
 			return -ECANCELED;
 		int r = run_call(op);
+		if (r == -EAGAIN && wait_ready(j, op) == 0)
+			continue;
 		if (r != -EINTR)
 			return r;
 		/* A signal cut the call short: our cancel, or (rarely, since
@@ -353,6 +393,7 @@ static void *worker_main(void *arg)
 		if (!p->pending_head && p->stopping)
 			break;
 		struct job *j = p->pending_head;
+		p->npending--;
 		p->pending_head = j->next;
 		if (!p->pending_head)
 			p->pending_tail = NULL;
@@ -504,8 +545,14 @@ int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 	else
 		p->pending_head = first;
 	p->pending_tail = last;
-	/* Blocking calls hold workers: grow while every worker is busy. */
-	unsigned want = njobs > p->idle ? njobs - p->idle : 0;
+	p->npending += njobs;
+	/*
+	 * Blocking calls hold workers: make sure every queued job has a worker
+	 * that will take it. `idle` counts workers asleep or already woken for
+	 * earlier jobs they have not taken yet, so compare it with all queued
+	 * jobs, not only the new ones.
+	 */
+	unsigned want = p->npending > p->idle ? p->npending - p->idle : 0;
 	while (want-- && p->nworkers < p->max_workers)
 		if (spawn_locked(p) < 0)
 			break;
@@ -542,6 +589,7 @@ int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		struct job *j = *pp;
 		if (job_matches(j, token, fd, any)) {
 			*pp = j->next;
+			p->npending--;
 			if (p->pending_tail == j)
 				p->pending_tail = prev;
 			j->next = cancelled_queued;

@@ -103,6 +103,18 @@ static struct hoop_slot *token_slot(hoop_engine *e, uint64_t token,
 	return &e->slots[low - 1];
 }
 
+void caller_enter(hoop_engine *e)
+{
+	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
+}
+
+void caller_leave(hoop_engine *e)
+{
+	/* Release: everything this caller did to the engine happens before
+	 * destroy (which loads the count with acquire) frees it. */
+	atomic_fetch_sub_explicit(&e->active_callers, 1, memory_order_release);
+}
+
 int hoop_engine_check(hoop_engine *e)
 {
 	if (LOAD(&fork_generation) != e->fork_gen)
@@ -497,23 +509,44 @@ static int submit_to_pool(hoop_engine *e, const struct submit_src *src,
 	return err < 0 ? err : (int)n;
 }
 
+static int submit_locked_out(hoop_engine *e, const struct submit_src *src,
+                             unsigned n, uint64_t *tokens, unsigned flags,
+                             int delivery, hoop_completion_fn fn, void *arg,
+                             hoop_queue *q);
+
 static int submit_common(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          int delivery, hoop_completion_fn fn, void *arg,
                          hoop_queue *q)
 {
+	if (!e)
+		return -EINVAL;
+	/*
+	 * Count ourselves among the engine's callers before looking at it:
+	 * destroy waits until no caller is left before freeing anything, so
+	 * a submitter asleep waiting for room cannot wake up in freed memory.
+	 */
+	caller_enter(e);
+	int r = submit_locked_out(e, src, n, tokens, flags, delivery, fn, arg, q);
+	caller_leave(e);
+	return r;
+}
+
+static int submit_locked_out(hoop_engine *e, const struct submit_src *src,
+                             unsigned n, uint64_t *tokens, unsigned flags,
+                             int delivery, hoop_completion_fn fn, void *arg,
+                             hoop_queue *q)
+{
 	unsigned stack_idx[64], *idx = stack_idx;
 	int err;
 
-	if (!e)
-		return -EINVAL;
 	if ((err = hoop_engine_check(e)) < 0)
 		return err;
 	if (n == 0)
 		return 0;
 	if (!tokens && delivery == DELIVER_WAIT)
 		return -EINVAL;
-	if (n > e->nslots || (e->ring && n > e->ring->sq_entries))
+	if (n > e->nslots || n > e->sq_limit)
 		return -EINVAL;
 	if (n > 64) {
 		idx = malloc(n * sizeof(*idx));
@@ -671,7 +704,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	if (s->delivery != DELIVER_WAIT)
 		return -EINVAL;
 
-	ADD(&e->active_callers, 1);
+	caller_enter(e);
 	uint64_t start = hoop_now_ns();
 	uint64_t deadline = timeout_ns < 0 ? UINT64_MAX : start + (uint64_t)timeout_ns;
 	int ret = 0;
@@ -736,7 +769,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		uint32_t exp = SLOT_INFLIGHT | SLOT_WAITER;
 		atomic_compare_exchange_strong(&s->state, &exp, SLOT_INFLIGHT);
 	}
-	atomic_fetch_sub(&e->active_callers, 1);
+	caller_leave(e);
 	return ret;
 }
 
@@ -798,11 +831,16 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		return -ENOENT;
 	/* Anything still held back by batching must reach the kernel first,
 	 * or the cancel would not find it. */
-	if (e->pool)
-		return hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
-	hoop_engine_flush_pending(e);
-	int r = sync_cancel(e, token, 0, 0);
-	hoop_engine_reap_some(e);
+	caller_enter(e);
+	int r;
+	if (e->pool) {
+		r = hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
+	} else {
+		hoop_engine_flush_pending(e);
+		r = sync_cancel(e, token, 0, 0);
+		hoop_engine_reap_some(e);
+	}
+	caller_leave(e);
 	return r < 0 ? r : 0;
 }
 
@@ -828,10 +866,22 @@ static int cancel_all(hoop_engine *e)
 {
 	if (e->pool)
 		return hoop_pool_cancel(e->pool, 0, -1, true);
+	/*
+	 * Not CANCEL_ANY: that would also hit the engine's own poll on the
+	 * kick eventfd. Cancel each operation in flight by its token.
+	 */
 	hoop_engine_flush_pending(e);
-	int r = sync_cancel(e, 0, -1, HOOP_ASYNC_CANCEL_ANY | HOOP_ASYNC_CANCEL_ALL);
+	int found = 0;
+	for (unsigned i = 0; i < e->nslots; i++) {
+		struct hoop_slot *s = &e->slots[i];
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+			continue;
+		if (sync_cancel(e, make_token(i, LOAD(&s->gen)), 0, 0) >= 0)
+			found++;
+	}
 	hoop_engine_reap_some(e);
-	return r == -ENOENT ? 0 : r;
+	return found;
 }
 
 int hoop_engine_cancel_all(hoop_engine *e)
@@ -840,7 +890,10 @@ int hoop_engine_cancel_all(hoop_engine *e)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	return cancel_all(e);
+	caller_enter(e);
+	int r = cancel_all(e);
+	caller_leave(e);
+	return r;
 }
 
 void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q)
@@ -930,8 +983,10 @@ static void *engine_thread(void *arg)
 		int dead = LOAD(&e->dead);
 		if (dead && LOAD(&e->inflight))
 			fail_all_inflight(e, dead);
-		if (LOAD(&e->closing) && LOAD(&e->inflight) == 0 &&
-		    LOAD(&e->active_callers) == 0)
+		if (LOAD(&e->closing) &&
+		    atomic_load_explicit(&e->inflight, memory_order_acquire) == 0 &&
+		    atomic_load_explicit(&e->active_callers,
+		                         memory_order_acquire) == 0)
 			break;
 
 		uint32_t seq = atomic_load_explicit(&e->bg_seq, memory_order_seq_cst);
@@ -1132,13 +1187,17 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 			err = -EINVAL;
 			goto fail;
 		}
-		err = hoop_pool_create(&e->pool, e, 0);
+		/* One worker per operation in flight at most: a blocking call
+		 * holds its worker, and a cap below max_inflight could starve
+		 * the operation that would unblock the others. */
+		err = hoop_pool_create(&e->pool, e, maxf);
 		if (err < 0)
 			goto fail;
 	}
 	err = engine_init_slots(e, maxf);
 	if (err < 0)
 		goto fail;
+	e->sq_limit = e->ring ? e->ring->sq_entries : sq;
 	e->batch_count = p.batch_count;
 	e->batch_ns = (uint64_t)p.batch_usec * 1000u;
 	if (e->batch_ns && e->batch_count <= 1)
@@ -1192,7 +1251,8 @@ void hoop_engine_destroy(hoop_engine *e)
 	 * be stopped right away (running in a kernel worker) finishes on its
 	 * own, so keep reaping and retry now and then. */
 	uint64_t next_cancel = 0;
-	while (LOAD(&e->inflight) > 0 || LOAD(&e->active_callers) > 0) {
+	while (atomic_load_explicit(&e->inflight, memory_order_acquire) > 0 ||
+	       atomic_load_explicit(&e->active_callers, memory_order_acquire) > 0) {
 		uint64_t now = hoop_now_ns();
 		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
 			cancel_all(e);

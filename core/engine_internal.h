@@ -88,6 +88,7 @@ struct hoop_engine {
 	_Atomic int spinners;
 
 	uint64_t spin_ns;
+	unsigned sq_limit; /* most ops in one submit call (the SQ size) */
 
 	/* counters */
 	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
@@ -126,6 +127,10 @@ void hoop_engine_reap_some(hoop_engine *e);
 
 /* Flush batched SQEs if any. */
 void hoop_engine_flush_pending(hoop_engine *e);
+
+/* Count a thread as inside an engine call (destroy waits for none). */
+void caller_enter(hoop_engine *e);
+void caller_leave(hoop_engine *e);
 
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop_engine_check(hoop_engine *e);

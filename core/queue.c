@@ -182,7 +182,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		return err;
 	uint64_t deadline =
 	    timeout_ns < 0 ? UINT64_MAX : hoop_now_ns() + (uint64_t)timeout_ns;
-	atomic_fetch_add(&q->e->active_callers, 1);
+	caller_enter(q->e);
 	int ret;
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
@@ -208,6 +208,13 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 			ret = -ETIME;
 			break;
 		}
+		/* The engine is closing and nothing more can arrive: waiting
+		 * on would hang destroy, which waits for us. */
+		if (hoop_engine_check(q->e) == -ESHUTDOWN && q->inflight == 0) {
+			pthread_mutex_unlock(&q->mu);
+			ret = -ESHUTDOWN;
+			break;
+		}
 		/*
 		 * Sleep until a push. The engine thread is watching the ring
 		 * whenever work is in flight; wake at least every few ms anyway
@@ -230,7 +237,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		q->sleepers--;
 		pthread_mutex_unlock(&q->mu);
 	}
-	atomic_fetch_sub(&q->e->active_callers, 1);
+	caller_leave(q->e);
 	return ret;
 }
 
