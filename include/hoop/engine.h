@@ -110,8 +110,8 @@ HOOP_API int hoop_engine_create(hoop_engine **out,
  * wait until every operation has its final result delivered (waiters get
  * theirs, queues and callbacks receive theirs; -ECANCELED or the real
  * result), then stop the thread and free everything. No thread may be using
- * the engine when it returns; do not call it from an engine callback. NULL
- * is accepted.
+ * the engine when it returns; do not call it from an engine callback.
+ * Destroy the engine's queues first. NULL is accepted.
  */
 HOOP_API void hoop_engine_destroy(hoop_engine *e);
 
@@ -188,6 +188,9 @@ HOOP_API int hoop_engine_wait(hoop_engine *e, uint64_t token,
 /*
  * hoop_engine_release - give up on collecting `token`'s result: its slot is
  * freed when the final completion arrives, and the result is discarded.
+ * The operation's buffers still belong to the kernel until then, and there
+ * is no notice when that happens: release only operations whose buffers
+ * can outlive them (or cancel first, or destroy the engine, which waits).
  * Returns 0, -ENOENT (unknown or collected).
  */
 HOOP_API int hoop_engine_release(hoop_engine *e, uint64_t token);
@@ -283,7 +286,8 @@ HOOP_API int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops,
  * `min` completions are available, then move up to `max` of them into out[]
  * (oldest first). Returns how many were moved (possibly more than min, and
  * with min 0 possibly 0), -ETIME if fewer than min arrived in time (nothing
- * is moved then), -EINVAL (min > max, or min > capacity), -EINTR never (it
+ * is moved then), -ESHUTDOWN if the engine is being destroyed and nothing
+ * more can arrive, -EINVAL (min > max, or min > capacity), -EINTR never (it
  * retries). The GIL-free, FFI-friendly batch form: one call per batch.
  */
 HOOP_API int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out,
