@@ -1,0 +1,3 @@
+module github.com/hoop-io/hoop
+
+go 1.22

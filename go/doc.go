@@ -1,0 +1,27 @@
+// Package hoop is the Go binding of hoop, an io_uring library whose logic
+// lives in C. The package is thin: it translates types, keeps the caller's
+// buffers alive (pinned with runtime.Pinner) while the kernel uses them, and
+// maps errors. Go crosses into C once per batch, never once per completion.
+//
+// The parts:
+//
+//   - Ring: one io_uring owned by one goroutine, the low-level fast path.
+//   - Engine: one ring shared by any number of goroutines, with
+//     context-aware operations (ReadAt, WriteAt, Fsync, Nop) and batches.
+//     Completions reach goroutines through one reaper goroutine that waits
+//     on a readiness eventfd in Go's netpoller, so a waiting goroutine never
+//     holds an OS thread blocked in C.
+//   - Queue: gVisor's aio Queue shape (Add, Wait, Cap, Destroy).
+//   - File: an *os.File-like file whose I/O goes through an Engine.
+//   - Probe: whether io_uring works here and which operations it supports.
+//
+// Errors are *OpError values wrapping a syscall.Errno (or a context error),
+// so errors.Is(err, fs.ErrNotExist) and errors.Is(err, syscall.ECANCELED)
+// work.
+//
+// By default the C core is compiled from this module by cgo. Build with
+// -tags hoop_system to link an installed libhoop found through pkg-config.
+//
+// Not yet offered: networking (a net.Listener over multishot accept and
+// recv, buffer groups) and the choice of the thread-pool backend.
+package hoop

@@ -1,0 +1,487 @@
+package hoop
+
+/*
+#include "hoopgo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// Engine is one io_uring shared by any number of goroutines. All methods
+// are safe for concurrent use.
+//
+// Operations go through an internal hoop_queue: a goroutine adds its
+// operation (one cgo call, which also collects whatever has already
+// completed) and then waits on a channel. One reaper goroutine per engine
+// parks in Go's netpoller on the queue's readiness eventfd, collects each
+// batch of completions with one cgo call and hands every completion to its
+// goroutine. No OS thread is blocked in C while a goroutine waits.
+//
+// Memory passed to an operation is pinned (runtime.Pinner) from submission
+// until the final completion, and belongs to the kernel until then.
+type Engine struct {
+	ptr *C.hoop_engine
+	q   *C.hoop_queue
+	cap int
+
+	// sem bounds operations added and not yet collected to the queue's
+	// capacity, so adds never fail with EAGAIN; goroutines over the bound
+	// park here instead of in C.
+	sem     chan struct{}
+	batchMu sync.Mutex // serialises multi-slot acquisitions of sem
+
+	mu     sync.RWMutex // held (read) around calls that use ptr or q
+	closed bool
+
+	consumer sync.Mutex // owns hoop_queue_wait on q and cbuf
+	cbuf     []C.struct_hoop_completion
+
+	pendMu sync.Mutex
+	pend   map[uint64]*call
+	nextID atomic.Uint64
+
+	efile      *os.File
+	reaperDone chan struct{}
+
+	queuesMu sync.Mutex
+	queues   map[*Queue]struct{}
+}
+
+// call is one operation in flight on the engine's internal queue.
+type call struct {
+	req   C.struct_hoopgo_req
+	tok   C.uint64_t
+	nout  C.int
+	ch    chan int32 // the final result; buffered, sent exactly once
+	pin   runtime.Pinner
+	batch *Batch // set for ops of a batch (ch unused)
+	idx   int
+}
+
+var callPool = sync.Pool{New: func() any { return &call{ch: make(chan int32, 1)} }}
+
+// EngineOption configures NewEngine.
+type EngineOption func(*C.hoop_engine_params)
+
+// WithEngineEntries sets the engine ring's submission queue size (default
+// 256) and completion queue size (0: four times entries).
+func WithEngineEntries(sq, cq uint32) EngineOption {
+	return func(p *C.hoop_engine_params) {
+		p.sq_entries = C.uint32_t(sq)
+		p.cq_entries = C.uint32_t(cq)
+	}
+}
+
+// WithEngineMaxInflight bounds the operations in flight (default: the CQ
+// size minus an internal reserve). Goroutines beyond it wait their turn.
+func WithEngineMaxInflight(n uint32) EngineOption {
+	return func(p *C.hoop_engine_params) { p.max_inflight = C.uint32_t(n) }
+}
+
+// WithEngineBatch lets the engine hold submissions back until count of them
+// wait or the oldest waited usec microseconds, trading latency for fewer
+// system calls.
+func WithEngineBatch(count, usec uint32) EngineOption {
+	return func(p *C.hoop_engine_params) {
+		p.batch_count = C.uint32_t(count)
+		p.batch_usec = C.uint32_t(usec)
+	}
+}
+
+// WithEngineSQPoll makes a kernel thread poll the submission queue, idling
+// after idleMs milliseconds without work.
+func WithEngineSQPoll(idleMs uint32) EngineOption {
+	return func(p *C.hoop_engine_params) {
+		p.flags |= C.HOOP_ENGINE_SQPOLL
+		p.sq_thread_idle = C.uint32_t(idleMs)
+	}
+}
+
+// NewEngine creates an engine and starts its reaper goroutine. It fails
+// with an *OpError wrapping EPERM or ENOSYS where io_uring is unavailable.
+// Call Close when done.
+func NewEngine(opts ...EngineOption) (*Engine, error) {
+	var p C.hoop_engine_params
+	for _, o := range opts {
+		o(&p)
+	}
+	var ptr *C.hoop_engine
+	if r := C.hoop_engine_create(&ptr, &p); r < 0 {
+		return nil, errno("engine_create", int(r))
+	}
+	capacity := C.hoop_engine_max_inflight(ptr)
+	var q *C.hoop_queue
+	if r := C.hoop_queue_create(&q, ptr, capacity); r < 0 {
+		C.hoop_engine_destroy(ptr)
+		return nil, errno("queue_create", int(r))
+	}
+	f, err := pollFile(q)
+	if err != nil {
+		C.hoop_queue_destroy(q)
+		C.hoop_engine_destroy(ptr)
+		return nil, err
+	}
+	e := &Engine{
+		ptr:        ptr,
+		q:          q,
+		cap:        int(capacity),
+		sem:        make(chan struct{}, int(capacity)),
+		cbuf:       make([]C.struct_hoop_completion, 256),
+		pend:       make(map[uint64]*call),
+		efile:      f,
+		reaperDone: make(chan struct{}),
+		queues:     make(map[*Queue]struct{}),
+	}
+	go e.reaper()
+	return e, nil
+}
+
+// reaper waits in the netpoller for the queue's eventfd, then collects and
+// dispatches completions until the queue is empty again.
+func (e *Engine) reaper() {
+	defer close(e.reaperDone)
+	rc, err := e.efile.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		e.consumer.Lock()
+		n := e.collectLocked()
+		e.consumer.Unlock()
+		if n == len(e.cbuf) {
+			continue // there may be more
+		}
+		if waitReadable(rc, e.q) != nil {
+			return // Close closed the file
+		}
+	}
+}
+
+// collectLocked moves ready completions out of the queue and dispatches
+// them. Caller holds e.consumer.
+func (e *Engine) collectLocked() int {
+	n := int(C.hoopgo_collect(e.q, &e.cbuf[0], C.uint(len(e.cbuf))))
+	if n > 0 {
+		e.dispatch(e.cbuf[:n])
+	}
+	return n
+}
+
+// dispatch hands each completion to its waiting goroutine or batch.
+func (e *Engine) dispatch(cs []C.struct_hoop_completion) {
+	e.pendMu.Lock()
+	for i := range cs {
+		id := uint64(cs[i].user_data)
+		c := e.pend[id]
+		if c == nil {
+			continue
+		}
+		delete(e.pend, id)
+		<-e.sem
+		res := int32(cs[i].res)
+		if b := c.batch; b != nil {
+			b.res[c.idx].Res = res
+			if b.left.Add(-1) == 0 {
+				b.done <- struct{}{}
+			}
+		} else {
+			c.ch <- res
+		}
+	}
+	e.pendMu.Unlock()
+}
+
+// acquire takes n slots of the queue's capacity, parking the goroutine
+// (not a thread) while it is full.
+func (e *Engine) acquire(ctx context.Context, n int) error {
+	if n > 1 {
+		e.batchMu.Lock()
+		defer e.batchMu.Unlock()
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case e.sem <- struct{}{}:
+			continue
+		default:
+		}
+		select {
+		case e.sem <- struct{}{}:
+		case <-ctx.Done():
+			for ; i > 0; i-- {
+				<-e.sem
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (e *Engine) release(n int) {
+	for i := 0; i < n; i++ {
+		<-e.sem
+	}
+}
+
+// add submits the calls' requests in one C call. On success each call is
+// registered under its id before the kernel can complete it; the calling
+// goroutine also collects what has completed already when nobody else is
+// collecting. Returns 0 or -errno.
+func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint64_t, nout *C.int) int {
+	e.pendMu.Lock()
+	for i, c := range calls {
+		id := e.nextID.Add(1)
+		reqs[i].id = C.uint64_t(id)
+		e.pend[id] = c
+	}
+	e.pendMu.Unlock()
+	e.mu.RLock()
+	var r C.int
+	if e.closed {
+		r = -C.ESHUTDOWN
+	} else if e.consumer.TryLock() {
+		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], &e.cbuf[0], C.uint(len(e.cbuf)), nout)
+		if *nout > 0 {
+			e.dispatch(e.cbuf[:*nout])
+		}
+		e.consumer.Unlock()
+	} else {
+		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], nil, 0, nout)
+	}
+	e.mu.RUnlock()
+	if r < 0 {
+		e.pendMu.Lock()
+		for i := range calls {
+			delete(e.pend, uint64(reqs[i].id))
+		}
+		e.pendMu.Unlock()
+		return int(r)
+	}
+	return 0
+}
+
+// cancel asks the kernel to stop the operation with token tok; its final
+// completion still arrives (as ECANCELED or its real result).
+func (e *Engine) cancel(tok uint64) {
+	e.mu.RLock()
+	if !e.closed {
+		C.hoop_engine_cancel(e.ptr, C.uint64_t(tok))
+	}
+	e.mu.RUnlock()
+}
+
+// do runs c's prepared request to its final completion. On ctx cancel it
+// cancels the operation and still waits for the final completion, so the
+// kernel is done with the buffers when do returns.
+func (e *Engine) do(ctx context.Context, name string, c *call) (int32, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, &OpError{Op: name, Err: err}
+	}
+	if err := e.acquire(ctx, 1); err != nil {
+		return 0, &OpError{Op: name, Err: err}
+	}
+	calls := [1]*call{c}
+	if r := e.add(calls[:], unsafe.Slice(&c.req, 1), unsafe.Slice(&c.tok, 1), &c.nout); r < 0 {
+		e.release(1)
+		if r == -C.ESHUTDOWN {
+			return 0, &OpError{Op: name, Err: ErrClosed}
+		}
+		return 0, errno(name, r)
+	}
+	var res int32
+	select {
+	case res = <-c.ch:
+	case <-ctx.Done():
+		e.cancel(uint64(c.tok))
+		res = <-c.ch
+		if res < 0 {
+			res = 0
+		}
+		return res, &OpError{Op: name, Err: ctx.Err()}
+	}
+	if res < 0 {
+		return 0, &OpError{Op: name, Err: syscall.Errno(-res)}
+	}
+	return res, nil
+}
+
+func getCall() *call {
+	c := callPool.Get().(*call)
+	c.req = C.struct_hoopgo_req{}
+	return c
+}
+
+func putCall(c *call) {
+	c.pin.Unpin()
+	c.batch = nil
+	callPool.Put(c)
+}
+
+func bufAddr(c *call, p []byte) (C.uint64_t, C.uint32_t) {
+	if len(p) == 0 {
+		return 0, 0
+	}
+	c.pin.Pin(&p[0])
+	n := len(p)
+	if n > maxIO {
+		n = maxIO
+	}
+	return C.uint64_t(uintptr(unsafe.Pointer(&p[0]))), C.uint32_t(n)
+}
+
+func (e *Engine) rw(ctx context.Context, name string, op uint8, fd int, p []byte, off int64) (int, error) {
+	c := getCall()
+	c.req.op = C.uint8_t(op)
+	c.req.fd = C.int32_t(fd)
+	c.req.off = C.int64_t(off)
+	c.req.addr, c.req.len = bufAddr(c, p)
+	n, err := e.do(ctx, name, c)
+	putCall(c)
+	return int(n), err
+}
+
+// ReadAt reads up to len(p) bytes from fd at offset off (-1: at the file
+// position, advancing it) with one read operation, like pread(2): it may
+// return fewer bytes than asked, and 0 with a nil error at end of file. p
+// belongs to the kernel until ReadAt returns. On ctx cancellation the read
+// is cancelled and the error wraps ctx.Err().
+func (e *Engine) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	return e.rw(ctx, "read", OpRead, fd, p, off)
+}
+
+// WriteAt writes up to len(p) bytes of p to fd at offset off (-1: at the
+// file position) with one write operation, like pwrite(2): it may write
+// fewer bytes than asked. Cancellation as for ReadAt.
+func (e *Engine) WriteAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	return e.rw(ctx, "write", OpWrite, fd, p, off)
+}
+
+// Fsync flushes fd to storage, like fsync(2); FsyncDataSync in flags makes
+// it fdatasync(2).
+func (e *Engine) Fsync(ctx context.Context, fd int, flags uint32) error {
+	c := getCall()
+	c.req.op = C.uint8_t(OpFsync)
+	c.req.fd = C.int32_t(fd)
+	c.req.flags = C.uint32_t(flags)
+	_, err := e.do(ctx, "fsync", c)
+	putCall(c)
+	return err
+}
+
+// Nop runs one no-op through the ring: the cost of a round trip.
+func (e *Engine) Nop(ctx context.Context) error {
+	c := getCall()
+	c.req.op = C.uint8_t(OpNop)
+	_, err := e.do(ctx, "nop", c)
+	putCall(c)
+	return err
+}
+
+// Cap is the number of operations the engine keeps in flight at most.
+func (e *Engine) Cap() int { return e.cap }
+
+// Backend names the implementation serving the engine: "io_uring" or
+// "threads".
+func (e *Engine) Backend() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return ""
+	}
+	if C.hoop_engine_backend(e.ptr) == C.HOOP_BACKEND_THREADS {
+		return "threads"
+	}
+	return "io_uring"
+}
+
+// Metrics is a snapshot of an engine's counters.
+type Metrics struct {
+	Submitted      uint64 // operations accepted
+	Completed      uint64 // final results delivered
+	CQEs           uint64 // completion entries reaped
+	Inflight       uint64 // accepted and not yet final
+	Enters         uint64 // io_uring_enter calls that submitted
+	SQEsEntered    uint64 // SQEs passed by those calls
+	Wakeups        uint64 // sleeping waiters woken by another thread
+	ReapsByWaiters uint64 // CQEs reaped by submitting or waiting threads
+	ReapsByThread  uint64 // CQEs reaped by the engine's C thread
+	OverflowFlush  uint64 // CQ overflow backlogs flushed
+	UnknownCQEs    uint64 // CQEs with no owner (dropped)
+	SubmitBlocked  uint64 // submitters that waited for room in C
+}
+
+// Metrics returns the engine's counters; the zero value once closed.
+func (e *Engine) Metrics() Metrics {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return Metrics{}
+	}
+	var m C.struct_hoop_engine_metrics
+	C.hoop_engine_get_metrics(e.ptr, &m)
+	return Metrics{
+		Submitted: uint64(m.submitted), Completed: uint64(m.completed),
+		CQEs: uint64(m.cqes), Inflight: uint64(m.inflight),
+		Enters: uint64(m.enters), SQEsEntered: uint64(m.sqes_entered),
+		Wakeups: uint64(m.wakeups), ReapsByWaiters: uint64(m.reaps_by_waiters),
+		ReapsByThread: uint64(m.reaps_by_thread), OverflowFlush: uint64(m.overflow_flushes),
+		UnknownCQEs: uint64(m.unknown_cqes), SubmitBlocked: uint64(m.submit_blocked),
+	}
+}
+
+// Close destroys the engine: new operations fail with ErrClosed, queues
+// made with NewQueue are destroyed, operations in flight are cancelled and
+// their goroutines receive ECANCELED (or the real result if it came
+// first). Close returns once the kernel is done with every buffer. Calling
+// Close again does nothing.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+
+	e.queuesMu.Lock()
+	qs := make([]*Queue, 0, len(e.queues))
+	for q := range e.queues {
+		qs = append(qs, q)
+	}
+	e.queuesMu.Unlock()
+	for _, q := range qs {
+		q.Destroy()
+	}
+
+	e.efile.Close() // stops the reaper
+	<-e.reaperDone
+	e.consumer.Lock()
+	for {
+		e.pendMu.Lock()
+		left := len(e.pend)
+		e.pendMu.Unlock()
+		if left == 0 {
+			break
+		}
+		C.hoop_engine_cancel_all(e.ptr)
+		n := C.hoop_queue_wait(e.q, &e.cbuf[0], C.uint(len(e.cbuf)), 1, 50e6)
+		if n > 0 {
+			e.dispatch(e.cbuf[:n])
+		}
+	}
+	e.consumer.Unlock()
+
+	e.mu.Lock() // wait out cancels still inside C
+	C.hoop_queue_destroy(e.q)
+	C.hoop_engine_destroy(e.ptr)
+	e.q, e.ptr = nil, nil
+	e.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,116 @@
+/*
+ * go/hoopgo.h - glue between the Go package and hoop's C API: converts Go's
+ * request records to hoop_ops with the core's own helpers and combines calls
+ * so that Go crosses into C once per batch. No logic of its own.
+ */
+#ifndef HOOPGO_H
+#define HOOPGO_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include "hoop.h"
+
+/* One request as Go hands it over: the fields every supported operation */
+/* needs, converted to a hoop_op by the core's own helpers. */
+struct hoopgo_req {
+	uint64_t id;    /* caller's tag, becomes the op's user_data */
+	uint64_t addr;  /* buffer, iovec array or path */
+	uint64_t addr2; /* statx buffer */
+	int64_t off;
+	uint32_t len;   /* bytes, iovec count, open mode or statx mask */
+	uint32_t flags; /* fsync, open or statx flags */
+	int32_t fd;
+	uint8_t op;
+	uint8_t pad[3];
+};
+
+static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
+{
+	void *addr = (void *)(uintptr_t)r->addr;
+	uint64_t off = (uint64_t)r->off;
+	struct hoop_sqe sqe;
+	switch (r->op) {
+	case HOOP_OP_NOP:
+		hoop_op_nop(op);
+		break;
+	case HOOP_OP_READ:
+		hoop_op_read(op, r->fd, addr, r->len, off);
+		break;
+	case HOOP_OP_WRITE:
+		hoop_op_write(op, r->fd, addr, r->len, off);
+		break;
+	case HOOP_OP_READV:
+		hoop_op_readv(op, r->fd, addr, r->len, off);
+		break;
+	case HOOP_OP_WRITEV:
+		hoop_op_writev(op, r->fd, addr, r->len, off);
+		break;
+	case HOOP_OP_FSYNC:
+		hoop_op_fsync(op, r->fd, r->flags);
+		break;
+	case HOOP_OP_OPENAT:
+		hoop_prep_openat(&sqe, r->fd, addr, (int)r->flags, (mode_t)r->len);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_CLOSE:
+		hoop_prep_close(&sqe, r->fd);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_STATX:
+		hoop_prep_statx(&sqe, r->fd, addr, (int)r->flags, r->len,
+		                (struct statx *)(uintptr_t)r->addr2);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	default:
+		return -EINVAL;
+	}
+	op->user_data = r->id;
+	return 0;
+}
+
+/* Convert n requests and add them to q in one call; then, when max > 0, */
+/* collect whatever has already completed (reaping without waiting) into */
+/* out[0..*nout). Returns n or -errno (nothing added). */
+static inline int hoopgo_add(hoop_queue *q, const struct hoopgo_req *reqs, unsigned n,
+                      uint64_t *tokens, struct hoop_completion *out,
+                      unsigned max, int *nout)
+{
+	struct hoop_op small[16];
+	struct hoop_op *ops = small;
+	int r;
+	*nout = 0;
+	if (n > 16) {
+		ops = malloc(n * sizeof(*ops));
+		if (!ops)
+			return -ENOMEM;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if ((r = hoopgo_fill(&ops[i], &reqs[i])) < 0)
+			goto out;
+	}
+	r = hoop_queue_add(q, ops, n, tokens, 0);
+	if (r >= 0 && max > 0) {
+		int w = hoop_queue_wait(q, out, max, 1, 0);
+		if (w > 0)
+			*nout = w;
+	}
+out:
+	if (ops != small)
+		free(ops);
+	return r;
+}
+
+/* Collect completions: with min 0, whatever is there after reaping once, */
+/* without waiting (-ETIME becomes 0). */
+static inline int hoopgo_collect(hoop_queue *q, struct hoop_completion *out,
+                          unsigned max)
+{
+	int w = hoop_queue_wait(q, out, max, 1, 0);
+	return w == -ETIME ? 0 : w;
+}
+
+#endif

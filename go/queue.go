@@ -1,0 +1,306 @@
+package hoop
+
+/*
+#include "hoopgo.h"
+*/
+import "C"
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// Request is one operation for Queue.Add, in the shape of gVisor's aio
+// Request. Build it with Read, Readv, Write, Writev, or by hand.
+type Request struct {
+	ID  uint64         // caller's tag, returned in the Completion
+	Op  uint8          // OpRead, OpWrite, OpReadv, OpWritev, OpFsync, OpNop
+	FD  int32          // file descriptor
+	Off int64          // file offset; -1 uses the file position
+	Buf unsafe.Pointer // first byte (OpRead/OpWrite) or first syscall.Iovec (OpReadv/OpWritev)
+	Len int            // bytes (OpRead/OpWrite) or iovec count (OpReadv/OpWritev)
+}
+
+// Completion is the result of one Request, as gVisor's aio Completion.
+type Completion struct {
+	ID     uint64 // the Request's ID
+	Result int32  // bytes moved, or -errno
+}
+
+// Err is nil when Result >= 0, else the syscall.Errno in Result.
+func (c *Completion) Err() error { return resultErr(c.Result) }
+
+// Read returns a Request reading into dst from fd at off.
+func Read(id uint64, fd int32, off int64, dst []byte) Request {
+	return Request{ID: id, Op: OpRead, FD: fd, Off: off, Buf: bytesPtr(dst), Len: len(dst)}
+}
+
+// Write returns a Request writing src to fd at off.
+func Write(id uint64, fd int32, off int64, src []byte) Request {
+	return Request{ID: id, Op: OpWrite, FD: fd, Off: off, Buf: bytesPtr(src), Len: len(src)}
+}
+
+// Readv returns a Request reading into the buffers dsts in order from fd at
+// off (preadv(2)).
+func Readv(id uint64, fd int32, off int64, dsts [][]byte) Request {
+	iov := iovecs(dsts)
+	return Request{ID: id, Op: OpReadv, FD: fd, Off: off, Buf: iovPtr(iov), Len: len(iov)}
+}
+
+// Writev returns a Request writing the buffers srcs in order to fd at off
+// (pwritev(2)).
+func Writev(id uint64, fd int32, off int64, srcs [][]byte) Request {
+	iov := iovecs(srcs)
+	return Request{ID: id, Op: OpWritev, FD: fd, Off: off, Buf: iovPtr(iov), Len: len(iov)}
+}
+
+func bytesPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&b[0])
+}
+
+func iovPtr(iov []syscall.Iovec) unsafe.Pointer {
+	if len(iov) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&iov[0])
+}
+
+func iovecs(bufs [][]byte) []syscall.Iovec {
+	iov := make([]syscall.Iovec, len(bufs))
+	for i, b := range bufs {
+		if len(b) > 0 {
+			iov[i].Base = &b[0]
+			iov[i].SetLen(len(b))
+		}
+	}
+	return iov
+}
+
+// Queue is a completion queue on an Engine with gVisor's aio Queue
+// interface: add requests, then wait for at least some number of
+// completions. Add may be called from any goroutine; Wait and Destroy by
+// one goroutine at a time. Wait parks in Go's netpoller, not in C.
+//
+// Buffers of a request (and its iovec array) are pinned from Add until the
+// request's completion has been returned by Wait; they belong to the kernel
+// until then.
+type Queue struct {
+	e   *Engine
+	q   *C.hoop_queue
+	cap int
+
+	mu        sync.Mutex // add side, pins
+	pins      map[uint64]*pinGroup
+	destroyed bool
+
+	wmu  sync.Mutex // consumer side
+	cbuf []C.struct_hoop_completion
+	rc   syscall.RawConn
+	f    *os.File
+}
+
+// pinGroup holds the pins of one Add call until all its requests are done.
+type pinGroup struct {
+	p    runtime.Pinner
+	left int
+}
+
+// NewQueue creates a Queue on e holding up to capacity outstanding
+// requests (added and not yet returned by Wait). The engine's Close
+// destroys queues still open.
+func (e *Engine) NewQueue(capacity int) (*Queue, error) {
+	if capacity <= 0 || capacity > e.cap {
+		return nil, &OpError{Op: "queue_create", Err: syscall.EINVAL}
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, &OpError{Op: "queue_create", Err: ErrClosed}
+	}
+	var q *C.hoop_queue
+	if r := C.hoop_queue_create(&q, e.ptr, C.uint(capacity)); r < 0 {
+		return nil, errno("queue_create", int(r))
+	}
+	f, err := pollFile(q)
+	if err != nil {
+		C.hoop_queue_destroy(q)
+		return nil, err
+	}
+	rc, _ := f.SyscallConn()
+	qq := &Queue{e: e, q: q, cap: capacity, pins: make(map[uint64]*pinGroup),
+		cbuf: make([]C.struct_hoop_completion, min(capacity, 256)), rc: rc, f: f}
+	e.queuesMu.Lock()
+	e.queues[qq] = struct{}{}
+	e.queuesMu.Unlock()
+	return qq, nil
+}
+
+// Cap returns the queue's capacity.
+func (q *Queue) Cap() int { return q.cap }
+
+// Add submits one request. It fails with an *OpError wrapping EAGAIN when
+// the queue already holds Cap outstanding requests, EINVAL for an unknown
+// Op, ErrClosed after Destroy.
+func (q *Queue) Add(r Request) error {
+	return q.AddBatch([]Request{r})
+}
+
+// AddBatch submits all of rs with one cgo call: all are added, or none
+// (with the error of Add).
+func (q *Queue) AddBatch(rs []Request) error {
+	n := len(rs)
+	if n == 0 {
+		return nil
+	}
+	g := &pinGroup{left: n}
+	reqs := make([]C.struct_hoopgo_req, n)
+	for i := range rs {
+		r := &rs[i]
+		reqs[i].id = C.uint64_t(r.ID)
+		if err := fillReq(&g.p, &reqs[i], r.Op, r.FD, r.Off, 0, r.Buf, r.Len); err != nil {
+			g.p.Unpin()
+			return &OpError{Op: "queue_add", Err: err}
+		}
+	}
+	tokens := make([]C.uint64_t, n)
+	var nout C.int
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.destroyed {
+		g.p.Unpin()
+		return &OpError{Op: "queue_add", Err: ErrClosed}
+	}
+	if r := C.hoopgo_add(q.q, &reqs[0], C.uint(n), &tokens[0], nil, 0, &nout); r < 0 {
+		g.p.Unpin()
+		return errno("queue_add", int(r))
+	}
+	// Wait unpins under q.mu, so it cannot see these tokens before they
+	// are recorded.
+	for _, t := range tokens {
+		q.pins[uint64(t)] = g
+	}
+	return nil
+}
+
+// Wait waits until at least min completions have been collected, then
+// returns them (and any others ready, up to len(cs)) in cs[:n]. With min 0
+// it returns at once with whatever is ready. It fails with EINVAL when min
+// > len(cs) or min > Cap.
+func (q *Queue) Wait(cs []Completion, min int) ([]Completion, error) {
+	if min < 0 || min > len(cs) || min > q.cap {
+		return cs[:0], &OpError{Op: "queue_wait", Err: syscall.EINVAL}
+	}
+	q.wmu.Lock()
+	defer q.wmu.Unlock()
+	if q.q == nil {
+		return cs[:0], &OpError{Op: "queue_wait", Err: ErrClosed}
+	}
+	n := 0
+	for {
+		want := len(cs) - n
+		if want > len(q.cbuf) {
+			want = len(q.cbuf)
+		}
+		got := 0
+		if want > 0 {
+			got = int(C.hoopgo_collect(q.q, &q.cbuf[0], C.uint(want)))
+			if got < 0 {
+				return cs[:n], errno("queue_wait", got)
+			}
+		}
+		if got > 0 {
+			q.mu.Lock()
+			for i := 0; i < got; i++ {
+				c := &q.cbuf[i]
+				cs[n+i] = Completion{ID: uint64(c.user_data), Result: int32(c.res)}
+				tok := uint64(c.token)
+				if g := q.pins[tok]; g != nil {
+					delete(q.pins, tok)
+					if g.left--; g.left == 0 {
+						g.p.Unpin()
+					}
+				}
+			}
+			q.mu.Unlock()
+			n += got
+		}
+		if n >= min && (got < want || n == len(cs)) {
+			return cs[:n], nil
+		}
+		if got == want {
+			continue
+		}
+		if err := waitReadable(q.rc, q.q); err != nil {
+			return cs[:n], &OpError{Op: "queue_wait", Err: ErrClosed}
+		}
+	}
+}
+
+// Destroy cancels the requests still in flight, waits until the kernel is
+// done with all of them, discards completions not yet collected, unpins
+// every buffer and frees the queue. Calling it again does nothing.
+func (q *Queue) Destroy() {
+	q.mu.Lock()
+	if q.destroyed {
+		q.mu.Unlock()
+		return
+	}
+	q.destroyed = true
+	q.mu.Unlock()
+	q.f.Close() // wakes a Wait parked in the netpoller
+	q.wmu.Lock()
+	C.hoop_queue_destroy(q.q)
+	q.q = nil
+	q.wmu.Unlock()
+	q.mu.Lock()
+	for t, g := range q.pins {
+		delete(q.pins, t)
+		if g.left--; g.left == 0 {
+			g.p.Unpin()
+		}
+	}
+	q.mu.Unlock()
+	q.e.queuesMu.Lock()
+	delete(q.e.queues, q)
+	q.e.queuesMu.Unlock()
+}
+
+// fillReq describes one operation in r, pinning its memory with p: buf is
+// the first byte (read, write) or the first syscall.Iovec (readv, writev)
+// and n the byte or iovec count. It fails with EINVAL for an unsupported
+// code.
+func fillReq(p *runtime.Pinner, r *C.struct_hoopgo_req, code uint8, fd int32, off int64, flags uint32, buf unsafe.Pointer, n int) error {
+	r.op = C.uint8_t(code)
+	r.fd = C.int32_t(fd)
+	r.off = C.int64_t(off)
+	r.flags = C.uint32_t(flags)
+	switch code {
+	case OpRead, OpWrite:
+		if buf != nil && n > 0 {
+			p.Pin(buf)
+			r.addr = C.uint64_t(uintptr(buf))
+			r.len = C.uint32_t(min(n, maxIO))
+		}
+	case OpReadv, OpWritev:
+		if buf != nil && n > 0 {
+			p.Pin(buf)
+			for _, v := range unsafe.Slice((*syscall.Iovec)(buf), n) {
+				if v.Base != nil {
+					p.Pin(v.Base)
+				}
+			}
+			r.addr = C.uint64_t(uintptr(buf))
+			r.len = C.uint32_t(n)
+		}
+	case OpNop, OpFsync:
+	default:
+		return syscall.EINVAL
+	}
+	return nil
+}
