@@ -3,6 +3,7 @@ package hoop
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -69,3 +70,5 @@ func fdCount(t testing.TB) int {
 	}
 	return len(ents)
 }
+
+func maxProcs() int { return runtime.GOMAXPROCS(0) }
