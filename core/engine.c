@@ -705,10 +705,16 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -EINVAL;
 
 	caller_enter(e);
-	uint64_t start = hoop_now_ns();
-	uint64_t deadline = timeout_ns < 0 ? UINT64_MAX : start + (uint64_t)timeout_ns;
 	int ret = 0;
 	bool spun = false;
+	uint64_t deadline = UINT64_MAX;
+	/* Often the result is already there (inline completions reaped by the
+	 * submit call): take it without reading the clock. */
+	st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+		goto done;
+	if (timeout_ns >= 0)
+		deadline = hoop_now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
 		st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
@@ -758,6 +764,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
 		hoop_futex_wait(&s->state, want, left);
 	}
+done:
 	if (ret == 0) {
 		out->user_data = s->user_data;
 		out->token = token;
