@@ -568,7 +568,8 @@ static bool job_matches(const struct job *j, uint64_t token, int fd, bool any)
 {
 	if (any)
 		return true;
-	for (unsigned i = 0; i < j->n; i++) {
+	/* Ops before j->cur have been delivered already: too late for them. */
+	for (unsigned i = j->running ? j->cur : 0; i < j->n; i++) {
 		if (token && j->tokens[i] == token)
 			return true;
 		if (fd >= 0 && j->ops[i].fd == fd &&

@@ -239,10 +239,12 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 			return; /* only the final result is delivered by waiting */
 		s->res = res;
 		s->cflags = cflags;
-		ADD(&e->m_completed, 1);
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
 		uint32_t old = atomic_exchange_explicit(&s->state, SLOT_DONE,
 		                                        memory_order_acq_rel);
+		/* Counted once the result is visible to its owner, so whoever
+		 * sees the count also finds the operation finished. */
+		ADD(&e->m_completed, 1);
 		if (old & SLOT_RELEASED) {
 			slot_free(e, s);
 		} else if (old & SLOT_WAITER) {
