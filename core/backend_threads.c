@@ -607,8 +607,7 @@ int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 	for (;;) {
 		struct job *target = NULL;
 		for (struct job *j = p->running; j; j = j->next)
-			if (job_matches(j, token, fd, any) &&
-			    (!job_cancelled(j) || true)) {
+			if (job_matches(j, token, fd, any)) {
 				target = j;
 				break;
 			}

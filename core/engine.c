@@ -511,7 +511,7 @@ static int submit_to_pool(hoop_engine *e, const struct submit_src *src,
 	return err < 0 ? err : (int)n;
 }
 
-static int submit_locked_out(hoop_engine *e, const struct submit_src *src,
+static int submit_counted(hoop_engine *e, const struct submit_src *src,
                              unsigned n, uint64_t *tokens, unsigned flags,
                              int delivery, hoop_completion_fn fn, void *arg,
                              hoop_queue *q);
@@ -529,12 +529,12 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 	 * a submitter asleep waiting for room cannot wake up in freed memory.
 	 */
 	caller_enter(e);
-	int r = submit_locked_out(e, src, n, tokens, flags, delivery, fn, arg, q);
+	int r = submit_counted(e, src, n, tokens, flags, delivery, fn, arg, q);
 	caller_leave(e);
 	return r;
 }
 
-static int submit_locked_out(hoop_engine *e, const struct submit_src *src,
+static int submit_counted(hoop_engine *e, const struct submit_src *src,
                              unsigned n, uint64_t *tokens, unsigned flags,
                              int delivery, hoop_completion_fn fn, void *arg,
                              hoop_queue *q)
@@ -871,6 +871,30 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 	return r == -ENOENT ? 0 : r;
 }
 
+/*
+ * Cancel, by token, every operation in flight that is delivered to `q`
+ * (or every one, when q is NULL). Returns how many the backend found.
+ */
+static int cancel_inflight(hoop_engine *e, hoop_queue *q)
+{
+	hoop_engine_flush_pending(e);
+	int found = 0;
+	for (unsigned i = 0; i < e->nslots; i++) {
+		struct hoop_slot *s = &e->slots[i];
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+			continue;
+		if (q && (s->delivery != DELIVER_QUEUE || s->queue != q))
+			continue;
+		uint64_t token = make_token(i, LOAD(&s->gen));
+		if (e->pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
+		            : sync_cancel(e, token, 0, 0) >= 0)
+			found++;
+	}
+	hoop_engine_reap_some(e);
+	return found;
+}
+
 static int cancel_all(hoop_engine *e)
 {
 	if (e->pool)
@@ -879,18 +903,7 @@ static int cancel_all(hoop_engine *e)
 	 * Not CANCEL_ANY: that would also hit the engine's own poll on the
 	 * kick eventfd. Cancel each operation in flight by its token.
 	 */
-	hoop_engine_flush_pending(e);
-	int found = 0;
-	for (unsigned i = 0; i < e->nslots; i++) {
-		struct hoop_slot *s = &e->slots[i];
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
-			continue;
-		if (sync_cancel(e, make_token(i, LOAD(&s->gen)), 0, 0) >= 0)
-			found++;
-	}
-	hoop_engine_reap_some(e);
-	return found;
+	return cancel_inflight(e, NULL);
 }
 
 int hoop_engine_cancel_all(hoop_engine *e)
@@ -907,28 +920,7 @@ int hoop_engine_cancel_all(hoop_engine *e)
 
 void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q)
 {
-	if (e->pool) {
-		for (unsigned i = 0; i < e->nslots; i++) {
-			struct hoop_slot *s = &e->slots[i];
-			uint32_t st = atomic_load_explicit(&s->state,
-			                                   memory_order_acquire);
-			if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
-			    s->delivery == DELIVER_QUEUE && s->queue == q)
-				hoop_pool_cancel(e->pool, make_token(i, LOAD(&s->gen)),
-				                 -1, false);
-		}
-		return;
-	}
-	hoop_engine_flush_pending(e);
-	for (unsigned i = 0; i < e->nslots; i++) {
-		struct hoop_slot *s = &e->slots[i];
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
-		    s->delivery != DELIVER_QUEUE || s->queue != q)
-			continue;
-		sync_cancel(e, make_token(i, LOAD(&s->gen)), 0, 0);
-	}
-	hoop_engine_reap_some(e);
+	cancel_inflight(e, q);
 }
 
 /* ---- the engine thread ---- */
