@@ -4,6 +4,7 @@
  */
 #include "ring_internal.h"
 #include "sys.h"
+#include "asan_check.h" /* reliability suite: ASan buffer check */
 
 #include "hoop/inline.h"
 
@@ -406,6 +407,9 @@ unsigned hoop_ring_flush_sq(hoop_ring *r)
 {
 	unsigned tail = r->sqe_tail;
 	if (r->sqe_head != tail) {
+		/* ASan builds only: report a buffer that is already freed at
+		 * the call that submits it (core/asan_check.c). */
+		HOOP_ASAN_CHECK_SQES(r, r->sqe_head, tail);
 		r->sqe_head = tail;
 		/* Release: every SQE up to tail is fully written before the
 		 * kernel (or the SQPOLL thread) can see the new tail. */

@@ -101,4 +101,51 @@ int hoop_sys_enter(int fd, unsigned to_submit, unsigned min_complete,
 int hoop_sys_register(int fd, unsigned opcode, const void *arg,
                       unsigned nr_args);
 
+/*
+ * Fault injection, for tests only. Compiled in only when the library is
+ * built with HOOP_FAULT_INJECTION (the hoop_fault_static target of
+ * tests/CMakeLists.txt, linked by tests/test_fault_*.c); production builds
+ * contain none of it (the CTest test fault_absent checks with nm).
+ *
+ * A rule makes calls of one system call fail with -err without entering the
+ * kernel, the way the kernel fails them before doing any work: the calls
+ * numbered skip, skip + every, skip + 2 * every, ... (counted from 0 since
+ * the rule was set, among the calls that match), `count` of them (0 = no
+ * end). For register, `reg_opcode` restricts the rule to that opcode (-1 =
+ * any). Rules are process-wide and thread-safe; setting one replaces the
+ * previous rule for that call and restarts its counters.
+ *
+ * The environment variable HOOP_FAULT sets rules at the first system call:
+ * a comma-separated list of  call:ERRNO[:skip=N][:count=K][:every=M][:op=R]
+ * with call one of setup, enter, register and ERRNO one of EINTR, EAGAIN,
+ * EBUSY, EBADR, ENOMEM, EPERM, ENOSYS (or a number), e.g.
+ *   HOOP_FAULT=enter:EINTR:every=3,register:EBUSY:op=25:count=1
+ */
+#ifdef HOOP_FAULT_INJECTION
+enum hoop_fault_call {
+	HOOP_FAULT_SETUP = 0,
+	HOOP_FAULT_ENTER = 1,
+	HOOP_FAULT_REGISTER = 2,
+	HOOP_FAULT_NCALLS = 3
+};
+
+struct hoop_fault_rule {
+	int err;        /* positive errno to inject; 0 = rule off */
+	unsigned skip;  /* matching calls let through first */
+	unsigned count; /* failures to inject; 0 = unlimited */
+	unsigned every; /* fail one matching call in `every`; 0 or 1 = each */
+	int reg_opcode; /* register only: opcode to match, -1 = any */
+};
+
+/* Install `rule` for `call` (NULL or err 0 turns it off). 0 or -EINVAL. */
+int hoop_fault_set(int call, const struct hoop_fault_rule *rule);
+/* Turn every rule off (counters too). */
+void hoop_fault_clear(void);
+/* Matching calls seen, and failures injected, since the rule was set. */
+unsigned long hoop_fault_calls(int call);
+unsigned long hoop_fault_hits(int call);
+/* Parse a HOOP_FAULT-style spec and install its rules; 0 or -EINVAL. */
+int hoop_fault_parse(const char *spec);
+#endif
+
 #endif
