@@ -702,6 +702,7 @@ struct hoop_engine_metrics {
 	uint64_t overflow_flushes;
 	uint64_t unknown_cqes;
 	uint64_t submit_blocked;
+	uint64_t pool_ops;
 };
 
 int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out);

@@ -2,7 +2,9 @@
  * core/backend_threads.c - the thread-pool backend: the engine's API served
  * by worker threads making blocking system calls, for when io_uring is not
  * allowed (seccomp, the io_uring_disabled sysctl, old kernels) or forced
- * with HOOP_BACKEND=threads.
+ * with HOOP_BACKEND=threads. An io_uring engine also keeps a pool when the
+ * kernel lacks some opcodes (engine.c, submit_split): the pool then serves
+ * those operations, and chains holding one, beside the ring.
  *
  * Results have io_uring's shape: res is the byte count or -errno, tokens and
  * delivery are the engine's. Operations of one submit call that are joined

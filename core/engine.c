@@ -25,13 +25,14 @@
 #include <unistd.h>
 
 #include "hoop/prep.h"
+#include "hoop/register.h"
 
 #define DEFAULT_SQ 256u
 #define DEFAULT_SPIN_US 20u
 
 _Static_assert(sizeof(struct hoop_op) == 64, "hoop_op is 64 bytes");
 _Static_assert(sizeof(struct hoop_completion) == 24, "completion is 24 bytes");
-_Static_assert(sizeof(struct hoop_engine_metrics) == 12 * 8, "metrics");
+_Static_assert(sizeof(struct hoop_engine_metrics) == 13 * 8, "metrics");
 _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 
 /* ---- small helpers ---- */
@@ -449,7 +450,7 @@ struct submit_src {
 /* Fill slot idx for a new operation; returns its token. */
 static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
                          int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q)
+                         hoop_queue *q, uint32_t bits)
 {
 	struct hoop_slot *s = &e->slots[idx];
 	uint32_t gen = LOAD(&s->gen) + 1;
@@ -463,52 +464,158 @@ static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
 	s->cflags = 0;
 	/* Release: the fields above are complete before anyone who sees
 	 * INFLIGHT (the reaper, after the CQE) reads them. */
-	atomic_store_explicit(&s->state, SLOT_INFLIGHT, memory_order_release);
+	atomic_store_explicit(&s->state, SLOT_INFLIGHT | bits,
+	                      memory_order_release);
 	return make_token(idx, gen);
 }
 
-/* The thread-pool path of submit_common; slots are taken. Returns n. */
-static int submit_to_pool(hoop_engine *e, const struct submit_src *src,
-                          unsigned n, uint64_t *tokens, int delivery,
-                          hoop_completion_fn fn, void *arg, hoop_queue *q,
-                          const unsigned *idx)
+/*
+ * The ops of a submit call as hoop_op records: src->ops itself, or what the
+ * fill callback writes, copied into buf (n records).
+ */
+static const struct hoop_op *src_ops(const struct submit_src *src, unsigned n,
+                                     struct hoop_op *buf)
 {
-	struct hoop_op *ops = malloc(n * sizeof(*ops));
-	uint64_t *tok = malloc(n * sizeof(*tok));
-	if (!ops || !tok) {
-		free(ops);
-		free(tok);
-		slots_untake(e, idx, n);
-		return -ENOMEM;
-	}
+	if (src->ops)
+		return src->ops;
 	for (unsigned i = 0; i < n; i++) {
-		if (src->ops) {
-			ops[i] = src->ops[i];
-		} else {
-			struct hoop_sqe sqe;
-			hoop_prep_nop(&sqe);
-			src->fill(src->fill_arg, &sqe, i);
-			memcpy(&ops[i], &sqe, sizeof(sqe));
-		}
-		tok[i] = slot_arm(e, idx[i], ops[i].user_data, delivery, fn, arg, q);
+		struct hoop_sqe sqe;
+		hoop_prep_nop(&sqe);
+		src->fill(src->fill_arg, &sqe, i);
+		memcpy(&buf[i], &sqe, sizeof(sqe));
 	}
+	return buf;
+}
+
+/*
+ * Hand n ops to the thread pool; their slots idx[] are taken, tok[] (n
+ * entries) receives the tokens. If the pool refuses them (out of memory):
+ * with `accepted` (the rest of the call is in the ring already) each op
+ * gets the error as its result; otherwise everything is undone and the
+ * error returned. Returns n or -errno.
+ */
+static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
+                          unsigned n, uint64_t *tok, int delivery,
+                          hoop_completion_fn fn, void *arg, hoop_queue *q,
+                          const unsigned *idx, bool accepted)
+{
+	for (unsigned i = 0; i < n; i++)
+		tok[i] = slot_arm(e, idx[i], ops[i].user_data, delivery, fn, arg,
+		                  q, SLOT_POOL);
 	ADD(&e->inflight, n);
 	ADD(&e->m_submitted, n);
+	ADD(&e->m_pool_ops, n);
 	int err = hoop_pool_submit(e->pool, ops, tok, n);
-	if (err < 0) {
-		/* Nothing was queued: undo, as if never submitted. */
+	if (err == 0)
+		return (int)n;
+	if (accepted) {
 		for (unsigned i = 0; i < n; i++)
-			atomic_store_explicit(&e->slots[idx[i]].state, SLOT_FREE,
-			                      memory_order_relaxed);
-		atomic_fetch_sub(&e->inflight, n);
-		atomic_fetch_sub(&e->m_submitted, n);
-		slots_untake(e, idx, n);
-	} else if (tokens) {
-		memcpy(tokens, tok, n * sizeof(*tok));
+			hoop_engine_deliver(e, tok[i], err, 0);
+		return (int)n;
 	}
-	free(ops);
-	free(tok);
-	return err < 0 ? err : (int)n;
+	/* Nothing was queued: undo, as if never submitted. */
+	for (unsigned i = 0; i < n; i++)
+		atomic_store_explicit(&e->slots[idx[i]].state, SLOT_FREE,
+		                      memory_order_relaxed);
+	atomic_fetch_sub(&e->inflight, n);
+	atomic_fetch_sub(&e->m_submitted, n);
+	atomic_fetch_sub(&e->m_pool_ops, n);
+	slots_untake(e, idx, n);
+	return err;
+}
+
+static bool op_for_pool(const hoop_engine *e, const struct hoop_op *op)
+{
+	return op->opcode < 64 && ((e->pool_opmask >> op->opcode) & 1);
+}
+
+static bool op_linked(const struct hoop_op *op)
+{
+	return (op->sqe_flags & (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
+}
+
+static int submit_ring(hoop_engine *e, const struct submit_src *src,
+                       unsigned n, uint64_t *tokens, unsigned flags,
+                       int delivery, hoop_completion_fn fn, void *arg,
+                       hoop_queue *q, const unsigned *idx);
+
+/*
+ * An io_uring engine whose kernel lacks some opcodes: chains (ops joined by
+ * IO_LINK/IO_HARDLINK) holding such an op go whole to the pool, the rest to
+ * the ring. The ring part goes first: it is the part that can fail as a
+ * whole (nothing submitted); after it, the pool's part is accepted whatever
+ * happens. Slots idx[] are taken; tok[] receives all n tokens.
+ */
+static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                        uint64_t *tok, unsigned flags, int delivery,
+                        hoop_completion_fn fn, void *arg, hoop_queue *q,
+                        const unsigned *idx)
+{
+	uint8_t stack_route[64], *route = stack_route;
+	if (n > 64 && !(route = malloc(n)))
+		goto nomem;
+	unsigned np = 0;
+	for (unsigned i = 0; i < n;) {
+		unsigned k = i;
+		bool pool = op_for_pool(e, &ops[i]);
+		while (k + 1 < n && op_linked(&ops[k]))
+			pool |= op_for_pool(e, &ops[++k]);
+		memset(route + i, pool, k + 1 - i);
+		if (pool)
+			np += k + 1 - i;
+		i = k + 1;
+	}
+	int r;
+	struct submit_src src = {ops, NULL, NULL};
+	if (np == 0) {
+		r = submit_ring(e, &src, n, tok, flags, delivery, fn, arg, q, idx);
+	} else if (np == n) {
+		r = submit_to_pool(e, ops, n, tok, delivery, fn, arg, q, idx,
+		                   false);
+	} else {
+		/* Both: compact each side's ops, slots and tokens, then
+		 * scatter the tokens back into call order. */
+		struct hoop_op *sops = malloc(n * sizeof(*sops));
+		unsigned *sidx = malloc(n * sizeof(*sidx));
+		uint64_t *stok = malloc(n * sizeof(*stok));
+		if (!sops || !sidx || !stok) {
+			free(sops);
+			free(sidx);
+			free(stok);
+			if (route != stack_route)
+				free(route);
+			goto nomem;
+		}
+		unsigned nr = n - np, a = 0, b = nr;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned at = route[i] ? b++ : a++;
+			sops[at] = ops[i];
+			sidx[at] = idx[i];
+		}
+		src.ops = sops;
+		r = submit_ring(e, &src, nr, stok, flags, delivery, fn, arg, q,
+		                sidx);
+		if (r < 0) {
+			slots_untake(e, sidx + nr, np);
+		} else {
+			submit_to_pool(e, sops + nr, np, stok + nr, delivery, fn,
+			               arg, q, sidx + nr, true);
+			a = 0;
+			b = nr;
+			for (unsigned i = 0; i < n; i++)
+				tok[i] = stok[route[i] ? b++ : a++];
+			r = (int)n;
+		}
+		free(sops);
+		free(sidx);
+		free(stok);
+	}
+	if (route != stack_route)
+		free(route);
+	return r;
+nomem:
+	slots_untake(e, idx, n);
+	return -ENOMEM;
 }
 
 static int submit_counted(hoop_engine *e, const struct submit_src *src,
@@ -558,17 +665,49 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	err = slots_take(e, n, flags & HOOP_SUBMIT_NOWAIT, idx);
 	if (err < 0)
 		goto out;
-	if (e->pool) {
-		err = submit_to_pool(e, src, n, tokens, delivery, fn, arg, q, idx);
+	if (!e->ring || e->pool_opmask) {
+		/* The pool takes hoop_op records and needs every token. */
+		uint64_t stack_tok[64], *tok = tokens ? tokens : stack_tok;
+		struct hoop_op *buf = NULL;
+		if ((!tokens && n > 64 && !(tok = malloc(n * sizeof(*tok)))) ||
+		    (!src->ops && !(buf = malloc(n * sizeof(*buf))))) {
+			slots_untake(e, idx, n);
+			err = -ENOMEM;
+		} else {
+			const struct hoop_op *ops = src_ops(src, n, buf);
+			err = e->ring ? submit_split(e, ops, n, tok, flags, delivery,
+			                             fn, arg, q, idx)
+			              : submit_to_pool(e, ops, n, tok, delivery, fn,
+			                               arg, q, idx, false);
+		}
+		free(buf);
+		if (tok != tokens && tok != stack_tok)
+			free(tok);
 		goto out;
 	}
+	err = submit_ring(e, src, n, tokens, flags, delivery, fn, arg, q, idx);
+out:
+	if (idx != stack_idx)
+		free(idx);
+	return err;
+}
 
+/*
+ * The io_uring path: publish n SQEs for slots idx[] with one tail store and
+ * enter unless batching holds them back. Returns n, or -errno with nothing
+ * submitted (the slots are given back).
+ */
+static int submit_ring(hoop_engine *e, const struct submit_src *src,
+                       unsigned n, uint64_t *tokens, unsigned flags,
+                       int delivery, hoop_completion_fn fn, void *arg,
+                       hoop_queue *q, const unsigned *idx)
+{
 	pthread_mutex_lock(&e->submit_lock);
-	err = sq_room_locked(e, n);
+	int err = sq_room_locked(e, n);
 	if (err < 0) {
 		pthread_mutex_unlock(&e->submit_lock);
 		slots_untake(e, idx, n);
-		goto out;
+		return err;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
@@ -580,7 +719,7 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 			src->fill(src->fill_arg, sqe, i);
 		}
 		tag = sqe->user_data;
-		uint64_t token = slot_arm(e, idx[i], tag, delivery, fn, arg, q);
+		uint64_t token = slot_arm(e, idx[i], tag, delivery, fn, arg, q, 0);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -595,7 +734,12 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	bool enter_now = !(flags & HOOP_SUBMIT_NOFLUSH) &&
 	                 (e->batch_count <= 1 || e->pending >= e->batch_count);
 	if (enter_now) {
-		err = enter_locked(e);
+		/*
+		 * An error here leaves the SQEs published; the kernel sees them
+		 * at the next enter, so their owners still get results: the
+		 * operations were accepted.
+		 */
+		enter_locked(e);
 	} else if (e->batch_ns &&
 	           !atomic_load_explicit(&e->batch_deadline, memory_order_relaxed)) {
 		atomic_store_explicit(&e->batch_deadline, hoop_now_ns() + e->batch_ns,
@@ -603,14 +747,6 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 		first_of_batch = true;
 	}
 	pthread_mutex_unlock(&e->submit_lock);
-	if (err < 0) {
-		/*
-		 * The SQEs are published; the kernel will see them at the next
-		 * enter, so their owners still get results. Report success: the
-		 * operations were accepted.
-		 */
-		err = 0;
-	}
 	if (enter_now)
 		hoop_engine_reap_some(e); /* inline completions, for everyone */
 	if (first_of_batch)
@@ -618,11 +754,7 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	else if (LOAD(&e->inflight) && atomic_load_explicit(&e->bg_idle,
 	                                                    memory_order_seq_cst))
 		bg_notify(e, false);
-	err = (int)n;
-out:
-	if (idx != stack_idx)
-		free(idx);
-	return err;
+	return (int)n;
 }
 
 int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
@@ -754,7 +886,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		/* Sleep. The engine thread must be watching the ring. */
 		if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst))
 			bg_notify(e, false);
-		uint32_t want = SLOT_INFLIGHT | SLOT_WAITER;
+		uint32_t want = st | SLOT_WAITER; /* keeps SLOT_POOL */
 		if (!(st & SLOT_WAITER)) {
 			uint32_t exp = st;
 			if (!atomic_compare_exchange_strong(&s->state, &exp, want))
@@ -775,8 +907,12 @@ done:
 		slot_free(e, s);
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
-		uint32_t exp = SLOT_INFLIGHT | SLOT_WAITER;
-		atomic_compare_exchange_strong(&s->state, &exp, SLOT_INFLIGHT);
+		uint32_t exp = atomic_load(&s->state);
+		while ((exp & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
+		       (exp & SLOT_WAITER) &&
+		       !atomic_compare_exchange_weak(&s->state, &exp,
+		                                     exp & ~SLOT_WAITER))
+			;
 	}
 	caller_leave(e);
 	return ret;
@@ -842,7 +978,7 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 	 * or the cancel would not find it. */
 	caller_enter(e);
 	int r;
-	if (e->pool) {
+	if (!e->ring || (st & SLOT_POOL)) {
 		r = hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
 	} else {
 		hoop_engine_flush_pending(e);
@@ -859,7 +995,7 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	if (e->pool)
+	if (!e->ring)
 		return (flags & HOOP_CANCEL_FIXED) ? -EOPNOTSUPP
 		                                   : hoop_pool_cancel(e->pool, 0, fd, false);
 	hoop_engine_flush_pending(e);
@@ -868,7 +1004,12 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 		f |= HOOP_ASYNC_CANCEL_FD_FIXED;
 	int r = sync_cancel(e, 0, fd, f);
 	hoop_engine_reap_some(e);
-	return r == -ENOENT ? 0 : r;
+	if (r == -ENOENT)
+		r = 0;
+	/* Ops on opcodes the kernel lacks run on the pool (no fixed files). */
+	if (r >= 0 && e->pool && !(flags & HOOP_CANCEL_FIXED))
+		r += hoop_pool_cancel(e->pool, 0, fd, false);
+	return r;
 }
 
 /*
@@ -887,7 +1028,8 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 		if (q && (s->delivery != DELIVER_QUEUE || s->queue != q))
 			continue;
 		uint64_t token = make_token(i, LOAD(&s->gen));
-		if (e->pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
+		bool pool = !e->ring || (st & SLOT_POOL);
+		if (pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
 		            : sync_cancel(e, token, 0, 0) >= 0)
 			found++;
 	}
@@ -897,7 +1039,7 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 
 static int cancel_all(hoop_engine *e)
 {
-	if (e->pool)
+	if (!e->ring)
 		return hoop_pool_cancel(e->pool, 0, -1, true);
 	/*
 	 * Not CANCEL_ANY: that would also hit the engine's own poll on the
@@ -1110,6 +1252,44 @@ static const char *fallback_reason(int err)
 	}
 }
 
+/*
+ * The opcodes (< 64, known to hoop) this kernel lacks, from the probe
+ * (a kernel before 5.6 has no probe: nothing is marked then, and the
+ * kernel's own -EINVAL reaches the owner), plus HOOP_ENGINE_MASK_OPS.
+ * Returns 0, or -EINVAL for a bad entry in the variable.
+ */
+static int missing_opcodes(hoop_ring *ring, uint64_t *mask)
+{
+	uint8_t sup[HOOP_OP_LAST];
+	*mask = 0;
+	if (hoop_ring_probe_ops(ring, sup, HOOP_OP_LAST) > 0)
+		for (unsigned op = 0; op < HOOP_OP_LAST; op++)
+			if (!sup[op])
+				*mask |= 1ull << op;
+	const char *env = getenv("HOOP_ENGINE_MASK_OPS");
+	if (!env)
+		return 0;
+	char name[32];
+	while (*env) {
+		size_t len = strcspn(env, ",");
+		if (len && len < sizeof(name)) {
+			memcpy(name, env, len);
+			name[len] = '\0';
+			char *end;
+			long op = strtol(name, &end, 10);
+			if (end == name || *end)
+				op = hoop_op_from_name(name);
+			if (op < 0 || op >= 64)
+				return -EINVAL;
+			*mask |= 1ull << op;
+		} else if (len) {
+			return -EINVAL;
+		}
+		env += len + (env[len] == ',');
+	}
+	return 0;
+}
+
 static int engine_ring_setup(hoop_engine *e, const hoop_engine_params *p,
                              unsigned sq, unsigned cq)
 {
@@ -1181,6 +1361,14 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 			err = -EINVAL;
 			goto fail;
 		}
+		err = missing_opcodes(e->ring, &e->pool_opmask);
+		if (err < 0)
+			goto fail;
+		if (e->pool_opmask) {
+			err = hoop_pool_create(&e->pool, e, maxf);
+			if (err < 0)
+				goto fail;
+		}
 	} else {
 		/* The same bound the ring would have had. */
 		maxf = p.max_inflight ? p.max_inflight : cq - 2;
@@ -1205,7 +1393,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		e->batch_count = UINT32_MAX; /* deadline only */
 	e->spin_ns = (uint64_t)(p.spin_usec ? p.spin_usec : DEFAULT_SPIN_US) * 1000u;
 
-	if (e->pool) {
+	if (!e->ring) {
 		*out = e; /* workers deliver; no completion thread needed */
 		return 0;
 	}
@@ -1288,6 +1476,7 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->overflow_flushes = LOAD(&e->m_overflow);
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
+	m->pool_ops = LOAD(&e->m_pool_ops);
 	return 0;
 }
 

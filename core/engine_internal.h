@@ -20,6 +20,7 @@
 #define SLOT_STATE_MASK 0xffu
 #define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
 #define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
+#define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
 
 enum hoop_delivery {
 	DELIVER_WAIT = 0,
@@ -48,7 +49,10 @@ struct hoop_pool;
 
 struct hoop_engine {
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
-	struct hoop_pool *pool;   /* NULL with io_uring */
+	/* The thread pool: the whole backend when ring is NULL; with io_uring,
+	 * present only if some opcodes are served by it (pool_opmask). */
+	struct hoop_pool *pool;
+	uint64_t pool_opmask;     /* bit op: the ring lacks opcode op (< 64) */
 	int backend;
 	const char *backend_reason;
 	unsigned fork_gen;
@@ -93,7 +97,7 @@ struct hoop_engine {
 	/* counters */
 	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
 	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
-	    m_overflow, m_unknown, m_blocked;
+	    m_overflow, m_unknown, m_blocked, m_pool_ops;
 	_Atomic uint64_t inflight;
 };
 

@@ -71,6 +71,22 @@ struct hoop_completion {
  * to the thread pool when io_uring_setup is refused (ENOSYS, EPERM, EACCES,
  * ENOMEM); the environment variable HOOP_BACKEND=uring|threads overrides
  * AUTO (uring then means: no fallback). URING and THREADS force one.
+ *
+ * Per opcode: an io_uring engine asks the kernel once, at creation
+ * (IORING_REGISTER_PROBE), which opcodes it supports. Operations whose
+ * opcode it lacks are served by a thread pool inside the same engine, with
+ * the same tokens, results, queues and callbacks (the pool's own limits
+ * apply: opcodes with no blocking system call get -EOPNOTSUPP). A linked
+ * chain (IO_LINK / IO_HARDLINK within one submit call) that contains such
+ * an operation runs whole on the pool, in order, so it is never split
+ * between the two. hoop_engine_metrics.pool_ops counts what the pool served.
+ *
+ * Testing aid: the environment variable HOOP_ENGINE_MASK_OPS, read at
+ * creation only when set, names opcodes to treat as missing from the
+ * kernel, e.g. "read,fsync" or "22,3" (names as hoop_op_name, or numbers
+ * below 64). An entry that is neither makes hoop_engine_create fail with
+ * -EINVAL. Meant for tests of the per-opcode fallback on kernels that have
+ * every opcode; it has no effect on a thread-pool engine.
  */
 #define HOOP_BACKEND_AUTO 0
 #define HOOP_BACKEND_URING 1
@@ -230,6 +246,8 @@ struct hoop_engine_metrics {
 	uint64_t overflow_flushes; /* times a CQ overflow backlog was flushed */
 	uint64_t unknown_cqes;     /* CQEs with no matching slot (dropped) */
 	uint64_t submit_blocked;   /* submitters that had to wait for room */
+	/* Appended fields: older callers see the same layout up to here. */
+	uint64_t pool_ops;         /* operations served by the thread pool */
 };
 
 /* hoop_engine_metrics - fill *out; returns 0 or -errno. Any thread. */
