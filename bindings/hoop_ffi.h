@@ -777,6 +777,30 @@ int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
                           int single_owner, uint32_t *setup_flags_out);
 int hoop_ring_create_best(hoop_ring **out, unsigned entries);
 
+/* hoop/net.h */
+#define HOOP_BUFGROUP_LEGACY 0x01u
+#define HOOP_BUFGROUP_MODE_RING 1
+#define HOOP_BUFGROUP_MODE_PROVIDE 2
+#define HOOP_BUFGROUP_UD 0xffffffffffffff02ull
+
+typedef struct hoop_bufgroup hoop_bufgroup;
+int hoop_bufgroup_create(hoop_bufgroup **out, hoop_ring *ring, uint16_t bgid,
+                         unsigned count, unsigned size, unsigned flags);
+int hoop_bufgroup_create_engine(hoop_bufgroup **out, hoop_engine *e,
+                                uint16_t bgid, unsigned count, unsigned size,
+                                unsigned flags);
+void hoop_bufgroup_destroy(hoop_bufgroup *g);
+uint16_t hoop_bufgroup_id(const hoop_bufgroup *g);
+unsigned hoop_bufgroup_count(const hoop_bufgroup *g);
+unsigned hoop_bufgroup_size(const hoop_bufgroup *g);
+int hoop_bufgroup_mode(const hoop_bufgroup *g);
+int hoop_bufgroup_cqe_bid(uint32_t cqe_flags);
+void *hoop_bufgroup_buf(hoop_bufgroup *g, unsigned bid);
+int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
+                         struct iovec *iov, uint16_t *bids, unsigned max);
+int hoop_bufgroup_return(hoop_bufgroup *g, unsigned bid);
+unsigned hoop_bufgroup_available(hoop_bufgroup *g);
+
 /* hoop/inline.h */
 
 struct hoop_ring_view {

@@ -14,5 +14,6 @@
 #include "hoop/register.h"
 #include "hoop/engine.h"
 #include "hoop/probe.h"
+#include "hoop/net.h"
 
 #endif /* HOOP_H */
