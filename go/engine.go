@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -44,9 +43,24 @@ type Engine struct {
 	consumer sync.Mutex // owns hoop_queue_wait on q and cbuf
 	cbuf     []C.struct_hoop_completion
 
-	pendMu sync.Mutex
-	pend   map[uint64]*call
-	nextID atomic.Uint64
+	// Calls in flight, indexed by their request id minus one (ids are
+	// reused once a call's final completion is dispatched).
+	pendMu   sync.Mutex
+	pend     []*call
+	pendFree []uint32
+	pendLive int
+
+	// The submission combiner: single operations queue here and whichever
+	// goroutine finds no submitter active adds every queued call with one
+	// cgo call, so concurrent goroutines share the crossing and the
+	// io_uring_enter.
+	subMu    sync.Mutex
+	subPend  []*call
+	subSpare []*call
+	subBusy  bool
+	sqMax    int                   // most requests in one add (the SQ size)
+	subReqs  []C.struct_hoopgo_req // owned by the active submitter
+	subToks  []C.uint64_t
 
 	efile      *os.File
 	reaperDone chan struct{}
@@ -57,13 +71,24 @@ type Engine struct {
 
 // call is one operation in flight on the engine's internal queue.
 type call struct {
-	req   C.struct_hoopgo_req
-	tok   C.uint64_t
-	nout  C.int
-	ch    chan int32 // the final result; buffered, sent exactly once
-	pin   runtime.Pinner
-	batch *Batch // set for ops of a batch (ch unused)
-	idx   int
+	req  C.struct_hoopgo_req
+	ch   chan int32 // the final result; buffered, sent exactly once
+	pin  runtime.Pinner
+	nout C.int
+
+	// Under Engine.pendMu: the token, whether the add call that carried
+	// this call has returned (a completion reaped before that is kept in
+	// early/eres and delivered by the adder), and whether the submission
+	// itself failed (ch then carries -errno of the add).
+	tok       C.uint64_t
+	submitted bool
+	early     bool
+	eres      int32
+	subFailed bool
+
+	queued bool   // under Engine.subMu: waiting in subPend
+	batch  *Batch // set for ops of a batch (ch unused)
+	idx    int
 }
 
 var callPool = sync.Pool{New: func() any { return &call{ch: make(chan int32, 1)} }}
@@ -118,6 +143,11 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 		return nil, errno("engine_create", int(r))
 	}
 	capacity := C.hoop_engine_max_inflight(ptr)
+	sqMax := int(p.sq_entries)
+	if sqMax == 0 {
+		sqMax = 256
+	}
+	sqMax = min(sqMax, int(capacity))
 	var q *C.hoop_queue
 	if r := C.hoop_queue_create(&q, ptr, capacity); r < 0 {
 		C.hoop_engine_destroy(ptr)
@@ -133,9 +163,9 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 		ptr:        ptr,
 		q:          q,
 		cap:        int(capacity),
+		sqMax:      sqMax,
 		sem:        make(chan struct{}, int(capacity)),
 		cbuf:       make([]C.struct_hoop_completion, 256),
-		pend:       make(map[uint64]*call),
 		efile:      f,
 		reaperDone: make(chan struct{}),
 		queues:     make(map[*Queue]struct{}),
@@ -179,24 +209,58 @@ func (e *Engine) collectLocked() int {
 func (e *Engine) dispatch(cs []C.struct_hoop_completion) {
 	e.pendMu.Lock()
 	for i := range cs {
-		id := uint64(cs[i].user_data)
-		c := e.pend[id]
+		c := e.unpend(uint64(cs[i].user_data))
 		if c == nil {
 			continue
 		}
-		delete(e.pend, id)
 		<-e.sem
 		res := int32(cs[i].res)
-		if b := c.batch; b != nil {
-			b.res[c.idx].Res = res
-			if b.left.Add(-1) == 0 {
-				b.done <- struct{}{}
-			}
-		} else {
-			c.ch <- res
+		if !c.submitted {
+			// Reaped before its add call returned: the adder delivers.
+			c.early, c.eres = true, res
+			continue
 		}
+		deliver(c, res)
 	}
 	e.pendMu.Unlock()
+}
+
+// enpend records c as in flight and returns its id. Caller holds pendMu.
+func (e *Engine) enpend(c *call) uint64 {
+	e.pendLive++
+	if n := len(e.pendFree); n > 0 {
+		i := e.pendFree[n-1]
+		e.pendFree = e.pendFree[:n-1]
+		e.pend[i] = c
+		return uint64(i) + 1
+	}
+	e.pend = append(e.pend, c)
+	return uint64(len(e.pend))
+}
+
+// unpend forgets the call with id and returns it (nil for an unknown id).
+// Caller holds pendMu.
+func (e *Engine) unpend(id uint64) *call {
+	if id == 0 || id > uint64(len(e.pend)) || e.pend[id-1] == nil {
+		return nil
+	}
+	c := e.pend[id-1]
+	e.pend[id-1] = nil
+	e.pendFree = append(e.pendFree, uint32(id-1))
+	e.pendLive--
+	return c
+}
+
+// deliver hands a call its final result. Caller holds e.pendMu.
+func deliver(c *call, res int32) {
+	if b := c.batch; b != nil {
+		b.res[c.idx].Res = res
+		if b.left.Add(-1) == 0 {
+			b.done <- struct{}{}
+		}
+	} else {
+		c.ch <- res
+	}
 }
 
 // acquire takes n slots of the queue's capacity, parking the goroutine
@@ -230,16 +294,16 @@ func (e *Engine) release(n int) {
 	}
 }
 
-// add submits the calls' requests in one C call. On success each call is
-// registered under its id before the kernel can complete it; the calling
-// goroutine also collects what has completed already when nobody else is
-// collecting. Returns 0 or -errno.
+// add submits the calls' requests in one C call. Each call is registered
+// under its id before the kernel can complete it, and gets its token once
+// the call returns; the calling goroutine also collects what has completed
+// already when nobody else is collecting. Returns 0 or -errno (nothing
+// submitted).
 func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint64_t, nout *C.int) int {
 	e.pendMu.Lock()
 	for i, c := range calls {
-		id := e.nextID.Add(1)
-		reqs[i].id = C.uint64_t(id)
-		e.pend[id] = c
+		reqs[i].id = C.uint64_t(e.enpend(c))
+		c.submitted, c.early = false, false
 	}
 	e.pendMu.Unlock()
 	e.mu.RLock()
@@ -256,15 +320,108 @@ func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint6
 		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], nil, 0, nout)
 	}
 	e.mu.RUnlock()
-	if r < 0 {
-		e.pendMu.Lock()
-		for i := range calls {
-			delete(e.pend, uint64(reqs[i].id))
+	e.pendMu.Lock()
+	for i, c := range calls {
+		if r < 0 {
+			e.unpend(uint64(reqs[i].id))
+			continue
 		}
-		e.pendMu.Unlock()
-		return int(r)
+		c.tok = tokens[i]
+		c.submitted = true
+		if c.early {
+			deliver(c, c.eres)
+		}
 	}
-	return 0
+	e.pendMu.Unlock()
+	return int(r)
+}
+
+// submit hands c (whose slot is acquired) to the combiner: c is added
+// either by this goroutine, together with every call queued meanwhile, or
+// by the goroutine already adding. Its result, or the add's error with
+// subFailed set, arrives on c.ch.
+func (e *Engine) submit(c *call) {
+	e.subMu.Lock()
+	c.queued = true
+	e.subPend = append(e.subPend, c)
+	if e.subBusy {
+		e.subMu.Unlock()
+		return
+	}
+	e.subBusy = true
+	// Let the goroutines already runnable on this P queue their operations
+	// first: they then share this add (most of the batching comes from
+	// here, since the other goroutines of this P cannot run while it is in
+	// C).
+	e.subMu.Unlock()
+	runtime.Gosched()
+	e.subMu.Lock()
+	for len(e.subPend) > 0 {
+		batch := e.subPend
+		e.subPend = e.subSpare[:0]
+		if len(batch) > e.sqMax {
+			// One add may not exceed the SQ: the rest waits its turn.
+			e.subPend = append(e.subPend, batch[e.sqMax:]...)
+			batch = batch[:e.sqMax]
+		}
+		for _, b := range batch {
+			b.queued = false
+		}
+		e.subMu.Unlock()
+
+		if cap(e.subReqs) < len(batch) {
+			e.subReqs = make([]C.struct_hoopgo_req, len(batch))
+			e.subToks = make([]C.uint64_t, len(batch))
+		}
+		reqs, toks := e.subReqs[:len(batch)], e.subToks[:len(batch)]
+		for i, b := range batch {
+			reqs[i] = b.req
+		}
+		var nout C.int
+		if r := e.add(batch, reqs, toks, &nout); r < 0 {
+			e.release(len(batch))
+			e.pendMu.Lock()
+			for _, b := range batch {
+				b.subFailed = true
+				b.ch <- int32(r)
+			}
+			e.pendMu.Unlock()
+		}
+		clear(batch)
+
+		e.subMu.Lock()
+		e.subSpare = batch[:0]
+	}
+	e.subBusy = false
+	e.subMu.Unlock()
+}
+
+// unqueue takes c back out of the combiner if it has not been handed to C
+// yet, releasing its slot; it reports whether it did.
+func (e *Engine) unqueue(c *call) bool {
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	if !c.queued {
+		return false
+	}
+	for i, p := range e.subPend {
+		if p == c {
+			e.subPend = append(e.subPend[:i], e.subPend[i+1:]...)
+			e.subPend = e.subPend[:len(e.subPend):len(e.subPend)]
+			break
+		}
+	}
+	c.queued = false
+	e.release(1)
+	return true
+}
+
+// token returns c's token once its add call has returned (ok false before,
+// or when the add failed).
+func (e *Engine) token(c *call) (uint64, bool) {
+	e.pendMu.Lock()
+	defer e.pendMu.Unlock()
+	return uint64(c.tok), c.submitted && !c.subFailed
 }
 
 // cancel asks the kernel to stop the operation with token tok; its final
@@ -287,24 +444,30 @@ func (e *Engine) do(ctx context.Context, name string, c *call) (int32, error) {
 	if err := e.acquire(ctx, 1); err != nil {
 		return 0, &OpError{Op: name, Err: err}
 	}
-	calls := [1]*call{c}
-	if r := e.add(calls[:], unsafe.Slice(&c.req, 1), unsafe.Slice(&c.tok, 1), &c.nout); r < 0 {
-		e.release(1)
-		if r == -C.ESHUTDOWN {
+	e.submit(c)
+	var res int32
+	done := ctx.Done()
+	if done == nil {
+		res = <-c.ch // cannot be cancelled: skip the select
+	} else {
+		select {
+		case res = <-c.ch:
+		case <-done:
+			res = e.abandon(c)
+			if c.subFailed {
+				return 0, &OpError{Op: name, Err: ctx.Err()}
+			}
+			if res < 0 {
+				res = 0
+			}
+			return res, &OpError{Op: name, Err: ctx.Err()}
+		}
+	}
+	if c.subFailed {
+		if res == -C.ESHUTDOWN {
 			return 0, &OpError{Op: name, Err: ErrClosed}
 		}
-		return 0, errno(name, r)
-	}
-	var res int32
-	select {
-	case res = <-c.ch:
-	case <-ctx.Done():
-		e.cancel(uint64(c.tok))
-		res = <-c.ch
-		if res < 0 {
-			res = 0
-		}
-		return res, &OpError{Op: name, Err: ctx.Err()}
+		return 0, errno(name, int(res))
 	}
 	if res < 0 {
 		return 0, &OpError{Op: name, Err: syscall.Errno(-res)}
@@ -312,9 +475,31 @@ func (e *Engine) do(ctx context.Context, name string, c *call) (int32, error) {
 	return res, nil
 }
 
+// abandon cancels c's operation and waits for its final result, which it
+// returns (-ECANCELED when c never reached the kernel). The kernel is done
+// with c's buffers when it returns.
+func (e *Engine) abandon(c *call) int32 {
+	if e.unqueue(c) {
+		return -int32(syscall.ECANCELED)
+	}
+	for {
+		if tok, ok := e.token(c); ok {
+			e.cancel(tok)
+			return <-c.ch
+		}
+		select {
+		case res := <-c.ch:
+			return res
+		default:
+			runtime.Gosched() // the add carrying c is in progress
+		}
+	}
+}
+
 func getCall() *call {
 	c := callPool.Get().(*call)
 	c.req = C.struct_hoopgo_req{}
+	c.subFailed = false
 	return c
 }
 
@@ -465,7 +650,7 @@ func (e *Engine) Close() error {
 	e.consumer.Lock()
 	for {
 		e.pendMu.Lock()
-		left := len(e.pend)
+		left := e.pendLive
 		e.pendMu.Unlock()
 		if left == 0 {
 			break
