@@ -17,5 +17,9 @@ fi
 # Rebuild every time: the extension compiles the C core in.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
 	--no-deps --force-reinstall "$src/python"
+# uvloop and aiofiles: the streams tests run on both event loops; the
+# benchmarks compare with both. Optional: skipped when the index is away.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+	uvloop aiofiles 2>/dev/null || echo "run_python.sh: uvloop/aiofiles not installed; their cases are skipped"
 cd "$build"
 exec "$venv/bin/python" -m pytest "$src/python/tests" -q -p no:cacheprovider

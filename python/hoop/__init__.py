@@ -5,7 +5,8 @@
                    (pread_many, pwrite_many) that block only the caller
     hoop.Queue     add many requests in one call, collect results in batches
     hoop.open      a raw binary file (io.RawIOBase) served by io_uring
-    hoop.asyncio   awaitable file I/O on the running event loop
+    hoop.asyncio   awaitable file I/O, sockets and asyncio streams on the
+                   running event loop (default loop or uvloop)
     hoop.probe     can io_uring be used here, and which operations
 
 Requests (hoop.Read, hoop.Write, ...) describe one operation each; they are
@@ -17,8 +18,9 @@ that Ctrl-C works.
 
 from ._errors import check, error_from
 from ._hoop_cffi import ffi, lib
-from ._ops import (Cancel, Close, Completion, Fsync, Nop, OpenAt, Read, Readv,
-                   Request, Result, Timeout, Write, Writev)
+from ._ops import (Accept, Cancel, Close, Completion, Connect, Fsync, Nop,
+                   OpenAt, Read, Readv, Recv, Request, Result, Send, Shutdown,
+                   Splice, Timeout, Write, Writev)
 from ._ring import Ring
 from ._engine import Engine, Queue
 from ._default import default_engine
@@ -33,5 +35,5 @@ __all__ = [
     "Ring", "Engine", "Queue", "File", "open", "probe", "Probe",
     "default_engine", "Completion", "Result", "Request", "Nop", "Read",
     "Write", "Readv", "Writev", "Fsync", "Timeout", "OpenAt", "Close",
-    "Cancel", "check", "error_from", "core_version",
+    "Cancel", "Accept", "Connect", "Recv", "Send", "Splice", "Shutdown", "check", "error_from", "core_version",
 ]

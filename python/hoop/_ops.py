@@ -11,6 +11,8 @@ alive; whoever submits the request holds it until the final completion.
 from __future__ import annotations
 
 import os
+import socket
+import struct
 from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ._buffers import iovecs, readable, writable
@@ -21,6 +23,8 @@ U64 = 0xFFFFFFFFFFFFFFFF
 AT_FDCWD = -100
 # Linux caps one read or write at this many bytes; the rest is a short read.
 MAX_RW = 0x7FFFF000
+SOCK_CLOEXEC = getattr(socket, "SOCK_CLOEXEC", 0o2000000)
+MSG_NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0x4000)
 
 Args = Tuple[Any, ...]
 
@@ -183,7 +187,123 @@ class Cancel(NamedTuple):
                              lib.HOOP_ASYNC_CANCEL_ALL if self.all else 0)
 
 
-Request = Union[Nop, Read, Write, Readv, Writev, Fsync, Timeout, OpenAt, Close, Cancel]
+class Accept(NamedTuple):
+    """accept4(2) on the listening socket `fd` (SOCK_CLOEXEC added).
+    Result: the new connection's fd. With multishot=True (io_uring only)
+    one completion per connection, with HOOP_CQE_F_MORE while armed."""
+    fd: int
+    flags: int = 0
+    multishot: bool = False
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        prep = lib.hoop_prep_multishot_accept if self.multishot else lib.hoop_prep_accept
+        prep(sqe, self.fd, ffi.NULL, ffi.NULL, self.flags | SOCK_CLOEXEC)
+
+
+class Connect(NamedTuple):
+    """connect(2) of the socket `fd` to `address`, a (host, port) pair with
+    a numeric IPv4 or IPv6 host (resolve names first). Result: 0."""
+    fd: int
+    address: Tuple[Any, ...]
+    tag: Any = None
+
+    def _args(self) -> Args:
+        raw = sockaddr(self.address)
+        return (ffi.new("char[]", raw), len(raw))
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_connect(sqe, self.fd, ffi.cast("struct sockaddr *", args[0]), args[1])
+
+
+class Recv(NamedTuple):
+    """recv(2) into the writable `buf`. Result: bytes received, 0 at end
+    of stream."""
+    fd: int
+    buf: Any
+    flags: int = 0
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (writable(self.buf),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        c = args[0]
+        lib.hoop_prep_recv(sqe, self.fd, c, len(c), self.flags)
+
+
+class Send(NamedTuple):
+    """send(2) of the bytes-like `data` (MSG_NOSIGNAL added: a closed peer
+    gives EPIPE, not SIGPIPE). Result: bytes sent (may be short)."""
+    fd: int
+    data: Any
+    flags: int = 0
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return (readable(self.data),)
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        c = args[0]
+        lib.hoop_prep_send(sqe, self.fd, c, len(c), self.flags | MSG_NOSIGNAL)
+
+
+class Splice(NamedTuple):
+    """splice(2) of up to `nbytes` from `fd_in` at `off_in` to `fd_out` at
+    `off_out` (-1: no offset, as a pipe end needs). Result: bytes moved."""
+    fd_in: int
+    off_in: int
+    fd_out: int
+    off_out: int
+    nbytes: int
+    flags: int = 0
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_splice(sqe, self.fd_in, self.off_in, self.fd_out,
+                             self.off_out, self.nbytes, self.flags)
+
+
+class Shutdown(NamedTuple):
+    """shutdown(2) with socket.SHUT_RD/_WR/_RDWR. Result: 0."""
+    fd: int
+    how: int
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_shutdown(sqe, self.fd, self.how)
+
+
+def sockaddr(address: Tuple[Any, ...]) -> bytes:
+    """A struct sockaddr_in or sockaddr_in6 for a numeric (host, port[,
+    flowinfo, scope_id])."""
+    host, port = address[0], int(address[1])
+    try:
+        packed = socket.inet_pton(socket.AF_INET, host)
+        return struct.pack("=H", socket.AF_INET) + struct.pack("!H", port) + packed + bytes(8)
+    except OSError:
+        pass
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, host)
+    except OSError:
+        raise ValueError("a numeric IPv4 or IPv6 host is needed, not %r" % (host,)) from None
+    flow = int(address[2]) if len(address) > 2 else 0
+    scope = int(address[3]) if len(address) > 3 else 0
+    return (struct.pack("=H", socket.AF_INET6) + struct.pack("!HI", port, flow)
+            + packed + struct.pack("=I", scope))
+
+
+Request = Union[Nop, Read, Write, Readv, Writev, Fsync, Timeout, OpenAt, Close, Cancel,
+                Accept, Connect, Recv, Send, Splice, Shutdown]
 
 
 class Completion(NamedTuple):

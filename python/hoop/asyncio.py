@@ -10,7 +10,12 @@ Buffers belong to the kernel until the operation's final completion; hoop
 holds them until then, even when the awaiting task is cancelled (the
 operation then runs to completion and its result is dropped).
 
-Sockets, sendfile and streams are not offered yet.
+Sockets: start_server and open_connection return asyncio's own
+StreamReader/StreamWriter over a hoop transport whose receives, accepts
+and blocked sends are io_uring operations (see hoop._streams);
+create_server and create_connection take a protocol factory as the loop
+methods of the same names do. sendfile moves file data to a socket by
+splice, without passing it through Python.
 """
 
 from __future__ import annotations
@@ -31,9 +36,15 @@ from ._file import parse_mode
 from ._hoop_cffi import ffi, lib
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
                    Timeout, Write)
+from . import _streams
+from ._streams import Call, Server, SocketTransport
+
+_MORE = lib.HOOP_CQE_F_MORE
 
 __all__ = ["run", "nop", "read", "pread_many", "readinto", "write", "fsync", "openat",
-           "close", "sleep", "open", "AsyncFile"]
+           "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
+           "create_server", "create_connection", "sendfile", "Server",
+           "SocketTransport"]
 
 
 class _Driver:
@@ -73,6 +84,34 @@ class _Driver:
             self.scheduled = True
             loop.call_soon(self._flush)
         return fut
+
+    def submit_to(self, request: Any, sink: Call) -> None:
+        """Queue a request whose completions (several, for multishot) call
+        sink.fn(res, flags) on the loop's thread."""
+        args = request._args()
+        self.backlog.append((request, args, sink))
+        if not self.scheduled:
+            self.scheduled = True
+            loop = self.loop_ref()
+            assert loop is not None
+            loop.call_soon(self._flush)
+
+    def cancel_fd(self, fd: int, sinks: Sequence[Call]) -> None:
+        """Cancel the operations of `sinks` on `fd`: those still waiting in
+        the backlog complete with -ECANCELED at once (on the next loop turn),
+        those in flight are cancelled in the kernel (their completions
+        arrive as usual, -ECANCELED or their real result)."""
+        loop = self.loop_ref()
+        kept = collections.deque()
+        for item in self.backlog:
+            if item[2] in sinks and loop is not None:
+                loop.call_soon(self._call, item[2], -errno.ECANCELED, 0)
+            else:
+                kept.append(item)
+        self.backlog = kept
+        e = self.engine._engine
+        if e is not None and not self.engine._closing:
+            lib.hoop_engine_cancel_fd(e, fd, 0)
 
     def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
         """Queue many requests; one future for the list of their results.
@@ -117,6 +156,8 @@ class _Driver:
                     sink = held.pop(ud)[0]
                     if sink.__class__ is _Batch:
                         sink.done_one(ud, -getattr(exc, "errno", 0) or -5)
+                    elif sink.__class__ is Call:
+                        self._call(sink, -(getattr(exc, "errno", 0) or 5), 0)
                     elif not sink.done():
                         sink.set_exception(exc)
         self._collect()
@@ -131,9 +172,12 @@ class _Driver:
         n = lib.hoop_queue_wait(core.q, core.out, core.capacity, 1, 0)
         if n > 0:
             held = core.held
-            for ud, _tok, res, _flags in core.decode(n):
-                sink = held.pop(ud)[0]
-                if sink.__class__ is _Batch:
+            for ud, _tok, res, flags in core.decode(n):
+                sink = (held[ud] if flags & _MORE else held.pop(ud))[0]
+                cls = sink.__class__
+                if cls is Call:
+                    self._call(sink, res, flags)
+                elif cls is _Batch:
                     sink.done_one(ud, res)
                 elif not sink.done():
                     sink.set_result(res)
@@ -142,6 +186,19 @@ class _Driver:
             if loop is not None:
                 self.scheduled = True
                 loop.call_soon(self._flush)
+
+
+    def _call(self, sink: Call, res: int, flags: int) -> None:
+        # One failing callback must not cost the other completions of the
+        # batch: report it as the loop reports a failing callback.
+        try:
+            sink.fn(res, flags)
+        except Exception as exc:
+            loop = self.loop_ref()
+            if loop is not None:
+                loop.call_exception_handler({
+                    "message": "exception in a hoop completion callback",
+                    "exception": exc})
 
 
 class _Batch:
@@ -413,3 +470,84 @@ def open(path: PathArg, mode: str = "rb", *, perms: int = 0o666) -> _Opening:
     ``async with hoop.asyncio.open(p, "wb") as f``. Binary modes as
     hoop.open; the openat itself goes through io_uring."""
     return _Opening(path, mode, perms)
+
+
+# ---- sockets ----
+
+async def create_server(protocol_factory: Any, host: Any = None, port: Any = None,
+                        **kwargs: Any) -> Server:
+    """Like loop.create_server, with hoop serving the accepts and the
+    connections' I/O. Accepts family, flags, sock, backlog, reuse_address,
+    reuse_port and start_serving. No TLS."""
+    return await _streams.create_server(_driver(), protocol_factory, host, port, **kwargs)
+
+
+async def create_connection(protocol_factory: Any, host: Any = None, port: Any = None,
+                            **kwargs: Any) -> Tuple[SocketTransport, Any]:
+    """Like loop.create_connection (family, proto, flags, sock, local_addr;
+    no TLS): the connect and the connection's I/O go through hoop."""
+    return await _streams.create_connection(_driver(), protocol_factory, host, port,
+                                            **kwargs)
+
+
+_LIMIT = 2 ** 16  # asyncio.streams' default
+
+
+async def start_server(client_connected_cb: Any, host: Any = None, port: Any = None, *,
+                       limit: int = _LIMIT, **kwargs: Any) -> Server:
+    """asyncio.start_server served by hoop: client_connected_cb(reader,
+    writer) gets asyncio.StreamReader and asyncio.StreamWriter objects."""
+    loop = _asyncio.get_running_loop()
+
+    def factory() -> _asyncio.StreamReaderProtocol:
+        reader = _asyncio.StreamReader(limit=limit, loop=loop)
+        return _asyncio.StreamReaderProtocol(reader, client_connected_cb, loop=loop)
+
+    return await create_server(factory, host, port, **kwargs)
+
+
+async def open_connection(host: Any = None, port: Any = None, *, limit: int = _LIMIT,
+                          **kwargs: Any) -> Tuple[_asyncio.StreamReader, _asyncio.StreamWriter]:
+    """asyncio.open_connection served by hoop: (reader, writer)."""
+    loop = _asyncio.get_running_loop()
+    reader = _asyncio.StreamReader(limit=limit, loop=loop)
+    protocol = _asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await create_connection(lambda: protocol, host, port, **kwargs)
+    writer = _asyncio.StreamWriter(transport, protocol, reader, loop)
+    return reader, writer
+
+
+def _out_fd(out: Any) -> Tuple[int, Any]:
+    """The fd behind a StreamWriter, transport, socket or int, and the
+    transport (if any) whose buffered writes must go first."""
+    transport = getattr(out, "transport", None) or (
+        out if isinstance(out, _asyncio.BaseTransport) else None)
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            raise ValueError("the transport has no socket")
+        return sock.fileno(), transport
+    return (out if isinstance(out, int) else out.fileno()), None
+
+
+async def sendfile(out: Any, file: Any, offset: int = 0,
+                   count: Optional[int] = None) -> int:
+    """Send `count` bytes (None: to the end) of `file` (a file object or
+    fd) from `offset` to `out` (a StreamWriter, transport, socket or fd),
+    by splice through a pipe, or read + send where splice is refused.
+    Bytes already written to a writer are sent first. Returns the bytes
+    sent. The file's own position is not used or moved."""
+    if offset < 0 or (count is not None and count < 0):
+        raise ValueError("offset and count must be >= 0")
+    fd, transport = _out_fd(out)
+    if transport is not None:
+        if transport.is_closing():
+            raise ConnectionError("the transport is closing")
+        writer = out if isinstance(out, _asyncio.StreamWriter) else None
+        while transport.get_write_buffer_size():
+            if writer is not None:
+                await writer.drain()
+            if transport.get_write_buffer_size():
+                await _asyncio.sleep(0.001)
+    in_fd = file if isinstance(file, int) else file.fileno()
+    return await _streams.sendfile(_driver(), fd, in_fd, offset, count)

@@ -1,0 +1,284 @@
+"""hoop.asyncio sockets: asyncio streams served by hoop, on the default
+event loop and on uvloop, on both backends (CTest runs the suite with
+HOOP_BACKEND=uring and =threads)."""
+
+import asyncio
+import gc
+import os
+import socket
+
+import pytest
+
+import hoop
+import hoop.asyncio as haio
+from conftest import fd_count
+
+LOOPS = ["asyncio"]
+try:
+    import uvloop
+    LOOPS.append("uvloop")
+except ImportError:  # the CTest venv installs it; elsewhere it is optional
+    uvloop = None
+
+
+@pytest.fixture(params=LOOPS)
+def run(request):
+    def runner(coro_fn, timeout=30):
+        async def main():
+            return await asyncio.wait_for(coro_fn(), timeout)
+        if request.param == "uvloop":
+            loop = uvloop.new_event_loop()
+        else:
+            loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(main())
+        finally:
+            loop.close()
+    runner.loop_name = request.param
+    return runner
+
+
+async def echo(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+def port_of(server):
+    return server.sockets[0].getsockname()[1]
+
+
+def test_echo_server_64_clients(run):
+    async def main():
+        await haio.nop()  # the engine and this loop's queue exist from here on
+        gc.collect()  # sockets other tests dropped are closed now, not during this one
+        before = fd_count()
+        server = await haio.start_server(echo, "127.0.0.1", 0)
+        port = port_of(server)
+
+        async def client(i):
+            reader, writer = await haio.open_connection("127.0.0.1", port)
+            for j in range(20):
+                msg = b"client %d message %d\n" % (i, j)
+                writer.write(msg)
+                assert await reader.readline() == msg
+            big = os.urandom(300000) + b"\n"  # more than one recv, one send
+            writer.write(big)
+            assert await reader.readexactly(len(big)) == big
+            writer.write_eof()
+            assert await reader.read() == b""
+            writer.close()
+            await writer.wait_closed()
+            return i
+
+        assert await asyncio.gather(*(client(i) for i in range(64))) == list(range(64))
+        server.close()
+        await server.wait_closed()
+        assert server.sockets == ()
+        for _ in range(100):  # the server side closes after its last read
+            if fd_count() == before:
+                break
+            await asyncio.sleep(0.01)
+        assert fd_count() == before
+
+    run(main)
+
+
+def test_asyncio_clients_against_hoop_server_and_back(run):
+    """hoop streams interoperate with plain asyncio streams both ways."""
+    async def main():
+        server = await haio.start_server(echo, "127.0.0.1", 0)
+        r, w = await asyncio.open_connection("127.0.0.1", port_of(server))
+        w.write(b"ping\n")
+        assert await r.readline() == b"ping\n"
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+        plain = await asyncio.start_server(echo, "127.0.0.1", 0)
+        r, w = await haio.open_connection("127.0.0.1", port_of(plain))
+        w.write(b"pong\n")
+        assert await r.readuntil(b"\n") == b"pong\n"
+        assert w.get_extra_info("peername")[1] == port_of(plain)
+        assert isinstance(w.transport, haio.SocketTransport)
+        w.close()
+        await w.wait_closed()
+        plain.close()
+        await plain.wait_closed()
+
+    run(main)
+
+
+def test_connection_refused(run):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nobody listens there now
+
+    async def main():
+        with pytest.raises(ConnectionRefusedError):
+            await haio.open_connection("127.0.0.1", port)
+
+    run(main)
+
+
+def test_peer_reset_and_eof(run):
+    async def main():
+        got = asyncio.get_running_loop().create_future()
+
+        async def handler(reader, writer):
+            try:
+                data = await reader.read()
+                got.set_result(data)
+            except Exception as exc:
+                got.set_exception(exc)
+            writer.close()
+
+        server = await haio.start_server(handler, "127.0.0.1", 0)
+        c = socket.create_connection(("127.0.0.1", port_of(server)))
+        c.sendall(b"abc")
+        c.shutdown(socket.SHUT_WR)
+        assert await got == b"abc"
+        c.close()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_server_context_manager_and_serve_forever(run):
+    async def main():
+        async with await haio.start_server(echo, "127.0.0.1", 0) as server:
+            assert server.is_serving()
+            task = asyncio.ensure_future(server.serve_forever())
+            r, w = await haio.open_connection("127.0.0.1", port_of(server))
+            w.write(b"x\n")
+            assert await r.readline() == b"x\n"
+            w.close()
+            await w.wait_closed()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert not server.is_serving()
+
+    run(main)
+
+
+def test_flow_control_pause_and_resume(run):
+    """A slow reader: the writer's drain() blocks, then everything arrives."""
+    async def main():
+        payload = os.urandom(8 << 20)
+        done = asyncio.get_running_loop().create_future()
+
+        async def sink(reader, writer):
+            await asyncio.sleep(0.2)  # let the sender fill every buffer
+            data = await reader.readexactly(len(payload))
+            done.set_result(data == payload)
+            writer.close()
+
+        server = await haio.start_server(sink, "127.0.0.1", 0, limit=4096)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        w.write(payload)
+        assert w.transport.get_write_buffer_size() > 0
+        await w.drain()
+        assert await done
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_sendfile(run, tmp_path):
+    data = os.urandom(3 << 20)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+
+    async def main():
+        received = asyncio.get_running_loop().create_future()
+
+        async def collect(reader, writer):
+            received.set_result(await reader.read())
+            writer.close()
+
+        server = await haio.start_server(collect, "127.0.0.1", 0)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        w.write(b"HEAD")  # buffered bytes go out before the file's
+        with open(path, "rb") as f:
+            assert await haio.sendfile(w, f, 10, 2 << 20) == 2 << 20
+            assert await haio.sendfile(w, f.fileno(), (3 << 20) - 5) == 5
+        w.write_eof()
+        assert await received == b"HEAD" + data[10:10 + (2 << 20)] + data[-5:]
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(ValueError):
+            await haio.sendfile(w, 0, -1)
+
+    run(main)
+
+
+def test_protocol_api(run):
+    """create_server/create_connection with a plain asyncio.Protocol."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        lost = loop.create_future()
+
+        class Upper(asyncio.Protocol):
+            def connection_made(self, t):
+                self.t = t
+
+            def data_received(self, data):
+                self.t.write(data.upper())
+
+            def connection_lost(self, exc):
+                if not lost.done():
+                    lost.set_result(exc)
+
+        server = await haio.create_server(Upper, "127.0.0.1", 0)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        w.write(b"hello\n")
+        assert await r.readline() == b"HELLO\n"
+        w.transport.abort()
+        assert await lost is None
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_requests_for_sockets_on_a_queue(engine):
+    """Accept, Connect, Send, Recv, Shutdown as plain requests."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen()
+    c = socket.socket()
+    with engine.queue(8) as q:
+        q.add([hoop.Accept(lsock.fileno(), tag="a"),
+               hoop.Connect(c.fileno(), lsock.getsockname(), tag="c")])
+        res = {r.tag: r.value() for r in q.wait(2)}
+        assert res["c"] == 0
+        conn = socket.socket(fileno=res["a"])
+        buf = bytearray(16)
+        q.add([hoop.Send(c.fileno(), b"hello"), hoop.Recv(conn.fileno(), buf)])
+        got = sorted((type(r.request).__name__, r.value()) for r in q.wait(2))
+        assert got == [("Recv", 5), ("Send", 5)]
+        assert bytes(buf[:5]) == b"hello"
+        q.add([hoop.Shutdown(c.fileno(), socket.SHUT_WR)])
+        assert q.wait(1)[0].value() == 0
+        assert conn.recv(1) == b""
+        with pytest.raises(TypeError, match="writable"):
+            q.add([hoop.Recv(conn.fileno(), b"ro")])
+        with pytest.raises(ValueError):
+            hoop.Connect(c.fileno(), ("localhost", 1))._args()
+    conn.close()
+    c.close()
+    lsock.close()
