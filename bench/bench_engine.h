@@ -166,11 +166,24 @@ static uint64_t be_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * An engine for a bench; HOOP_BENCH_ENGINE_FLAGS (a number, e.g. 2 for
+ * HOOP_ENGINE_NO_INLINE) is OR-ed into its flags, to measure one engine
+ * change against the same build.
+ */
 BENCH_UNUSED
 static hoop_engine *be_engine(const hoop_engine_params *p)
 {
 	hoop_engine *e;
-	int r = hoop_engine_create(&e, p);
+	hoop_engine_params q;
+	if (p)
+		q = *p;
+	else
+		memset(&q, 0, sizeof(q));
+	const char *fl = getenv("HOOP_BENCH_ENGINE_FLAGS");
+	if (fl)
+		q.flags |= (uint32_t)strtoul(fl, NULL, 0);
+	int r = hoop_engine_create(&e, &q);
 	if (r < 0)
 		BENCH_DIE("hoop_engine_create: %s", hoop_strerror(r));
 	return e;

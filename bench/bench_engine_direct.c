@@ -8,6 +8,8 @@
  *   ring    for reference, one thread with a single-owner hoop_ring keeping
  *           `depth` reads in flight (submit, then wait for at least one):
  *           what the kernel's part costs without the engine around it
+ *   queue_pool  the queue loop on an engine forced onto the thread-pool
+ *           backend (its workers make the same preads as `pool`)
  * Each run lasts a fixed time. Reported per run: reads/s, and CPU seconds
  * of the whole process (getrusage RUSAGE_SELF, user + system, so the
  * engine's thread and the pool's threads are all counted).
@@ -30,15 +32,16 @@
 
 #define MAX_DEPTH 256
 
-enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, IMPL_RING, NIMPL };
+enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, IMPL_RING, IMPL_QUEUE_POOL, NIMPL };
 static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool",
-                                              "ring"};
+                                              "ring", "queue_pool"};
 
 struct direct_ctx {
 	int fd;
 	unsigned depth;
 	double seconds;
-	hoop_engine *e;
+	hoop_engine *e;      /* io_uring backend */
+	hoop_engine *e_pool; /* thread-pool backend */
 	hoop_ring *ring;
 	char *bufs; /* MAX_DEPTH blocks */
 	pthread_barrier_t start;
@@ -104,14 +107,14 @@ static long run_threads(struct direct_ctx *c, unsigned nthreads)
 	return ops;
 }
 
-/* One thread keeps `depth` reads in flight through a queue. */
-static long run_queue(struct direct_ctx *c)
+/* One thread keeps `depth` reads in flight through a queue on `e`. */
+static long run_queue(struct direct_ctx *c, hoop_engine *e)
 {
 	hoop_queue *q;
 	struct hoop_op ops[MAX_DEPTH];
 	struct hoop_completion done[MAX_DEPTH];
 	uint64_t seed = 0x9e3779b97f4a7c15ull + c->depth;
-	int r = hoop_queue_create(&q, c->e, c->depth);
+	int r = hoop_queue_create(&q, e, c->depth);
 	if (r < 0)
 		BENCH_DIE("hoop_queue_create: %s", hoop_strerror(r));
 	for (unsigned i = 0; i < c->depth; i++) {
@@ -203,7 +206,8 @@ static double direct_run(void *p, int impl)
 {
 	struct direct_ctx *c = p;
 	double cpu0 = be_cpu_seconds(), t0 = bench_now();
-	long ops = impl == IMPL_QUEUE    ? run_queue(c)
+	long ops = impl == IMPL_QUEUE        ? run_queue(c, c->e)
+	           : impl == IMPL_QUEUE_POOL ? run_queue(c, c->e_pool)
 	           : impl == IMPL_RING   ? run_ring(c)
 	           : impl == IMPL_PREAD1 ? run_threads(c, 1)
 	                                 : run_threads(c, c->depth);
@@ -250,6 +254,8 @@ int main(int argc, char **argv)
 	memset(&ep, 0, sizeof(ep));
 	ep.sq_entries = MAX_DEPTH;
 	c.e = be_engine(&ep);
+	ep.backend = HOOP_BACKEND_THREADS;
+	c.e_pool = be_engine(&ep);
 	int err = hoop_ring_create(&c.ring, MAX_DEPTH, NULL);
 	if (err < 0)
 		BENCH_DIE("hoop_ring_create: %s", hoop_strerror(err));
@@ -292,10 +298,16 @@ int main(int argc, char **argv)
 		             per[IMPL_RING], reps, 1);
 		be_emit_pair("direct_qd%u_vs_ring", c.depth, "ops/s",
 		             v[IMPL_QUEUE], "hoop_ring", v[IMPL_RING], reps, 0);
+		be_emit_pair("direct_qd%u_pool_vs_pool", c.depth, "ops/s",
+		             v[IMPL_QUEUE_POOL], "pool", v[IMPL_POOL], reps, 0);
+		be_emit_pair("direct_qd%u_pool_cpu_per_op_vs_pool", c.depth,
+		             "cpu_us/op", per[IMPL_QUEUE_POOL], "pool",
+		             per[IMPL_POOL], reps, 1);
 		snprintf(name, sizeof(name), "direct_qd%u", c.depth);
 		be_emit_metrics(name, &m[0], &m[1]);
 	}
 	hoop_engine_destroy(c.e);
+	hoop_engine_destroy(c.e_pool);
 	hoop_ring_destroy(c.ring);
 	free(c.bufs);
 	close(c.fd);

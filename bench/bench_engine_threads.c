@@ -6,6 +6,8 @@
  *   pread      each thread calls pread(2)
  *   mutex_ring one liburing ring shared under a pthread mutex, submit and
  *              wait under the lock (the simplest correct shared ring)
+ *   engine_pool the same as engine, on an engine forced onto the thread-pool
+ *              backend (what the fallback costs where io_uring is blocked)
  * for T = 1, 4, 16, 64 (or the counts given with -t). Each run lasts a fixed
  * time; the rate is reads/s summed over the threads.
  *
@@ -15,7 +17,9 @@
  * prints its rates on stderr: for profiling (strace -c -f, perf).
  *
  * JSON lines on stdout: threads_t<T>_vs_pread and threads_t<T>_vs_mutex_ring
- * (ops/s, ratio engine/baseline), and the engine metrics for the largest T.
+ * (ops/s, ratio engine/baseline), threads_t<T>_pool_vs_pread (the
+ * thread-pool engine against pread), and the io_uring engine's metrics for
+ * the largest T.
  */
 #include <liburing.h>
 
@@ -23,15 +27,16 @@
 
 #define MAX_THREADS 256
 
-enum { IMPL_ENGINE, IMPL_PREAD, IMPL_MUTEX_RING, NIMPL };
+enum { IMPL_ENGINE, IMPL_PREAD, IMPL_MUTEX_RING, IMPL_ENGINE_POOL, NIMPL };
 static const char *const impl_names[NIMPL] = {"engine", "pread",
-                                              "mutex_ring"};
+                                              "mutex_ring", "engine_pool"};
 
 struct threads_ctx {
 	int fd;
 	unsigned nthreads;
 	double seconds;
-	hoop_engine *e;
+	hoop_engine *e;      /* io_uring backend */
+	hoop_engine *e_pool; /* thread-pool backend */
 	struct io_uring ring;
 	pthread_mutex_t ring_lock;
 	pthread_barrier_t start;
@@ -47,18 +52,28 @@ struct worker {
 	long ops;
 };
 
-static void read_engine(struct threads_ctx *c, char *buf, uint64_t off)
+static void read_on(hoop_engine *e, int fd, char *buf, uint64_t off)
 {
 	struct hoop_op op;
 	struct hoop_completion done;
 	uint64_t token;
-	hoop_op_read(&op, c->fd, buf, BE_READ_SIZE, off);
-	int r = hoop_engine_submit(c->e, &op, 1, &token, 0);
+	hoop_op_read(&op, fd, buf, BE_READ_SIZE, off);
+	int r = hoop_engine_submit(e, &op, 1, &token, 0);
 	if (r != 1)
 		BENCH_DIE("hoop_engine_submit: %d", r);
-	r = hoop_engine_wait(c->e, token, &done, -1);
+	r = hoop_engine_wait(e, token, &done, -1);
 	if (r != 0 || done.res != (int)BE_READ_SIZE)
 		BENCH_DIE("hoop_engine_wait: %d res %d", r, done.res);
+}
+
+static void read_engine(struct threads_ctx *c, char *buf, uint64_t off)
+{
+	read_on(c->e, c->fd, buf, off);
+}
+
+static void read_engine_pool(struct threads_ctx *c, char *buf, uint64_t off)
+{
+	read_on(c->e_pool, c->fd, buf, off);
 }
 
 static void read_pread(struct threads_ctx *c, char *buf, uint64_t off)
@@ -91,9 +106,10 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct threads_ctx *c = w->c;
 	void (*one)(struct threads_ctx *, char *, uint64_t) =
-	    c->impl == IMPL_ENGINE ? read_engine
-	    : c->impl == IMPL_PREAD ? read_pread
-	                            : read_mutex_ring;
+	    c->impl == IMPL_ENGINE        ? read_engine
+	    : c->impl == IMPL_ENGINE_POOL ? read_engine_pool
+	    : c->impl == IMPL_PREAD       ? read_pread
+	                                  : read_mutex_ring;
 	long ops = 0;
 	pthread_barrier_wait(&c->start);
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
@@ -148,6 +164,10 @@ int main(int argc, char **argv)
 	c.fd = bench_cached_file(be_file_path(argc, argv, argi), BE_FILE_SIZE);
 	c.seconds = be_seconds(2.0);
 	c.e = be_engine(NULL);
+	hoop_engine_params pp;
+	memset(&pp, 0, sizeof(pp));
+	pp.backend = HOOP_BACKEND_THREADS;
+	c.e_pool = be_engine(&pp);
 	int r = io_uring_queue_init(256, &c.ring, 0);
 	if (r < 0)
 		BENCH_DIE("io_uring_queue_init: %s", strerror(-r));
@@ -175,12 +195,15 @@ int main(int argc, char **argv)
 		be_emit_pair("threads_t%u_vs_mutex_ring", c.nthreads, "ops/s",
 		             v[IMPL_ENGINE], "mutex_ring", v[IMPL_MUTEX_RING],
 		             reps, 0);
+		be_emit_pair("threads_t%u_pool_vs_pread", c.nthreads, "ops/s",
+		             v[IMPL_ENGINE_POOL], "pread", v[IMPL_PREAD], reps, 0);
 		if (c.nthreads == tmax) {
 			snprintf(name, sizeof(name), "threads_t%u", c.nthreads);
 			be_emit_metrics(name, &m[0], &m[1]);
 		}
 	}
 	hoop_engine_destroy(c.e);
+	hoop_engine_destroy(c.e_pool);
 	io_uring_queue_exit(&c.ring);
 	close(c.fd);
 	return 0;

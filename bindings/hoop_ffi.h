@@ -625,6 +625,7 @@ int hoop_ring_register_clock(hoop_ring *ring, int clockid);
 #define HOOP_BACKEND_URING 1
 #define HOOP_BACKEND_THREADS 2
 #define HOOP_ENGINE_SQPOLL 0x01u
+#define HOOP_ENGINE_NO_INLINE 0x02u
 #define HOOP_SUBMIT_NOWAIT 0x01u
 #define HOOP_SUBMIT_NOFLUSH 0x02u
 #define HOOP_CANCEL_FIXED 0x01u
@@ -703,6 +704,8 @@ struct hoop_engine_metrics {
 	uint64_t unknown_cqes;
 	uint64_t submit_blocked;
 	uint64_t pool_ops;
+	uint64_t inline_ops;
+	uint64_t queue_wakeups;
 };
 
 int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out);

@@ -16,11 +16,13 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +34,7 @@
 
 _Static_assert(sizeof(struct hoop_op) == 64, "hoop_op is 64 bytes");
 _Static_assert(sizeof(struct hoop_completion) == 24, "completion is 24 bytes");
-_Static_assert(sizeof(struct hoop_engine_metrics) == 13 * 8, "metrics");
+_Static_assert(sizeof(struct hoop_engine_metrics) == 15 * 8, "metrics");
 _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 
 /* ---- small helpers ---- */
@@ -447,10 +449,11 @@ struct submit_src {
 	void *fill_arg;
 };
 
-/* Fill slot idx for a new operation; returns its token. */
-static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                         int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q, uint32_t bits)
+/* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
+ * DONE with its result `res`); returns its token. */
+static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
+                               int delivery, hoop_completion_fn fn, void *arg,
+                               hoop_queue *q, uint32_t state, int32_t res)
 {
 	struct hoop_slot *s = &e->slots[idx];
 	uint32_t gen = LOAD(&s->gen) + 1;
@@ -460,13 +463,135 @@ static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
 	s->fn = fn;
 	s->arg = arg;
 	s->queue = q;
-	s->res = 0;
+	s->res = res;
 	s->cflags = 0;
 	/* Release: the fields above are complete before anyone who sees
-	 * INFLIGHT (the reaper, after the CQE) reads them. */
-	atomic_store_explicit(&s->state, SLOT_INFLIGHT | bits,
-	                      memory_order_release);
+	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
+	atomic_store_explicit(&s->state, state, memory_order_release);
 	return make_token(idx, gen);
+}
+
+static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                         int delivery, hoop_completion_fn fn, void *arg,
+                         hoop_queue *q, uint32_t bits)
+{
+	return slot_arm_state(e, idx, tag, delivery, fn, arg, q,
+	                      SLOT_INFLIGHT | bits, 0);
+}
+
+/* ---- the inline fast path ---- */
+
+/*
+ * A read or write that the page cache can serve at once completes in the
+ * submitting thread: preadv2/pwritev2 with RWF_NOWAIT either moves every
+ * byte without blocking or fails (EAGAIN: it would have to wait for the
+ * disk, a lock or writeback). Only then is the op's result its byte count,
+ * the same number the ring would report. Anything else (EAGAIN, an error,
+ * a short count at EOF, ESPIPE from a pipe or socket, whose offset io_uring
+ * ignores) leaves the op to the ring or the pool as if never tried; a
+ * partial transfer is harmless to redo, since the offset is explicit and
+ * O_APPEND files are excluded.
+ *
+ * Candidates: READ, WRITE, READV, WRITEV alone (not in a link chain), with
+ * no SQE flags (no registered file, no buffer select, no drain), no
+ * personality or ioprio, and an explicit offset (-1, the file position, is
+ * left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
+ * device in this thread) and O_APPEND.
+ */
+static bool inline_candidate(const struct hoop_op *op)
+{
+	if (op->sqe_flags || op->personality || op->ioprio ||
+	    op->off == UINT64_MAX)
+		return false;
+	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE ||
+	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
+}
+
+/* The op's result if it completed inline, else -1 (nothing happened that
+ * the ring's attempt would not repeat identically). */
+static int32_t try_inline(const struct hoop_op *op)
+{
+	int fl = fcntl(op->fd, F_GETFL);
+	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
+		return -1;
+	struct iovec one;
+	const struct iovec *iov = &one;
+	int nr = 1;
+	size_t want = op->len;
+	if (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE) {
+		one.iov_base = (void *)(uintptr_t)op->addr;
+		one.iov_len = op->len;
+	} else {
+		iov = (const struct iovec *)(uintptr_t)op->addr;
+		nr = (int)op->len;
+		if (!iov || nr < 1 || nr > 1024)
+			return -1;
+		want = 0;
+		for (int i = 0; i < nr; i++)
+			want += iov[i].iov_len;
+	}
+	if (want > INT32_MAX)
+		return -1;
+	int rwf = (int)op->op_flags | RWF_NOWAIT;
+	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
+	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
+	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
+	return (r >= 0 && (size_t)r == want) ? (int32_t)r : -1;
+}
+
+/*
+ * Try the inline path on each candidate of a call: res[i] gets the result
+ * of op i if it completed, else -1. Writes only in a call of one op: in a
+ * longer call, the rest could still fail as a whole (the call then reports
+ * an error and must have had no effect; a read done for nothing is
+ * harmless, a write is not). Returns how many completed.
+ */
+static unsigned inline_try(const struct hoop_op *ops, unsigned n,
+                           int32_t *res)
+{
+	unsigned k = 0;
+	bool prev_linked = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct hoop_op *op = &ops[i];
+		bool cand = !prev_linked && inline_candidate(op) &&
+		            (n == 1 || op->opcode == HOOP_OP_READ ||
+		             op->opcode == HOOP_OP_READV);
+		prev_linked = (op->sqe_flags &
+		               (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
+		res[i] = cand ? try_inline(op) : -1;
+		k += res[i] >= 0;
+	}
+	return k;
+}
+
+/*
+ * Deliver op i's inline result: in its slot idx[i] for a waiter, or pushed
+ * to the queue (the slot only lends its index and a fresh generation to
+ * the token). Sets tokens[i] (if tokens is not NULL).
+ */
+static void inline_commit(hoop_engine *e, const struct hoop_op *op,
+                          int32_t res, unsigned idx, uint64_t *token,
+                          int delivery, hoop_queue *q)
+{
+	ADD(&e->m_submitted, 1);
+	ADD(&e->m_inline, 1);
+	if (delivery == DELIVER_WAIT) {
+		/* The owner has no token yet, so nobody waits on the slot. */
+		*token = slot_arm_state(e, idx, op->user_data, delivery, NULL,
+		                        NULL, NULL, SLOT_DONE, res);
+		ADD(&e->m_completed, 1);
+		return;
+	}
+	struct hoop_slot *s = &e->slots[idx];
+	uint32_t gen = LOAD(&s->gen) + 1;
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	uint64_t t = make_token(idx, gen);
+	if (token)
+		*token = t;
+	struct hoop_completion c = {op->user_data, t, res, 0};
+	ADD(&e->m_completed, 1);
+	hoop_queue_push(q, &c);
+	slot_free(e, s);
 }
 
 /*
@@ -538,6 +663,13 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
                        unsigned n, uint64_t *tokens, unsigned flags,
                        int delivery, hoop_completion_fn fn, void *arg,
                        hoop_queue *q, const unsigned *idx);
+static int submit_routed(hoop_engine *e, const struct submit_src *src,
+                         unsigned n, uint64_t *tokens, unsigned flags,
+                         int delivery, hoop_completion_fn fn, void *arg,
+                         hoop_queue *q, const unsigned *idx);
+static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
+                         unsigned n, uint64_t *tokens, unsigned flags,
+                         int delivery, hoop_queue *q, const unsigned *idx);
 
 /*
  * An io_uring engine whose kernel lacks some opcodes: chains (ops joined by
@@ -665,30 +797,116 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	err = slots_take(e, n, flags & HOOP_SUBMIT_NOWAIT, idx);
 	if (err < 0)
 		goto out;
-	if (!e->ring || e->pool_opmask) {
-		/* The pool takes hoop_op records and needs every token. */
-		uint64_t stack_tok[64], *tok = tokens ? tokens : stack_tok;
-		struct hoop_op *buf = NULL;
-		if ((!tokens && n > 64 && !(tok = malloc(n * sizeof(*tok)))) ||
-		    (!src->ops && !(buf = malloc(n * sizeof(*buf))))) {
-			slots_untake(e, idx, n);
-			err = -ENOMEM;
-		} else {
-			const struct hoop_op *ops = src_ops(src, n, buf);
-			err = e->ring ? submit_split(e, ops, n, tok, flags, delivery,
-			                             fn, arg, q, idx)
-			              : submit_to_pool(e, ops, n, tok, delivery, fn,
-			                               arg, q, idx, false);
-		}
-		free(buf);
-		if (tok != tokens && tok != stack_tok)
-			free(tok);
-		goto out;
-	}
-	err = submit_ring(e, src, n, tokens, flags, delivery, fn, arg, q, idx);
+	if (e->inline_rw && delivery != DELIVER_CALLBACK && src->ops)
+		err = submit_inline(e, src->ops, n, tokens, flags, delivery, q,
+		                    idx);
+	else
+		err = submit_routed(e, src, n, tokens, flags, delivery, fn, arg,
+		                    q, idx);
 out:
 	if (idx != stack_idx)
 		free(idx);
+	return err;
+}
+
+/* Submit to the ring, the pool, or both (per opcode); slots are taken. */
+static int submit_routed(hoop_engine *e, const struct submit_src *src,
+                         unsigned n, uint64_t *tokens, unsigned flags,
+                         int delivery, hoop_completion_fn fn, void *arg,
+                         hoop_queue *q, const unsigned *idx)
+{
+	if (e->ring && !e->pool_opmask)
+		return submit_ring(e, src, n, tokens, flags, delivery, fn, arg, q,
+		                   idx);
+	/* The pool takes hoop_op records and needs every token. */
+	uint64_t stack_tok[64], *tok = tokens ? tokens : stack_tok;
+	struct hoop_op *buf = NULL;
+	int err;
+	if ((!tokens && n > 64 && !(tok = malloc(n * sizeof(*tok)))) ||
+	    (!src->ops && !(buf = malloc(n * sizeof(*buf))))) {
+		slots_untake(e, idx, n);
+		err = -ENOMEM;
+	} else {
+		const struct hoop_op *ops = src_ops(src, n, buf);
+		err = e->ring ? submit_split(e, ops, n, tok, flags, delivery, fn,
+		                             arg, q, idx)
+		              : submit_to_pool(e, ops, n, tok, delivery, fn, arg,
+		                               q, idx, false);
+	}
+	free(buf);
+	if (tok != tokens && tok != stack_tok)
+		free(tok);
+	return err;
+}
+
+/*
+ * Wait or queue delivery: complete inline what can be (inline_try), submit
+ * the rest as usual. The inline results are delivered only once the rest
+ * is accepted, so a call that fails has delivered nothing. Slots are taken.
+ */
+static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
+                         unsigned n, uint64_t *tokens, unsigned flags,
+                         int delivery, hoop_queue *q, const unsigned *idx)
+{
+	int32_t stack_res[64], *res = stack_res;
+	struct submit_src src = {ops, NULL, NULL};
+	if (n > 64 && !(res = malloc(n * sizeof(*res))))
+		return submit_routed(e, &src, n, tokens, flags, delivery, NULL,
+		                     NULL, q, idx);
+	unsigned k = inline_try(ops, n, res);
+	int err = (int)n;
+	if (k == 0) {
+		err = submit_routed(e, &src, n, tokens, flags, delivery, NULL,
+		                    NULL, q, idx);
+	} else if (k == n) {
+		for (unsigned i = 0; i < n; i++)
+			inline_commit(e, &ops[i], res[i], idx[i],
+			              tokens ? &tokens[i] : NULL, delivery, q);
+	} else {
+		/* Some of each: the rest, compacted, goes first. */
+		unsigned nr = n - k, j = 0;
+		struct hoop_op *rops = malloc(nr * sizeof(*rops));
+		unsigned *ridx = malloc(n * sizeof(*ridx));
+		uint64_t *rtok = malloc(nr * sizeof(*rtok));
+		if (!rops || !ridx || !rtok) {
+			slots_untake(e, idx, n);
+			err = -ENOMEM;
+		} else {
+			for (unsigned i = 0, d = nr; i < n; i++) {
+				if (res[i] >= 0) {
+					ridx[d++] = idx[i]; /* the inline ones' */
+					continue;
+				}
+				rops[j] = ops[i];
+				ridx[j++] = idx[i];
+			}
+			src.ops = rops;
+			err = submit_routed(e, &src, nr, rtok, flags, delivery,
+			                    NULL, NULL, q, ridx);
+			if (err < 0) {
+				slots_untake(e, ridx + nr, k);
+			} else {
+				j = 0;
+				for (unsigned i = 0; i < n; i++) {
+					uint64_t t = 0;
+					if (res[i] >= 0)
+						inline_commit(e, &ops[i], res[i],
+						              idx[i], &t, delivery,
+						              q);
+					else
+						t = rtok[j++];
+					if (tokens)
+						tokens[i] = t;
+				}
+				err = (int)n;
+			}
+		}
+		free(rops);
+		free(ridx);
+		free(rtok);
+	}
+	if (res != stack_res)
+		free(res);
 	return err;
 }
 
@@ -749,11 +967,25 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 	pthread_mutex_unlock(&e->submit_lock);
 	if (enter_now)
 		hoop_engine_reap_some(e); /* inline completions, for everyone */
-	if (first_of_batch)
+	/*
+	 * An idle engine thread must start watching the ring while our ops
+	 * are in flight. Not for wait-delivered ops that are already done:
+	 * most reads complete inside the enter and were reaped just above,
+	 * and waking the thread for them is a futex call and a context switch
+	 * for nothing (their slots stay ours until the owner waits).
+	 */
+	if (first_of_batch) {
 		bg_notify(e, true); /* the thread must honour the deadline */
-	else if (LOAD(&e->inflight) && atomic_load_explicit(&e->bg_idle,
-	                                                    memory_order_seq_cst))
-		bg_notify(e, false);
+	} else if (LOAD(&e->inflight) &&
+	           atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
+		bool need = delivery != DELIVER_WAIT || !enter_now;
+		for (unsigned i = 0; i < n && !need; i++)
+			need = (atomic_load_explicit(&e->slots[idx[i]].state,
+			                             memory_order_relaxed) &
+			        SLOT_STATE_MASK) == SLOT_INFLIGHT;
+		if (need)
+			bg_notify(e, false);
+	}
 	return (int)n;
 }
 
@@ -1320,7 +1552,8 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		p = *params;
 	else
 		memset(&p, 0, sizeof(p));
-	if (p.backend > HOOP_BACKEND_THREADS || (p.flags & ~HOOP_ENGINE_SQPOLL))
+	if (p.backend > HOOP_BACKEND_THREADS ||
+	    (p.flags & ~(HOOP_ENGINE_SQPOLL | HOOP_ENGINE_NO_INLINE)))
 		return -EINVAL;
 	unsigned sq = p.sq_entries ? p.sq_entries : DEFAULT_SQ;
 	if (sq > 32768)
@@ -1392,6 +1625,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	if (e->batch_ns && e->batch_count <= 1)
 		e->batch_count = UINT32_MAX; /* deadline only */
 	e->spin_ns = (uint64_t)(p.spin_usec ? p.spin_usec : DEFAULT_SPIN_US) * 1000u;
+	e->inline_rw = !(p.flags & HOOP_ENGINE_NO_INLINE);
 
 	if (!e->ring) {
 		*out = e; /* workers deliver; no completion thread needed */
@@ -1477,6 +1711,8 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
 	m->pool_ops = LOAD(&e->m_pool_ops);
+	m->inline_ops = LOAD(&e->m_inline);
+	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
 	return 0;
 }
 

@@ -92,12 +92,14 @@ struct hoop_engine {
 	_Atomic int spinners;
 
 	uint64_t spin_ns;
+	bool inline_rw; /* try reads/writes in the submitting thread first */
 	unsigned sq_limit; /* most ops in one submit call (the SQ size) */
 
 	/* counters */
 	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
 	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
-	    m_overflow, m_unknown, m_blocked, m_pool_ops;
+	    m_overflow, m_unknown, m_blocked, m_pool_ops, m_inline,
+	    m_queue_wakeups;
 	_Atomic uint64_t inflight;
 };
 
@@ -117,7 +119,8 @@ int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
  * until the matching operations have finished; returns how many matched. */
 int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
 
-/* Hand a completion to its queue (queue.c). Called with drain_lock held. */
+/* Hand a completion to its queue (queue.c): with drain_lock held, or from
+ * the submitting thread for an op completed inline. */
 void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c);
 
 /* Submit ops for a queue (engine.c). */

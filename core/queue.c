@@ -119,8 +119,11 @@ void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c)
 		(void)w;
 		q->efd_set = true;
 	}
-	if (q->sleepers)
+	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
+		atomic_fetch_add_explicit(&q->e->m_queue_wakeups, 1,
+		                          memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&q->mu);
 }
 

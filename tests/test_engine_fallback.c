@@ -44,7 +44,12 @@ int main(void)
 	}
 	setenv("HOOP_ENGINE_MASK_OPS", "read,3", 1); /* 3 = fsync */
 	int fds_before = t_fd_count();
-	CHECK_EQ(hoop_engine_create(&e, NULL), 0);
+	/* Reads of a cached file would complete inline, on neither backend:
+	 * switch that off to see where they are served. */
+	hoop_engine_params prm;
+	memset(&prm, 0, sizeof(prm));
+	prm.flags = HOOP_ENGINE_NO_INLINE;
+	CHECK_EQ(hoop_engine_create(&e, &prm), 0);
 	bool uring = hoop_engine_backend(e) == HOOP_BACKEND_URING;
 	unsigned pool_expected = 0, total = 0;
 

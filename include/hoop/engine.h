@@ -94,6 +94,27 @@ struct hoop_completion {
 
 /* Engine flags. */
 #define HOOP_ENGINE_SQPOLL 0x01u /* kernel thread polls the SQ */
+/*
+ * Never complete reads and writes in the submitting thread (see "Inline
+ * reads and writes" below); for tests and for callers that need every
+ * operation to go through io_uring (personalities, auditing).
+ */
+#define HOOP_ENGINE_NO_INLINE 0x02u
+
+/*
+ * Inline reads and writes. Unless HOOP_ENGINE_NO_INLINE is set, a READ,
+ * WRITE, READV or WRITEV delivered by waiting or to a queue (not to a
+ * callback), outside a link chain, with no SQE flags, personality or ioprio
+ * and an explicit offset (not -1), on a file opened without O_DIRECT and
+ * O_APPEND, is first tried in the submitting thread with preadv2/pwritev2
+ * and RWF_NOWAIT. If that moves every byte without blocking (data in the
+ * page cache), the operation is complete when submit returns: its result,
+ * token and delivery are what io_uring would have given (the byte count;
+ * cancel then finds nothing: -ENOENT). Otherwise (it would block, a short
+ * count, an error, a pipe or socket) it is submitted as usual and nothing
+ * is visible. Writes are tried only in a submit call of one operation.
+ * hoop_engine_metrics.inline_ops counts them. Both backends do this.
+ */
 
 typedef struct hoop_engine_params {
 	uint32_t sq_entries;   /* SQ size; 0 = 256 */
@@ -248,6 +269,8 @@ struct hoop_engine_metrics {
 	uint64_t submit_blocked;   /* submitters that had to wait for room */
 	/* Appended fields: older callers see the same layout up to here. */
 	uint64_t pool_ops;         /* operations served by the thread pool */
+	uint64_t inline_ops;       /* completed inline in the submitting thread */
+	uint64_t queue_wakeups;    /* queue consumers woken by a push */
 };
 
 /* hoop_engine_metrics - fill *out; returns 0 or -errno. Any thread. */
