@@ -785,6 +785,11 @@ int hoop_ring_create_best(hoop_ring **out, unsigned entries);
 #define HOOP_BUFGROUP_MODE_RING 1
 #define HOOP_BUFGROUP_MODE_PROVIDE 2
 #define HOOP_BUFGROUP_UD 0xffffffffffffff02ull
+#define HOOP_LOOP_TIMER_REPEAT 0x01u
+#define HOOP_LOOP_DIRECT 0x01u
+#define HOOP_LOOP_BUNDLE 0x02u
+#define HOOP_LOOP_ZC 0x04u
+#define HOOP_LOOP_ABORT 0x08u
 
 typedef struct hoop_bufgroup hoop_bufgroup;
 int hoop_bufgroup_create(hoop_bufgroup **out, hoop_ring *ring, uint16_t bgid,
@@ -803,6 +808,36 @@ int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
                          struct iovec *iov, uint16_t *bids, unsigned max);
 int hoop_bufgroup_return(hoop_bufgroup *g, unsigned bid);
 unsigned hoop_bufgroup_available(hoop_bufgroup *g);
+typedef struct hoop_loop hoop_loop;
+typedef void (*hoop_loop_fn)(hoop_loop *loop, void *arg, int32_t res,
+              uint32_t flags);
+
+typedef struct hoop_loop_params {
+	uint32_t entries;
+	uint32_t setup_flags;
+	uint32_t resv[6];
+} hoop_loop_params;
+
+int hoop_loop_create(hoop_loop **out, const hoop_loop_params *params);
+void hoop_loop_destroy(hoop_loop *loop);
+hoop_ring *hoop_loop_ring(hoop_loop *loop);
+struct hoop_sqe *hoop_loop_sqe(hoop_loop *loop, hoop_loop_fn fn, void *arg);
+uint64_t hoop_loop_sqe_id(const struct hoop_sqe *sqe);
+int hoop_loop_run_once(hoop_loop *loop, int64_t timeout_ns);
+int hoop_loop_run(hoop_loop *loop);
+int hoop_loop_stop(hoop_loop *loop);
+unsigned hoop_loop_pending(const hoop_loop *loop);
+int hoop_loop_cancel(hoop_loop *loop, uint64_t id);
+int hoop_loop_timer(hoop_loop *loop, uint64_t ns, unsigned flags,
+                    hoop_loop_fn fn, void *arg, uint64_t *id_out);
+int hoop_loop_accept(hoop_loop *loop, int fd, unsigned flags, hoop_loop_fn fn,
+                     void *arg, uint64_t *id_out);
+int hoop_loop_recv(hoop_loop *loop, int fd, hoop_bufgroup *g, unsigned flags,
+                   hoop_loop_fn fn, void *arg, uint64_t *id_out);
+int hoop_loop_send(hoop_loop *loop, int fd, const void *buf, size_t len,
+                   unsigned flags, hoop_loop_fn fn, void *arg);
+int hoop_loop_close(hoop_loop *loop, int fd, unsigned flags, hoop_loop_fn fn,
+                    void *arg);
 
 /* hoop/inline.h */
 

@@ -95,6 +95,22 @@ static void reg_del(hoop_bufgroup *g)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+void hoop_bufgroup_ring_gone(hoop_ring *ring)
+{
+	pthread_mutex_lock(&reg_lock);
+	for (hoop_bufgroup **p = &reg_head; *p;) {
+		hoop_bufgroup *g = *p;
+		if (g->ring == ring) {
+			*p = g->next;
+			g->next = NULL;
+			g->ring = NULL;
+		} else {
+			p = &g->next;
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
 /* ---- synchronous operations (LEGACY) ---- */
 
 void (*hoop_bufgroup_presubmit)(hoop_ring *ring);
@@ -425,6 +441,11 @@ void hoop_bufgroup_destroy(hoop_bufgroup *g)
 {
 	if (!g)
 		return;
+	if (!g->ring) {
+		/* Its loop is gone, and the ring with it: only memory left. */
+		group_free(g);
+		return;
+	}
 	if (g->mode == HOOP_BUFGROUP_MODE_RING) {
 		hoop_ring_unregister_buf_ring(g->ring, g->bgid);
 	} else {
@@ -494,6 +515,8 @@ int hoop_bufgroup_return(hoop_bufgroup *g, unsigned bid)
 {
 	if (!g || bid >= g->count)
 		return -EINVAL;
+	if (!g->ring)
+		return -ESHUTDOWN; /* its loop was destroyed */
 	pthread_mutex_lock(&g->lock);
 	if (!known_out_locked(g, bid)) {
 		/* Not seen going out: ask the kernel where its head is. */
@@ -524,7 +547,9 @@ unsigned hoop_bufgroup_available(hoop_bufgroup *g)
 		return 0;
 	pthread_mutex_lock(&g->lock);
 	unsigned n;
-	if (g->mode == HOOP_BUFGROUP_MODE_RING) {
+	if (!g->ring) {
+		n = 0;
+	} else if (g->mode == HOOP_BUFGROUP_MODE_RING) {
 		refresh_head_locked(g);
 		n = g->tail - g->known_head;
 	} else {

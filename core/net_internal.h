@@ -17,6 +17,13 @@
  */
 void hoop_bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res);
 
+/*
+ * The loop that owns `ring` has finished every operation and is about to
+ * close the ring: its groups forget the ring (hoop_bufgroup_destroy then
+ * only frees memory) and their bgids are free again.
+ */
+void hoop_bufgroup_ring_gone(hoop_ring *ring);
+
 /* The ring a group was created on (an engine's ring for engine groups). */
 hoop_ring *hoop_bufgroup_ring(const hoop_bufgroup *g);
 

@@ -125,8 +125,9 @@ HOOP_API int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
 /*
  * hoop_bufgroup_return - give buffer `bid` back to the kernel. Returns 0,
  * -EINVAL (out of range, NULL), -EALREADY (the buffer is not out: it was
- * never taken or was already given back), or -errno (LEGACY: the provide
- * failed; the buffer stays out).
+ * never taken or was already given back), -ESHUTDOWN (the group's loop was
+ * destroyed), or -errno (LEGACY: the provide failed; the buffer stays
+ * out).
  *
  * How hoop knows a buffer is out: the loop tells the group about every
  * completion it delivers, hoop_bufgroup_bundle records the pieces it
@@ -152,6 +153,193 @@ HOOP_API int hoop_bufgroup_return(hoop_bufgroup *g, unsigned bid);
  * NULL. Threads as hoop_bufgroup_return.
  */
 HOOP_API unsigned hoop_bufgroup_available(hoop_bufgroup *g);
+
+/* ------------------------------------------------------------------ */
+/* Event loop                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct hoop_loop hoop_loop;
+
+/*
+ * A callback: `res` is the operation's result (bytes, a new fd, 0, or
+ * -errno) and `flags` its completion flags (HOOP_CQE_F_MORE: more will
+ * follow for this operation; HOOP_CQE_F_BUFFER: a buffer was selected).
+ * Runs on the loop's thread, inside hoop_loop_run / _run_once; it may
+ * start new operations and may cancel any, including its own.
+ */
+typedef void (*hoop_loop_fn)(hoop_loop *loop, void *arg, int32_t res,
+                             uint32_t flags);
+
+typedef struct hoop_loop_params {
+	uint32_t entries;     /* SQ size; 0 = 256 (CQ is 4x; the loop holds
+	                         at most CQ-size operations) */
+	uint32_t setup_flags; /* HOOP_SETUP_* to use as they are (CQSIZE is
+	                         added); 0 = the best single-owner tier:
+	                         COOP_TASKRUN | TASKRUN_FLAG | SINGLE_ISSUER |
+	                         DEFER_TASKRUN, dropping flags from the end
+	                         while the kernel refuses them */
+	uint32_t resv[6];     /* must be 0 */
+} hoop_loop_params;
+
+/*
+ * hoop_loop_create - a loop on a new ring owned by the calling thread (the
+ * only thread that may call the loop afterwards, except hoop_loop_stop).
+ * `params` may be NULL. Returns 0 and sets *out, -EINVAL (out NULL,
+ * entries above 32768, resv not 0), -ENOMEM, or the ring's setup error.
+ */
+HOOP_API int hoop_loop_create(hoop_loop **out, const hoop_loop_params *params);
+
+/*
+ * hoop_loop_destroy - cancel every operation, wait until the kernel has
+ * finished with them (their callbacks run with their final result, usually
+ * -ECANCELED; sends not yet started get -ECANCELED; closes already asked
+ * for still close their fd), close the ring and free the loop. Callbacks
+ * run meanwhile cannot start operations (-ESHUTDOWN). Buffer groups of
+ * the loop's ring may be destroyed before (once no receive selects from
+ * them) or after: then they only free their memory (give-backs in between
+ * get -ESHUTDOWN). The owner thread, not from a callback. NULL is accepted.
+ */
+HOOP_API void hoop_loop_destroy(hoop_loop *loop);
+
+/* hoop_loop_ring - the loop's ring (for registration, bufgroups; do not
+ * submit or reap on it yourself); NULL for NULL. */
+HOOP_API hoop_ring *hoop_loop_ring(hoop_loop *loop);
+
+/*
+ * hoop_loop_sqe - an SQE whose completions call fn(arg, ...), with its
+ * user_data already set (prepared as a NOP); fill it with a hoop_prep_*
+ * function and set its sqe flags before any other call on the loop.
+ * hoop_prep_* clear user_data: the loop writes it again when it submits,
+ * so read the id with hoop_loop_sqe_id before preparing. Do not use
+ * HOOP_SQE_CQE_SKIP_SUCCESS (the operation would never end). Submitted on
+ * the next run; fn runs for every completion, the last one without
+ * HOOP_CQE_F_MORE. NULL when the loop is full (every operation slot is in
+ * use), is being destroyed, or loop or fn is NULL.
+ */
+HOOP_API struct hoop_sqe *hoop_loop_sqe(hoop_loop *loop, hoop_loop_fn fn,
+                                        void *arg);
+/* hoop_loop_sqe_id - the id of an SQE from hoop_loop_sqe, read before it is
+ * prepared (0 for NULL). */
+HOOP_API uint64_t hoop_loop_sqe_id(const struct hoop_sqe *sqe);
+
+/*
+ * hoop_loop_run_once - submit what is pending, wait up to `timeout_ns`
+ * (< 0 forever, 0 not at all) for at least one completion, and run the
+ * callbacks of every completion available. A signal ends the wait early.
+ * Returns the number of callbacks run, 0 on timeout or when stopped (a
+ * hoop_loop_stop is used up by the run_once that sees it), -EINVAL (NULL,
+ * or during destroy), or -errno from the ring.
+ */
+HOOP_API int hoop_loop_run_once(hoop_loop *loop, int64_t timeout_ns);
+
+/*
+ * hoop_loop_run - run until hoop_loop_stop. Returns 0 when stopped, or
+ * -errno if the ring fails.
+ */
+HOOP_API int hoop_loop_run(hoop_loop *loop);
+
+/*
+ * hoop_loop_stop - make hoop_loop_run return (and the current or next
+ * hoop_loop_run_once return promptly). Any thread, and from signal
+ * handlers (an atomic store and a write(2) to an eventfd the ring polls).
+ * Returns 0, -EINVAL (NULL) or -errno from write.
+ */
+HOOP_API int hoop_loop_stop(hoop_loop *loop);
+
+/* hoop_loop_pending - operations started and not yet finished (their last
+ * callback has not run); 0 for NULL. */
+HOOP_API unsigned hoop_loop_pending(const hoop_loop *loop);
+
+/*
+ * hoop_loop_cancel - cancel operation `id` (from hoop_loop_sqe_id or an
+ * id_out below). Its callback runs later with -ECANCELED (or its real
+ * result if it won the race; completions already on their way are still
+ * delivered). Returns 0 (also when already being cancelled), -ENOENT
+ * (unknown or finished), -EALREADY for a close, -EINVAL for NULL.
+ */
+HOOP_API int hoop_loop_cancel(hoop_loop *loop, uint64_t id);
+
+/* Timer flags. */
+#define HOOP_LOOP_TIMER_REPEAT 0x01u /* fire every `ns` until cancelled */
+
+/*
+ * hoop_loop_timer - call fn(arg, -ETIME, flags) after `ns` nanoseconds
+ * (REPEAT: every `ns`, with HOOP_CQE_F_MORE while it stays armed; one
+ * multishot timeout where the kernel has them, 6.4+, else re-armed after
+ * each expiry); cancelled timers call fn with -ECANCELED (no MORE).
+ * *id_out (may be NULL) gets its id. Returns 0, -EINVAL (ns 0, unknown
+ * flags, NULL loop or fn), -EBUSY (loop full), -ESHUTDOWN (destroying).
+ */
+HOOP_API int hoop_loop_timer(hoop_loop *loop, uint64_t ns, unsigned flags,
+                             hoop_loop_fn fn, void *arg, uint64_t *id_out);
+
+/* Flags for the network helpers. */
+#define HOOP_LOOP_DIRECT 0x01u /* accept: into fixed file slots */
+#define HOOP_LOOP_BUNDLE 0x02u /* recv: bundles where the kernel has them */
+#define HOOP_LOOP_ZC 0x04u     /* send: zero copy */
+#define HOOP_LOOP_ABORT 0x08u  /* close: reset (SO_LINGER 0), not FIN */
+
+/*
+ * hoop_loop_accept - multishot accept on listening socket `fd`: fn runs
+ * with each new connection's fd (SOCK_CLOEXEC; with DIRECT: its fixed file
+ * slot, and a file table must be registered) and HOOP_CQE_F_MORE while
+ * armed. The new fd belongs to fn. If the kernel ends the multishot for a
+ * reason that is not fatal (-ENFILE, -EMFILE, -ENOMEM, -ENOBUFS, -EAGAIN,
+ * -ECONNABORTED, or no error), fn is told (res, with HOOP_CQE_F_MORE,
+ * because the loop then re-arms it: at once, or 1 ms later after an error
+ * so a full fd table does not spin). Fatal errors (-EINVAL, -EBADF, ...)
+ * and cancel end it: the last call has no MORE. Returns 0, -EBUSY (loop
+ * full), -EINVAL, -EBADF (a close of fd is pending), -ESHUTDOWN.
+ */
+HOOP_API int hoop_loop_accept(hoop_loop *loop, int fd, unsigned flags,
+                              hoop_loop_fn fn, void *arg, uint64_t *id_out);
+
+/*
+ * hoop_loop_recv - multishot receive on `fd` into buffers of group `g`
+ * (created on this loop's ring, else -EINVAL). fn runs per receive with
+ * the byte count and flags naming the buffer (hoop_bufgroup_cqe_bid; with
+ * BUNDLE, see hoop_bufgroup_bundle; without kernel support, 6.10, BUNDLE
+ * is ignored); the callback owns the buffer(s) and gives them back with
+ * hoop_bufgroup_return (any time later, on the loop's thread). res 0 is
+ * end of stream; -ENOBUFS means the group ran dry and the receive has
+ * ended (re-arm with another call after returning buffers); other negative
+ * values are socket errors (-ECONNRESET, ...). If the kernel stops with
+ * data and no error, the loop re-arms by itself. The last call for the
+ * operation has no HOOP_CQE_F_MORE. Returns 0, -EBUSY, -EINVAL, -EBADF (a
+ * close of fd is pending), -ESHUTDOWN.
+ */
+HOOP_API int hoop_loop_recv(hoop_loop *loop, int fd, hoop_bufgroup *g,
+                            unsigned flags, hoop_loop_fn fn, void *arg,
+                            uint64_t *id_out);
+
+/*
+ * hoop_loop_send - send all `len` bytes (up to INT32_MAX) of `buf` on
+ * `fd`: short sends are continued from where they stopped, and fn (may be
+ * NULL) runs once with `len` or the first error (-EPIPE, -ECONNRESET,
+ * -ECANCELED, ...; never SIGPIPE). The buffer must stay valid and
+ * unchanged until fn runs (it may be freed in fn). With ZC the data is sent
+ * without a copy and fn runs only after the kernel has released the buffer
+ * (its notification). Sends started on the same fd are sent in the order
+ * they were started, one at a time. Returns 0, -EBUSY, -EINVAL, -EBADF (a
+ * close of fd is pending), -ESHUTDOWN.
+ */
+HOOP_API int hoop_loop_send(hoop_loop *loop, int fd, const void *buf,
+                            size_t len, unsigned flags, hoop_loop_fn fn,
+                            void *arg);
+
+/*
+ * hoop_loop_close - close `fd`. Graceful (flags 0): receives and accepts on
+ * fd are cancelled (their callbacks get -ECANCELED or their real result),
+ * sends already started finish first, then the socket is closed and the
+ * peer sees end of stream. ABORT: every operation on fd is cancelled first
+ * (sends not yet in the kernel get -ECANCELED) and the peer gets a reset
+ * (SO_LINGER 0). fn (may be NULL) runs with close's result after every
+ * other callback for fd. Operations raw from hoop_loop_sqe are not
+ * tracked by fd. The fd belongs to the loop from this call on. Returns 0,
+ * -EBUSY, -EINVAL, -EALREADY (a close of fd is pending), -ESHUTDOWN.
+ */
+HOOP_API int hoop_loop_close(hoop_loop *loop, int fd, unsigned flags,
+                             hoop_loop_fn fn, void *arg);
 
 #ifdef __cplusplus
 }
