@@ -40,6 +40,9 @@ class _QueueCore:
         self.capacity = capacity
         self.fd = int(lib.hoop_queue_fd(self.q))
         self.held: Dict[int, Any] = {}
+        # buffer groups the queue's operations select from: destroyed after
+        # the queue, when no operation can still be using them
+        self.groups: List[Any] = []
         self.out = ffi.new("struct hoop_completion[]", capacity)
         self.out_buf = ffi.buffer(self.out)
         self.lock = threading.Lock()
@@ -50,6 +53,9 @@ class _QueueCore:
             q, self.q = self.q, None
             if q is not None:
                 lib.hoop_queue_destroy(q)
+                for g in self.groups:
+                    lib.hoop_bufgroup_destroy(g)
+                self.groups.clear()
                 self.held.clear()
                 self.engine._queues.pop(id(self), None)
 
@@ -108,6 +114,7 @@ class Engine:
         self._cv = threading.Condition()
         self._users = 0
         self._closing = False
+        self._bgids = itertools.count(1)  # buffer group ids on this ring
 
     # ---- lifetime ----
 

@@ -235,6 +235,22 @@ class Recv(NamedTuple):
         lib.hoop_prep_recv(sqe, self.fd, c, len(c), self.flags)
 
 
+class RecvMulti(NamedTuple):
+    """Multishot recv(2) into buffers the kernel picks from buffer group
+    `bgid` (io_uring only; see hoop/net.h): one completion per receive,
+    with HOOP_CQE_F_MORE while armed and the buffer id in the flags."""
+    fd: int
+    bgid: int
+    tag: Any = None
+
+    def _args(self) -> Args:
+        return ()
+
+    def _fill(self, sqe: Any, args: Args) -> None:
+        lib.hoop_prep_recv_multishot(sqe, self.fd, ffi.NULL, 0, 0)
+        lib.hoop_sqe_set_buf_group(sqe, self.bgid)
+
+
 class Send(NamedTuple):
     """send(2) of the bytes-like `data` (MSG_NOSIGNAL added: a closed peer
     gives EPIPE, not SIGPIPE). Result: bytes sent (may be short)."""

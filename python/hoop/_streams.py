@@ -25,20 +25,59 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._engine import Engine
 from ._hoop_cffi import ffi, lib
-from ._ops import Accept, Connect, Recv, Send, Splice, Read
+from ._ops import Accept, Connect, Read, Recv, RecvMulti, Send, Splice
 
 _MORE = lib.HOOP_CQE_F_MORE
+_F_BUFFER = lib.HOOP_CQE_F_BUFFER
+_BUF_SHIFT = lib.HOOP_CQE_BUFFER_SHIFT
 RECV_SIZE = 65536
 _HIGH_WATER = 64 * 1024
 
 
 class Call:
-    """A completion sink that calls fn(res, flags) on the loop's thread."""
+    """A completion sink that calls fn(res, flags) on the loop's thread;
+    `token` is the engine's token of its latest operation (for cancel)."""
 
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "token")
 
     def __init__(self, fn: Callable[[int, int], None]) -> None:
         self.fn = fn
+        self.token = 0
+
+
+class RecvGroup:
+    """A provided-buffer group (hoop_bufgroup) for one loop's multishot
+    receives: COUNT buffers of SIZE bytes shared by all its connections.
+    A completion's data is copied out and its buffer given back at once,
+    so a connection holds no buffer between completions."""
+
+    COUNT = 128
+    SIZE = 32768
+
+    def __init__(self, g: Any) -> None:
+        self.g = g
+        self.bgid = int(lib.hoop_bufgroup_id(g))
+        self.views = [memoryview(ffi.buffer(lib.hoop_bufgroup_buf(g, i), self.SIZE))
+                      for i in range(self.COUNT)]
+
+    @classmethod
+    def create(cls, engine: Engine, core: Any) -> Optional["RecvGroup"]:
+        if os.environ.get("HOOP_PY_SINGLESHOT") or engine.backend != "io_uring":
+            return None
+        out = ffi.new("hoop_bufgroup **")
+        rc = lib.hoop_bufgroup_create_engine(out, engine._e(), next(engine._bgids),
+                                             cls.COUNT, cls.SIZE, 0)
+        if rc < 0:
+            return None  # -EOPNOTSUPP and friends: single-shot receives
+        core.groups.append(out[0])  # destroyed after the queue
+        return cls(out[0])
+
+    def take(self, flags: int, res: int) -> bytes:
+        """The bytes a completion delivered; gives its buffer back."""
+        bid = flags >> _BUF_SHIFT
+        data = self.views[bid][:res].tobytes()
+        lib.hoop_bufgroup_return(self.g, bid)
+        return data
 
 
 def _oserror(res: int) -> OSError:
@@ -73,9 +112,13 @@ class SocketTransport(_asyncio.Transport):
         self._fd = sock.fileno()
         self._protocol = protocol
         self._server = server
-        self._rbuf = bytearray(RECV_SIZE)
-        self._rview = memoryview(self._rbuf)
-        self._recv_req = Recv(self._fd, self._rbuf)
+        self._group = driver.recv_group()
+        if self._group is not None:  # io_uring: multishot, kernel-picked buffers
+            self._rview: Optional[memoryview] = None
+            self._recv_req: Any = RecvMulti(self._fd, self._group.bgid)
+        else:  # thread pool: one receive at a time into our own buffer
+            self._rview = memoryview(bytearray(RECV_SIZE))
+            self._recv_req = Recv(self._fd, self._rview)
         self._recv_sink = Call(self._on_recv)
         self._send_sink = Call(self._on_send)
         self._recv_pending = False
@@ -109,24 +152,31 @@ class SocketTransport(_asyncio.Transport):
             self._driver.submit_to(self._recv_req, self._recv_sink)
 
     def _on_recv(self, res: int, flags: int) -> None:
-        self._recv_pending = False
+        if not flags & _MORE:
+            self._recv_pending = False  # a single-shot, or a multishot's last
         if res > 0:
-            data = self._rview[:res].tobytes()
+            if flags & _F_BUFFER:
+                data = self._group.take(flags, res)  # type: ignore[union-attr]
+            else:
+                data = self._rview[:res].tobytes()  # type: ignore[index]
             if self._closing:
                 pass
-            elif self._reading:
+            elif self._reading and not self._held_data:
                 self._protocol.data_received(data)  # type: ignore[attr-defined]
-                self._arm_recv()
-            else:
+            else:  # paused, or resumed with older data still to deliver
                 self._held_data.append(data)
+            if not self._recv_pending:
+                self._arm_recv()
         elif res == 0:
             self._eof_received = True
             if self._closing:
                 pass
-            elif self._reading:
+            elif self._reading and not self._held_data:
                 self._deliver_eof()
-        elif self._closing and res == -errno.ECANCELED:
-            pass
+        elif res in (-errno.ECANCELED, -errno.ENOBUFS) and not self._recv_pending:
+            # ECANCELED: our own cancel (pause_reading, close); ENOBUFS: the
+            # group ran dry and the multishot ended: arm it again
+            self._arm_recv()
         elif not self._closing:
             self._fatal(_oserror(res))
         if self._closing:
@@ -138,7 +188,12 @@ class SocketTransport(_asyncio.Transport):
             self.close()
 
     def pause_reading(self) -> None:
-        self._reading = False
+        if self._reading:
+            self._reading = False
+            if self._group is not None and self._recv_pending:
+                # a multishot would go on receiving: stop it; what arrived
+                # meanwhile is kept for resume_reading
+                self._driver.cancel(self._recv_sink)
 
     def resume_reading(self) -> None:
         if self._reading or self._closing:
@@ -307,8 +362,10 @@ class SocketTransport(_asyncio.Transport):
     def _stop_io(self, cancel_sends: bool = False) -> None:
         """Cancel what is in flight on the socket; connection_lost runs
         once the kernel has finished with all of it."""
-        if self._recv_pending or (cancel_sends and self._inflight is not None):
+        if cancel_sends and self._inflight is not None:
             self._driver.cancel_fd(self._fd, (self._recv_sink, self._send_sink))
+        elif self._recv_pending:
+            self._driver.cancel(self._recv_sink)
         self._maybe_lost()
 
     def _maybe_lost(self) -> None:
@@ -323,7 +380,6 @@ class SocketTransport(_asyncio.Transport):
             self._protocol.connection_lost(exc)
         finally:
             self._sock.close()
-            self._rview.release()
             server, self._server = self._server, None
             if server is not None:
                 server._detach(self)

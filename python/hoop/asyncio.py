@@ -64,6 +64,8 @@ class _Driver:
         self.ops = _raw("struct hoop_op[]", self.core.capacity)
         self.sqe = ffi.new("struct hoop_sqe *")
         self.ids = itertools.count(1)
+        self.tokens = ffi.new("uint64_t[]", self.core.capacity)
+        self._group: Any = None  # the receive buffer group, made on first use
         loop.add_reader(self.core.fd, self._collect)
         # The queue is destroyed (after all its operations completed) when
         # the driver goes, at the latest when its engine is closed.
@@ -113,6 +115,29 @@ class _Driver:
         if e is not None and not self.engine._closing:
             lib.hoop_engine_cancel_fd(e, fd, 0)
 
+    def cancel(self, sink: Call) -> None:
+        """Cancel the operation whose completions go to `sink`: in flight,
+        in the kernel; still in the backlog, -ECANCELED on the next turn."""
+        e = self.engine._engine
+        if sink.token:
+            if e is not None and not self.engine._closing:
+                lib.hoop_engine_cancel(e, sink.token)
+            return
+        loop = self.loop_ref()
+        for item in self.backlog:
+            if item[2] is sink:
+                self.backlog.remove(item)
+                if loop is not None:
+                    loop.call_soon(self._call, sink, -errno.ECANCELED, 0)
+                break
+
+    def recv_group(self) -> Optional["_streams.RecvGroup"]:
+        """The loop's buffer group for multishot receives, or None where
+        there is none (the thread-pool backend: -EOPNOTSUPP)."""
+        if self._group is None:
+            self._group = _streams.RecvGroup.create(self.engine, self.core) or False
+        return self._group or None
+
     def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
         """Queue many requests; one future for the list of their results.
         Each request's tag is its index in the list."""
@@ -137,20 +162,25 @@ class _Driver:
         if k > 0:
             ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
             batch = []
+            calls = []
             for i in range(k):
                 request, args, fut = backlog.popleft()
                 ud = next(ids)
                 if fut.__class__ is _Batch:
                     fut.index[ud] = request.tag
+                elif fut.__class__ is Call:
+                    calls.append((i, fut))
                 request._fill(sqe, args)
                 sqe.user_data = ud
                 lib.hoop_op_from_sqe(ops + i, sqe)
                 held[ud] = (fut, args)
                 batch.append(ud)
             try:
-                rc = core.add_ops(ops, k)
+                rc = core.add_ops(ops, k, self.tokens)
                 if rc < 0:
                     raise error_from(rc)
+                for i, sink in calls:
+                    sink.token = self.tokens[i]
             except Exception as exc:
                 for ud in batch:
                     sink = held.pop(ud)[0]
@@ -176,6 +206,8 @@ class _Driver:
                 sink = (held[ud] if flags & _MORE else held.pop(ud))[0]
                 cls = sink.__class__
                 if cls is Call:
+                    if not flags & _MORE:
+                        sink.token = 0  # nothing of it in flight any more
                     self._call(sink, res, flags)
                 elif cls is _Batch:
                     sink.done_one(ud, res)
