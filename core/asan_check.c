@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "hoop/register.h"
 
@@ -64,6 +65,19 @@ static void check(const struct hoop_sqe *sqe, const char *what, uint64_t addr,
 		report(sqe, what, addr, len, bad, is_write);
 }
 
+/*
+ * Copy n bytes of the submitter's memory at `src`, or fail if any of it is
+ * not mapped. The kernel reads these structures itself and reports -EFAULT
+ * for a wild pointer, so this check must not fault on one either (found by
+ * tests/fuzz: a raw SQE's msghdr pointer 0x40). process_vm_readv on our own
+ * pid is a copy that fails with EFAULT instead of SIGSEGV.
+ */
+static int safe_copy(void *dst, uint64_t src, size_t n)
+{
+	struct iovec l = {dst, n}, r = {(void *)(uintptr_t)src, n};
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
 /* An iovec array and the buffers it names; the array itself is read. */
 static void check_iov(const struct hoop_sqe *sqe, uint64_t addr, uint64_t nr,
                       int is_write)
@@ -71,36 +85,41 @@ static void check_iov(const struct hoop_sqe *sqe, uint64_t addr, uint64_t nr,
 	uint64_t bytes = nr * sizeof(struct iovec);
 	if (!addr || !nr || nr > 1024)
 		return; /* the kernel refuses more than UIO_MAXIOV: -EINVAL */
-	const void *arr = (const void *)(uintptr_t)addr;
-	void *bad = __asan_region_is_poisoned((void *)arr, bytes);
+	void *bad = __asan_region_is_poisoned((void *)(uintptr_t)addr, bytes);
 	if (bad) {
 		if (is_tracked(bad))
 			report(sqe, "iovec array", addr, bytes, bad, 0);
 		return; /* wild: -EFAULT, and not ours to read */
 	}
-	const struct iovec *iov = arr;
-	for (uint64_t i = 0; i < nr; i++)
-		check(sqe, "iovec buffer", (uint64_t)(uintptr_t)iov[i].iov_base,
-		      iov[i].iov_len, is_write);
+	for (uint64_t i = 0; i < nr; i++) {
+		struct iovec v;
+		if (safe_copy(&v, addr + i * sizeof(v), sizeof(v)) < 0)
+			return; /* unmapped: the kernel says -EFAULT */
+		check(sqe, "iovec buffer", (uint64_t)(uintptr_t)v.iov_base,
+		      v.iov_len, is_write);
+	}
 }
 
 static void check_msg(const struct hoop_sqe *sqe, int is_write)
 {
-	const struct msghdr *m = (const void *)(uintptr_t)sqe->addr;
-	if (!m)
+	struct msghdr m;
+	if (!sqe->addr)
 		return;
-	void *bad = __asan_region_is_poisoned((void *)m, sizeof(*m));
+	void *bad = __asan_region_is_poisoned((void *)(uintptr_t)sqe->addr,
+	                                      sizeof(m));
 	if (bad) {
 		if (is_tracked(bad))
-			report(sqe, "msghdr", sqe->addr, sizeof(*m), bad, 0);
+			report(sqe, "msghdr", sqe->addr, sizeof(m), bad, 0);
 		return;
 	}
-	check(sqe, "msg_name", (uint64_t)(uintptr_t)m->msg_name, m->msg_namelen,
+	if (safe_copy(&m, sqe->addr, sizeof(m)) < 0)
+		return;
+	check(sqe, "msg_name", (uint64_t)(uintptr_t)m.msg_name, m.msg_namelen,
 	      is_write);
-	check(sqe, "msg_control", (uint64_t)(uintptr_t)m->msg_control,
-	      m->msg_controllen, is_write);
+	check(sqe, "msg_control", (uint64_t)(uintptr_t)m.msg_control,
+	      m.msg_controllen, is_write);
 	if (!(sqe->flags & HOOP_SQE_BUFFER_SELECT))
-		check_iov(sqe, (uint64_t)(uintptr_t)m->msg_iov, m->msg_iovlen,
+		check_iov(sqe, (uint64_t)(uintptr_t)m.msg_iov, m.msg_iovlen,
 		          is_write);
 }
 
