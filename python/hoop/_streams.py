@@ -32,6 +32,7 @@ _F_BUFFER = lib.HOOP_CQE_F_BUFFER
 _BUF_SHIFT = lib.HOOP_CQE_BUFFER_SHIFT
 RECV_SIZE = 65536
 _HIGH_WATER = 64 * 1024
+_DIRECT_SEND = not os.environ.get("HOOP_PY_URING_SEND")
 
 
 class Call:
@@ -224,7 +225,7 @@ class SocketTransport(_asyncio.Transport):
             raise RuntimeError("cannot call write() after write_eof()")
         if self._closing or not data:
             return
-        if self._inflight is None and not self._wbuf:
+        if self._inflight is None and not self._wbuf and _DIRECT_SEND:
             try:
                 n = self._sock.send(data)
             except (BlockingIOError, InterruptedError):

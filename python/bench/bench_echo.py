@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""asyncio echo server benchmark: hoop streams against asyncio's own
+streams, on the default loop and on uvloop.
+
+    python bench/bench_echo.py [--rounds N] [--seconds S] [--conns 64] [--size 64]
+
+Each server runs in its own process with the same handler (asyncio
+StreamReader/StreamWriter: read, write, drain). The load is
+bench/echo_client.c (compiled here with cc): one thread, epoll, `conns`
+connections, one message in flight per connection, round trips counted for
+`seconds` after a warm-up. Servers:
+
+  hoop          hoop.asyncio.start_server on the default asyncio loop
+  hoop+uvloop   hoop.asyncio.start_server on uvloop
+  asyncio       asyncio.start_server on the default loop
+  uvloop        asyncio.start_server on uvloop
+
+Rounds run every server once, in a rotating order, so a noisy neighbour
+hurts all of them. Prints one JSON line per comparison: {"case", "unit",
+"hoop", "baseline", "baseline_value", "ratio"}, medians in round trips per
+second; ratio = hoop / baseline of the medians, paired_ratio = the median
+of the per-round ratios (the steadier figure when the load moves).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+async def echo(reader, writer):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    writer.close()
+
+
+def serve(kind):
+    """Run one server until stdin closes; print its port first."""
+    use_hoop = kind.startswith("hoop")
+    if kind.endswith("uvloop"):
+        import uvloop
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    async def main():
+        if use_hoop:
+            import hoop.asyncio as haio
+            server = await haio.start_server(echo, "127.0.0.1", 0)
+        else:
+            server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        done = loop.create_future()
+        loop.add_reader(sys.stdin.fileno(), lambda: done.done() or done.set_result(None))
+        await done
+        server.close()
+
+    loop.run_until_complete(main())
+
+
+def build_client():
+    exe = os.path.join(tempfile.gettempdir(), "hoop_echo_client_%d" % os.getuid())
+    src = os.path.join(HERE, "echo_client.c")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-o", exe, src], check=True)
+    return exe
+
+
+def one_run(client, kind, args):
+    srv = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", kind],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = srv.stdout.readline().strip()
+        if not port:
+            raise RuntimeError("server %s did not start" % kind)
+        out = subprocess.run([client, port, str(args.conns), str(args.size),
+                              str(args.seconds), str(args.warmup)],
+                             check=True, capture_output=True, text=True)
+        return float(out.stdout)
+    finally:
+        srv.stdin.close()
+        try:
+            srv.wait(10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--serve", help=argparse.SUPPRESS)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--warmup", type=float, default=0.5)
+    ap.add_argument("--conns", type=int, default=64)
+    ap.add_argument("--size", type=int, default=64)
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    client = build_client()
+    kinds = ["hoop", "asyncio"]
+    try:
+        import uvloop  # noqa: F401
+        kinds += ["hoop+uvloop", "uvloop"]
+    except ImportError:
+        print("# uvloop is not installed: pip install uvloop", file=sys.stderr)
+    rates = {k: [] for k in kinds}
+    for r in range(args.rounds):
+        order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]
+        for k in order:
+            rates[k].append(one_run(client, k, args))
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    case = "echo_%d_conns_%dB" % (args.conns, args.size)
+    for hoop_kind, base in [("hoop", "asyncio"), ("hoop", "uvloop"),
+                            ("hoop+uvloop", "uvloop")]:
+        if hoop_kind in med and base in med:
+            paired = statistics.median(h / b for h, b in zip(rates[hoop_kind], rates[base]))
+            print(json.dumps({"case": case + ("" if hoop_kind == "hoop" else "_on_uvloop"),
+                              "unit": "round trips/s", "hoop": round(med[hoop_kind]),
+                              "baseline": base + " streams", "baseline_value": round(med[base]),
+                              "ratio": round(med[hoop_kind] / med[base], 2),
+                              "paired_ratio": round(paired, 2),
+                              "runs": {k: [round(x) for x in rates[k]] for k in (hoop_kind, base)}}),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
