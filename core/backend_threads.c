@@ -58,6 +58,7 @@ struct hoop_pool {
 	struct job *running;     /* doubly linked */
 	unsigned nworkers, idle, max_workers;
 	unsigned npending;       /* jobs queued and not yet taken */
+	unsigned cancel_waiters; /* cancellers waiting on done_cv */
 	bool stopping;
 	pthread_t *threads;
 	unsigned nthreads_cap;
@@ -344,9 +345,7 @@ static void list_remove_running(struct hoop_pool *p, struct job *j)
 
 static void job_free(struct job *j)
 {
-	free(j->ops);
-	free(j->tokens);
-	free(j);
+	free(j); /* ops and tokens live in the same block */
 }
 
 static void run_job(struct hoop_pool *p, struct job *j)
@@ -412,10 +411,11 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&p->mu);
 		list_remove_running(p, j);
-		pthread_cond_broadcast(&p->done_cv);
-		pthread_mutex_unlock(&p->mu);
+		if (p->cancel_waiters)
+			pthread_cond_broadcast(&p->done_cv);
+		/* Freed under the lock: one lock round per job, and the next
+		 * job (if any) is taken in the same section. */
 		job_free(j);
-		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -498,15 +498,13 @@ void hoop_pool_forget(struct hoop_pool *p)
 static struct job *job_new(const struct hoop_op *ops, const uint64_t *tokens,
                            unsigned n)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	/* One block: the job, then its ops, then its tokens. */
+	struct job *j = malloc(sizeof(*j) + n * (sizeof(*ops) + sizeof(*tokens)));
 	if (!j)
 		return NULL;
-	j->ops = malloc(n * sizeof(*ops));
-	j->tokens = malloc(n * sizeof(*tokens));
-	if (!j->ops || !j->tokens) {
-		job_free(j);
-		return NULL;
-	}
+	memset(j, 0, sizeof(*j));
+	j->ops = (struct hoop_op *)(j + 1);
+	j->tokens = (uint64_t *)(j->ops + n);
 	memcpy(j->ops, ops, n * sizeof(*ops));
 	memcpy(j->tokens, tokens, n * sizeof(*tokens));
 	j->n = n;
@@ -558,10 +556,10 @@ int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 	while (want-- && p->nworkers < p->max_workers)
 		if (spawn_locked(p) < 0)
 			break;
-	if (njobs == 1)
+	/* One wake-up per job, not a broadcast: with many idle workers a
+	 * broadcast wakes them all to find one job each at most. */
+	for (unsigned i = 0; i < njobs && i < p->idle; i++)
 		pthread_cond_signal(&p->work_cv);
-	else
-		pthread_cond_broadcast(&p->work_cv);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
@@ -628,7 +626,9 @@ int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
+		p->cancel_waiters++;
 		pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
+		p->cancel_waiters--;
 	}
 	pthread_mutex_unlock(&p->mu);
 	while (cancelled_queued) {

@@ -303,6 +303,23 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
                          uint32_t flags)
 {
+	/*
+	 * A pool worker delivers each of its tokens exactly once, and a wait
+	 * or queue delivery touches only the slot (atomically) and the queue
+	 * (under its own lock): no need to queue up behind the reapers on
+	 * drain_lock. Callbacks are promised drain_lock, so they take it.
+	 */
+	uint32_t gen;
+	struct hoop_slot *s = token_slot(e, token, &gen);
+	if (s) {
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
+		    LOAD(&s->gen) == gen && s->delivery != DELIVER_CALLBACK) {
+			deliver(e, s, token, res, flags);
+			ADD(&e->m_cqes, 1);
+			return;
+		}
+	}
 	pthread_mutex_lock(&e->drain_lock);
 	dispatch(e, token, res, flags);
 	pthread_mutex_unlock(&e->drain_lock);
@@ -707,9 +724,9 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 	} else {
 		/* Both: compact each side's ops, slots and tokens, then
 		 * scatter the tokens back into call order. */
-		struct hoop_op *sops = malloc(n * sizeof(*sops));
-		unsigned *sidx = malloc(n * sizeof(*sidx));
-		uint64_t *stok = malloc(n * sizeof(*stok));
+		struct hoop_op *sops = calloc(n, sizeof(*sops));
+		unsigned *sidx = calloc(n, sizeof(*sidx));
+		uint64_t *stok = calloc(n, sizeof(*stok));
 		if (!sops || !sidx || !stok) {
 			free(sops);
 			free(sidx);
@@ -1320,7 +1337,8 @@ static void fail_all_inflight(hoop_engine *e, int err)
 	for (unsigned i = 0; i < e->nslots; i++) {
 		struct hoop_slot *s = &e->slots[i];
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT)
+		/* Pool ops are not the ring's: their worker delivers them. */
+		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL))
 			deliver(e, s, make_token(i, LOAD(&s->gen)), err, 0);
 	}
 	pthread_mutex_unlock(&e->drain_lock);

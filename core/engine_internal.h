@@ -119,8 +119,8 @@ int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
  * until the matching operations have finished; returns how many matched. */
 int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
 
-/* Hand a completion to its queue (queue.c): with drain_lock held, or from
- * the submitting thread for an op completed inline. */
+/* Hand a completion to its queue (queue.c): with drain_lock held, from a
+ * pool worker, or from the submitting thread for an op completed inline. */
 void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c);
 
 /* Submit ops for a queue (engine.c). */
