@@ -1,4 +1,5 @@
-"""The README's Python example: batched reads, a file object, and asyncio."""
+"""The README's Python example: batched reads, a file object, asyncio files
+and streams."""
 import asyncio
 import os
 import tempfile
@@ -15,7 +16,8 @@ with hoop.Engine() as engine:
     fd = os.open(path, os.O_RDONLY)
     parts = engine.pread_many(fd, [(0, 4), (4096, 4), (8192, 4), (16380, 8)])
     os.close(fd)
-print(parts)        # the last read is short: it stops at end of file
+# Read-only memoryviews into one buffer, no copy; bytes() makes a copy.
+print([bytes(p) for p in parts])  # the last read is short: end of file
 
 # A file object served by io_uring (io.RawIOBase).
 with hoop.open(path, "rb") as f:
@@ -23,6 +25,11 @@ with hoop.open(path, "rb") as f:
     print(f.read(8))
 
 # asyncio: the loop watches hoop's readiness fd; no thread pool involved.
+async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(await reader.readline())
+    await writer.drain()
+    writer.close()
+
 async def main() -> None:
     async with hoop.asyncio.open(path, "rb") as f:
         data = await f.read()
@@ -31,6 +38,15 @@ async def main() -> None:
         await hoop.asyncio.open("/no/such/file")
     except FileNotFoundError as e:
         print("FileNotFoundError:", e.strerror)
+    # asyncio streams whose receives and accepts are io_uring operations
+    server = await hoop.asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await hoop.asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"hello over io_uring\n")
+    print(await reader.readline())
+    writer.close()
+    server.close()
+    await server.wait_closed()
 
 asyncio.run(main())
 p = hoop.probe()

@@ -44,10 +44,15 @@ struct hoopy_layout { const char *type; const char *field; size_t value; };
 const struct hoopy_layout *hoopy_layout(void);
 void hoopy_fill_rw(struct hoop_op *ops, unsigned n, int write, int fd,
                    char *base, const uint64_t *offs, const uint32_t *lens,
-                   uint64_t tag0);
+                   uint32_t len_all, uint64_t tag0);
+int hoopy_run_batch(hoop_queue *q, const struct hoop_op *ops, unsigned n,
+                    int32_t *results, struct hoop_completion *out,
+                    unsigned cap, unsigned chunk, unsigned *state,
+                    int64_t slice_ns);
 """
 
 GLUE_SRC = """
+#include <errno.h>
 #include <stddef.h>
 #include <hoop.h>
 %(extra_headers)s
@@ -64,21 +69,73 @@ static const struct hoopy_layout *hoopy_layout(void)
 	return hoopy_layout_table;
 }
 
-/* Op i reads or writes lens[i] bytes at offs[i], using the bytes of `base`
- * that follow those of op i-1; its tag is tag0 + i. */
+/* Op i reads or writes lens[i] bytes (every op len_all bytes if lens is
+ * NULL) at offs[i], using the bytes of `base` that follow those of op i-1;
+ * its tag is tag0 + i. */
 static void hoopy_fill_rw(struct hoop_op *ops, unsigned n, int write, int fd,
                           char *base, const uint64_t *offs,
-                          const uint32_t *lens, uint64_t tag0)
+                          const uint32_t *lens, uint32_t len_all,
+                          uint64_t tag0)
 {
 	size_t pos = 0;
 	for (unsigned i = 0; i < n; i++) {
+		uint32_t len = lens ? lens[i] : len_all;
 		if (write)
-			hoop_op_write(&ops[i], fd, base + pos, lens[i], offs[i]);
+			hoop_op_write(&ops[i], fd, base + pos, len, offs[i]);
 		else
-			hoop_op_read(&ops[i], fd, base + pos, lens[i], offs[i]);
+			hoop_op_read(&ops[i], fd, base + pos, len, offs[i]);
 		ops[i].user_data = tag0 + i;
-		pos += lens[i];
+		pos += len;
 	}
+}
+
+/* Run ops[0..n) (tags 0..n-1) through queue q, whose capacity is cap, adding
+ * at most `chunk` at a time, and store each final result in results[tag].
+ * state[0] (added) and state[1] (finished) carry progress between calls:
+ * returns 0 once all n are finished, -ETIME when a wait of slice_ns passed
+ * without finishing (the caller checks for signals and calls again), or
+ * another -errno. One call instead of one per add and per wait, and no
+ * per-completion work in Python. */
+static int hoopy_run_batch(hoop_queue *q, const struct hoop_op *ops,
+                           unsigned n, int32_t *results,
+                           struct hoop_completion *out, unsigned cap,
+                           unsigned chunk, unsigned *state, int64_t slice_ns)
+{
+	unsigned added = state[0], done = state[1];
+	int rc = 0;
+	while (done < n) {
+		unsigned room = cap - (added - done);
+		if (added < n && room > 0) {
+			unsigned k = n - added;
+			if (k > room)
+				k = room;
+			if (k > chunk)
+				k = chunk;
+			int r = hoop_queue_add(q, ops + added, k, NULL, 0);
+			if (r >= 0)
+				added += k;
+			else if (r != -EAGAIN && r != -EBUSY) {
+				rc = r;
+				break;
+			}
+		}
+		unsigned inflight = added - done;
+		unsigned need = added == n ? inflight : 1;
+		int got = hoop_queue_wait(q, out, cap, need, slice_ns);
+		if (got < 0) {
+			rc = got;
+			break;
+		}
+		for (int i = 0; i < got; i++) {
+			if (out[i].flags & HOOP_CQE_F_MORE)
+				continue;
+			results[out[i].user_data] = out[i].res;
+			done++;
+		}
+	}
+	state[0] = added;
+	state[1] = done;
+	return rc;
 }
 """
 

@@ -3,9 +3,11 @@
 
     python bench/bench_py.py [--rounds N] [--file PATH]
 
-Cases (all 4 KiB reads from the page cache of a 64 MiB file):
+Cases (4 KiB reads of a 64 MiB file; all but the last from the page cache):
   pread_many_256   256 random reads in one Engine.pread_many call, against a
-                   Python loop of os.pread
+                   Python loop of os.pread (each keeping its results)
+  pread_many_256_no_inline  the same on an Engine(inline=False): the ring
+                   serves the batch, no RWF_NOWAIT attempt per read
   asyncio_64       64 concurrent reads (a gather of 64 tasks) with
                    hoop.asyncio.read, against asyncio.to_thread(os.pread) and
                    against aiofiles (its thread-pool wrapper of os.pread),
@@ -13,6 +15,9 @@ Cases (all 4 KiB reads from the page cache of a 64 MiB file):
   asyncio_64_pread_many  the same 64 reads as one await of
                    hoop.asyncio.pread_many (one future, no task per read),
                    against the same baselines
+  odirect_depth_128  O_DIRECT random reads (the disk, not the cache), 1024
+                   per round with 128 in flight: Engine.preadinto_many
+                   against a ThreadPoolExecutor of 128 workers (IOPS)
 
 Each round times one batch; rounds of hoop and of the baseline alternate so
 that a noisy neighbour hurts both. Prints one JSON line per comparison:
@@ -28,6 +33,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 import hoop
@@ -60,21 +66,71 @@ def emit(case, hoop_rate, baseline, base_rate):
 
 def bench_pread_many(fd, rounds, rnd):
     n = 256
-    with hoop.Engine() as eng:
-        t_hoop, t_base = [], []
+    with hoop.Engine() as eng, hoop.Engine(inline=False) as eng_ring:
+        t = {"inline": [], "ring": [], "base": []}
         for _ in range(rounds):
             offs = offsets(rnd, n)
             reqs = [(o, PAGE) for o in offs]
             t0 = time.perf_counter()
             got = eng.pread_many(fd, reqs)
-            t_hoop.append(time.perf_counter() - t0)
+            t["inline"].append(time.perf_counter() - t0)
+            del got
+            t0 = time.perf_counter()
+            got = eng_ring.pread_many(fd, reqs)
+            t["ring"].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             want = [os.pread(fd, PAGE, o) for o in offs]
-            t_base.append(time.perf_counter() - t0)
+            t["base"].append(time.perf_counter() - t0)
             if got != want:
                 sys.exit("pread_many returned wrong data")
-    emit("pread_many_256", n / statistics.median(t_hoop), "python loop of os.pread",
-         n / statistics.median(t_base))
+            del got, want
+    base = n / statistics.median(t["base"])
+    emit("pread_many_256", n / statistics.median(t["inline"]),
+         "python loop of os.pread", base)
+    emit("pread_many_256_no_inline", n / statistics.median(t["ring"]),
+         "python loop of os.pread", base)
+
+
+def bench_direct(path, rounds, rnd, depth=128, per_round=1024):
+    """O_DIRECT 4 KiB random reads, `depth` in flight: hoop (pread_many
+    through a queue of `depth`) against a ThreadPoolExecutor of `depth`
+    workers each doing os.preadv into its own aligned buffer."""
+    import concurrent.futures
+    import mmap
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except OSError as e:
+        print("# O_DIRECT not available here: %s" % e, file=sys.stderr)
+        return
+    tls = threading.local()
+
+    def pread_direct(off):
+        buf = getattr(tls, "buf", None)
+        if buf is None:
+            buf = tls.buf = mmap.mmap(-1, PAGE)  # page-aligned
+        return os.preadv(fd, [buf], off)
+
+    try:
+        with hoop.Engine(max_inflight=depth, inline=False) as eng, \
+                concurrent.futures.ThreadPoolExecutor(depth) as pool:
+            list(pool.map(pread_direct, offsets(rnd, depth)))  # start the workers
+            aligned = mmap.mmap(-1, per_round * PAGE)
+            t_hoop, t_base = [], []
+            for _ in range(rounds):
+                offs = offsets(rnd, per_round)
+                t0 = time.perf_counter()
+                counts = eng.preadinto_many(fd, [(o, memoryview(aligned)[i * PAGE:(i + 1) * PAGE])
+                                                 for i, o in enumerate(offs)])
+                t_hoop.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                base = list(pool.map(pread_direct, offs))
+                t_base.append(time.perf_counter() - t0)
+                if counts != [PAGE] * per_round or base != [PAGE] * per_round:
+                    sys.exit("O_DIRECT reads came back short")
+        emit("odirect_depth_%d" % depth, per_round / statistics.median(t_hoop),
+             "ThreadPoolExecutor(%d) of os.preadv" % depth, per_round / statistics.median(t_base))
+    finally:
+        os.close(fd)
 
 
 async def _asyncio_cases(fd, rounds, rnd):
@@ -140,6 +196,7 @@ def main():
     try:
         bench_pread_many(fd, args.rounds, rnd)
         asyncio.run(_asyncio_cases(fd, args.rounds, rnd))
+        bench_direct(args.file, max(3, args.rounds // 60), rnd)
     finally:
         os.close(fd)
 

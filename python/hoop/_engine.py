@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import itertools
 import struct
+import sys
 import threading
 from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple)
 
@@ -20,6 +21,11 @@ _SLICE_NS = int(WAIT_SLICE * 1e9)
 # Uninitialised memory for buffers the kernel fills and op arrays that the
 # hoop_op_* helpers fill completely: no point in zeroing them first.
 _raw = ffi.new_allocator(should_clear_after_alloc=False)
+# CPython: how many references a cached result buffer has when only this
+# module holds it (the thread-local attribute, the local name, the call's
+# argument); more means a view of it is still alive somewhere.
+_getrefcount = getattr(sys, "getrefcount", None)
+_FREE_REFS = 3
 
 
 class _QueueCore:
@@ -95,7 +101,7 @@ class Engine:
     def __init__(self, sq_entries: int = 256, *, cq_entries: int = 0,
                  max_inflight: int = 0, batch_count: int = 0,
                  batch_usec: int = 0, spin_usec: int = 0,
-                 sqpoll: bool = False) -> None:
+                 sqpoll: bool = False, inline: bool = True) -> None:
         p = ffi.new("hoop_engine_params *")
         p.sq_entries = sq_entries
         p.cq_entries = cq_entries
@@ -103,7 +109,11 @@ class Engine:
         p.batch_count = batch_count
         p.batch_usec = batch_usec
         p.spin_usec = spin_usec
-        p.flags = lib.HOOP_ENGINE_SQPOLL if sqpoll else 0
+        # inline=False: no RWF_NOWAIT attempt in the submitting thread (see
+        # hoop/engine.h); faster for big batches of cached reads, which the
+        # ring then serves in one system call instead of two per read.
+        p.flags = (lib.HOOP_ENGINE_SQPOLL if sqpoll else 0) | \
+            (0 if inline else lib.HOOP_ENGINE_NO_INLINE)
         out = ffi.new("hoop_engine **")
         check(lib.hoop_engine_create(out, p))
         self._engine: Any = out[0]
@@ -295,12 +305,28 @@ class Engine:
 
     # ---- whole batches: one add, then waits ----
 
-    def _run_batch(self, ops: Any, n: int) -> List[int]:
+    def _batch_arrays(self, n: int) -> Tuple[Any, Any, Any]:
+        """This thread's op array, result array and progress pair, grown
+        to hold n: reused, so a batch allocates nothing per operation."""
+        a = getattr(self._tls, "batch", None)
+        if a is None or a[0] < n:
+            size = max(n, 256)
+            a = (size, _raw("struct hoop_op[]", size), _raw("int32_t[]", size),
+                 ffi.new("unsigned[2]"))
+            self._tls.batch = a
+        return a[1], a[2], a[3]
+
+    def _run_batch(self, ops: Any, n: int) -> Any:
         """Submit ops[0..n) (user_data = index) through a private queue and
-        return their results by index. The caller keeps the buffers alive."""
-        results = [0] * n
+        return an int32_t[] cdata holding their results by index (this
+        thread's array: read it before the next batch). The caller keeps
+        the buffers alive. The add/wait loop is one C call (hoopy_run_batch)
+        per wait slice, so Ctrl-C still gets through between slices."""
+        results = self._batch_arrays(n)[1]
         if n == 0:
             return results
+        state = self._batch_arrays(n)[2]
+        state[0] = state[1] = 0
         self._enter()
         try:
             core = self._pool.pop() if self._pool else None
@@ -309,24 +335,16 @@ class Engine:
         try:
             if core is None:
                 core = _QueueCore(self, min(1024, self.max_inflight))
-            added = done = 0
-            while done < n:
-                room = core.capacity - (added - done)
-                if added < n and room > 0:
-                    k = min(n - added, room, self._sq)
-                    rc = core.add_ops(ops + added, k)
-                    if rc >= 0:
-                        added += k
-                    elif rc not in (-errno.EAGAIN, -errno.EBUSY):
-                        check(rc)
-                want = min(added - done, core.capacity)
-                # Wait for all that is in flight when nothing more can be
-                # added, else for one, so that adding resumes.
-                need = want if added == n else 1
-                for ud, _tok, res, flags in core.wait_raw(need, core.capacity, _SLICE_NS):
-                    if not flags & _MORE:
-                        results[ud] = res
-                        done += 1
+            while True:
+                if core.q is None:
+                    raise ValueError("I/O operation on a closed Queue")
+                rc = lib.hoopy_run_batch(core.q, ops, n, results, core.out,
+                                         core.capacity, self._sq, state, _SLICE_NS)
+                if rc == 0:
+                    break
+                if rc != -errno.ETIME:
+                    check(rc)
+                # Signal handlers run here, between slices.
         except BaseException:
             if core is not None:
                 core.close()  # cancels and waits: no write after we return
@@ -336,27 +354,58 @@ class Engine:
         self._pool.append(core)
         return results
 
-    def pread_many(self, fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
+    def _result_buffer(self, size: int) -> memoryview:
+        """A read-only view of a buffer for `size` bytes of results: this
+        thread's previous one if nothing refers to it any more (no view of
+        it is alive), else a new one. Reusing it spares the page faults of
+        fresh memory, which cost more than the reads themselves."""
+        cached = getattr(self._tls, "rbuf", None)
+        if cached is not None and len(cached) >= size and _getrefcount is not None \
+                and _getrefcount(cached) <= _FREE_REFS:
+            ba = cached
+        else:
+            ba = bytearray(max(size, 1))
+            self._tls.rbuf = ba
+        return memoryview(ba)
+
+    def pread_many(self, fd: int, reqs: Sequence[Tuple[int, int]]) -> List[memoryview]:
         """Read each (offset, length) of `reqs` from `fd` in one batch.
-        Returns the data in order (short at end of file). Raises the first
-        error if any read failed."""
+        Returns the data in order as read-only memoryviews (bytes-like:
+        compare, slice, write or hash them as bytes; bytes(v) copies) into
+        one buffer that lives as long as any of them; short at end of file.
+        Raises the first error if any read failed."""
         n = len(reqs)
+        if n == 0:
+            return []
         offs = [r[0] for r in reqs]
-        lens = [min(r[1], MAX_RW) for r in reqs]
-        base = _raw("char[]", max(sum(lens), 1))
-        ops = _raw("struct hoop_op[]", max(n, 1))
+        lens = [r[1] for r in reqs]
+        first = lens[0]
+        uniform = 0 <= first <= MAX_RW and lens.count(first) == n
+        if not uniform:
+            lens = [min(x, MAX_RW) for x in lens]
+            if min(lens) < 0:
+                raise ValueError("negative length")
+        total = first * n if uniform else sum(lens)
+        view = self._result_buffer(total)
+        ops = self._batch_arrays(n)[0]
+        base = ffi.from_buffer(view)
         lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.new("uint64_t[]", offs),
-                          ffi.new("uint32_t[]", lens), 0)
-        results = self._run_batch(ops, n)
+                          ffi.NULL if uniform else ffi.new("uint32_t[]", lens),
+                          first, 0)
+        results = ffi.unpack(self._run_batch(ops, n), n)
+        del base
+        ro = view.toreadonly()
+        if uniform and results.count(first) == n:
+            return [ro[i:i + first] for i in range(0, total, first or 1)] if first \
+                else [ro[0:0]] * n
         out = []
         pos = 0
-        whole = ffi.buffer(base, sum(lens))  # slices of it are bytes
         for i in range(n):
             res = results[i]
             if res < 0:
                 raise error_from(res)
-            out.append(whole[pos:pos + res])
-            pos += lens[i]
+            out.append(ro[pos:pos + res])
+            pos += lens[i] if not uniform else first
         return out
 
     def preadinto_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
@@ -377,8 +426,8 @@ class Engine:
         ops = _raw("struct hoop_op[]", max(n, 1))
         keep = ffi.from_buffer(data)
         lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", [r[0] for r in reqs]),
-                          ffi.new("uint32_t[]", lens), 0)
-        results = self._run_batch(ops, n)
+                          ffi.new("uint32_t[]", lens), 0, 0)
+        results = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)
@@ -395,7 +444,7 @@ class Engine:
             r._fill(sqe, args)
             sqe.user_data = i
             lib.hoop_op_from_sqe(ops + i, sqe)
-        results = self._run_batch(ops, n)
+        results = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)

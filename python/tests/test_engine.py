@@ -159,3 +159,22 @@ def test_close_with_blocked_thread_and_no_fd_leak(pipe):
     with pytest.raises(ValueError):
         e.nop()
     assert fd_count() == before
+
+
+def test_pread_many_views_survive_the_next_batch(data_fd):
+    """pread_many reuses its buffer only when no view of it is alive."""
+    fd, data = data_fd
+    with hoop.Engine(inline=False) as e:
+        first = e.pread_many(fd, [(0, 4096), (4096, 4096)])
+        assert all(isinstance(v, memoryview) and v.readonly for v in first)
+        second = e.pread_many(fd, [(8192, 4096), (12288, 4096)])
+        assert first == [data[:4096], data[4096:8192]]  # not overwritten
+        assert second == [data[8192:12288], data[12288:16384]]
+        keep = bytes(second[1])
+        del first, second  # now the buffer may be reused
+        third = e.pread_many(fd, [(0, 10), (20, 0), (len(data) - 3, 100)])
+        assert third == [data[:10], b"", data[-3:]]
+        assert keep == data[12288:16384]
+        assert e.pread_many(fd, []) == []
+        with pytest.raises(ValueError):
+            e.pread_many(fd, [(0, 10), (0, -1)])
