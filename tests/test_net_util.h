@@ -7,6 +7,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* An engine on `backend` (forced), or skip when io_uring is unavailable. */
@@ -90,15 +91,39 @@ static inline ssize_t tn_recv_all(int fd, void *p, size_t n)
 	return (ssize_t)got;
 }
 
-/* A 5 s receive timeout, so a broken server fails the test, not hangs. */
+/* A 30 s send and receive timeout (generous: sanitizer builds on a loaded
+ * machine), so a broken server fails the test instead of hanging it. */
 static inline void tn_timeout(int fd)
 {
-	struct timeval tv = {5, 0};
+	struct timeval tv = {30, 0};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* Run the loop until *flag is non-zero, for at most 10 s. */
+/* A thread body: after `delay_us`, read `total` bytes from fd and set ok
+ * if they equal expect[]. */
+struct tn_reader {
+	int fd;
+	const unsigned char *expect;
+	size_t total;
+	unsigned delay_us;
+	int ok;
+};
+
+static inline void *tn_reader_main(void *arg)
+{
+	struct tn_reader *r = arg;
+	if (r->delay_us)
+		usleep(r->delay_us);
+	unsigned char *in = malloc(r->total + 1);
+	if (in && tn_recv_all(r->fd, in, r->total) == (ssize_t)r->total &&
+	    memcmp(in, r->expect, r->total) == 0)
+		r->ok = 1;
+	free(in);
+	return NULL;
+}
+
+/* Run the loop until `cond` holds, for at most 10 s. */
 #define TN_RUN_UNTIL(loop, cond)                                             \
 	do {                                                                 \
 		uint64_t _until = t_now_ns() + 10000000000ull;               \

@@ -157,10 +157,16 @@ static void *client(void *arg)
 		size_t n = sizes[s];
 		for (size_t i = 0; i < n; i++)
 			out[i] = pat(id, n, i);
-		if (tn_send_all(fd, out, n) != 0 ||
-		    tn_recv_all(fd, in, n) != (ssize_t)n ||
-		    memcmp(in, out, n) != 0) {
-			fprintf(stderr, "client %u: size %zu failed\n", id, n);
+		int sr = tn_send_all(fd, out, n);
+		ssize_t rr = sr ? 0 : tn_recv_all(fd, in, n);
+		if (sr != 0 || rr != (ssize_t)n || memcmp(in, out, n) != 0) {
+			size_t bad = 0;
+			while (rr > 0 && bad < (size_t)rr && in[bad] == out[bad])
+				bad++;
+			fprintf(stderr,
+			        "client %u: size %zu failed: send %d, recv %zd, "
+			        "first difference at %zu\n",
+			        id, n, sr, rr, bad);
 			atomic_fetch_add(&client_fail, 1);
 			break;
 		}
@@ -192,7 +198,7 @@ int main(void)
 		CHECK_EQ(pthread_create(&th[i], NULL, client,
 		                        (void *)(uintptr_t)i),
 		         0);
-	uint64_t until = t_now_ns() + 60000000000ull;
+	uint64_t until = t_now_ns() + 100000000000ull;
 	while (atomic_load(&clients_done) < CLIENTS || conns_live > 0) {
 		CHECK(t_now_ns() < until);
 		CHECK(hoop_loop_run_once(l, 100000000ll) >= 0);

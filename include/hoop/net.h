@@ -56,7 +56,7 @@ typedef struct hoop_bufgroup hoop_bufgroup;
  * CQE carries user_data HOOP_BUFGROUP_UD: skip it. Returns 0 and sets *out,
  * -EINVAL (bad count, size or flags, NULL), -EEXIST (bgid in use on this
  * ring), -ENOMEM, or -errno. The ring owner's thread; destroy the group
- * before the ring.
+ * before the ring (a loop's ring: before or after hoop_loop_destroy).
  */
 HOOP_API int hoop_bufgroup_create(hoop_bufgroup **out, hoop_ring *ring,
                                   uint16_t bgid, unsigned count,
