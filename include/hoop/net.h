@@ -135,7 +135,10 @@ HOOP_API int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
  * io_uring_register call, only when neither of the first two saw the
  * buffer go). A buffer none of these has seen going out is refused with
  * -EALREADY: LEGACY groups, and ring groups before 6.8, used without a loop
- * must have their completions passed to hoop_bufgroup_bundle first.
+ * must have their completions passed to hoop_bufgroup_bundle first. A
+ * second give-back after the kernel has already taken the buffer again
+ * cannot be told from the give-back of its next completion: it is
+ * accepted.
  *
  * Threads: ring mode, any thread (calls are serialized by a mutex inside
  * the group, uncontended it costs one atomic operation each way; the kernel
