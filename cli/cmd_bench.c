@@ -1,0 +1,1153 @@
+/*
+ * cli/cmd_bench.c - `hoop bench`: run the side-by-side suites of bench/
+ * (hoop against liburing, plain system calls and thread pools), the Python
+ * and Go suites when their toolchains and packages are present, and a copy
+ * of a file by `hoop cp` against coreutils' cp and dd; print one table of
+ * ratios and write every result as a JSON line.
+ *
+ * The suites are separate programs. They are found in:
+ *   - $HOOP_BENCH_DIR, else
+ *   - ../bench next to this executable (the build tree: build/X/cli/hoop
+ *     runs build/X/bench/bench_*), which is where they are built when
+ *     liburing is installed. They are not installed.
+ * The Python and Go suites come from the source tree this hoop was built
+ * from (HOOP_SOURCE_DIR, or $HOOP_SOURCE_DIR). A suite whose program or
+ * toolchain is missing is skipped with a note; the cp suite needs nothing.
+ *
+ * Every child runs in its own process group with a time limit; on timeout
+ * or Ctrl-C the group is killed, and the results it printed so far are kept.
+ */
+#include "cli.h"
+
+#include <hoop.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef HOOP_SOURCE_DIR
+#define HOOP_SOURCE_DIR ""
+#endif
+
+#define MAX_ROWS 256
+#define QUICK_BUDGET 55.0 /* seconds, --quick */
+#define FULL_BUDGET 570.0 /* seconds, default */
+
+struct row {
+	char suite[24];
+	char name[64];
+	char unit[16];
+	char baseline[64];
+	double hoop, base, ratio; /* NAN when absent */
+};
+
+struct bench {
+	int quick;
+	int verbose;
+	int repeat;      /* cp suite: runs per tool */
+	uint64_t cp_size;
+	char cp_dir[512];
+	const char *only;
+	FILE *json;
+	const char *json_path;
+	int log_fd;      /* children's stderr unless verbose */
+	char log_path[64];
+	double t0, deadline;
+	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
+	struct row rows[MAX_ROWS];
+	int nrows;
+	int hidden; /* rows left out of the table (in the JSON only) */
+};
+
+static volatile sig_atomic_t bench_stop;
+
+static void on_sigint(int sig)
+{
+	bench_stop = sig;
+}
+
+/* ---- JSON lines: a flat object of string and number values ---- */
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* Parse a JSON string at p (after the quote) into out; returns the
+ * position after the closing quote, or NULL. Escapes are kept simple: \"
+ * and \\ and \/ are unescaped, others copied. */
+static const char *parse_str(const char *p, char *out, size_t len)
+{
+	size_t n = 0;
+	while (*p && *p != '"') {
+		char c = *p++;
+		if (c == '\\' && *p)
+			c = *p++;
+		if (n + 1 < len)
+			out[n++] = c;
+	}
+	out[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* Fill r from one result line; returns 1 if it is a result row ("case"). */
+static int parse_row(const char *line, struct row *r)
+{
+	const char *p = skip_ws(line);
+	int has_case = 0;
+	memset(r, 0, sizeof(*r));
+	r->hoop = r->base = r->ratio = NAN;
+	if (*p++ != '{')
+		return 0;
+	for (;;) {
+		char key[32], sval[64];
+		p = skip_ws(p);
+		if (*p == '}')
+			break;
+		if (*p++ != '"' || !(p = parse_str(p, key, sizeof(key))))
+			return 0;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			return 0;
+		p = skip_ws(p);
+		if (*p == '"') {
+			if (!(p = parse_str(p + 1, sval, sizeof(sval))))
+				return 0;
+			if (strcmp(key, "case") == 0) {
+				cli_copy(r->name, sizeof(r->name), sval);
+				has_case = 1;
+			} else if (strcmp(key, "unit") == 0) {
+				cli_copy(r->unit, sizeof(r->unit), sval);
+			} else if (strcmp(key, "baseline") == 0) {
+				cli_copy(r->baseline, sizeof(r->baseline), sval);
+			}
+		} else {
+			char *end;
+			double v = strtod(p, &end);
+			if (end == p)
+				return 0;
+			p = end;
+			if (strcmp(key, "hoop") == 0)
+				r->hoop = v;
+			else if (strcmp(key, "baseline_value") == 0)
+				r->base = v;
+			else if (strcmp(key, "ratio") == 0)
+				r->ratio = v;
+		}
+		p = skip_ws(p);
+		if (*p == ',')
+			p++;
+	}
+	return has_case;
+}
+
+/* Write one line to the JSON file with "suite" added first. */
+static void json_out(struct bench *b, const char *suite, const char *line)
+{
+	if (!b->json)
+		return;
+	const char *p = skip_ws(line);
+	if (*p != '{')
+		return;
+	p = skip_ws(p + 1);
+	fprintf(b->json, "{\"suite\": \"%s\"%s%s\n", suite, *p == '}' ? "" : ", ", p);
+	fflush(b->json);
+}
+
+static void take_line(struct bench *b, const char *suite, const char *line)
+{
+	struct row r;
+	if (skip_ws(line)[0] != '{')
+		return;
+	json_out(b, suite, line);
+	if (parse_row(line, &r) && b->nrows < MAX_ROWS) {
+		cli_copy(r.suite, sizeof(r.suite), suite);
+		b->rows[b->nrows++] = r;
+	}
+}
+
+/* Emit a result that hoop bench measured itself (cp, go). */
+static void emit(struct bench *b, const char *suite, const char *name,
+                 const char *unit, double hoop, const char *baseline,
+                 double base, double ratio)
+{
+	char line[512];
+	if (baseline)
+		snprintf(line, sizeof(line),
+		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
+		         "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
+		         "\"ratio\": %.4f}",
+		         name, unit, hoop, baseline, base, ratio);
+	else
+		snprintf(line, sizeof(line),
+		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g}", name,
+		         unit, hoop);
+	take_line(b, suite, line);
+}
+
+/* ---- running a child with a time limit ---- */
+
+typedef void (*line_fn)(struct bench *b, const char *suite, const char *line);
+
+static void kill_group(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 20; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(50000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Run argv (in `cwd` if not NULL) for at most `limit` seconds. Its stdout
+ * lines go to `fn` (or to /dev/null if fn is NULL); its stderr to the log,
+ * or to ours when verbose. Returns the exit status (>= 0), -ETIME on
+ * timeout, -EINTR on Ctrl-C, or -errno if it could not start.
+ */
+static int run_child(struct bench *b, char *const argv[], const char *cwd,
+                     double limit, line_fn fn, const char *suite)
+{
+	int pfd[2] = {-1, -1};
+	if (fn && pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		if (fn) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		return e;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		if (fn) {
+			dup2(pfd[1], STDOUT_FILENO);
+		} else {
+			int dn = open("/dev/null", O_WRONLY);
+			if (dn >= 0)
+				dup2(dn, STDOUT_FILENO);
+		}
+		if (!b->verbose && b->log_fd >= 0)
+			dup2(b->log_fd, STDERR_FILENO);
+		if (cwd && chdir(cwd) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		fprintf(stderr, "hoop bench: cannot run %s: %s\n", argv[0],
+		        strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	double end = cli_now() + limit;
+	int status = 0, result = 0;
+	if (fn) {
+		close(pfd[1]);
+		char buf[8192];
+		size_t have = 0;
+		for (;;) {
+			double left = end - cli_now();
+			if (bench_stop || left <= 0) {
+				result = bench_stop ? -EINTR : -ETIME;
+				break;
+			}
+			struct pollfd p = {pfd[0], POLLIN, 0};
+			int pr = poll(&p, 1, (int)(left * 1000) + 1);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr <= 0)
+				continue;
+			ssize_t n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+			buf[have] = '\0';
+			char *nl, *start = buf;
+			while ((nl = strchr(start, '\n'))) {
+				*nl = '\0';
+				fn(b, suite, start);
+				start = nl + 1;
+			}
+			have = strlen(start);
+			memmove(buf, start, have + 1);
+			if (have == sizeof(buf) - 1)
+				have = 0; /* an absurdly long line: drop it */
+		}
+		close(pfd[0]);
+	}
+	if (result == 0) {
+		/* Output is done (or there was none to read): wait for exit. */
+		for (;;) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid)
+				break;
+			if (bench_stop || cli_now() > end) {
+				result = bench_stop ? -EINTR : -ETIME;
+				break;
+			}
+			usleep(2000);
+		}
+	}
+	if (result < 0) {
+		kill_group(pid);
+		return result;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* ---- finding things ---- */
+
+static int is_exec(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* Find `name` on PATH (or in extra), into out. */
+static int find_program(const char *name, const char *extra, char *out,
+                        size_t len)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s:%s", path ? path : "/usr/bin:/bin",
+	         extra ? extra : "");
+	for (char *save, *dir = strtok_r(buf, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", dir, name);
+		if (is_exec(out))
+			return 1;
+	}
+	return 0;
+}
+
+static void locate(struct bench *b)
+{
+	const char *env = getenv("HOOP_BENCH_DIR");
+	if (readlink("/proc/self/exe", b->exe, sizeof(b->exe) - 1) < 0)
+		snprintf(b->exe, sizeof(b->exe), "hoop");
+	if (cli_exe_dir(b->exe_dir, sizeof(b->exe_dir)) < 0)
+		snprintf(b->exe_dir, sizeof(b->exe_dir), ".");
+	if (env && *env)
+		cli_copy(b->bench_dir, sizeof(b->bench_dir), env);
+	else
+		snprintf(b->bench_dir, sizeof(b->bench_dir), "%s/../bench",
+		         b->exe_dir);
+	env = getenv("HOOP_SOURCE_DIR");
+	snprintf(b->src_dir, sizeof(b->src_dir), "%s",
+	         env && *env ? env : HOOP_SOURCE_DIR);
+}
+
+/* ---- progress on stderr ---- */
+
+static void progress(struct bench *b, int i, int n, const char *name,
+                     const char *what)
+{
+	fprintf(stderr, "hoop bench: [%d/%d] %-15s %s ...\n", i, n, name, what);
+	(void)b;
+}
+
+static void progress_done(struct bench *b, double t, int rows, const char *note)
+{
+	(void)b;
+	if (note)
+		fprintf(stderr, "               %s (%.1f s)\n", note, t);
+	else
+		fprintf(stderr, "               %d result%s in %.1f s\n", rows,
+		        rows == 1 ? "" : "s", t);
+}
+
+/* ---- suites ---- */
+
+enum suite_kind { S_EXEC, S_PYTHON, S_GO, S_CP };
+
+struct suite {
+	const char *name;
+	const char *what;
+	enum suite_kind kind;
+	const char *prog;     /* S_EXEC: program in bench_dir */
+	const char *quick[4]; /* its arguments in --quick */
+	const char *full[4];  /* and by default */
+	double quick_cap, full_cap; /* time limits; 0: not run in that mode */
+};
+
+static const struct suite suites[] = {
+    {"core-nop", "NOPs, hoop_ring vs liburing", S_EXEC, "bench_nop",
+     {"throughput"}, {"throughput"}, 15, 60},
+    {"core-read", "4 KiB cached reads, hoop_ring vs liburing", S_EXEC,
+     "bench_read", {0}, {0}, 40, 90},
+    {"engine-threads", "threads sharing one engine vs pread", S_EXEC,
+     "bench_engine_threads", {"-t", "16"}, {"-t", "1,4,16,64"}, 15, 120},
+    {"engine-direct", "O_DIRECT reads: queue vs thread pool", S_EXEC,
+     "bench_engine_direct", {"-d", "128"}, {"-d", "32,128"}, 15, 120},
+    {"engine-nop", "engine and queue overhead per NOP", S_EXEC,
+     "bench_engine_nop", {"batch", "latency"}, {"batch", "latency"}, 10, 60},
+    {"net", "loopback echo: hoop server vs epoll", S_EXEC, "bench_net",
+     {0}, {0}, 20, 120},
+    {"python", "the Python package vs os.pread and asyncio", S_PYTHON, NULL,
+     {"--rounds", "40"}, {"--rounds", "300"}, 20, 120},
+    {"go", "the Go package vs os.File", S_GO, NULL, {0}, {0}, 0, 180},
+    {"cp", "hoop cp vs cp and dd", S_CP, NULL, {0}, {0}, 25, 240},
+};
+#define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+static int wanted(const struct bench *b, const char *name)
+{
+	if (!b->only)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = b->only; (p = strstr(p, name)); p += n)
+		if ((p == b->only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+/* Pick the Python that has the hoop package: $HOOP_PYTHON, the tests'
+ * virtualenv in this build tree, then python3. */
+static int find_python(struct bench *b, char *out, size_t len)
+{
+	char cand[3][1100];
+	_Static_assert(sizeof(cand[0]) > sizeof(b->exe_dir) + 32, "room");
+	int n = 0;
+	const char *env = getenv("HOOP_PYTHON");
+	if (env && *env)
+		cli_copy(cand[n++], sizeof(cand[0]), env);
+	snprintf(cand[n++], sizeof(cand[0]), "%s/../tests/pyvenv/bin/python",
+	         b->exe_dir);
+	snprintf(cand[n++], sizeof(cand[0]), "python3");
+	for (int i = 0; i < n; i++) {
+		if (strchr(cand[i], '/') && !is_exec(cand[i]))
+			continue;
+		char *argv[] = {cand[i], "-c", "import hoop, hoop.asyncio", NULL};
+		if (run_child(b, argv, "/", 20, NULL, "python") == 0) {
+			cli_copy(out, len, cand[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Go: parse `go test -bench` lines into rows. */
+struct go_result {
+	char name[64];
+	double ns;
+};
+static struct go_result go_results[32];
+static int go_nresults;
+
+static void go_line(struct bench *b, const char *suite, const char *line)
+{
+	(void)b;
+	(void)suite;
+	char name[128];
+	long iters;
+	double ns;
+	if (strncmp(line, "Benchmark", 9) != 0 ||
+	    sscanf(line, "%127s %ld %lf ns/op", name, &iters, &ns) != 3)
+		return;
+	char *dash = strrchr(name, '-'); /* the GOMAXPROCS suffix */
+	if (dash)
+		*dash = '\0';
+	if (go_nresults < 32) {
+		cli_copy(go_results[go_nresults].name, sizeof(go_results[0].name), name + 9);
+		go_results[go_nresults++].ns = ns;
+	}
+}
+
+static double go_find(const char *name)
+{
+	for (int i = 0; i < go_nresults; i++)
+		if (strcmp(go_results[i].name, name) == 0)
+			return go_results[i].ns;
+	return NAN;
+}
+
+static void go_emit(struct bench *b)
+{
+	double h = go_find("ReadAt64Goroutines/hoop");
+	double o = go_find("ReadAt64Goroutines/os");
+	if (!isnan(h) && !isnan(o))
+		emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
+		     "os.File.ReadAt", 1e9 / o, o / h);
+	for (int i = 0; i < go_nresults; i++) {
+		const char *n = go_results[i].name;
+		if (strncmp(n, "ReadAt64Goroutines", 18) == 0)
+			continue;
+		char name[80] = "go_";
+		cli_copy(name + 3, sizeof(name) - 3, n);
+		for (char *p = name; *p; p++)
+			if (*p == '/')
+				*p = '_';
+		emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, 0);
+	}
+}
+
+/* ---- the cp suite ---- */
+
+static int make_cp_source(const char *path, uint64_t size)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size == size &&
+	    (uint64_t)st.st_blocks * 512 >= size)
+		return 0;
+	fprintf(stderr, "               creating %s\n", path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t chunk = 1 << 20;
+	unsigned char *buf = malloc(chunk);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (uint64_t done = 0; done < size; done += chunk) {
+		for (size_t i = 0; i < chunk; i += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(buf + i, &x, 8);
+		}
+		size_t n = size - done < chunk ? (size_t)(size - done) : chunk;
+		if (write(fd, buf, n) != (ssize_t)n) {
+			int e = errno ? -errno : -EIO;
+			free(buf);
+			close(fd);
+			unlink(path);
+			return e;
+		}
+	}
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* Read the file through once so it sits in the page cache. */
+static void warm(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char *buf = malloc(1 << 20);
+	if (buf)
+		while (read(fd, buf, 1 << 20) > 0)
+			;
+	free(buf);
+	close(fd);
+}
+
+/* Drop the source from the page cache: all caches if we may, else the
+ * file's own pages. Returns the method used. */
+static const char *drop_cache(const char *path)
+{
+	sync();
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		int ok = write(fd, "3\n", 2) == 2;
+		close(fd);
+		if (ok)
+			return "drop_caches";
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	return "fadvise";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+#define CP_TOOLS 3
+#define CP_MAX_REPEAT 15
+
+/*
+ * One cp case: `repeat` rounds, each running hoop, cp and dd (the order
+ * rotates every round), each from a removed destination after sync, with
+ * the cache warm or dropped. Emits the median times and, as the ratio, the
+ * median over rounds of baseline time / hoop time (> 1: hoop is faster).
+ */
+static int cp_case(struct bench *b, const char *mode, const char *src,
+                   const char *dst, double end)
+{
+	int direct = strcmp(mode, "direct") == 0;
+	int cold = strcmp(mode, "cold") == 0 || direct;
+	char of[1200], iff[1200];
+	snprintf(iff, sizeof(iff), "if=%s", src);
+	snprintf(of, sizeof(of), "of=%s", dst);
+	char *hoop_argv[] = {b->exe, "cp", "-q", (char *)src, (char *)dst, NULL};
+	char *hoop_dargv[] = {b->exe,      "cp",         "-q", "--direct",
+	                      (char *)src, (char *)dst, NULL};
+	char *cp_argv[] = {"cp", (char *)src, (char *)dst, NULL};
+	char *dd_argv[] = {"dd", iff, of, "bs=1M", "status=none", NULL};
+	char *dd_dargv[] = {"dd",           iff,          of, "bs=1M",
+	                    "iflag=direct", "oflag=direct", "status=none", NULL};
+	char **argvs[CP_TOOLS] = {direct ? hoop_dargv : hoop_argv, cp_argv,
+	                          direct ? dd_dargv : dd_argv};
+	static const char *const tools[CP_TOOLS] = {"hoop", "cp", "dd"};
+	double t[CP_TOOLS][CP_MAX_REPEAT], r[CP_TOOLS][CP_MAX_REPEAT];
+	int rounds = 0;
+	const char *how = "warm";
+
+	if (!cold)
+		warm(src);
+	for (int round = 0; round < b->repeat; round++) {
+		for (int k = 0; k < CP_TOOLS; k++) {
+			int tool = (k + round) % CP_TOOLS;
+			unlink(dst);
+			if (cold)
+				how = drop_cache(src);
+			else
+				sync();
+			double left = end - cli_now();
+			if (left <= 0 || bench_stop) {
+				unlink(dst);
+				goto done;
+			}
+			double t0 = cli_now();
+			int st = run_child(b, argvs[tool], NULL, left, NULL, "cp");
+			double dt = cli_now() - t0;
+			if (st != 0) {
+				unlink(dst);
+				if (st == -ETIME || st == -EINTR)
+					goto done;
+				fprintf(stderr,
+				        "               %s failed (status %d); see %s\n",
+				        tools[tool], st, b->log_path);
+				return -EIO;
+			}
+			t[tool][round] = dt;
+		}
+		rounds++;
+	}
+done:
+	unlink(dst);
+	if (rounds == 0)
+		return -ETIME;
+	for (int k = 1; k < CP_TOOLS; k++)
+		for (int i = 0; i < rounds; i++)
+			r[k][i] = t[k][i] / t[0][i];
+	char name[64], base[64];
+	double mh = median(t[0], rounds);
+	const char *size_s = b->cp_size >= (1u << 30) ? "G" : "M";
+	unsigned long long size_n = b->cp_size >> (b->cp_size >= (1u << 30) ? 30 : 20);
+	for (int k = 1; k < CP_TOOLS; k++) {
+		snprintf(name, sizeof(name), "cp_%llu%s_%s_vs_%s", size_n, size_s,
+		         mode, tools[k]);
+		snprintf(base, sizeof(base), "%s%s", tools[k],
+		         direct && k == 2 ? " (O_DIRECT)" : "");
+		emit(b, "cp", name, "s", mh, base, median(t[k], rounds),
+		     median(r[k], rounds));
+	}
+	if (cold && b->verbose)
+		fprintf(stderr, "               cache dropped with %s\n", how);
+	return rounds;
+}
+
+static int suite_cp(struct bench *b, double limit)
+{
+	double end = cli_now() + limit;
+	char src[1100], dst[1100];
+	snprintf(src, sizeof(src), "%s/hoop-bench-cp-%lluM.dat", b->cp_dir,
+	         (unsigned long long)(b->cp_size >> 20));
+	snprintf(dst, sizeof(dst), "%s/hoop-bench-cp.%d.out", b->cp_dir,
+	         (int)getpid());
+	int r = make_cp_source(src, b->cp_size);
+	if (r < 0) {
+		cli_errno(r, "bench: cannot create %s", src);
+		return r;
+	}
+	static const char *const quick_modes[] = {"warm"};
+	static const char *const full_modes[] = {"warm", "cold", "direct"};
+	const char *const *modes = b->quick ? quick_modes : full_modes;
+	int nmodes = b->quick ? 1 : 3;
+	const char *env = getenv("HOOP_BENCH_CP_MODES");
+	for (int i = 0; i < nmodes && !bench_stop; i++) {
+		if (env && !strstr(env, modes[i]))
+			continue;
+		r = cp_case(b, modes[i], src, dst, end);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the table ---- */
+
+struct desc {
+	const char *prefix;
+	const char *text;
+};
+
+/* What a case measures, in words; matched by prefix, longest first. */
+static const struct desc descs[] = {
+    {"nop_batch1", "NOP, one per submit"},
+    {"nop_batch32_engine", "NOP batch 32: engine vs bare ring"},
+    {"nop_batch32_queue", "NOP batch 32: queue vs bare ring"},
+    {"nop_batch32", "NOPs, batches of 32"},
+    {"nop_batch256", "NOPs, batches of 256"},
+    {"read4k_qd1_registered", "4K cached read, depth 1, registered"},
+    {"read4k_qd32_registered", "4K cached reads, depth 32, registered"},
+    {"read4k_qd1", "4K cached read, depth 1"},
+    {"read4k_qd32", "4K cached reads, depth 32"},
+    {"lat_nop_p50", "NOP round trip, median: engine vs ring"},
+    {"lat_nop_p99", "NOP round trip, p99: engine vs ring"},
+};
+
+static void describe(const struct row *r, char *out, size_t len)
+{
+	size_t best = 0;
+	const char *text = NULL;
+	for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		size_t n = strlen(descs[i].prefix);
+		if (strncmp(r->name, descs[i].prefix, n) == 0 && n > best &&
+		    (r->name[n] == '\0' || r->name[n] == '_')) {
+			best = n;
+			text = descs[i].text;
+		}
+	}
+	unsigned k;
+	char mode[16];
+	if (text) {
+		snprintf(out, len, "%s", text);
+	} else if (sscanf(r->name, "threads_t%u", &k) == 1) {
+		snprintf(out, len, "%u threads, 4K cached reads", k);
+	} else if (sscanf(r->name, "direct_qd%u", &k) == 1) {
+		const char *what = strstr(r->name, "_cpu_per_op") ? "CPU per read"
+		                   : strstr(r->name, "_cpu") ? "CPU time"
+		                                             : "reads";
+		snprintf(out, len, "O_DIRECT 4K, depth %u: %s", k, what);
+	} else if (sscanf(r->name, "cp_%u%*[MG]_%15[a-z]", &k, mode) == 2) {
+		const char *unit = strchr(r->name + 3, 'G') &&
+		                           strchr(r->name + 3, 'G') < strchr(r->name + 3, '_')
+		                       ? "GiB"
+		                       : "MiB";
+		snprintf(out, len, "copy %u %s file, %s%s", k, unit, mode,
+		         strcmp(mode, "warm") == 0    ? " cache"
+		         : strcmp(mode, "cold") == 0 ? " cache"
+		                                     : "");
+	} else {
+		snprintf(out, len, "%s", r->name);
+	}
+}
+
+static void fmt_value(double v, const char *unit, char *out, size_t len)
+{
+	if (isnan(v)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	int rate = strstr(unit, "/s") != NULL;
+	if (rate && v >= 1e6)
+		snprintf(out, len, "%.2f M%s", v / 1e6, unit);
+	else if (rate && v >= 1e3)
+		snprintf(out, len, "%.1f k%s", v / 1e3, unit);
+	else if (v >= 100)
+		snprintf(out, len, "%.0f %s", v, unit);
+	else if (v >= 10)
+		snprintf(out, len, "%.1f %s", v, unit);
+	else
+		snprintf(out, len, "%.3g %s", v, unit);
+}
+
+static int show_in_table(const struct bench *b, const struct row *r)
+{
+	/* In --quick, comparisons of hoop with its own single-owner ring
+	 * (engine overhead, for hoop's developers) stay in the JSON. */
+	return !b->quick || strcmp(r->baseline, "hoop_ring") != 0;
+}
+
+static void print_table(struct bench *b, FILE *f)
+{
+	char desc[MAX_ROWS][64], hv[MAX_ROWS][32], bv[MAX_ROWS][32];
+	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5;
+	for (int i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+		describe(r, desc[i], sizeof(desc[i]));
+		fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
+		fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
+		if (!r->baseline[0])
+			snprintf(r->baseline, sizeof(r->baseline), "-");
+		if (!show_in_table(b, r))
+			continue;
+#define WIDEN(w, s)                                                            \
+	do {                                                                   \
+		int l_ = (int)strlen(s);                                       \
+		if (l_ > (w))                                                  \
+			(w) = l_;                                              \
+	} while (0)
+		WIDEN(w_suite, r->suite);
+		WIDEN(w_desc, desc[i]);
+		WIDEN(w_h, hv[i]);
+		WIDEN(w_base, r->baseline);
+		WIDEN(w_bv, bv[i]);
+	}
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %s\n", w_suite, "suite", w_desc,
+	       "what", w_h, "hoop", w_base, "baseline", w_bv, "value", "hoop is");
+	int total = w_suite + w_desc + w_h + w_base + w_bv + 10 + 9;
+	for (int i = 0; i < total; i++)
+		fputc('-', f);
+	fputc('\n', f);
+	b->hidden = 0;
+	for (int i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+		if (!show_in_table(b, r)) {
+			b->hidden++;
+			continue;
+		}
+		char ratio[32];
+		if (isnan(r->ratio))
+			snprintf(ratio, sizeof(ratio), "-");
+		else
+			snprintf(ratio, sizeof(ratio), "%.2fx", r->ratio);
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %7s\n", w_suite, r->suite,
+		       w_desc, desc[i], w_h, hv[i], w_base, r->baseline, w_bv,
+		       bv[i], ratio);
+	}
+	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the baseline "
+	       "in the same\nrun (higher rates, lower times); below 1.00x the "
+	       "baseline won.\n");
+}
+
+/* ---- main ---- */
+
+static void bench_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: hoop bench [--quick] [--json FILE] [--only SUITE[,SUITE]...]\n"
+	        "Run hoop side by side with what it replaces, on this machine, and\n"
+	        "print one table of ratios (each measured in one run, in turns, so a\n"
+	        "busy machine slows both sides alike).\n"
+	        "\n"
+	        "  --quick          a short run, under a minute (the default run\n"
+	        "                   stays under ten)\n"
+	        "  --json FILE      write every result as a JSON line to FILE ('-':\n"
+	        "                   stdout, and the table goes to stderr); default\n"
+	        "                   hoop-bench.jsonl in the current directory\n"
+	        "  --only LIST      run only these suites (see --list)\n"
+	        "  --list           list the suites and where each comes from\n"
+	        "  --cp-size SIZE   file size for the cp suite (default 256M with\n"
+	        "                   --quick, else 1G)\n"
+	        "  --cp-dir DIR     where the cp suite puts its files (default /tmp;\n"
+	        "                   a real disk, not tmpfs, for the cold and\n"
+	        "                   O_DIRECT cases)\n"
+	        "  --repeat N       cp suite: runs of each tool (default 3, or 5\n"
+	        "                   without --quick); medians are reported\n"
+	        "  -v, --verbose    show the suites' own notes (stderr)\n"
+	        "  -h, --help       this text\n"
+	        "\n"
+	        "The suites are the programs in bench/ (built with the library when\n"
+	        "liburing is installed), found in $HOOP_BENCH_DIR or ../bench next\n"
+	        "to this executable; python/bench/bench_py.py when the hoop Python\n"
+	        "package imports; go test -bench in go/ when Go is installed (not\n"
+	        "with --quick); and cp, which times `hoop cp` against coreutils' cp\n"
+	        "and `dd bs=1M` (warm cache; without --quick also cold cache and\n"
+	        "O_DIRECT). Missing suites are skipped with a note.\n"
+	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are passed\n"
+	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
+	        "\n"
+	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
+	        "ran out of time, 2 for bad usage.\n");
+}
+
+static void list_suites(struct bench *b)
+{
+	for (size_t i = 0; i < NSUITES; i++) {
+		const struct suite *s = &suites[i];
+		char where[1200];
+		switch (s->kind) {
+		case S_EXEC:
+			snprintf(where, sizeof(where), "%s/%s", b->bench_dir, s->prog);
+			if (!is_exec(where))
+				strncat(where, " (missing)",
+				        sizeof(where) - strlen(where) - 1);
+			break;
+		case S_PYTHON:
+			snprintf(where, sizeof(where), "%s/python/bench/bench_py.py",
+			         b->src_dir);
+			break;
+		case S_GO:
+			snprintf(where, sizeof(where), "go test -bench in %s/go", b->src_dir);
+			break;
+		case S_CP:
+			snprintf(where, sizeof(where), "built in");
+			break;
+		}
+		printf("%-15s %-45s %s%s\n", s->name, s->what, where,
+		       s->quick_cap ? "" : " (not with --quick)");
+	}
+}
+
+static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
+{
+	double cap = b->quick ? s->quick_cap : s->full_cap;
+	double left = b->deadline - cli_now();
+	double limit = cap < left ? cap : left;
+	int before = b->nrows;
+	double t0 = cli_now();
+	char path[1200], py[1100];
+	int st;
+
+	progress(b, idx, n, s->name, s->what);
+	if (limit < 2) {
+		progress_done(b, 0, 0, "skipped: out of time");
+		return 1;
+	}
+	switch (s->kind) {
+	case S_EXEC: {
+		snprintf(path, sizeof(path), "%s/%s", b->bench_dir, s->prog);
+		if (!is_exec(path)) {
+			progress_done(b, 0, 0,
+			              strcmp(s->name, "net") == 0
+			                  ? "skipped: not built in this tree"
+			                  : "skipped: not built (is liburing-dev "
+			                    "installed? see hoop bench --list)");
+			return 0;
+		}
+		char *argv[8] = {path};
+		const char *const *args = b->quick ? s->quick : s->full;
+		for (int i = 0; i < 4 && args[i]; i++)
+			argv[i + 1] = (char *)args[i];
+		st = run_child(b, argv, NULL, limit, take_line, s->name);
+		break;
+	}
+	case S_PYTHON: {
+		snprintf(path, sizeof(path), "%s/python/bench/bench_py.py", b->src_dir);
+		if (access(path, R_OK) != 0) {
+			progress_done(b, 0, 0, "skipped: source tree not found");
+			return 0;
+		}
+		if (!find_python(b, py, sizeof(py))) {
+			progress_done(b, cli_now() - t0, 0,
+			              "skipped: the hoop Python package is not "
+			              "installed (pip install ./python)");
+			return 0;
+		}
+		const char *const *args = b->quick ? s->quick : s->full;
+		char *argv[] = {py, path, (char *)args[0], (char *)args[1], NULL};
+		st = run_child(b, argv, NULL, limit - (cli_now() - t0), take_line,
+		               s->name);
+		break;
+	}
+	case S_GO: {
+		char go[1100], dir[1100];
+		snprintf(dir, sizeof(dir), "%s/go", b->src_dir);
+		if (access(dir, R_OK) != 0) {
+			progress_done(b, 0, 0, "skipped: source tree not found");
+			return 0;
+		}
+		if (!find_program("go", "/usr/local/go/bin", go, sizeof(go))) {
+			progress_done(b, 0, 0, "skipped: Go is not installed");
+			return 0;
+		}
+		char *argv[] = {go, "test", "-run", "^$", "-bench", ".",
+		                "-benchtime", "300ms", NULL};
+		go_nresults = 0;
+		st = run_child(b, argv, dir, limit, go_line, s->name);
+		go_emit(b);
+		break;
+	}
+	case S_CP:
+		st = suite_cp(b, limit);
+		if (st > 0)
+			st = 0;
+		break;
+	default:
+		st = -EINVAL;
+	}
+	double dt = cli_now() - t0;
+	int got = b->nrows - before;
+	if (st == -ETIME) {
+		char note[128];
+		snprintf(note, sizeof(note), "stopped at its time limit, %d result%s kept",
+		         got, got == 1 ? "" : "s");
+		progress_done(b, dt, got, note);
+		return 1;
+	}
+	if (st == -EINTR)
+		return 1;
+	if (st != 0) {
+		char note[200];
+		snprintf(note, sizeof(note), "failed (status %d); its messages are in %s",
+		         st, b->log_path);
+		progress_done(b, dt, got, note);
+		return 1;
+	}
+	progress_done(b, dt, got, NULL);
+	return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static struct bench b;
+	int list = 0;
+	memset(&b, 0, sizeof(b));
+	b.log_fd = -1;
+	b.repeat = 0;
+	b.json_path = "hoop-bench.jsonl";
+	snprintf(b.cp_dir, sizeof(b.cp_dir), "/tmp");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (cli_is_help(a)) {
+			bench_usage(stdout);
+			return CLI_OK;
+		} else if (strcmp(a, "--quick") == 0) {
+			b.quick = 1;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			b.verbose = 1;
+		} else if (strcmp(a, "--list") == 0) {
+			list = 1;
+		} else if (!val && (strcmp(a, "--json") == 0 || strcmp(a, "--only") == 0 ||
+		                    strcmp(a, "--cp-size") == 0 ||
+		                    strcmp(a, "--cp-dir") == 0 ||
+		                    strcmp(a, "--repeat") == 0)) {
+			cli_err("bench: option '%s' requires an argument", a);
+			return CLI_USAGE;
+		} else if (strcmp(a, "--json") == 0) {
+			b.json_path = argv[++i];
+		} else if (strcmp(a, "--only") == 0) {
+			b.only = argv[++i];
+		} else if (strcmp(a, "--cp-dir") == 0) {
+			cli_copy(b.cp_dir, sizeof(b.cp_dir), argv[++i]);
+		} else if (strcmp(a, "--cp-size") == 0) {
+			if (cli_parse_size(argv[++i], &b.cp_size) < 0 ||
+			    b.cp_size < (1u << 20)) {
+				cli_err("bench: invalid size '%s' (at least 1M)", argv[i]);
+				return CLI_USAGE;
+			}
+		} else if (strcmp(a, "--repeat") == 0) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 1 || v > CP_MAX_REPEAT) {
+				cli_err("bench: invalid repeat count '%s' (1-%d)", argv[i],
+				        CP_MAX_REPEAT);
+				return CLI_USAGE;
+			}
+			b.repeat = (int)v;
+		} else {
+			cli_err("bench: unknown option '%s'", a);
+			fprintf(stderr, "Try 'hoop bench --help' for more information.\n");
+			return CLI_USAGE;
+		}
+	}
+	locate(&b);
+	if (list) {
+		list_suites(&b);
+		return CLI_OK;
+	}
+	if (b.only) {
+		for (const char *p = b.only; *p;) {
+			size_t n = strcspn(p, ",");
+			int ok = 0;
+			for (size_t i = 0; i < NSUITES; i++)
+				if (strlen(suites[i].name) == n &&
+				    strncmp(p, suites[i].name, n) == 0)
+					ok = 1;
+			if (!ok) {
+				cli_err("bench: unknown suite '%.*s' (see hoop bench --list)",
+				        (int)n, p);
+				return CLI_USAGE;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	if (!b.cp_size)
+		b.cp_size = b.quick ? (256u << 20) : (1u << 30);
+	if (!b.repeat)
+		b.repeat = b.quick ? 3 : 5;
+	if (b.quick) {
+		setenv("HOOP_BENCH_SECONDS", "0.02", 0);
+		setenv("HOOP_BENCH_REPEATS", "5", 0);
+	}
+
+	FILE *table = stdout;
+	if (strcmp(b.json_path, "-") == 0) {
+		b.json = stdout;
+		table = stderr;
+	} else {
+		b.json = fopen(b.json_path, "w");
+		if (!b.json) {
+			cli_errno(-errno, "bench: cannot write '%s'", b.json_path);
+			return CLI_FAIL;
+		}
+	}
+	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
+	         (int)getpid());
+	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	b.t0 = cli_now();
+	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
+	int n = 0, idx = 0, failed = 0;
+	for (size_t i = 0; i < NSUITES; i++)
+		if (wanted(&b, suites[i].name) &&
+		    (b.quick ? suites[i].quick_cap : suites[i].full_cap) > 0)
+			n++;
+	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n",
+	        b.quick ? " --quick" : "", n,
+	        b.quick ? QUICK_BUDGET : FULL_BUDGET,
+	        b.json == stdout ? "stdout" : b.json_path);
+	for (size_t i = 0; i < NSUITES && !bench_stop; i++) {
+		const struct suite *s = &suites[i];
+		if (!wanted(&b, s->name) ||
+		    (b.quick ? s->quick_cap : s->full_cap) <= 0)
+			continue;
+		failed |= run_suite(&b, s, ++idx, n);
+	}
+	if (b.json && b.json != stdout)
+		fclose(b.json);
+	if (bench_stop) {
+		fprintf(stderr, "hoop bench: interrupted\n");
+		signal((int)bench_stop, SIG_DFL);
+		raise((int)bench_stop);
+		return 128 + (int)bench_stop;
+	}
+
+	print_table(&b, table);
+	fprintf(table, "%d results in %.0f s; JSON lines in %s", b.nrows,
+	        cli_now() - b.t0, b.json == stdout ? "stdout" : b.json_path);
+	if (b.hidden)
+		fprintf(table, " (%d more there: engine vs hoop's own ring)",
+		        b.hidden);
+	fprintf(table, ".\nThe machine: %ld CPUs; other work on it slows both "
+	        "sides of each comparison.\n", sysconf(_SC_NPROCESSORS_ONLN));
+	fflush(table);
+	if (b.log_fd >= 0) {
+		close(b.log_fd);
+		if (!failed)
+			unlink(b.log_path);
+	}
+	return failed ? CLI_FAIL : CLI_OK;
+}

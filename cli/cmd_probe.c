@@ -1,0 +1,357 @@
+/*
+ * cli/cmd_probe.c - `hoop probe [--json]`: hoop_probe_run's findings, as a
+ * report for a person or as one JSON object with every field of
+ * struct hoop_probe (plus names for the bit sets) for scripts.
+ */
+#include "cli.h"
+
+#include <hoop.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+struct bitname {
+	uint32_t bit;
+	const char *name;
+};
+
+static const struct bitname feature_names[] = {
+    {HOOP_FEAT_SINGLE_MMAP, "single_mmap"},
+    {HOOP_FEAT_NODROP, "nodrop"},
+    {HOOP_FEAT_SUBMIT_STABLE, "submit_stable"},
+    {HOOP_FEAT_RW_CUR_POS, "rw_cur_pos"},
+    {HOOP_FEAT_CUR_PERSONALITY, "cur_personality"},
+    {HOOP_FEAT_FAST_POLL, "fast_poll"},
+    {HOOP_FEAT_POLL_32BITS, "poll_32bits"},
+    {HOOP_FEAT_SQPOLL_NONFIXED, "sqpoll_nonfixed"},
+    {HOOP_FEAT_EXT_ARG, "ext_arg"},
+    {HOOP_FEAT_NATIVE_WORKERS, "native_workers"},
+    {HOOP_FEAT_RSRC_TAGS, "rsrc_tags"},
+    {HOOP_FEAT_CQE_SKIP, "cqe_skip"},
+    {HOOP_FEAT_LINKED_FILE, "linked_file"},
+    {HOOP_FEAT_REG_REG_RING, "reg_reg_ring"},
+    {HOOP_FEAT_RECVSEND_BUNDLE, "recvsend_bundle"},
+    {HOOP_FEAT_MIN_TIMEOUT, "min_timeout"},
+    {HOOP_FEAT_RW_ATTR, "rw_attr"},
+    {HOOP_FEAT_NO_IOWAIT, "no_iowait"},
+};
+
+static const struct bitname setup_names[] = {
+    {HOOP_SETUP_IOPOLL, "iopoll"},
+    {HOOP_SETUP_SQPOLL, "sqpoll"},
+    {HOOP_SETUP_SQ_AFF, "sq_aff"},
+    {HOOP_SETUP_CQSIZE, "cqsize"},
+    {HOOP_SETUP_CLAMP, "clamp"},
+    {HOOP_SETUP_ATTACH_WQ, "attach_wq"},
+    {HOOP_SETUP_R_DISABLED, "r_disabled"},
+    {HOOP_SETUP_SUBMIT_ALL, "submit_all"},
+    {HOOP_SETUP_COOP_TASKRUN, "coop_taskrun"},
+    {HOOP_SETUP_TASKRUN_FLAG, "taskrun_flag"},
+    {HOOP_SETUP_SQE128, "sqe128"},
+    {HOOP_SETUP_CQE32, "cqe32"},
+    {HOOP_SETUP_SINGLE_ISSUER, "single_issuer"},
+    {HOOP_SETUP_DEFER_TASKRUN, "defer_taskrun"},
+    {HOOP_SETUP_NO_MMAP, "no_mmap"},
+    {HOOP_SETUP_REGISTERED_FD_ONLY, "registered_fd_only"},
+    {HOOP_SETUP_NO_SQARRAY, "no_sqarray"},
+    {HOOP_SETUP_HYBRID_IOPOLL, "hybrid_iopoll"},
+    {HOOP_SETUP_CQE_MIXED, "cqe_mixed"},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- the report for a person ---- */
+
+/* Prints words after a label, wrapping at 78 columns with a hanging indent. */
+struct wrap {
+	int col;
+	int indent;
+	int first;
+};
+
+static void wrap_start(struct wrap *w, const char *label)
+{
+	w->indent = printf("%-14s", label);
+	w->col = w->indent;
+	w->first = 1;
+}
+
+static void wrap_word(struct wrap *w, const char *word)
+{
+	int len = (int)strlen(word);
+	if (!w->first && w->col + 1 + len > 78) {
+		printf("\n%*s", w->indent, "");
+		w->col = w->indent;
+		w->first = 1;
+	}
+	w->col += printf("%s%s", w->first ? "" : " ", word);
+	w->first = 0;
+}
+
+static void print_bits(const char *label, uint32_t bits,
+                       const struct bitname *names, size_t n)
+{
+	struct wrap w;
+	char hex[32];
+	uint32_t known = 0;
+	wrap_start(&w, label);
+	snprintf(hex, sizeof(hex), "%#" PRIx32 ":", bits);
+	wrap_word(&w, bits ? hex : "none");
+	for (size_t i = 0; i < n; i++) {
+		known |= names[i].bit;
+		if (bits & names[i].bit)
+			wrap_word(&w, names[i].name);
+	}
+	if (bits & ~known) {
+		snprintf(hex, sizeof(hex), "(unnamed %#" PRIx32 ")", bits & ~known);
+		wrap_word(&w, hex);
+	}
+	printf("\n");
+}
+
+static const char *tier_meaning(int tier)
+{
+	switch (tier) {
+	case HOOP_TIER_NONE:
+		return "no rings; engines and queues run on the thread pool";
+	case HOOP_TIER_BASE:
+		return "plain rings";
+	case HOOP_TIER_MID:
+		return "rings with COOP_TASKRUN (no task-work interrupts)";
+	case HOOP_TIER_HIGH:
+		return "SINGLE_ISSUER/DEFER_TASKRUN rings, multishot accept and "
+		       "recv, provided-buffer rings";
+	}
+	return "?";
+}
+
+static const char *disabled_meaning(int v)
+{
+	switch (v) {
+	case 0:
+		return "0 (io_uring enabled for all)";
+	case 1:
+		return "1 (only CAP_SYS_ADMIN or kernel.io_uring_group)";
+	case 2:
+		return "2 (io_uring disabled)";
+	}
+	return "unreadable";
+}
+
+static const char *seccomp_meaning(int v)
+{
+	switch (v) {
+	case 0:
+		return "none";
+	case 1:
+		return "strict";
+	case 2:
+		return "filter (some system calls may be refused)";
+	}
+	return "unknown";
+}
+
+static void print_report(const struct hoop_probe *p)
+{
+	printf("hoop %s, Linux %s\n\n", hoop_version_string(), p->kernel_release);
+	printf("%-14s%s\n", "io_uring:", p->usable ? "usable" : p->reason);
+	printf("%-14s%s: %s\n", "tier:", hoop_probe_tier_name(p->tier),
+	       tier_meaning(p->tier));
+	printf("%-14s%s\n", "backend:", p->auto_reason);
+	char group[32];
+	if (p->io_uring_group >= 0)
+		snprintf(group, sizeof(group), "%d", p->io_uring_group);
+	else
+		snprintf(group, sizeof(group), "unset");
+	printf("%-14skernel.io_uring_disabled = %s, io_uring_group %s\n",
+	       "sysctl:", disabled_meaning(p->io_uring_disabled), group);
+	printf("%-14s%s\n", "seccomp:", seccomp_meaning(p->seccomp_mode));
+	printf("%-14s%s\n", "memlock:", p->memlock_note);
+	if (p->max_entries)
+		printf("%-14s%" PRIu32 " SQ entries at most per ring\n",
+		       "ring size:", p->max_entries);
+	else
+		printf("%-14snone can be set up now\n", "ring size:");
+	if (!p->usable)
+		return;
+	if (p->sqpoll_permitted)
+		printf("%-14spermitted (used only when asked for)\n", "SQPOLL:");
+	else
+		printf("%-14snot permitted: %s\n", "SQPOLL:",
+		       hoop_strerror(p->sqpoll_err));
+	printf("%-14s%s\n", "buffer rings:",
+	       p->buf_ring ? "yes (provided-buffer rings register)" : "no");
+	print_bits("setup flags:", p->setup_flags, setup_names, NELEM(setup_names));
+	print_bits("features:", p->features, feature_names, NELEM(feature_names));
+
+	struct wrap w;
+	char head[64];
+	wrap_start(&w, "opcodes:");
+	snprintf(head, sizeof(head), "%" PRIu32 " of %" PRIu32 " supported:",
+	         p->opcode_count, p->kernel_ops);
+	wrap_word(&w, head);
+	int missing = 0;
+	for (unsigned op = 0; op < 64 && op < p->kernel_ops; op++) {
+		if (p->opcodes & (UINT64_C(1) << op)) {
+			const char *name = hoop_op_name(op);
+			char tmp[16];
+			if (!name) {
+				snprintf(tmp, sizeof(tmp), "op%u", op);
+				name = tmp;
+			}
+			wrap_word(&w, name);
+		} else {
+			missing++;
+		}
+	}
+	printf("\n");
+	if (missing) {
+		wrap_start(&w, "unsupported:");
+		for (unsigned op = 0; op < 64 && op < p->kernel_ops; op++)
+			if (!(p->opcodes & (UINT64_C(1) << op)))
+				wrap_word(&w, hoop_op_name(op) ? hoop_op_name(op) : "?");
+		printf("\n");
+	}
+}
+
+/* ---- JSON ---- */
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_names(uint32_t bits, const struct bitname *names, size_t n)
+{
+	int first = 1;
+	putchar('[');
+	for (size_t i = 0; i < n; i++) {
+		if (!(bits & names[i].bit))
+			continue;
+		printf("%s", first ? "" : ", ");
+		json_string(names[i].name);
+		first = 0;
+	}
+	putchar(']');
+}
+
+static void print_json(const struct hoop_probe *p)
+{
+	printf("{\n");
+	printf("  \"size\": %" PRIu32 ",\n", p->size);
+	printf("  \"usable\": %" PRId32 ",\n", p->usable);
+	printf("  \"setup_err\": %" PRId32 ",\n", p->setup_err);
+	printf("  \"io_uring_disabled\": %" PRId32 ",\n", p->io_uring_disabled);
+	printf("  \"io_uring_group\": %" PRId32 ",\n", p->io_uring_group);
+	printf("  \"seccomp_mode\": %" PRId32 ",\n", p->seccomp_mode);
+	printf("  \"tier\": %" PRId32 ",\n", p->tier);
+	printf("  \"tier_name\": ");
+	json_string(hoop_probe_tier_name(p->tier));
+	printf(",\n  \"auto_backend\": %" PRId32 ",\n", p->auto_backend);
+	printf("  \"auto_backend_name\": \"%s\",\n",
+	       p->auto_backend == HOOP_BACKEND_URING ? "io_uring" : "threads");
+	printf("  \"kernel_major\": %" PRIu32 ",\n", p->kernel_major);
+	printf("  \"kernel_minor\": %" PRIu32 ",\n", p->kernel_minor);
+	printf("  \"kernel_patch\": %" PRIu32 ",\n", p->kernel_patch);
+	printf("  \"features\": %" PRIu32 ",\n", p->features);
+	printf("  \"feature_names\": ");
+	json_names(p->features, feature_names, NELEM(feature_names));
+	printf(",\n  \"setup_flags\": %" PRIu32 ",\n", p->setup_flags);
+	printf("  \"setup_flag_names\": ");
+	json_names(p->setup_flags, setup_names, NELEM(setup_names));
+	printf(",\n  \"sqpoll_permitted\": %" PRId32 ",\n", p->sqpoll_permitted);
+	printf("  \"sqpoll_err\": %" PRId32 ",\n", p->sqpoll_err);
+	printf("  \"buf_ring\": %" PRId32 ",\n", p->buf_ring);
+	printf("  \"opcode_count\": %" PRIu32 ",\n", p->opcode_count);
+	printf("  \"kernel_ops\": %" PRIu32 ",\n", p->kernel_ops);
+	printf("  \"resv0\": %" PRIu32 ",\n", p->resv0);
+	printf("  \"resv1\": %" PRIu32 ",\n", p->resv1);
+	printf("  \"opcodes\": %" PRIu64 ",\n", p->opcodes);
+	printf("  \"opcode_names\": [");
+	int first = 1;
+	for (unsigned op = 0; op < 64; op++) {
+		if (!(p->opcodes & (UINT64_C(1) << op)))
+			continue;
+		const char *name = hoop_op_name(op);
+		char tmp[16];
+		if (!name) {
+			snprintf(tmp, sizeof(tmp), "op%u", op);
+			name = tmp;
+		}
+		printf("%s", first ? "" : ", ");
+		json_string(name);
+		first = 0;
+	}
+	printf("],\n");
+	printf("  \"memlock_limit\": %" PRIu64 ",\n", p->memlock_limit);
+	printf("  \"memlock_charged\": %" PRId32 ",\n", p->memlock_charged);
+	printf("  \"max_entries\": %" PRIu32 ",\n", p->max_entries);
+	printf("  \"kernel_release\": ");
+	json_string(p->kernel_release);
+	printf(",\n  \"reason\": ");
+	json_string(p->reason);
+	printf(",\n  \"memlock_note\": ");
+	json_string(p->memlock_note);
+	printf(",\n  \"auto_reason\": ");
+	json_string(p->auto_reason);
+	printf("\n}\n");
+}
+
+static void probe_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: hoop probe [--json]\n"
+	        "Report what io_uring allows on this kernel and in this process:\n"
+	        "whether it is usable (and if not, why: ENOSYS, EPERM from seccomp,\n"
+	        "the kernel.io_uring_disabled sysctl, memlock), the tier, the setup\n"
+	        "flags accepted, features, supported opcodes, the locked-memory\n"
+	        "budget and the backend hoop's engine would pick.\n"
+	        "\n"
+	        "  --json     one JSON object with every field of struct hoop_probe\n"
+	        "             (include/hoop/probe.h), plus tier_name,\n"
+	        "             auto_backend_name, feature_names, setup_flag_names\n"
+	        "             and opcode_names\n"
+	        "  -h, --help this text\n"
+	        "\n"
+	        "Exit status: 0 (also when io_uring is unusable: the report says\n"
+	        "why), 1 if the probe itself failed, 2 for bad usage.\n");
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			probe_usage(stdout);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			cli_err("probe: unknown option '%s'", argv[i]);
+			probe_usage(stderr);
+			return CLI_USAGE;
+		}
+	}
+	struct hoop_probe p;
+	int err = hoop_probe_run(&p);
+	if (err < 0) {
+		cli_err("probe: %s", hoop_strerror(err));
+		return CLI_FAIL;
+	}
+	if (json)
+		print_json(&p);
+	else
+		print_report(&p);
+	return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+}
