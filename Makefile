@@ -1,7 +1,11 @@
 # hoop: two commands.
 #
-#   make demo   configure and build the release preset, then run the demo
-#               (FILE=path to read another file than /etc/os-release)
+#   make demo   install missing dependencies (.ci/deps), configure and build
+#               everything in the release preset (library, hoop command,
+#               examples, benches, tests), then run the demo: `hoop probe`
+#               (what io_uring allows here) and `hoop bench --quick` (hoop
+#               side by side with liburing, system calls and cp; one table,
+#               under a minute; JSON lines in build/release/hoop-bench.jsonl)
 #   make test   install missing dependencies (.ci/deps), then configure, build
 #               and run every test under the release, asan and tsan presets;
 #               prints a summary and fails if anything failed
@@ -10,14 +14,18 @@
 # release && ctest --preset release (presets: release debug asan tsan).
 
 PRESETS ?= release asan tsan
-FILE ?=
 
 .PHONY: demo test deps clean
 
-demo:
+demo: deps
 	cmake --preset release
-	cmake --build --preset release --target demo
-	./build/release/examples/demo $(FILE)
+	cmake --build --preset release
+	@echo
+	@echo '$$ hoop probe'
+	@./build/release/cli/hoop probe
+	@echo
+	@echo '$$ hoop bench --quick'
+	@./build/release/cli/hoop bench --quick --json build/release/hoop-bench.jsonl
 
 deps:
 	bash .ci/deps
