@@ -705,7 +705,10 @@ static void eng_record(struct in *in, uint8_t kind)
 		int r = hoop_engine_release(eng, o->token);
 		if (r == 0) {
 			if (o->delivery != 0 || o->collected)
-				FAIL("release accepted a token it should not");
+				FAIL("release accepted token %#llx (delivery %u, "
+				     "collected %u, finals %u)",
+				     (unsigned long long)o->token, o->delivery,
+				     o->collected, o->finals);
 			o->delivery = 3;
 		}
 		return;

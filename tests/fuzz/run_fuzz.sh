@@ -44,5 +44,7 @@ fi
 cp -f "$src"/tests/fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
 echo "fuzz_ops: $secs s with $CLANG, corpus $work/corpus"
 # -rss_limit_mb: the engine and rings are small; 2 GB catches leaks.
+# libFuzzer's own failure code is 77, CTest's "skipped": make it 1.
 exec "$bin" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" "$work/corpus"
