@@ -221,8 +221,11 @@ int main(void)
 	CHECK_EQ(c.res, 64);
 	CHECK_EQ(hoop_engine_cancel(fast, tk[0]), -ENOENT);
 
-	/* Queue delivery: 8 cached reads plus one that is short, in one add:
-	 * 8 inline, all 9 delivered with their tokens. */
+	/* Queue delivery: 8 cached reads plus one that is short, in one add,
+	 * all 9 delivered with their tokens. The thread pool does the 8
+	 * inline; io_uring takes a call this long to the ring (one enter is
+	 * cheaper than 9 system calls) and goes inline only for calls of up
+	 * to 2 ops, checked below with a cached read beside a short one. */
 	hoop_queue *q;
 	CHECK_EQ(hoop_queue_create(&q, fast, 16), 0);
 	struct hoop_op qops[9];
@@ -232,10 +235,12 @@ int main(void)
 		             i < 8 ? (uint64_t)i * 512 : 9900);
 		qops[i].user_data = 500 + i;
 	}
+	bool uring = hoop_engine_backend(fast) == HOOP_BACKEND_URING;
 	before = inline_count(fast);
 	CHECK_EQ(hoop_queue_add(q, qops, 9, qt, 0), 9);
-	CHECK_EQ(inline_count(fast), before + 8);
-	CHECK_EQ(hoop_engine_cancel(fast, qt[0]), -ENOENT);
+	CHECK_EQ(inline_count(fast), before + (uring ? 0 : 8));
+	if (!uring)
+		CHECK_EQ(hoop_engine_cancel(fast, qt[0]), -ENOENT);
 	struct hoop_completion out[9];
 	unsigned got = 0;
 	while (got < 9) {
@@ -252,6 +257,25 @@ int main(void)
 		seen |= 1u << k;
 	}
 	CHECK_EQ(seen, 0x1ff);
+	CHECK_EQ(hoop_queue_outstanding(q), 0);
+
+	/* Two ops: the cached one inline, the short one through the ring
+	 * (or the pool), both delivered. */
+	before = inline_count(fast);
+	CHECK_EQ(hoop_queue_add(q, qops + 7, 2, qt, 0), 2);
+	CHECK_EQ(inline_count(fast), before + 1);
+	CHECK_EQ(hoop_engine_cancel(fast, qt[0]), -ENOENT);
+	for (got = 0; got < 2;) {
+		int r = hoop_queue_wait(q, out + got, 2 - got, 1, -1);
+		CHECK(r > 0);
+		got += (unsigned)r;
+	}
+	for (int i = 0; i < 2; i++) {
+		int k = (int)out[i].user_data - 507;
+		CHECK(k == 0 || k == 1);
+		CHECK_EQ(out[i].token, qt[k]);
+		CHECK_EQ(out[i].res, k == 0 ? 512 : 100);
+	}
 	CHECK_EQ(hoop_queue_outstanding(q), 0);
 	hoop_queue_destroy(q);
 
