@@ -85,6 +85,7 @@ type call struct {
 	early     bool
 	eres      int32
 	subFailed bool
+	fin       bool // the result has been sent on ch
 
 	queued bool   // under Engine.subMu: waiting in subPend
 	batch  *Batch // set for ops of a batch (ch unused)
@@ -253,6 +254,7 @@ func (e *Engine) unpend(id uint64) *call {
 
 // deliver hands a call its final result. Caller holds e.pendMu.
 func deliver(c *call, res int32) {
+	c.fin = true
 	if b := c.batch; b != nil {
 		b.res[c.idx].Res = res
 		if b.left.Add(-1) == 0 {
@@ -303,7 +305,7 @@ func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint6
 	e.pendMu.Lock()
 	for i, c := range calls {
 		reqs[i].id = C.uint64_t(e.enpend(c))
-		c.submitted, c.early = false, false
+		c.submitted, c.early, c.fin = false, false, false
 	}
 	e.pendMu.Unlock()
 	e.mu.RLock()
@@ -382,7 +384,7 @@ func (e *Engine) submit(c *call) {
 			e.release(len(batch))
 			e.pendMu.Lock()
 			for _, b := range batch {
-				b.subFailed = true
+				b.subFailed, b.fin = true, true
 				b.ch <- int32(r)
 			}
 			e.pendMu.Unlock()
@@ -475,6 +477,40 @@ func (e *Engine) do(ctx context.Context, name string, c *call) (int32, error) {
 	return res, nil
 }
 
+// cancelCall asks for c's operation to end early, without waiting: a call
+// still queued in the combiner is taken out and receives -ECANCELED; one in
+// the kernel is cancelled (its final completion arrives as usual). The
+// caller must know that c is not recycled meanwhile (its owner has not
+// received its result yet, or waits for the caller's lock).
+func (e *Engine) cancelCall(c *call) {
+	if e.unqueue(c) {
+		c.ch <- -int32(syscall.ECANCELED)
+		return
+	}
+	for {
+		e.pendMu.Lock()
+		tok, sub, fin := uint64(c.tok), c.submitted, c.fin
+		e.pendMu.Unlock()
+		if fin {
+			return
+		}
+		if sub {
+			e.cancel(tok)
+			return
+		}
+		runtime.Gosched() // the add carrying c is in progress
+	}
+}
+
+// cancelFD cancels every operation in flight on fd.
+func (e *Engine) cancelFD(fd int) {
+	e.mu.RLock()
+	if !e.closed {
+		C.hoop_engine_cancel_fd(e.ptr, C.int(fd), 0)
+	}
+	e.mu.RUnlock()
+}
+
 // abandon cancels c's operation and waits for its final result, which it
 // returns (-ECANCELED when c never reached the kernel). The kernel is done
 // with c's buffers when it returns.
@@ -499,7 +535,7 @@ func (e *Engine) abandon(c *call) int32 {
 func getCall() *call {
 	c := callPool.Get().(*call)
 	c.req = C.struct_hoopgo_req{}
-	c.subFailed = false
+	c.subFailed, c.fin = false, false
 	return c
 }
 

@@ -18,11 +18,11 @@
 /* needs, converted to a hoop_op by the core's own helpers. */
 struct hoopgo_req {
 	uint64_t id;    /* caller's tag, becomes the op's user_data */
-	uint64_t addr;  /* buffer, iovec array or path */
-	uint64_t addr2; /* statx buffer */
+	uint64_t addr;  /* buffer, iovec array, path or sockaddr */
+	uint64_t addr2; /* statx buffer, accept's socklen_t */
 	int64_t off;
 	uint32_t len;   /* bytes, iovec count, open mode or statx mask */
-	uint32_t flags; /* fsync, open or statx flags */
+	uint32_t flags; /* fsync, open, statx, accept or MSG_* flags */
 	int32_t fd;
 	uint8_t op;
 	uint8_t pad[3];
@@ -58,6 +58,23 @@ static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 		break;
 	case HOOP_OP_CLOSE:
 		hoop_prep_close(&sqe, r->fd);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_ACCEPT: /* addr: sockaddr or 0, addr2: its socklen_t */
+		hoop_prep_accept(&sqe, r->fd, addr,
+		                 (socklen_t *)(uintptr_t)r->addr2, (int)r->flags);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_CONNECT: /* addr: sockaddr, len: its length */
+		hoop_prep_connect(&sqe, r->fd, addr, (socklen_t)r->len);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_RECV:
+		hoop_prep_recv(&sqe, r->fd, addr, r->len, (int)r->flags);
+		hoop_op_from_sqe(op, &sqe);
+		break;
+	case HOOP_OP_SEND:
+		hoop_prep_send(&sqe, r->fd, addr, r->len, (int)r->flags);
 		hoop_op_from_sqe(op, &sqe);
 		break;
 	case HOOP_OP_STATX:

@@ -1,0 +1,544 @@
+package hoop
+
+/*
+#include "hoopgo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Operation codes of the socket operations (the kernel's io_uring opcodes).
+const (
+	OpAccept  uint8 = C.HOOP_OP_ACCEPT
+	OpConnect uint8 = C.HOOP_OP_CONNECT
+	OpSend    uint8 = C.HOOP_OP_SEND
+	OpRecv    uint8 = C.HOOP_OP_RECV
+)
+
+var (
+	defaultOnce sync.Once
+	defaultEng  *Engine
+	defaultErr  error
+)
+
+// DefaultEngine returns the engine shared by Listen and by ListenConfig
+// values without an Engine, creating it on first use. It is never closed.
+func DefaultEngine() (*Engine, error) {
+	defaultOnce.Do(func() { defaultEng, defaultErr = NewEngine() })
+	return defaultEng, defaultErr
+}
+
+// Listen announces on the local TCP address (network "tcp", "tcp4" or
+// "tcp6"), like net.Listen, with the default engine and ListenConfig's
+// defaults. Connections accepted from it do their I/O through the engine.
+func Listen(network, address string) (*Listener, error) {
+	var lc ListenConfig
+	return lc.Listen(context.Background(), network, address)
+}
+
+// ListenConfig holds the options of a listening socket, like
+// net.ListenConfig.
+type ListenConfig struct {
+	// Engine serves the listener and its connections; nil means
+	// DefaultEngine.
+	Engine *Engine
+	// ReusePort sets SO_REUSEPORT, so several listeners (one per engine,
+	// say) can share the port and the kernel spreads connections.
+	ReusePort bool
+	// FastOpen, when > 0, enables TCP_FASTOPEN with a queue of that many
+	// pending fast-open requests.
+	FastOpen int
+	// Backlog is listen(2)'s backlog; 0 means 4096 (the kernel caps it at
+	// net.core.somaxconn).
+	Backlog int
+}
+
+// Listen creates the listening socket (SO_REUSEADDR is always set, as Go's
+// net does) and returns it. ctx is only checked before starting.
+func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*Listener, error) {
+	opErr := func(err error) error {
+		return &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, opErr(err)
+	}
+	e := lc.Engine
+	if e == nil {
+		var err error
+		if e, err = DefaultEngine(); err != nil {
+			return nil, opErr(err)
+		}
+	}
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
+	ta, err := net.ResolveTCPAddr(network, address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	sa, family := tcpSockaddr(network, ta)
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return nil, opErr(os.NewSyscallError("socket", err))
+	}
+	fail := func(call string, err error) (*Listener, error) {
+		syscall.Close(fd)
+		return nil, opErr(os.NewSyscallError(call, err))
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		return fail("setsockopt", err)
+	}
+	if lc.ReusePort {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
+			return fail("setsockopt", err)
+		}
+	}
+	if family == syscall.AF_INET6 && network == "tcp6" {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 1); err != nil {
+			return fail("setsockopt", err)
+		}
+	}
+	if lc.FastOpen > 0 {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, tcpFastOpen, lc.FastOpen); err != nil {
+			return fail("setsockopt", err)
+		}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	backlog := lc.Backlog
+	if backlog <= 0 {
+		backlog = 4096
+	}
+	if err := syscall.Listen(fd, backlog); err != nil {
+		return fail("listen", err)
+	}
+	l := &Listener{e: e, net: network}
+	l.g.fd = fd
+	l.dl.e = e
+	l.addr = sockAddr(fd, syscall.Getsockname)
+	return l, nil
+}
+
+// The socket options syscall does not name on every architecture.
+const (
+	soReusePort = 0xf  // SO_REUSEPORT
+	tcpFastOpen = 0x17 // TCP_FASTOPEN
+)
+
+func tcpSockaddr(network string, a *net.TCPAddr) (syscall.Sockaddr, int) {
+	if ip4 := a.IP.To4(); network != "tcp6" && (a.IP == nil || ip4 != nil) {
+		sa := &syscall.SockaddrInet4{Port: a.Port}
+		copy(sa.Addr[:], ip4)
+		return sa, syscall.AF_INET
+	}
+	sa := &syscall.SockaddrInet6{Port: a.Port}
+	copy(sa.Addr[:], a.IP.To16())
+	return sa, syscall.AF_INET6
+}
+
+// sockAddr returns fd's local or peer address (get is syscall.Getsockname
+// or syscall.Getpeername) as a *net.TCPAddr, or nil.
+func sockAddr(fd int, get func(int) (syscall.Sockaddr, error)) net.Addr {
+	sa, err := get(fd)
+	if err != nil {
+		return nil
+	}
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), sa.Addr[:]...)), Port: sa.Port}
+	case *syscall.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), sa.Addr[:]...)), Port: sa.Port}
+	}
+	return nil
+}
+
+// fdGuard counts the operations using a socket so that Close can cancel
+// them and close the descriptor only once none is left (close(2) does not
+// stop an operation in flight).
+type fdGuard struct {
+	mu     sync.Mutex
+	fd     int
+	closed bool
+	ops    int
+}
+
+func (g *fdGuard) incref() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.ops++
+	return true
+}
+
+func (g *fdGuard) decref() {
+	g.mu.Lock()
+	g.ops--
+	g.mu.Unlock()
+}
+
+func (g *fdGuard) isClosed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed
+}
+
+// close refuses new operations, cancels those in flight until none is
+// left, then closes the descriptor. It fails with net.ErrClosed the second
+// time.
+func (g *fdGuard) close(e *Engine) error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return net.ErrClosed
+	}
+	g.closed = true
+	g.mu.Unlock()
+	for {
+		g.mu.Lock()
+		left := g.ops
+		g.mu.Unlock()
+		if left == 0 {
+			break
+		}
+		// An operation may still sit in the submission combiner and
+		// reach the kernel after a cancel: repeat until all are gone.
+		e.cancelFD(g.fd)
+		time.Sleep(200 * time.Microsecond)
+	}
+	return syscall.Close(g.fd)
+}
+
+// deadline is one direction's deadline of a Conn or Listener: it cancels
+// the operation in flight when the time comes, whether the deadline was set
+// before or during the operation.
+type deadline struct {
+	e     *Engine
+	mu    sync.Mutex
+	t     time.Time
+	timer *time.Timer
+	cur   *call // the operation in flight, if any
+	fired bool  // the deadline cancelled cur
+}
+
+func (d *deadline) set(t time.Time) {
+	d.mu.Lock()
+	d.t = t
+	d.armLocked()
+	d.mu.Unlock()
+}
+
+// passed reports whether the deadline is set and in the past.
+func (d *deadline) passed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.t.IsZero() && !time.Now().Before(d.t)
+}
+
+func (d *deadline) armLocked() {
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if d.cur == nil || d.t.IsZero() || d.fired {
+		return
+	}
+	if left := time.Until(d.t); left > 0 {
+		d.timer = time.AfterFunc(left, d.fire)
+		return
+	}
+	d.fired = true
+	d.e.cancelCall(d.cur)
+}
+
+func (d *deadline) fire() {
+	d.mu.Lock()
+	if d.cur != nil && !d.fired && !d.t.IsZero() && !time.Now().Before(d.t) {
+		d.fired = true
+		d.e.cancelCall(d.cur)
+	}
+	d.mu.Unlock()
+}
+
+// run submits c and waits for its final result, letting the deadline
+// cancel it. It reports whether the deadline did.
+func (d *deadline) run(c *call) (int32, bool) {
+	d.e.acquire(context.Background(), 1)
+	d.e.submit(c)
+	d.mu.Lock()
+	d.cur, d.fired = c, false
+	d.armLocked()
+	d.mu.Unlock()
+	res := <-c.ch
+	d.mu.Lock()
+	d.cur = nil
+	fired := d.fired
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	d.mu.Unlock()
+	return res, fired
+}
+
+// sockOp runs one socket operation on g's descriptor (already referenced)
+// under deadline d and maps its result: bytes or fd, or an error that is
+// os.ErrDeadlineExceeded, net.ErrClosed, or a *os.SyscallError.
+func sockOp(e *Engine, g *fdGuard, d *deadline, name string, c *call) (int, error) {
+	if d.passed() {
+		putCall(c)
+		return 0, os.ErrDeadlineExceeded
+	}
+	res, fired := d.run(c)
+	failed := c.subFailed
+	putCall(c)
+	switch {
+	case res >= 0 && !failed:
+		return int(res), nil
+	case failed && res == -C.ESHUTDOWN:
+		return 0, net.ErrClosed
+	case res == -C.ECANCELED && fired:
+		return 0, os.ErrDeadlineExceeded
+	case res == -C.ECANCELED && g.isClosed():
+		return 0, net.ErrClosed
+	}
+	return 0, os.NewSyscallError(name, syscall.Errno(-res))
+}
+
+// Listener is a TCP listener whose Accept returns Conns served by an
+// engine. It implements net.Listener; all methods are safe for concurrent
+// use.
+type Listener struct {
+	e    *Engine
+	net  string
+	g    fdGuard
+	dl   deadline
+	addr net.Addr
+}
+
+// Accept waits for the next connection (one accept operation on the
+// engine; the goroutine is parked meanwhile) and returns it as a *Conn
+// with TCP_NODELAY set, as Go's net does.
+func (l *Listener) Accept() (net.Conn, error) {
+	c, err := l.AcceptHoop()
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// AcceptHoop is Accept returning the concrete type.
+func (l *Listener) AcceptHoop() (*Conn, error) {
+	if !l.g.incref() {
+		return nil, l.opErr(net.ErrClosed)
+	}
+	c := getCall()
+	c.req.op = C.uint8_t(OpAccept)
+	c.req.fd = C.int32_t(l.g.fd)
+	c.req.flags = C.uint32_t(syscall.SOCK_CLOEXEC)
+	fd, err := sockOp(l.e, &l.g, &l.dl, "accept", c)
+	l.g.decref()
+	if err != nil {
+		return nil, l.opErr(err)
+	}
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	return newConn(l.e, l.net, fd, l.addr), nil
+}
+
+func (l *Listener) opErr(err error) error {
+	return &net.OpError{Op: "accept", Net: l.net, Addr: l.addr, Err: err}
+}
+
+// Close stops listening: a blocked Accept returns an error wrapping
+// net.ErrClosed. Connections already accepted stay open.
+func (l *Listener) Close() error {
+	if err := l.g.close(l.e); err != nil {
+		return &net.OpError{Op: "close", Net: l.net, Addr: l.addr, Err: err}
+	}
+	return nil
+}
+
+// Addr returns the listener's local address.
+func (l *Listener) Addr() net.Addr { return l.addr }
+
+// SetDeadline sets the time after which Accept fails with an error
+// wrapping os.ErrDeadlineExceeded; the zero time means none.
+func (l *Listener) SetDeadline(t time.Time) error {
+	l.dl.set(t)
+	return nil
+}
+
+// Conn is a TCP connection whose reads and writes are operations on an
+// engine: a goroutine blocked in Read or Write is parked, not holding a
+// thread. It implements net.Conn. Reads may run concurrently with writes;
+// concurrent Reads (or Writes) are serialised, as in Go's net.
+type Conn struct {
+	e        *Engine
+	net      string
+	g        fdGuard
+	rmu, wmu sync.Mutex
+	rd, wd   deadline
+	laddr    net.Addr
+	raddr    net.Addr
+}
+
+func newConn(e *Engine, network string, fd int, laddr net.Addr) *Conn {
+	c := &Conn{e: e, net: network, laddr: laddr}
+	c.g.fd = fd
+	c.rd.e, c.wd.e = e, e
+	c.raddr = sockAddr(fd, syscall.Getpeername)
+	if la := sockAddr(fd, syscall.Getsockname); la != nil {
+		c.laddr = la
+	}
+	return c
+}
+
+func (c *Conn) opErr(op string, err error) error {
+	if err == io.EOF {
+		return err
+	}
+	return &net.OpError{Op: op, Net: c.net, Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+// Read reads up to len(p) bytes with one receive operation; it returns
+// io.EOF at the end of the stream. p belongs to the kernel until Read
+// returns.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		if c.g.isClosed() {
+			return 0, c.opErr("read", net.ErrClosed)
+		}
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if !c.g.incref() {
+		return 0, c.opErr("read", net.ErrClosed)
+	}
+	defer c.g.decref()
+	op := getCall()
+	op.req.op = C.uint8_t(OpRecv)
+	op.req.fd = C.int32_t(c.g.fd)
+	op.req.addr, op.req.len = bufAddr(op, p)
+	n, err := sockOp(c.e, &c.g, &c.rd, "recv", op)
+	if err != nil {
+		return 0, c.opErr("read", err)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p, continuing after short sends; it returns len(p)
+// and nil, or the bytes sent before an error and that error (never a short
+// count with a nil error). p belongs to the kernel until Write returns.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.g.incref() {
+		return 0, c.opErr("write", net.ErrClosed)
+	}
+	defer c.g.decref()
+	done := 0
+	for done < len(p) {
+		op := getCall()
+		op.req.op = C.uint8_t(OpSend)
+		op.req.fd = C.int32_t(c.g.fd)
+		op.req.flags = C.uint32_t(syscall.MSG_NOSIGNAL)
+		op.req.addr, op.req.len = bufAddr(op, p[done:])
+		n, err := sockOp(c.e, &c.g, &c.wd, "send", op)
+		if err != nil {
+			return done, c.opErr("write", err)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// Close cancels the connection's operations in flight (their callers get
+// an error wrapping net.ErrClosed), waits for them to end, and closes the
+// socket.
+func (c *Conn) Close() error {
+	if err := c.g.close(c.e); err != nil {
+		return c.opErr("close", err)
+	}
+	return nil
+}
+
+// CloseWrite shuts down the sending side (the peer reads end of stream).
+func (c *Conn) CloseWrite() error {
+	if !c.g.incref() {
+		return c.opErr("close", net.ErrClosed)
+	}
+	defer c.g.decref()
+	if err := syscall.Shutdown(c.g.fd, syscall.SHUT_WR); err != nil {
+		return c.opErr("close", os.NewSyscallError("shutdown", err))
+	}
+	return nil
+}
+
+// LocalAddr returns the local address.
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// SetDeadline sets both the read and the write deadline.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the time after which Read fails with an error
+// wrapping os.ErrDeadlineExceeded (a Read in flight is cancelled then);
+// the zero time means none.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.rd.set(t)
+	return nil
+}
+
+// SetWriteDeadline is SetReadDeadline for Write; bytes sent before the
+// deadline are reported in Write's count.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.wd.set(t)
+	return nil
+}
+
+// SetNoDelay sets or clears TCP_NODELAY (set by default).
+func (c *Conn) SetNoDelay(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return c.setsockopt(syscall.IPPROTO_TCP, syscall.TCP_NODELAY, v)
+}
+
+func (c *Conn) setsockopt(level, opt, v int) error {
+	if !c.g.incref() {
+		return c.opErr("set", net.ErrClosed)
+	}
+	defer c.g.decref()
+	if err := syscall.SetsockoptInt(c.g.fd, level, opt, v); err != nil {
+		return c.opErr("set", os.NewSyscallError("setsockopt", err))
+	}
+	return nil
+}
+
+var (
+	_ net.Listener = (*Listener)(nil)
+	_ net.Conn     = (*Conn)(nil)
+)
