@@ -34,7 +34,7 @@ printf 'head' | dd of=sparse conv=notrunc status=none
 head -c 4096 /dev/urandom | dd of=sparse bs=1M seek=100 conv=notrunc status=none
 printf 'z' | dd of=sparse bs=1 seek=$(((200 << 20) - 1)) conv=notrunc status=none
 
-for opts in "" "--direct" "--splice" "--depth 1 --chunk 4K" "--depth 3 --chunk 128K"; do
+for opts in "" "--direct" "--no-splice" "--depth 1 --chunk 4K" "--depth 3 --chunk 128K"; do
 	for f in empty one aligned4k aligned1m odd large sparse; do
 		# shellcheck disable=SC2086
 		check_copy "$f" $opts
