@@ -2,8 +2,13 @@ package hoop
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -146,4 +151,90 @@ func reportEngine(b *testing.B, e *Engine) {
 	if m.CQEs > 0 {
 		b.ReportMetric(float64(m.ReapsByThread)/float64(m.CQEs), "bg-reaped")
 	}
+}
+
+// echoServe accepts from l and echoes every connection until l is closed.
+func echoServe(l net.Listener, size int) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, size)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				if _, err := c.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// Echo server, 64 connections from Go's net client, one message in flight
+// per connection: hoop's Listener against Go's net.Listen. One op is one
+// round trip of size bytes.
+func BenchmarkEcho(b *testing.B) {
+	for _, size := range []int{64, 4096} {
+		for _, kind := range []string{"hoop", "net"} {
+			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
+				var l net.Listener
+				var err error
+				if kind == "hoop" {
+					e := newEngine(b)
+					lc := ListenConfig{Engine: e}
+					l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+				} else {
+					l, err = net.Listen("tcp", "127.0.0.1:0")
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer l.Close()
+				go echoServe(l, size)
+				benchEchoClients(b, l.Addr().String(), 64, size)
+			})
+		}
+	}
+}
+
+func benchEchoClients(b *testing.B, addr string, conns, size int) {
+	cs := make([]net.Conn, conns)
+	for i := range cs {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		cs[i] = c
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	defer measureCPU(b)()
+	for _, c := range cs {
+		wg.Add(1)
+		go func(c net.Conn) {
+			defer wg.Done()
+			out, in := make([]byte, size), make([]byte, size)
+			for next.Add(1) <= int64(b.N) {
+				if _, err := c.Write(out); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := io.ReadFull(c, in); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	b.StopTimer()
 }

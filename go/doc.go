@@ -13,7 +13,15 @@
 //     holds an OS thread blocked in C.
 //   - Queue: gVisor's aio Queue shape (Add, Wait, Cap, Destroy).
 //   - File: an *os.File-like file whose I/O goes through an Engine.
-//   - Probe: whether io_uring works here and which operations it supports.
+//   - Listen, ListenConfig, Listener, Conn: a net.Listener whose
+//     connections read and write through an engine (net/http serves over
+//     it), with deadlines and socket options (SO_REUSEPORT, TCP_FASTOPEN).
+//   - Probe: whether io_uring works here, which operations it supports, the
+//     tier, and which backend an engine picks and why.
+//
+// Where io_uring is refused (seccomp, the io_uring_disabled sysctl), an
+// engine runs on the C core's thread-pool backend with the same API;
+// HOOP_BACKEND=threads or WithEngineBackend forces it.
 //
 // Errors are *OpError values wrapping a syscall.Errno (or a context error),
 // so errors.Is(err, fs.ErrNotExist) and errors.Is(err, syscall.ECANCELED)
@@ -22,6 +30,6 @@
 // By default the C core is compiled from this module by cgo. Build with
 // -tags hoop_system to link an installed libhoop found through pkg-config.
 //
-// Not yet offered: networking (a net.Listener over multishot accept and
-// recv, buffer groups) and the choice of the thread-pool backend.
+// Not yet offered: multishot accept and receive with buffer groups (Conn
+// reads are single receives into the caller's buffer).
 package hoop

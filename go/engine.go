@@ -622,6 +622,34 @@ func (e *Engine) Backend() string {
 	return "io_uring"
 }
 
+// BackendReason says in words which backend serves the engine and why
+// ("io_uring: available", or why the thread pool was chosen).
+func (e *Engine) BackendReason() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return ""
+	}
+	return C.GoString(C.hoop_engine_backend_reason(e.ptr))
+}
+
+// WithEngineBackend forces the backend: "io_uring" (no fallback),
+// "threads" (the thread pool), or "" for the default (io_uring, falling
+// back to the thread pool where io_uring is refused; the environment
+// variable HOOP_BACKEND=uring|threads overrides the default).
+func WithEngineBackend(name string) EngineOption {
+	return func(p *C.hoop_engine_params) {
+		switch name {
+		case "io_uring", "uring":
+			p.backend = C.HOOP_BACKEND_URING
+		case "threads":
+			p.backend = C.HOOP_BACKEND_THREADS
+		default:
+			p.backend = C.HOOP_BACKEND_AUTO
+		}
+	}
+}
+
 // Metrics is a snapshot of an engine's counters.
 type Metrics struct {
 	Submitted      uint64 // operations accepted

@@ -17,6 +17,25 @@ type ProbeResult struct {
 	Available bool  // a ring could be set up
 	Err       error // why not, when Available is false (EPERM, ENOSYS, ...)
 	Known     int   // opcodes the kernel knows (its last opcode + 1)
+
+	// Tier sums up what the kernel offers: "none", "base", "mid" or "high"
+	// (see the C header hoop/probe.h for what each adds).
+	Tier string
+	// Kernel is the running kernel's release (uname -r).
+	Kernel string
+	// Reason says, in words, why io_uring is unusable ("" when usable).
+	Reason string
+	// Backend is what an engine picks by default here, "io_uring" or
+	// "threads" (HOOP_BACKEND in the environment overrides it), and
+	// BackendReason why.
+	Backend       string
+	BackendReason string
+	// SQPoll reports whether an SQPOLL ring can be set up; BufRing whether
+	// provided-buffer rings register.
+	SQPoll, BufRing bool
+	// MemlockNote is the locked-memory finding in words.
+	MemlockNote string
+
 	supported [256]bool
 }
 
@@ -41,7 +60,27 @@ func (p *ProbeResult) String() string {
 	if !p.Available {
 		return "io_uring unavailable: " + p.Err.Error()
 	}
-	return "io_uring: " + strings.Join(p.Ops(), " ")
+	return "io_uring: tier " + p.Tier + ": " + strings.Join(p.Ops(), " ")
+}
+
+// runProbe fills the tier, kernel and backend findings from the C core's
+// hoop_probe_run.
+func (p *ProbeResult) runProbe() {
+	var cp C.struct_hoop_probe
+	if C.hoop_probe_run(&cp) < 0 {
+		return
+	}
+	p.Tier = C.GoString(C.hoop_probe_tier_name(cp.tier))
+	p.Kernel = C.GoString(&cp.kernel_release[0])
+	p.Reason = C.GoString(&cp.reason[0])
+	p.Backend = "io_uring"
+	if cp.auto_backend == C.HOOP_BACKEND_THREADS {
+		p.Backend = "threads"
+	}
+	p.BackendReason = C.GoString(&cp.auto_reason[0])
+	p.SQPoll = cp.sqpoll_permitted == 1
+	p.BufRing = cp.buf_ring == 1
+	p.MemlockNote = C.GoString(&cp.memlock_note[0])
 }
 
 // OpName returns the lower-case name of opcode op ("read", "openat"), or
@@ -65,6 +104,7 @@ var (
 func Probe() *ProbeResult {
 	probeOnce.Do(func() {
 		p := &ProbeResult{}
+		p.runProbe()
 		if r := C.hoop_opcode_supported(C.HOOP_OP_NOP); r < 0 {
 			p.Err = &OpError{Op: "probe", Err: syscall.Errno(-r)}
 			probed = p

@@ -1,0 +1,127 @@
+package hoop
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestProbeTierBackend(t *testing.T) {
+	p := Probe()
+	if p.Kernel == "" {
+		t.Fatal("no kernel release")
+	}
+	if p.Backend != "io_uring" && p.Backend != "threads" {
+		t.Fatalf("Backend %q", p.Backend)
+	}
+	if p.BackendReason == "" {
+		t.Fatal("no backend reason")
+	}
+	if !p.Available {
+		if p.Tier != "none" || p.Reason == "" || p.Backend != "threads" {
+			t.Fatalf("unavailable: tier %q reason %q backend %q", p.Tier, p.Reason, p.Backend)
+		}
+		return
+	}
+	switch p.Tier {
+	case "base", "mid", "high":
+	default:
+		t.Fatalf("Tier %q", p.Tier)
+	}
+	if p.Reason != "" {
+		t.Fatalf("usable but Reason %q", p.Reason)
+	}
+	if !strings.Contains(p.String(), "tier "+p.Tier) {
+		t.Fatalf("String() = %q", p.String())
+	}
+}
+
+// useEngine runs a file read and a TCP echo through e.
+func useEngine(t *testing.T, e *Engine) {
+	t.Helper()
+	data := pattern(8192, 5)
+	f := tempFile(t, data)
+	buf := make([]byte, 4096)
+	if n, err := e.ReadAt(context.Background(), int(f.Fd()), buf, 4096); n != 4096 || err != nil || !bytes.Equal(buf, data[4096:]) {
+		t.Fatalf("ReadAt %d %v", n, err)
+	}
+	l := listen(t, e, ListenConfig{})
+	srv, cl := pair(t, l)
+	go func() { io.Copy(srv, srv); srv.Close() }()
+	msg := pattern(3000, 1)
+	cl.Write(msg)
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(cl, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo: %v", err)
+	}
+	cl.(*net.TCPConn).CloseWrite()
+	if n, err := cl.Read(got); n != 0 || err != io.EOF {
+		t.Fatalf("after CloseWrite: %d %v", n, err)
+	}
+}
+
+// The thread-pool backend, forced: the same operations work.
+func TestEngineThreadsBackend(t *testing.T) {
+	e, err := NewEngine(WithEngineBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Backend() != "threads" || e.BackendReason() == "" {
+		t.Fatalf("backend %q reason %q", e.Backend(), e.BackendReason())
+	}
+	useEngine(t, e)
+}
+
+// io_uring_setup refused by seccomp with EPERM (as Docker's default profile
+// does): the test binary re-runs TestSeccompChild under tests/seccomp_run,
+// compiled here with the C compiler cgo uses.
+func TestSeccompFallback(t *testing.T) {
+	if os.Getenv("HOOP_BACKEND") != "" {
+		t.Skip("HOOP_BACKEND is set: automatic selection is not in play")
+	}
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "cc"
+	}
+	runner := filepath.Join(t.TempDir(), "seccomp_run")
+	if out, err := exec.Command(cc, "-O1", "-o", runner, "../tests/seccomp_run.c").CombinedOutput(); err != nil {
+		t.Skipf("cannot build seccomp_run: %v\n%s", err, out)
+	}
+	cmd := exec.Command(runner, "eperm", os.Args[0], "-test.run", "^TestSeccompChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "HOOP_SECCOMP_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestSeccompChild") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func TestSeccompChild(t *testing.T) {
+	if os.Getenv("HOOP_SECCOMP_CHILD") == "" {
+		t.Skip("run by TestSeccompFallback")
+	}
+	p := Probe()
+	if p.Available || !errors.Is(p.Err, syscall.EPERM) || p.Backend != "threads" || p.Tier != "none" {
+		t.Fatalf("probe under seccomp: %+v", p)
+	}
+	if _, err := New(8); !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("New under seccomp: %v, want EPERM", err)
+	}
+	e, err := NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Backend() != "threads" || !strings.Contains(e.BackendReason(), "EPERM") {
+		t.Fatalf("backend %q reason %q", e.Backend(), e.BackendReason())
+	}
+	useEngine(t, e)
+}
