@@ -5,7 +5,7 @@
  *
  *   bench_echo_client --port P [--host 127.0.0.1] [--conns 64] [--size 64]
  *                     [--seconds 2] [--warmup 0.2] [--threads 1]
- *                     [--label NAME]
+ *                     [--label NAME] [--server-pid PID]
  *
  * Prints one JSON line: {"bench": "echo_client", "label": NAME, "conns":
  * N, "size": S, "seconds": measured, "round_trips": count, "rt_per_s":
@@ -15,11 +15,19 @@
  * wakeup. The echoed bytes are compared with what was sent (the message's
  * first 8 bytes carry a per-round counter, so a stale or reordered echo is
  * caught). Exit 1 on a connection error or a wrong byte.
+ *
+ * With --server-pid, the line also has "server_cpu_us_per_rt" and
+ * "client_cpu_us_per_rt": CPU time the server process and this process
+ * spent inside the measured window (the sum of their threads' run time in
+ * /proc/PID/task/TID/schedstat), per round trip. On a machine shared with
+ * other work, the rate depends on how much of the CPU the two get; the CPU
+ * cost of a round trip depends much less on that.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,6 +55,7 @@ struct cthread {
 	struct cconn *c;
 	uint64_t trips;  /* round trips inside the measured window */
 	uint64_t checked;
+	double cpu_ns; /* this thread's CPU time inside the window */
 	int failed;
 };
 
@@ -60,6 +69,42 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Run time of all threads of process `pid`, in ns. */
+static double cpu_ns(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	double sum = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p2[96];
+		snprintf(p2, sizeof(p2), "/proc/%d/task/%.32s/schedstat", pid,
+		         e->d_name);
+		FILE *f = fopen(p2, "r");
+		unsigned long long ns = 0;
+		if (f) {
+			if (fscanf(f, "%llu", &ns) == 1)
+				sum += (double)ns;
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+static void sleep_until(double t)
+{
+	struct timespec ts = {.tv_sec = (time_t)t,
+	                      .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 static void fill(char *msg, uint64_t round)
@@ -93,9 +138,17 @@ static int pump_out(int ep, struct cconn *c, char *msg)
 	return set_out(ep, c, 0);
 }
 
+static double thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
 static void *run(void *arg)
 {
 	struct cthread *t = arg;
+	double cpu0 = -1;
 	char *msg = malloc(g_size), *in = malloc(g_size);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!msg || !in || ep < 0) {
@@ -125,6 +178,8 @@ static void *run(void *arg)
 			break;
 		}
 		int counting = now_s() >= g_start;
+		if (counting && cpu0 < 0)
+			cpu0 = thread_cpu_ns();
 		for (int i = 0; i < n; i++) {
 			struct cconn *c = evs[i].data.ptr;
 			fill(msg, c->round);
@@ -158,6 +213,8 @@ static void *run(void *arg)
 fail:
 	t->failed = 1;
 out:
+	if (cpu0 >= 0)
+		t->cpu_ns = thread_cpu_ns() - cpu0;
 	close(ep);
 	free(msg);
 	free(in);
@@ -167,7 +224,7 @@ out:
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *label = "server";
-	int port = 0, conns = 64, threads = 1;
+	int port = 0, conns = 64, threads = 1, server_pid = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
 		if (!strcmp(k, "--host"))
@@ -186,6 +243,8 @@ int main(int argc, char **argv)
 			threads = atoi(v);
 		else if (!strcmp(k, "--label"))
 			label = v;
+		else if (!strcmp(k, "--server-pid"))
+			server_pid = atoi(v);
 		else
 			port = -1;
 	}
@@ -227,20 +286,32 @@ int main(int argc, char **argv)
 		if (pthread_create(&ts[i].tid, NULL, run, &ts[i]) != 0)
 			return 1;
 	}
+	double s0 = 0, s1 = 0, ccpu = 0;
+	if (server_pid > 0) {
+		sleep_until(g_start);
+		s0 = cpu_ns(server_pid);
+		sleep_until(g_end);
+		s1 = cpu_ns(server_pid);
+	}
 	uint64_t trips = 0, checked = 0;
 	int failed = 0;
 	for (int i = 0; i < threads; i++) {
 		pthread_join(ts[i].tid, NULL);
 		trips += ts[i].trips;
 		checked += ts[i].checked;
+		ccpu += ts[i].cpu_ns;
 		failed |= ts[i].failed;
 	}
 	double measured = g_seconds; /* every thread ran until g_end */
 	printf("{\"bench\": \"echo_client\", \"label\": \"%s\", \"conns\": %d, "
 	       "\"size\": %zu, \"seconds\": %.3f, \"round_trips\": %llu, "
-	       "\"rt_per_s\": %.1f, \"bytes_checked\": %llu}\n",
+	       "\"rt_per_s\": %.1f, \"bytes_checked\": %llu",
 	       label, conns, g_size, measured, (unsigned long long)trips,
 	       (double)trips / measured, (unsigned long long)checked);
+	if (server_pid > 0 && trips > 0 && s0 >= 0 && s1 >= s0)
+		printf(", \"server_cpu_us_per_rt\": %.3f, \"client_cpu_us_per_rt\": %.3f",
+		       (s1 - s0) / 1e3 / (double)trips, ccpu / 1e3 / (double)trips);
+	printf("}\n");
 	for (int i = 0; i < conns; i++)
 		close(all[i].fd);
 	free(all);

@@ -15,11 +15,16 @@
 # nginx gets `worker_processes 1`, `return 200` from memory, no access log,
 # and unlimited keep-alive requests, from a config written under /tmp.
 #
+# Besides the rates, each case has a *_server_cpu line: the server's CPU
+# time per round trip (request), from /proc/PID/task/*/schedstat over the
+# measured window; its ratio is baseline / hoop. On a shared machine the
+# rate depends on the CPU share the processes get, the cost much less.
+#
 # Environment:
 #   BUILD_DIR   build tree (default build-bench-net)
 #   OUT         JSON lines (default $BUILD_DIR/bench-net.jsonl)
-#   REPEATS     runs per case and server (default 5; --quick 3); medians
-#   SECONDS_ECHO, SECONDS_HTTP   length of one run (default 1.5 and 5;
+#   REPEATS     runs per case and server (default 7; --quick 3); medians
+#   SECONDS_ECHO, SECONDS_HTTP   length of one run (default 1 and 4;
 #               --quick 0.3 and 1)
 # Installs wrk and nginx-light with apt-get when missing (needs root);
 # without them the HTTP part is skipped with a message.
@@ -34,8 +39,8 @@ if [ $quick = 1 ]; then
 	REPEATS=${REPEATS:-3}; SECONDS_ECHO=${SECONDS_ECHO:-0.3}
 	SECONDS_HTTP=${SECONDS_HTTP:-1}; WARMUP=0.1
 else
-	REPEATS=${REPEATS:-5}; SECONDS_ECHO=${SECONDS_ECHO:-1.5}
-	SECONDS_HTTP=${SECONDS_HTTP:-5}; WARMUP=0.3
+	REPEATS=${REPEATS:-7}; SECONDS_ECHO=${SECONDS_ECHO:-1}
+	SECONDS_HTTP=${SECONDS_HTTP:-4}; WARMUP=0.3
 fi
 ncpu=$(nproc)
 cli_split=1
@@ -58,12 +63,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # start NAME CPU CMD...: run a server, wait for "listening on HOST:PORT",
-# set $port.
+# set $port and $spid (taskset execs the server: same pid).
 start() {
 	name=$1 cpu=$2
 	shift 2
 	taskset -c "$cpu" "$@" >"$tmp/$name.out" 2>&1 &
-	pids="$pids $!"
+	spid=$!
+	pids="$pids $spid"
 	i=0
 	while ! grep -q '^listening on ' "$tmp/$name.out" 2>/dev/null; do
 		i=$((i + 1))
@@ -83,14 +89,14 @@ raw=$tmp/raw.jsonl
 
 # ---- echo ----
 start hoop_echo 0 "$build/examples/echo_server" --quiet
-hoop_port=$port
+hoop_port=$port hoop_pid=$spid
 start epoll_echo 0 "$build/bench/bench_echo_epoll" --quiet
-epoll_port=$port
+epoll_port=$port epoll_pid=$spid
 
-client() { # LABEL PORT CPU CONNS SIZE
+client() { # LABEL PORT CPU CONNS SIZE SERVER_PID
 	taskset -c "$3" "$build/bench/bench_echo_client" --port "$2" --conns "$4" \
 		--size "$5" --seconds "$SECONDS_ECHO" --warmup "$WARMUP" \
-		--label "$1" >>"$raw"
+		--label "$1" --server-pid "$6" >>"$raw"
 }
 pins="same"
 [ $cli_split = 1 ] && pins="same split"
@@ -103,11 +109,11 @@ for pin in $pins; do
 			r=0
 			while [ $r -lt "$REPEATS" ]; do
 				if [ $((r % 2)) = 0 ]; then
-					client "hoop/$pin/$r" $hoop_port $ccpu $conns $size
-					client "epoll/$pin/$r" $epoll_port $ccpu $conns $size
+					client "hoop/$pin/$r" $hoop_port $ccpu $conns $size $hoop_pid
+					client "epoll/$pin/$r" $epoll_port $ccpu $conns $size $epoll_pid
 				else
-					client "epoll/$pin/$r" $epoll_port $ccpu $conns $size
-					client "hoop/$pin/$r" $hoop_port $ccpu $conns $size
+					client "epoll/$pin/$r" $epoll_port $ccpu $conns $size $epoll_pid
+					client "hoop/$pin/$r" $hoop_port $ccpu $conns $size $hoop_pid
 				fi
 				r=$((r + 1))
 			done
@@ -129,7 +135,7 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
 fi
 if [ $have_http = 1 ]; then
 	start hoop_http 0 "$build/examples/http_server" --quiet
-	http_port=$port
+	http_port=$port http_pid=$spid
 	nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	mkdir -p "$tmp/nginx/logs"
 	cat >"$tmp/nginx/nginx.conf" <<EOF
@@ -152,18 +158,35 @@ http {
 EOF
 	taskset -c 0 nginx -p "$tmp/nginx/" -c "$tmp/nginx/nginx.conf" \
 		-e "$tmp/nginx/logs/error.log" &
-	pids="$pids $!"
+	nginx_master=$!
+	pids="$pids $nginx_master"
 	i=0
 	while ! [ -s "$tmp/nginx/nginx.pid" ]; do
 		i=$((i + 1)); [ $i -gt 100 ] && { echo "run_net.sh: nginx did not start" >&2; exit 1; }
 		sleep 0.05
 	done
+	nginx_worker=""
+	i=0
+	while [ -z "$nginx_worker" ] && [ $i -lt 100 ]; do
+		nginx_worker=$(cat /proc/$nginx_master/task/*/children 2>/dev/null | tr -d ' ')
+		i=$((i + 1)); sleep 0.05
+	done
 	wcpu=1
 	[ $cli_split = 1 ] || wcpu=0
-	wrk_run() { # LABEL PORT
-		rps=$(taskset -c $wcpu wrk -t1 -c64 -d"${SECONDS_HTTP}s" "http://127.0.0.1:$2/" |
-			sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')
-		echo "{\"bench\": \"wrk\", \"label\": \"$1\", \"conns\": 64, \"rps\": ${rps:-0}}" >>"$raw"
+	cpu_ns() { cat /proc/$1/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
+	wrk_run() { # LABEL PORT SERVER_PID
+		c0=$(cpu_ns $3)
+		taskset -c $wcpu wrk -t1 -c64 -d"${SECONDS_HTTP}s" "http://127.0.0.1:$2/" >"$tmp/wrk.out"
+		c1=$(cpu_ns $3)
+		rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$tmp/wrk.out")
+		reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/wrk.out")
+		# wrk counts non-2xx answers and socket errors apart: there must be none.
+		if grep -qE 'Non-2xx|Socket errors' "$tmp/wrk.out"; then
+			echo "run_net.sh: wrk saw errors against $1:" >&2
+			cat "$tmp/wrk.out" >&2
+			exit 1
+		fi
+		echo "{\"bench\": \"wrk\", \"label\": \"$1\", \"conns\": 64, \"rps\": ${rps:-0}, \"server_cpu_us_per_req\": $(awk -v a="$c0" -v b="$c1" -v n="${reqs:-1}" 'BEGIN {printf "%.3f", (b - a) / 1e3 / n}')}" >>"$raw"
 	}
 	# Both answer before timing starts.
 	curl_ok() { python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
@@ -173,9 +196,9 @@ EOF
 	r=0
 	while [ $r -lt "$REPEATS" ]; do
 		if [ $((r % 2)) = 0 ]; then
-			wrk_run "hoop/$r" $http_port; wrk_run "nginx/$r" $nginx_port
+			wrk_run "hoop/$r" $http_port $http_pid; wrk_run "nginx/$r" $nginx_port $nginx_worker
 		else
-			wrk_run "nginx/$r" $nginx_port; wrk_run "hoop/$r" $http_port
+			wrk_run "nginx/$r" $nginx_port $nginx_worker; wrk_run "hoop/$r" $http_port $http_pid
 		fi
 		r=$((r + 1))
 	done
@@ -189,8 +212,8 @@ out = open(sys.argv[2], "a")
 rows = []
 
 def emit(case, unit, hoop, base_name, base, ratios, bar):
-    r = {"case": case, "unit": unit, "hoop": round(statistics.median(hoop), 1),
-         "baseline": base_name, "baseline_value": round(statistics.median(base), 1),
+    r = {"case": case, "unit": unit, "hoop": round(statistics.median(hoop), 3),
+         "baseline": base_name, "baseline_value": round(statistics.median(base), 3),
          "ratio": round(statistics.median(ratios), 4), "runs": len(ratios),
          "ratios": [round(x, 3) for x in ratios]}
     line = json.dumps(r)
@@ -203,24 +226,41 @@ for l in raw:
     if l.get("bench") != "echo_client":
         continue
     server, pin, rep = l["label"].split("/")
-    echo.setdefault((pin, l["conns"], l["size"]), {}).setdefault(int(rep), {})[server] = l["rt_per_s"]
+    echo.setdefault((pin, l["conns"], l["size"]), {}).setdefault(int(rep), {})[server] = l
 for (pin, conns, size), reps in sorted(echo.items(), key=lambda kv: (kv[0][0] != "same", kv[0][1], kv[0][2])):
     pairs = [v for _, v in sorted(reps.items()) if "hoop" in v and "epoll" in v]
     bar = 1.15 if (pin == "same" and conns == 64) else None
-    emit(f"echo_c{conns}_{size}B_{pin}", "rt/s", [p["hoop"] for p in pairs], "epoll",
-         [p["epoll"] for p in pairs], [p["hoop"] / p["epoll"] for p in pairs], bar)
+    h = [p["hoop"]["rt_per_s"] for p in pairs]
+    e = [p["epoll"]["rt_per_s"] for p in pairs]
+    emit(f"echo_c{conns}_{size}B_{pin}", "rt/s", h, "epoll", e,
+         [a / b for a, b in zip(h, e)], bar)
+    # The server's CPU time per round trip: lower is better, so the
+    # ratio is epoll / hoop.
+    hc = [p["hoop"].get("server_cpu_us_per_rt") for p in pairs]
+    ec = [p["epoll"].get("server_cpu_us_per_rt") for p in pairs]
+    ok = [(a, b) for a, b in zip(hc, ec) if a and b]
+    if ok:
+        emit(f"echo_c{conns}_{size}B_{pin}_server_cpu", "us/rt", [a for a, _ in ok], "epoll",
+             [b for _, b in ok], [b / a for a, b in ok], None)
 
 http = {}
 for l in raw:
     if l.get("bench") == "wrk":
         server, rep = l["label"].split("/")
-        http.setdefault(int(rep), {})[server] = l["rps"]
-pairs = [v for _, v in sorted(http.items()) if "hoop" in v and "nginx" in v and v["nginx"] > 0]
+        http.setdefault(int(rep), {})[server] = l
+pairs = [v for _, v in sorted(http.items()) if "hoop" in v and "nginx" in v and v["nginx"]["rps"] > 0]
 if pairs:
-    emit("http_c64_wrk", "req/s", [p["hoop"] for p in pairs], "nginx",
-         [p["nginx"] for p in pairs], [p["hoop"] / p["nginx"] for p in pairs], 1.0)
+    h = [p["hoop"]["rps"] for p in pairs]
+    n = [p["nginx"]["rps"] for p in pairs]
+    emit("http_c64_wrk", "req/s", h, "nginx", n, [a / b for a, b in zip(h, n)], 1.0)
+    hc = [p["hoop"]["server_cpu_us_per_req"] for p in pairs]
+    nc = [p["nginx"]["server_cpu_us_per_req"] for p in pairs]
+    emit("http_c64_wrk_server_cpu", "us/req", hc, "nginx", nc,
+         [b / a for a, b in zip(hc, nc)], None)
 
-def fmt(v):
+def fmt(v, unit):
+    if unit.startswith("us/"):
+        return f"{v:.2f}"
     return f"{v / 1e3:.1f} k"
 print()
 print("| case | unit | hoop | baseline | baseline value | ratio (median) | ratios | bar | met |")
@@ -228,8 +268,8 @@ print("|---|---|---:|---|---:|---:|---|---|---|")
 for r, bar in rows:
     met = "-" if bar is None else ("yes" if r["ratio"] >= bar else "**no**")
     bar_s = "-" if bar is None else f">= {bar:.2f}"
-    print(f"| {r['case']} | {r['unit']} | {fmt(r['hoop'])} | {r['baseline']} | "
-          f"{fmt(r['baseline_value'])} | {r['ratio']:.3f} | "
+    print(f"| {r['case']} | {r['unit']} | {fmt(r['hoop'], r['unit'])} | {r['baseline']} | "
+          f"{fmt(r['baseline_value'], r['unit'])} | {r['ratio']:.3f} | "
           f"{' '.join(f'{x:.2f}' for x in r['ratios'])} | {bar_s} | {met} |")
 EOF
 echo "results: $out" >&2
