@@ -84,6 +84,7 @@ type call struct {
 	submitted bool
 	early     bool
 	eres      int32
+	cflags    uint32 // the final completion's flags, set before ch is sent
 	subFailed bool
 	fin       bool // the result has been sent on ch
 
@@ -216,6 +217,7 @@ func (e *Engine) dispatch(cs []C.struct_hoop_completion) {
 		}
 		<-e.sem
 		res := int32(cs[i].res)
+		c.cflags = uint32(cs[i].flags)
 		if !c.submitted {
 			// Reaped before its add call returned: the adder delivers.
 			c.early, c.eres = true, res

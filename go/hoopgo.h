@@ -25,7 +25,8 @@ struct hoopgo_req {
 	uint32_t flags; /* fsync, open, statx, accept or MSG_* flags */
 	int32_t fd;
 	uint8_t op;
-	uint8_t pad[3];
+	uint8_t bufsel;     /* recv: select a buffer from group buf_group */
+	uint16_t buf_group;
 };
 
 static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
@@ -71,6 +72,10 @@ static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 		break;
 	case HOOP_OP_RECV:
 		hoop_prep_recv(&sqe, r->fd, addr, r->len, (int)r->flags);
+		if (r->bufsel) {
+			sqe.flags |= HOOP_SQE_BUFFER_SELECT;
+			hoop_sqe_set_buf_group(&sqe, r->buf_group);
+		}
 		hoop_op_from_sqe(op, &sqe);
 		break;
 	case HOOP_OP_SEND:

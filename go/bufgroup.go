@@ -1,0 +1,132 @@
+package hoop
+
+/*
+#include "hoopgo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// BufferGroup is a set of equal-sized buffers owned by the C core that the
+// kernel picks from when a receive selects a buffer (RecvBuffer): the
+// receive says which buffer it filled, the caller reads it with GetBuffer
+// and gives it back with ReturnBuffer. The engine must use io_uring (the
+// thread pool cannot select buffers: EOPNOTSUPP). Safe for concurrent use.
+type BufferGroup struct {
+	e    *Engine
+	id   uint16
+	size int
+
+	mu sync.RWMutex // held (read) around uses of g
+	g  *C.hoop_bufgroup
+}
+
+// NewBufferGroup provides count buffers (a power of two, 1..32768) of size
+// bytes as group id of e's ring. It fails with EINVAL for bad sizes,
+// EEXIST if id is taken, EOPNOTSUPP on the thread-pool backend. Close it
+// before the engine.
+func (e *Engine) NewBufferGroup(id uint16, count, size int) (*BufferGroup, error) {
+	if count <= 0 || size <= 0 || count > 1<<15 || size > 1<<31-1 {
+		return nil, &OpError{Op: "bufgroup_create", Err: syscall.EINVAL}
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, &OpError{Op: "bufgroup_create", Err: ErrClosed}
+	}
+	var g *C.hoop_bufgroup
+	if r := C.hoop_bufgroup_create_engine(&g, e.ptr, C.uint16_t(id), C.uint(count), C.uint(size), 0); r < 0 {
+		return nil, errno("bufgroup_create", int(r))
+	}
+	return &BufferGroup{e: e, id: id, size: size, g: g}, nil
+}
+
+// ID returns the group's id.
+func (g *BufferGroup) ID() uint16 { return g.id }
+
+// GetBuffer returns buffer bid (as a receive reported it) as a slice over
+// C memory, or nil for an unknown bid or a closed group. The slice is
+// valid until the buffer is given back or the group closed; copy what must
+// outlive that.
+func (g *BufferGroup) GetBuffer(bid int) []byte {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.g == nil || bid < 0 {
+		return nil
+	}
+	p := C.hoop_bufgroup_buf(g.g, C.uint(bid))
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(p), g.size)
+}
+
+// ReturnBuffer gives buffer bid back to the kernel. It fails with EINVAL
+// for an unknown bid and EALREADY for a buffer that is not out.
+func (g *BufferGroup) ReturnBuffer(bid int) error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.g == nil {
+		return &OpError{Op: "bufgroup_return", Err: ErrClosed}
+	}
+	if bid < 0 {
+		return &OpError{Op: "bufgroup_return", Err: syscall.EINVAL}
+	}
+	return errno("bufgroup_return", int(C.hoop_bufgroup_return(g.g, C.uint(bid))))
+}
+
+// AvailableCount is the number of buffers the kernel can pick from now.
+func (g *BufferGroup) AvailableCount() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.g == nil {
+		return 0
+	}
+	return int(C.hoop_bufgroup_available(g.g))
+}
+
+// Close unregisters the group and frees its buffers; no receive selecting
+// from it may be in flight. Calling it again does nothing.
+func (g *BufferGroup) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.g != nil {
+		C.hoop_bufgroup_destroy(g.g)
+		g.g = nil
+	}
+	return nil
+}
+
+// RecvBuffer receives up to the group's buffer size from socket fd into a
+// buffer the kernel picks from g, and returns the byte count and the
+// buffer's id: read the data from g.GetBuffer(bid)[:n], then ReturnBuffer.
+// n is 0 at end of stream (bid is -1 when no buffer was used). When every
+// buffer is out it fails with ENOBUFS.
+func (e *Engine) RecvBuffer(ctx context.Context, fd int, g *BufferGroup) (n, bid int, err error) {
+	c := getCall()
+	c.req.op = C.uint8_t(OpRecv)
+	c.req.fd = C.int32_t(fd)
+	c.req.len = C.uint32_t(g.size)
+	c.req.bufsel = 1
+	c.req.buf_group = C.uint16_t(g.id)
+	res, err := e.do(ctx, "recv", c)
+	flags := c.cflags
+	putCall(c)
+	bid = int(C.hoop_bufgroup_cqe_bid(C.uint32_t(flags)))
+	if bid < 0 {
+		bid = -1
+	}
+	if err != nil {
+		// A buffer picked by a receive that then failed is still out.
+		if bid >= 0 {
+			g.ReturnBuffer(bid)
+		}
+		return 0, -1, err
+	}
+	return int(res), bid, nil
+}
