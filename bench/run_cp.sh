@@ -43,7 +43,7 @@ print("|---|---:|---|---:|---:|---|---|")
 for r in rows:
     if "case" not in r:
         continue
-    vs_cp = r["baseline"] == "cp"
+    vs_cp = r["baseline"].startswith("cp")
     bar = ">= 1.00" if vs_cp else "-"
     met = ("yes" if r["ratio"] >= 1.0 else "**no**") if vs_cp else "-"
     print(f"| {r['case']} | {r['hoop']:.3f} | {r['baseline']} | "

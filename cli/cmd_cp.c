@@ -42,12 +42,13 @@
  * Defaults, measured with bench/run_cp.sh on a 1 GiB file (docs/BENCHMARKS.md):
  * buffered copies splice 512 KiB chunks, 8 in flight (bigger chunks or a
  * deeper queue were slower: more io-wq workers contend for the destination
- * inode); O_DIRECT needs the device busy: 1 MiB, 16 in flight; cat reads
+ * inode); O_DIRECT needs the device busy with requests as large as it
+ * takes (max_sectors_kb is 4096 here): 4 MiB, 16 in flight; cat reads
  * 128 KiB chunks, which stay in the CPU cache between read and write.
  */
 #define CP_CHUNK (512u << 10)
 #define CP_DEPTH 8u
-#define DIRECT_CHUNK (1u << 20)
+#define DIRECT_CHUNK (4u << 20)
 #define DIRECT_DEPTH 16u
 #define CAT_CHUNK (128u << 10)
 #define CAT_DEPTH 8u
@@ -527,7 +528,7 @@ static const char *xopts_help =
     "                   16, cat 8)\n"
     "  -c, --chunk SIZE bytes per read and write, 4K-64M in 4 KiB steps, with\n"
     "                   an optional K/M suffix (default: cp 512K, cp --direct\n"
-    "                   1M, cat 128K)\n";
+    "                   4M, cat 128K)\n";
 
 /* Parse a size-valued option's value into *out within [lo, hi] (and a
  * multiple of `step`); prints the error. Returns 0 or -1. */
