@@ -7,11 +7,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // cpuTime is the process's user plus system CPU time so far (every thread,
@@ -237,4 +240,139 @@ func benchEchoClients(b *testing.B, addr string, conns, size int) {
 	}
 	wg.Wait()
 	b.StopTimer()
+}
+
+// threadCount is the number of OS threads of this process now (Go keeps
+// the threads it started, so at the end of a run it is also the peak).
+func threadCount() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
+
+// alignedBuf returns n bytes aligned to 4096 for O_DIRECT.
+func alignedBuf(n int) []byte {
+	b := make([]byte, n+4096)
+	off := 4096 - int(uintptr(unsafe.Pointer(&b[0]))&4095)
+	return b[off : off+n]
+}
+
+// directFile creates a 256 MiB file on the disk (not tmpfs) and opens it
+// with O_DIRECT.
+func directFile(b *testing.B) (*os.File, int64) {
+	const size = 256 << 20
+	name := filepath.Join(os.Getenv("HOOP_BENCH_DIR"), "hoop-odirect.bin")
+	if os.Getenv("HOOP_BENCH_DIR") == "" {
+		name = filepath.Join("/var/tmp", fmt.Sprintf("hoop-odirect-%d.bin", os.Getpid()))
+	}
+	w, err := os.Create(name)
+	if err != nil {
+		b.Skip(err)
+	}
+	chunk := pattern(1<<20, 4)
+	for off := 0; off < size; off += len(chunk) {
+		w.Write(chunk)
+	}
+	w.Sync()
+	w.Close()
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_DIRECT, 0)
+	os.Remove(name)
+	if err != nil {
+		b.Skip("O_DIRECT: ", err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f, size / 4096
+}
+
+// O_DIRECT 4 KiB random reads at depth 128: one goroutine keeping 128
+// requests in a Queue, against 128 goroutines each calling os.File.ReadAt.
+// Reports IOPS, CPU time per read and the OS threads the process has.
+func BenchmarkODirect128(b *testing.B) {
+	f, blocks := directFile(b)
+	const depth = 128
+	report := func(b *testing.B, start time.Time) {
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "IOPS")
+		b.ReportMetric(float64(threadCount()), "threads")
+	}
+	b.Run("hoop-queue", func(b *testing.B) {
+		e := newEngine(b)
+		q, err := e.NewQueue(depth)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer q.Destroy()
+		bufs := make([][]byte, depth)
+		for i := range bufs {
+			bufs[i] = alignedBuf(4096)
+		}
+		rnd := uint64(1)
+		next := func() int64 {
+			rnd = rnd*6364136223846793005 + 1442695040888963407
+			return int64((rnd>>33)%uint64(blocks)) * 4096
+		}
+		fd := int32(f.Fd())
+		cs := make([]Completion, depth)
+		reqs := make([]Request, 0, depth)
+		b.ResetTimer()
+		start := time.Now()
+		defer measureCPU(b)()
+		issued, done := 0, 0
+		for i := 0; i < depth && issued < b.N; i++ {
+			reqs = append(reqs, Read(uint64(i), fd, next(), bufs[i]))
+			issued++
+		}
+		for done < b.N {
+			if len(reqs) > 0 {
+				if err := q.AddBatch(reqs); err != nil {
+					b.Fatal(err)
+				}
+				reqs = reqs[:0]
+			}
+			got, err := q.Wait(cs, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, c := range got {
+				if c.Result != 4096 {
+					b.Fatalf("read: %d", c.Result)
+				}
+				done++
+				if issued < b.N {
+					reqs = append(reqs, Read(c.ID, fd, next(), bufs[c.ID]))
+					issued++
+				}
+			}
+		}
+		report(b, start)
+		reportEngine(b, e)
+	})
+	b.Run("os-128-goroutines", func(b *testing.B) {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		start := time.Now()
+		defer measureCPU(b)()
+		for g := 0; g < depth; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				buf := alignedBuf(4096)
+				rnd := uint64(g + 1)
+				for next.Add(1) <= int64(b.N) {
+					rnd = rnd*6364136223846793005 + 1442695040888963407
+					if n, err := f.ReadAt(buf, int64((rnd>>33)%uint64(blocks))*4096); n != 4096 {
+						b.Error(n, err)
+						return
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		report(b, start)
+	})
 }
