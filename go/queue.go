@@ -98,6 +98,9 @@ type Queue struct {
 	mu        sync.Mutex // add side, pins
 	pins      map[uint64]*pinGroup
 	destroyed bool
+	reqBuf    []C.struct_hoopgo_req // AddBatch's scratch, under mu
+	tokBuf    []C.uint64_t
+	spare     *pinGroup // an unused pin group, kept for the next AddBatch
 
 	wmu  sync.Mutex // consumer side
 	cbuf []C.struct_hoop_completion
@@ -158,28 +161,43 @@ func (q *Queue) AddBatch(rs []Request) error {
 	if n == 0 {
 		return nil
 	}
-	g := &pinGroup{left: n}
-	reqs := make([]C.struct_hoopgo_req, n)
-	for i := range rs {
-		r := &rs[i]
-		reqs[i].id = C.uint64_t(r.ID)
-		if err := fillReq(&g.p, &reqs[i], r.Op, r.FD, r.Off, 0, r.Buf, r.Len); err != nil {
-			g.p.Unpin()
-			return &OpError{Op: "queue_add", Err: err}
-		}
-	}
-	tokens := make([]C.uint64_t, n)
-	var nout C.int
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.destroyed {
-		g.p.Unpin()
 		return &OpError{Op: "queue_add", Err: ErrClosed}
 	}
+	if cap(q.reqBuf) < n {
+		q.reqBuf = make([]C.struct_hoopgo_req, n)
+		q.tokBuf = make([]C.uint64_t, n)
+	}
+	reqs, tokens := q.reqBuf[:n], q.tokBuf[:n]
+	g := q.spare
+	if g == nil {
+		g = &pinGroup{}
+	}
+	q.spare = nil
+	pinned := false
+	for i := range rs {
+		r := &rs[i]
+		reqs[i] = C.struct_hoopgo_req{id: C.uint64_t(r.ID)}
+		if err := fillReq(&g.p, &reqs[i], r.Op, r.FD, r.Off, 0, r.Buf, r.Len); err != nil {
+			g.p.Unpin()
+			q.spare = g
+			return &OpError{Op: "queue_add", Err: err}
+		}
+		pinned = pinned || (r.Buf != nil && r.Len > 0)
+	}
+	var nout C.int
 	if r := C.hoopgo_add(q.q, &reqs[0], C.uint(n), &tokens[0], nil, 0, &nout); r < 0 {
 		g.p.Unpin()
+		q.spare = g
 		return errno("queue_add", int(r))
 	}
+	if !pinned {
+		q.spare = g // nothing to unpin later (NOPs, fsync): reuse it
+		return nil
+	}
+	g.left = n
 	// Wait unpins under q.mu, so it cannot see these tokens before they
 	// are recorded.
 	for _, t := range tokens {
