@@ -748,12 +748,17 @@ static void describe(const struct row *r, char *out, size_t len)
 	if (text) {
 		snprintf(out, len, "%s", text);
 	} else if (sscanf(r->name, "threads_t%u", &k) == 1) {
-		snprintf(out, len, "%u threads, 4K cached reads", k);
+		/* "_pool_vs_": the engine forced onto its thread-pool backend. */
+		snprintf(out, len, "%u threads, 4K cached reads%s", k,
+		         strstr(r->name, "_pool_vs_") ? ", engine on threads" : "");
 	} else if (sscanf(r->name, "direct_qd%u", &k) == 1) {
 		const char *what = strstr(r->name, "_cpu_per_op") ? "CPU per read"
 		                   : strstr(r->name, "_cpu") ? "CPU time"
 		                                             : "reads";
-		snprintf(out, len, "O_DIRECT 4K, depth %u: %s", k, what);
+		snprintf(out, len, "O_DIRECT 4K, depth %u: %s%s", k, what,
+		         strncmp(strchr(r->name + 9, '_'), "_pool_", 6) == 0
+		             ? " (queue on threads)"
+		             : "");
 	} else if (sscanf(r->name, "cp_%u%*[MG]_%15[a-z]", &k, mode) == 2) {
 		const char *unit = strchr(r->name + 3, 'G') &&
 		                           strchr(r->name + 3, 'G') < strchr(r->name + 3, '_')
