@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -154,4 +155,36 @@ func ExampleProbe() {
 	}
 	fmt.Println(p.Supports(hoop.OpRead), hoop.OpName(hoop.OpRead))
 	// Output: true read
+}
+
+// An HTTP server from net/http over hoop's listener: accepts, reads and
+// writes go through the engine.
+func ExampleListen() {
+	eng, err := hoop.NewEngine()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer eng.Close()
+	lc := hoop.ListenConfig{Engine: eng, ReusePort: true}
+	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from %s", r.URL.Path)
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	resp, err := http.Get("http://" + l.Addr().String() + "/hoop")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 hello from /hoop
 }
