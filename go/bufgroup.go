@@ -7,7 +7,9 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -24,6 +26,51 @@ type BufferGroup struct {
 
 	mu sync.RWMutex // held (read) around uses of g
 	g  *C.hoop_bufgroup
+
+	addrs []unsafe.Pointer // the buffers (the engine's receive group only)
+}
+
+// The ids tried for the engine's receive group (recvGroup), from the top
+// of the range down; NewBufferGroup callers should avoid them.
+const (
+	recvGroupID    = 0xffff
+	recvGroupTries = 16
+)
+
+// recvGroup returns the group that Conns' multishot receives select from,
+// making it on first use, or nil where there is none (the thread pool
+// cannot select buffers; the group could not be made): Conns then receive
+// once per Read.
+func (e *Engine) recvGroup() *BufferGroup {
+	e.rgOnce.Do(func() {
+		for i := 0; i < recvGroupTries; i++ {
+			g, err := e.NewBufferGroup(uint16(recvGroupID-i), e.rgCount, e.rgSize)
+			if errors.Is(err, syscall.EEXIST) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			g.addrs = make([]unsafe.Pointer, e.rgCount)
+			for b := range g.addrs {
+				g.addrs[b] = C.hoop_bufgroup_buf(g.g, C.uint(b))
+			}
+			e.rg = g
+			atomic.StorePointer(&e.rgC, unsafe.Pointer(g.g))
+			return
+		}
+	})
+	return e.rg
+}
+
+// returnBuffers gives buffers back in one cgo call, ignoring errors (a
+// buffer picked without data may not count as out).
+func (g *BufferGroup) returnBuffers(bids []uint16) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.g != nil && len(bids) > 0 {
+		C.hoopgo_return(g.g, (*C.uint16_t)(unsafe.Pointer(&bids[0])), C.uint(len(bids)))
+	}
 }
 
 // NewBufferGroup provides count buffers (a power of two, 1..32768) of size

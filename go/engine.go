@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -67,6 +68,14 @@ type Engine struct {
 
 	queuesMu sync.Mutex
 	queues   map[*Queue]struct{}
+
+	// The group the connections' multishot receives select from, made on
+	// first use (recvGroup); rgC is its C pointer for the collectors.
+	rgOnce          sync.Once
+	rg              *BufferGroup
+	rgC             unsafe.Pointer // *C.hoop_bufgroup, atomic
+	rgCount, rgSize int
+	msLive          atomic.Int32 // multishot operations armed
 }
 
 // call is one operation in flight on the engine's internal queue.
@@ -91,44 +100,66 @@ type call struct {
 	queued bool   // under Engine.subMu: waiting in subPend
 	batch  *Batch // set for ops of a batch (ch unused)
 	idx    int
+
+	// ms, set for a multishot operation, is told every completion (res,
+	// flags; the last one without HOOP_CQE_F_MORE, before ch is sent) and
+	// also a failed submission (flags 0). It runs with Engine.pendMu held:
+	// it must only take leaf locks and never block.
+	ms func(res int32, flags uint32)
 }
 
 var callPool = sync.Pool{New: func() any { return &call{ch: make(chan int32, 1)} }}
 
 // EngineOption configures NewEngine.
-type EngineOption func(*C.hoop_engine_params)
+type EngineOption func(*engineConfig)
+
+// engineConfig is what the options set: the C engine's parameters and the
+// Go side's own settings.
+type engineConfig struct {
+	p                   C.hoop_engine_params
+	recvCount, recvSize int
+}
+
+// WithEngineRecvBuffers sets the buffer group that the multishot receives
+// of the engine's Conns select from: count buffers (a power of two,
+// 1..32768; default 512) of size bytes (default 4096). The group is made
+// the first time a Conn reads; where it cannot be (the thread-pool
+// backend), Conns receive with one operation per Read.
+func WithEngineRecvBuffers(count, size int) EngineOption {
+	return func(p *engineConfig) { p.recvCount, p.recvSize = count, size }
+}
 
 // WithEngineEntries sets the engine ring's submission queue size (default
 // 256) and completion queue size (0: four times entries).
 func WithEngineEntries(sq, cq uint32) EngineOption {
-	return func(p *C.hoop_engine_params) {
-		p.sq_entries = C.uint32_t(sq)
-		p.cq_entries = C.uint32_t(cq)
+	return func(p *engineConfig) {
+		p.p.sq_entries = C.uint32_t(sq)
+		p.p.cq_entries = C.uint32_t(cq)
 	}
 }
 
 // WithEngineMaxInflight bounds the operations in flight (default: the CQ
 // size minus an internal reserve). Goroutines beyond it wait their turn.
 func WithEngineMaxInflight(n uint32) EngineOption {
-	return func(p *C.hoop_engine_params) { p.max_inflight = C.uint32_t(n) }
+	return func(p *engineConfig) { p.p.max_inflight = C.uint32_t(n) }
 }
 
 // WithEngineBatch lets the engine hold submissions back until count of them
 // wait or the oldest waited usec microseconds, trading latency for fewer
 // system calls.
 func WithEngineBatch(count, usec uint32) EngineOption {
-	return func(p *C.hoop_engine_params) {
-		p.batch_count = C.uint32_t(count)
-		p.batch_usec = C.uint32_t(usec)
+	return func(p *engineConfig) {
+		p.p.batch_count = C.uint32_t(count)
+		p.p.batch_usec = C.uint32_t(usec)
 	}
 }
 
 // WithEngineSQPoll makes a kernel thread poll the submission queue, idling
 // after idleMs milliseconds without work.
 func WithEngineSQPoll(idleMs uint32) EngineOption {
-	return func(p *C.hoop_engine_params) {
-		p.flags |= C.HOOP_ENGINE_SQPOLL
-		p.sq_thread_idle = C.uint32_t(idleMs)
+	return func(p *engineConfig) {
+		p.p.flags |= C.HOOP_ENGINE_SQPOLL
+		p.p.sq_thread_idle = C.uint32_t(idleMs)
 	}
 }
 
@@ -136,10 +167,11 @@ func WithEngineSQPoll(idleMs uint32) EngineOption {
 // with an *OpError wrapping EPERM or ENOSYS where io_uring is unavailable.
 // Call Close when done.
 func NewEngine(opts ...EngineOption) (*Engine, error) {
-	var p C.hoop_engine_params
+	cfg := engineConfig{recvCount: 512, recvSize: 4096}
 	for _, o := range opts {
-		o(&p)
+		o(&cfg)
 	}
+	p := cfg.p
 	var ptr *C.hoop_engine
 	if r := C.hoop_engine_create(&ptr, &p); r < 0 {
 		return nil, errno("engine_create", int(r))
@@ -171,6 +203,8 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 		efile:      f,
 		reaperDone: make(chan struct{}),
 		queues:     make(map[*Queue]struct{}),
+		rgCount:    cfg.recvCount,
+		rgSize:     cfg.recvSize,
 	}
 	go e.reaper()
 	return e, nil
@@ -200,24 +234,39 @@ func (e *Engine) reaper() {
 // collectLocked moves ready completions out of the queue and dispatches
 // them. Caller holds e.consumer.
 func (e *Engine) collectLocked() int {
-	n := int(C.hoopgo_collect(e.q, &e.cbuf[0], C.uint(len(e.cbuf))))
+	n := int(C.hoopgo_collect(e.q, &e.cbuf[0], C.uint(len(e.cbuf)), e.rgPtr()))
 	if n > 0 {
 		e.dispatch(e.cbuf[:n])
 	}
 	return n
 }
 
+// rgPtr is the engine group's C pointer for the collectors (nil: none).
+func (e *Engine) rgPtr() *C.hoop_bufgroup {
+	return (*C.hoop_bufgroup)(atomic.LoadPointer(&e.rgC))
+}
+
 // dispatch hands each completion to its waiting goroutine or batch.
 func (e *Engine) dispatch(cs []C.struct_hoop_completion) {
 	e.pendMu.Lock()
 	for i := range cs {
-		c := e.unpend(uint64(cs[i].user_data))
+		id := uint64(cs[i].user_data) &^ uint64(C.HOOPGO_UD_GROUP)
+		res, flags := int32(cs[i].res), uint32(cs[i].flags)
+		if flags&C.HOOP_CQE_F_MORE != 0 {
+			// A multishot operation goes on: tell its owner.
+			if id != 0 && id <= uint64(len(e.pend)) {
+				if c := e.pend[id-1]; c != nil && c.ms != nil {
+					c.ms(res, flags)
+				}
+			}
+			continue
+		}
+		c := e.unpend(id)
 		if c == nil {
 			continue
 		}
 		<-e.sem
-		res := int32(cs[i].res)
-		c.cflags = uint32(cs[i].flags)
+		c.cflags = flags
 		if !c.submitted {
 			// Reaped before its add call returned: the adder delivers.
 			c.early, c.eres = true, res
@@ -256,6 +305,9 @@ func (e *Engine) unpend(id uint64) *call {
 
 // deliver hands a call its final result. Caller holds e.pendMu.
 func deliver(c *call, res int32) {
+	if c.ms != nil {
+		c.ms(res, c.cflags)
+	}
 	c.fin = true
 	if b := c.batch; b != nil {
 		b.res[c.idx].Res = res
@@ -292,6 +344,33 @@ func (e *Engine) acquire(ctx context.Context, n int) error {
 	return nil
 }
 
+// msAcquire takes a slot for a long-lived multishot operation, without
+// waiting: it refuses when multishots would hold more than half of the
+// capacity (one-shot operations must always find room) or when the queue
+// is full right now. msRelease undoes it before submission; msDone is
+// called from the operation's final completion (dispatch releases the
+// slot itself).
+func (e *Engine) msAcquire() bool {
+	if int(e.msLive.Add(1)) > e.cap/2 {
+		e.msLive.Add(-1)
+		return false
+	}
+	select {
+	case e.sem <- struct{}{}:
+		return true
+	default:
+		e.msLive.Add(-1)
+		return false
+	}
+}
+
+func (e *Engine) msRelease() {
+	<-e.sem
+	e.msLive.Add(-1)
+}
+
+func (e *Engine) msDone() { e.msLive.Add(-1) }
+
 func (e *Engine) release(n int) {
 	for i := 0; i < n; i++ {
 		<-e.sem
@@ -307,6 +386,9 @@ func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint6
 	e.pendMu.Lock()
 	for i, c := range calls {
 		reqs[i].id = C.uint64_t(e.enpend(c))
+		if c.req.mshot != 0 && c.req.op == C.uint8_t(OpRecv) {
+			reqs[i].id |= C.HOOPGO_UD_GROUP
+		}
 		c.submitted, c.early, c.fin = false, false, false
 	}
 	e.pendMu.Unlock()
@@ -315,19 +397,19 @@ func (e *Engine) add(calls []*call, reqs []C.struct_hoopgo_req, tokens []C.uint6
 	if e.closed {
 		r = -C.ESHUTDOWN
 	} else if e.consumer.TryLock() {
-		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], &e.cbuf[0], C.uint(len(e.cbuf)), nout)
+		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], &e.cbuf[0], C.uint(len(e.cbuf)), nout, e.rgPtr())
 		if *nout > 0 {
 			e.dispatch(e.cbuf[:*nout])
 		}
 		e.consumer.Unlock()
 	} else {
-		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], nil, 0, nout)
+		r = C.hoopgo_add(e.q, &reqs[0], C.uint(len(reqs)), &tokens[0], nil, 0, nout, nil)
 	}
 	e.mu.RUnlock()
 	e.pendMu.Lock()
 	for i, c := range calls {
 		if r < 0 {
-			e.unpend(uint64(reqs[i].id))
+			e.unpend(uint64(reqs[i].id) &^ uint64(C.HOOPGO_UD_GROUP))
 			continue
 		}
 		c.tok = tokens[i]
@@ -386,6 +468,9 @@ func (e *Engine) submit(c *call) {
 			e.release(len(batch))
 			e.pendMu.Lock()
 			for _, b := range batch {
+				if b.ms != nil {
+					b.ms(int32(r), 0)
+				}
 				b.subFailed, b.fin = true, true
 				b.ch <- int32(r)
 			}
@@ -538,6 +623,7 @@ func getCall() *call {
 	c := callPool.Get().(*call)
 	c.req = C.struct_hoopgo_req{}
 	c.subFailed, c.fin = false, false
+	c.ms = nil
 	return c
 }
 
@@ -640,14 +726,14 @@ func (e *Engine) BackendReason() string {
 // back to the thread pool where io_uring is refused; the environment
 // variable HOOP_BACKEND=uring|threads overrides the default).
 func WithEngineBackend(name string) EngineOption {
-	return func(p *C.hoop_engine_params) {
+	return func(p *engineConfig) {
 		switch name {
 		case "io_uring", "uring":
-			p.backend = C.HOOP_BACKEND_URING
+			p.p.backend = C.HOOP_BACKEND_URING
 		case "threads":
-			p.backend = C.HOOP_BACKEND_THREADS
+			p.p.backend = C.HOOP_BACKEND_THREADS
 		default:
-			p.backend = C.HOOP_BACKEND_AUTO
+			p.p.backend = C.HOOP_BACKEND_AUTO
 		}
 	}
 }
@@ -700,6 +786,7 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.mu.Unlock()
+	e.rgOnce.Do(func() {}) // no receive group may be made from now on
 
 	e.queuesMu.Lock()
 	qs := make([]*Queue, 0, len(e.queues))
@@ -724,6 +811,7 @@ func (e *Engine) Close() error {
 		C.hoop_engine_cancel_all(e.ptr)
 		n := C.hoop_queue_wait(e.q, &e.cbuf[0], C.uint(len(e.cbuf)), 1, 50e6)
 		if n > 0 {
+			C.hoopgo_mark(e.rgPtr(), &e.cbuf[0], n)
 			e.dispatch(e.cbuf[:n])
 		}
 	}
@@ -731,6 +819,10 @@ func (e *Engine) Close() error {
 
 	e.mu.Lock() // wait out cancels still inside C
 	C.hoop_queue_destroy(e.q)
+	if e.rg != nil {
+		atomic.StorePointer(&e.rgC, nil)
+		e.rg.Close() // no receive selects from it any more
+	}
 	C.hoop_engine_destroy(e.ptr)
 	e.q, e.ptr = nil, nil
 	e.mu.Unlock()

@@ -27,7 +27,13 @@ struct hoopgo_req {
 	uint8_t op;
 	uint8_t bufsel;     /* recv: select a buffer from group buf_group */
 	uint16_t buf_group;
+	uint8_t mshot;      /* accept, recv: multishot (recv needs bufsel) */
 };
+
+/* Set in the user_data of a receive selecting from the engine's own group: */
+/* hoopgo_add and hoopgo_collect record its buffer as out of the kernel */
+/* (hoop_bufgroup_bundle) as they collect it, before any give-back. */
+#define HOOPGO_UD_GROUP (1ull << 62)
 
 static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 {
@@ -62,8 +68,14 @@ static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 		hoop_op_from_sqe(op, &sqe);
 		break;
 	case HOOP_OP_ACCEPT: /* addr: sockaddr or 0, addr2: its socklen_t */
-		hoop_prep_accept(&sqe, r->fd, addr,
-		                 (socklen_t *)(uintptr_t)r->addr2, (int)r->flags);
+		if (r->mshot)
+			hoop_prep_multishot_accept(&sqe, r->fd, addr,
+			                           (socklen_t *)(uintptr_t)r->addr2,
+			                           (int)r->flags);
+		else
+			hoop_prep_accept(&sqe, r->fd, addr,
+			                 (socklen_t *)(uintptr_t)r->addr2,
+			                 (int)r->flags);
 		hoop_op_from_sqe(op, &sqe);
 		break;
 	case HOOP_OP_CONNECT: /* addr: sockaddr, len: its length */
@@ -71,8 +83,12 @@ static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 		hoop_op_from_sqe(op, &sqe);
 		break;
 	case HOOP_OP_RECV:
-		hoop_prep_recv(&sqe, r->fd, addr, r->len, (int)r->flags);
-		if (r->bufsel) {
+		if (r->mshot)
+			hoop_prep_recv_multishot(&sqe, r->fd, NULL, 0,
+			                         (int)r->flags);
+		else
+			hoop_prep_recv(&sqe, r->fd, addr, r->len, (int)r->flags);
+		if (r->bufsel || r->mshot) {
 			sqe.flags |= HOOP_SQE_BUFFER_SELECT;
 			hoop_sqe_set_buf_group(&sqe, r->buf_group);
 		}
@@ -94,12 +110,43 @@ static inline int hoopgo_fill(struct hoop_op *op, const struct hoopgo_req *r)
 	return 0;
 }
 
+/* Record the buffers of the collected receives tagged HOOPGO_UD_GROUP as */
+/* out of the kernel (g may be NULL: no such receives). */
+static inline void hoopgo_mark(hoop_bufgroup *g, const struct hoop_completion *c,
+                               int n)
+{
+	if (!g)
+		return;
+	for (int i = 0; i < n; i++) {
+		int bid = hoop_bufgroup_cqe_bid(c[i].flags);
+		if ((c[i].user_data & HOOPGO_UD_GROUP) && bid >= 0 && c[i].res > 0) {
+			struct iovec iov;
+			hoop_bufgroup_bundle(g, (unsigned)bid, c[i].res, &iov,
+			                     NULL, 1);
+		}
+	}
+}
+
+/* Give n buffers of g back in one call; returns the first error or 0. */
+static inline int hoopgo_return(hoop_bufgroup *g, const uint16_t *bids,
+                                unsigned n)
+{
+	int err = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int r = hoop_bufgroup_return(g, bids[i]);
+		if (r < 0 && err == 0)
+			err = r;
+	}
+	return err;
+}
+
 /* Convert n requests and add them to q in one call; then, when max > 0, */
 /* collect whatever has already completed (reaping without waiting) into */
-/* out[0..*nout). Returns n or -errno (nothing added). */
+/* out[0..*nout), marking the engine group's buffers (g) as it goes. */
+/* Returns n or -errno (nothing added). */
 static inline int hoopgo_add(hoop_queue *q, const struct hoopgo_req *reqs, unsigned n,
                       uint64_t *tokens, struct hoop_completion *out,
-                      unsigned max, int *nout)
+                      unsigned max, int *nout, hoop_bufgroup *g)
 {
 	struct hoop_op small[16];
 	struct hoop_op *ops = small;
@@ -117,8 +164,10 @@ static inline int hoopgo_add(hoop_queue *q, const struct hoopgo_req *reqs, unsig
 	r = hoop_queue_add(q, ops, n, tokens, 0);
 	if (r >= 0 && max > 0) {
 		int w = hoop_queue_wait(q, out, max, 1, 0);
-		if (w > 0)
+		if (w > 0) {
 			*nout = w;
+			hoopgo_mark(g, out, w);
+		}
 	}
 out:
 	if (ops != small)
@@ -127,11 +176,13 @@ out:
 }
 
 /* Collect completions: with min 0, whatever is there after reaping once, */
-/* without waiting (-ETIME becomes 0). */
+/* without waiting (-ETIME becomes 0); g as for hoopgo_add. */
 static inline int hoopgo_collect(hoop_queue *q, struct hoop_completion *out,
-                          unsigned max)
+                          unsigned max, hoop_bufgroup *g)
 {
 	int w = hoop_queue_wait(q, out, max, 1, 0);
+	if (w > 0)
+		hoopgo_mark(g, out, w);
 	return w == -ETIME ? 0 : w;
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Operation codes of the socket operations (the kernel's io_uring opcodes).
@@ -125,6 +126,9 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 	}
 	l := &Listener{e: e, net: network}
 	l.g.fd = fd
+	l.g.done = make(chan struct{})
+	l.as.notify = make(chan struct{}, 1)
+	l.as.onCQE = l.onAccept
 	l.dl.e = e
 	l.addr = sockAddr(fd, syscall.Getsockname)
 	return l, nil
@@ -171,6 +175,7 @@ type fdGuard struct {
 	fd     int
 	closed bool
 	ops    int
+	done   chan struct{} // closed when close starts
 }
 
 func (g *fdGuard) incref() bool {
@@ -205,6 +210,9 @@ func (g *fdGuard) close(e *Engine) error {
 		return net.ErrClosed
 	}
 	g.closed = true
+	if g.done != nil {
+		close(g.done)
+	}
 	g.mu.Unlock()
 	for {
 		g.mu.Lock()
@@ -231,13 +239,60 @@ type deadline struct {
 	timer *time.Timer
 	cur   *call // the operation in flight, if any
 	fired bool  // the deadline cancelled cur
+
+	changed chan struct{} // closed when t changes (for wait)
 }
 
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	d.t = t
+	if d.changed != nil {
+		close(d.changed)
+		d.changed = nil
+	}
 	d.armLocked()
 	d.mu.Unlock()
+}
+
+// wait parks until ready or stop is signalled (false) or the deadline
+// passes (true), following changes of the deadline made meanwhile. Nothing
+// is cancelled: it is for waits on multishot operations, which stay armed.
+func (d *deadline) wait(ready, stop <-chan struct{}) bool {
+	for {
+		d.mu.Lock()
+		t := d.t
+		if d.changed == nil {
+			d.changed = make(chan struct{})
+		}
+		changed := d.changed
+		d.mu.Unlock()
+		if t.IsZero() {
+			select {
+			case <-ready:
+				return false
+			case <-stop:
+				return false
+			case <-changed:
+				continue
+			}
+		}
+		left := time.Until(t)
+		if left <= 0 {
+			return true
+		}
+		tm := time.NewTimer(left)
+		select {
+		case <-ready:
+			tm.Stop()
+			return false
+		case <-stop:
+			tm.Stop()
+			return false
+		case <-changed:
+			tm.Stop()
+		case <-tm.C:
+		}
+	}
 }
 
 // passed reports whether the deadline is set and in the past.
@@ -320,17 +375,105 @@ func sockOp(e *Engine, g *fdGuard, d *deadline, name string, c *call) (int, erro
 // Listener is a TCP listener whose Accept returns Conns served by an
 // engine. It implements net.Listener; all methods are safe for concurrent
 // use.
+//
+// On io_uring one multishot accept per listener runs while the listener is
+// in use (armed by the first Accept, re-armed by the next Accept after the
+// kernel ends it); accepted connections wait in a queue for Accept. On the
+// thread pool each Accept is one accept operation.
 type Listener struct {
 	e    *Engine
 	net  string
 	g    fdGuard
 	dl   deadline
 	addr net.Addr
+	as   acceptState
 }
 
-// Accept waits for the next connection (one accept operation on the
-// engine; the goroutine is parked meanwhile) and returns it as a *Conn
-// with TCP_NODELAY set, as Go's net does.
+// acceptState is a listener's multishot accept and what it delivered.
+type acceptState struct {
+	mu     sync.Mutex
+	fds    []int // accepted, waiting for Accept
+	err    error // how the last multishot ended, for the next Accept
+	armed  bool  // a multishot accept is in flight
+	op     *call // it, or the last one (its result not yet taken)
+	single bool  // the backend refused multishot: one accept per call
+	notify chan struct{}
+	onCQE  func(int32, uint32)
+}
+
+// onAccept takes each completion of the multishot accept (with the
+// engine's pendMu held: leaf locks only).
+func (l *Listener) onAccept(res int32, flags uint32) {
+	as := &l.as
+	as.mu.Lock()
+	if res >= 0 {
+		as.fds = append(as.fds, int(res))
+	}
+	if flags&C.HOOP_CQE_F_MORE == 0 {
+		as.armed = false
+		switch {
+		case res >= 0, res == -C.ECANCELED, res == -C.ECONNABORTED:
+		case res == -C.EINVAL || res == -C.EOPNOTSUPP:
+			// No multishot accept here: fall back to single ones.
+			as.single = true
+		default:
+			as.err = msErr("accept", res)
+		}
+		l.e.msDone()
+		l.g.decref()
+	}
+	as.mu.Unlock()
+	signal(as.notify)
+}
+
+// msErr is the error a multishot operation ended with: net.ErrClosed when
+// the engine refused to start it, else a *os.SyscallError.
+func msErr(name string, res int32) error {
+	if res == -C.ESHUTDOWN {
+		return net.ErrClosed
+	}
+	return os.NewSyscallError(name, syscall.Errno(-res))
+}
+
+// signal wakes whoever waits on ch (capacity 1) without blocking.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// armAccept starts the multishot accept (the caller holds a reference on
+// l.g). It reports false when it cannot: the caller accepts once instead.
+func (l *Listener) armAccept() bool {
+	as := &l.as
+	if !l.e.msAcquire() {
+		return false
+	}
+	if !l.g.incref() {
+		l.e.msRelease()
+		return false
+	}
+	op := getCall()
+	op.req.op = C.uint8_t(OpAccept)
+	op.req.fd = C.int32_t(l.g.fd)
+	op.req.flags = C.uint32_t(syscall.SOCK_CLOEXEC)
+	op.req.mshot = 1
+	op.ms = as.onCQE
+	as.mu.Lock()
+	prev := as.op
+	as.op, as.armed = op, true
+	as.mu.Unlock()
+	if prev != nil {
+		<-prev.ch
+		putCall(prev)
+	}
+	l.e.submit(op)
+	return true
+}
+
+// Accept waits for the next connection (the goroutine is parked meanwhile)
+// and returns it as a *Conn with TCP_NODELAY set, as Go's net does.
 func (l *Listener) Accept() (net.Conn, error) {
 	c, err := l.AcceptHoop()
 	if err != nil {
@@ -344,12 +487,50 @@ func (l *Listener) AcceptHoop() (*Conn, error) {
 	if !l.g.incref() {
 		return nil, l.opErr(net.ErrClosed)
 	}
+	defer l.g.decref()
+	as := &l.as
+	for {
+		if l.dl.passed() {
+			return nil, l.opErr(os.ErrDeadlineExceeded)
+		}
+		as.mu.Lock()
+		if len(as.fds) > 0 {
+			fd := as.fds[0]
+			as.fds = as.fds[1:]
+			if len(as.fds) > 0 {
+				signal(as.notify) // another waiting Accept takes the rest
+			}
+			as.mu.Unlock()
+			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+			return newConn(l.e, l.net, fd, l.addr), nil
+		}
+		if err := as.err; err != nil {
+			as.err = nil
+			as.mu.Unlock()
+			return nil, l.opErr(err)
+		}
+		armed, single := as.armed, as.single
+		as.mu.Unlock()
+		if !armed && (single || !l.armAccept()) {
+			return l.acceptOnce()
+		}
+		if l.dl.wait(as.notify, l.g.done) {
+			return nil, l.opErr(os.ErrDeadlineExceeded)
+		}
+		if l.g.isClosed() {
+			return nil, l.opErr(net.ErrClosed)
+		}
+	}
+}
+
+// acceptOnce accepts with one accept operation (the caller holds a
+// reference on l.g).
+func (l *Listener) acceptOnce() (*Conn, error) {
 	c := getCall()
 	c.req.op = C.uint8_t(OpAccept)
 	c.req.fd = C.int32_t(l.g.fd)
 	c.req.flags = C.uint32_t(syscall.SOCK_CLOEXEC)
 	fd, err := sockOp(l.e, &l.g, &l.dl, "accept", c)
-	l.g.decref()
 	if err != nil {
 		return nil, l.opErr(err)
 	}
@@ -361,11 +542,25 @@ func (l *Listener) opErr(err error) error {
 	return &net.OpError{Op: "accept", Net: l.net, Addr: l.addr, Err: err}
 }
 
-// Close stops listening: a blocked Accept returns an error wrapping
-// net.ErrClosed. Connections already accepted stay open.
+// Close stops listening: the multishot accept is cancelled, a blocked
+// Accept returns an error wrapping net.ErrClosed, and connections accepted
+// but not yet returned by Accept are closed. Connections already returned
+// stay open.
 func (l *Listener) Close() error {
 	if err := l.g.close(l.e); err != nil {
 		return &net.OpError{Op: "close", Net: l.net, Addr: l.addr, Err: err}
+	}
+	as := &l.as
+	as.mu.Lock()
+	fds, op := as.fds, as.op
+	as.fds, as.op = nil, nil
+	as.mu.Unlock()
+	for _, fd := range fds {
+		syscall.Close(fd)
+	}
+	if op != nil {
+		<-op.ch
+		putCall(op)
 	}
 	return nil
 }
@@ -384,6 +579,14 @@ func (l *Listener) SetDeadline(t time.Time) error {
 // engine: a goroutine blocked in Read or Write is parked, not holding a
 // thread. It implements net.Conn. Reads may run concurrently with writes;
 // concurrent Reads (or Writes) are serialised, as in Go's net.
+//
+// On io_uring a Conn receives with one multishot receive (armed by the
+// first Read) selecting buffers from the engine's group
+// (WithEngineRecvBuffers): data waits in those buffers until Read copies
+// it out, and each buffer goes back to the group once drained. When the
+// group runs dry the receive ends and is re-armed by a later Read (which
+// receives straight into its own p while the group stays dry). On the
+// thread pool each Read is one receive operation.
 type Conn struct {
 	e        *Engine
 	net      string
@@ -392,12 +595,36 @@ type Conn struct {
 	rd, wd   deadline
 	laddr    net.Addr
 	raddr    net.Addr
+	rs       recvState
+}
+
+// piece is received data waiting in buffer bid of the group, [off, end).
+type piece struct {
+	bid      uint16
+	off, end int32
+}
+
+// recvState is a Conn's multishot receive and the data it delivered.
+type recvState struct {
+	mu      sync.Mutex
+	pending []piece
+	err     error // io.EOF or the socket error, once pending is read
+	armed   bool  // a multishot receive is in flight
+	got     bool  // the current (or last) one delivered data
+	dry     bool  // the last one ended with ENOBUFS before any data
+	op      *call // the current or last one (its result not yet taken)
+	notify  chan struct{}
+	onCQE   func(int32, uint32)
+	spare   []uint16 // drained buffer ids, reused
 }
 
 func newConn(e *Engine, network string, fd int, laddr net.Addr) *Conn {
 	c := &Conn{e: e, net: network, laddr: laddr}
 	c.g.fd = fd
+	c.g.done = make(chan struct{})
 	c.rd.e, c.wd.e = e, e
+	c.rs.notify = make(chan struct{}, 1)
+	c.rs.onCQE = c.onRecv
 	c.raddr = sockAddr(fd, syscall.Getpeername)
 	if la := sockAddr(fd, syscall.Getsockname); la != nil {
 		c.laddr = la
@@ -412,9 +639,76 @@ func (c *Conn) opErr(op string, err error) error {
 	return &net.OpError{Op: op, Net: c.net, Source: c.laddr, Addr: c.raddr, Err: err}
 }
 
-// Read reads up to len(p) bytes with one receive operation; it returns
-// io.EOF at the end of the stream. p belongs to the kernel until Read
-// returns.
+// onRecv takes each completion of the multishot receive (with the
+// engine's pendMu held: leaf locks only, no cgo).
+func (c *Conn) onRecv(res int32, flags uint32) {
+	rs := &c.rs
+	rs.mu.Lock()
+	if flags&C.HOOP_CQE_F_BUFFER != 0 {
+		bid := uint16(flags >> C.HOOP_CQE_BUFFER_SHIFT)
+		// A buffer picked without data (res <= 0) goes back with the
+		// next drained one.
+		rs.pending = append(rs.pending, piece{bid: bid, end: max(res, 0)})
+		if res > 0 {
+			rs.got = true
+		}
+	}
+	if flags&C.HOOP_CQE_F_MORE == 0 {
+		rs.armed = false
+		switch {
+		case res > 0, res == -C.ECANCELED:
+			// Ended without an error (or by Close): re-armed on need.
+		case res == -C.ENOBUFS:
+			rs.dry = !rs.got
+		case res == 0:
+			rs.err = io.EOF
+		default:
+			rs.err = msErr("recv", res)
+		}
+		c.e.msDone()
+		c.g.decref()
+	}
+	rs.mu.Unlock()
+	signal(rs.notify)
+}
+
+// armRecv starts the multishot receive on group g (the caller holds a
+// reference on c.g). It reports false when it cannot: the caller receives
+// once instead.
+func (c *Conn) armRecv(g *BufferGroup) bool {
+	rs := &c.rs
+	if !c.e.msAcquire() {
+		return false
+	}
+	if !c.g.incref() {
+		c.e.msRelease()
+		return false
+	}
+	op := getCall()
+	op.req.op = C.uint8_t(OpRecv)
+	op.req.fd = C.int32_t(c.g.fd)
+	op.req.mshot = 1
+	op.req.buf_group = C.uint16_t(g.id)
+	op.ms = rs.onCQE
+	rs.mu.Lock()
+	prev := rs.op
+	rs.op, rs.armed, rs.got = op, true, false
+	rs.mu.Unlock()
+	if prev != nil {
+		<-prev.ch
+		putCall(prev)
+	}
+	c.e.submit(op)
+	return true
+}
+
+// Read reads up to len(p) bytes; it returns io.EOF at the end of the
+// stream. With the multishot receive it copies what has arrived (from as
+// many buffers as fit) and waits only when nothing has; a deadline passing
+// meanwhile fails the Read with os.ErrDeadlineExceeded and leaves the
+// receive armed, so data arriving later is kept for the next Read.
+// Receiving into p itself (the thread pool, a dry group), p belongs to the
+// kernel until Read returns.
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		if c.g.isClosed() {
@@ -428,6 +722,90 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, c.opErr("read", net.ErrClosed)
 	}
 	defer c.g.decref()
+	g := c.e.recvGroup()
+	if g == nil {
+		return c.readOnce(p)
+	}
+	rs := &c.rs
+	for {
+		if c.rd.passed() {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		rs.mu.Lock()
+		if len(rs.pending) > 0 {
+			n, ok := c.drainLocked(g, p)
+			rs.mu.Unlock()
+			if !ok {
+				return 0, c.opErr("read", net.ErrClosed)
+			}
+			if n > 0 {
+				return n, nil
+			}
+			continue // only empty buffers were pending
+		}
+		if err := rs.err; err != nil {
+			rs.mu.Unlock()
+			return 0, c.opErr("read", err)
+		}
+		armed, dry := rs.armed, rs.dry
+		rs.dry = false
+		rs.mu.Unlock()
+		if !armed {
+			// Re-arm, unless the group stayed dry: then this Read
+			// receives into p, so a reader never waits for buffers.
+			if (dry && g.AvailableCount() == 0) || !c.armRecv(g) {
+				return c.readOnce(p)
+			}
+		}
+		if c.rd.wait(rs.notify, c.g.done) {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		if c.g.isClosed() {
+			return 0, c.opErr("read", net.ErrClosed)
+		}
+	}
+}
+
+// drainLocked copies pending data into p and gives every buffer it
+// empties back to the group in one call. ok is false once the group is
+// closed (the engine was closed). Caller holds rs.mu.
+func (c *Conn) drainLocked(g *BufferGroup, p []byte) (n int, ok bool) {
+	rs := &c.rs
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.g == nil {
+		rs.pending = rs.pending[:0]
+		return 0, false
+	}
+	done := rs.spare[:0]
+	i := 0
+	for ; i < len(rs.pending); i++ {
+		pc := &rs.pending[i]
+		if pc.off < pc.end {
+			if n == len(p) {
+				break
+			}
+			src := unsafe.Slice((*byte)(g.addrs[pc.bid]), pc.end)
+			k := copy(p[n:], src[pc.off:])
+			n += k
+			pc.off += int32(k)
+			if pc.off < pc.end {
+				break
+			}
+		}
+		done = append(done, pc.bid)
+	}
+	rs.pending = rs.pending[:copy(rs.pending, rs.pending[i:])]
+	if len(done) > 0 {
+		C.hoopgo_return(g.g, (*C.uint16_t)(unsafe.Pointer(&done[0])), C.uint(len(done)))
+	}
+	rs.spare = done[:0]
+	return n, true
+}
+
+// readOnce receives into p with one receive operation (the caller holds a
+// reference on c.g).
+func (c *Conn) readOnce(p []byte) (int, error) {
 	op := getCall()
 	op.req.op = C.uint8_t(OpRecv)
 	op.req.fd = C.int32_t(c.g.fd)
@@ -468,12 +846,31 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return done, nil
 }
 
-// Close cancels the connection's operations in flight (their callers get
-// an error wrapping net.ErrClosed), waits for them to end, and closes the
-// socket.
+// Close cancels the connection's operations in flight, the multishot
+// receive included (their callers get an error wrapping net.ErrClosed),
+// waits for them to end, closes the socket and gives the buffers holding
+// unread data back to the group.
 func (c *Conn) Close() error {
 	if err := c.g.close(c.e); err != nil {
 		return c.opErr("close", err)
+	}
+	rs := &c.rs
+	rs.mu.Lock()
+	pending, op := rs.pending, rs.op
+	rs.pending, rs.op = nil, nil
+	rs.mu.Unlock()
+	if len(pending) > 0 {
+		if g := c.e.recvGroup(); g != nil {
+			bids := make([]uint16, len(pending))
+			for i, pc := range pending {
+				bids[i] = pc.bid
+			}
+			g.returnBuffers(bids)
+		}
+	}
+	if op != nil {
+		<-op.ch
+		putCall(op)
 	}
 	return nil
 }

@@ -188,7 +188,7 @@ func (q *Queue) AddBatch(rs []Request) error {
 		pinned = pinned || (r.Buf != nil && r.Len > 0)
 	}
 	var nout C.int
-	if r := C.hoopgo_add(q.q, &reqs[0], C.uint(n), &tokens[0], nil, 0, &nout); r < 0 {
+	if r := C.hoopgo_add(q.q, &reqs[0], C.uint(n), &tokens[0], nil, 0, &nout, nil); r < 0 {
 		g.p.Unpin()
 		q.spare = g
 		return errno("queue_add", int(r))
@@ -227,7 +227,7 @@ func (q *Queue) Wait(cs []Completion, min int) ([]Completion, error) {
 		}
 		got := 0
 		if want > 0 {
-			got = int(C.hoopgo_collect(q.q, &q.cbuf[0], C.uint(want)))
+			got = int(C.hoopgo_collect(q.q, &q.cbuf[0], C.uint(want), nil))
 			if got < 0 {
 				return cs[:n], errno("queue_wait", got)
 			}
