@@ -11,6 +11,7 @@
  * nothing else (it never does today). Nothing waits on drain_lock while
  * holding submit_lock, except hoop_engine_destroy's final drain.
  */
+#include "asan_check.h"
 #include "engine_internal.h"
 #include "ring_internal.h"
 #include "sys.h"
@@ -297,6 +298,11 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 		ADD(&e->m_unknown, 1);
 		return;
 	}
+	/* After a lost completion every ring op ends with the ring's error
+	 * (dead_quiesce), delivered as its CQE shows the kernel is done. */
+	int dead = LOAD(&e->dead);
+	if (dead && !(cflags & HOOP_CQE_F_MORE))
+		res = dead;
 	deliver(e, s, ud, res, cflags);
 }
 
@@ -384,6 +390,11 @@ static int enter_locked(hoop_engine *e)
 {
 	hoop_ring *r = e->ring;
 	unsigned pending = hoop_ring_flush_sq(r);
+	/* A ring that lost a completion is entered no more: what it has not
+	 * consumed is failed by dead_quiesce, which relies on this. */
+	int dead = LOAD(&e->dead);
+	if (dead && !(r->setup_flags & HOOP_SETUP_SQPOLL))
+		return dead;
 	if (!pending && !(r->setup_flags & HOOP_SETUP_SQPOLL)) {
 		e->pending = 0;
 		atomic_store_explicit(&e->has_pending, 0, memory_order_relaxed);
@@ -524,12 +535,32 @@ static bool inline_candidate(const struct hoop_op *op)
 	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
 }
 
+#ifdef HOOP_ASAN_CHECK
+/*
+ * Sanitizer builds: the same buffer check hoop_ring_flush_sq runs on every
+ * SQE it publishes, for an op done inline (which never becomes an SQE):
+ * the op, laid out like an SQE, seen through a one-entry ring view.
+ */
+static void asan_check_op(const struct hoop_op *op)
+{
+	struct hoop_sqe sqe;
+	struct hoop_ring view;
+	memcpy(&sqe, op, sizeof(sqe));
+	memset(&view, 0, sizeof(view));
+	view.sqes = &sqe;
+	HOOP_ASAN_CHECK_SQES(&view, 0, 1);
+}
+#else
+#define asan_check_op(op) ((void)0)
+#endif
+
 /* The op's result if it completed inline, else -1 (nothing happened that
  * the ring's attempt would not repeat identically). */
 static int32_t try_inline(const struct hoop_op *op, int fl)
 {
 	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
 		return -1;
+	asan_check_op(op);
 	struct iovec one;
 	const struct iovec *iov = &one;
 	int nr = 1;
@@ -790,6 +821,29 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
                              int delivery, hoop_completion_fn fn, void *arg,
                              hoop_queue *q);
 
+/*
+ * SQE flags the engine refuses (-EINVAL, nothing submitted): IO_DRAIN
+ * would wait behind the engine's own multishot poll on its kick eventfd,
+ * which never ends, so the op would never complete and cancel could not
+ * reach it; CQE_SKIP_SUCCESS posts no completion on success, so the owner
+ * would never get its result.
+ */
+#define ENGINE_BAD_SQE_FLAGS (HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
+#define LINK_FLAGS (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)
+
+static bool flags_refused(unsigned sqe_flags)
+{
+	return (sqe_flags & ENGINE_BAD_SQE_FLAGS) != 0;
+}
+
+static bool ops_refused(const struct hoop_op *ops, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (flags_refused(ops[i].sqe_flags))
+			return true;
+	return false;
+}
+
 static int submit_common(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          int delivery, hoop_completion_fn fn, void *arg,
@@ -823,6 +877,8 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	if (!tokens && delivery == DELIVER_WAIT)
 		return -EINVAL;
 	if (n > e->nslots || n > e->sq_limit)
+		return -EINVAL;
+	if (src->ops && ops_refused(src->ops, n))
 		return -EINVAL;
 	if (n > 64) {
 		idx = malloc(n * sizeof(*idx));
@@ -863,6 +919,10 @@ static int submit_routed(hoop_engine *e, const struct submit_src *src,
 		err = -ENOMEM;
 	} else {
 		const struct hoop_op *ops = src_ops(src, n, buf);
+		if (!src->ops && ops_refused(ops, n)) {
+			slots_untake(e, idx, n);
+			err = -EINVAL;
+		} else
 		err = e->ring ? submit_split(e, ops, n, tok, flags, delivery, fn,
 		                             arg, q, idx)
 		              : submit_to_pool(e, ops, n, tok, delivery, fn, arg,
@@ -962,17 +1022,39 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		slots_untake(e, idx, n);
 		return err;
 	}
+	hoop_ring *r = e->ring;
+	unsigned first = r->sqe_tail;
+	bool refused = false;
 	for (unsigned i = 0; i < n; i++) {
-		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
-		uint64_t tag;
+		struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
 		if (src->ops) {
 			memcpy(sqe, &src->ops[i], sizeof(*sqe));
 		} else {
 			hoop_prep_nop(sqe);
 			src->fill(src->fill_arg, sqe, i);
+			refused |= flags_refused(sqe->flags);
 		}
-		tag = sqe->user_data;
-		uint64_t token = slot_arm(e, idx[i], tag, delivery, fn, arg, q, 0);
+	}
+	if (refused) {
+		/* A filler asked for a flag the engine refuses: nothing was
+		 * published (we hold submit_lock), so hand the SQEs back. */
+		r->sqe_tail = first;
+		pthread_mutex_unlock(&e->submit_lock);
+		slots_untake(e, idx, n);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct hoop_sqe *sqe = &r->sqes[((first + i) & r->sq_mask)
+		                                << r->sqe_shift];
+		/*
+		 * A chain ends with its call: with batching (or SQPOLL) the
+		 * next SQE in the ring may be another caller's, so a link flag
+		 * on the call's last op would tie the two together.
+		 */
+		if (i == n - 1)
+			sqe->flags &= (uint8_t)~LINK_FLAGS;
+		uint64_t token = slot_arm(e, idx[i], sqe->user_data, delivery,
+		                          fn, arg, q, 0);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -1348,17 +1430,96 @@ static void arm_kick(hoop_engine *e)
 	pthread_mutex_unlock(&e->submit_lock);
 }
 
-/* Give every operation in flight the result `err` (engine is dead). */
-static void fail_all_inflight(hoop_engine *e, int err)
+/*
+ * Give the ring's operation named by `token` the result `err`, if it is
+ * still in flight (a stale or finished token is skipped). Caller holds
+ * drain_lock.
+ */
+static void fail_token_locked(hoop_engine *e, uint64_t token, int err)
 {
-	pthread_mutex_lock(&e->drain_lock);
+	uint32_t gen;
+	struct hoop_slot *s = token_slot(e, token, &gen);
+	if (!s)
+		return;
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL) &&
+	    LOAD(&s->gen) == gen)
+		deliver(e, s, token, err, 0);
+}
+
+/* The ring's operations in flight (pool ops are their workers' business). */
+static unsigned ring_inflight(hoop_engine *e)
+{
+	unsigned n = 0;
 	for (unsigned i = 0; i < e->nslots; i++) {
-		struct hoop_slot *s = &e->slots[i];
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		/* Pool ops are not the ring's: their worker delivers them. */
-		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL))
-			deliver(e, s, make_token(i, LOAD(&s->gen)), err, 0);
+		uint32_t st = atomic_load_explicit(&e->slots[i].state,
+		                                   memory_order_acquire);
+		n += (st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL);
 	}
+	return n;
+}
+
+/*
+ * The ring lost a completion (engine_mark_dead): end every ring operation
+ * in flight with `err`, but only once the kernel is done with it, so that
+ * an owner who frees its buffer on the error is never written into later.
+ * Run by the engine thread on each pass while it is dead with work in
+ * flight:
+ *  - SQEs published but never consumed by the kernel (an enter that failed)
+ *    are failed at once: nothing enters the kernel after death (enter_locked
+ *    refuses), so the kernel never sees them. With SQPOLL the kernel thread
+ *    takes them on its own; they are cancelled like the rest.
+ *  - everything in the kernel is cancelled (SYNC_CANCEL, ANY), again every
+ *    10 ms while some remain; each final CQE that arrives (dispatch) ends
+ *    its operation with `err`: the kernel is done with it then.
+ *  - what is left once a cancel finds nothing more can only be operations
+ *    whose CQE was dropped: when no more remain than the kernel's count of
+ *    dropped CQEs (the CQ ring's overflow field), they are failed.
+ */
+static void dead_quiesce(hoop_engine *e, int err)
+{
+	hoop_ring *r = e->ring;
+	uint64_t *unseen = NULL;
+	unsigned nunseen = 0;
+	if (!(r->setup_flags & HOOP_SETUP_SQPOLL)) {
+		/* Tokens copied under submit_lock, failed under drain_lock
+		 * (a callback may submit while holding drain_lock). */
+		pthread_mutex_lock(&e->submit_lock);
+		hoop_ring_flush_sq(r);
+		unsigned head = hoop_load_acquire(r->sq_khead);
+		unsigned tail = hoop_load_relaxed(r->sq_ktail);
+		if (tail != head &&
+		    (unseen = malloc((tail - head) * sizeof(*unseen))))
+			for (unsigned i = head; i != tail; i++)
+				unseen[nunseen++] =
+				    r->sqes[(i & r->sq_mask) << r->sqe_shift]
+				        .user_data;
+		pthread_mutex_unlock(&e->submit_lock);
+	}
+	if (nunseen) {
+		pthread_mutex_lock(&e->drain_lock);
+		for (unsigned i = 0; i < nunseen; i++)
+			fail_token_locked(e, unseen[i], err);
+		pthread_mutex_unlock(&e->drain_lock);
+	}
+	free(unseen);
+	uint64_t now = hoop_now_ns();
+	if (now >= e->dead_next_cancel) {
+		int found = sync_cancel(e, 0, 0, HOOP_ASYNC_CANCEL_ANY);
+		e->dead_cancel_found = found > 0;
+		e->dead_next_cancel = now + 10000000ull;
+		pthread_mutex_lock(&e->drain_lock);
+		drain_locked(e);
+		pthread_mutex_unlock(&e->drain_lock);
+	}
+	if (e->dead_cancel_found)
+		return;
+	unsigned left = ring_inflight(e);
+	if (left == 0 || left > hoop_load_acquire(r->cq_koverflow))
+		return;
+	pthread_mutex_lock(&e->drain_lock);
+	for (unsigned i = 0; i < e->nslots; i++)
+		fail_token_locked(e, make_token(i, LOAD(&e->slots[i].gen)), err);
 	pthread_mutex_unlock(&e->drain_lock);
 }
 
@@ -1381,7 +1542,8 @@ static void *engine_thread(void *arg)
 		if (kicked)
 			while (read(e->kick_fd, &v, sizeof(v)) > 0)
 				;
-		if (rearm)
+		int dead = LOAD(&e->dead);
+		if (rearm && !dead)
 			arm_kick(e);
 
 		uint64_t dl = atomic_load_explicit(&e->batch_deadline,
@@ -1391,9 +1553,8 @@ static void *engine_thread(void *arg)
 			hoop_engine_flush_pending(e);
 			dl = 0;
 		}
-		int dead = LOAD(&e->dead);
 		if (dead && LOAD(&e->inflight))
-			fail_all_inflight(e, dead);
+			dead_quiesce(e, dead);
 		if (LOAD(&e->closing) &&
 		    atomic_load_explicit(&e->inflight, memory_order_acquire) == 0 &&
 		    atomic_load_explicit(&e->active_callers,
@@ -1401,6 +1562,12 @@ static void *engine_thread(void *arg)
 			break;
 
 		uint32_t seq = atomic_load_explicit(&e->bg_seq, memory_order_seq_cst);
+		if (dead && LOAD(&e->inflight)) {
+			/* No kick poll any more and no enter: look at the CQ
+			 * every ms until everything has ended. */
+			hoop_futex_wait(&e->bg_seq, seq, 1000000);
+			continue;
+		}
 		if (LOAD(&e->inflight) == 0) {
 			/* Nothing in flight: sleep until a submitter or the
 			 * batch deadline needs us. */

@@ -88,6 +88,8 @@ struct hoop_engine {
 	_Atomic int bg_in_kernel;    /* blocked in io_uring_enter */
 	_Atomic int closing;
 	_Atomic int dead;            /* fatal ring error, as -errno */
+	uint64_t dead_next_cancel;   /* engine thread: next SYNC_CANCEL (ns) */
+	bool dead_cancel_found;      /* engine thread: the last one found some */
 	_Atomic int active_callers;  /* threads inside wait/submit/cancel */
 	_Atomic int spinners;
 

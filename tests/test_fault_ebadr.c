@@ -4,11 +4,15 @@
  * must treat it as fatal: every waiter, callback and queue with an
  * operation in flight gets a final result (-EBADR), nobody hangs, new work
  * is refused with -EBADR, and destroy still returns and frees everything.
+ * Owners are told only once the kernel is done with their buffers (the
+ * engine cancels everything in the ring first): data written to the pipe
+ * afterwards stays in the pipe, no buffer receives it.
  */
 #include "helpers.h"
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -107,6 +111,20 @@ int main(void)
 	CHECK_EQ(atomic_load(&cb_calls), 1);
 	CHECK_EQ(atomic_load(&cb_res), -EBADR);
 	CHECK(hoop_fault_hits(HOOP_FAULT_ENTER) >= 1);
+
+	/* Every read was cancelled in the kernel before its owner heard:
+	 * nothing takes these bytes from the pipe, no buffer changes. */
+	char more[64], back[65];
+	memset(more, 'x', sizeof(more));
+	CHECK_EQ(write(pipefd[1], more, sizeof(more)), 64);
+	usleep(20000);
+	/* Non-blocking: before the fix the kernel's reads took the bytes. */
+	CHECK_EQ(fcntl(pipefd[0], F_SETFL, O_NONBLOCK), 0);
+	CHECK_EQ(read(pipefd[0], back, sizeof(back)), 64);
+	CHECK_EQ(memcmp(back, more, 64), 0);
+	for (int i = 0; i < WAITERS + 8; i++)
+		for (int j = 0; j < 16; j++)
+			CHECK_EQ(bufs[i][j], 0);
 
 	/* The engine refuses new work with the ring's error. */
 	CHECK_EQ(hoop_engine_submit(eng, &op, 1, &ntok, 0), -EBADR);

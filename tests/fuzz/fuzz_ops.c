@@ -515,17 +515,12 @@ static void build_op(struct in *in, struct hoop_op *op)
 	                     HOOP_SQE_IO_DRAIN | HOOP_SQE_ASYNC);
 	if (f == 0xff)
 		op->sqe_flags = U8(in);
-#ifndef FUZZ_ENGINE_BAD_FLAGS
 	/*
-	 * Found by this fuzzer (docs/RELIABILITY.md, "fuzzing"): the engine
-	 * accepts IO_DRAIN, which waits for the engine's own multishot kick
-	 * poll and so never runs (cancel cannot reach it: -ENOENT; destroy
-	 * hangs), and CQE_SKIP_SUCCESS, whose successful ops post no CQE, so
-	 * their owners wait forever. Kept out until core/engine.c refuses
-	 * them; build with -DFUZZ_ENGINE_BAD_FLAGS to reproduce.
+	 * IO_DRAIN and CQE_SKIP_SUCCESS reach the engine: it refuses them
+	 * with -EINVAL (found by this fuzzer: a drained op waited behind the
+	 * engine's kick poll forever, a skipped CQE never reached its owner;
+	 * reproducer in tests/fuzz/repro/, test engine_drain_skip).
 	 */
-	op->sqe_flags &= (uint8_t)~(HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS);
-#endif
 	op->ioprio = U8(in) == 0xff ? U16(in) : 0;
 	op->fd = pick_fd(in);
 	op->off = U8(in) == 0xff ? U64(in) : U16(in);
