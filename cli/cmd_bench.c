@@ -18,6 +18,7 @@
  * or Ctrl-C the group is killed, and the results it printed so far are kept.
  */
 #include "cli.h"
+#include "bench.h"
 
 #include <hoop.h>
 
@@ -25,49 +26,24 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef HOOP_SOURCE_DIR
 #define HOOP_SOURCE_DIR ""
 #endif
 
-#define MAX_ROWS 256
 #define QUICK_BUDGET 55.0 /* seconds, --quick */
 #define FULL_BUDGET 570.0 /* seconds, default */
 
-struct row {
-	char suite[24];
-	char name[64];
-	char unit[16];
-	char baseline[64];
-	double hoop, base, ratio; /* NAN when absent */
-};
-
-struct bench {
-	int quick;
-	int verbose;
-	int repeat;      /* cp suite: runs per tool */
-	uint64_t cp_size;
-	char cp_dir[512];
-	const char *only;
-	FILE *json;
-	const char *json_path;
-	int log_fd;      /* children's stderr unless verbose */
-	char log_path[64];
-	double t0, deadline;
-	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
-	struct row rows[MAX_ROWS];
-	int nrows;
-	int hidden; /* rows left out of the table (in the JSON only) */
-};
-
-static volatile sig_atomic_t bench_stop;
+volatile sig_atomic_t bench_stop;
 
 static void on_sigint(int sig)
 {
@@ -164,7 +140,7 @@ static void json_out(struct bench *b, const char *suite, const char *line)
 	fflush(b->json);
 }
 
-static void take_line(struct bench *b, const char *suite, const char *line)
+void bench_take_line(struct bench *b, const char *suite, const char *line)
 {
 	struct row r;
 	if (skip_ws(line)[0] != '{')
@@ -176,8 +152,8 @@ static void take_line(struct bench *b, const char *suite, const char *line)
 	}
 }
 
-/* Emit a result that hoop bench measured itself (cp, go). */
-static void emit(struct bench *b, const char *suite, const char *name,
+/* Emit a result that hoop bench measured itself (cp, go, net). */
+void bench_emit(struct bench *b, const char *suite, const char *name,
                  const char *unit, double hoop, const char *baseline,
                  double base, double ratio)
 {
@@ -192,14 +168,13 @@ static void emit(struct bench *b, const char *suite, const char *name,
 		snprintf(line, sizeof(line),
 		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g}", name,
 		         unit, hoop);
-	take_line(b, suite, line);
+	bench_take_line(b, suite, line);
 }
 
 /* ---- running a child with a time limit ---- */
 
-typedef void (*line_fn)(struct bench *b, const char *suite, const char *line);
 
-static void kill_group(pid_t pid)
+void bench_kill_group(pid_t pid)
 {
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 20; i++) {
@@ -211,14 +186,48 @@ static void kill_group(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+void bench_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+	if (cpu < 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	(void)sched_setaffinity(0, sizeof(set), &set); /* best effort */
+}
+
+/* In a child: into its own process group, stdout to `out` (-1:
+ * /dev/null), stderr to the log unless verbose, on CPU `cpu` (-1: any),
+ * then exec argv. Never returns. */
+void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
+                int cpu)
+{
+	setpgid(0, 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	bench_pin_cpu(cpu);
+	if (out < 0)
+		out = open("/dev/null", O_WRONLY);
+	if (out >= 0)
+		dup2(out, STDOUT_FILENO);
+	if (!b->verbose && b->log_fd >= 0)
+		dup2(b->log_fd, STDERR_FILENO);
+	if (cwd && chdir(cwd) < 0)
+		_exit(126);
+	execvp(argv[0], argv);
+	fprintf(stderr, "hoop bench: cannot run %s: %s\n", argv[0],
+	        strerror(errno));
+	_exit(127);
+}
+
 /*
  * Run argv (in `cwd` if not NULL) for at most `limit` seconds. Its stdout
  * lines go to `fn` (or to /dev/null if fn is NULL); its stderr to the log,
  * or to ours when verbose. Returns the exit status (>= 0), -ETIME on
  * timeout, -EINTR on Ctrl-C, or -errno if it could not start.
  */
-static int run_child(struct bench *b, char *const argv[], const char *cwd,
-                     double limit, line_fn fn, const char *suite)
+int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
+                     double limit, bench_line_fn fn, const char *suite)
 {
 	int pfd[2] = {-1, -1};
 	if (fn && pipe2(pfd, O_CLOEXEC) < 0)
@@ -233,25 +242,8 @@ static int run_child(struct bench *b, char *const argv[], const char *cwd,
 		}
 		return e;
 	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		signal(SIGINT, SIG_DFL);
-		if (fn) {
-			dup2(pfd[1], STDOUT_FILENO);
-		} else {
-			int dn = open("/dev/null", O_WRONLY);
-			if (dn >= 0)
-				dup2(dn, STDOUT_FILENO);
-		}
-		if (!b->verbose && b->log_fd >= 0)
-			dup2(b->log_fd, STDERR_FILENO);
-		if (cwd && chdir(cwd) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		fprintf(stderr, "hoop bench: cannot run %s: %s\n", argv[0],
-		        strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		bench_exec(b, argv, fn ? pfd[1] : -1, cwd, -1);
 	setpgid(pid, pid);
 	double end = cli_now() + limit;
 	int status = 0, result = 0;
@@ -305,7 +297,7 @@ static int run_child(struct bench *b, char *const argv[], const char *cwd,
 		}
 	}
 	if (result < 0) {
-		kill_group(pid);
+		bench_kill_group(pid);
 		return result;
 	}
 	if (WIFEXITED(status))
@@ -315,13 +307,13 @@ static int run_child(struct bench *b, char *const argv[], const char *cwd,
 
 /* ---- finding things ---- */
 
-static int is_exec(const char *path)
+int bench_is_exec(const char *path)
 {
 	return access(path, X_OK) == 0;
 }
 
 /* Find `name` on PATH (or in extra), into out. */
-static int find_program(const char *name, const char *extra, char *out,
+int bench_find_program(const char *name, const char *extra, char *out,
                         size_t len)
 {
 	const char *path = getenv("PATH");
@@ -331,7 +323,7 @@ static int find_program(const char *name, const char *extra, char *out,
 	for (char *save, *dir = strtok_r(buf, ":", &save); dir;
 	     dir = strtok_r(NULL, ":", &save)) {
 		snprintf(out, len, "%s/%s", dir, name);
-		if (is_exec(out))
+		if (bench_is_exec(out))
 			return 1;
 	}
 	return 0;
@@ -356,26 +348,9 @@ static void locate(struct bench *b)
 
 /* ---- progress on stderr ---- */
 
-static void progress(struct bench *b, int i, int n, const char *name,
-                     const char *what)
-{
-	fprintf(stderr, "hoop bench: [%d/%d] %-15s %s ...\n", i, n, name, what);
-	(void)b;
-}
-
-static void progress_done(struct bench *b, double t, int rows, const char *note)
-{
-	(void)b;
-	if (note)
-		fprintf(stderr, "               %s (%.1f s)\n", note, t);
-	else
-		fprintf(stderr, "               %d result%s in %.1f s\n", rows,
-		        rows == 1 ? "" : "s", t);
-}
-
 /* ---- suites ---- */
 
-enum suite_kind { S_EXEC, S_PYTHON, S_GO, S_CP };
+enum suite_kind { S_EXEC, S_PYTHON, S_GO, S_CP, S_NET };
 
 struct suite {
 	const char *name;
@@ -398,7 +373,7 @@ static const struct suite suites[] = {
      "bench_engine_direct", {"-d", "128"}, {"-d", "32,128"}, 15, 120},
     {"engine-nop", "engine and queue overhead per NOP", S_EXEC,
      "bench_engine_nop", {"batch", "latency"}, {"batch", "latency"}, 10, 60},
-    {"net", "loopback echo: hoop server vs epoll", S_EXEC, "bench_net",
+    {"net", "loopback echo vs epoll, HTTP vs nginx", S_NET, NULL,
      {0}, {0}, 20, 120},
     {"python", "the Python package vs os.pread and asyncio", S_PYTHON, NULL,
      {"--rounds", "40"}, {"--rounds", "300"}, 20, 120},
@@ -406,6 +381,37 @@ static const struct suite suites[] = {
     {"cp", "hoop cp vs cp and dd", S_CP, NULL, {0}, {0}, 25, 240},
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+static void progress(struct bench *b, int i, int n, const struct suite *s)
+{
+	fprintf(stderr, "hoop bench: [%d/%d] %-15s %s ...\n", i, n, s->name,
+	        s->what);
+	if (b->nran < MAX_RAN) {
+		struct ran *r = &b->ran[b->nran++];
+		memset(r, 0, sizeof(*r));
+		cli_copy(r->name, sizeof(r->name), s->name);
+		cli_copy(r->what, sizeof(r->what), s->what);
+	}
+}
+
+/* A suite is over: print (and keep, for --markdown) what became of it. */
+static void progress_done(struct bench *b, double t, int rows, const char *note)
+{
+	if (note && rows)
+		fprintf(stderr, "               %d result%s in %.1f s; %s\n", rows,
+		        rows == 1 ? "" : "s", t, note);
+	else if (note)
+		fprintf(stderr, "               %s (%.1f s)\n", note, t);
+	else
+		fprintf(stderr, "               %d result%s in %.1f s\n", rows,
+		        rows == 1 ? "" : "s", t);
+	if (b->nran > 0) {
+		struct ran *r = &b->ran[b->nran - 1];
+		r->secs = t;
+		r->rows = rows;
+		cli_copy(r->note, sizeof(r->note), note ? note : "");
+	}
+}
 
 static int wanted(const struct bench *b, const char *name)
 {
@@ -432,10 +438,10 @@ static int find_python(struct bench *b, char *out, size_t len)
 	         b->exe_dir);
 	snprintf(cand[n++], sizeof(cand[0]), "python3");
 	for (int i = 0; i < n; i++) {
-		if (strchr(cand[i], '/') && !is_exec(cand[i]))
+		if (strchr(cand[i], '/') && !bench_is_exec(cand[i]))
 			continue;
 		char *argv[] = {cand[i], "-c", "import hoop, hoop.asyncio", NULL};
-		if (run_child(b, argv, "/", 20, NULL, "python") == 0) {
+		if (bench_run_child(b, argv, "/", 20, NULL, "python") == 0) {
 			cli_copy(out, len, cand[i]);
 			return 1;
 		}
@@ -483,7 +489,7 @@ static void go_emit(struct bench *b)
 	double h = go_find("ReadAt64Goroutines/hoop");
 	double o = go_find("ReadAt64Goroutines/os");
 	if (!isnan(h) && !isnan(o))
-		emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
+		bench_emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
 		     "os.File.ReadAt", 1e9 / o, o / h);
 	for (int i = 0; i < go_nresults; i++) {
 		const char *n = go_results[i].name;
@@ -494,7 +500,7 @@ static void go_emit(struct bench *b)
 		for (char *p = name; *p; p++)
 			if (*p == '/')
 				*p = '_';
-		emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, 0);
+		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, 0);
 	}
 }
 
@@ -578,7 +584,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
@@ -633,7 +639,7 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 				goto done;
 			}
 			double t0 = cli_now();
-			int st = run_child(b, argvs[tool], NULL, left, NULL, "cp");
+			int st = bench_run_child(b, argvs[tool], NULL, left, NULL, "cp");
 			if (st == 0 && direct) {
 				/* Time to disk: O_DIRECT data is on the device
 				 * already; cp's waits in the page cache. */
@@ -665,7 +671,7 @@ done:
 		for (int i = 0; i < rounds; i++)
 			r[k][i] = t[k][i] / t[0][i];
 	char name[64], base[64];
-	double mh = median(t[0], rounds);
+	double mh = bench_median(t[0], rounds);
 	const char *size_s = b->cp_size >= (1u << 30) ? "G" : "M";
 	unsigned long long size_n = b->cp_size >> (b->cp_size >= (1u << 30) ? 30 : 20);
 	for (int k = 1; k < CP_TOOLS; k++) {
@@ -673,8 +679,8 @@ done:
 		         mode, tools[k]);
 		snprintf(base, sizeof(base), "%s%s", tools[k],
 		         !direct ? "" : k == 2 ? " (O_DIRECT)" : "+fsync");
-		emit(b, "cp", name, "s", mh, base, median(t[k], rounds),
-		     median(r[k], rounds));
+		bench_emit(b, "cp", name, "s", mh, base, bench_median(t[k], rounds),
+		     bench_median(r[k], rounds));
 	}
 	if (cold && b->verbose)
 		fprintf(stderr, "               cache dropped with %s\n", how);
@@ -731,7 +737,7 @@ static const struct desc descs[] = {
     {"lat_nop_p99", "NOP round trip, p99: engine vs ring"},
 };
 
-static void describe(const struct row *r, char *out, size_t len)
+void bench_describe(const struct row *r, char *out, size_t len)
 {
 	size_t best = 0;
 	const char *text = NULL;
@@ -743,7 +749,7 @@ static void describe(const struct row *r, char *out, size_t len)
 			text = descs[i].text;
 		}
 	}
-	unsigned k;
+	unsigned k, size;
 	char mode[16];
 	if (text) {
 		snprintf(out, len, "%s", text);
@@ -759,6 +765,16 @@ static void describe(const struct row *r, char *out, size_t len)
 		         strncmp(strchr(r->name + 9, '_'), "_pool_", 6) == 0
 		             ? " (queue on threads)"
 		             : "");
+	} else if (sscanf(r->name, "echo_c%u_%uB", &k, &size) == 2) {
+		int cpu = strstr(r->name, "_server_cpu") != NULL;
+		snprintf(out, len, "echo, %u conn%s x %u%s%s", k, k == 1 ? "" : "s",
+		         size >= 1024 ? size / 1024 : size,
+		         size >= 1024 ? " KiB" : " B",
+		         cpu ? ": server CPU per round trip" : "");
+	} else if (sscanf(r->name, "http_c%u", &k) == 1) {
+		snprintf(out, len, "HTTP, %u conns (wrk)%s", k,
+		         strstr(r->name, "_server_cpu") ? ": server CPU per request"
+		                                        : "");
 	} else if (sscanf(r->name, "cp_%u%*[MG]_%15[a-z]", &k, mode) == 2) {
 		const char *unit = strchr(r->name + 3, 'G') &&
 		                           strchr(r->name + 3, 'G') < strchr(r->name + 3, '_')
@@ -773,7 +789,7 @@ static void describe(const struct row *r, char *out, size_t len)
 	}
 }
 
-static void fmt_value(double v, const char *unit, char *out, size_t len)
+void bench_fmt_value(double v, const char *unit, char *out, size_t len)
 {
 	if (isnan(v)) {
 		snprintf(out, len, "-");
@@ -794,7 +810,7 @@ static void fmt_value(double v, const char *unit, char *out, size_t len)
 		snprintf(out, len, "%.3g %s", v, unit);
 }
 
-static int show_in_table(const struct bench *b, const struct row *r)
+int bench_show_in_table(const struct bench *b, const struct row *r)
 {
 	/* In --quick, comparisons of hoop with its own single-owner ring
 	 * (engine overhead, for hoop's developers) stay in the JSON. */
@@ -807,12 +823,12 @@ static void print_table(struct bench *b, FILE *f)
 	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5;
 	for (int i = 0; i < b->nrows; i++) {
 		struct row *r = &b->rows[i];
-		describe(r, desc[i], sizeof(desc[i]));
-		fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
-		fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
+		bench_describe(r, desc[i], sizeof(desc[i]));
+		bench_fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
+		bench_fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
 		if (!r->baseline[0])
 			snprintf(r->baseline, sizeof(r->baseline), "-");
-		if (!show_in_table(b, r))
+		if (!bench_show_in_table(b, r))
 			continue;
 #define WIDEN(w, s)                                                            \
 	do {                                                                   \
@@ -835,7 +851,7 @@ static void print_table(struct bench *b, FILE *f)
 	b->hidden = 0;
 	for (int i = 0; i < b->nrows; i++) {
 		struct row *r = &b->rows[i];
-		if (!show_in_table(b, r)) {
+		if (!bench_show_in_table(b, r)) {
 			b->hidden++;
 			continue;
 		}
@@ -859,6 +875,7 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: hoop bench [--quick] [--json FILE] [--only SUITE[,SUITE]...]\n"
+	        "                  [--plot FILE.svg] [--markdown FILE]\n"
 	        "Run hoop side by side with what it replaces, on this machine, and\n"
 	        "print one table of ratios (each measured in one run, in turns, so a\n"
 	        "busy machine slows both sides alike).\n"
@@ -868,6 +885,10 @@ static void bench_usage(FILE *f)
 	        "  --json FILE      write every result as a JSON line to FILE ('-':\n"
 	        "                   stdout, and the table goes to stderr); default\n"
 	        "                   hoop-bench.jsonl in the current directory\n"
+	        "  --plot FILE.svg  draw the ratios of the table as a bar chart\n"
+	        "                   (SVG, log scale around 1x)\n"
+	        "  --markdown FILE  write a Markdown report: the machine, the\n"
+	        "                   command line, the table and one table per suite\n"
 	        "  --only LIST      run only these suites (see --list)\n"
 	        "  --list           list the suites and where each comes from\n"
 	        "  --cp-size SIZE   file size for the cp suite (default 256M with\n"
@@ -884,9 +905,13 @@ static void bench_usage(FILE *f)
 	        "liburing is installed), found in $HOOP_BENCH_DIR or ../bench next\n"
 	        "to this executable; python/bench/bench_py.py when the hoop Python\n"
 	        "package imports; go test -bench in go/ when Go is installed (not\n"
-	        "with --quick); and cp, which times `hoop cp` against coreutils' cp\n"
-	        "and `dd bs=1M` (warm cache; without --quick also cold cache and\n"
-	        "O_DIRECT). Missing suites are skipped with a note.\n"
+	        "with --quick); net, which runs bench/'s echo client against hoop's\n"
+	        "echo server and bench/'s epoll server, and without --quick wrk\n"
+	        "against hoop's HTTP server and nginx when both are installed\n"
+	        "(hoop bench installs nothing); and cp, which times `hoop cp`\n"
+	        "against coreutils' cp and `dd bs=1M` (warm cache; without --quick\n"
+	        "also cold cache and O_DIRECT). Missing suites are skipped with a\n"
+	        "note.\n"
 	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are passed\n"
 	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
 	        "\n"
@@ -902,7 +927,7 @@ static void list_suites(struct bench *b)
 		switch (s->kind) {
 		case S_EXEC:
 			snprintf(where, sizeof(where), "%s/%s", b->bench_dir, s->prog);
-			if (!is_exec(where))
+			if (!bench_is_exec(where))
 				strncat(where, " (missing)",
 				        sizeof(where) - strlen(where) - 1);
 			break;
@@ -915,6 +940,11 @@ static void list_suites(struct bench *b)
 			break;
 		case S_CP:
 			snprintf(where, sizeof(where), "built in");
+			break;
+		case S_NET:
+			snprintf(where, sizeof(where),
+			         "%s/bench_echo_{client,epoll}; wrk, nginx",
+			         b->bench_dir);
 			break;
 		}
 		printf("%-15s %-45s %s%s\n", s->name, s->what, where,
@@ -932,7 +962,7 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	char path[1200], py[1100];
 	int st;
 
-	progress(b, idx, n, s->name, s->what);
+	progress(b, idx, n, s);
 	if (limit < 2) {
 		progress_done(b, 0, 0, "skipped: out of time");
 		return 1;
@@ -940,19 +970,17 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	switch (s->kind) {
 	case S_EXEC: {
 		snprintf(path, sizeof(path), "%s/%s", b->bench_dir, s->prog);
-		if (!is_exec(path)) {
+		if (!bench_is_exec(path)) {
 			progress_done(b, 0, 0,
-			              strcmp(s->name, "net") == 0
-			                  ? "skipped: not built in this tree"
-			                  : "skipped: not built (is liburing-dev "
-			                    "installed? see hoop bench --list)");
+			              "skipped: not built (is liburing-dev "
+			              "installed? see hoop bench --list)");
 			return 0;
 		}
 		char *argv[8] = {path};
 		const char *const *args = b->quick ? s->quick : s->full;
 		for (int i = 0; i < 4 && args[i]; i++)
 			argv[i + 1] = (char *)args[i];
-		st = run_child(b, argv, NULL, limit, take_line, s->name);
+		st = bench_run_child(b, argv, NULL, limit, bench_take_line, s->name);
 		break;
 	}
 	case S_PYTHON: {
@@ -969,7 +997,7 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 		}
 		const char *const *args = b->quick ? s->quick : s->full;
 		char *argv[] = {py, path, (char *)args[0], (char *)args[1], NULL};
-		st = run_child(b, argv, NULL, limit - (cli_now() - t0), take_line,
+		st = bench_run_child(b, argv, NULL, limit - (cli_now() - t0), bench_take_line,
 		               s->name);
 		break;
 	}
@@ -980,15 +1008,24 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			progress_done(b, 0, 0, "skipped: source tree not found");
 			return 0;
 		}
-		if (!find_program("go", "/usr/local/go/bin", go, sizeof(go))) {
+		if (!bench_find_program("go", "/usr/local/go/bin", go, sizeof(go))) {
 			progress_done(b, 0, 0, "skipped: Go is not installed");
 			return 0;
 		}
 		char *argv[] = {go, "test", "-run", "^$", "-bench", ".",
 		                "-benchtime", "300ms", NULL};
 		go_nresults = 0;
-		st = run_child(b, argv, dir, limit, go_line, s->name);
+		st = bench_run_child(b, argv, dir, limit, go_line, s->name);
 		go_emit(b);
+		break;
+	}
+	case S_NET: {
+		char note[160];
+		st = bench_suite_net(b, limit, note, sizeof(note));
+		if (st == 0 && note[0]) {
+			progress_done(b, cli_now() - t0, b->nrows - before, note);
+			return 0;
+		}
 		break;
 	}
 	case S_CP:
@@ -1021,6 +1058,23 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	return 0;
 }
 
+/* The load average and the date when the run starts, for the report. */
+static void start_facts(struct bench *b)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	double l1, l5, l15;
+	if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+		snprintf(b->load_start, sizeof(b->load_start), "%.2f, %.2f, %.2f",
+		         l1, l5, l15);
+	if (f)
+		fclose(f);
+	time_t t = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(b->date_start, sizeof(b->date_start),
+		         "%Y-%m-%d %H:%M UTC", &tm);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench b;
@@ -1043,6 +1097,8 @@ int cmd_bench(int argc, char **argv)
 		} else if (strcmp(a, "--list") == 0) {
 			list = 1;
 		} else if (!val && (strcmp(a, "--json") == 0 || strcmp(a, "--only") == 0 ||
+		                    strcmp(a, "--plot") == 0 ||
+		                    strcmp(a, "--markdown") == 0 ||
 		                    strcmp(a, "--cp-size") == 0 ||
 		                    strcmp(a, "--cp-dir") == 0 ||
 		                    strcmp(a, "--repeat") == 0)) {
@@ -1050,6 +1106,16 @@ int cmd_bench(int argc, char **argv)
 			return CLI_USAGE;
 		} else if (strcmp(a, "--json") == 0) {
 			b.json_path = argv[++i];
+		} else if (strcmp(a, "--plot") == 0) {
+			size_t l = strlen(argv[++i]);
+			if (l < 5 || strcmp(argv[i] + l - 4, ".svg") != 0) {
+				cli_err("bench: --plot writes SVG: name the file "
+				        "*.svg, not '%s'", argv[i]);
+				return CLI_USAGE;
+			}
+			b.plot_path = argv[i];
+		} else if (strcmp(a, "--markdown") == 0) {
+			b.markdown_path = argv[++i];
 		} else if (strcmp(a, "--only") == 0) {
 			b.only = argv[++i];
 		} else if (strcmp(a, "--cp-dir") == 0) {
@@ -1105,6 +1171,18 @@ int cmd_bench(int argc, char **argv)
 		setenv("HOOP_BENCH_REPEATS", "5", 0);
 	}
 
+	/* The reports come at the end: find out now if they can be written. */
+	const char *reports[2] = {b.plot_path, b.markdown_path};
+	for (int i = 0; i < 2; i++) {
+		if (!reports[i])
+			continue;
+		FILE *f = fopen(reports[i], "we");
+		if (!f) {
+			cli_errno(-errno, "bench: cannot write '%s'", reports[i]);
+			return CLI_FAIL;
+		}
+		fclose(f);
+	}
 	FILE *table = stdout;
 	if (strcmp(b.json_path, "-") == 0) {
 		b.json = stdout;
@@ -1116,6 +1194,9 @@ int cmd_bench(int argc, char **argv)
 			return CLI_FAIL;
 		}
 	}
+	b.argc = argc;
+	b.argv = argv;
+	start_facts(&b);
 	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
 	         (int)getpid());
 	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1162,6 +1243,18 @@ int cmd_bench(int argc, char **argv)
 	fprintf(table, ".\nThe machine: %ld CPUs; other work on it slows both "
 	        "sides of each comparison.\n", sysconf(_SC_NPROCESSORS_ONLN));
 	fflush(table);
+	for (int i = 0; i < 2; i++) {
+		const char *path = i ? b.markdown_path : b.plot_path;
+		if (!path)
+			continue;
+		int r = i ? bench_write_markdown(&b, path) : bench_write_svg(&b, path);
+		if (r < 0) {
+			cli_errno(r, "bench: cannot write '%s'", path);
+			failed = 1;
+		} else {
+			fprintf(table, "%s: %s\n", i ? "Report" : "Chart", path);
+		}
+	}
 	if (b.log_fd >= 0) {
 		close(b.log_fd);
 		if (!failed)

@@ -1,0 +1,125 @@
+/*
+ * cli/bench.h - what the parts of `hoop bench` share: the results table,
+ * running a child with a time limit, and the reports. Private to cli/:
+ * cmd_bench.c (options, suites, the table), bench_net.c (the networking
+ * suite) and bench_report.c (--plot and --markdown).
+ */
+#ifndef HOOP_CLI_BENCH_H
+#define HOOP_CLI_BENCH_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_ROWS 256
+#define MAX_RAN 16
+
+/* One result: hoop's value, the baseline's, and how many times better
+ * hoop did (> 1: hoop won). NAN where absent. */
+struct row {
+	char suite[24];
+	char name[64];
+	char unit[16];
+	char baseline[64];
+	double hoop, base, ratio;
+};
+
+/* What happened to one suite, for the Markdown report. */
+struct ran {
+	char name[24];
+	char what[64];
+	char note[200]; /* empty: it finished */
+	double secs;
+	int rows;
+};
+
+struct bench {
+	int quick;
+	int verbose;
+	int repeat;      /* cp suite: runs per tool */
+	uint64_t cp_size;
+	char cp_dir[512];
+	const char *only;
+	const char *plot_path;     /* --plot */
+	const char *markdown_path; /* --markdown */
+	FILE *json;
+	const char *json_path;
+	int log_fd;      /* children's stderr unless verbose */
+	char log_path[64];
+	double t0, deadline;
+	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
+	int argc;        /* the command line, for the report */
+	char **argv;
+	char load_start[64];  /* /proc/loadavg when the run started */
+	char date_start[64];  /* and the date, UTC */
+	struct row rows[MAX_ROWS];
+	int nrows;
+	int hidden; /* rows left out of the table (in the JSON only) */
+	struct ran ran[MAX_RAN];
+	int nran;
+};
+
+extern volatile sig_atomic_t bench_stop;
+
+/* A result line (JSON object) from a suite: to the JSON file, and to the
+ * rows if it has a "case". */
+void bench_take_line(struct bench *b, const char *suite, const char *line);
+
+/* A result hoop bench measured itself; baseline NULL: no comparison. */
+void bench_emit(struct bench *b, const char *suite, const char *name,
+                const char *unit, double hoop, const char *baseline,
+                double base, double ratio);
+
+typedef void (*bench_line_fn)(struct bench *b, const char *suite,
+                              const char *line);
+
+/*
+ * Run argv (in `cwd` if not NULL) for at most `limit` seconds in its own
+ * process group. Its stdout lines go to `fn` (or to /dev/null if fn is
+ * NULL); its stderr to the log, or to ours when verbose. Returns the exit
+ * status (>= 0), -ETIME on timeout, -EINTR on Ctrl-C, or -errno if it
+ * could not start.
+ */
+int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
+                    double limit, bench_line_fn fn, const char *suite);
+
+/* Pin the calling process to CPU `cpu`, best effort; nothing for -1 or
+ * on a single-CPU machine. */
+void bench_pin_cpu(int cpu);
+
+/* In a child after fork(): its own process group, stdout to `out` (-1:
+ * /dev/null), stderr to the log unless verbose, pinned to CPU `cpu` (-1:
+ * not pinned; also not on a single-CPU machine), then exec argv (chdir to
+ * cwd first if not NULL). Never returns. */
+void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
+                int cpu) __attribute__((noreturn));
+
+/* SIGTERM to the process group `pid` leads, SIGKILL after a second; reaps. */
+void bench_kill_group(pid_t pid);
+
+/* 1 if `path` is executable. */
+int bench_is_exec(const char *path);
+
+/* Find `name` on PATH, then in the ':'-list `extra`, into out; 1 if found. */
+int bench_find_program(const char *name, const char *extra, char *out,
+                       size_t len);
+
+/* The median of v[0..n) (sorts v); n > 0. */
+double bench_median(double *v, int n);
+
+/* A row's case in words, its values with units, and whether the terminal
+ * table shows it (--quick hides comparisons with hoop's own ring). */
+void bench_describe(const struct row *r, char *out, size_t len);
+void bench_fmt_value(double v, const char *unit, char *out, size_t len);
+int bench_show_in_table(const struct bench *b, const struct row *r);
+
+/* The networking suite (bench_net.c): echo against the epoll server and,
+ * without --quick, HTTP against nginx with wrk. Returns 0, a note in
+ * `note` if it was skipped (then 0 too), or -ETIME, -EINTR, -errno. */
+int bench_suite_net(struct bench *b, double limit, char *note, size_t len);
+
+/* The reports (bench_report.c). Each returns 0 or -errno. */
+int bench_write_svg(const struct bench *b, const char *path);
+int bench_write_markdown(const struct bench *b, const char *path);
+
+#endif /* HOOP_CLI_BENCH_H */
