@@ -43,7 +43,8 @@ typedef struct hoop_queue hoop_queue;
  */
 struct hoop_op {
 	uint8_t opcode;     /* HOOP_OP_* */
-	uint8_t sqe_flags;  /* HOOP_SQE_* (IO_LINK chains ops of one call) */
+	uint8_t sqe_flags;  /* HOOP_SQE_* (IO_LINK chains ops of one call;
+	                       IO_DRAIN and CQE_SKIP_SUCCESS are refused) */
 	uint16_t ioprio;
 	int32_t fd;
 	uint64_t off;
@@ -178,8 +179,24 @@ typedef void (*hoop_sqe_fill_fn)(void *arg, struct hoop_sqe *sqe, unsigned i);
  * will collect each result with hoop_engine_wait. tokens[i] receives op i's
  * token (tokens may be NULL only if n == 0). Returns n, or -errno with
  * nothing submitted: -EINVAL (n larger than the SQ or max_inflight, NULL
- * arrays), -EBUSY (NOWAIT and not enough room), -ESHUTDOWN (being
- * destroyed), -ECHILD (after fork). Any thread.
+ * arrays, an op with HOOP_SQE_IO_DRAIN or HOOP_SQE_CQE_SKIP_SUCCESS),
+ * -EBUSY (NOWAIT and not enough room), -ESHUTDOWN (being destroyed),
+ * -ECHILD (after fork), -EBADR (the ring lost a completion, below). Any
+ * thread.
+ *
+ * Flags the engine does not take: IO_DRAIN (a drained op would wait for
+ * the engine's own never-ending poll) and CQE_SKIP_SUCCESS (every op must
+ * post its result). A chain ends with its call: IO_LINK / IO_HARDLINK on
+ * the last op of a call is ignored (cleared), as the kernel does for the
+ * last SQE of a submission, so batching never links one caller's op to
+ * another's. These rules hold for every submit function and hoop_queue_add.
+ *
+ * If the kernel reports a lost completion (-EBADR from io_uring_enter), the
+ * engine is dead: every later call gets -EBADR; every operation in flight
+ * is cancelled in the kernel and its owner then gets -EBADR as its final
+ * result, only once the kernel is done with its buffers (an operation
+ * whose own completion was the lost one is failed once no more remain in
+ * flight than the kernel counts as dropped). Destroy still works.
  */
 HOOP_API int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops,
                                 unsigned n, uint64_t *tokens, unsigned flags);
@@ -197,7 +214,9 @@ HOOP_API int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
  * hoop_engine_submit_sqes - reserve `n` SQEs, let `fill` write each in
  * place, then publish them together. Results are delivered to `fn` if it is
  * not NULL, else by waiting on the tokens. Returns n or -errno as
- * hoop_engine_submit. The kernel never sees a partly written SQE.
+ * hoop_engine_submit (-EINVAL if `fill` sets a refused flag: every fill
+ * has run then, but nothing is submitted). The kernel never sees a partly
+ * written SQE.
  */
 HOOP_API int hoop_engine_submit_sqes(hoop_engine *e, unsigned n,
                                      hoop_sqe_fill_fn fill, void *fill_arg,
