@@ -822,7 +822,11 @@ func (c *Conn) readOnce(p []byte) (int, error) {
 
 // Write writes all of p, continuing after short sends; it returns len(p)
 // and nil, or the bytes sent before an error and that error (never a short
-// count with a nil error). p belongs to the kernel until Write returns.
+// count with a nil error). Like Go's net, it first tries one non-blocking
+// send(2), which takes the whole of p whenever the socket buffer has room;
+// what does not fit goes through the engine (send operations, the
+// goroutine parked meanwhile). p belongs to the kernel until Write
+// returns.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -831,6 +835,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	defer c.g.decref()
 	done := 0
+	if len(p) > 0 && !c.wd.passed() {
+		n, err := sendNow(c.g.fd, p)
+		if err != nil {
+			return 0, c.opErr("write", err)
+		}
+		done = n
+	}
 	for done < len(p) {
 		op := getCall()
 		op.req.op = C.uint8_t(OpSend)
@@ -844,6 +855,25 @@ func (c *Conn) Write(p []byte) (int, error) {
 		done += n
 	}
 	return done, nil
+}
+
+// sendNow sends what fits of p on fd without waiting: the byte count (0
+// when the socket buffer is full) or a *os.SyscallError.
+func sendNow(fd int, p []byte) (int, error) {
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(fd),
+			uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+			syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EAGAIN:
+			return 0, nil
+		case syscall.EINTR:
+			continue
+		}
+		return 0, os.NewSyscallError("send", errno)
+	}
 }
 
 // Close cancels the connection's operations in flight, the multishot
