@@ -1,14 +1,28 @@
 /*
  * Bad input to the engine: refused synchronously with -EINVAL / -ENOENT and
  * nothing consumed; an invalid opcode fails only its own op; no fd leaks
- * from refused creates.
+ * from refused creates. In AddressSanitizer builds, a read into a freed
+ * buffer that the inline fast path (preadv2 in the submitting thread, no
+ * SQE) would serve is reported at hoop_engine_submit, like one that goes
+ * through the ring (in a forked child, which must die with the report).
  */
 #include "helpers.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_ASAN 1
+#endif
+#endif
 
 static void noop_cb(void *arg, const struct hoop_completion *c)
 {
@@ -50,6 +64,62 @@ static void test_params(void)
 	CHECK_EQ(try_create(8, 64, 62, 0, 0), 0);
 }
 
+#ifdef HAVE_ASAN
+/* In a child with stderr on `errfd`: an inline-eligible read (a cached
+ * file, explicit offset, one op) into a freed buffer; must not return. */
+static void inline_read_freed(int errfd)
+{
+	int fd = t_tmpfile(4096, NULL);
+	CHECK(fd >= 0);
+	hoop_engine *e;
+	CHECK_EQ(hoop_engine_create(&e, NULL), 0);
+	char *buf = malloc(4096);
+	CHECK(buf != NULL);
+	volatile uintptr_t addr = (uintptr_t)buf; /* hide the bug */
+	free(buf);
+	struct hoop_op op;
+	uint64_t tok;
+	hoop_op_read(&op, fd, (void *)addr, 4096, 0);
+	dup2(errfd, 2);
+	hoop_engine_submit(e, &op, 1, &tok, 0);
+	fprintf(stderr, "child: the check did not fire\n");
+	_exit(0);
+}
+
+static void test_asan_inline(void)
+{
+	int p[2];
+	CHECK_EQ(pipe(p), 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		inline_read_freed(p[1]);
+	}
+	close(p[1]);
+	static char out[65536];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(out) - 1 &&
+	       (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = 0;
+	close(p[0]);
+	int st;
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 0));
+	if (!strstr(out, "hoop ASan buffer check: a read SQE") ||
+	    !strstr(out, "heap-use-after-free") ||
+	    !strstr(out, "try_inline") || /* the inline path, not the ring */
+	    !strstr(out, "hoop_engine_submit")) {
+		fprintf(stderr, "unexpected child report:\n%s\n", out);
+		exit(T_FAIL);
+	}
+}
+#else
+static void test_asan_inline(void) {}
+#endif
+
 int main(void)
 {
 	int fds = t_fd_count();
@@ -64,6 +134,7 @@ int main(void)
 	CHECK_EQ(r, 0);
 	int fds_engine = t_fd_count();
 	test_params();
+	test_asan_inline();
 	CHECK_EQ(t_fd_count(), fds_engine); /* refused creates leak nothing */
 
 	struct hoop_op ops[16];
