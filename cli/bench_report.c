@@ -45,7 +45,7 @@ static int charted(const struct bench *b, const struct row *r)
 
 int bench_write_svg(const struct bench *b, const char *path)
 {
-	char label[MAX_ROWS][112];
+	char label[MAX_ROWS][192]; /* suite, description, baseline */
 	int n = 0, idx[MAX_ROWS];
 	size_t longest = 10;
 	double lo = 0.5, hi = 2;
@@ -65,8 +65,9 @@ int bench_write_svg(const struct bench *b, const char *path)
 			hi = r->ratio;
 		idx[n++] = i;
 	}
-	/* Whole powers of two at both ends of the axis. */
-	int e_lo = (int)floor(log2(lo)), e_hi = (int)ceil(log2(hi));
+	/* Whole powers of two at both ends of the axis, with room for the
+	 * value written beside the longest bars. */
+	int e_lo = (int)floor(log2(lo * 0.8)), e_hi = (int)ceil(log2(hi * 1.25));
 	const int bar_h = 16, gap = 6, top = 58, bottom = 46;
 	const int label_w = (int)(longest * 6.4) + 16;
 	const int plot_w = 460, left = label_w + 10, right = 70;
