@@ -591,6 +591,8 @@ int hoop_ring_probe_ops(hoop_ring *ring, uint8_t *supported, unsigned len);
 int hoop_opcode_supported(unsigned op);
 const char *hoop_op_name(unsigned op);
 int hoop_op_from_name(const char *name);
+const char *hoop_feature_name(uint32_t bit);
+const char *hoop_setup_flag_name(uint32_t bit);
 int hoop_ring_register_personality(hoop_ring *ring);
 int hoop_ring_unregister_personality(hoop_ring *ring, int id);
 int hoop_ring_register_restrictions(hoop_ring *ring,

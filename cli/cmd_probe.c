@@ -11,55 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct bitname {
-	uint32_t bit;
-	const char *name;
-};
-
-static const struct bitname feature_names[] = {
-    {HOOP_FEAT_SINGLE_MMAP, "single_mmap"},
-    {HOOP_FEAT_NODROP, "nodrop"},
-    {HOOP_FEAT_SUBMIT_STABLE, "submit_stable"},
-    {HOOP_FEAT_RW_CUR_POS, "rw_cur_pos"},
-    {HOOP_FEAT_CUR_PERSONALITY, "cur_personality"},
-    {HOOP_FEAT_FAST_POLL, "fast_poll"},
-    {HOOP_FEAT_POLL_32BITS, "poll_32bits"},
-    {HOOP_FEAT_SQPOLL_NONFIXED, "sqpoll_nonfixed"},
-    {HOOP_FEAT_EXT_ARG, "ext_arg"},
-    {HOOP_FEAT_NATIVE_WORKERS, "native_workers"},
-    {HOOP_FEAT_RSRC_TAGS, "rsrc_tags"},
-    {HOOP_FEAT_CQE_SKIP, "cqe_skip"},
-    {HOOP_FEAT_LINKED_FILE, "linked_file"},
-    {HOOP_FEAT_REG_REG_RING, "reg_reg_ring"},
-    {HOOP_FEAT_RECVSEND_BUNDLE, "recvsend_bundle"},
-    {HOOP_FEAT_MIN_TIMEOUT, "min_timeout"},
-    {HOOP_FEAT_RW_ATTR, "rw_attr"},
-    {HOOP_FEAT_NO_IOWAIT, "no_iowait"},
-};
-
-static const struct bitname setup_names[] = {
-    {HOOP_SETUP_IOPOLL, "iopoll"},
-    {HOOP_SETUP_SQPOLL, "sqpoll"},
-    {HOOP_SETUP_SQ_AFF, "sq_aff"},
-    {HOOP_SETUP_CQSIZE, "cqsize"},
-    {HOOP_SETUP_CLAMP, "clamp"},
-    {HOOP_SETUP_ATTACH_WQ, "attach_wq"},
-    {HOOP_SETUP_R_DISABLED, "r_disabled"},
-    {HOOP_SETUP_SUBMIT_ALL, "submit_all"},
-    {HOOP_SETUP_COOP_TASKRUN, "coop_taskrun"},
-    {HOOP_SETUP_TASKRUN_FLAG, "taskrun_flag"},
-    {HOOP_SETUP_SQE128, "sqe128"},
-    {HOOP_SETUP_CQE32, "cqe32"},
-    {HOOP_SETUP_SINGLE_ISSUER, "single_issuer"},
-    {HOOP_SETUP_DEFER_TASKRUN, "defer_taskrun"},
-    {HOOP_SETUP_NO_MMAP, "no_mmap"},
-    {HOOP_SETUP_REGISTERED_FD_ONLY, "registered_fd_only"},
-    {HOOP_SETUP_NO_SQARRAY, "no_sqarray"},
-    {HOOP_SETUP_HYBRID_IOPOLL, "hybrid_iopoll"},
-    {HOOP_SETUP_CQE_MIXED, "cqe_mixed"},
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- the report for a person ---- */
 
@@ -89,22 +40,28 @@ static void wrap_word(struct wrap *w, const char *word)
 	w->first = 0;
 }
 
-static void print_bits(const char *label, uint32_t bits,
-                       const struct bitname *names, size_t n)
+/* A name for each bit of a HOOP_FEAT_* or HOOP_SETUP_* word. */
+typedef const char *(*bit_name_fn)(uint32_t bit);
+
+static void print_bits(const char *label, uint32_t bits, bit_name_fn name)
 {
 	struct wrap w;
 	char hex[32];
-	uint32_t known = 0;
+	uint32_t unnamed = 0;
 	wrap_start(&w, label);
 	snprintf(hex, sizeof(hex), "%#" PRIx32 ":", bits);
 	wrap_word(&w, bits ? hex : "none");
-	for (size_t i = 0; i < n; i++) {
-		known |= names[i].bit;
-		if (bits & names[i].bit)
-			wrap_word(&w, names[i].name);
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t bit = UINT32_C(1) << i;
+		if (!(bits & bit))
+			continue;
+		if (name(bit))
+			wrap_word(&w, name(bit));
+		else
+			unnamed |= bit;
 	}
-	if (bits & ~known) {
-		snprintf(hex, sizeof(hex), "(unnamed %#" PRIx32 ")", bits & ~known);
+	if (unnamed) {
+		snprintf(hex, sizeof(hex), "(unnamed %#" PRIx32 ")", unnamed);
 		wrap_word(&w, hex);
 	}
 	printf("\n");
@@ -182,8 +139,8 @@ static void print_report(const struct hoop_probe *p)
 		       hoop_strerror(p->sqpoll_err));
 	printf("%-14s%s\n", "buffer rings:",
 	       p->buf_ring ? "yes (provided-buffer rings register)" : "no");
-	print_bits("setup flags:", p->setup_flags, setup_names, NELEM(setup_names));
-	print_bits("features:", p->features, feature_names, NELEM(feature_names));
+	print_bits("setup flags:", p->setup_flags, hoop_setup_flag_name);
+	print_bits("features:", p->features, hoop_feature_name);
 
 	struct wrap w;
 	char head[64];
@@ -232,15 +189,16 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void json_names(uint32_t bits, const struct bitname *names, size_t n)
+static void json_names(uint32_t bits, bit_name_fn name)
 {
 	int first = 1;
 	putchar('[');
-	for (size_t i = 0; i < n; i++) {
-		if (!(bits & names[i].bit))
+	for (unsigned i = 0; i < 32; i++) {
+		const char *n = name(UINT32_C(1) << i);
+		if (!(bits & (UINT32_C(1) << i)) || !n)
 			continue;
 		printf("%s", first ? "" : ", ");
-		json_string(names[i].name);
+		json_string(n);
 		first = 0;
 	}
 	putchar(']');
@@ -266,10 +224,10 @@ static void print_json(const struct hoop_probe *p)
 	printf("  \"kernel_patch\": %" PRIu32 ",\n", p->kernel_patch);
 	printf("  \"features\": %" PRIu32 ",\n", p->features);
 	printf("  \"feature_names\": ");
-	json_names(p->features, feature_names, NELEM(feature_names));
+	json_names(p->features, hoop_feature_name);
 	printf(",\n  \"setup_flags\": %" PRIu32 ",\n", p->setup_flags);
 	printf("  \"setup_flag_names\": ");
-	json_names(p->setup_flags, setup_names, NELEM(setup_names));
+	json_names(p->setup_flags, hoop_setup_flag_name);
 	printf(",\n  \"sqpoll_permitted\": %" PRId32 ",\n", p->sqpoll_permitted);
 	printf("  \"sqpoll_err\": %" PRId32 ",\n", p->sqpoll_err);
 	printf("  \"buf_ring\": %" PRId32 ",\n", p->buf_ring);

@@ -1,6 +1,6 @@
 /*
- * core/opnames.c - the names of io_uring opcodes, for messages, the probe
- * printout and the bindings.
+ * core/opnames.c - the names of io_uring opcodes, features and setup
+ * flags, for messages, the probe printout and the bindings.
  */
 #include "hoop/register.h"
 
@@ -87,4 +87,48 @@ int hoop_op_from_name(const char *name)
 		if (op_names[op] && strcasecmp(op_names[op], name) == 0)
 			return (int)op;
 	return -ENOENT;
+}
+
+/* Indexed by bit position: HOOP_FEAT_* is 1u << index. */
+static const char *const feature_names[] = {
+	"single_mmap", "nodrop", "submit_stable", "rw_cur_pos",
+	"cur_personality", "fast_poll", "poll_32bits", "sqpoll_nonfixed",
+	"ext_arg", "native_workers", "rsrc_tags", "cqe_skip",
+	"linked_file", "reg_reg_ring", "recvsend_bundle", "min_timeout",
+	"rw_attr", "no_iowait",
+};
+_Static_assert(sizeof(feature_names) / sizeof(feature_names[0]) == 18 &&
+                   HOOP_FEAT_NO_IOWAIT == 1u << 17,
+               "feature_names follows HOOP_FEAT_*");
+
+/* Indexed by bit position: HOOP_SETUP_* is 1u << index. */
+static const char *const setup_names[] = {
+	"iopoll", "sqpoll", "sq_aff", "cqsize", "clamp", "attach_wq",
+	"r_disabled", "submit_all", "coop_taskrun", "taskrun_flag", "sqe128",
+	"cqe32", "single_issuer", "defer_taskrun", "no_mmap",
+	"registered_fd_only", "no_sqarray", "hybrid_iopoll", "cqe_mixed",
+};
+_Static_assert(sizeof(setup_names) / sizeof(setup_names[0]) == 19 &&
+                   HOOP_SETUP_CQE_MIXED == 1u << 18,
+               "setup_names follows HOOP_SETUP_*");
+
+static const char *bit_name(uint32_t bit, const char *const *names,
+                            unsigned n)
+{
+	if (bit == 0 || (bit & (bit - 1)))
+		return NULL;
+	unsigned i = (unsigned)__builtin_ctz(bit);
+	return i < n ? names[i] : NULL;
+}
+
+const char *hoop_feature_name(uint32_t bit)
+{
+	return bit_name(bit, feature_names,
+	                sizeof(feature_names) / sizeof(feature_names[0]));
+}
+
+const char *hoop_setup_flag_name(uint32_t bit)
+{
+	return bit_name(bit, setup_names,
+	                sizeof(setup_names) / sizeof(setup_names[0]));
 }

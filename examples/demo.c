@@ -19,30 +19,6 @@
 
 #define CHUNK 4096
 
-static const struct {
-	uint32_t bit;
-	const char *name;
-} features[] = {
-	{HOOP_FEAT_SINGLE_MMAP, "single_mmap"},
-	{HOOP_FEAT_NODROP, "nodrop"},
-	{HOOP_FEAT_SUBMIT_STABLE, "submit_stable"},
-	{HOOP_FEAT_RW_CUR_POS, "rw_cur_pos"},
-	{HOOP_FEAT_CUR_PERSONALITY, "cur_personality"},
-	{HOOP_FEAT_FAST_POLL, "fast_poll"},
-	{HOOP_FEAT_POLL_32BITS, "poll_32bits"},
-	{HOOP_FEAT_SQPOLL_NONFIXED, "sqpoll_nonfixed"},
-	{HOOP_FEAT_EXT_ARG, "ext_arg"},
-	{HOOP_FEAT_NATIVE_WORKERS, "native_workers"},
-	{HOOP_FEAT_RSRC_TAGS, "rsrc_tags"},
-	{HOOP_FEAT_CQE_SKIP, "cqe_skip"},
-	{HOOP_FEAT_LINKED_FILE, "linked_file"},
-	{HOOP_FEAT_REG_REG_RING, "reg_reg_ring"},
-	{HOOP_FEAT_RECVSEND_BUNDLE, "recvsend_bundle"},
-	{HOOP_FEAT_MIN_TIMEOUT, "min_timeout"},
-	{HOOP_FEAT_RW_ATTR, "rw_attr"},
-	{HOOP_FEAT_NO_IOWAIT, "no_iowait"},
-};
-
 /* Read the whole file through the ring and copy it to stdout. */
 static int cat_file(hoop_ring *ring, int fd)
 {
@@ -78,7 +54,7 @@ static int cat_file(hoop_ring *ring, int fd)
 static void print_kernel_support(hoop_ring *ring)
 {
 	uint32_t feat = hoop_ring_features(ring);
-	uint32_t known = 0;
+	uint32_t unnamed = 0;
 	uint8_t supported[256];
 	int nops, count = 0;
 
@@ -87,13 +63,15 @@ static void print_kernel_support(hoop_ring *ring)
 	       hoop_ring_sq_entries(ring), hoop_ring_cq_entries(ring),
 	       (unsigned)hoop_ring_setup_flags(ring));
 	printf("features:");
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-		known |= features[i].bit;
-		if (feat & features[i].bit)
-			printf(" %s", features[i].name);
+	for (unsigned i = 0; i < 32; i++) {
+		uint32_t bit = UINT32_C(1) << i;
+		if ((feat & bit) && hoop_feature_name(bit))
+			printf(" %s", hoop_feature_name(bit));
+		else if (feat & bit)
+			unnamed |= bit;
 	}
-	if (feat & ~known)
-		printf(" (and unnamed bits 0x%x)", (unsigned)(feat & ~known));
+	if (unnamed)
+		printf(" (and unnamed bits 0x%x)", (unsigned)unnamed);
 	printf("\n");
 
 	nops = hoop_ring_probe_ops(ring, supported, sizeof(supported));

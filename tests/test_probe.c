@@ -58,6 +58,28 @@ int main(void)
 	CHECK(hoop_op_name(255) == NULL);
 	CHECK(hoop_op_name(~0u) == NULL);
 	CHECK_EQ(hoop_op_from_name("READ_FIXED"), HOOP_OP_READ_FIXED);
+
+	/* Feature and setup-flag names: one per known bit, none otherwise. */
+	CHECK(strcmp(hoop_feature_name(HOOP_FEAT_SINGLE_MMAP), "single_mmap") == 0);
+	CHECK(strcmp(hoop_feature_name(HOOP_FEAT_NODROP), "nodrop") == 0);
+	CHECK(strcmp(hoop_feature_name(HOOP_FEAT_NO_IOWAIT), "no_iowait") == 0);
+	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_IOPOLL), "iopoll") == 0);
+	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_SINGLE_ISSUER),
+	             "single_issuer") == 0);
+	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_CQE_MIXED), "cqe_mixed") == 0);
+	unsigned nfeat = 0, nsetup = 0;
+	for (unsigned i = 0; i < 32; i++) {
+		nfeat += hoop_feature_name(1u << i) != NULL;
+		nsetup += hoop_setup_flag_name(1u << i) != NULL;
+	}
+	CHECK_EQ(nfeat, 18);
+	CHECK_EQ(nsetup, 19);
+	CHECK(hoop_feature_name(0) == NULL);
+	CHECK(hoop_feature_name(HOOP_FEAT_NODROP | HOOP_FEAT_EXT_ARG) == NULL);
+	CHECK(hoop_feature_name(1u << 31) == NULL);
+	CHECK(hoop_setup_flag_name(0) == NULL);
+	CHECK(hoop_setup_flag_name(3) == NULL);
+	CHECK(hoop_setup_flag_name(1u << 19) == NULL);
 	CHECK_EQ(hoop_op_from_name("no_such_op"), -ENOENT);
 	CHECK_EQ(hoop_op_from_name(""), -ENOENT);
 	CHECK_EQ(hoop_op_from_name(NULL), -EINVAL);

@@ -254,6 +254,16 @@ HOOP_API const char *hoop_op_name(unsigned op);
  */
 HOOP_API int hoop_op_from_name(const char *name);
 
+/*
+ * hoop_feature_name / hoop_setup_flag_name - the lower-case name of one
+ * HOOP_FEAT_* or HOOP_SETUP_* bit, given as its value (HOOP_FEAT_NODROP
+ * gives "nodrop"; the kernel's IORING_FEAT_ / IORING_SETUP_ name without
+ * prefix). NULL unless `bit` is exactly one bit that hoop knows. The
+ * strings are static. Any thread.
+ */
+HOOP_API const char *hoop_feature_name(uint32_t bit);
+HOOP_API const char *hoop_setup_flag_name(uint32_t bit);
+
 /* ------------------------------------------------------------------ */
 /* Personalities, restrictions                                        */
 /* ------------------------------------------------------------------ */
