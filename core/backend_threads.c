@@ -226,24 +226,31 @@ static int run_timeout(struct job *j, const struct hoop_op *op)
 	if (op->op_flags & ~(HOOP_TIMEOUT_ABS | HOOP_TIMEOUT_BOOTTIME |
 	                     HOOP_TIMEOUT_REALTIME | HOOP_TIMEOUT_ETIME_SUCCESS))
 		return -EINVAL;
+	/* As io_uring: a negative field is -EINVAL; otherwise the value is
+	 * sec * 1e9 + nsec nanoseconds (nsec may exceed a second), saturated
+	 * at INT64_MAX ns, like the kernel's timespec64_to_ktime. */
+	int64_t sec = hts->tv_sec, nsec = hts->tv_nsec;
+	if (sec < 0 || nsec < 0)
+		return -EINVAL;
+	uint64_t ns = UINT64_MAX;
+	if ((uint64_t)sec < (uint64_t)INT64_MAX / 1000000000u)
+		ns = (uint64_t)sec * 1000000000u + (uint64_t)nsec;
 	clockid_t clk = CLOCK_MONOTONIC;
 	if (op->op_flags & HOOP_TIMEOUT_BOOTTIME)
 		clk = CLOCK_BOOTTIME;
 	if (op->op_flags & HOOP_TIMEOUT_REALTIME)
 		clk = CLOCK_REALTIME;
-	struct timespec when;
-	if (op->op_flags & HOOP_TIMEOUT_ABS) {
-		when.tv_sec = hts->tv_sec;
-		when.tv_nsec = hts->tv_nsec;
-	} else {
-		clock_gettime(clk, &when);
-		when.tv_sec += hts->tv_sec;
-		when.tv_nsec += hts->tv_nsec;
-		while (when.tv_nsec >= 1000000000L) {
-			when.tv_sec++;
-			when.tv_nsec -= 1000000000L;
-		}
+	if (!(op->op_flags & HOOP_TIMEOUT_ABS)) {
+		struct timespec now;
+		clock_gettime(clk, &now);
+		uint64_t base = (uint64_t)now.tv_sec * 1000000000u +
+		                (uint64_t)now.tv_nsec;
+		ns = ns > UINT64_MAX - base ? UINT64_MAX : ns + base;
 	}
+	if (ns > (uint64_t)INT64_MAX)
+		ns = (uint64_t)INT64_MAX;
+	struct timespec when = {(time_t)(ns / 1000000000u),
+	                        (long)(ns % 1000000000u)};
 	for (;;) {
 		int r = clock_nanosleep(clk, TIMER_ABSTIME, &when, NULL);
 		if (r == 0)
