@@ -74,7 +74,8 @@ HOOP_API const char *hoop_strerror(int err);
  *   library, and 0 in a new member always means the old behaviour.
  *
  * Structs with a fixed layout (struct hoop_op, struct hoop_completion, the
- * io_uring structs in uapi.h) never change.
+ * io_uring structs in uapi.h) never change; struct hoop_ring_view
+ * (inline.h) changes only with HOOP_VERSION_MAJOR and the SONAME.
  */
 
 #ifdef __cplusplus
