@@ -1725,6 +1725,8 @@ static int params_check(const hoop_engine_params *p, int *sig, char *why,
 	return 0;
 }
 
+#undef WHY
+
 int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
                         size_t len)
 {
