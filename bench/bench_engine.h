@@ -65,7 +65,7 @@ BENCH_UNUSED
 static struct hoop_engine_metrics be_metrics(hoop_engine *e)
 {
 	struct hoop_engine_metrics m;
-	if (hoop_engine_get_metrics(e, &m) < 0)
+	if (hoop_engine_get_metrics(e, &m, sizeof(m)) < 0)
 		BENCH_DIE("hoop_engine_get_metrics");
 	return m;
 }

@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 	struct hoop_engine_metrics m;
 	uint64_t until = now_ns() + 10000000000ull;
 	do {
-		hoop_engine_get_metrics(eng, &m);
+		hoop_engine_get_metrics(eng, &m, sizeof(m));
 		if (m.inflight)
 			usleep(1000);
 	} while (m.inflight && now_ns() < until);

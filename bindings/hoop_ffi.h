@@ -628,9 +628,12 @@ int hoop_ring_register_clock(hoop_ring *ring, int clockid);
 #define HOOP_BACKEND_THREADS 2
 #define HOOP_ENGINE_SQPOLL 0x01u
 #define HOOP_ENGINE_NO_INLINE 0x02u
+#define HOOP_ENGINE_POOL_SIGNAL_TAKE 0x04u
+#define HOOP_POOL_SIGNAL_DEFAULT_OFFSET 3
 #define HOOP_SUBMIT_NOWAIT 0x01u
 #define HOOP_SUBMIT_NOFLUSH 0x02u
 #define HOOP_CANCEL_FIXED 0x01u
+#define HOOP_ENGINE_METRICS_SIZE_V1 96
 
 typedef struct hoop_engine hoop_engine;
 typedef struct hoop_queue hoop_queue;
@@ -659,6 +662,9 @@ struct hoop_completion {
 	uint32_t flags;
 };
 
+int hoop_backend_from_name(const char *name);
+const char *hoop_backend_name(int backend);
+
 typedef struct hoop_engine_params {
 	uint32_t sq_entries;
 	uint32_t cq_entries;
@@ -669,10 +675,13 @@ typedef struct hoop_engine_params {
 	uint32_t flags;
 	uint32_t sq_thread_idle;
 	uint32_t backend;
-	uint32_t resv[7];
+	int32_t pool_signal;
+	uint32_t resv[6];
 } hoop_engine_params;
 
 int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params);
+int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
+                        size_t len);
 void hoop_engine_destroy(hoop_engine *e);
 typedef void (*hoop_completion_fn)(void *arg, const struct hoop_completion *c);
 typedef void (*hoop_sqe_fill_fn)(void *arg, struct hoop_sqe *sqe, unsigned i);
@@ -710,7 +719,8 @@ struct hoop_engine_metrics {
 	uint64_t queue_wakeups;
 };
 
-int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out);
+int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out,
+                            size_t size);
 int hoop_engine_backend(const hoop_engine *e);
 const char *hoop_engine_backend_reason(const hoop_engine *e);
 unsigned hoop_engine_max_inflight(const hoop_engine *e);
@@ -744,6 +754,7 @@ void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 #define HOOP_TIER_MID 2
 #define HOOP_TIER_HIGH 3
 #define HOOP_TIER_SQPOLL 0x100
+#define HOOP_PROBE_SIZE_V1 856
 
 struct hoop_probe {
 	uint32_t size;

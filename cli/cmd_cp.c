@@ -631,7 +631,11 @@ static int xfer_setup(struct xfer *x, struct xopts *o, const char *cmd)
 	return CLI_OK;
 }
 
-/* An engine and a queue with room for every buffer's operation. */
+/*
+ * An engine and a queue with room for every buffer's operation. On failure
+ * the message is printed here: for the engine, hoop's own reason (a bad
+ * HOOP_BACKEND names the accepted values, a busy pool signal says which).
+ */
 static int xfer_open_queue(struct xfer *x, hoop_engine **eng)
 {
 	hoop_engine_params p;
@@ -640,10 +644,15 @@ static int xfer_open_queue(struct xfer *x, hoop_engine **eng)
 	while (p.sq_entries < x->nbuf)
 		p.sq_entries *= 2;
 	int r = hoop_engine_create(eng, &p);
-	if (r < 0)
+	if (r < 0) {
+		char why[320];
+		hoop_engine_explain(r, &p, why, sizeof(why));
+		cli_err("cannot set up the I/O engine: %s", why);
 		return r;
+	}
 	r = hoop_queue_create(&x->q, *eng, x->nbuf);
 	if (r < 0) {
+		cli_errno(r, "cannot set up the I/O engine");
 		hoop_engine_destroy(*eng);
 		*eng = NULL;
 	}
@@ -822,10 +831,8 @@ static int cp_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 		cli_errno(-errno, "error writing '%s'", dst);
 		goto out;
 	}
-	if (!*eng && (r = xfer_open_queue(x, eng)) < 0) {
-		cli_errno(r, "cannot set up the I/O engine");
+	if (!*eng && (r = xfer_open_queue(x, eng)) < 0)
 		goto out;
-	}
 	r = xfer_run(x);
 	if (r == -EINTR)
 		goto out;
@@ -1007,10 +1014,8 @@ static int cat_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 	int r = 0;
 	if (!*eng)
 		r = xfer_open_queue(x, eng);
-	if (r < 0) {
-		cli_errno(r, "cannot set up the I/O engine");
-		goto fail;
-	}
+	if (r < 0)
+		goto fail; /* xfer_open_queue said why */
 	r = xfer_run(x);
 	if (x->reading || x->writing) {
 		/* Cancel what is still in flight before the buffers are

@@ -218,7 +218,9 @@ static void print_json(const struct hoop_probe *p)
 	json_string(hoop_probe_tier_name(p->tier));
 	printf(",\n  \"auto_backend\": %" PRId32 ",\n", p->auto_backend);
 	printf("  \"auto_backend_name\": \"%s\",\n",
-	       p->auto_backend == HOOP_BACKEND_URING ? "io_uring" : "threads");
+	       p->auto_backend == HOOP_BACKEND_URING     ? "io_uring"
+	       : p->auto_backend == HOOP_BACKEND_THREADS ? "threads"
+	                                                 : "none");
 	printf("  \"kernel_major\": %" PRIu32 ",\n", p->kernel_major);
 	printf("  \"kernel_minor\": %" PRIu32 ",\n", p->kernel_minor);
 	printf("  \"kernel_patch\": %" PRIu32 ",\n", p->kernel_patch);
@@ -283,7 +285,8 @@ static void probe_usage(FILE *f)
 	        "  -h, --help this text\n"
 	        "\n"
 	        "Exit status: 0 (also when io_uring is unusable: the report says\n"
-	        "why), 1 if the probe itself failed, 2 for bad usage.\n");
+	        "why), 1 if the probe itself failed or HOOP_BACKEND names no\n"
+	        "backend (the report is still printed), 2 for bad usage.\n");
 }
 
 int cmd_probe(int argc, char **argv)
@@ -301,7 +304,7 @@ int cmd_probe(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	int err = hoop_probe_run(&p);
 	if (err < 0) {
 		cli_err("probe: %s", hoop_strerror(err));
@@ -311,5 +314,12 @@ int cmd_probe(int argc, char **argv)
 		print_json(&p);
 	else
 		print_report(&p);
-	return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+	if (fflush(stdout) != 0)
+		return CLI_FAIL;
+	if (p.auto_backend < 0) {
+		/* auto_reason names the value and the accepted ones. */
+		cli_err("probe: %s", p.auto_reason);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
 }

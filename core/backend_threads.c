@@ -12,10 +12,12 @@
  * order; after a failed member of a plain link the rest get -ECANCELED.
  *
  * Cancellation: an operation still queued is completed with -ECANCELED. One
- * that is blocked in a system call is interrupted with a signal
- * (HOOP_CANCEL_SIGNAL, SIGRTMIN + 3, whose handler does nothing and is
- * installed without SA_RESTART) so the call returns EINTR; the worker then
- * reports -ECANCELED. Workers block every other signal, so the
+ * that is blocked in a system call is interrupted with the pool's cancel
+ * signal (SIGRTMIN + 3 unless the application chose another, see engine.h;
+ * its handler does nothing and is installed without SA_RESTART) so the call
+ * returns EINTR; the worker then reports -ECANCELED. hoop installs that
+ * handler only where the application has none of its own (else the engine
+ * is refused with -EBUSY). Workers block every other signal, so the
  * application's own signals never land on them.
  */
 #include "engine_internal.h"
@@ -34,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HOOP_CANCEL_SIGNAL (SIGRTMIN + 3)
 #define POOL_MIN_WORKERS 4u
 #define POOL_MAX_WORKERS 64u
 
@@ -62,20 +63,147 @@ struct hoop_pool {
 	bool stopping;
 	pthread_t *threads;
 	unsigned nthreads_cap;
+	int sig;                 /* the cancel signal */
 };
+
+/* ---- the cancel signal ---- */
 
 static void cancel_handler(int sig) { (void)sig; }
 
-static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
+/* Serialises look-and-install, so two engines never race on sigaction. */
+static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void install_cancel_handler(void)
+static bool signal_allowed(long sig)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cancel_handler;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART: the blocked call must return EINTR */
-	sigaction(HOOP_CANCEL_SIGNAL, &sa, NULL);
+	return sig == SIGUSR1 || sig == SIGUSR2 ||
+	       (sig >= SIGRTMIN && sig <= SIGRTMAX);
+}
+
+/* "N", "SIGRTMIN+n" or "RTMIN+n" (n may be 0 or absent); -1 if neither. */
+static long parse_signal(const char *s)
+{
+	char *end;
+	long v;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (strncmp(s, "RTMIN", 5) == 0) {
+		s += 5;
+		if (*s == '\0')
+			return SIGRTMIN;
+		if (*s != '+' || s[1] < '0' || s[1] > '9')
+			return -1;
+		v = strtol(s + 1, &end, 10);
+		return *end || v > SIGRTMAX - SIGRTMIN ? -1 : SIGRTMIN + v;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end || v > 1024 ? -1 : v;
+}
+
+int hoop_pool_signal_resolve(int32_t param, char *why, size_t n)
+{
+	if (param != 0) {
+		if (signal_allowed(param))
+			return param;
+		if (why)
+			snprintf(why, n, "pool_signal %d is not SIGUSR1, SIGUSR2 "
+			         "or a real-time signal (%d..%d)", (int)param,
+			         (int)SIGRTMIN, (int)SIGRTMAX);
+		return -EINVAL;
+	}
+	const char *env = getenv("HOOP_POOL_SIGNAL");
+	if (!env || !*env)
+		return SIGRTMIN + HOOP_POOL_SIGNAL_DEFAULT_OFFSET;
+	long sig = parse_signal(env);
+	if (sig > 0 && signal_allowed(sig))
+		return (int)sig;
+	if (why)
+		snprintf(why, n, "HOOP_POOL_SIGNAL=%s is not SIGUSR1, SIGUSR2 or "
+		         "a real-time signal: use a number in %d..%d or "
+		         "SIGRTMIN+n", env, (int)SIGRTMIN, (int)SIGRTMAX);
+	return -EINVAL;
+}
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+/*
+ * hoop's handler has a form of its own, so that another copy of hoop in
+ * the process (a static and a shared library, Go's and Python's) knows it:
+ * no flags (the C library may add SA_RESTORER) and every signal masked.
+ */
+static bool is_hoop_handler(const struct sigaction *sa)
+{
+	if (sa->sa_handler == cancel_handler)
+		return true;
+	if ((sa->sa_flags & ~SA_RESTORER) != 0 || sa->sa_handler == SIG_DFL ||
+	    sa->sa_handler == SIG_IGN)
+		return false;
+	for (int s = 1; s <= SIGRTMAX; s++) {
+		if (s == SIGKILL || s == SIGSTOP || (s > SIGSYS && s < SIGRTMIN))
+			continue; /* never in a mask / the C library's own */
+		if (sigismember(&sa->sa_mask, s) != 1)
+			return false;
+	}
+	return true;
+}
+
+/* Someone else's handler (not SIG_DFL, SIG_IGN or hoop's) is on it. */
+static bool handler_taken(const struct sigaction *sa)
+{
+	if (is_hoop_handler(sa))
+		return false;
+	return (sa->sa_flags & SA_SIGINFO) ||
+	       (sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN);
+}
+
+static int claim(int sig, bool take, bool install, char *why, size_t n)
+{
+	int err = 0;
+	struct sigaction old;
+	pthread_mutex_lock(&sig_lock);
+	if (sigaction(sig, NULL, &old) < 0) {
+		err = -errno;
+	} else if (handler_taken(&old) && !take) {
+		err = -EBUSY; /* the application's: leave it alone */
+	} else if (install && old.sa_handler != cancel_handler) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = cancel_handler;
+		sigfillset(&sa.sa_mask);
+		sa.sa_flags = 0; /* no SA_RESTART: a blocked call gets EINTR */
+		if (sigaction(sig, &sa, NULL) < 0)
+			err = -errno;
+	}
+	pthread_mutex_unlock(&sig_lock);
+	char name[24];
+	if (sig >= SIGRTMIN)
+		snprintf(name, sizeof(name), " (SIGRTMIN+%d)", sig - (int)SIGRTMIN);
+	else
+		snprintf(name, sizeof(name), " (%s)",
+		         sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
+	if (err == -EBUSY && why)
+		snprintf(why, n, "the thread pool's cancel signal %d%s"
+		         " has a handler the application installed; hoop does "
+		         "not replace it: choose another with "
+		         "hoop_engine_params.pool_signal or HOOP_POOL_SIGNAL "
+		         "(or let hoop take it: HOOP_ENGINE_POOL_SIGNAL_TAKE)",
+		         sig, name);
+	else if (err < 0 && why)
+		snprintf(why, n, "sigaction(%d): %s", sig, strerror(-err));
+	return err;
+}
+
+int hoop_pool_signal_claim(int sig, bool take, char *why, size_t n)
+{
+	return claim(sig, take, true, why, n);
+}
+
+int hoop_pool_signal_busy(int sig, char *why, size_t n)
+{
+	return claim(sig, false, false, why, n);
 }
 
 /* ---- running one operation ---- */
@@ -98,24 +226,31 @@ static int run_timeout(struct job *j, const struct hoop_op *op)
 	if (op->op_flags & ~(HOOP_TIMEOUT_ABS | HOOP_TIMEOUT_BOOTTIME |
 	                     HOOP_TIMEOUT_REALTIME | HOOP_TIMEOUT_ETIME_SUCCESS))
 		return -EINVAL;
+	/* As io_uring: a negative field is -EINVAL; otherwise the value is
+	 * sec * 1e9 + nsec nanoseconds (nsec may exceed a second), saturated
+	 * at INT64_MAX ns, like the kernel's timespec64_to_ktime. */
+	int64_t sec = hts->tv_sec, nsec = hts->tv_nsec;
+	if (sec < 0 || nsec < 0)
+		return -EINVAL;
+	uint64_t ns = UINT64_MAX;
+	if ((uint64_t)sec < (uint64_t)INT64_MAX / 1000000000u)
+		ns = (uint64_t)sec * 1000000000u + (uint64_t)nsec;
 	clockid_t clk = CLOCK_MONOTONIC;
 	if (op->op_flags & HOOP_TIMEOUT_BOOTTIME)
 		clk = CLOCK_BOOTTIME;
 	if (op->op_flags & HOOP_TIMEOUT_REALTIME)
 		clk = CLOCK_REALTIME;
-	struct timespec when;
-	if (op->op_flags & HOOP_TIMEOUT_ABS) {
-		when.tv_sec = hts->tv_sec;
-		when.tv_nsec = hts->tv_nsec;
-	} else {
-		clock_gettime(clk, &when);
-		when.tv_sec += hts->tv_sec;
-		when.tv_nsec += hts->tv_nsec;
-		while (when.tv_nsec >= 1000000000L) {
-			when.tv_sec++;
-			when.tv_nsec -= 1000000000L;
-		}
+	if (!(op->op_flags & HOOP_TIMEOUT_ABS)) {
+		struct timespec now;
+		clock_gettime(clk, &now);
+		uint64_t base = (uint64_t)now.tv_sec * 1000000000u +
+		                (uint64_t)now.tv_nsec;
+		ns = ns > UINT64_MAX - base ? UINT64_MAX : ns + base;
 	}
+	if (ns > (uint64_t)INT64_MAX)
+		ns = (uint64_t)INT64_MAX;
+	struct timespec when = {(time_t)(ns / 1000000000u),
+	                        (long)(ns % 1000000000u)};
 	for (;;) {
 		int r = clock_nanosleep(clk, TIMER_ABSTIME, &when, NULL);
 		if (r == 0)
@@ -381,7 +516,7 @@ static void *worker_main(void *arg)
 	struct hoop_pool *p = arg;
 	sigset_t all;
 	sigfillset(&all);
-	sigdelset(&all, HOOP_CANCEL_SIGNAL);
+	sigdelset(&all, p->sig);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 
 	pthread_mutex_lock(&p->mu);
@@ -437,13 +572,17 @@ static int spawn_locked(struct hoop_pool *p)
 	return 0;
 }
 
-int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max)
+int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
+                     int sig, bool take)
 {
-	pthread_once(&sig_once, install_cancel_handler);
+	int err = hoop_pool_signal_claim(sig, take, NULL, 0);
+	if (err < 0)
+		return err;
 	struct hoop_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->e = e;
+	p->sig = sig;
 	p->max_workers = max ? max : POOL_MAX_WORKERS;
 	p->nthreads_cap = p->max_workers;
 	p->threads = calloc(p->nthreads_cap, sizeof(*p->threads));
@@ -455,7 +594,6 @@ int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max)
 	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	pthread_mutex_lock(&p->mu);
-	int err = 0;
 	unsigned start = POOL_MIN_WORKERS < p->max_workers ? POOL_MIN_WORKERS
 	                                                   : p->max_workers;
 	for (unsigned i = 0; i < start && !err; i++)
@@ -616,7 +754,7 @@ int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		if (!job_cancelled(target))
 			found++;
 		atomic_store_explicit(&target->cancel, 1, memory_order_release);
-		pthread_kill(target->worker, HOOP_CANCEL_SIGNAL);
+		pthread_kill(target->worker, p->sig);
 		/* The signal may land before the call starts: repeat until
 		 * the job is gone. */
 		struct timespec ts;

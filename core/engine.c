@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -1638,7 +1640,8 @@ static void engine_free(hoop_engine *e, bool in_child)
 	free(e);
 }
 
-/* Which backend to try first, and why, from params and HOOP_BACKEND. */
+/* Which backend to try first, and why, from params and HOOP_BACKEND
+ * (already checked by params_check: a known name). */
 static int choose_backend(const hoop_engine_params *p, const char **why)
 {
 	if (p->backend == HOOP_BACKEND_THREADS) {
@@ -1649,23 +1652,107 @@ static int choose_backend(const hoop_engine_params *p, const char **why)
 		*why = "io_uring: requested by the caller";
 		return HOOP_BACKEND_URING;
 	}
-	const char *env = getenv("HOOP_BACKEND");
-	if (env && strcmp(env, "threads") == 0) {
+	switch (hoop_backend_env(NULL)) {
+	case HOOP_BACKEND_THREADS:
 		*why = "thread pool: HOOP_BACKEND=threads";
 		return HOOP_BACKEND_THREADS;
+	case HOOP_BACKEND_URING:
+		*why = "io_uring: HOOP_BACKEND=uring";
+		return HOOP_BACKEND_URING;
+	default:
+		*why = "io_uring: available";
+		return HOOP_BACKEND_URING;
 	}
-	*why = (env && strcmp(env, "uring") == 0) ? "io_uring: HOOP_BACKEND=uring"
-	                                          : "io_uring: available";
-	return HOOP_BACKEND_URING;
 }
 
 /* Setup errors that mean "io_uring is not allowed here", not "bad input". */
 static bool uring_refusal_allows_fallback(int err)
 {
-	if (getenv("HOOP_BACKEND") && strcmp(getenv("HOOP_BACKEND"), "uring") == 0)
+	if (hoop_backend_env(NULL) == HOOP_BACKEND_URING)
 		return false;
 	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
 	       err == -ENOMEM;
+}
+
+#define WHY(...) (why ? snprintf(why, n, __VA_ARGS__) : 0)
+
+/*
+ * What hoop_engine_create checks before touching the kernel, in one place
+ * for create and hoop_engine_explain: 0 or -EINVAL, with a reason in why
+ * (if not NULL). The pool signal is resolved into *sig.
+ */
+static int params_check(const hoop_engine_params *p, int *sig, char *why,
+                        size_t n)
+{
+	if (p->backend > HOOP_BACKEND_THREADS) {
+		WHY("hoop_engine_params.backend %u is not HOOP_BACKEND_AUTO, "
+		    "_URING or _THREADS (0..2)", p->backend);
+		return -EINVAL;
+	}
+	if (p->flags & ~(HOOP_ENGINE_SQPOLL | HOOP_ENGINE_NO_INLINE |
+	                 HOOP_ENGINE_POOL_SIGNAL_TAKE)) {
+		WHY("hoop_engine_params.flags %#x has bits hoop does not know",
+		    p->flags);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(p->resv) / sizeof(p->resv[0]); i++)
+		if (p->resv[i]) {
+			WHY("hoop_engine_params.resv[%zu] is %u: reserved fields "
+			    "must be 0", i, p->resv[i]);
+			return -EINVAL;
+		}
+	unsigned sq = p->sq_entries ? p->sq_entries : DEFAULT_SQ;
+	if (sq > 32768) {
+		WHY("hoop_engine_params.sq_entries %u is above 32768", sq);
+		return -EINVAL;
+	}
+	unsigned cq = p->cq_entries ? p->cq_entries : 4 * sq;
+	if (cq < 4 || cq > 65536 || cq < sq) {
+		WHY("hoop_engine_params.cq_entries %u is outside 4..65536 or "
+		    "below the SQ size %u", cq, sq);
+		return -EINVAL;
+	}
+	const char *env;
+	if (p->backend == HOOP_BACKEND_AUTO && hoop_backend_env(&env) < 0) {
+		WHY("HOOP_BACKEND=%s is not a backend: use " HOOP_BACKEND_ACCEPTED
+		    " (or unset it)", env);
+		return -EINVAL;
+	}
+	int s = hoop_pool_signal_resolve(p->pool_signal, why, n);
+	if (s < 0)
+		return s;
+	*sig = s;
+	return 0;
+}
+
+#undef WHY
+
+int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
+                        size_t len)
+{
+	hoop_engine_params p;
+	char why[320];
+	if (params)
+		p = *params;
+	else
+		memset(&p, 0, sizeof(p));
+	why[0] = '\0';
+	int sig = 0;
+	int r = params_check(&p, &sig, why, sizeof(why));
+	if (r == 0 && err == -EBUSY)
+		hoop_pool_signal_busy(sig, why, sizeof(why));
+	if (r == 0 && (err == -ENOSYS || err == -EPERM || err == -EACCES ||
+	               err == -ENOMEM) &&
+	    (p.backend == HOOP_BACKEND_URING ||
+	     hoop_backend_env(NULL) == HOOP_BACKEND_URING))
+		snprintf(why, sizeof(why), "io_uring forced (%s) and "
+		         "io_uring_setup gave %s",
+		         p.backend == HOOP_BACKEND_URING ? "HOOP_BACKEND_URING"
+		                                         : "HOOP_BACKEND=uring",
+		         hoop_strerror(err));
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", hoop_strerror(err));
+	return snprintf(buf, buf ? len : 0, "%s", why);
 }
 
 static const char *fallback_reason(int err)
@@ -1755,15 +1842,13 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		p = *params;
 	else
 		memset(&p, 0, sizeof(p));
-	if (p.backend > HOOP_BACKEND_THREADS ||
-	    (p.flags & ~(HOOP_ENGINE_SQPOLL | HOOP_ENGINE_NO_INLINE)))
-		return -EINVAL;
+	int sig;
+	err = params_check(&p, &sig, NULL, 0);
+	if (err < 0)
+		return err;
+	bool take = (p.flags & HOOP_ENGINE_POOL_SIGNAL_TAKE) != 0;
 	unsigned sq = p.sq_entries ? p.sq_entries : DEFAULT_SQ;
-	if (sq > 32768)
-		return -EINVAL;
 	unsigned cq = p.cq_entries ? p.cq_entries : 4 * sq;
-	if (cq < 4 || cq > 65536 || cq < sq)
-		return -EINVAL;
 	pthread_once(&fork_once, install_fork_handler);
 
 	hoop_engine *e = calloc(1, sizeof(*e));
@@ -1801,7 +1886,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		if (err < 0)
 			goto fail;
 		if (e->pool_opmask) {
-			err = hoop_pool_create(&e->pool, e, maxf);
+			err = hoop_pool_create(&e->pool, e, maxf, sig, take);
 			if (err < 0)
 				goto fail;
 		}
@@ -1815,7 +1900,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		/* One worker per operation in flight at most: a blocking call
 		 * holds its worker, and a cap below max_inflight could starve
 		 * the operation that would unblock the others. */
-		err = hoop_pool_create(&e->pool, e, maxf);
+		err = hoop_pool_create(&e->pool, e, maxf, sig, take);
 		if (err < 0)
 			goto fail;
 	}
@@ -1897,10 +1982,8 @@ void hoop_engine_destroy(hoop_engine *e)
 
 /* ---- queries ---- */
 
-int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
+static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
-	if (!e || !m)
-		return -EINVAL;
 	m->submitted = LOAD(&e->m_submitted);
 	m->completed = LOAD(&e->m_completed);
 	m->cqes = LOAD(&e->m_cqes);
@@ -1916,8 +1999,40 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->pool_ops = LOAD(&e->m_pool_ops);
 	m->inline_ops = LOAD(&e->m_inline);
 	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
+}
+
+_Static_assert(offsetof(struct hoop_engine_metrics, pool_ops) ==
+                   HOOP_ENGINE_METRICS_SIZE_V1,
+               "the first metrics layout is 12 fields");
+
+/* The growth rule (common.h): the caller's size, never more than ours. */
+int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out,
+                            size_t size)
+{
+	if (!e || !out || size < HOOP_ENGINE_METRICS_SIZE_V1)
+		return -EINVAL;
+	struct hoop_engine_metrics m;
+	metrics_fill(e, &m);
+	memcpy(out, &m, size < sizeof(m) ? size : sizeof(m));
 	return 0;
 }
+
+#if defined(HOOP_SYMVER_COMPAT)
+/*
+ * hoop_engine_get_metrics@HOOP_0.1: programs linked before the size
+ * argument existed. Their struct may be as old as the first layout, so
+ * they get its 12 fields and nothing past them.
+ */
+__asm__(".symver hoop_engine_get_metrics_v0_1,"
+        "hoop_engine_get_metrics@HOOP_0.1");
+HOOP_API int hoop_engine_get_metrics_v0_1(hoop_engine *e,
+                                          struct hoop_engine_metrics *out);
+int hoop_engine_get_metrics_v0_1(hoop_engine *e,
+                                 struct hoop_engine_metrics *out)
+{
+	return hoop_engine_get_metrics(e, out, HOOP_ENGINE_METRICS_SIZE_V1);
+}
+#endif
 
 int hoop_engine_backend(const hoop_engine *e) { return e->backend; }
 

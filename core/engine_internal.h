@@ -109,8 +109,36 @@ struct hoop_engine {
 void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
                          uint32_t flags);
 
-/* The thread-pool backend (backend_threads.c). */
-int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max);
+/*
+ * HOOP_BACKEND, parsed in one place for the engine and the probe
+ * (opnames.c): the HOOP_BACKEND_* it names (AUTO when unset or empty), or
+ * -EINVAL for a name hoop does not know. *raw (if not NULL) gets the value,
+ * NULL when unset.
+ */
+int hoop_backend_env(const char **raw);
+#define HOOP_BACKEND_ACCEPTED "auto, uring (or io_uring) or threads"
+
+/*
+ * The thread-pool backend (backend_threads.c). `sig` is the cancel signal,
+ * resolved and claimed by hoop_pool_signal_claim.
+ */
+int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
+                     int sig, bool take);
+/*
+ * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
+ * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2
+ * or a real-time signal; a bad HOOP_POOL_SIGNAL). why (if not NULL) gets a
+ * reason on failure.
+ */
+int hoop_pool_signal_resolve(int32_t param, char *why, size_t n);
+/*
+ * Install hoop's handler for `sig` unless the application has its own
+ * there (or `take`): 0, or -EBUSY (why gets the reason). Handlers
+ * installed by hoop stay for the life of the process.
+ */
+int hoop_pool_signal_claim(int sig, bool take, char *why, size_t n);
+/* The same check without installing anything: 0 or -EBUSY with why. */
+int hoop_pool_signal_busy(int sig, char *why, size_t n);
 void hoop_pool_destroy(struct hoop_pool *p);
 /* In a forked child: free what can be freed without touching the parent's
  * threads (which do not exist here) or their locks. */

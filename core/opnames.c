@@ -3,8 +3,11 @@
  * flags, for messages, the probe printout and the bindings.
  */
 #include "hoop/register.h"
+#include "engine_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 /* Indexed by opcode; the kernel's IORING_OP_ names in lower case. */
@@ -131,4 +134,41 @@ const char *hoop_setup_flag_name(uint32_t bit)
 {
 	return bit_name(bit, setup_names,
 	                sizeof(setup_names) / sizeof(setup_names[0]));
+}
+
+/* ---- backend names: one parser for HOOP_BACKEND, create, the probe ---- */
+
+int hoop_backend_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (name[0] == '\0' || strcmp(name, "auto") == 0)
+		return HOOP_BACKEND_AUTO;
+	if (strcmp(name, "uring") == 0 || strcmp(name, "io_uring") == 0)
+		return HOOP_BACKEND_URING;
+	if (strcmp(name, "threads") == 0)
+		return HOOP_BACKEND_THREADS;
+	return -EINVAL;
+}
+
+const char *hoop_backend_name(int backend)
+{
+	switch (backend) {
+	case HOOP_BACKEND_AUTO:
+		return "auto";
+	case HOOP_BACKEND_URING:
+		return "uring";
+	case HOOP_BACKEND_THREADS:
+		return "threads";
+	default:
+		return "unknown";
+	}
+}
+
+int hoop_backend_env(const char **raw)
+{
+	const char *env = getenv("HOOP_BACKEND");
+	if (raw)
+		*raw = env;
+	return env ? hoop_backend_from_name(env) : HOOP_BACKEND_AUTO;
 }

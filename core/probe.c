@@ -10,6 +10,7 @@
 #include "hoop/probe.h"
 #include "hoop/engine.h"
 #include "hoop/register.h"
+#include "engine_internal.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -329,22 +330,29 @@ static int compute_tier(const struct hoop_probe *p)
 	return HOOP_TIER_HIGH;
 }
 
-/* What HOOP_BACKEND_AUTO picks, as the engine decides it. */
+/* What HOOP_BACKEND_AUTO picks, as the engine decides it (the same
+ * parser: hoop_backend_env). */
 static void choose_auto(struct hoop_probe *p)
 {
-	const char *env = getenv("HOOP_BACKEND");
+	const char *env;
+	int want = hoop_backend_env(&env);
 	char *r = p->auto_reason;
 	size_t n = sizeof(p->auto_reason);
-	if (env && strcmp(env, "threads") == 0) {
+	if (want < 0) {
+		p->auto_backend = want;
+		snprintf(r, n, "none: HOOP_BACKEND=%s is not a backend (use "
+		         HOOP_BACKEND_ACCEPTED "): engines with AUTO fail with "
+		         "EINVAL", env);
+	} else if (want == HOOP_BACKEND_THREADS) {
 		p->auto_backend = HOOP_BACKEND_THREADS;
 		snprintf(r, n, "thread pool: HOOP_BACKEND=threads");
 	} else if (p->usable) {
 		p->auto_backend = HOOP_BACKEND_URING;
 		snprintf(r, n, "io_uring: %s (tier %s)",
-		         env && strcmp(env, "uring") == 0 ? "HOOP_BACKEND=uring"
-		                                          : "available",
+		         want == HOOP_BACKEND_URING ? "HOOP_BACKEND=uring"
+		                                    : "available",
 		         hoop_probe_tier_name(p->tier));
-	} else if (env && strcmp(env, "uring") == 0) {
+	} else if (want == HOOP_BACKEND_URING) {
 		/* No fallback: engines fail with the setup error. */
 		p->auto_backend = HOOP_BACKEND_URING;
 		snprintf(r, n, "io_uring forced by HOOP_BACKEND=uring, but "
@@ -356,11 +364,46 @@ static void choose_auto(struct hoop_probe *p)
 	}
 }
 
+static void probe_fill(struct hoop_probe *p);
+
+/* The growth rule (common.h): the caller's size, never more than ours. */
 int hoop_probe_run(struct hoop_probe *out)
 {
 	if (!out)
 		return -EINVAL;
-	struct hoop_probe *p = out;
+	uint32_t size = out->size;
+	if (size < HOOP_PROBE_SIZE_V1)
+		return -EINVAL;
+	struct hoop_probe p;
+	probe_fill(&p);
+	if (size > sizeof(p))
+		size = sizeof(p);
+	p.size = size;
+	memcpy(out, &p, size);
+	return 0;
+}
+
+#if defined(HOOP_SYMVER_COMPAT)
+/*
+ * hoop_probe_run@HOOP_0.1: programs linked before `size` was read did not
+ * set it; they get the 856 bytes that layout had, as before.
+ */
+__asm__(".symver hoop_probe_run_v0_1,hoop_probe_run@HOOP_0.1");
+HOOP_API int hoop_probe_run_v0_1(struct hoop_probe *out);
+int hoop_probe_run_v0_1(struct hoop_probe *out)
+{
+	if (!out)
+		return -EINVAL;
+	struct hoop_probe p;
+	probe_fill(&p);
+	p.size = HOOP_PROBE_SIZE_V1;
+	memcpy(out, &p, HOOP_PROBE_SIZE_V1);
+	return 0;
+}
+#endif
+
+static void probe_fill(struct hoop_probe *p)
+{
 	memset(p, 0, sizeof(*p));
 	p->size = sizeof(*p);
 	parse_release(p);
@@ -400,7 +443,6 @@ int hoop_probe_run(struct hoop_probe *out)
 	probe_memlock(p);
 	p->tier = compute_tier(p);
 	choose_auto(p);
-	return 0;
 }
 
 const char *hoop_probe_tier_name(int tier)

@@ -428,6 +428,9 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 {
 	if (!c)
 		return -EINVAL;
+	for (size_t i = 0; i < sizeof(c->resv); i++)
+		if (c->resv[i])
+			return -EINVAL; /* reserved: must be 0 (common.h) */
 	struct hoop_sys_sync_cancel_reg reg;
 	memset(&reg, 0, sizeof(reg));
 	reg.addr = c->user_data;

@@ -279,6 +279,11 @@ int hoop_ring_create(hoop_ring **out, unsigned entries,
 	}
 	if (!out || entries == 0)
 		return -EINVAL;
+	if (params->resv)
+		return -EINVAL; /* reserved: must be 0 (common.h) */
+	if (params->hoop_flags &
+	    ~(HOOP_RING_REGISTER_RING_FD | HOOP_RING_KEEP_SQARRAY))
+		return -EINVAL;
 	if (params->flags & ~HOOP_SETUP_KNOWN)
 		return -EINVAL;
 	if (entries > HOOP_MAX_SQ_ENTRIES && !(params->flags & HOOP_SETUP_CLAMP))

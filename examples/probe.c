@@ -5,7 +5,7 @@
 
 int main(void)
 {
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	int err = hoop_probe_run(&p);
 	if (err < 0) {
 		fprintf(stderr, "hoop_probe_run: %s\n", hoop_strerror(err));

@@ -172,6 +172,10 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 		o(&cfg)
 	}
 	p := cfg.p
+	// Go's runtime puts a handler on every signal at start-up, so the
+	// thread pool's cancel signal (SIGRTMIN+3 unless HOOP_POOL_SIGNAL says
+	// otherwise) is never free here: let hoop take it.
+	p.flags |= C.HOOP_ENGINE_POOL_SIGNAL_TAKE
 	var ptr *C.hoop_engine
 	if r := C.hoop_engine_create(&ptr, &p); r < 0 {
 		return nil, errno("engine_create", int(r))
@@ -762,7 +766,7 @@ func (e *Engine) Metrics() Metrics {
 		return Metrics{}
 	}
 	var m C.struct_hoop_engine_metrics
-	C.hoop_engine_get_metrics(e.ptr, &m)
+	C.hoop_engine_get_metrics(e.ptr, &m, C.size_t(unsafe.Sizeof(m)))
 	return Metrics{
 		Submitted: uint64(m.submitted), Completed: uint64(m.completed),
 		CQEs: uint64(m.cqes), Inflight: uint64(m.inflight),

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // ProbeResult says whether io_uring works in this process and which
@@ -26,7 +27,8 @@ type ProbeResult struct {
 	// Reason says, in words, why io_uring is unusable ("" when usable).
 	Reason string
 	// Backend is what an engine picks by default here, "io_uring" or
-	// "threads" (HOOP_BACKEND in the environment overrides it), and
+	// "threads" (HOOP_BACKEND in the environment overrides it), or "none"
+	// when HOOP_BACKEND names no backend (engines then fail), and
 	// BackendReason why.
 	Backend       string
 	BackendReason string
@@ -67,6 +69,7 @@ func (p *ProbeResult) String() string {
 // hoop_probe_run.
 func (p *ProbeResult) runProbe() {
 	var cp C.struct_hoop_probe
+	cp.size = C.uint32_t(unsafe.Sizeof(cp))
 	if C.hoop_probe_run(&cp) < 0 {
 		return
 	}
@@ -76,6 +79,8 @@ func (p *ProbeResult) runProbe() {
 	p.Backend = "io_uring"
 	if cp.auto_backend == C.HOOP_BACKEND_THREADS {
 		p.Backend = "threads"
+	} else if cp.auto_backend < 0 {
+		p.Backend = "none"
 	}
 	p.BackendReason = C.GoString(&cp.auto_reason[0])
 	p.SQPoll = cp.sqpoll_permitted == 1

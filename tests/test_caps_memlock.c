@@ -30,7 +30,7 @@ static void child_zero(void)
 	caps_drop_root(0, 65534);
 	unsetenv("HOOP_BACKEND");
 
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&p), 0);
 	fprintf(stderr, "limit 0: %s\n", p.reason);
 	CHECK_EQ(p.usable, 0);
@@ -64,7 +64,7 @@ static void child_64k(void)
 	caps_drop_root(64 * 1024, private_uid());
 	unsetenv("HOOP_BACKEND");
 
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&p), 0);
 	fprintf(stderr, "limit 64 KiB: %s\n", p.memlock_note);
 	CHECK_EQ(p.usable, 1);

@@ -134,6 +134,7 @@ int main(void)
 
 	struct hoop_probe p;
 	memset(&p, 0xee, sizeof(p));
+	p.size = sizeof(p);
 	CHECK_EQ(hoop_probe_run(&p), 0);
 	CHECK_EQ(t_fd_count(), fds);
 	if (!p.usable)
@@ -199,7 +200,7 @@ int main(void)
 	CHECK_EQ(p.auto_backend, HOOP_BACKEND_URING);
 	CHECK(strcmp(p.auto_reason, "io_uring: available (tier high)") == 0);
 	setenv("HOOP_BACKEND", "threads", 1);
-	struct hoop_probe q;
+	struct hoop_probe q = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&q), 0);
 	CHECK_EQ(q.usable, 1);
 	CHECK_EQ(q.auto_backend, HOOP_BACKEND_THREADS);

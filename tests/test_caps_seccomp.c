@@ -25,7 +25,7 @@ static void blocked_child(void)
 	unsetenv("HOOP_BACKEND");
 	int fds = t_fd_count();
 
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&p), 0);
 	fprintf(stderr, "%s: %s\n", blocked_err == EPERM ? "EPERM" : "ENOSYS",
 	        p.reason);

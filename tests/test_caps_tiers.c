@@ -90,7 +90,7 @@ static void in_thread(void *(*fn)(void *), struct other *o)
 
 int main(void)
 {
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&p), 0);
 	if (!p.usable)
 		SKIP("io_uring unusable here: %s", p.reason);

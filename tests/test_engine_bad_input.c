@@ -145,7 +145,7 @@ int main(void)
 		ops[i].user_data = 40 + i;
 	}
 	struct hoop_engine_metrics m0, m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m0), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	CHECK_EQ(hoop_engine_submit(NULL, ops, 1, tok, 0), -EINVAL);
 	CHECK_EQ(hoop_engine_submit(e, NULL, 1, tok, 0), -EINVAL);
 	CHECK_EQ(hoop_engine_submit(e, ops, 1, NULL, 0), -EINVAL);
@@ -160,10 +160,10 @@ int main(void)
 	CHECK_EQ(hoop_engine_cancel(NULL, 1), -EINVAL);
 	CHECK_EQ(hoop_engine_cancel_all(NULL), -EINVAL);
 	CHECK_EQ(hoop_engine_cancel_fd(NULL, 0, 0), -EINVAL);
-	CHECK_EQ(hoop_engine_get_metrics(NULL, &m), -EINVAL);
-	CHECK_EQ(hoop_engine_get_metrics(e, NULL), -EINVAL);
+	CHECK_EQ(hoop_engine_get_metrics(NULL, &m, sizeof(m)), -EINVAL);
+	CHECK_EQ(hoop_engine_get_metrics(e, NULL, sizeof(m)), -EINVAL);
 	hoop_engine_destroy(NULL);
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, m0.submitted);
 	CHECK_EQ(m.enters, m0.enters);
 
@@ -204,7 +204,7 @@ int main(void)
 		CHECK_EQ(c.res, i == 3 ? -EINVAL : 0);
 	}
 
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, m0.submitted + 17);
 	CHECK_EQ(m.completed, m.submitted);
 	CHECK_EQ(m.inflight, 0);
@@ -214,7 +214,7 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(e, ops, 9, tok, 0), -EINVAL);
 	CHECK_EQ(hoop_engine_submit_cb(e, ops, 9, tok, 0, noop_cb, NULL),
 	         -EINVAL);
-	CHECK_EQ(hoop_engine_get_metrics(e, &m0), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	CHECK_EQ(m0.submitted, m.submitted);
 	hoop_engine_destroy(e);
 	close(p[0]);

@@ -19,7 +19,7 @@ int main(void)
 		CHECK_EQ(hoop_engine_backend(e), HOOP_BACKEND_THREADS);
 	else if (env && strcmp(env, "uring") == 0)
 		CHECK_EQ(hoop_engine_backend(e), HOOP_BACKEND_URING);
-	struct hoop_probe probe;
+	struct hoop_probe probe = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&probe), 0);
 	CHECK_EQ(hoop_engine_backend(e), probe.auto_backend);
 	CHECK(hoop_engine_backend_reason(e) != NULL);
@@ -74,7 +74,7 @@ int main(void)
 	CHECK_EQ(memcmp(buf[0], "hello", 5), 0);
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 38);
 	CHECK_EQ(m.completed, 38);
 	CHECK_EQ(m.inflight, 0);

@@ -38,7 +38,7 @@ static hoop_engine *make(unsigned count, unsigned usec)
 static struct hoop_engine_metrics metrics(hoop_engine *e)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	return m;
 }
 

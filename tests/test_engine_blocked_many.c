@@ -53,7 +53,7 @@ int main(void)
 		CHECK_EQ(rbuf[i], 0);
 	}
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 2 * NP);
 	CHECK_EQ(m.completed, 2 * NP);
 	CHECK_EQ(m.inflight, 0);

@@ -219,7 +219,7 @@ int main(void)
 	test_submit_sqes();
 	test_chain();
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, N + 2 * N + 8 + 8 + 3 + 3);
 	CHECK_EQ(m.completed, m.submitted);
 	CHECK_EQ(m.inflight, 0);

@@ -57,14 +57,14 @@ static void test_cancel_after_completion(int p[2])
 {
 	unsigned char b = 0;
 	struct hoop_engine_metrics m0, m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m0), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	uint64_t tok = submit_read(p[0], &b, 12);
 	CHECK_EQ(write(p[1], "a", 1), 1);
 	/* Wait (bounded) until the completion has been reaped, uncollected. */
 	uint64_t until = t_now_ns() + 5000000000ull;
 	do {
 		CHECK(t_now_ns() < until);
-		CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	} while (m.completed == m0.completed);
 	CHECK_EQ(hoop_engine_cancel(e, tok), -ENOENT);
 	struct hoop_completion c = collect(tok);
@@ -171,7 +171,7 @@ static void test_cancel_fd_and_all(void)
 
 	/* cancel_all: exactly the caller's two reads. */
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 2);
 	cancel_all_two = hoop_engine_cancel_all(e);
 	for (int i = 3; i < 5; i++) {
@@ -210,7 +210,7 @@ int main(void)
 	test_cancel_race();
 	test_cancel_fd_and_all();
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.submitted, m.completed);
 	CHECK_EQ(m.unknown_cqes, 0);

@@ -85,7 +85,7 @@ static void on_done(void *arg, const struct hoop_completion *c)
 static void wait_inflight(hoop_engine *e, uint64_t n)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, n);
 	CHECK_EQ(m.completed, 0);
 }

@@ -67,7 +67,7 @@ int main(void)
 		uint64_t until = t_now_ns() + 10000000000ull;
 		struct hoop_engine_metrics m;
 		for (;;) {
-			CHECK_EQ(hoop_engine_get_metrics(eng, &m), 0);
+			CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
 			if (atomic_load(&started) == NSUB &&
 			    m.submit_blocked >= NSUB)
 				break;

@@ -39,7 +39,7 @@ static void fill_nop(void *arg, struct hoop_sqe *sqe, unsigned i)
 static void check_unchanged(hoop_engine *e, uint64_t submitted)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, submitted);
 	CHECK_EQ(m.inflight, 0);
 }

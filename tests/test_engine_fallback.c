@@ -84,7 +84,7 @@ int main(void)
 		for (int k = 0; k < 4096; k += 511)
 			CHECK_EQ(buf[i][k], t_pattern((uint64_t)i * 4096 + k));
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.pool_ops, pool_expected);
 
 	/* A chain WRITE -> READ(masked) -> NOP runs whole on the pool, in
@@ -196,7 +196,7 @@ int main(void)
 	total++;
 	hoop_queue_destroy(q);
 
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, total);
 	CHECK_EQ(m.completed, total);
 	CHECK_EQ(m.inflight, 0);

@@ -31,7 +31,7 @@ static hoop_engine *make(unsigned flags)
 static uint64_t inline_count(hoop_engine *e)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	return m.inline_ops;
 }
 
@@ -281,7 +281,7 @@ int main(void)
 
 	struct hoop_engine_metrics m;
 	for (int i = 0; i < 2; i++) {
-		CHECK_EQ(hoop_engine_get_metrics(i ? slow : fast, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(i ? slow : fast, &m, sizeof(m)), 0);
 		CHECK_EQ(m.submitted, m.completed);
 		CHECK_EQ(m.inflight, 0);
 		CHECK_EQ(m.unknown_cqes, 0);

@@ -122,7 +122,7 @@ int main(void)
 	}
 	CHECK_EQ(hoop_engine_flush(e), 0);
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 18);
 	CHECK_EQ(m.completed, 18);
 	CHECK_EQ(m.inflight, 0);

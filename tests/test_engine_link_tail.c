@@ -79,7 +79,7 @@ int main(void)
 	CHECK_EQ(c.res, 0);
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 6);
 	CHECK_EQ(m.completed, 6);
 	CHECK_EQ(m.inflight, 0);

@@ -72,7 +72,7 @@ int main(void)
 		CHECK_EQ(ch, 'm');
 	}
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 1);
 	CHECK_EQ(m.completed, 0);
 
@@ -88,7 +88,7 @@ int main(void)
 	CHECK_EQ(write(p[1], "n", 1), 1);
 	CHECK_EQ(hoop_queue_wait(q, c, 4, 1, 2000000), -ETIME);
 
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 1);
 	CHECK_EQ(m.completed, 1);
 	CHECK_EQ(m.cqes >= EVENTS + 1, 1);

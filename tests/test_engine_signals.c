@@ -129,7 +129,7 @@ int main(void)
 	CHECK_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	printf("alarms %d\n", atomic_load(&alarms));
 	CHECK(atomic_load(&alarms) > 0);
 	CHECK_EQ(atomic_load(&wrong), 0);

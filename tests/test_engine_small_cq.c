@@ -81,7 +81,7 @@ int main(void)
 	for (unsigned i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	printf("maxf %u blocked %llu overflow flushes %llu\n", maxf,
 	       (unsigned long long)m.submit_blocked,
 	       (unsigned long long)m.overflow_flushes);
@@ -112,7 +112,7 @@ int main(void)
 	         -EBUSY);
 	CHECK_EQ(hoop_engine_submit(e, ops, maxf + 1, tok, 0), -EINVAL);
 	struct hoop_engine_metrics m2;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m2), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m2, sizeof(m2)), 0);
 	CHECK_EQ(m2.submitted, m.submitted + maxf);
 	CHECK_EQ(m2.inflight, maxf);
 	/* One slot frees: a NOWAIT submit of one fits, of two does not. */
@@ -143,7 +143,7 @@ int main(void)
 		CHECK_EQ(hoop_engine_wait(e, tok[i], &c, 5000000000ll), 0);
 		CHECK_EQ(c.res, -ECANCELED);
 	}
-	CHECK_EQ(hoop_engine_get_metrics(e, &m2), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m2, sizeof(m2)), 0);
 	CHECK_EQ(m2.submitted, m.submitted + maxf + 1);
 	CHECK_EQ(m2.completed, m2.submitted);
 	CHECK_EQ(m2.inflight, 0);

@@ -81,7 +81,7 @@ int main(void)
 		pthread_join(th[i], NULL);
 	uint64_t ms = (t_now_ns() - t0) / 1000000;
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	printf("%u ops in %llu ms, enters %llu\n", atomic_load(&done),
 	       (unsigned long long)ms, (unsigned long long)m.enters);
 	CHECK_EQ(atomic_load(&wrong), 0);

@@ -156,7 +156,7 @@ int main(void)
 		pthread_join(wt[i], NULL);
 	}
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(eng, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
 	unsigned expected = (total / PAIRS) * PAIRS;
 	printf("submitted %llu completed %llu delivered %lu enters %llu "
 	       "wakeups %llu reaps waiters/thread %llu/%llu blocked %llu\n",

@@ -18,7 +18,7 @@ static hoop_engine *e;
 static struct hoop_engine_metrics metrics(void)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	return m;
 }
 

@@ -130,7 +130,7 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(eng, &op, 1, &ntok, 0), -EBADR);
 	CHECK_EQ(hoop_queue_add(q, &op, 1, NULL, 0), -EBADR);
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(eng, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.completed, m.submitted);
 

@@ -74,7 +74,7 @@ static void run(int err, unsigned every)
 	unsigned long hits = hoop_fault_hits(HOOP_FAULT_ENTER);
 	hoop_fault_clear();
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(eng, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
 	fprintf(stderr, "%s every %u: %lu enters failed on purpose, %llu "
 	        "operations\n", hoop_strerror(-err), every, hits,
 	        (unsigned long long)m.completed);

@@ -73,7 +73,7 @@ int main(void)
 	hoop_fault_clear();
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 3);
 	CHECK_EQ(m.completed, 3);
 	hoop_engine_destroy(e);

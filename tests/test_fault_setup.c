@@ -99,7 +99,7 @@ int main(void)
 		CHECK(ring == NULL);
 		CHECK_EQ(hoop_fault_calls(HOOP_FAULT_SETUP), 1);
 
-		struct hoop_probe p;
+		struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 		CHECK_EQ(hoop_probe_run(&p), 0);
 		fprintf(stderr, "probe with %s: %s\n", hoop_strerror(-errs[k]),
 		        p.reason);

@@ -49,7 +49,7 @@ int main(void)
 	/* Default: the best single-owner tier (this kernel has it all). */
 	l = tn_loop();
 	hoop_ring *ring = hoop_loop_ring(l);
-	struct hoop_probe pr;
+	struct hoop_probe pr = {.size = sizeof(struct hoop_probe)};
 	CHECK_EQ(hoop_probe_run(&pr), 0);
 	uint32_t want = 0;
 	CHECK_EQ(hoop_probe_tier_flags(&pr, pr.tier, 1, &want), 0);

@@ -34,7 +34,7 @@ static void expect(unsigned ready, unsigned outstanding)
 static uint64_t submitted(void)
 {
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	return m.submitted;
 }
 

@@ -52,10 +52,10 @@ int main(void)
 			}
 		}
 		struct hoop_engine_metrics m;
-		CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 		CHECK_EQ(m.inflight, NREADS);
 		hoop_queue_destroy(q);
-		CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 		CHECK_EQ(m.inflight, 0);
 		CHECK_EQ(m.completed, m.submitted);
 

@@ -93,7 +93,7 @@ int main(void)
 	CHECK_EQ(hoop_queue_outstanding(q), 0);
 	CHECK_EQ(hoop_queue_ready(q), 0);
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, TOTAL);
 	CHECK_EQ(m.completed, TOTAL);
 	CHECK_EQ(m.inflight, 0);

@@ -87,7 +87,7 @@ int main(void)
 	close(p[1]);
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 4);
 	CHECK_EQ(m.completed, 4);
 	hoop_engine_destroy(e);

@@ -79,12 +79,12 @@ int main(void)
 	CHECK_EQ(c.res, 0);
 	struct hoop_engine_metrics m;
 	for (int i = 0; i < 5000; i++) {
-		CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 		if (m.unknown_cqes == 3)
 			break;
 		usleep(1000);
 	}
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, 2);
 	CHECK_EQ(m.completed, 2);
 	CHECK_EQ(m.unknown_cqes, 3);

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	fclose(f);
 	text[len] = '\0';
 
-	struct hoop_probe p;
+	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	int err = hoop_probe_run(&p);
 	if (err < 0) {
 		fprintf(stderr, "FAIL: hoop_probe_run: %s\n", hoop_strerror(err));

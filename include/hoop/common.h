@@ -49,6 +49,35 @@ HOOP_API const char *hoop_version_string(void);
  */
 HOOP_API const char *hoop_strerror(int err);
 
+/*
+ * How public structs grow (the one rule for every struct that can gain
+ * fields). A struct only ever grows at its end, and a program built against
+ * an older header keeps working with a newer library and the reverse:
+ *
+ * - Structs hoop fills for the caller (struct hoop_engine_metrics, struct
+ *   hoop_probe) are filled up to a size the caller states: sizeof the struct
+ *   as the caller compiled it. hoop writes min(that size, its own size)
+ *   bytes, never one more; fields beyond the caller's size do not exist for
+ *   it, and fields beyond hoop's own size (a newer header, an older
+ *   library) are left untouched, so zero the struct first to tell. A size
+ *   smaller than the struct's first published layout gets -EINVAL and
+ *   nothing is written. The size travels with the call:
+ *   hoop_engine_get_metrics(e, &m, sizeof(m)), and struct hoop_probe's first
+ *   field `size`, which the caller sets before hoop_probe_run (and which
+ *   holds the size hoop filled afterwards).
+ *
+ * - Structs the caller fills for hoop (hoop_ring_params, hoop_engine_params,
+ *   hoop_loop_params, struct hoop_sync_cancel) keep their size and carry
+ *   reserved fields (`resv`) where new members will go. Zero-initialise them;
+ *   a reserved field that is not zero is refused with -EINVAL, so that a
+ *   member set by a newer program is never silently ignored by an older
+ *   library, and 0 in a new member always means the old behaviour.
+ *
+ * Structs with a fixed layout (struct hoop_op, struct hoop_completion, the
+ * io_uring structs in uapi.h) never change; struct hoop_ring_view
+ * (inline.h) changes only with HOOP_VERSION_MAJOR and the SONAME.
+ */
+
 #ifdef __cplusplus
 }
 #endif

@@ -70,8 +70,12 @@ struct hoop_completion {
 /*
  * Which implementation serves the engine. AUTO uses io_uring and falls back
  * to the thread pool when io_uring_setup is refused (ENOSYS, EPERM, EACCES,
- * ENOMEM); the environment variable HOOP_BACKEND=uring|threads overrides
- * AUTO (uring then means: no fallback). URING and THREADS force one.
+ * ENOMEM); the environment variable HOOP_BACKEND overrides AUTO: "threads",
+ * "uring" (or "io_uring": then no fallback) or "auto" (also when unset or
+ * empty). Any other value is a mistake, not a default: hoop_engine_create
+ * with AUTO fails with -EINVAL and hoop_engine_explain names the accepted
+ * values. URING and THREADS force one (HOOP_BACKEND is not read then); a
+ * `backend` above HOOP_BACKEND_THREADS is -EINVAL.
  *
  * Per opcode: an io_uring engine asks the kernel once, at creation
  * (IORING_REGISTER_PROBE), which opcodes it supports. Operations whose
@@ -93,6 +97,19 @@ struct hoop_completion {
 #define HOOP_BACKEND_URING 1
 #define HOOP_BACKEND_THREADS 2
 
+/*
+ * hoop_backend_from_name - the HOOP_BACKEND_* value for a backend name as
+ * HOOP_BACKEND takes it: "auto" (or ""), "uring" (or "io_uring"),
+ * "threads". -EINVAL for anything else, NULL included. Any thread.
+ */
+HOOP_API int hoop_backend_from_name(const char *name);
+
+/*
+ * hoop_backend_name - "auto", "uring" or "threads" for a HOOP_BACKEND_*
+ * value; "unknown" for anything else. Static; any thread.
+ */
+HOOP_API const char *hoop_backend_name(int backend);
+
 /* Engine flags. */
 #define HOOP_ENGINE_SQPOLL 0x01u /* kernel thread polls the SQ */
 /*
@@ -101,6 +118,13 @@ struct hoop_completion {
  * operation to go through io_uring (personalities, auditing).
  */
 #define HOOP_ENGINE_NO_INLINE 0x02u
+/*
+ * Install the pool's cancel handler even over a handler already there (see
+ * "The thread pool's cancel signal" below): for runtimes that put a handler
+ * on every signal at start-up, such as Go's, where the application has no
+ * use for the signal. hoop's Go package sets it.
+ */
+#define HOOP_ENGINE_POOL_SIGNAL_TAKE 0x04u
 
 /*
  * Inline reads and writes. Unless HOOP_ENGINE_NO_INLINE is set, a READ,
@@ -117,6 +141,26 @@ struct hoop_completion {
  * hoop_engine_metrics.inline_ops counts them. Both backends do this.
  */
 
+/*
+ * The thread pool's cancel signal. A pool worker blocked in a system call
+ * is interrupted with a signal so that hoop_engine_cancel (and destroy) can
+ * stop it: by default SIGRTMIN + 3. hoop_engine_params.pool_signal or, when
+ * that is 0, the environment variable HOOP_POOL_SIGNAL (a signal number, or
+ * "SIGRTMIN+n" / "RTMIN+n") chooses another: SIGUSR1, SIGUSR2 or one in
+ * SIGRTMIN..SIGRTMAX; anything else is -EINVAL. Creating an engine that
+ * needs a pool (the THREADS backend, the AUTO fallback, or an io_uring
+ * engine serving missing opcodes) installs hoop's handler for that signal
+ * (it does nothing; no SA_RESTART) if the signal is free: its disposition
+ * is SIG_DFL or SIG_IGN, or it is already hoop's (also that of another
+ * copy of hoop in the process, known by its form: no flags, every signal
+ * masked). If the application has a handler of its own there, hoop does
+ * not touch it: hoop_engine_create fails with -EBUSY (hoop_engine_explain
+ * says which signal), unless HOOP_ENGINE_POOL_SIGNAL_TAKE is set. The
+ * application must not replace hoop's handler while such an engine exists;
+ * workers block every other signal.
+ */
+#define HOOP_POOL_SIGNAL_DEFAULT_OFFSET 3 /* SIGRTMIN + 3 */
+
 typedef struct hoop_engine_params {
 	uint32_t sq_entries;   /* SQ size; 0 = 256 */
 	uint32_t cq_entries;   /* CQ size; 0 = 4 * sq_entries */
@@ -131,17 +175,35 @@ typedef struct hoop_engine_params {
 	uint32_t flags;        /* HOOP_ENGINE_* */
 	uint32_t sq_thread_idle; /* SQPOLL idle, ms */
 	uint32_t backend;      /* HOOP_BACKEND_* */
-	uint32_t resv[7];
+	int32_t pool_signal;   /* the pool's cancel signal (above); 0 =
+	                          HOOP_POOL_SIGNAL, else SIGRTMIN + 3 */
+	uint32_t resv[6];      /* must be 0 (see common.h) */
 } hoop_engine_params;
 
 /*
  * hoop_engine_create - create an engine and its completion thread.
  * `params` may be NULL for defaults. Returns 0 and sets *out, or -EINVAL
- * (bad sizes), -ENOMEM, -EPERM/-ENOSYS (io_uring unavailable), -errno.
- * Any thread.
+ * (bad sizes, unknown flags or backend, a reserved field not 0, a bad
+ * HOOP_BACKEND or pool signal), -EBUSY (the pool's signal has the
+ * application's handler), -ENOMEM, -EPERM/-ENOSYS (io_uring unavailable),
+ * -errno. hoop_engine_explain tells why in words. Any thread.
  */
 HOOP_API int hoop_engine_create(hoop_engine **out,
                                 const hoop_engine_params *params);
+
+/*
+ * hoop_engine_explain - after hoop_engine_create(&e, params) failed with
+ * `err`, write a one-line reason into buf (at most len bytes, always
+ * NUL-terminated when len > 0): the parameter, environment variable or
+ * signal that was refused and what is accepted, e.g. "HOOP_BACKEND=thread
+ * is not a backend: use auto, uring (or io_uring) or threads". The checks
+ * are made again from `params` and the environment as they are now, so
+ * call it right away; for an error no check explains, the text is
+ * hoop_strerror(err). Returns the length of the full reason (as snprintf).
+ * Any thread.
+ */
+HOOP_API int hoop_engine_explain(int err, const hoop_engine_params *params,
+                                 char *buf, size_t len);
 
 /*
  * hoop_engine_destroy - refuse new submissions, cancel everything in flight,
@@ -272,7 +334,10 @@ HOOP_API int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags);
 /* hoop_engine_cancel_all - cancel everything in flight; count or -errno. */
 HOOP_API int hoop_engine_cancel_all(hoop_engine *e);
 
-/* A snapshot of the engine's counters. */
+/*
+ * A snapshot of the engine's counters. It grows at its end (common.h): pass
+ * sizeof of yours to hoop_engine_get_metrics.
+ */
 struct hoop_engine_metrics {
 	uint64_t submitted;        /* operations accepted */
 	uint64_t completed;        /* final results delivered */
@@ -286,15 +351,26 @@ struct hoop_engine_metrics {
 	uint64_t overflow_flushes; /* times a CQ overflow backlog was flushed */
 	uint64_t unknown_cqes;     /* CQEs with no matching slot (dropped) */
 	uint64_t submit_blocked;   /* submitters that had to wait for room */
-	/* Appended fields: older callers see the same layout up to here. */
+	/* The first published layout ends here (HOOP_ENGINE_METRICS_SIZE_V1). */
 	uint64_t pool_ops;         /* operations served by the thread pool */
 	uint64_t inline_ops;       /* completed inline in the submitting thread */
 	uint64_t queue_wakeups;    /* queue consumers woken by a push */
 };
 
-/* hoop_engine_metrics - fill *out; returns 0 or -errno. Any thread. */
+/* Bytes of the first published struct hoop_engine_metrics (12 fields). */
+#define HOOP_ENGINE_METRICS_SIZE_V1 96
+
+/*
+ * hoop_engine_get_metrics - fill the first min(size, sizeof(struct
+ * hoop_engine_metrics)) bytes of *out, where `size` is sizeof(*out) as the
+ * caller compiled it; never writes past `size`. Returns 0, or -EINVAL (NULL
+ * e or out, size below HOOP_ENGINE_METRICS_SIZE_V1; nothing written). Any
+ * thread. (Programs built before the size argument existed are bound to
+ * an older symbol version that fills the 12 fields of the first layout.)
+ */
 HOOP_API int hoop_engine_get_metrics(hoop_engine *e,
-                                     struct hoop_engine_metrics *out);
+                                     struct hoop_engine_metrics *out,
+                                     size_t size);
 
 /* The backend serving this engine: HOOP_BACKEND_URING or _THREADS. */
 HOOP_API int hoop_engine_backend(const hoop_engine *e);

@@ -52,12 +52,15 @@ extern "C" {
 #define HOOP_TIER_SQPOLL 0x100
 
 /*
- * The probe's findings, fixed layout (856 bytes, explicit widths; strings
+ * The probe's findings (856 bytes in this layout, explicit widths; strings
  * are NUL-terminated char arrays inside the struct). Fields that need a
- * working ring are 0 when `usable` is 0.
+ * working ring are 0 when `usable` is 0. It grows at its end (common.h):
+ * set `size` to sizeof(struct hoop_probe) before hoop_probe_run.
  */
 struct hoop_probe {
-	uint32_t size;             /* sizeof(struct hoop_probe) */
+	uint32_t size;             /* in: sizeof(struct hoop_probe) as the
+	                              caller compiled it; out: the bytes hoop
+	                              filled, min(that, hoop's own size) */
 	int32_t usable;            /* 1 if a ring can be set up here, else 0 */
 	int32_t setup_err;         /* 0, or -errno from io_uring_setup */
 	int32_t io_uring_disabled; /* sysctl kernel.io_uring_disabled: 0 on,
@@ -69,7 +72,9 @@ struct hoop_probe {
 	                              2 filter; -1 unknown */
 	int32_t tier;              /* HOOP_TIER_NONE .. HOOP_TIER_HIGH */
 	int32_t auto_backend;      /* what HOOP_BACKEND_AUTO picks now:
-	                              HOOP_BACKEND_URING or _THREADS */
+	                              HOOP_BACKEND_URING or _THREADS; -EINVAL
+	                              if HOOP_BACKEND holds an unknown name
+	                              (engines with AUTO fail then) */
 	uint32_t kernel_major;     /* from kernel_release: 6.18.2 is 6, 18, 2 */
 	uint32_t kernel_minor;
 	uint32_t kernel_patch;
@@ -102,13 +107,20 @@ struct hoop_probe {
 	                              hoop_engine_backend_reason */
 };
 
+/* Bytes of the first struct hoop_probe that carried a size: this one. */
+#define HOOP_PROBE_SIZE_V1 856
+
 /*
  * hoop_probe_run - find out what this kernel and process allow and fill
- * *out. Sets up and destroys a few dozen small rings (one with SQPOLL), so
- * it takes milliseconds; call it once, not per operation. The answer can
- * change when the process changes its limits, credentials or seccomp
- * filters. Returns 0 (also when io_uring is unusable: then usable is 0 and
- * reason says why), or -EINVAL for a NULL out. Any thread.
+ * *out, up to out->size bytes (the caller sets it to sizeof(*out) first;
+ * see common.h), never more; out->size then holds the bytes filled. Sets up
+ * and destroys a few dozen small rings (one with SQPOLL), so it takes
+ * milliseconds; call it once, not per operation. The answer can change when
+ * the process changes its limits, credentials or seccomp filters. Returns 0
+ * (also when io_uring is unusable: then usable is 0 and reason says why),
+ * or -EINVAL for a NULL out or out->size below HOOP_PROBE_SIZE_V1 (nothing
+ * written then). Any thread. (Programs built before `size` was read are
+ * bound to an older symbol version that fills 856 bytes.)
  */
 HOOP_API int hoop_probe_run(struct hoop_probe *out);
 

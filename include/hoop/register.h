@@ -343,8 +343,8 @@ struct hoop_sync_cancel {
  * completions, usually -ECANCELED, are then reaped with the usual waits.
  * Returns 0 when one request was cancelled; with HOOP_ASYNC_CANCEL_ALL or
  * _ANY the number cancelled, 0 if none matched; -ENOENT when nothing
- * matched otherwise, -ETIME when the timeout ran out, -EINVAL for NULL or
- * unknown flags. Needs 6.0.
+ * matched otherwise, -ETIME when the timeout ran out, -EINVAL for NULL,
+ * unknown flags or resv not 0. Needs 6.0.
  */
 HOOP_API int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                             const struct hoop_sync_cancel *c);

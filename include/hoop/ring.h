@@ -42,7 +42,7 @@ typedef struct hoop_ring_params {
 	 */
 	uint32_t min_entries;
 	uint32_t hoop_flags;     /* HOOP_RING_* */
-	uint32_t resv;
+	uint32_t resv;           /* must be 0 (see common.h) */
 } hoop_ring_params;
 
 /* hoop_flags: after setup, register the ring fd to skip fd lookups. */
@@ -59,7 +59,8 @@ typedef struct hoop_ring_params {
  * up to a power of two by the kernel), map it, and store it in *out.
  *
  * `params` may be NULL for defaults. Returns 0, or -EINVAL (entries is 0 or
- * above 32768 without HOOP_SETUP_CLAMP, unknown flags, out NULL), -ENOMEM
+ * above 32768 without HOOP_SETUP_CLAMP, unknown flags, resv not 0, out
+ * NULL), -ENOMEM
  * (locked-memory limit, after shrinking to min_entries), -EPERM (io_uring
  * disabled by sysctl or seccomp), -ENOSYS (no io_uring), or another -errno
  * from the kernel. On failure nothing is allocated and *out is untouched.

@@ -196,7 +196,7 @@ class Engine:
 
     def metrics(self) -> Dict[str, int]:
         m = ffi.new("struct hoop_engine_metrics *")
-        check(lib.hoop_engine_get_metrics(self._e(), m))
+        check(lib.hoop_engine_get_metrics(self._e(), m, ffi.sizeof(m[0])))
         return {name: getattr(m, name) for name, _ in ffi.typeof(m[0]).fields}
 
     def cancel(self, token: int) -> bool:

@@ -766,7 +766,7 @@ static void eng_finish(void)
 	 * for the cancels to land (CI, finding crash-81b31e8c). An op lost for
 	 * good still fails here. */
 	for (int k = 0; k < 10000; k++) {
-		hoop_engine_get_metrics(eng, &m);
+		hoop_engine_get_metrics(eng, &m, sizeof(m));
 		/* inflight drops just before completed grows: a snapshot
 		 * may catch one between the two. */
 		if (!m.inflight && m.completed == m.submitted)
