@@ -125,3 +125,47 @@ func TestSeccompChild(t *testing.T) {
 	}
 	useEngine(t, e)
 }
+
+// An unknown backend name is refused, naming the accepted ones.
+func TestEngineBackendUnknown(t *testing.T) {
+	for _, name := range []string{"bogus", "thread", "URING", "auto "} {
+		e, err := NewEngine(WithEngineBackend(name))
+		if err == nil {
+			t.Errorf("WithEngineBackend(%q): accepted (backend %q)", name, e.Backend())
+			e.Close()
+			continue
+		}
+		var oe *OpError
+		if !errors.As(err, &oe) || !errors.Is(err, syscall.EINVAL) ||
+			!strings.Contains(err.Error(), `"`+name+`"`) ||
+			!strings.Contains(err.Error(), `"io_uring"`) || !strings.Contains(err.Error(), `"threads"`) {
+			t.Errorf("WithEngineBackend(%q): %v, want an *OpError wrapping EINVAL naming it and the accepted names", name, err)
+		}
+	}
+	for _, name := range []string{"io_uring", "uring", "threads", ""} {
+		if name != "threads" {
+			needURing(t)
+		}
+		e, err := NewEngine(WithEngineBackend(name))
+		if err != nil {
+			t.Fatalf("WithEngineBackend(%q): %v", name, err)
+		}
+		e.Close()
+	}
+}
+
+// HOOP_BACKEND with a name hoop does not know: the C core refuses it
+// (-EINVAL) and the error says which variable and what it accepts.
+func TestEngineBackendEnvUnknown(t *testing.T) {
+	t.Setenv("HOOP_BACKEND", "thread")
+	e, err := NewEngine()
+	if err == nil {
+		b := e.Backend()
+		e.Close()
+		t.Fatalf("HOOP_BACKEND=thread: accepted (backend %q)", b)
+	}
+	want := `hoop: engine_create: HOOP_BACKEND="thread" is not a backend (accepted: uring, threads): invalid argument`
+	if !errors.Is(err, syscall.EINVAL) || err.Error() != want {
+		t.Fatalf("HOOP_BACKEND=thread: %v, want %q", err, want)
+	}
+}

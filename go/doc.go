@@ -25,7 +25,9 @@
 //
 // Errors are *OpError values wrapping a syscall.Errno (or a context error),
 // so errors.Is(err, fs.ErrNotExist) and errors.Is(err, syscall.ECANCELED)
-// work.
+// work. A File's errors are those of *os.File for the same failure (an
+// *fs.PathError around the syscall.Errno, same text), so os.IsNotExist
+// works on them too.
 //
 // By default the C core is compiled from this module by cgo. Build with
 // -tags hoop_system to link an installed libhoop found through pkg-config.

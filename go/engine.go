@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -118,6 +119,7 @@ type EngineOption func(*engineConfig)
 type engineConfig struct {
 	p                   C.hoop_engine_params
 	recvCount, recvSize int
+	err                 error // an option's invalid argument, reported by NewEngine
 }
 
 // WithEngineRecvBuffers sets the buffer group that the multishot receives
@@ -164,12 +166,17 @@ func WithEngineSQPoll(idleMs uint32) EngineOption {
 }
 
 // NewEngine creates an engine and starts its reaper goroutine. It fails
-// with an *OpError wrapping EPERM or ENOSYS where io_uring is unavailable.
-// Call Close when done.
+// with an *OpError wrapping EPERM or ENOSYS where io_uring is unavailable,
+// and wrapping EINVAL for an invalid option or an unknown backend name
+// (WithEngineBackend, or the environment variable HOOP_BACKEND), with the
+// accepted names in its text. Call Close when done.
 func NewEngine(opts ...EngineOption) (*Engine, error) {
 	cfg := engineConfig{recvCount: 512, recvSize: 4096}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, &OpError{Op: "engine_create", Err: cfg.err}
 	}
 	p := cfg.p
 	// Go's runtime puts a handler on every signal at start-up, so the
@@ -178,7 +185,7 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 	p.flags |= C.HOOP_ENGINE_POOL_SIGNAL_TAKE
 	var ptr *C.hoop_engine
 	if r := C.hoop_engine_create(&ptr, &p); r < 0 {
-		return nil, errno("engine_create", int(r))
+		return nil, createErr(int(r))
 	}
 	capacity := C.hoop_engine_max_inflight(ptr)
 	sqMax := int(p.sq_entries)
@@ -725,10 +732,11 @@ func (e *Engine) BackendReason() string {
 	return C.GoString(C.hoop_engine_backend_reason(e.ptr))
 }
 
-// WithEngineBackend forces the backend: "io_uring" (no fallback),
-// "threads" (the thread pool), or "" for the default (io_uring, falling
-// back to the thread pool where io_uring is refused; the environment
-// variable HOOP_BACKEND=uring|threads overrides the default).
+// WithEngineBackend forces the backend: "io_uring" or "uring" (no
+// fallback), "threads" (the thread pool), or "" for the default (io_uring,
+// falling back to the thread pool where io_uring is refused; the
+// environment variable HOOP_BACKEND=uring|threads overrides the default).
+// Any other name makes NewEngine fail with an error wrapping EINVAL.
 func WithEngineBackend(name string) EngineOption {
 	return func(p *engineConfig) {
 		switch name {
@@ -736,10 +744,25 @@ func WithEngineBackend(name string) EngineOption {
 			p.p.backend = C.HOOP_BACKEND_URING
 		case "threads":
 			p.p.backend = C.HOOP_BACKEND_THREADS
-		default:
+		case "":
 			p.p.backend = C.HOOP_BACKEND_AUTO
+		default:
+			p.err = &invalidError{"WithEngineBackend: unknown backend " + strconv.Quote(name) +
+				` (accepted: "io_uring" or "uring", "threads", "" for the default)`}
 		}
 	}
+}
+
+// createErr is the error of hoop_engine_create's result r (-errno). The C
+// core refuses an unknown HOOP_BACKEND with -EINVAL; the error then names
+// the variable, its value and the accepted values.
+func createErr(r int) error {
+	if env, set := os.LookupEnv("HOOP_BACKEND"); set && r == -int(syscall.EINVAL) &&
+		env != "uring" && env != "threads" {
+		return &OpError{Op: "engine_create", Err: &invalidError{"HOOP_BACKEND=" +
+			strconv.Quote(env) + " is not a backend (accepted: uring, threads)"}}
+	}
+	return errno("engine_create", r)
 }
 
 // Metrics is a snapshot of an engine's counters.

@@ -23,6 +23,15 @@ func (e *OpError) Unwrap() error { return e.Err }
 // Engine, Queue, Ring or File.
 var ErrClosed = errors.New("use of closed hoop object")
 
+// invalidError is an invalid argument (EINVAL) with the reason in words.
+type invalidError struct{ reason string }
+
+// Error returns the reason and the errno's text.
+func (e *invalidError) Error() string { return e.reason + ": " + syscall.EINVAL.Error() }
+
+// Unwrap returns syscall.EINVAL, for errors.Is and errors.As.
+func (e *invalidError) Unwrap() error { return syscall.EINVAL }
+
 // errno converts a hoop return value (>= 0, or -errno) to an error.
 func errno(op string, res int) error {
 	if res >= 0 {

@@ -8,9 +8,11 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -23,9 +25,16 @@ import (
 // short-read and short-write rules of those interfaces. ReadAt and WriteAt
 // are safe for concurrent use; Read, Write and Seek share the file position
 // and are serialised.
+//
+// Its errors are the ones *os.File returns for the same failure: an
+// *fs.PathError whose Op ("open", "read", "write", "seek", "stat", "sync",
+// "close") and Path are os's and whose Err is the syscall.Errno (or
+// fs.ErrClosed once the file is closed), so os.IsNotExist, errors.Is and
+// the text match os. On a closed Engine the PathError's Err is ErrClosed.
 type File struct {
-	e    *Engine
-	name string
+	e          *Engine
+	name       string
+	appendMode bool // opened with O_APPEND: WriteAt is refused, as by os
 
 	mu     sync.RWMutex // fd's lifetime: read for I/O, write for Close
 	fd     int
@@ -35,9 +44,14 @@ type File struct {
 
 // OpenFile opens name through e's ring (the openat operation) with the
 // os.O_* flags in flag and the permission bits of perm for a created file,
-// like os.OpenFile. O_CLOEXEC is always added. Errors wrap a syscall.Errno:
-// errors.Is(err, fs.ErrNotExist) reports a missing file.
+// like os.OpenFile. O_CLOEXEC is always added. A failure is an
+// *fs.PathError{Op: "open", Path: name, Err: syscall.Errno}, as from
+// os.OpenFile: os.IsNotExist(err) reports a missing file.
 func OpenFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		// C would cut the name at the NUL and open another file.
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.EINVAL}
+	}
 	path := C.CString(name)
 	defer C.free(unsafe.Pointer(path))
 	c := getCall()
@@ -49,12 +63,9 @@ func OpenFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error)
 	fd, err := e.do(context.Background(), "openat", c)
 	putCall(c)
 	if err != nil {
-		if oe, ok := err.(*OpError); ok {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: oe}
-		}
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapOp(err)}
 	}
-	return &File{e: e, name: name, fd: int(fd)}, nil
+	return &File{e: e, name: name, fd: int(fd), appendMode: flag&os.O_APPEND != 0}, nil
 }
 
 // Open opens name for reading through e, like os.Open.
@@ -95,21 +106,43 @@ func (f *File) Fd() int {
 	return f.fd
 }
 
-// use runs fn with the descriptor held open.
-func (f *File) use(op string, fn func(fd int) error) error {
+// use runs fn with the descriptor held open; it returns os.ErrClosed
+// (unwrapped: the caller wraps once, with wrap) when f is closed.
+func (f *File) use(fn func(fd int) error) error {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	if f.closed {
-		return &fs.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+		return os.ErrClosed
 	}
 	return fn(f.fd)
 }
 
+// wrap makes err the error os.File returns: nil, io.EOF and
+// io.ErrShortWrite as they are, anything else in one *fs.PathError whose
+// Err is the engine's syscall.Errno (not the *OpError around it).
 func (f *File) wrap(op string, err error) error {
-	if err == nil || err == io.EOF {
+	if err == nil || err == io.EOF || err == io.ErrShortWrite {
 		return err
 	}
-	return &fs.PathError{Op: op, Path: f.name, Err: err}
+	return &fs.PathError{Op: op, Path: f.name, Err: unwrapOp(err)}
+}
+
+// unwrapOp returns the error inside an *OpError (a syscall.Errno, or
+// ErrClosed for a closed engine), or err itself.
+func unwrapOp(err error) error {
+	if oe, ok := err.(*OpError); ok {
+		return oe.Err
+	}
+	return err
+}
+
+// errWriteAtInAppendMode is os.File's error (same text) for WriteAt on a
+// file opened with O_APPEND, where pwrite(2) would append instead.
+var errWriteAtInAppendMode = errors.New("os: invalid use of WriteAt on file opened with O_APPEND")
+
+// errNegativeOffset is os.File's error for ReadAt and WriteAt.
+func (f *File) errNegativeOffset(op string) error {
+	return &fs.PathError{Op: op, Path: f.name, Err: errors.New("negative offset")}
 }
 
 // loop reads into p (until it is full or end of file) or writes all of p,
@@ -117,7 +150,7 @@ func (f *File) wrap(op string, err error) error {
 // position stops after one successful read, as io.Reader allows.
 func (f *File) loop(p []byte, off int64, op string, write bool) (int, error) {
 	n := 0
-	err := f.use(op, func(fd int) error {
+	err := f.use(func(fd int) error {
 		for n < len(p) {
 			o := off
 			if off >= 0 {
@@ -150,9 +183,6 @@ func (f *File) loop(p []byte, off int64, op string, write bool) (int, error) {
 // Read reads up to len(p) bytes at the file position and advances it. At
 // end of file it returns 0, io.EOF.
 func (f *File) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
 	return f.loop(p, -1, "read", false)
@@ -162,7 +192,10 @@ func (f *File) Read(p []byte) (int, error) {
 // error says why; at end of file it is io.EOF.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, f.wrap("readat", syscall.EINVAL)
+		return 0, f.errNegativeOffset("readat")
+	}
+	if len(p) == 0 {
+		return 0, nil // as os.File, even once closed
 	}
 	return f.loop(p, off, "read", false)
 }
@@ -176,10 +209,16 @@ func (f *File) Write(p []byte) (int, error) {
 }
 
 // WriteAt writes all of p at offset off; n < len(p) comes with a non-nil
-// error.
+// error. As os.File.WriteAt, it refuses a file opened with O_APPEND.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if f.appendMode {
+		return 0, errWriteAtInAppendMode
+	}
 	if off < 0 {
-		return 0, f.wrap("writeat", syscall.EINVAL)
+		return 0, f.errNegativeOffset("writeat")
+	}
+	if len(p) == 0 {
+		return 0, nil // as os.File, even once closed
 	}
 	return f.loop(p, off, "write", true)
 }
@@ -190,12 +229,15 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
 	var pos int64
-	err := f.use("seek", func(fd int) error {
+	err := f.use(func(fd int) error {
 		var err error
 		pos, err = syscall.Seek(fd, offset, whence)
 		return err
 	})
-	return pos, f.wrap("seek", err)
+	if err != nil {
+		return 0, f.wrap("seek", err)
+	}
+	return pos, nil
 }
 
 // copyBuf is the chunk size of ReadFrom and WriteTo.
@@ -252,7 +294,7 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 
 // Sync flushes the file's data and metadata to storage (fsync).
 func (f *File) Sync() error {
-	return f.wrap("sync", f.use("sync", func(fd int) error {
+	return f.wrap("sync", f.use(func(fd int) error {
 		return f.e.Fsync(context.Background(), fd, 0)
 	}))
 }
@@ -261,7 +303,7 @@ func (f *File) Sync() error {
 // fstat(2) where the kernel lacks that operation).
 func (f *File) Stat() (os.FileInfo, error) {
 	var fi *fileStat
-	err := f.use("stat", func(fd int) error {
+	err := f.use(func(fd int) error {
 		var err error
 		fi, err = f.statx(fd)
 		if err == nil {
@@ -312,7 +354,7 @@ func (f *File) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		return &fs.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
+		return f.wrap("close", os.ErrClosed)
 	}
 	f.closed = true
 	c := getCall()
