@@ -224,8 +224,11 @@ func TestNetDeadlines(t *testing.T) {
 
 	// Write deadline: the peer does not read, so a large Write stalls once
 	// the socket buffers are full; it reports what was sent.
-	srv.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	// The 64 MiB are allocated before the deadline is set: zeroing them on
+	// a loaded machine took long enough for the deadline to pass before
+	// Write began, and then nothing is sent (as with package net).
 	big := make([]byte, 64<<20)
+	srv.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 	n, err := srv.Write(big)
 	if !isTimeout(err) || n <= 0 || n >= len(big) {
 		t.Fatalf("write deadline: %d %v", n, err)
