@@ -553,7 +553,14 @@ class Engine:
         Returns the data in order as read-only memoryviews (bytes-like:
         compare, slice, write or hash them as bytes; bytes(v) copies) into
         one buffer that lives as long as any of them; short at end of file.
-        Raises the first error if any read failed."""
+        Raises the first error if any read failed. Every pair is checked
+        first, as Engine.pread checks its arguments (TypeError for a pair
+        that is not one, OSError(EINVAL) for a negative length or an offset
+        below -1, OverflowError beyond 64 bits), before anything is
+        allocated or submitted. Each read returns at most 0x7ffff000 bytes
+        (as read(2)), and only that much is allocated for it; a buffer above
+        64 MiB is fresh memory of which only what the kernel writes is
+        touched."""
         check_fd(fd)
         n = len(reqs)
         if n == 0:
@@ -564,16 +571,15 @@ class Engine:
         first = lens[0]
         uniform = 0 <= first <= MAX_RW and lens.count(first) == n
         if not uniform:
+            # One read returns at most MAX_RW bytes: only that is allocated.
             lens = [min(x, MAX_RW) for x in lens]
-            if min(lens) < 0:
-                raise ValueError("negative length")
         total = first * n if uniform else sum(lens)
         view = self._result_buffer(total)
         ops = self._batch_arrays(n)[0]
         base = ffi.from_buffer(view)
         lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.new("uint64_t[]", offs),
                           ffi.NULL if uniform else ffi.new("uint32_t[]", lens),
-                          first, 0)
+                          first if uniform else 0, 0)
         results = ffi.unpack(self._run_batch(ops, n), n)
         del base
         ro = view.toreadonly()

@@ -46,7 +46,7 @@ def test_modes(tmp_path):
     with hoop.open(p, "xb") as f:
         f.write(b"12345")
     with pytest.raises(FileExistsError):
-        hoop.open(p, "x")
+        hoop.open(p, "xb")
     with hoop.open(p, "ab") as f:
         assert f.tell() == 5
         f.write(b"67")
@@ -56,7 +56,7 @@ def test_modes(tmp_path):
         f.write(b"X")
         assert f.truncate() == 2
     assert p.read_bytes() == b"1X"
-    with hoop.open(p, "w") as f:
+    with hoop.open(p, "wb") as f:
         pass
     assert p.read_bytes() == b""
     with pytest.raises(ValueError):
