@@ -75,7 +75,8 @@ class _Driver:
     @property
     def dead(self) -> bool:
         loop = self.loop_ref()
-        return self.core.q is None or loop is None or loop.is_closed()
+        core = self.core
+        return core.closing or core.q is None or loop is None or loop.is_closed()
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...

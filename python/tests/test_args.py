@@ -147,4 +147,9 @@ def test_pwrite_many_and_requests_check_offsets(engine, rw_file):
     with hoop.Ring() as ring:
         with pytest.raises(OverflowError):
             ring.prep_write(fd, b"XXXX", BIG)
-        assert ring.sq_ready == 0
+        ring.register_buffers([bytearray(4096)])
+        with pytest.raises(OverflowError):
+            ring.prep_write_fixed(fd, 0, BIG, 4)
+        with pytest.raises(TypeError):
+            ring.prep_read_fixed(fd, 0, 0, 1.5)
+        assert ring.sq_ready == 0  # no SQE reserved by a refused call
