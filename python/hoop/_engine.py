@@ -36,6 +36,17 @@ _CACHE_MAX = 64 << 20
 _BACKENDS = {"auto": 0, "uring": 1, "io_uring": 1, "threads": 2}
 
 
+def _explain(rc: int, params: Any) -> Optional[str]:
+    """hoop_engine_explain's reason for a failed create, where the C core
+    has it (None otherwise)."""
+    explain = getattr(lib, "hoop_engine_explain", None)
+    if explain is None:
+        return None
+    buf = ffi.new("char[]", 256)
+    explain(rc, params, buf, len(buf))
+    return ffi.string(buf).decode(errors="replace") or None
+
+
 def _closed_queue() -> ValueError:
     return ValueError("I/O operation on a closed Queue")
 
@@ -255,11 +266,16 @@ class Engine:
         p.backend = _BACKENDS[backend]
         out = ffi.new("hoop_engine **")
         rc = lib.hoop_engine_create(out, p)
-        env = os.environ.get("HOOP_BACKEND")
-        if rc == -errno.EINVAL and backend == "auto" and env and env not in _BACKENDS:
-            raise ValueError("HOOP_BACKEND=%r is not a backend hoop knows (use "
-                             "'uring' or 'threads', or unset it)" % env) from error_from(rc)
-        check(rc)
+        if rc < 0:
+            reason = _explain(rc, p)
+            env = os.environ.get("HOOP_BACKEND")
+            if rc == -errno.EINVAL and backend == "auto" and env and env not in _BACKENDS:
+                raise ValueError(reason or "HOOP_BACKEND=%r is not a backend hoop "
+                                 "knows (use 'uring' or 'threads', or unset it)"
+                                 % env) from error_from(rc)
+            if reason:
+                raise OSError(-rc, reason)
+            check(rc)
         self._engine = out[0]
         self._sq = sq_entries or 256
         self._queues: Dict[int, _QueueCore] = {}
