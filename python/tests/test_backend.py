@@ -56,7 +56,7 @@ def test_unknown_hoop_backend_variable_is_refused(value):
     p = child(value, CREATE)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("ValueError:"), p.stdout
-    assert "HOOP_BACKEND=%r" % value in p.stdout
+    assert "HOOP_BACKEND=" in p.stdout and value in p.stdout
 
 
 def test_known_hoop_backend_variable_is_used():
