@@ -14,7 +14,7 @@ from ._errors import PathArg, check, error_from
 from ._hoop_cffi import ffi, lib
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
                    Readv, Result, Timeout, Write, Writev, check_fd,
-                   check_offset, check_size)
+                   check_int, check_offset, check_size)
 from ._ring import WAIT_SLICE, _deadline, _slice_ns, _time_out
 
 _COMPLETION = struct.Struct("=QQiI")  # struct hoop_completion, 24 bytes
@@ -32,6 +32,7 @@ _FREE_REFS = 3
 # by bytearray once); bigger ones are fresh uninitialised memory, of which
 # only the pages the kernel writes become resident, and are not kept.
 _CACHE_MAX = 64 << 20
+_U32 = 0xFFFFFFFF
 # Names Engine(backend=...) accepts, and the C value each stands for.
 _BACKENDS = {"auto": 0, "uring": 1, "io_uring": 1, "threads": 2}
 
@@ -251,6 +252,10 @@ class Engine:
             raise ValueError("unknown backend %r: hoop knows %s"
                              % (backend, ", ".join(repr(b) for b in _BACKENDS)))
         self._engine: Any = None
+        for name, v in (("sq_entries", sq_entries), ("cq_entries", cq_entries),
+                        ("max_inflight", max_inflight), ("batch_count", batch_count),
+                        ("batch_usec", batch_usec), ("spin_usec", spin_usec)):
+            check_int(name, v, 0, _U32)
         p = ffi.new("hoop_engine_params *")
         p.sq_entries = sq_entries
         p.cq_entries = cq_entries
@@ -781,8 +786,10 @@ class Queue:
         blocks. TimeoutError if `timeout` seconds pass first (nothing is
         lost: the results stay for the next wait)."""
         core = self._core
+        min = check_int("min", min, 0, _U32)
         if max is None:
             max = core.capacity
+        max = check_int("max", max, 0, _U32)
         if max > core.capacity:
             max = core.capacity
         deadline = _deadline(timeout)

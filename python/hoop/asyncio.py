@@ -30,11 +30,10 @@ from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
                     Sequence, Tuple)
 
 from ._default import default_engine
-from ._engine import Engine, _QueueCore, _raw
+from ._engine import Engine, _QueueCore, _offsets_lengths, _raw
 from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._hoop_cffi import ffi, lib
-from ._engine import _offsets_lengths
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
                    Timeout, Write, check_fd, check_offset, check_size)
 from . import _streams

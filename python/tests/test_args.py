@@ -153,3 +153,23 @@ def test_pwrite_many_and_requests_check_offsets(engine, rw_file):
         with pytest.raises(TypeError):
             ring.prep_read_fixed(fd, 0, 0, 1.5)
         assert ring.sq_ready == 0  # no SQE reserved by a refused call
+
+
+def test_engine_and_queue_numbers_checked(engine):
+    for bad in (-1, 2 ** 40):
+        with pytest.raises(OverflowError, match="sq_entries"):
+            hoop.Engine(bad)
+        with pytest.raises(OverflowError, match="max_inflight"):
+            hoop.Engine(max_inflight=bad)
+    with pytest.raises(TypeError):
+        hoop.Engine(1.5)
+    with pytest.raises(OSError) as ei:
+        engine.queue(-1)
+    assert ei.value.errno == errno.EINVAL
+    with pytest.raises(OverflowError):
+        engine.queue(2 ** 40)
+    with engine.queue(4) as q:
+        with pytest.raises(OverflowError, match="min"):
+            q.wait(min=-1)
+        with pytest.raises(TypeError):
+            q.wait(min=0.5)
