@@ -314,7 +314,11 @@ class Engine:
     def close(self) -> None:
         """Cancel everything in flight, wait until every operation has its
         result (threads blocked in this engine get -ECANCELED as an OSError),
-        then free the engine. Idempotent."""
+        then free the engine. Safe from any thread while others use the
+        engine or its queues: their calls in progress finish first (a
+        Queue.wait within one 50 ms slice), later calls raise ValueError,
+        and nothing is freed under a caller. Idempotent: a concurrent second
+        close() returns once the engine is freed."""
         with self._cv:
             if getattr(self, "_engine", None) is None:
                 return
