@@ -13,8 +13,8 @@ from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple)
 from ._errors import PathArg, check, error_from
 from ._hoop_cffi import ffi, lib
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
-                   Readv, Result, Timeout, Write, Writev, check_fd,
-                   check_int, check_offset, check_size)
+                   OFF_MAX, SSIZE_MAX, Readv, Result, Timeout, Write, Writev,
+                   check_fd, check_int, check_offset, check_size)
 from ._ring import WAIT_SLICE, _deadline, _slice_ns, _time_out
 
 _COMPLETION = struct.Struct("=QQiI")  # struct hoop_completion, 24 bytes
@@ -52,34 +52,40 @@ def _closed_queue() -> ValueError:
     return ValueError("I/O operation on a closed Queue")
 
 
+_INTS = {int, bool}
+
+
+def _split_pairs(reqs: Sequence[Tuple[int, int]]) -> Tuple[List[int], List[int]]:
+    """The offsets and the lengths of (offset, length) pairs, unchecked;
+    TypeError for an item that is not a pair."""
+    try:
+        return [o for o, _ in reqs], [n for _, n in reqs]
+    except (TypeError, ValueError):
+        for r in reqs:
+            try:
+                _o, _n = r
+            except (TypeError, ValueError):
+                raise TypeError("pread_many: each request must be an (offset, "
+                                "length) pair, not %r" % (r,)) from None
+        raise
+
+
+def _check_lengths(lens: List[int]) -> List[int]:
+    if lens and not (set(map(type, lens)) <= _INTS and min(lens) >= 0
+                     and max(lens) <= SSIZE_MAX):
+        return [check_size(n) for n in lens]  # raises the exact error
+    return lens
+
+
 def _offsets_lengths(reqs: Sequence[Tuple[int, int]]) -> Tuple[List[int], List[int]]:
     """The offsets and lengths of pread_many's (offset, length) pairs,
     checked as Engine.pread checks one (TypeError, OSError(EINVAL),
     OverflowError) before anything is allocated or submitted."""
-    try:
-        offs = [r[0] for r in reqs]
-        lens = [r[1] for r in reqs]
-        bad = any(len(r) != 2 for r in reqs)
-    except (TypeError, IndexError, KeyError):
-        bad = True
-    if bad:
-        for r in reqs:
-            try:
-                ok = len(r) == 2
-            except TypeError:
-                ok = False
-            if not ok:
-                raise TypeError("pread_many: each request must be an (offset, "
-                                "length) pair, not %r" % (r,))
-    # Fast path: plain ints in range; anything else gets the exact error.
-    if not (all(x.__class__ is int for x in offs) and all(x.__class__ is int for x in lens)
-            and (not offs or (min(offs) >= -1 and max(offs) <= U64 >> 1))
-            and (not lens or min(lens) >= 0)):
-        offs = [check_offset(o) for o in offs]
-        lens = [check_size(n) for n in lens]
-    elif lens and max(lens) > U64 >> 1:
-        lens = [check_size(n) for n in lens]
-    return offs, lens
+    offs, lens = _split_pairs(reqs)
+    if offs and not (set(map(type, offs)) <= _INTS and min(offs) >= -1
+                     and max(offs) <= OFF_MAX):
+        offs = [check_offset(o) for o in offs]  # raises the exact error
+    return offs, _check_lengths(lens)
 
 
 class _QueueCore:
@@ -590,19 +596,30 @@ class Engine:
         n = len(reqs)
         if n == 0:
             return []
-        offs, lens = _offsets_lengths(reqs)
-        if min(offs) < 0:
-            offs = [o & U64 for o in offs]  # -1: the file position
+        offs, lens = _split_pairs(reqs)
+        # The checks at C speed: cffi takes only ints of 64 bits (-1, the
+        # file position, becomes all ones for the SQE); anything refused or
+        # below -1 gets the exact error from check_offset.
+        try:
+            offs_c = ffi.new("int64_t[]", offs)
+            ok = min(offs) >= -1
+        except (TypeError, OverflowError):
+            ok = False
+        if not ok:
+            offs_c = ffi.new("int64_t[]", [check_offset(o) for o in offs])
         first = lens[0]
-        uniform = 0 <= first <= MAX_RW and lens.count(first) == n
+        uniform = first.__class__ is int and 0 <= first <= MAX_RW and \
+            lens.count(first) == n and set(map(type, lens)) <= _INTS
         if not uniform:
+            lens = _check_lengths(lens)
+            first = lens[0]
             # One read returns at most MAX_RW bytes: only that is allocated.
             lens = [min(x, MAX_RW) for x in lens]
         total = first * n if uniform else sum(lens)
         view = self._result_buffer(total)
         ops = self._batch_arrays(n)[0]
         base = ffi.from_buffer(view)
-        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.new("uint64_t[]", offs),
+        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.cast("uint64_t *", offs_c),
                           ffi.NULL if uniform else ffi.new("uint32_t[]", lens),
                           first if uniform else 0, 0)
         results = ffi.unpack(self._run_batch(ops, n), n)
