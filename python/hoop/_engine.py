@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import os
 import struct
 import sys
 import threading
@@ -11,8 +12,9 @@ from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple)
 
 from ._errors import PathArg, check, error_from
 from ._hoop_cffi import ffi, lib
-from ._ops import (AT_FDCWD, MAX_RW, Close, Fsync, Nop, OpenAt, Read, Readv,
-                   Result, Timeout, Write, Writev)
+from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
+                   OFF_MAX, SSIZE_MAX, Readv, Result, Timeout, Write, Writev,
+                   check_fd, check_int, check_offset, check_size)
 from ._ring import WAIT_SLICE, _deadline, _slice_ns, _time_out
 
 _COMPLETION = struct.Struct("=QQiI")  # struct hoop_completion, 24 bytes
@@ -26,6 +28,64 @@ _raw = ffi.new_allocator(should_clear_after_alloc=False)
 # argument); more means a view of it is still alive somewhere.
 _getrefcount = getattr(sys, "getrefcount", None)
 _FREE_REFS = 3
+# Result buffers up to this size are kept per thread for reuse (and zeroed
+# by bytearray once); bigger ones are fresh uninitialised memory, of which
+# only the pages the kernel writes become resident, and are not kept.
+_CACHE_MAX = 64 << 20
+_U32 = 0xFFFFFFFF
+# Names Engine(backend=...) accepts, and the C value each stands for.
+_BACKENDS = {"auto": 0, "uring": 1, "io_uring": 1, "threads": 2}
+
+
+def _explain(rc: int, params: Any) -> Optional[str]:
+    """hoop_engine_explain's reason for a failed create, where the C core
+    has it (None otherwise)."""
+    explain = getattr(lib, "hoop_engine_explain", None)
+    if explain is None:
+        return None
+    buf = ffi.new("char[]", 256)
+    explain(rc, params, buf, len(buf))
+    return ffi.string(buf).decode(errors="replace") or None
+
+
+def _closed_queue() -> ValueError:
+    return ValueError("I/O operation on a closed Queue")
+
+
+_INTS = {int, bool}
+
+
+def _split_pairs(reqs: Sequence[Tuple[int, int]]) -> Tuple[List[int], List[int]]:
+    """The offsets and the lengths of (offset, length) pairs, unchecked;
+    TypeError for an item that is not a pair."""
+    try:
+        return [o for o, _ in reqs], [n for _, n in reqs]
+    except (TypeError, ValueError):
+        for r in reqs:
+            try:
+                _o, _n = r
+            except (TypeError, ValueError):
+                raise TypeError("pread_many: each request must be an (offset, "
+                                "length) pair, not %r" % (r,)) from None
+        raise
+
+
+def _check_lengths(lens: List[int]) -> List[int]:
+    if lens and not (set(map(type, lens)) <= _INTS and min(lens) >= 0
+                     and max(lens) <= SSIZE_MAX):
+        return [check_size(n) for n in lens]  # raises the exact error
+    return lens
+
+
+def _offsets_lengths(reqs: Sequence[Tuple[int, int]]) -> Tuple[List[int], List[int]]:
+    """The offsets and lengths of pread_many's (offset, length) pairs,
+    checked as Engine.pread checks one (TypeError, OSError(EINVAL),
+    OverflowError) before anything is allocated or submitted."""
+    offs, lens = _split_pairs(reqs)
+    if offs and not (set(map(type, offs)) <= _INTS and min(offs) >= -1
+                     and max(offs) <= OFF_MAX):
+        offs = [check_offset(o) for o in offs]  # raises the exact error
+    return offs, _check_lengths(lens)
 
 
 class _QueueCore:
@@ -39,6 +99,9 @@ class _QueueCore:
     """
 
     def __init__(self, engine: "Engine", capacity: int) -> None:
+        capacity = check_size(capacity)
+        if capacity > 0xFFFFFFFF:
+            raise OverflowError("capacity %d is too large" % capacity)
         out = ffi.new("hoop_queue **")
         check(lib.hoop_queue_create(out, engine._e(), capacity))
         self.q: Any = out[0]
@@ -51,37 +114,119 @@ class _QueueCore:
         self.groups: List[Any] = []
         self.out = ffi.new("struct hoop_completion[]", capacity)
         self.out_buf = ffi.buffer(self.out)
+        # Guards q, active and closing. Every C call on q runs between
+        # enter() and leave(); close() marks the core closing (new calls get
+        # ValueError), waits until the calls in progress have left (each
+        # returns within one wait slice) and only then destroys the queue:
+        # nothing is freed under a caller, from whichever thread it closes.
         self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.active = 0
+        self.closing = False
+        # One consumer at a time: waits share `out`.
+        self.wait_lock = threading.Lock()
         engine._queues[id(self)] = self
 
-    def close(self) -> None:
+    def enter(self) -> Any:
+        """Count a C call on the queue in; its hoop_queue pointer. Raises
+        ValueError once the queue is closed or closing."""
         with self.lock:
-            q, self.q = self.q, None
-            if q is not None:
-                lib.hoop_queue_destroy(q)
-                for g in self.groups:
-                    lib.hoop_bufgroup_destroy(g)
-                self.groups.clear()
-                self.held.clear()
-                self.engine._queues.pop(id(self), None)
+            if self.closing or self.q is None:
+                raise _closed_queue()
+            self.active += 1
+            return self.q
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+            if self.closing and self.active == 0:
+                self.idle.notify_all()
+
+    def close(self) -> None:
+        """Destroy the queue once no call is using it: its operations are
+        cancelled and waited for (hoop_queue_destroy), then what they held is
+        dropped. Safe from any thread, any number of times; every call
+        returns only once the queue is gone."""
+        with self.lock:
+            if self.closing:
+                while self.q is not None:  # another thread is closing it
+                    self.idle.wait(0.05)
+                return
+            if self.q is None:
+                return
+            self.closing = True
+            while self.active:
+                # Calls in progress leave within a wait slice (adds once
+                # they have room); new ones are refused.
+                self.idle.wait(0.05)
+            q = self.q
+        try:
+            lib.hoop_queue_destroy(q)
+            for g in self.groups:
+                lib.hoop_bufgroup_destroy(g)
+        finally:
+            with self.lock:
+                self.q = None
+                self.idle.notify_all()
+        self.groups.clear()
+        self.held.clear()
+        self.engine._queues.pop(id(self), None)
 
     def add_ops(self, ops: Any, n: int, tokens: Any = ffi.NULL) -> int:
         """hoop_queue_add; the caller has put what the ops use in `held`."""
-        if self.q is None:
-            raise ValueError("I/O operation on a closed Queue")
-        return int(lib.hoop_queue_add(self.q, ops, n, tokens, 0))
+        q = self.enter()
+        try:
+            return int(lib.hoop_queue_add(q, ops, n, tokens, 0))
+        finally:
+            self.leave()
 
-    def wait_raw(self, min: int, max: int, timeout_ns: int) -> List[Tuple[int, int, int, int]]:
-        """One hoop_queue_wait, decoded in one go: (user_data, token, res,
-        flags) tuples; [] on -ETIME."""
-        if self.q is None:
-            raise ValueError("I/O operation on a closed Queue")
-        n = lib.hoop_queue_wait(self.q, self.out, max, min, timeout_ns)
-        if n <= 0:
-            if n == 0 or n == -errno.ETIME:
-                return []
-            check(n)
-        return self.decode(n)
+    def full(self, n: int) -> BlockingIOError:
+        """The error for an add of n that does not fit the capacity."""
+        return BlockingIOError(errno.EAGAIN, "queue full (capacity %d, %d outstanding, "
+                               "%d more asked): collect results with wait() first"
+                               % (self.capacity, self.outstanding(), n))
+
+    def outstanding(self) -> int:
+        try:
+            q = self.enter()
+        except ValueError:
+            return 0
+        try:
+            return int(lib.hoop_queue_outstanding(q))
+        finally:
+            self.leave()
+
+    def ready(self) -> int:
+        try:
+            q = self.enter()
+        except ValueError:
+            return 0
+        try:
+            return int(lib.hoop_queue_ready(q))
+        finally:
+            self.leave()
+
+    def wait_results(self, min: int, max: int, timeout_ns: int) -> List[Result]:
+        """One hoop_queue_wait, decoded in one go into Results, their held
+        objects released ([] on -ETIME). The held entries are taken while
+        the call is still counted in, so a concurrent close cannot drop
+        them under it."""
+        with self.wait_lock:
+            q = self.enter()
+            try:
+                n = lib.hoop_queue_wait(q, self.out, max, min, timeout_ns)
+                if n <= 0:
+                    if n == 0 or n == -errno.ETIME:
+                        return []
+                    check(n)
+                held = self.held
+                out = []
+                for ud, tok, res, flags in self.decode(n):
+                    entry = held[ud] if flags & _MORE else held.pop(ud)
+                    out.append(Result(entry[0], res, flags, tok))
+                return out
+            finally:
+                self.leave()
 
     def decode(self, n: int) -> List[Tuple[int, int, int, int]]:
         """The first `n` completions of `out`, unpacked in one go."""
@@ -101,7 +246,22 @@ class Engine:
     def __init__(self, sq_entries: int = 256, *, cq_entries: int = 0,
                  max_inflight: int = 0, batch_count: int = 0,
                  batch_usec: int = 0, spin_usec: int = 0,
-                 sqpoll: bool = False, inline: bool = True) -> None:
+                 sqpoll: bool = False, inline: bool = True,
+                 backend: Optional[str] = None) -> None:
+        """backend: "uring" (or "io_uring"), "threads", or None/"auto" for
+        hoop's choice (the HOOP_BACKEND environment variable, then io_uring
+        if it can be used); any other name raises ValueError. So does an
+        unknown HOOP_BACKEND value, which the C core refuses."""
+        if backend is None:
+            backend = "auto"
+        if not isinstance(backend, str) or backend not in _BACKENDS:
+            raise ValueError("unknown backend %r: hoop knows %s"
+                             % (backend, ", ".join(repr(b) for b in _BACKENDS)))
+        self._engine: Any = None
+        for name, v in (("sq_entries", sq_entries), ("cq_entries", cq_entries),
+                        ("max_inflight", max_inflight), ("batch_count", batch_count),
+                        ("batch_usec", batch_usec), ("spin_usec", spin_usec)):
+            check_int(name, v, 0, _U32)
         p = ffi.new("hoop_engine_params *")
         p.sq_entries = sq_entries
         p.cq_entries = cq_entries
@@ -114,9 +274,20 @@ class Engine:
         # ring then serves in one system call instead of two per read.
         p.flags = (lib.HOOP_ENGINE_SQPOLL if sqpoll else 0) | \
             (0 if inline else lib.HOOP_ENGINE_NO_INLINE)
+        p.backend = _BACKENDS[backend]
         out = ffi.new("hoop_engine **")
-        check(lib.hoop_engine_create(out, p))
-        self._engine: Any = out[0]
+        rc = lib.hoop_engine_create(out, p)
+        if rc < 0:
+            reason = _explain(rc, p)
+            env = os.environ.get("HOOP_BACKEND")
+            if rc == -errno.EINVAL and backend == "auto" and env and env not in _BACKENDS:
+                raise ValueError(reason or "HOOP_BACKEND=%r is not a backend hoop "
+                                 "knows (use 'uring' or 'threads', or unset it)"
+                                 % env) from error_from(rc)
+            if reason:
+                raise OSError(-rc, reason)
+            check(rc)
+        self._engine = out[0]
         self._sq = sq_entries or 256
         self._queues: Dict[int, _QueueCore] = {}
         self._pool: List[_QueueCore] = []  # idle queues for batch calls
@@ -124,6 +295,7 @@ class Engine:
         self._cv = threading.Condition()
         self._users = 0
         self._closing = False
+        self._gone = threading.Event()  # set once close() has freed it
         self._bgids = itertools.count(1)  # buffer group ids on this ring
 
     # ---- lifetime ----
@@ -148,21 +320,40 @@ class Engine:
     def close(self) -> None:
         """Cancel everything in flight, wait until every operation has its
         result (threads blocked in this engine get -ECANCELED as an OSError),
-        then free the engine. Idempotent."""
+        then free the engine. Safe from any thread while others use the
+        engine or its queues: their calls in progress finish first (a
+        Queue.wait within one 50 ms slice), later calls raise ValueError,
+        and nothing is freed under a caller. Idempotent: a concurrent second
+        close() returns once the engine is freed."""
         with self._cv:
-            if getattr(self, "_engine", None) is None or self._closing:
+            if getattr(self, "_engine", None) is None:
                 return
-            self._closing = True
+            if self._closing:
+                # Another thread is closing it: return once it is freed.
+                gone = self._gone
+            else:
+                gone = None
+                self._closing = True
+        if gone is not None:
+            while not gone.wait(0.05):
+                pass
+            return
+        with self._cv:
             lib.hoop_engine_cancel_all(self._engine)
             while self._users:
                 self._cv.wait(0.05)
                 if self._users:
                     lib.hoop_engine_cancel_all(self._engine)
-        for core in list(self._queues.values()):
-            core.close()
-        self._pool.clear()
-        e, self._engine = self._engine, None
-        lib.hoop_engine_destroy(e)
+        try:
+            # Each queue waits for the calls in progress on it (a thread in
+            # Queue.wait returns within a slice) before it is destroyed.
+            for core in list(self._queues.values()):
+                core.close()
+            self._pool.clear()
+            e, self._engine = self._engine, None
+            lib.hoop_engine_destroy(e)
+        finally:
+            self._gone.set()
 
     def _forget(self) -> None:
         """After fork, in the child: drop the parent's engine unused."""
@@ -186,11 +377,19 @@ class Engine:
 
     @property
     def max_inflight(self) -> int:
-        return int(lib.hoop_engine_max_inflight(self._e()))
+        e = self._enter()
+        try:
+            return int(lib.hoop_engine_max_inflight(e))
+        finally:
+            self._leave()
 
     @property
     def backend(self) -> str:
-        b = lib.hoop_engine_backend(self._e())
+        e = self._enter()
+        try:
+            b = lib.hoop_engine_backend(e)
+        finally:
+            self._leave()
         return {lib.HOOP_BACKEND_URING: "io_uring",
                 lib.HOOP_BACKEND_THREADS: "threads"}.get(b, str(b))
 
@@ -267,7 +466,14 @@ class Engine:
         check(self.run(Nop()))
 
     def pread(self, fd: int, n: int, offset: int = -1) -> bytes:
-        """Read up to `n` bytes at `offset` (-1: the file position)."""
+        """Read up to `n` bytes at `offset` (-1: the file position).
+        Arguments are refused as os.pread refuses them: TypeError for a
+        non-integer, OSError(EINVAL) for a negative size or an offset below
+        -1, OverflowError beyond 64 bits. Like read(2) on Linux one call
+        returns at most 0x7ffff000 bytes, and only that much is allocated."""
+        check_fd(fd)
+        n = min(check_size(n), MAX_RW)
+        check_offset(offset)
         buf = _raw("char[]", max(n, 1))
         res = check(self.run(Read(fd, ffi.buffer(buf, n), offset)))
         return ffi.unpack(buf, res)
@@ -336,10 +542,12 @@ class Engine:
             if core is None:
                 core = _QueueCore(self, min(1024, self.max_inflight))
             while True:
-                if core.q is None:
-                    raise ValueError("I/O operation on a closed Queue")
-                rc = lib.hoopy_run_batch(core.q, ops, n, results, core.out,
-                                         core.capacity, self._sq, state, _SLICE_NS)
+                q = core.enter()
+                try:
+                    rc = lib.hoopy_run_batch(q, ops, n, results, core.out,
+                                             core.capacity, self._sq, state, _SLICE_NS)
+                finally:
+                    core.leave()
                 if rc == 0:
                     break
                 if rc != -errno.ETIME:
@@ -355,10 +563,13 @@ class Engine:
         return results
 
     def _result_buffer(self, size: int) -> memoryview:
-        """A read-only view of a buffer for `size` bytes of results: this
-        thread's previous one if nothing refers to it any more (no view of
-        it is alive), else a new one. Reusing it spares the page faults of
-        fresh memory, which cost more than the reads themselves."""
+        """A view of a buffer for `size` bytes of results: this thread's
+        previous one if nothing refers to it any more (no view of it is
+        alive), else a new one. Reusing it spares the page faults of fresh
+        memory, which cost more than the reads themselves. Above _CACHE_MAX
+        the buffer is fresh uninitialised memory, not kept."""
+        if size > _CACHE_MAX:
+            return memoryview(ffi.buffer(_raw("char[]", size)))
         cached = getattr(self._tls, "rbuf", None)
         if cached is not None and len(cached) >= size and _getrefcount is not None \
                 and _getrefcount(cached) <= _FREE_REFS:
@@ -373,25 +584,44 @@ class Engine:
         Returns the data in order as read-only memoryviews (bytes-like:
         compare, slice, write or hash them as bytes; bytes(v) copies) into
         one buffer that lives as long as any of them; short at end of file.
-        Raises the first error if any read failed."""
+        Raises the first error if any read failed. Every pair is checked
+        first, as Engine.pread checks its arguments (TypeError for a pair
+        that is not one, OSError(EINVAL) for a negative length or an offset
+        below -1, OverflowError beyond 64 bits), before anything is
+        allocated or submitted. Each read returns at most 0x7ffff000 bytes
+        (as read(2)), and only that much is allocated for it; a buffer above
+        64 MiB is fresh memory of which only what the kernel writes is
+        touched."""
+        check_fd(fd)
         n = len(reqs)
         if n == 0:
             return []
-        offs = [r[0] for r in reqs]
-        lens = [r[1] for r in reqs]
+        offs, lens = _split_pairs(reqs)
+        # The checks at C speed: cffi takes only ints of 64 bits (-1, the
+        # file position, becomes all ones for the SQE); anything refused or
+        # below -1 gets the exact error from check_offset.
+        try:
+            offs_c = ffi.new("int64_t[]", offs)
+            ok = min(offs) >= -1
+        except (TypeError, OverflowError):
+            ok = False
+        if not ok:
+            offs_c = ffi.new("int64_t[]", [check_offset(o) for o in offs])
         first = lens[0]
-        uniform = 0 <= first <= MAX_RW and lens.count(first) == n
+        uniform = first.__class__ is int and 0 <= first <= MAX_RW and \
+            lens.count(first) == n and set(map(type, lens)) <= _INTS
         if not uniform:
+            lens = _check_lengths(lens)
+            first = lens[0]
+            # One read returns at most MAX_RW bytes: only that is allocated.
             lens = [min(x, MAX_RW) for x in lens]
-            if min(lens) < 0:
-                raise ValueError("negative length")
         total = first * n if uniform else sum(lens)
         view = self._result_buffer(total)
         ops = self._batch_arrays(n)[0]
         base = ffi.from_buffer(view)
-        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.new("uint64_t[]", offs),
+        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.cast("uint64_t *", offs_c),
                           ffi.NULL if uniform else ffi.new("uint32_t[]", lens),
-                          first, 0)
+                          first if uniform else 0, 0)
         results = ffi.unpack(self._run_batch(ops, n), n)
         del base
         ro = view.toreadonly()
@@ -411,21 +641,39 @@ class Engine:
     def preadinto_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
         """Read into each (offset, writable buffer) of `reqs` in one batch;
         returns the byte counts. Raises the first error if any failed."""
-        return self._many(fd, [Read(fd, b, o) for o, b in reqs])
+        check_fd(fd)
+        try:
+            requests = [Read(fd, b, o) for o, b in reqs]
+        except (TypeError, ValueError):
+            raise TypeError("preadinto_many: each request must be an (offset, "
+                            "writable buffer) pair") from None
+        return self._many(fd, requests)
 
     def pwrite_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
         """Write each (offset, bytes-like) of `reqs` in one batch; returns
         the byte counts (possibly short). Raises the first error if any
         failed."""
+        check_fd(fd)
         n = len(reqs)
-        views = [memoryview(d) for _, d in reqs]
+        offs = []
+        views = []
+        for r in reqs:
+            try:
+                o, d = r
+            except (TypeError, ValueError):
+                raise TypeError("pwrite_many: each request must be an (offset, "
+                                "bytes-like) pair, not %r" % (r,)) from None
+            offs.append(check_offset(o) & U64)
+            if isinstance(d, str):
+                raise TypeError("a write needs a bytes-like object, not str")
+            views.append(memoryview(d))
         lens = [v.nbytes for v in views]
         if any(x > MAX_RW for x in lens):
             return self._many(fd, [Write(fd, d, o) for o, d in reqs])
         data = b"".join(views)
         ops = _raw("struct hoop_op[]", max(n, 1))
         keep = ffi.from_buffer(data)
-        lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", [r[0] for r in reqs]),
+        lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", offs),
                           ffi.new("uint32_t[]", lens), 0, 0)
         results = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
@@ -455,8 +703,11 @@ class Queue:
     """A completion channel on an Engine (hoop_queue).
 
     add() submits a list of requests in one C call; wait() collects results
-    in batches, decoded in one go. add() may be called from any thread;
-    wait() and close() from one thread at a time. Everything a request
+    in batches, decoded in one go. Every method may be called from any
+    thread (concurrent waits take turns). close() - of the queue or of its
+    engine - may come at any time: calls in progress finish first (a wait
+    returns within a short slice), later ones raise ValueError, and nothing
+    is freed while a call uses it. Everything a request
     references is held until its final result has been returned by wait()
     (or until close(), which cancels and waits for what is in flight).
     fileno() is an eventfd that is readable while results are waiting.
@@ -487,7 +738,11 @@ class Queue:
         self.close()
 
     def fileno(self) -> int:
-        return self._core.fd
+        """The readiness eventfd; ValueError once closed."""
+        core = self._core
+        if core.closing or core.q is None:
+            raise _closed_queue()
+        return core.fd
 
     @property
     def capacity(self) -> int:
@@ -496,48 +751,53 @@ class Queue:
     @property
     def outstanding(self) -> int:
         """Added and not yet returned by wait()."""
-        q = self._core.q
-        return int(lib.hoop_queue_outstanding(q)) if q is not None else 0
+        return self._core.outstanding()
 
     @property
     def ready(self) -> int:
         """Results waiting to be collected."""
-        q = self._core.q
-        return int(lib.hoop_queue_ready(q)) if q is not None else 0
+        return self._core.ready()
 
     def add(self, requests: Iterable[Any]) -> List[int]:
         """Submit every request in one call. Returns their tokens (for
         Engine.cancel; Result.token names them too). Raises BlockingIOError
-        (EAGAIN) when they would not fit in the capacity, with nothing
-        submitted."""
+        (EAGAIN, "queue full (capacity N ...)") when they would not fit in
+        the capacity, with nothing submitted; ValueError once closed."""
         reqs = list(requests)
         n = len(reqs)
         if n == 0:
             return []
-        tokens = ffi.new("uint64_t[]", n)
         core = self._core
+        # Convert and check everything before the queue is touched.
+        converted = [(r, r._args()) for r in reqs]
+        tokens = ffi.new("uint64_t[]", n)
         ops = _raw("struct hoop_op[]", n)
         sqe = self._engine._scratch()[0]
         ids = []
+        e = self._engine
+        e._enter()
         try:
-            for i, r in enumerate(reqs):
-                args = r._args()
-                ud = next(self._ids)
-                r._fill(sqe, args)
-                sqe.user_data = ud
-                lib.hoop_op_from_sqe(ops + i, sqe)
-                core.held[ud] = (r, args)
-                ids.append(ud)
-            self._engine._enter()
+            q = core.enter()
+            rc = -errno.EINVAL
             try:
-                rc = core.add_ops(ops, n, tokens)
+                for i, (r, args) in enumerate(converted):
+                    ud = next(self._ids)
+                    r._fill(sqe, args)
+                    sqe.user_data = ud
+                    lib.hoop_op_from_sqe(ops + i, sqe)
+                    core.held[ud] = (r, args)
+                    ids.append(ud)
+                rc = int(lib.hoop_queue_add(q, ops, n, tokens, 0))
             finally:
-                self._engine._leave()
-            check(rc)
-        except BaseException:
-            for ud in ids:
-                core.held.pop(ud, None)
-            raise
+                if rc < 0:
+                    for ud in ids:
+                        core.held.pop(ud, None)
+                core.leave()
+        finally:
+            e._leave()
+        if rc == -errno.EAGAIN:
+            raise core.full(n)
+        check(rc)
         return list(tokens)
 
     def wait(self, min: int = 1, max: Optional[int] = None,
@@ -547,8 +807,10 @@ class Queue:
         blocks. TimeoutError if `timeout` seconds pass first (nothing is
         lost: the results stay for the next wait)."""
         core = self._core
+        min = check_int("min", min, 0, _U32)
         if max is None:
             max = core.capacity
+        max = check_int("max", max, 0, _U32)
         if max > core.capacity:
             max = core.capacity
         deadline = _deadline(timeout)
@@ -556,12 +818,6 @@ class Queue:
             ns = 0 if min == 0 else _slice_ns(deadline)
             if ns < 0 or (ns == 0 and min > 0):
                 raise _time_out()
-            raw = core.wait_raw(min, max, ns)
-            if raw or min == 0:
-                break
-        held = core.held
-        out = []
-        for ud, tok, res, flags in raw:
-            entry = held[ud] if flags & _MORE else held.pop(ud)
-            out.append(Result(entry[0], res, flags, tok))
-        return out
+            out = core.wait_results(min, max, ns)
+            if out or min == 0:
+                return out

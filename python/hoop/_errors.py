@@ -8,6 +8,12 @@ from typing import Any, Optional, Union
 PathArg = Union[str, bytes, "os.PathLike[Any]"]
 
 
+class InvalidArgument(OSError, ValueError):
+    """A negative size or offset, refused before anything is submitted.
+    errno EINVAL, as os.pread and os.pwrite raise for the same values, and
+    a ValueError too (as Python's own argument checks)."""
+
+
 def error_from(res: int, filename: Optional[PathArg] = None) -> OSError:
     """The OSError for a negative hoop result (-errno).
 

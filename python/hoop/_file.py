@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 from typing import Any, Optional, Tuple
 
 from ._default import default_engine
 from ._engine import Engine
 from ._errors import PathArg
+from ._ops import check_fd
 
 
 def parse_mode(mode: str) -> Tuple[int, bool, bool, bool]:
     """open(2) flags, readable, writable, append for a Python mode string.
-    Always binary: 'b' is optional, 't' is refused."""
+    hoop files are binary only: the mode must say so with 'b' ("rb", "wb",
+    "r+b", ...). A text mode ("r", "w", "rt", ...), which Python's open
+    would answer with str, is refused with ValueError rather than served
+    as bytes."""
+    if not isinstance(mode, str):
+        raise TypeError("mode must be str, not %s" % type(mode).__name__)
     chars = set(mode)
-    if "t" in chars:
-        raise ValueError("hoop files are binary; wrap one in io.TextIOWrapper for text")
-    if len(mode) != len(chars) or not chars <= set("rwaxb+") or \
+    if len(mode) != len(chars) or not chars <= set("rwaxbt+") or \
             len(chars & set("rwax")) != 1:
         raise ValueError("invalid mode: %r" % mode)
+    if "b" not in chars:
+        raise ValueError("hoop files are binary: mode %r is a text mode; use a "
+                         "binary one (%r) and wrap the file in io.TextIOWrapper "
+                         "for text" % (mode, mode.replace("t", "") + "b"))
+    if "t" in chars:
+        raise ValueError("can't have text and binary mode at once: %r" % mode)
     plus = "+" in chars
     if "r" in chars:
         flags, rd, wr = (os.O_RDWR if plus else os.O_RDONLY), True, plus
@@ -32,6 +44,14 @@ def parse_mode(mode: str) -> Tuple[int, bool, bool, bool]:
         else:
             flags |= os.O_APPEND
     return flags, rd, wr, "a" in chars
+
+
+def refuse_directory(fd: int, name: Any) -> None:
+    """IsADirectoryError if `fd` is a directory, as Python's open raises
+    (opening one read-only succeeds in open(2) itself)."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR),
+                                name if name is not None else fd)
 
 
 class File(io.RawIOBase):
@@ -48,6 +68,8 @@ class File(io.RawIOBase):
                  engine: Optional[Engine] = None, closefd: bool = True) -> None:
         super().__init__()
         _, self._readable, self._writable, self._append = parse_mode(mode)
+        fd = check_fd(fd)
+        refuse_directory(fd, name)
         self._fd = fd
         self._engine = engine or default_engine()
         self._pos = os.lseek(fd, 0, os.SEEK_END) if self._append else 0
@@ -171,8 +193,11 @@ class File(io.RawIOBase):
 def open(path: PathArg, mode: str = "rb", *, perms: int = 0o666,
          engine: Optional[Engine] = None) -> File:
     """Open `path` (the openat itself goes through io_uring) and return a
-    raw binary File. Modes as Python's open: r, w, a, x, with + and an
-    optional b. A missing file raises FileNotFoundError, and so on."""
+    raw binary File. Binary modes as Python's open: rb, wb, ab, xb, each
+    with an optional + ("r+b"); the b is required, text modes raise
+    ValueError (wrap the file in io.TextIOWrapper for text). Errors as
+    open's: FileNotFoundError, IsADirectoryError (a directory, even for
+    reading), and so on."""
     flags, _, _, _ = parse_mode(mode)
     eng = engine or default_engine()
     fd = eng.openat(path, flags, perms)

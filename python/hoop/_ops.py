@@ -10,13 +10,15 @@ alive; whoever submits the request holds it until the final completion.
 
 from __future__ import annotations
 
+import errno
+import operator
 import os
 import socket
 import struct
 from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ._buffers import iovecs, readable, writable
-from ._errors import error_from
+from ._errors import InvalidArgument, error_from
 from ._hoop_cffi import ffi, lib
 
 U64 = 0xFFFFFFFFFFFFFFFF
@@ -29,8 +31,66 @@ MSG_NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0x4000)
 Args = Tuple[Any, ...]
 
 
+# What os.pread/os.pwrite accept: offsets are C off_t (int64), sizes ssize_t.
+OFF_MAX = SSIZE_MAX = (1 << 63) - 1
+_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
+_UINT_MAX = (1 << 32) - 1
+
+
+def _einval(what: str) -> OSError:
+    return InvalidArgument(errno.EINVAL, "%s: %s" % (os.strerror(errno.EINVAL), what))
+
+
+def check_fd(fd: Any) -> int:
+    """An fd as os.pread takes it: an int (TypeError otherwise) that fits a
+    C int (OverflowError otherwise). Negative ones are left to the kernel
+    (EBADF), as os does."""
+    fd = operator.index(fd)
+    if not _INT_MIN <= fd <= _INT_MAX:
+        raise OverflowError("fd %d does not fit a C int" % fd)
+    return fd
+
+
+def check_offset(offset: Any) -> int:
+    """A file offset: an int from -1 (hoop's "the file position") to
+    2**63-1. Refused as os.pread/os.pwrite refuse them: not an int:
+    TypeError; other negatives: OSError(EINVAL) (also a ValueError); beyond the 64-bit signed
+    range: OverflowError. Nothing wraps around."""
+    offset = operator.index(offset)
+    if offset < -1:
+        if offset < -OFF_MAX - 1:
+            raise OverflowError("offset %d is out of the 64-bit signed range" % offset)
+        raise _einval("negative offset %d (-1 alone means the file position)" % offset)
+    if offset > OFF_MAX:
+        raise OverflowError("offset %d is out of the 64-bit signed range" % offset)
+    return offset
+
+
+def check_size(n: Any) -> int:
+    """A byte count as os.pread takes it: int (TypeError), >= 0
+    (OSError(EINVAL), also a ValueError), at most SSIZE_MAX (OverflowError)."""
+    n = operator.index(n)
+    if n < 0:
+        if n < -SSIZE_MAX - 1:
+            raise OverflowError("size %d is out of the ssize_t range" % n)
+        raise _einval("negative size %d" % n)
+    if n > SSIZE_MAX:
+        raise OverflowError("size %d is out of the ssize_t range" % n)
+    return n
+
+
+def check_int(name: str, v: Any, lo: int, hi: int) -> int:
+    """Any other integer argument of a C prep call: TypeError if not an
+    int, OverflowError outside [lo, hi] (not cffi's own message)."""
+    v = operator.index(v)
+    if not lo <= v <= hi:
+        raise OverflowError("%s %d is out of range [%d, %d]" % (name, v, lo, hi))
+    return v
+
+
 def _off(offset: int) -> int:
-    """An offset as the SQE wants it: -1 (the file position) -> all ones."""
+    """An offset as the SQE wants it: -1 (the file position) -> all ones.
+    The offset was checked by check_offset first (in _args)."""
     return offset & U64
 
 
@@ -63,6 +123,8 @@ class Read(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_offset(self.offset)
         return (writable(self.buf),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -79,6 +141,8 @@ class Write(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_offset(self.offset)
         return (readable(self.data),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -94,6 +158,8 @@ class Readv(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_offset(self.offset)
         return iovecs(self.bufs, write_into=True)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -108,6 +174,8 @@ class Writev(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_offset(self.offset)
         return iovecs(self.bufs, write_into=False)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -121,6 +189,7 @@ class Fsync(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -136,6 +205,7 @@ class Timeout(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_int("count", self.count, 0, _UINT_MAX)
         return (_timespec(self.seconds),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -153,6 +223,9 @@ class OpenAt(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.dfd)
+        check_int("flags", self.flags, _INT_MIN, _INT_MAX)
+        check_int("mode", self.mode, 0, _UINT_MAX)
         return (ffi.new("char[]", os.fsencode(self.path)),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -165,6 +238,7 @@ class Close(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -180,6 +254,7 @@ class Cancel(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_int("target", self.target, -(1 << 63), U64)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -197,6 +272,8 @@ class Accept(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_int("flags", self.flags, _INT_MIN, _INT_MAX)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -212,6 +289,7 @@ class Connect(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
         raw = sockaddr(self.address)
         return (ffi.new("char[]", raw), len(raw))
 
@@ -228,6 +306,8 @@ class Recv(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_int("flags", self.flags, _INT_MIN, _INT_MAX)
         return (writable(self.buf),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -244,6 +324,8 @@ class RecvMulti(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_int("bgid", self.bgid, 0, 0xFFFF)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -260,6 +342,8 @@ class Send(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_int("flags", self.flags, _INT_MIN, _INT_MAX)
         return (readable(self.data),)
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -279,6 +363,12 @@ class Splice(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd_in)
+        check_fd(self.fd_out)
+        check_offset(self.off_in)
+        check_offset(self.off_out)
+        check_int("nbytes", self.nbytes, 0, _UINT_MAX)
+        check_int("flags", self.flags, 0, _UINT_MAX)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:
@@ -293,6 +383,8 @@ class Shutdown(NamedTuple):
     tag: Any = None
 
     def _args(self) -> Args:
+        check_fd(self.fd)
+        check_int("how", self.how, _INT_MIN, _INT_MAX)
         return ()
 
     def _fill(self, sqe: Any, args: Args) -> None:

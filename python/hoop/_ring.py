@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import operator
 import os
 import struct
 import time
@@ -13,7 +14,8 @@ from ._errors import PathArg, check
 from ._hoop_cffi import ffi, lib
 from ._probe import probe_ops
 from ._ops import (AT_FDCWD, MAX_RW, Cancel, Close, Completion, Fsync, Nop,
-                   OpenAt, Read, Readv, Timeout, Write, Writev, _off)
+                   OpenAt, Read, Readv, Timeout, Write, Writev, _off,
+                   check_fd, check_offset)
 
 # A blocking wait is cut into slices this long so that Python gets to run
 # signal handlers (Ctrl-C) between them.
@@ -203,6 +205,8 @@ class Ring:
                         user_data: int = 0, flags: int = 0) -> None:
         """Read into registered buffer `buf_index` (from `buf_offset`,
         `nbytes` bytes: by default the rest of the buffer)."""
+        check_fd(fd)
+        check_offset(offset)
         base, n = self._fixed(buf_index, nbytes, buf_offset)
         sqe = self._sqe()
         lib.hoop_prep_read_fixed(sqe, fd, base, n, _off(offset), buf_index)
@@ -213,6 +217,8 @@ class Ring:
                          nbytes: Optional[int] = None, buf_offset: int = 0,
                          user_data: int = 0, flags: int = 0) -> None:
         """Write from registered buffer `buf_index`, as prep_read_fixed."""
+        check_fd(fd)
+        check_offset(offset)
         base, n = self._fixed(buf_index, nbytes, buf_offset)
         sqe = self._sqe()
         lib.hoop_prep_write_fixed(sqe, fd, base, n, _off(offset), buf_index)
@@ -229,6 +235,10 @@ class Ring:
         if self._registered is None:
             raise ValueError("no buffers registered")
         cdatas = self._registered[1]
+        index = operator.index(index)
+        buf_offset = operator.index(buf_offset)
+        if nbytes is not None:
+            nbytes = operator.index(nbytes)
         if not 0 <= index < len(cdatas):
             raise IndexError("registered buffer index out of range")
         c = cdatas[index]

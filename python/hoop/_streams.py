@@ -55,8 +55,9 @@ class RecvGroup:
     COUNT = 128
     SIZE = 32768
 
-    def __init__(self, g: Any) -> None:
+    def __init__(self, g: Any, core: Any) -> None:
         self.g = g
+        self.core = core  # the queue whose close destroys the group
         self.bgid = int(lib.hoop_bufgroup_id(g))
         self.views = [memoryview(ffi.buffer(lib.hoop_bufgroup_buf(g, i), self.SIZE))
                       for i in range(self.COUNT)]
@@ -71,13 +72,21 @@ class RecvGroup:
         if rc < 0:
             return None  # -EOPNOTSUPP and friends: single-shot receives
         core.groups.append(out[0])  # destroyed after the queue
-        return cls(out[0])
+        return cls(out[0], core)
 
     def take(self, flags: int, res: int) -> bytes:
         """The bytes a completion delivered; gives its buffer back."""
         bid = flags >> _BUF_SHIFT
-        data = self.views[bid][:res].tobytes()
-        lib.hoop_bufgroup_return(self.g, bid)
+        try:
+            self.core.enter()  # the group lives while the queue does
+        except ValueError:
+            raise ConnectionAbortedError(
+                "the hoop engine was closed under this connection") from None
+        try:
+            data = self.views[bid][:res].tobytes()
+            lib.hoop_bufgroup_return(self.g, bid)
+        finally:
+            self.core.leave()
         return data
 
 

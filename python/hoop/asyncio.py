@@ -30,12 +30,12 @@ from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
                     Sequence, Tuple)
 
 from ._default import default_engine
-from ._engine import Engine, _QueueCore, _raw
+from ._engine import Engine, _QueueCore, _offsets_lengths, _raw
 from ._errors import PathArg, check, error_from
-from ._file import parse_mode
+from ._file import parse_mode, refuse_directory
 from ._hoop_cffi import ffi, lib
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
-                   Timeout, Write)
+                   Timeout, Write, check_fd, check_offset, check_size)
 from . import _streams
 from ._streams import Call, Server, SocketTransport
 
@@ -74,7 +74,8 @@ class _Driver:
     @property
     def dead(self) -> bool:
         loop = self.loop_ref()
-        return self.core.q is None or loop is None or loop.is_closed()
+        core = self.core
+        return core.closing or core.q is None or loop is None or loop.is_closed()
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...
@@ -111,17 +112,27 @@ class _Driver:
             else:
                 kept.append(item)
         self.backlog = kept
-        e = self.engine._engine
-        if e is not None and not self.engine._closing:
+        try:
+            e = self.engine._enter()
+        except ValueError:
+            return  # closed: everything in flight was cancelled already
+        try:
             lib.hoop_engine_cancel_fd(e, fd, 0)
+        finally:
+            self.engine._leave()
 
     def cancel(self, sink: Call) -> None:
         """Cancel the operation whose completions go to `sink`: in flight,
         in the kernel; still in the backlog, -ECANCELED on the next turn."""
-        e = self.engine._engine
         if sink.token:
-            if e is not None and not self.engine._closing:
+            try:
+                e = self.engine._enter()
+            except ValueError:
+                return  # closed: everything in flight was cancelled already
+            try:
                 lib.hoop_engine_cancel(e, sink.token)
+            finally:
+                self.engine._leave()
             return
         loop = self.loop_ref()
         for item in self.backlog:
@@ -155,70 +166,131 @@ class _Driver:
         return batch.fut
 
     def _flush(self) -> None:
+        """Add the backlog to the queue. Whatever goes wrong with one
+        request (a value its prep call refuses) fails that request alone;
+        whatever goes wrong with the add fails the requests of that add;
+        a closed queue fails them all. Never raises."""
         self.scheduled = False
         core = self.core
-        held = core.held
-        k = min(core.capacity - len(held), len(self.backlog), self.engine._sq)
-        if k > 0:
-            ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
-            batch = []
-            calls = []
-            for i in range(k):
-                request, args, fut = backlog.popleft()
-                ud = next(ids)
-                if fut.__class__ is _Batch:
-                    fut.index[ud] = request.tag
-                elif fut.__class__ is Call:
-                    calls.append((i, fut))
-                request._fill(sqe, args)
-                sqe.user_data = ud
-                lib.hoop_op_from_sqe(ops + i, sqe)
-                held[ud] = (fut, args)
-                batch.append(ud)
-            try:
-                rc = core.add_ops(ops, k, self.tokens)
-                if rc < 0:
-                    raise error_from(rc)
-                for i, sink in calls:
-                    sink.token = self.tokens[i]
-            except Exception as exc:
-                for ud in batch:
-                    sink = held.pop(ud)[0]
-                    if sink.__class__ is _Batch:
-                        sink.done_one(ud, -getattr(exc, "errno", 0) or -5)
-                    elif sink.__class__ is Call:
-                        self._call(sink, -(getattr(exc, "errno", 0) or 5), 0)
-                    elif not sink.done():
-                        sink.set_exception(exc)
-        self._collect()
-
-    def _collect(self) -> None:
-        core = self.core
-        if core.q is None:
+        try:
+            q = core.enter()
+        except ValueError as exc:
+            backlog, self.backlog = self.backlog, collections.deque()
+            for _request, _args, sink in backlog:
+                self._fail(sink, None, exc)
             return
-        # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
-        # itself, which picks up completions that happened inline during
-        # the add without waiting for the engine thread to pass them on.
-        n = lib.hoop_queue_wait(core.q, core.out, core.capacity, 1, 0)
-        if n > 0:
+        dispatch: List[Tuple[Any, int, int, int]] = []
+        try:
             held = core.held
-            for ud, _tok, res, flags in core.decode(n):
-                sink = (held[ud] if flags & _MORE else held.pop(ud))[0]
-                cls = sink.__class__
-                if cls is Call:
-                    if not flags & _MORE:
-                        sink.token = 0  # nothing of it in flight any more
-                    self._call(sink, res, flags)
-                elif cls is _Batch:
-                    sink.done_one(ud, res)
-                elif not sink.done():
-                    sink.set_result(res)
+            k = min(core.capacity - len(held), len(self.backlog), self.engine._sq)
+            if k > 0:
+                self._add(q, core, k)
+            dispatch = self._take(q, core)
+        finally:
+            core.leave()
+        self._dispatch(dispatch)
         if self.backlog and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
                 self.scheduled = True
                 loop.call_soon(self._flush)
 
+    def _add(self, q: Any, core: _QueueCore, k: int) -> None:
+        """Fill and add up to k requests of the backlog (core entered)."""
+        ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
+        held = core.held
+        batch = []
+        calls = []
+        i = 0
+        for _ in range(k):
+            request, args, fut = backlog.popleft()
+            ud = next(ids)
+            try:
+                request._fill(sqe, args)
+                sqe.user_data = ud
+            except Exception as exc:  # only this request fails
+                self._fail(fut, request, exc)
+                continue
+            if fut.__class__ is _Batch:
+                fut.index[ud] = request.tag
+            elif fut.__class__ is Call:
+                calls.append((i, fut))
+            lib.hoop_op_from_sqe(ops + i, sqe)
+            held[ud] = (fut, args)
+            batch.append(ud)
+            i += 1
+        if i == 0:
+            return
+        rc = int(lib.hoop_queue_add(q, ops, i, self.tokens, 0))
+        if rc >= 0:
+            for j, sink in calls:
+                sink.token = self.tokens[j]
+            return
+        exc = core.full(i) if rc == -errno.EAGAIN else error_from(rc)
+        for ud in batch:
+            sink = held.pop(ud)[0]
+            if sink.__class__ is _Batch:
+                sink.done_one(ud, rc)
+            elif sink.__class__ is Call:
+                self._call(sink, rc, 0)
+            elif not sink.done():
+                sink.set_exception(exc)
+
+    def _fail(self, sink: Any, request: Any, exc: BaseException) -> None:
+        """A request that never reached the queue: its sink learns why."""
+        cls = sink.__class__
+        if cls is _Batch:
+            if not sink.fut.done():
+                sink.fut.set_exception(exc)
+        elif cls is Call:
+            err = getattr(exc, "errno", None) or errno.EINVAL
+            loop = self.loop_ref()
+            if loop is not None:
+                loop.call_soon(self._call, sink, -err, 0)
+        elif not sink.done():
+            sink.set_exception(exc)
+
+    def _take(self, q: Any, core: _QueueCore) -> List[Tuple[Any, int, int, int]]:
+        """Move the waiting completions out (core entered): (sink,
+        user_data, res, flags) for _dispatch, which runs after the core is left."""
+        # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
+        # itself, which picks up completions that happened inline during
+        # the add without waiting for the engine thread to pass them on.
+        n = lib.hoop_queue_wait(q, core.out, core.capacity, 1, 0)
+        if n <= 0:
+            return []
+        held = core.held
+        return [((held[ud] if flags & _MORE else held.pop(ud))[0], ud, res, flags)
+                for ud, _tok, res, flags in core.decode(n)]
+
+    def _dispatch(self, items: List[Tuple[Any, int, int, int]]) -> None:
+        for sink, ud, res, flags in items:
+            cls = sink.__class__
+            if cls is Call:
+                if not flags & _MORE:
+                    sink.token = 0  # nothing of it in flight any more
+                self._call(sink, res, flags)
+            elif cls is _Batch:
+                sink.done_one(ud, res)
+            elif not sink.done():
+                sink.set_result(res)
+
+    def _collect(self) -> None:
+        core = self.core
+        try:
+            q = core.enter()
+        except ValueError:
+            return
+        try:
+            items = self._take(q, core)
+        finally:
+            core.leave()
+        self._dispatch(items)
+        if self.backlog and not self.scheduled:
+            loop = self.loop_ref()
+            if loop is not None:
+                self.scheduled = True
+                loop.call_soon(self._flush)
 
     def _call(self, sink: Call, res: int, flags: int) -> None:
         # One failing callback must not cost the other completions of the
@@ -299,8 +371,14 @@ class _RawRead(NamedTuple):
 
 
 async def read(fd: int, n: int, offset: int = -1) -> bytes:
-    """Read up to `n` bytes from `fd` at `offset` (-1: the file position)."""
-    n = min(n, MAX_RW)
+    """Read up to `n` bytes from `fd` at `offset` (-1: the file position).
+    The arguments are checked first, as os.pread checks them (TypeError,
+    OSError(EINVAL) for a negative size or an offset below -1,
+    OverflowError): a bad call fails alone, before anything is submitted.
+    At most 0x7ffff000 bytes per call, as read(2)."""
+    check_fd(fd)
+    n = min(check_size(n), MAX_RW)
+    check_offset(offset)
     buf = _raw("char[]", max(n, 1))
     res = check(await _driver().submit(_RawRead(fd, buf, n, offset)))
     return ffi.buffer(buf, res)[:]
@@ -309,12 +387,15 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
 async def pread_many(fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
     """Read each (offset, length) of `reqs` concurrently, as one batch:
     one future instead of one task per read. Returns the data in order;
-    raises the first error."""
-    lens = [min(r[1], MAX_RW) for r in reqs]
+    raises the first error. Every (offset, length) is checked as read()
+    checks one before anything is allocated or submitted."""
+    check_fd(fd)
+    offs, lens = _offsets_lengths(reqs)
+    lens = [min(n, MAX_RW) for n in lens]
     base = _raw("char[]", max(sum(lens), 1))
     requests = []
     pos = 0
-    for i, (off, _) in enumerate(reqs):
+    for i, off in enumerate(offs):
         requests.append(_RawRead(fd, base + pos, lens[i], off, i, base))
         pos += lens[i]
     results = await _driver().submit_many(requests)
@@ -370,6 +451,8 @@ class AsyncFile:
 
     def __init__(self, fd: int, mode: str, name: Any = None) -> None:
         _, self._readable, self._writable, self._append = parse_mode(mode)
+        fd = check_fd(fd)
+        refuse_directory(fd, name)
         self._fd = fd
         self._pos = os.lseek(fd, 0, os.SEEK_END) if self._append else 0
         self.name = name
@@ -500,7 +583,8 @@ class _Opening:
 def open(path: PathArg, mode: str = "rb", *, perms: int = 0o666) -> _Opening:
     """Open `path` for awaited I/O: ``f = await hoop.asyncio.open(p)`` or
     ``async with hoop.asyncio.open(p, "wb") as f``. Binary modes as
-    hoop.open; the openat itself goes through io_uring."""
+    hoop.open (the b is required; text modes raise ValueError, a directory
+    IsADirectoryError); the openat itself goes through io_uring."""
     return _Opening(path, mode, perms)
 
 
