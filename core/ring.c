@@ -545,8 +545,10 @@ unsigned hoop_ring_cq_ready(const hoop_ring *r)
 	return cq_count(r, head, hoop_load_acquire(r->cq_ktail), ~0u);
 }
 
-/* CQE_MIXED: the oldest CQE or NULL; padding in front of it is consumed. */
-static struct hoop_cqe *peek_mixed(hoop_ring *r, unsigned head, unsigned tail)
+/* CQE_MIXED: the oldest CQE or NULL; padding in front of it is consumed.
+ * Out of line, so that peek_cqe stays small enough to inline. */
+__attribute__((noinline)) static struct hoop_cqe *
+peek_mixed(hoop_ring *r, unsigned head, unsigned tail)
 {
 	unsigned h = head;
 	struct hoop_cqe *c = hoop_ring_cq_entry_inline(cview(r), &h, tail);
@@ -556,7 +558,7 @@ static struct hoop_cqe *peek_mixed(hoop_ring *r, unsigned head, unsigned tail)
 }
 
 /* The oldest CQE or NULL. */
-static struct hoop_cqe *peek_cqe(hoop_ring *r)
+static inline struct hoop_cqe *peek_cqe(hoop_ring *r)
 {
 	unsigned head = hoop_load_relaxed(r->cq_khead);
 	/* Acquire: the CQE contents are visible once we see the tail. */
