@@ -105,7 +105,7 @@ hoop_ring_cq_entry_inline(const struct hoop_ring_view *v, unsigned *head,
 static inline unsigned hoop_ring_cq_steps_inline(const struct hoop_ring_view *v,
                                                  const struct hoop_cqe *c)
 {
-	return 1u + (v->cq_mixed & (c->flags >> 15)); /* HOOP_CQE_F_32 */
+	return 1u + (v->cq_mixed & ((c->flags & HOOP_CQE_F_32) / HOOP_CQE_F_32));
 }
 
 /*
