@@ -874,4 +874,5 @@ struct hoop_ring_view {
 	unsigned cq_mask;
 	unsigned cq_entries;
 	unsigned cqe_shift;
+	unsigned cq_mixed;
 };

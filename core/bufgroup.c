@@ -26,6 +26,7 @@
 #include "net_internal.h"
 #include "ring_internal.h"
 
+#include "hoop/inline.h"
 #include "hoop/prep.h"
 #include "hoop/register.h"
 
@@ -126,10 +127,38 @@ static inline struct hoop_cqe *cqe_at(const hoop_ring *r, unsigned idx)
  * one place and the head advanced by one: the caller's other completions
  * stay, in order.
  */
+/*
+ * On a CQE_MIXED ring entries differ in size (a 32-byte CQE must not cross
+ * the ring's end), so none can be moved: the match becomes padding
+ * (HOOP_CQE_F_SKIP), which every reaping path steps over.
+ */
+static bool cq_extract_mixed(hoop_ring *r, unsigned head, unsigned tail,
+                             uint64_t ud, int32_t *res)
+{
+	const struct hoop_ring_view *v = hoop_ring_view_of(r);
+	struct hoop_cqe *c, *found = NULL;
+	while ((c = hoop_ring_cq_entry_inline(v, &head, tail)) != NULL) {
+		if (c->user_data == ud)
+			found = c;
+		head += hoop_ring_cq_steps_inline(v, c);
+	}
+	if (!found)
+		return false;
+	*res = found->res;
+	for (unsigned i = hoop_ring_cq_steps_inline(v, found); i-- > 0;) {
+		found[i].user_data = 0;
+		found[i].res = 0;
+		found[i].flags = HOOP_CQE_F_SKIP;
+	}
+	return true;
+}
+
 static bool cq_extract(hoop_ring *r, uint64_t ud, int32_t *res)
 {
 	unsigned head = hoop_load_relaxed(r->cq_khead);
 	unsigned tail = hoop_load_acquire(r->cq_ktail);
+	if (r->cq_mixed)
+		return cq_extract_mixed(r, head, tail, ud, res);
 	size_t esz = sizeof(struct hoop_cqe) << r->cqe_shift;
 	for (unsigned i = tail; i != head;) {
 		i--;
@@ -186,10 +215,12 @@ static int ring_run_one(hoop_ring *r, const struct hoop_sqe *src)
 		int32_t res;
 		if (cq_extract(r, HOOP_BUFGROUP_UD, &res))
 			return res;
-		unsigned ready = hoop_ring_cq_ready(r);
-		if (ready >= r->cq_entries)
+		/* The kernel counts slots (CQE_MIXED: not CQEs). */
+		unsigned used = hoop_load_acquire(r->cq_ktail) -
+		                hoop_load_relaxed(r->cq_khead);
+		if (used >= r->cq_entries)
 			return 0;
-		int e = hoop_ring_enter(r, 0, ready + 1, HOOP_ENTER_GETEVENTS,
+		int e = hoop_ring_enter(r, 0, used + 1, HOOP_ENTER_GETEVENTS,
 		                        NULL, 0);
 		if (e < 0 && e != -EINTR && e != -ETIME)
 			return e;

@@ -25,6 +25,7 @@
 #include "net_internal.h"
 #include "ring_internal.h"
 
+#include "hoop/inline.h"
 #include "hoop/prep.h"
 #include "hoop/probe.h"
 
@@ -678,22 +679,28 @@ static int drain(hoop_loop *l, unsigned limit)
 	int ran = 0;
 	unsigned seen = 0;
 	bool flushed = false;
+	const struct hoop_ring_view *v = hoop_ring_view_of(r);
 	while (seen < limit) {
-		unsigned head = hoop_load_relaxed(r->cq_khead);
-		unsigned n = hoop_load_acquire(r->cq_ktail) - head;
+		unsigned head = hoop_load_relaxed(r->cq_khead), h = head, n = 0;
+		unsigned tail = hoop_load_acquire(r->cq_ktail);
+		struct hoop_cqe *c;
+		/* The ring's stepping (CQE_MIXED: big CQEs, padding). */
+		while (n < BATCH &&
+		       (c = hoop_ring_cq_entry_inline(v, &h, tail)) != NULL) {
+			batch[n++] = *c;
+			h += hoop_ring_cq_steps_inline(v, c);
+		}
+		if (h != head) /* Release: copied before the kernel reuses. */
+			hoop_store_release(r->cq_khead, h);
 		if (n == 0) {
+			if (h != head)
+				continue; /* padding only */
 			if (flushed || !needs_enter(r))
 				break;
 			hoop_ring_get_events(r);
 			flushed = true;
 			continue;
 		}
-		if (n > BATCH)
-			n = BATCH;
-		for (unsigned i = 0; i < n; i++)
-			batch[i] = r->cqes[((head + i) & r->cq_mask) << r->cqe_shift];
-		/* Release: the slots are copied before the kernel reuses them. */
-		hoop_store_release(r->cq_khead, head + n);
 		for (unsigned i = 0; i < n; i++)
 			ran += dispatch(l, &batch[i]);
 		seen += n;

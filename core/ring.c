@@ -45,6 +45,7 @@ HOOP_VIEW_SAME(cqes);
 HOOP_VIEW_SAME(cq_mask);
 HOOP_VIEW_SAME(cq_entries);
 HOOP_VIEW_SAME(cqe_shift);
+HOOP_VIEW_SAME(cq_mixed);
 
 /* The kernel's limits on ring sizes (IORING_MAX_ENTRIES, MAX_CQ_ENTRIES). */
 #define HOOP_MAX_SQ_ENTRIES 32768u
@@ -200,6 +201,7 @@ static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
 
 	r->sqe_shift = (p->flags & HOOP_SETUP_SQE128) ? 1 : 0;
 	r->cqe_shift = (p->flags & HOOP_SETUP_CQE32) ? 1 : 0;
+	r->cq_mixed = (p->flags & HOOP_SETUP_CQE_MIXED) ? 1 : 0;
 
 	/*
 	 * Fill the SQ index array once with the identity mapping: SQE i is
@@ -459,25 +461,47 @@ static bool cq_needs_enter(const hoop_ring *r)
 	return (r->setup_flags & HOOP_SETUP_IOPOLL) || cq_needs_flush(r);
 }
 
+/*
+ * Publish the prepared SQEs for a submit call. Returns the number this call
+ * submits, which is also what it passes to io_uring_enter; *pending gets
+ * the SQEs published and not yet consumed (for the SQPOLL wakeup test).
+ * Without SQPOLL only an enter consumes SQEs, so the two are the same and
+ * exact (they include SQEs an earlier enter refused, -EBUSY/-EAGAIN). With
+ * SQPOLL the kernel thread consumes them at any moment, so a head read says
+ * nothing about this call: the count is what was prepared since the last
+ * submit call counted, whatever the thread has taken by now.
+ */
+static unsigned submit_publish(hoop_ring *r, unsigned *pending)
+{
+	*pending = hoop_ring_flush_sq(r);
+	if (!(r->setup_flags & HOOP_SETUP_SQPOLL))
+		return *pending;
+	unsigned n = r->sqe_head - r->sqe_reported;
+	r->sqe_reported = r->sqe_head;
+	return n;
+}
+
 static int submit_internal(hoop_ring *r, unsigned wait_nr, bool getevents)
 {
-	unsigned flags = 0;
-	unsigned submitted = hoop_ring_flush_sq(r);
-	bool enter = sq_needs_enter(r, submitted, &flags);
+	unsigned flags = 0, pending;
+	unsigned submitted = submit_publish(r, &pending);
+	bool enter = sq_needs_enter(r, pending, &flags);
 	if (getevents || wait_nr || cq_needs_enter(r)) {
 		flags |= HOOP_ENTER_GETEVENTS;
 		enter = true;
 	}
 	if (!enter)
 		return (int)submitted;
-	/* With SQPOLL the kernel answers to_submit itself; its thread does the
-	 * work. Without it, the count is what this call consumed. */
 	int ret;
 	do {
 		ret = hoop_ring_enter(r, submitted, wait_nr, flags, NULL, 0);
 		/* A plain submit has nothing to report about a signal: retry.
 		 * With a wait, -EINTR goes to the caller, as with read(2). */
 	} while (ret == -EINTR && wait_nr == 0);
+	/* With SQPOLL the kernel only echoes to_submit (its thread does the
+	 * work); without it the count is what this enter consumed. */
+	if (ret >= 0 && (r->setup_flags & HOOP_SETUP_SQPOLL))
+		ret = (int)submitted;
 	return ret;
 }
 
@@ -490,31 +514,90 @@ int hoop_ring_submit_and_wait(hoop_ring *r, unsigned wait_nr)
 
 /* ---- completion ---- */
 
-static inline struct hoop_cqe *cqe_at(const hoop_ring *r, unsigned idx)
+/*
+ * Every walk over the CQ goes through hoop_ring_cq_entry_inline and
+ * hoop_ring_cq_steps_inline (hoop/inline.h): one index step per CQE, except
+ * on a CQE_MIXED ring, where a 32-byte CQE takes two and padding is skipped.
+ */
+static inline const struct hoop_ring_view *cview(const hoop_ring *r)
 {
-	return &r->cqes[(idx & r->cq_mask) << r->cqe_shift];
+	return (const struct hoop_ring_view *)(const void *)r;
+}
+
+/*
+ * CQEs between head and tail, counted up to `limit`. The index distance on
+ * most rings; a CQE_MIXED ring is walked, since there a CQE may take two
+ * slots and padding takes one.
+ */
+static unsigned cq_count(const hoop_ring *r, unsigned head, unsigned tail,
+                         unsigned limit)
+{
+	if (__builtin_expect(!r->cq_mixed, 1))
+		return tail - head;
+	unsigned n = 0;
+	struct hoop_cqe *c;
+	while (n < limit && (c = hoop_ring_cq_entry_inline(cview(r), &head,
+	                                                   tail)) != NULL) {
+		head += hoop_ring_cq_steps_inline(cview(r), c);
+		n++;
+	}
+	return n;
 }
 
 unsigned hoop_ring_cq_ready(const hoop_ring *r)
 {
-	return hoop_load_acquire(r->cq_ktail) - hoop_load_relaxed(r->cq_khead);
+	unsigned head = hoop_load_relaxed(r->cq_khead);
+	return cq_count(r, head, hoop_load_acquire(r->cq_ktail), ~0u);
 }
 
-/* The oldest CQE or NULL; *avail gets the number ready. */
-static struct hoop_cqe *peek_cqe(const hoop_ring *r, unsigned *avail)
+/* CQE_MIXED: the oldest CQE or NULL; padding in front of it is consumed.
+ * Out of line, so that peek_cqe stays small enough to inline. */
+__attribute__((noinline)) static struct hoop_cqe *
+peek_mixed(hoop_ring *r, unsigned head, unsigned tail)
+{
+	unsigned h = head;
+	struct hoop_cqe *c = hoop_ring_cq_entry_inline(cview(r), &h, tail);
+	if (h != head)
+		hoop_store_release(r->cq_khead, h);
+	return c;
+}
+
+/* The oldest CQE or NULL. */
+static inline struct hoop_cqe *peek_cqe(hoop_ring *r)
 {
 	unsigned head = hoop_load_relaxed(r->cq_khead);
 	/* Acquire: the CQE contents are visible once we see the tail. */
 	unsigned tail = hoop_load_acquire(r->cq_ktail);
-	*avail = tail - head;
-	return head != tail ? cqe_at(r, head) : NULL;
+	if (__builtin_expect(r->cq_mixed, 0))
+		return peek_mixed(r, head, tail);
+	return hoop_ring_cq_entry_inline(cview(r), &head, tail);
+}
+
+/*
+ * The CQ as a wait sees it: the oldest CQE (NULL if none), *avail the CQEs
+ * ready (counted up to `want`) and *slots the index distance they cover.
+ */
+static struct hoop_cqe *cq_state(hoop_ring *r, unsigned want, unsigned *avail,
+                                 unsigned *slots)
+{
+	/* One snapshot of head and tail for all three. */
+	unsigned head = hoop_load_relaxed(r->cq_khead), h = head;
+	unsigned tail = hoop_load_acquire(r->cq_ktail);
+	struct hoop_cqe *c = hoop_ring_cq_entry_inline(cview(r), &h, tail);
+	if (h != head) /* CQE_MIXED: padding consumed */
+		hoop_store_release(r->cq_khead, h);
+	*slots = tail - h;
+	*avail = c ? cq_count(r, h, tail, want) : 0;
+	return c;
 }
 
 /*
  * The common wait loop. Submits pending SQEs first when `submit` is set, then
  * returns once `wait_nr` CQEs are ready (0: do not wait), once the time `ts`
  * has passed (-ETIME if still fewer), on a signal (-EINTR) or on a kernel
- * error. *cqe_out (if given) is set to the oldest CQE or NULL in every case.
+ * error. A CQE_MIXED ring whose CQ is full counts as ready: fewer CQEs than
+ * wait_nr may fit, and no more can come until some are consumed.
+ * *cqe_out (if given) is set to the oldest CQE or NULL in every case.
  * Returns the number of SQEs submitted (>= 0) or -errno.
  */
 static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
@@ -524,9 +607,10 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 	struct hoop_sys_getevents_arg arg;
 	struct hoop_timespec left;
 	bool use_arg = ts || sigmask;
+	bool sqpoll = (r->setup_flags & HOOP_SETUP_SQPOLL) != 0;
 	bool expired = false;
 	int submitted = 0, err = 0;
-	unsigned avail;
+	unsigned avail, slots;
 	uint64_t deadline = 0;
 
 	if (use_arg && !(r->features & HOOP_FEAT_EXT_ARG))
@@ -537,6 +621,12 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		return -EINVAL;
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
 		return -EINVAL;
+	/*
+	 * One enter that does not wait is allowed per call to bring in what
+	 * the kernel holds back (overflow, task work, and with IOPOLL
+	 * completions it has to poll for). IOPOLL always asks for that enter:
+	 * without this bound a call that does not wait never returned.
+	 */
 	bool flushed = false;
 	memset(&arg, 0, sizeof(arg));
 	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
@@ -553,17 +643,22 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 	}
 
 	for (;;) {
-		unsigned flags = 0, to_submit = 0;
+		unsigned flags = 0, to_submit = 0, pending = 0, min = 0;
 		bool enter = false;
-		struct hoop_cqe *cqe = peek_cqe(r, &avail);
+		struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
+		bool short_of = avail < wait_nr && slots < r->cq_entries;
+		bool flush = !cqe && !flushed && cq_needs_enter(r);
 
 		if (submit) {
-			to_submit = hoop_ring_flush_sq(r);
-			enter = sq_needs_enter(r, to_submit, &flags);
+			to_submit = submit_publish(r, &pending);
+			if (sqpoll)
+				submitted += (int)to_submit;
+			enter = sq_needs_enter(r, pending, &flags);
 		}
-		/* Enter to wait for more, or to make overflowed completions or
-		 * pending task work (or IOPOLL completions) show up. */
-		if (avail < wait_nr || (!cqe && cq_needs_enter(r))) {
+		/* Enter to wait for more, or once to make overflowed
+		 * completions or pending task work (or IOPOLL completions)
+		 * show up. */
+		if (short_of || flush) {
 			if (ts) {
 				uint64_t now = now_ns();
 				if (now >= deadline)
@@ -572,13 +667,16 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 				left.tv_sec = (int64_t)(rem / 1000000000ull);
 				left.tv_nsec = (int64_t)(rem % 1000000000ull);
 			}
-			if (!expired) {
+			if (short_of && !expired) {
 				flags |= HOOP_ENTER_GETEVENTS;
 				enter = true;
-			} else if (!cqe && cq_needs_flush(r) && !flushed) {
-				/* Out of time, but completions wait in the
-				 * overflow backlog: one enter that does not
-				 * wait brings them in. */
+				/* The kernel counts slots: ask for one more per
+				 * CQE missing (a big CQE brings two, so it may
+				 * return early; the loop checks again). */
+				min = slots + (wait_nr - avail);
+				if (min > r->cq_entries)
+					min = r->cq_entries;
+			} else if (flush) {
 				flags |= HOOP_ENTER_GETEVENTS;
 				enter = true;
 				flushed = true;
@@ -590,10 +688,6 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 			break;
 		if (use_arg)
 			flags |= HOOP_ENTER_EXT_ARG;
-		unsigned min = (flags & HOOP_ENTER_GETEVENTS) && avail < wait_nr &&
-		                       !expired
-		                   ? wait_nr
-		                   : 0;
 		int ret = hoop_ring_enter(r, to_submit, min, flags,
 		                          use_arg ? (const void *)&arg : NULL,
 		                          use_arg ? sizeof(arg) : 0);
@@ -601,16 +695,18 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 			err = ret;
 			break;
 		}
-		if (ret > 0)
+		/* With SQPOLL the count was taken above (the kernel echoes
+		 * to_submit); without it, it is what this enter consumed. */
+		if (ret > 0 && !sqpoll)
 			submitted += ret;
 		submit = false;
 	}
-	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
 	if (cqe_out)
 		*cqe_out = cqe;
 	if (err)
 		return err;
-	if (avail >= wait_nr)
+	if (avail >= wait_nr || slots >= r->cq_entries)
 		return submitted;
 	return expired ? -ETIME : -EAGAIN;
 }
@@ -625,8 +721,7 @@ int hoop_ring_submit_and_wait_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
 
 int hoop_ring_peek_cqe(hoop_ring *r, struct hoop_cqe **cqe_out)
 {
-	unsigned avail;
-	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	struct hoop_cqe *cqe = peek_cqe(r);
 	if (!cqe && cq_needs_enter(r)) {
 		int e = wait_internal(r, &cqe, false, 0, NULL, NULL);
 		if (e < 0)
@@ -646,8 +741,7 @@ int hoop_ring_wait_cqe_nr(hoop_ring *r, struct hoop_cqe **cqe_out,
 int hoop_ring_wait_cqe(hoop_ring *r, struct hoop_cqe **cqe_out)
 {
 	/* Fast path: a completion is already there. */
-	unsigned avail;
-	struct hoop_cqe *cqe = peek_cqe(r, &avail);
+	struct hoop_cqe *cqe = peek_cqe(r);
 	if (cqe) {
 		*cqe_out = cqe;
 		return 0;
@@ -673,18 +767,21 @@ int hoop_ring_wait_cqes(hoop_ring *r, struct hoop_cqe **cqe_out,
 unsigned hoop_ring_peek_batch_cqe(hoop_ring *r, struct hoop_cqe **cqes,
                                   unsigned count)
 {
-	unsigned avail;
+	const struct hoop_ring_view *v = cview(r);
 	bool flushed = false;
 	for (;;) {
-		unsigned head = hoop_load_relaxed(r->cq_khead);
-		avail = hoop_load_acquire(r->cq_ktail) - head;
-		if (avail) {
-			if (avail > count)
-				avail = count;
-			for (unsigned i = 0; i < avail; i++)
-				cqes[i] = cqe_at(r, head + i);
-			return avail;
+		unsigned head = hoop_load_relaxed(r->cq_khead), h = head, n = 0;
+		unsigned tail = hoop_load_acquire(r->cq_ktail);
+		struct hoop_cqe *c;
+		while (n < count &&
+		       (c = hoop_ring_cq_entry_inline(v, &h, tail)) != NULL) {
+			cqes[n++] = c;
+			h += hoop_ring_cq_steps_inline(v, c);
 		}
+		if (n)
+			return n; /* cq_advance steps over them again */
+		if (h != head) /* padding alone: consume it */
+			hoop_store_release(r->cq_khead, h);
 		if (flushed || !cq_needs_flush(r))
 			return 0;
 		hoop_ring_get_events(r);
@@ -715,20 +812,23 @@ int hoop_ring_copy_cqes(hoop_ring *r, struct hoop_cqe *out, unsigned count,
 			return e;
 	} else {
 		/* Publish anything prepared, and flush overflow if empty. */
-		unsigned avail;
-		if (hoop_ring_sq_ready(r) || (!peek_cqe(r, &avail) && cq_needs_enter(r))) {
+		if (hoop_ring_sq_ready(r) || (!peek_cqe(r) && cq_needs_enter(r))) {
 			int e = wait_internal(r, NULL, true, 0, NULL, NULL);
 			if (e < 0 && e != -EAGAIN)
 				return e;
 		}
 	}
-	unsigned head = hoop_load_relaxed(r->cq_khead);
-	unsigned n = hoop_load_acquire(r->cq_ktail) - head;
-	if (n > count)
-		n = count;
-	for (unsigned i = 0; i < n; i++)
-		out[i] = *cqe_at(r, head + i);
-	hoop_ring_cq_advance(r, n);
+	const struct hoop_ring_view *v = cview(r);
+	unsigned head = hoop_load_relaxed(r->cq_khead), h = head, n = 0;
+	unsigned tail = hoop_load_acquire(r->cq_ktail);
+	struct hoop_cqe *c;
+	while (n < count && (c = hoop_ring_cq_entry_inline(v, &h, tail)) != NULL) {
+		out[n++] = *c;
+		h += hoop_ring_cq_steps_inline(v, c);
+	}
+	/* Release: the CQEs are copied before the kernel reuses the slots. */
+	if (h != head)
+		hoop_store_release(r->cq_khead, h);
 	return (int)n;
 }
 

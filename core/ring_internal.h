@@ -60,12 +60,15 @@ struct hoop_ring {
 	unsigned cq_mask;
 	unsigned cq_entries;
 	unsigned cqe_shift; /* 1 with CQE32 */
+	unsigned cq_mixed;  /* 1 with CQE_MIXED: see hoop_ring_cq_entry_inline */
 
 	uint32_t setup_flags;
 	uint32_t features;
 	unsigned int_flags;
 	int ring_fd;  /* -1 with REGISTERED_FD_ONLY */
 	int enter_fd; /* ring_fd, or the registered index */
+	/* SQPOLL: SQEs up to here have been counted by a submit call. */
+	unsigned sqe_reported;
 
 	void *sq_ring_ptr;
 	size_t sq_ring_sz;
@@ -75,7 +78,12 @@ struct hoop_ring {
 	size_t sqes_sz;
 };
 
-/* Flush prepared SQEs to the kernel's tail; returns how many are pending. */
+/*
+ * Flush prepared SQEs to the kernel's tail; returns how many are pending
+ * (published and not yet consumed). With SQPOLL the kernel thread consumes
+ * concurrently, so that count is only a hint there; submit calls count what
+ * they hand over with sqe_reported instead.
+ */
 unsigned hoop_ring_flush_sq(hoop_ring *ring);
 
 #endif

@@ -43,6 +43,8 @@ static void nop_round_trip(hoop_ring *ring, uint64_t base, unsigned n)
 		hoop_prep_nop(sqe);
 		hoop_sqe_set_data(sqe, base + 100 + i);
 	}
+	/* Exactly 4 under SQPOLL too, however fast the kernel thread takes
+	 * them (tests/test_sqpoll_submit_count.c). */
 	CHECK_EQ(hoop_ring_submit_and_wait(ring, 4), 4);
 	struct hoop_cqe out[4];
 	int got = 0;

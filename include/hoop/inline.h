@@ -10,7 +10,9 @@
  * This header reads the first fields of a hoop_ring directly. Their layout
  * (struct hoop_ring_view) is part of the ABI of this major version: the
  * library checks at build time that its ring starts with exactly these
- * fields, and a change would bump HOOP_VERSION_MAJOR and the SONAME.
+ * fields, and a change would bump HOOP_VERSION_MAJOR and the SONAME. Fields
+ * are only ever appended (cq_mixed was), which code built against the
+ * shorter view does not see.
  * Not included by hoop.h: include it yourself.
  *
  * Same rules as the exported functions: one thread owns the ring.
@@ -49,6 +51,7 @@ struct hoop_ring_view {
 	unsigned cq_mask;
 	unsigned cq_entries;
 	unsigned cqe_shift;    /* 1 with CQE32 */
+	unsigned cq_mixed;     /* 1 with CQE_MIXED, else 0 */
 };
 
 static inline struct hoop_ring_view *hoop_ring_view_of(hoop_ring *ring)
@@ -70,15 +73,75 @@ static inline struct hoop_sqe *hoop_ring_get_sqe_inline(hoop_ring *ring)
 	return &v->sqes[(tail & v->sq_mask) << v->sqe_shift];
 }
 
+/*
+ * Stepping through the CQ: every reaping path of the library (peek, wait,
+ * batch peek, copy, advance, the event loop) goes through these two, so
+ * that one place knows the layout. On a plain or CQE32 ring each CQE is one
+ * index step. On a HOOP_SETUP_CQE_MIXED ring a CQE flagged HOOP_CQE_F_32
+ * takes two steps (16-byte slots), and where a big CQE would cross the
+ * ring's end the kernel first fills the last slot with padding
+ * (HOOP_CQE_F_SKIP), which carries nothing and is never handed out.
+ *
+ * hoop_ring_cq_entry_inline - the CQE at index *head, or NULL when *head
+ * reaches `tail` (a tail read with an acquire load). Padding at *head is
+ * stepped over: *head moves past it.
+ */
+static inline struct hoop_cqe *
+hoop_ring_cq_entry_inline(const struct hoop_ring_view *v, unsigned *head,
+                          unsigned tail)
+{
+	for (; *head != tail; (*head)++) {
+		struct hoop_cqe *c =
+		    &v->cqes[(*head & v->cq_mask) << v->cqe_shift];
+		if (__builtin_expect(!v->cq_mixed, 1) ||
+		    !(c->flags & HOOP_CQE_F_SKIP))
+			return c;
+	}
+	return (struct hoop_cqe *)0;
+}
+
+/* hoop_ring_cq_steps_inline - index steps the CQE `c` takes: 2 for a
+ * 32-byte CQE on a CQE_MIXED ring, else 1 (no branch). */
+static inline unsigned hoop_ring_cq_steps_inline(const struct hoop_ring_view *v,
+                                                 const struct hoop_cqe *c)
+{
+	return 1u + (v->cq_mixed & ((c->flags & HOOP_CQE_F_32) / HOOP_CQE_F_32));
+}
+
+/*
+ * hoop_ring_cq_walk_inline - the index after the `nr` oldest CQEs from
+ * `head` (fewer if `tail` comes first), stepping over padding before,
+ * between and after them. For CQE_MIXED rings, where the CQE count and the
+ * index distance differ.
+ */
+static inline unsigned hoop_ring_cq_walk_inline(const struct hoop_ring_view *v,
+                                                unsigned head, unsigned tail,
+                                                unsigned nr)
+{
+	struct hoop_cqe *c;
+	while (nr && (c = hoop_ring_cq_entry_inline(v, &head, tail)) != 0) {
+		head += hoop_ring_cq_steps_inline(v, c);
+		nr--;
+	}
+	hoop_ring_cq_entry_inline(v, &head, tail); /* trailing padding */
+	return head;
+}
+
 /* As hoop_ring_cq_advance. */
 static inline void hoop_ring_cq_advance_inline(hoop_ring *ring, unsigned nr)
 {
 	struct hoop_ring_view *v = hoop_ring_view_of(ring);
 	if (nr) {
+		unsigned head = __atomic_load_n(v->cq_khead, __ATOMIC_RELAXED);
+		if (__builtin_expect(v->cq_mixed, 0))
+			head = hoop_ring_cq_walk_inline(
+			    v, head, __atomic_load_n(v->cq_ktail, __ATOMIC_ACQUIRE),
+			    nr);
+		else
+			head += nr;
 		/* Release: our reads of the CQEs are done before the kernel may
 		 * reuse their slots. */
-		unsigned head = __atomic_load_n(v->cq_khead, __ATOMIC_RELAXED);
-		__atomic_store_n(v->cq_khead, head + nr, __ATOMIC_RELEASE);
+		__atomic_store_n(v->cq_khead, head, __ATOMIC_RELEASE);
 	}
 }
 

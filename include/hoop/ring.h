@@ -97,13 +97,17 @@ HOOP_API struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *ring);
  * hoop_ring_submit - publish all prepared SQEs and tell the kernel. Returns
  * the number submitted (>= 0) or -errno: -EBUSY or -EAGAIN when the kernel
  * cannot take more right now (reap completions and retry). EINTR is retried.
+ * Without SQPOLL the number is what the kernel consumed in this call (SQEs
+ * an earlier call left behind included). With SQPOLL it is the number of
+ * SQEs prepared since the previous submit call, all handed to the kernel
+ * thread, however many it has taken by the time this returns.
  */
 HOOP_API int hoop_ring_submit(hoop_ring *ring);
 
 /*
  * hoop_ring_submit_and_wait - submit, then wait until at least `wait_nr`
- * completions are available. Returns the number submitted or -errno;
- * -EINTR if a signal arrived while waiting.
+ * completions are available. Returns the number submitted (counted as in
+ * hoop_ring_submit) or -errno; -EINTR if a signal arrived while waiting.
  */
 HOOP_API int hoop_ring_submit_and_wait(hoop_ring *ring, unsigned wait_nr);
 
@@ -123,7 +127,8 @@ HOOP_API int hoop_ring_submit_and_wait_timeout(hoop_ring *ring,
 
 /*
  * hoop_ring_peek_cqe - the oldest unseen completion without waiting.
- * Returns 0 and sets *cqe_out, or -EAGAIN when none is ready.
+ * Returns 0 and sets *cqe_out, or -EAGAIN when none is ready. Enters the
+ * kernel at most once (overflow, task work, IOPOLL reaping), never waits.
  */
 HOOP_API int hoop_ring_peek_cqe(hoop_ring *ring, struct hoop_cqe **cqe_out);
 
@@ -135,7 +140,8 @@ HOOP_API int hoop_ring_wait_cqe(hoop_ring *ring, struct hoop_cqe **cqe_out);
 
 /*
  * hoop_ring_wait_cqe_nr - wait until `wait_nr` completions are ready; sets
- * *cqe_out to the oldest. Returns 0 or -errno.
+ * *cqe_out to the oldest. Returns 0 or -errno. With wait_nr 0 it does not
+ * wait (as peek, *cqe_out may be NULL).
  */
 HOOP_API int hoop_ring_wait_cqe_nr(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                    unsigned wait_nr);
@@ -173,9 +179,20 @@ HOOP_API unsigned hoop_ring_peek_batch_cqe(hoop_ring *ring,
 
 /*
  * hoop_ring_cqe_seen - mark one completion consumed; its slot goes back to
- * the kernel and the pointer must not be used again.
+ * the kernel and the pointer must not be used again. Completions are
+ * consumed oldest first: `cqe` must be the oldest unseen one.
  */
 HOOP_API void hoop_ring_cqe_seen(hoop_ring *ring, struct hoop_cqe *cqe);
+
+/*
+ * HOOP_SETUP_CQE_MIXED rings: every count in this file is of completions,
+ * never of CQ slots, though a 32-byte one (HOOP_CQE_F_32; its extra 16
+ * bytes follow the struct hoop_cqe) takes two slots, and hoop steps over
+ * the kernel's padding entries (HOOP_CQE_F_SKIP), which are never handed
+ * out. As the CQ may then fill up with fewer than `wait_nr` completions,
+ * a wait on such a ring also ends when the CQ is full: reap, then wait
+ * again.
+ */
 
 /* hoop_ring_cq_advance - mark the `nr` oldest completions consumed. */
 HOOP_API void hoop_ring_cq_advance(hoop_ring *ring, unsigned nr);
@@ -185,8 +202,8 @@ HOOP_API void hoop_ring_cq_advance(hoop_ring *ring, unsigned nr);
  * mark them consumed in one step; returns how many. `wait_nr` > 0 waits
  * (forever) until at least that many are ready. Returns the count or -errno
  * (-EINVAL if wait_nr > count or above the CQ size). This is the batch form
- * that FFI callers use. With HOOP_SETUP_CQE32 only the first 16 bytes of
- * each CQE are copied.
+ * that FFI callers use. With HOOP_SETUP_CQE32 (and for 32-byte CQEs with
+ * HOOP_SETUP_CQE_MIXED) only the first 16 bytes of each CQE are copied.
  */
 HOOP_API int hoop_ring_copy_cqes(hoop_ring *ring, struct hoop_cqe *out,
                                  unsigned count, unsigned wait_nr);
