@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 _Static_assert(sizeof(struct hoop_probe) == 856, "hoop_probe is 856 bytes");
 _Static_assert(offsetof(struct hoop_probe, opcodes) == 80, "probe layout");
@@ -167,8 +168,16 @@ static void explain_refusal(struct hoop_probe *p)
 
 /*
  * Set up a 1-entry ring with exactly `flags` (hoop adds nothing) and
- * destroy it. Returns 0 or -errno. hoop_ring_create already retries a
- * transient ENOMEM (the charge of a closed ring is released late).
+ * destroy it. Returns 0 or -errno.
+ *
+ * hoop_ring_create retries a transient ENOMEM for about 30 ms (the memlock
+ * charge of a closed ring is given back later, by a kernel worker). The
+ * probe sets up some twenty rings in a row under the same limit, so the
+ * charges of the ones it closed pile up, and on a busy machine the worker
+ * takes longer than that (measured: the tier fell from high to base under a
+ * 64 KiB limit at load 19). These rings run only after a 1-entry ring was
+ * set up, so an ENOMEM here is that lag: wait up to 0.6 s more before
+ * counting the flag as refused.
  */
 static int try_ring(uint32_t flags, const hoop_ring_params *extra)
 {
@@ -185,6 +194,12 @@ static int try_ring(uint32_t flags, const hoop_ring_params *extra)
 		rp.sq_thread_idle = 1;
 	hoop_ring *ring = NULL;
 	int e = hoop_ring_create(&ring, 1, &rp);
+	for (long ms = 20; e == -ENOMEM && ms <= 320; ms *= 2) {
+		struct timespec ts = {0, ms * 1000000L};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		e = hoop_ring_create(&ring, 1, &rp);
+	}
 	hoop_ring_destroy(ring);
 	return e;
 }
