@@ -14,7 +14,8 @@
  * is sent as soon as the last byte of the previous one is back, in the same
  * wakeup. The echoed bytes are compared with what was sent (the message's
  * first 8 bytes carry a per-round counter, so a stale or reordered echo is
- * caught). Exit 1 on a connection error or a wrong byte.
+ * caught). Exit 1 on a connection error or a wrong byte, saying on stderr
+ * which connection failed, how and where it was in its round.
  *
  * With --server-pid, the line also has "server_cpu_us_per_rt" and
  * "client_cpu_us_per_rt": CPU time the server process and this process
@@ -57,6 +58,7 @@ struct cthread {
 	uint64_t checked;
 	double cpu_ns; /* this thread's CPU time inside the window */
 	int failed;
+	char why[160]; /* what failed, for stderr */
 };
 
 static struct sockaddr_in g_addr;
@@ -145,6 +147,17 @@ static double thread_cpu_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* Say why connection c of thread t failed (err: an errno, or 0). */
+static void conn_failed(struct cthread *t, const struct cconn *c,
+                        const char *what, int err)
+{
+	snprintf(t->why, sizeof(t->why),
+	         "connection %d (round %llu, %zu of %zu bytes sent, %zu back): "
+	         "%s%s%s",
+	         (int)(c - t->c), (unsigned long long)c->round, c->sent, g_size,
+	         c->got, what, err ? ": " : "", err ? strerror(err) : "");
+}
+
 static void *run(void *arg)
 {
 	struct cthread *t = arg;
@@ -152,7 +165,13 @@ static void *run(void *arg)
 	char *msg = malloc(g_size), *in = malloc(g_size);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!msg || !in || ep < 0) {
+		snprintf(t->why, sizeof(t->why), "thread setup: %s",
+		         strerror(ep < 0 ? errno : ENOMEM));
 		t->failed = 1;
+		free(msg);
+		free(in);
+		if (ep >= 0)
+			close(ep);
 		return NULL;
 	}
 	for (size_t i = 0; i < g_size; i++)
@@ -161,10 +180,13 @@ static void *run(void *arg)
 		struct cconn *c = &t->c[i];
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		fill(msg, c->round);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0 ||
-		    pump_out(ep, c, msg) < 0) {
-			t->failed = 1;
-			goto out;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			conn_failed(t, c, "epoll_ctl", errno);
+			goto fail;
+		}
+		if (pump_out(ep, c, msg) < 0) {
+			conn_failed(t, c, "send", errno);
+			goto fail;
 		}
 	}
 	struct epoll_event evs[256];
@@ -174,8 +196,9 @@ static void *run(void *arg)
 			break;
 		int n = epoll_wait(ep, evs, 256, 100);
 		if (n < 0 && errno != EINTR) {
-			t->failed = 1;
-			break;
+			snprintf(t->why, sizeof(t->why), "epoll_wait: %s",
+			         strerror(errno));
+			goto fail;
 		}
 		int counting = now_s() >= g_start;
 		if (counting && cpu0 < 0)
@@ -183,17 +206,30 @@ static void *run(void *arg)
 		for (int i = 0; i < n; i++) {
 			struct cconn *c = evs[i].data.ptr;
 			fill(msg, c->round);
-			if (evs[i].events & EPOLLOUT && pump_out(ep, c, msg) < 0)
+			if (evs[i].events & EPOLLOUT && pump_out(ep, c, msg) < 0) {
+				conn_failed(t, c, "send", errno);
 				goto fail;
+			}
 			if (!(evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 				continue;
 			ssize_t r = recv(c->fd, in, g_size - c->got, 0);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
-			if (r <= 0 || c->got + (size_t)r > c->sent)
+			if (r < 0) {
+				conn_failed(t, c, "recv", errno);
 				goto fail;
+			}
+			if (r == 0) {
+				conn_failed(t, c, "recv: the server closed the "
+				                  "connection", 0);
+				goto fail;
+			}
+			if (c->got + (size_t)r > c->sent) {
+				conn_failed(t, c, "more bytes echoed than sent", 0);
+				goto fail;
+			}
 			if (memcmp(in, msg + c->got, (size_t)r) != 0) {
-				fprintf(stderr, "bench_echo_client: wrong bytes echoed\n");
+				conn_failed(t, c, "wrong bytes echoed", 0);
 				goto fail;
 			}
 			c->got += (size_t)r;
@@ -205,8 +241,10 @@ static void *run(void *arg)
 			c->round++;
 			c->got = c->sent = 0;
 			fill(msg, c->round);
-			if (pump_out(ep, c, msg) < 0)
+			if (pump_out(ep, c, msg) < 0) {
+				conn_failed(t, c, "send", errno);
 				goto fail;
+			}
 		}
 	}
 	goto out;
@@ -257,23 +295,30 @@ int main(int argc, char **argv)
 	}
 	g_addr.sin_family = AF_INET;
 	g_addr.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &g_addr.sin_addr) != 1)
+	if (inet_pton(AF_INET, host, &g_addr.sin_addr) != 1) {
+		fprintf(stderr, "bench_echo_client: bad address %s\n", host);
 		return 2;
+	}
 
 	struct cconn *all = calloc((size_t)conns, sizeof(*all));
 	struct cthread *ts = calloc((size_t)threads, sizeof(*ts));
-	if (!all || !ts)
+	if (!all || !ts) {
+		fprintf(stderr, "bench_echo_client: out of memory\n");
 		return 1;
+	}
 	for (int i = 0; i < conns; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int one = 1;
 		if (fd < 0 || connect(fd, (struct sockaddr *)&g_addr, sizeof(g_addr)) < 0) {
-			perror("bench_echo_client: connect");
+			fprintf(stderr, "bench_echo_client: connection %d to %s:%d: %s\n",
+			        i, host, port, strerror(errno));
 			return 1;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+			perror("bench_echo_client: fcntl");
 			return 1;
+		}
 		all[i].fd = fd;
 	}
 	g_start = now_s() + g_warmup;
@@ -283,8 +328,12 @@ int main(int argc, char **argv)
 		ts[i].c = &all[first];
 		ts[i].nconns = n;
 		first += n;
-		if (pthread_create(&ts[i].tid, NULL, run, &ts[i]) != 0)
+		int e = pthread_create(&ts[i].tid, NULL, run, &ts[i]);
+		if (e != 0) {
+			fprintf(stderr, "bench_echo_client: pthread_create: %s\n",
+			        strerror(e));
 			return 1;
+		}
 	}
 	double s0 = 0, s1 = 0, ccpu = 0;
 	if (server_pid > 0) {
@@ -301,6 +350,9 @@ int main(int argc, char **argv)
 		checked += ts[i].checked;
 		ccpu += ts[i].cpu_ns;
 		failed |= ts[i].failed;
+		if (ts[i].failed)
+			fprintf(stderr, "bench_echo_client: port %d, thread %d: %s\n",
+			        port, i, ts[i].why[0] ? ts[i].why : "failed");
 	}
 	double measured = g_seconds; /* every thread ran until g_end */
 	printf("{\"bench\": \"echo_client\", \"label\": \"%s\", \"conns\": %d, "

@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,16 +175,28 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
 /* ---- running a child with a time limit ---- */
 
 
-void bench_kill_group(pid_t pid)
+int bench_kill_group(pid_t pid, double grace)
 {
+	int status;
 	kill(-pid, SIGTERM);
-	for (int i = 0; i < 20; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		usleep(50000);
+	for (double end = cli_now() + grace; cli_now() < end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(20000);
 	}
 	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+void bench_log(struct bench *b, const char *suite, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int fd = !b->verbose && b->log_fd >= 0 ? b->log_fd : STDERR_FILENO;
+	dprintf(fd, "hoop bench: %s: %s\n", suite, msg);
 }
 
 void bench_pin_cpu(int cpu)
@@ -297,7 +310,7 @@ int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
 		}
 	}
 	if (result < 0) {
-		bench_kill_group(pid);
+		bench_kill_group(pid, 1);
 		return result;
 	}
 	if (WIFEXITED(status))
@@ -1199,7 +1212,8 @@ int cmd_bench(int argc, char **argv)
 	start_facts(&b);
 	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
 	         (int)getpid());
-	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+	                0644);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
