@@ -552,8 +552,10 @@ static int wrk_once(struct bench *b, const char *wrk, int port, pid_t spid,
 	int st = run_client(b, argv, 1, left < secs + 20 ? left : secs + 20);
 	double c1 = cpu_ns(spid);
 	if (st != 0) {
-		bench_log(b, "net", "wrk on port %d: %s %d", port,
-		          st > 0 ? "exit status" : "error", st);
+		if (st > 0)
+			bench_log(b, "net", "wrk on port %d: exit status %d", port, st);
+		else
+			bench_log(b, "net", "wrk on port %d: %s", port, strerror(-st));
 		return st > 0 ? -EIO : st;
 	}
 	if (cap.errors || cap.rps <= 0 || cap.requests <= 0) {

@@ -1243,6 +1243,11 @@ int cmd_bench(int argc, char **argv)
 		fclose(b.json);
 	if (bench_stop) {
 		fprintf(stderr, "hoop bench: interrupted\n");
+		if (b.log_fd >= 0) {
+			close(b.log_fd);
+			if (!failed)
+				unlink(b.log_path);
+		}
 		signal((int)bench_stop, SIG_DFL);
 		raise((int)bench_stop);
 		return 128 + (int)bench_stop;
