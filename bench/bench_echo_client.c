@@ -4,8 +4,8 @@
  * all S bytes back, send the next), for D seconds after a warm-up.
  *
  *   bench_echo_client --port P [--host 127.0.0.1] [--conns 64] [--size 64]
- *                     [--seconds 2] [--warmup 0.2] [--threads 1]
- *                     [--label NAME] [--server-pid PID]
+ *                     [--seconds 2] [--warmup 0.2] [--drain 10]
+ *                     [--threads 1] [--label NAME] [--server-pid PID]
  *
  * Prints one JSON line: {"bench": "echo_client", "label": NAME, "conns":
  * N, "size": S, "seconds": measured, "round_trips": count, "rt_per_s":
@@ -14,8 +14,11 @@
  * is sent as soon as the last byte of the previous one is back, in the same
  * wakeup. The echoed bytes are compared with what was sent (the message's
  * first 8 bytes carry a per-round counter, so a stale or reordered echo is
- * caught). Exit 1 on a connection error or a wrong byte, saying on stderr
- * which connection failed, how and where it was in its round.
+ * caught). At the end no new message is sent, and the one each connection
+ * has out must come back within --drain seconds: a server that lost a
+ * message fails the run instead of only looking slower. Exit 1 on a
+ * connection error, a wrong or extra byte or a lost message, saying on
+ * stderr which connection failed, how and where it was in its round.
  *
  * With --server-pid, the line also has "server_cpu_us_per_rt" and
  * "client_cpu_us_per_rt": CPU time the server process and this process
@@ -48,6 +51,7 @@ struct cconn {
 	size_t sent, got;
 	uint64_t round;
 	int want_out; /* EPOLLOUT registered */
+	int idle;     /* after the end: its last echo came back */
 };
 
 struct cthread {
@@ -63,7 +67,7 @@ struct cthread {
 
 static struct sockaddr_in g_addr;
 static size_t g_size = 64;
-static double g_seconds = 2.0, g_warmup = 0.2;
+static double g_seconds = 2.0, g_warmup = 0.2, g_drain = 10.0;
 static double g_start, g_end; /* the measured window */
 
 static double now_s(void)
@@ -161,7 +165,8 @@ static void conn_failed(struct cthread *t, const struct cconn *c,
 static void *run(void *arg)
 {
 	struct cthread *t = arg;
-	double cpu0 = -1;
+	double cpu0 = -1; /* thread CPU time at the window's start */
+	int cpu_done = 0; /* t->cpu_ns is measured */
 	char *msg = malloc(g_size), *in = malloc(g_size);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!msg || !in || ep < 0) {
@@ -190,23 +195,47 @@ static void *run(void *arg)
 		}
 	}
 	struct epoll_event evs[256];
+	int busy = t->nconns; /* connections with a message out */
 	for (;;) {
 		double now = now_s();
-		if (now >= g_end)
-			break;
+		if (now >= g_end) {
+			/* The end: no new rounds, but every message out must
+			 * come back, or a server that lost one would only look
+			 * slower. */
+			if (cpu0 >= 0 && !cpu_done) {
+				t->cpu_ns = thread_cpu_ns() - cpu0;
+				cpu_done = 1;
+			}
+			if (busy == 0)
+				break;
+			if (now >= g_end + g_drain) {
+				char what[96];
+				snprintf(what, sizeof(what), "its echo did not come "
+				         "back within %g s of the end", g_drain);
+				for (int i = 0; i < t->nconns; i++)
+					if (!t->c[i].idle) {
+						conn_failed(t, &t->c[i], what, 0);
+						break;
+					}
+				goto fail;
+			}
+		}
 		int n = epoll_wait(ep, evs, 256, 100);
 		if (n < 0 && errno != EINTR) {
 			snprintf(t->why, sizeof(t->why), "epoll_wait: %s",
 			         strerror(errno));
 			goto fail;
 		}
-		int counting = now_s() >= g_start;
+		double woke = now_s();
+		int counting = woke >= g_start && woke < g_end;
+		int ended = woke >= g_end;
 		if (counting && cpu0 < 0)
 			cpu0 = thread_cpu_ns();
 		for (int i = 0; i < n; i++) {
 			struct cconn *c = evs[i].data.ptr;
 			fill(msg, c->round);
-			if (evs[i].events & EPOLLOUT && pump_out(ep, c, msg) < 0) {
+			if (!c->idle && (evs[i].events & EPOLLOUT) &&
+			    pump_out(ep, c, msg) < 0) {
 				conn_failed(t, c, "send", errno);
 				goto fail;
 			}
@@ -240,6 +269,11 @@ static void *run(void *arg)
 				t->trips++;
 			c->round++;
 			c->got = c->sent = 0;
+			if (ended) {
+				c->idle = 1;
+				busy--;
+				continue;
+			}
 			fill(msg, c->round);
 			if (pump_out(ep, c, msg) < 0) {
 				conn_failed(t, c, "send", errno);
@@ -251,7 +285,7 @@ static void *run(void *arg)
 fail:
 	t->failed = 1;
 out:
-	if (cpu0 >= 0)
+	if (cpu0 >= 0 && !cpu_done)
 		t->cpu_ns = thread_cpu_ns() - cpu0;
 	close(ep);
 	free(msg);
@@ -277,6 +311,8 @@ int main(int argc, char **argv)
 			g_seconds = atof(v);
 		else if (!strcmp(k, "--warmup"))
 			g_warmup = atof(v);
+		else if (!strcmp(k, "--drain"))
+			g_drain = atof(v);
 		else if (!strcmp(k, "--threads"))
 			threads = atoi(v);
 		else if (!strcmp(k, "--label"))
@@ -287,9 +323,10 @@ int main(int argc, char **argv)
 			port = -1;
 	}
 	if (argc % 2 == 0 || port <= 0 || conns < 1 || g_size < 1 || threads < 1 ||
-	    threads > conns || g_seconds <= 0) {
+	    threads > conns || g_seconds <= 0 || !(g_drain > 0)) {
 		fprintf(stderr, "usage: %s --port P [--host A] [--conns N] [--size S] "
-		                "[--seconds D] [--warmup W] [--threads T] [--label L]\n",
+		                "[--seconds D] [--warmup W] [--drain E] [--threads T] "
+		                "[--label L] [--server-pid PID]\n",
 		        argv[0]);
 		return 2;
 	}

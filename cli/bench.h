@@ -44,6 +44,7 @@ struct bench {
 	const char *markdown_path; /* --markdown */
 	FILE *json;
 	const char *json_path;
+	int json_err;    /* first failed write of a JSON line: -errno */
 	int log_fd;      /* children's stderr unless verbose */
 	char log_path[64];
 	double t0, deadline;

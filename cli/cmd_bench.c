@@ -137,8 +137,11 @@ static void json_out(struct bench *b, const char *suite, const char *line)
 	if (*p != '{')
 		return;
 	p = skip_ws(p + 1);
-	fprintf(b->json, "{\"suite\": \"%s\"%s%s\n", suite, *p == '}' ? "" : ", ", p);
-	fflush(b->json);
+	if ((fprintf(b->json, "{\"suite\": \"%s\"%s%s\n", suite,
+	             *p == '}' ? "" : ", ", p) < 0 ||
+	     fflush(b->json) != 0) &&
+	    !b->json_err)
+		b->json_err = errno ? -errno : -EIO;
 }
 
 void bench_take_line(struct bench *b, const char *suite, const char *line)
@@ -929,7 +932,8 @@ static void bench_usage(FILE *f)
 	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
 	        "\n"
 	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
-	        "ran out of time, 2 for bad usage.\n");
+	        "ran out of time or a result or report could not be written, 2 for\n"
+	        "bad usage.\n");
 }
 
 static void list_suites(struct bench *b)
@@ -1224,6 +1228,7 @@ int cmd_bench(int argc, char **argv)
 	b.t0 = cli_now();
 	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
 	int n = 0, idx = 0, failed = 0;
+	int suite_failed = 0; /* keeps the log, which the progress named */
 	for (size_t i = 0; i < NSUITES; i++)
 		if (wanted(&b, suites[i].name) &&
 		    (b.quick ? suites[i].quick_cap : suites[i].full_cap) > 0)
@@ -1237,15 +1242,24 @@ int cmd_bench(int argc, char **argv)
 		if (!wanted(&b, s->name) ||
 		    (b.quick ? s->quick_cap : s->full_cap) <= 0)
 			continue;
-		failed |= run_suite(&b, s, ++idx, n);
+		suite_failed |= run_suite(&b, s, ++idx, n);
 	}
-	if (b.json && b.json != stdout)
-		fclose(b.json);
+	failed = suite_failed;
+	/* Results that did not reach the JSON file are a failure. */
+	if (b.json && b.json != stdout && fclose(b.json) != 0 && !b.json_err)
+		b.json_err = -errno;
+	if (b.json == stdout && fflush(stdout) != 0 && !b.json_err)
+		b.json_err = -errno;
+	if (b.json_err) {
+		cli_errno(b.json_err, "bench: writing the results to '%s'",
+		          b.json_path);
+		failed = 1;
+	}
 	if (bench_stop) {
 		fprintf(stderr, "hoop bench: interrupted\n");
 		if (b.log_fd >= 0) {
 			close(b.log_fd);
-			if (!failed)
+			if (!suite_failed)
 				unlink(b.log_path);
 		}
 		signal((int)bench_stop, SIG_DFL);
@@ -1276,7 +1290,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.log_fd >= 0) {
 		close(b.log_fd);
-		if (!failed)
+		if (!suite_failed)
 			unlink(b.log_path);
 	}
 	return failed ? CLI_FAIL : CLI_OK;

@@ -8,7 +8,12 @@
 #     client says which connection failed and how, the log has its status;
 #   - the epoll server exits 4 before it listens: the log says so;
 #   - the epoll server exits 5 when stopped (as a sanitizer's report at
-#     exit does): the suite fails, and the log says so.
+#     exit does): the suite fails, and the log says so;
+#   - results that cannot be written (--json /dev/full) fail the run, with
+#     a message (hoop used to exit 0 with the JSON lines lost);
+#   - bench_echo_client itself, against a server that never echoes one
+#     connection's message: it fails and names the message it lost (it
+#     used to report success, only with a lower rate).
 . "$(dirname "$0")/lib.sh"
 real=$(cd "$(dirname "$HOOP")/../bench" 2>/dev/null && pwd)
 [ -n "$real" ] && [ -x "$real/bench_echo_client" ] && [ -x "$real/bench_echo_epoll" ] ||
@@ -88,4 +93,70 @@ EOF2
 chmod +x "$T/bad_exit/bench_echo_epoll"
 run_net bad_exit
 expect_log bad_exit "^hoop bench: net: bench_echo_epoll exited with status 5 when it was stopped$"
+# A client that answers at once; the JSON lines go to a full device.
+case_dir json_full
+rm "$T/json_full/bench_echo_client"
+printf '#!/bin/sh\necho "{\\"bench\\": \\"echo_client\\", \\"rt_per_s\\": 1000.0}"\n' \
+	>"$T/json_full/bench_echo_client"
+chmod +x "$T/json_full/bench_echo_client"
+rc=0
+HOOP_BENCH_DIR=$T/json_full "$HOOP" bench --quick --only net --json /dev/full \
+	>"$T/json_full.table" 2>"$T/json_full.progress" || rc=$?
+expect_eq "--json /dev/full: status" "$rc" 1
+grep -q "^hoop: bench: writing the results to '/dev/full': No space left on device$" \
+	"$T/json_full.progress" || fail "--json /dev/full: no message: $(cat "$T/json_full.progress")"
+bench_logs "$T/json_full.progress" >/dev/null
+
+# The client alone: the third connection's message is swallowed.
+cat >"$T/swallow.py" <<'PY'
+import selectors, socket
+sel = selectors.DefaultSelector()
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(256)
+s.setblocking(False)
+print(f"listening on 127.0.0.1:{s.getsockname()[1]}", flush=True)
+sel.register(s, selectors.EVENT_READ)
+n = 0
+while True:
+    for key, _ in sel.select():
+        if key.fileobj is s:
+            try:
+                c, _ = s.accept()
+            except BlockingIOError:
+                continue
+            n += 1
+            sel.register(c, selectors.EVENT_READ, data=(n == 3))
+            continue
+        c = key.fileobj
+        try:
+            d = c.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except ConnectionError:
+            d = b""
+        if not d:
+            sel.unregister(c)
+            c.close()
+        elif not key.data:
+            c.setblocking(True)
+            c.sendall(d)
+            c.setblocking(False)
+PY
+python3 "$T/swallow.py" >"$T/swallow.out" &
+spid=$!
+for _ in $(seq 100); do
+	sport=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/swallow.out")
+	[ -n "$sport" ] && break
+	sleep 0.1
+done
+[ -n "$sport" ] || { kill $spid; fail "swallow.py did not listen"; }
+rc=0
+"$real/bench_echo_client" --port "$sport" --conns 8 --seconds 0.2 --warmup 0.05 \
+	--drain 1 >"$T/swallow.json" 2>"$T/swallow.err" || rc=$?
+kill $spid
+wait $spid 2>/dev/null
+expect_eq "client against a server that lost a message: status" "$rc" 1
+grep -qE "^bench_echo_client: port $sport, thread 0: connection [0-9]+ \(round 0, 64 of 64 bytes sent, 0 back\): its echo did not come back within 1 s of the end$" "$T/swallow.err" ||
+	fail "the lost message is not named: $(cat "$T/swallow.err")"
 echo "cli_bench_net_log: passed"
