@@ -198,7 +198,10 @@ static void *run(void *arg)
 	int busy = t->nconns; /* connections with a message out */
 	for (;;) {
 		double now = now_s();
-		if (now >= g_end) {
+		/* What a wait that starts inside the window finds counts
+		 * (the window's end is checked before waiting). */
+		int ended = now >= g_end;
+		if (ended) {
 			/* The end: no new rounds, but every message out must
 			 * come back, or a server that lost one would only look
 			 * slower. */
@@ -226,9 +229,7 @@ static void *run(void *arg)
 			         strerror(errno));
 			goto fail;
 		}
-		double woke = now_s();
-		int counting = woke >= g_start && woke < g_end;
-		int ended = woke >= g_end;
+		int counting = !ended && now_s() >= g_start;
 		if (counting && cpu0 < 0)
 			cpu0 = thread_cpu_ns();
 		for (int i = 0; i < n; i++) {
