@@ -9,6 +9,9 @@
 #   - the epoll server exits 4 before it listens: the log says so;
 #   - the epoll server exits 5 when stopped (as a sanitizer's report at
 #     exit does): the suite fails, and the log says so;
+#   - a client that got no CPU in its window (no round trip counted,
+#     bytes echoed) is run again, not counted as a failure; one that never
+#     counts any fails after three tries, and the log says so each time;
 #   - results that cannot be written (--json /dev/full) fail the run, with
 #     a message (hoop used to exit 0 with the JSON lines lost);
 #   - bench_echo_client itself, against a server that never echoes one
@@ -93,6 +96,29 @@ EOF2
 chmod +x "$T/bad_exit/bench_echo_epoll"
 run_net bad_exit
 expect_log bad_exit "^hoop bench: net: bench_echo_epoll exited with status 5 when it was stopped$"
+# Starved: the first run counts nothing, the next ones count.
+case_dir starved
+rm "$T/starved/bench_echo_client"
+cat >"$T/starved/bench_echo_client" <<EOF2
+#!/bin/sh
+if [ -e "$T/starved.ran" ]; then rate=1000.0; else rate=0.0; fi
+: >"$T/starved.ran"
+echo "{\"bench\": \"echo_client\", \"round_trips\": 0, \"rt_per_s\": \$rate, \"bytes_checked\": 4096}"
+EOF2
+chmod +x "$T/starved/bench_echo_client"
+rc=0
+HOOP_BENCH_DIR=$T/starved "$HOOP" bench --quick --only net --json "$T/starved.jsonl" \
+	>"$T/starved.table" 2>"$T/starved.progress" || rc=$?
+bench_logs "$T/starved.progress" >&2
+expect_eq "a client starved once: status" "$rc" 0
+grep -q '"case": "echo_c64_64B_same"' "$T/starved.jsonl" || fail "starved: no result"
+# Never counts: three tries, then the suite fails.
+sed -i 's/rate=1000.0/rate=0.0/' "$T/starved/bench_echo_client"
+run_net starved
+expect_eq "starved: tries" "$(grep -c '; bytes came back, so it had no CPU then: again$' "$T/starved.log")" 2
+expect_log starved "^hoop bench: net: bench_echo_client against hoop echo-server \(port [0-9]+\): no round trips in its window in its line .*'$"
+grep -q "failed (status -71)" "$T/starved.progress" || fail "starved: not -EPROTO"
+
 # A client that answers at once; the JSON lines go to a full device.
 case_dir json_full
 rm "$T/json_full/bench_echo_client"
