@@ -4,8 +4,8 @@
  * all S bytes back, send the next), for D seconds after a warm-up.
  *
  *   bench_echo_client --port P [--host 127.0.0.1] [--conns 64] [--size 64]
- *                     [--seconds 2] [--warmup 0.2] [--threads 1]
- *                     [--label NAME] [--server-pid PID]
+ *                     [--seconds 2] [--warmup 0.2] [--drain 10]
+ *                     [--threads 1] [--label NAME] [--server-pid PID]
  *
  * Prints one JSON line: {"bench": "echo_client", "label": NAME, "conns":
  * N, "size": S, "seconds": measured, "round_trips": count, "rt_per_s":
@@ -14,7 +14,11 @@
  * is sent as soon as the last byte of the previous one is back, in the same
  * wakeup. The echoed bytes are compared with what was sent (the message's
  * first 8 bytes carry a per-round counter, so a stale or reordered echo is
- * caught). Exit 1 on a connection error or a wrong byte.
+ * caught). At the end no new message is sent, and the one each connection
+ * has out must come back within --drain seconds: a server that lost a
+ * message fails the run instead of only looking slower. Exit 1 on a
+ * connection error, a wrong or extra byte or a lost message, saying on
+ * stderr which connection failed, how and where it was in its round.
  *
  * With --server-pid, the line also has "server_cpu_us_per_rt" and
  * "client_cpu_us_per_rt": CPU time the server process and this process
@@ -47,6 +51,7 @@ struct cconn {
 	size_t sent, got;
 	uint64_t round;
 	int want_out; /* EPOLLOUT registered */
+	int idle;     /* after the end: its last echo came back */
 };
 
 struct cthread {
@@ -57,11 +62,12 @@ struct cthread {
 	uint64_t checked;
 	double cpu_ns; /* this thread's CPU time inside the window */
 	int failed;
+	char why[160]; /* what failed, for stderr */
 };
 
 static struct sockaddr_in g_addr;
 static size_t g_size = 64;
-static double g_seconds = 2.0, g_warmup = 0.2;
+static double g_seconds = 2.0, g_warmup = 0.2, g_drain = 10.0;
 static double g_start, g_end; /* the measured window */
 
 static double now_s(void)
@@ -145,14 +151,32 @@ static double thread_cpu_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* Say why connection c of thread t failed (err: an errno, or 0). */
+static void conn_failed(struct cthread *t, const struct cconn *c,
+                        const char *what, int err)
+{
+	snprintf(t->why, sizeof(t->why),
+	         "connection %d (round %llu, %zu of %zu bytes sent, %zu back): "
+	         "%s%s%s",
+	         (int)(c - t->c), (unsigned long long)c->round, c->sent, g_size,
+	         c->got, what, err ? ": " : "", err ? strerror(err) : "");
+}
+
 static void *run(void *arg)
 {
 	struct cthread *t = arg;
-	double cpu0 = -1;
+	double cpu0 = -1; /* thread CPU time at the window's start */
+	int cpu_done = 0; /* t->cpu_ns is measured */
 	char *msg = malloc(g_size), *in = malloc(g_size);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (!msg || !in || ep < 0) {
+		snprintf(t->why, sizeof(t->why), "thread setup: %s",
+		         strerror(ep < 0 ? errno : ENOMEM));
 		t->failed = 1;
+		free(msg);
+		free(in);
+		if (ep >= 0)
+			close(ep);
 		return NULL;
 	}
 	for (size_t i = 0; i < g_size; i++)
@@ -161,39 +185,81 @@ static void *run(void *arg)
 		struct cconn *c = &t->c[i];
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		fill(msg, c->round);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0 ||
-		    pump_out(ep, c, msg) < 0) {
-			t->failed = 1;
-			goto out;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+			conn_failed(t, c, "epoll_ctl", errno);
+			goto fail;
+		}
+		if (pump_out(ep, c, msg) < 0) {
+			conn_failed(t, c, "send", errno);
+			goto fail;
 		}
 	}
 	struct epoll_event evs[256];
+	int busy = t->nconns; /* connections with a message out */
 	for (;;) {
 		double now = now_s();
-		if (now >= g_end)
-			break;
+		/* What a wait that starts inside the window finds counts
+		 * (the window's end is checked before waiting). */
+		int ended = now >= g_end;
+		if (ended) {
+			/* The end: no new rounds, but every message out must
+			 * come back, or a server that lost one would only look
+			 * slower. */
+			if (cpu0 >= 0 && !cpu_done) {
+				t->cpu_ns = thread_cpu_ns() - cpu0;
+				cpu_done = 1;
+			}
+			if (busy == 0)
+				break;
+			if (now >= g_end + g_drain) {
+				char what[96];
+				snprintf(what, sizeof(what), "its echo did not come "
+				         "back within %g s of the end", g_drain);
+				for (int i = 0; i < t->nconns; i++)
+					if (!t->c[i].idle) {
+						conn_failed(t, &t->c[i], what, 0);
+						break;
+					}
+				goto fail;
+			}
+		}
 		int n = epoll_wait(ep, evs, 256, 100);
 		if (n < 0 && errno != EINTR) {
-			t->failed = 1;
-			break;
+			snprintf(t->why, sizeof(t->why), "epoll_wait: %s",
+			         strerror(errno));
+			goto fail;
 		}
-		int counting = now_s() >= g_start;
+		int counting = !ended && now_s() >= g_start;
 		if (counting && cpu0 < 0)
 			cpu0 = thread_cpu_ns();
 		for (int i = 0; i < n; i++) {
 			struct cconn *c = evs[i].data.ptr;
 			fill(msg, c->round);
-			if (evs[i].events & EPOLLOUT && pump_out(ep, c, msg) < 0)
+			if (!c->idle && (evs[i].events & EPOLLOUT) &&
+			    pump_out(ep, c, msg) < 0) {
+				conn_failed(t, c, "send", errno);
 				goto fail;
+			}
 			if (!(evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 				continue;
 			ssize_t r = recv(c->fd, in, g_size - c->got, 0);
 			if (r < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
-			if (r <= 0 || c->got + (size_t)r > c->sent)
+			if (r < 0) {
+				conn_failed(t, c, "recv", errno);
 				goto fail;
+			}
+			if (r == 0) {
+				conn_failed(t, c, "recv: the server closed the "
+				                  "connection", 0);
+				goto fail;
+			}
+			if (c->got + (size_t)r > c->sent) {
+				conn_failed(t, c, "more bytes echoed than sent", 0);
+				goto fail;
+			}
 			if (memcmp(in, msg + c->got, (size_t)r) != 0) {
-				fprintf(stderr, "bench_echo_client: wrong bytes echoed\n");
+				conn_failed(t, c, "wrong bytes echoed", 0);
 				goto fail;
 			}
 			c->got += (size_t)r;
@@ -204,16 +270,23 @@ static void *run(void *arg)
 				t->trips++;
 			c->round++;
 			c->got = c->sent = 0;
+			if (ended) {
+				c->idle = 1;
+				busy--;
+				continue;
+			}
 			fill(msg, c->round);
-			if (pump_out(ep, c, msg) < 0)
+			if (pump_out(ep, c, msg) < 0) {
+				conn_failed(t, c, "send", errno);
 				goto fail;
+			}
 		}
 	}
 	goto out;
 fail:
 	t->failed = 1;
 out:
-	if (cpu0 >= 0)
+	if (cpu0 >= 0 && !cpu_done)
 		t->cpu_ns = thread_cpu_ns() - cpu0;
 	close(ep);
 	free(msg);
@@ -239,6 +312,8 @@ int main(int argc, char **argv)
 			g_seconds = atof(v);
 		else if (!strcmp(k, "--warmup"))
 			g_warmup = atof(v);
+		else if (!strcmp(k, "--drain"))
+			g_drain = atof(v);
 		else if (!strcmp(k, "--threads"))
 			threads = atoi(v);
 		else if (!strcmp(k, "--label"))
@@ -249,31 +324,39 @@ int main(int argc, char **argv)
 			port = -1;
 	}
 	if (argc % 2 == 0 || port <= 0 || conns < 1 || g_size < 1 || threads < 1 ||
-	    threads > conns || g_seconds <= 0) {
+	    threads > conns || g_seconds <= 0 || !(g_drain > 0)) {
 		fprintf(stderr, "usage: %s --port P [--host A] [--conns N] [--size S] "
-		                "[--seconds D] [--warmup W] [--threads T] [--label L]\n",
+		                "[--seconds D] [--warmup W] [--drain E] [--threads T] "
+		                "[--label L] [--server-pid PID]\n",
 		        argv[0]);
 		return 2;
 	}
 	g_addr.sin_family = AF_INET;
 	g_addr.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &g_addr.sin_addr) != 1)
+	if (inet_pton(AF_INET, host, &g_addr.sin_addr) != 1) {
+		fprintf(stderr, "bench_echo_client: bad address %s\n", host);
 		return 2;
+	}
 
 	struct cconn *all = calloc((size_t)conns, sizeof(*all));
 	struct cthread *ts = calloc((size_t)threads, sizeof(*ts));
-	if (!all || !ts)
+	if (!all || !ts) {
+		fprintf(stderr, "bench_echo_client: out of memory\n");
 		return 1;
+	}
 	for (int i = 0; i < conns; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int one = 1;
 		if (fd < 0 || connect(fd, (struct sockaddr *)&g_addr, sizeof(g_addr)) < 0) {
-			perror("bench_echo_client: connect");
+			fprintf(stderr, "bench_echo_client: connection %d to %s:%d: %s\n",
+			        i, host, port, strerror(errno));
 			return 1;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+			perror("bench_echo_client: fcntl");
 			return 1;
+		}
 		all[i].fd = fd;
 	}
 	g_start = now_s() + g_warmup;
@@ -283,8 +366,12 @@ int main(int argc, char **argv)
 		ts[i].c = &all[first];
 		ts[i].nconns = n;
 		first += n;
-		if (pthread_create(&ts[i].tid, NULL, run, &ts[i]) != 0)
+		int e = pthread_create(&ts[i].tid, NULL, run, &ts[i]);
+		if (e != 0) {
+			fprintf(stderr, "bench_echo_client: pthread_create: %s\n",
+			        strerror(e));
 			return 1;
+		}
 	}
 	double s0 = 0, s1 = 0, ccpu = 0;
 	if (server_pid > 0) {
@@ -301,6 +388,9 @@ int main(int argc, char **argv)
 		checked += ts[i].checked;
 		ccpu += ts[i].cpu_ns;
 		failed |= ts[i].failed;
+		if (ts[i].failed)
+			fprintf(stderr, "bench_echo_client: port %d, thread %d: %s\n",
+			        port, i, ts[i].why[0] ? ts[i].why : "failed");
 	}
 	double measured = g_seconds; /* every thread ran until g_end */
 	printf("{\"bench\": \"echo_client\", \"label\": \"%s\", \"conns\": %d, "

@@ -29,11 +29,24 @@ if ! cmake --build "$build" -j2 --target bench_nop bench_read; then
 	exit 1
 fi
 
+# run_bench PROG: its JSON lines to the terminal and into $out as they
+# come; stop with an error if it fails (the status of `PROG | tee` is tee's,
+# and /bin/sh has no pipefail).
+run_bench() {
+	rm -f "$out.status"
+	{ "$1" || echo $? >"$out.status"; } | tee -a "$out"
+	if [ -e "$out.status" ]; then
+		echo "$(basename "$0"): $1 failed (status $(cat "$out.status"))" >&2
+		rm -f "$out.status"
+		exit 1
+	fi
+}
+
 : >"$out"
 echo "== bench_nop" >&2
-"$build/bench/bench_nop" | tee -a "$out"
+run_bench "$build/bench/bench_nop"
 echo "== bench_read" >&2
-"$build/bench/bench_read" | tee -a "$out"
+run_bench "$build/bench/bench_read"
 echo "results: $out" >&2
 
 python3 - "$out" <<'EOF'

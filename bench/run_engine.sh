@@ -39,10 +39,23 @@ if ! cmake --build "$build" -j2 --target bench_engine_threads \
 	exit 1
 fi
 
+# run_bench PROG: its JSON lines to the terminal and into $out as they
+# come; stop with an error if it fails (the status of `PROG | tee` is tee's,
+# and /bin/sh has no pipefail).
+run_bench() {
+	rm -f "$out.status"
+	{ "$1" || echo $? >"$out.status"; } | tee -a "$out"
+	if [ -e "$out.status" ]; then
+		echo "$(basename "$0"): $1 failed (status $(cat "$out.status"))" >&2
+		rm -f "$out.status"
+		exit 1
+	fi
+}
+
 : >"$out"
 for b in threads direct nop; do
 	echo "== bench_engine_$b" >&2
-	"$build/bench/bench_engine_$b" | tee -a "$out"
+	run_bench "$build/bench/bench_engine_$b"
 done
 echo "results: $out" >&2
 

@@ -44,6 +44,7 @@ struct bench {
 	const char *markdown_path; /* --markdown */
 	FILE *json;
 	const char *json_path;
+	int json_err;    /* first failed write of a JSON line: -errno */
 	int log_fd;      /* children's stderr unless verbose */
 	char log_path[64];
 	double t0, deadline;
@@ -83,6 +84,12 @@ typedef void (*bench_line_fn)(struct bench *b, const char *suite,
 int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
                     double limit, bench_line_fn fn, const char *suite);
 
+/* "hoop bench: <suite>: <message>\n" into the log, where the children's
+ * messages go (ours on stderr when verbose or without a log): why a suite
+ * failed, next to what its programs said. */
+void bench_log(struct bench *b, const char *suite, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Pin the calling process to CPU `cpu`, best effort; nothing for -1 or
  * on a single-CPU machine. */
 void bench_pin_cpu(int cpu);
@@ -94,8 +101,9 @@ void bench_pin_cpu(int cpu);
 void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
                 int cpu) __attribute__((noreturn));
 
-/* SIGTERM to the process group `pid` leads, SIGKILL after a second; reaps. */
-void bench_kill_group(pid_t pid);
+/* SIGTERM to the process group `pid` leads, SIGKILL after `grace` seconds;
+ * reaps it. Returns its wait status, or -1 if it could not be reaped. */
+int bench_kill_group(pid_t pid, double grace);
 
 /* 1 if `path` is executable. */
 int bench_is_exec(const char *path);

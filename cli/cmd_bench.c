@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,11 @@ static void json_out(struct bench *b, const char *suite, const char *line)
 	if (*p != '{')
 		return;
 	p = skip_ws(p + 1);
-	fprintf(b->json, "{\"suite\": \"%s\"%s%s\n", suite, *p == '}' ? "" : ", ", p);
-	fflush(b->json);
+	if ((fprintf(b->json, "{\"suite\": \"%s\"%s%s\n", suite,
+	             *p == '}' ? "" : ", ", p) < 0 ||
+	     fflush(b->json) != 0) &&
+	    !b->json_err)
+		b->json_err = errno ? -errno : -EIO;
 }
 
 void bench_take_line(struct bench *b, const char *suite, const char *line)
@@ -174,16 +178,28 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
 /* ---- running a child with a time limit ---- */
 
 
-void bench_kill_group(pid_t pid)
+int bench_kill_group(pid_t pid, double grace)
 {
+	int status;
 	kill(-pid, SIGTERM);
-	for (int i = 0; i < 20; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		usleep(50000);
+	for (double end = cli_now() + grace; cli_now() < end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(20000);
 	}
 	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+void bench_log(struct bench *b, const char *suite, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int fd = !b->verbose && b->log_fd >= 0 ? b->log_fd : STDERR_FILENO;
+	dprintf(fd, "hoop bench: %s: %s\n", suite, msg);
 }
 
 void bench_pin_cpu(int cpu)
@@ -297,7 +313,7 @@ int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
 		}
 	}
 	if (result < 0) {
-		bench_kill_group(pid);
+		bench_kill_group(pid, 1);
 		return result;
 	}
 	if (WIFEXITED(status))
@@ -916,7 +932,8 @@ static void bench_usage(FILE *f)
 	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
 	        "\n"
 	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
-	        "ran out of time, 2 for bad usage.\n");
+	        "ran out of time or a result or report could not be written, 2 for\n"
+	        "bad usage.\n");
 }
 
 static void list_suites(struct bench *b)
@@ -1199,7 +1216,8 @@ int cmd_bench(int argc, char **argv)
 	start_facts(&b);
 	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
 	         (int)getpid());
-	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+	                0644);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -1210,6 +1228,7 @@ int cmd_bench(int argc, char **argv)
 	b.t0 = cli_now();
 	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
 	int n = 0, idx = 0, failed = 0;
+	int suite_failed = 0; /* keeps the log, which the progress named */
 	for (size_t i = 0; i < NSUITES; i++)
 		if (wanted(&b, suites[i].name) &&
 		    (b.quick ? suites[i].quick_cap : suites[i].full_cap) > 0)
@@ -1223,12 +1242,26 @@ int cmd_bench(int argc, char **argv)
 		if (!wanted(&b, s->name) ||
 		    (b.quick ? s->quick_cap : s->full_cap) <= 0)
 			continue;
-		failed |= run_suite(&b, s, ++idx, n);
+		suite_failed |= run_suite(&b, s, ++idx, n);
 	}
-	if (b.json && b.json != stdout)
-		fclose(b.json);
+	failed = suite_failed;
+	/* Results that did not reach the JSON file are a failure. */
+	if (b.json && b.json != stdout && fclose(b.json) != 0 && !b.json_err)
+		b.json_err = -errno;
+	if (b.json == stdout && fflush(stdout) != 0 && !b.json_err)
+		b.json_err = -errno;
+	if (b.json_err) {
+		cli_errno(b.json_err, "bench: writing the results to '%s'",
+		          b.json_path);
+		failed = 1;
+	}
 	if (bench_stop) {
 		fprintf(stderr, "hoop bench: interrupted\n");
+		if (b.log_fd >= 0) {
+			close(b.log_fd);
+			if (!suite_failed)
+				unlink(b.log_path);
+		}
 		signal((int)bench_stop, SIG_DFL);
 		raise((int)bench_stop);
 		return 128 + (int)bench_stop;
@@ -1257,7 +1290,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.log_fd >= 0) {
 		close(b.log_fd);
-		if (!failed)
+		if (!suite_failed)
 			unlink(b.log_path);
 	}
 	return failed ? CLI_FAIL : CLI_OK;

@@ -16,8 +16,13 @@ bench_dir=$(dirname "$HOOP")/../bench
 want_net=0
 [ -x "$bench_dir/bench_echo_client" ] && [ -x "$bench_dir/bench_echo_epoll" ] && want_net=1
 start=$(date +%s)
-"$HOOP" "${args[@]}" >"$T/table" 2>"$T/progress" ||
-	{ cat "$T/progress" "$T/table" >&2; fail "hoop bench --quick: status $?"; }
+rc=0
+"$HOOP" "${args[@]}" >"$T/table" 2>"$T/progress" || rc=$?
+if [ "$rc" != 0 ]; then
+	cat "$T/progress" "$T/table" >&2
+	bench_logs "$T/progress" >&2
+	fail "hoop bench --quick: status $rc"
+fi
 elapsed=$(($(date +%s) - start))
 cat "$T/table"
 python3 - "$T/bench.jsonl" "$want_net" "$T/chart.svg" "$T/report.md" <<'PY' || fail "bad JSON lines or reports"
