@@ -41,10 +41,14 @@
 #include <unistd.h>
 
 #define UD_IGNORE 0ull                   /* cancels: result not needed */
+/* A cancel for an op carries the op's id with this bit (ids never have it:
+ * their generation is at most GEN_MAX), so its result finds the op. */
+#define UD_CANCEL (1ull << 63)
 #define UD_STOP 0xffffffffffffff03ull    /* the stop eventfd's poll */
 #define GEN_MAX 0x7fffffffu
 
 #define BATCH 64              /* CQEs copied out at a time */
+#define LOOP_MULTISHOT_MIN_NS 100000ull /* REPEAT timers faster: by hand */
 #define ACCEPT_BACKOFF_NS 1000000ull /* before re-arming after -EMFILE etc. */
 
 enum kind { K_RAW = 1, K_TIMER, K_ACCEPT, K_RECV, K_SEND, K_CLOSE };
@@ -285,17 +289,42 @@ static void stamp_one(struct hoop_sqe *sqe, uint64_t ud)
 	sqe->user_data = ud;
 }
 
-/* Ask the kernel to cancel whatever carries `ud`; no result is needed. */
-static void send_cancel(hoop_loop *l, uint64_t ud)
+/*
+ * Ask the kernel to cancel whatever carries `ud`. The cancel's own CQE
+ * carries `self`: UD_IGNORE, or ud | UD_CANCEL for an op's cancel, whose
+ * -ENOENT on_cancel_cqe looks at.
+ */
+static void send_cancel(hoop_loop *l, uint64_t ud, uint64_t self)
 {
-	struct hoop_sqe *sqe = get_sqe(l, UD_IGNORE);
+	struct hoop_sqe *sqe = get_sqe(l, self);
 	if (!sqe) {
 		/* The SQ is full of work: that work will be submitted and
 		 * the cancel sent on a later round (see cancel_pass). */
 		return;
 	}
 	hoop_prep_cancel(sqe, ud, HOOP_ASYNC_CANCEL_ALL);
-	stamp_one(sqe, UD_IGNORE);
+	stamp_one(sqe, self);
+}
+
+/*
+ * The result of an op's cancel. Nothing found while the op is still in the
+ * kernel means the cancel fell into a gap: a firing timeout is off the kernel's
+ * timeout list until task work re-arms it (multishot) or posts it, and a
+ * fast REPEAT timer is in that gap nearly all the time (measured: 1 us
+ * periods ran on for seconds after one cancel). The op is still ours to
+ * end, so ask again; its final CQE ends the asking (in_kernel false, or
+ * the id no longer live).
+ */
+static void on_cancel_cqe(hoop_loop *l, uint64_t self, int32_t res)
+{
+	/* With CANCEL_ALL the result is how many were cancelled: 0 is the
+	 * not-found answer, -ENOENT only for a cancel without ALL. */
+	if (res != 0 && res != -ENOENT)
+		return;
+	uint64_t ud = self & ~UD_CANCEL;
+	struct lop *op = op_from_ud(l, ud);
+	if (op && op->in_kernel && op->cancel_sent)
+		send_cancel(l, ud, self);
 }
 
 static void cancel_op(hoop_loop *l, struct lop *op)
@@ -327,7 +356,7 @@ static void cancel_op(hoop_loop *l, struct lop *op)
 	}
 	if (op->in_kernel && !op->cancel_sent) {
 		op->cancel_sent = true;
-		send_cancel(l, op_ud(l, op));
+		send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
 	}
 	/* Otherwise it is between completions (in its own callback, or a
 	 * zero-copy send waiting for its notification): dispatch sees the
@@ -457,7 +486,13 @@ static void on_timer(hoop_loop *l, struct lop *op, int32_t res, uint32_t fl)
 		arm(l, op);
 		return;
 	}
-	if (repeat && op->manual && res == -ETIME && !ending(l, op)) {
+	if (repeat && op->manual && res == -ETIME) {
+		/* A repeat timer ends only by a cancel: one that fired
+		 * before its cancel landed ends as cancelled all the same. */
+		if (ending(l, op)) {
+			finish(l, op, -ECANCELED, 0);
+			return;
+		}
 		op->fired = true;
 		op->fn(l, op->arg, res, HOOP_CQE_F_MORE);
 		if (!ending(l, op))
@@ -596,6 +631,10 @@ static int dispatch(hoop_loop *l, const struct hoop_cqe *c)
 {
 	if (c->user_data == UD_STOP) {
 		on_stop_cqe(l, c->flags);
+		return 0;
+	}
+	if (c->user_data & UD_CANCEL) {
+		on_cancel_cqe(l, c->user_data, c->res);
 		return 0;
 	}
 	struct lop *op = op_from_ud(l, c->user_data);
@@ -837,7 +876,7 @@ static void cancel_pass(hoop_loop *l)
 			cancel_op(l, op);
 	}
 	if (l->stop_armed) {
-		send_cancel(l, UD_STOP);
+		send_cancel(l, UD_STOP, UD_IGNORE);
 		l->stop_armed = false;
 	}
 }
@@ -965,6 +1004,13 @@ int hoop_loop_timer(hoop_loop *l, uint64_t ns, unsigned flags,
 		return e;
 	op->flags = flags;
 	op->ns = ns;
+	/* A multishot timeout firing this fast is off the kernel's list
+	 * (waiting for task work to re-arm it) nearly whenever a cancel looks
+	 * for it, so a cancel keeps missing it (on_cancel_cqe). Re-arming a
+	 * one-shot timeout after each fire costs an SQE per fire but ends at
+	 * once when cancelled. */
+	op->manual = (flags & HOOP_LOOP_TIMER_REPEAT) &&
+	             ns < LOOP_MULTISHOT_MIN_NS;
 	ns_to_ts(ns, &op->ts);
 	arm(l, op);
 	if (id_out)

@@ -268,8 +268,10 @@ HOOP_API int hoop_loop_cancel(hoop_loop *loop, uint64_t id);
 /*
  * hoop_loop_timer - call fn(arg, -ETIME, flags) after `ns` nanoseconds
  * (REPEAT: every `ns`, with HOOP_CQE_F_MORE while it stays armed; one
- * multishot timeout where the kernel has them, 6.4+, else re-armed after
- * each expiry); cancelled timers call fn with -ECANCELED (no MORE).
+ * multishot timeout where the kernel has them, 6.4+, else, and for periods
+ * under 100 us, re-armed after each expiry, since a multishot timeout that
+ * fast is nearly never where a cancel looks for it); cancelled timers call
+ * fn with -ECANCELED (no MORE), once, and nothing after that.
  * *id_out (may be NULL) gets its id. Returns 0, -EINVAL (ns 0, unknown
  * flags, NULL loop or fn), -EBUSY (loop full), -ESHUTDOWN (destroying).
  */
