@@ -949,8 +949,12 @@ static int check_dst(const char *src, const struct stat *ss, const char *dst,
                      struct stat *ds, int *have, int *is_link)
 {
 	*have = *is_link = 0;
-	if (lstat(dst, ds) < 0)
-		return 0; /* absent (or unreachable: the open will say) */
+	if (lstat(dst, ds) < 0) {
+		if (errno == ENOENT)
+			return 0; /* absent (or its directory is: the open says) */
+		say_errno(-errno, "cannot stat '%s'", dst);
+		return -1;
+	}
 	*have = 1;
 	if (S_ISLNK(ds->st_mode)) {
 		*is_link = 1;
@@ -1102,8 +1106,17 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 		if ((uint64_t)now.st_size <= x->size)
 			break;
 		x->size = (uint64_t)now.st_size;
-		if (x->direct)
-			x->pos &= ~(uint64_t)(DIO_ALIGN - 1); /* redo the tail block */
+		if (x->direct) {
+			/* The rest starts unaligned: go on through the page
+			 * cache (the buffered descriptors). */
+			int fl = fcntl(in_fd, F_GETFL);
+			if (fl < 0 || fcntl(in_fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+				r = -errno;
+				break;
+			}
+			x->direct = 0;
+			x->out_fd = x->out_tail_fd;
+		}
 		x->ext_end = x->pos;
 		x->src_done = 0;
 	}
@@ -1297,7 +1310,7 @@ static void slot_complete(struct cp *c, uint64_t ud, int32_t res)
 		if (res < 0) {
 			if (kind == K_OPEN_IN)
 				say_errno(res, "cannot open '%s' for reading", s->src);
-			else
+			else if (res != -ECANCELED) /* else SRC's open failed */
 				say_errno(res, "cannot create regular file '%s'", s->dst);
 			s->failed = 1;
 		} else if (kind == K_OPEN_IN) {
@@ -1477,8 +1490,10 @@ static int slot_start(struct cp *c, const struct stat *st)
 	strcpy(s->src, c->sp);
 	strcpy(s->dst, c->dp);
 	struct hoop_sqe sqe;
+	/* DST is opened (created, truncated) only if SRC opened: linked. */
 	hoop_prep_openat(&sqe, AT_FDCWD, s->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 	slot_prep(sl, i, K_OPEN_IN, &sqe);
+	sl->pend[sl->npend - 1].sqe_flags |= HOOP_SQE_IO_LINK;
 	hoop_prep_openat(&sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	                 st->st_mode & 0777);
 	slot_prep(sl, i, K_OPEN_OUT, &sqe);
@@ -1789,9 +1804,10 @@ int cmd_cp(int argc, char **argv)
 
 	const char *target = files[nfiles - 1];
 	struct stat ts;
-	int target_dir = stat(target, &ts) == 0 && S_ISDIR(ts.st_mode);
+	int ts_err = stat(target, &ts) < 0 ? -errno : 0;
+	int target_dir = !ts_err && S_ISDIR(ts.st_mode);
 	if (nfiles > 2 && !target_dir) {
-		say("target '%s' is not a directory", target);
+		say_errno(ts_err ? ts_err : -ENOTDIR, "target '%s'", target);
 		free(files);
 		free(c);
 		return CLI_FAIL;
