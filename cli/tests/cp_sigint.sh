@@ -23,8 +23,8 @@ mkfifo fifo
 "$HOOP" cp --atomic fifo dst 2>"$T/err" &
 pid=$!
 # This shell is the writer: no helper process to clean up afterwards.
-exec 3>fifo
-head -c $((3 << 20)) /dev/zero >&3
+exec 3<>fifo # read-write: never blocks, even if hoop is gone
+timeout 20 head -c $((3 << 20)) /dev/zero >&3 || fail "the copy does not read the FIFO"
 wait_for_temp
 # Wait until the 3 MiB have been written to the temporary file.
 for _ in $(seq 200); do
@@ -64,8 +64,8 @@ expect_eq "regular copy interrupted: temporary files left" \
 # In place: SIGINT ends the copy with 130; what was copied stays, as with cp.
 "$HOOP" cp fifo dst3 2>"$T/err" &
 pid=$!
-exec 3>fifo
-head -c $((1 << 20)) /dev/zero >&3
+exec 3<>fifo # read-write: never blocks, even if hoop is gone
+timeout 20 head -c $((1 << 20)) /dev/zero >&3 || fail "the copy does not read the FIFO"
 for _ in $(seq 200); do
 	size=$(stat -c %s dst3 2>/dev/null || echo 0)
 	[ "$size" -ge $((1 << 20)) ] && break

@@ -10,8 +10,8 @@ cd "$T" || exit 1
 mkfifo fifo
 "$HOOP" cp --atomic fifo dst 2>"$T/err" &
 pid=$!
-exec 3>fifo
-head -c $((1 << 20)) /dev/zero >&3
+exec 3<>fifo # read-write: never blocks, even if hoop is gone
+timeout 20 head -c $((1 << 20)) /dev/zero >&3 || fail "the copy does not read the FIFO"
 for _ in $(seq 200); do
 	size=$(stat -c %s ".hoop-tmp.$pid.dst" 2>/dev/null || echo 0)
 	[ "$size" -ge $((1 << 20)) ] && break
@@ -40,8 +40,8 @@ rm -f ".hoop-tmp.$$.dst" ".hoop-tmp.$pid.other"
 # would) and no hidden file.
 "$HOOP" cp fifo dst2 2>"$T/err" &
 pid=$!
-exec 3>fifo
-head -c $((1 << 20)) /dev/zero >&3
+exec 3<>fifo # read-write: never blocks, even if hoop is gone
+timeout 20 head -c $((1 << 20)) /dev/zero >&3 || fail "the copy does not read the FIFO"
 for _ in $(seq 200); do
 	size=$(stat -c %s dst2 2>/dev/null || echo 0)
 	[ "$size" -ge $((1 << 20)) ] && break
