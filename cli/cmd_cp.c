@@ -814,18 +814,26 @@ static int tmp_base_len(const char *base)
 	return n < room ? n : room;
 }
 
-/* Remove stale temporary files for base in dir (see above). */
+/*
+ * Remove stale temporary files for base in dir (see above). A directory
+ * found without any temporary file is not read again by this run (cp -r
+ * --atomic would otherwise read a directory of n files n times).
+ */
 static void sweep_stale(const char *dir, const char *base)
 {
+	static char clean_dir[PATH_MAX];
+	if (clean_dir[0] && strcmp(dir, clean_dir) == 0)
+		return;
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
-	int blen = tmp_base_len(base);
+	int blen = tmp_base_len(base), any = 0;
 	size_t plen = strlen(TMP_PREFIX);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, TMP_PREFIX, plen) != 0)
 			continue;
+		any = 1;
 		char *end;
 		errno = 0;
 		long pid = strtol(e->d_name + plen, &end, 10);
@@ -838,6 +846,8 @@ static void sweep_stale(const char *dir, const char *base)
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
+	if (!any)
+		cli_copy(clean_dir, sizeof(clean_dir), dir);
 }
 
 static int make_temp(const char *dst, int *fd)
