@@ -1005,6 +1005,12 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 
 	if (!fresh && check_dst(src, ss, dst, &ds, &have, &is_link) < 0)
 		return CLI_FAIL;
+	size_t dlen = strlen(dst);
+	if (!have && dlen && dst[dlen - 1] == '/') {
+		/* "new/" names a directory that is not there, for cp too */
+		say_errno(-ENOTDIR, "cannot create regular file '%s'", dst);
+		return CLI_FAIL;
+	}
 	/* --atomic replaces a regular file (a symlink's target); anything else
 	 * (/dev/null, a FIFO) is written in place. */
 	atomic = o->atomic && (!have || S_ISREG(ds.st_mode));

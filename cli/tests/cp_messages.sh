@@ -22,6 +22,9 @@ check "same file" f f
 check "same file through a hard link" f hard
 check "same file through a path" f ./f
 check "missing directory" f nodir/x
+check "trailing slash, no such directory" f new/
+check "trailing slash on a file" f g/
+check "trailing slash, -r" -r f new/
 check "directory in the way" f d2
 check "target missing" f g x
 check "target not a directory" f g dir/../f
