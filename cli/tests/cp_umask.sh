@@ -29,7 +29,7 @@ expect_eq "666 under umask 022" "$(cd "$H" && umask 022 && rm -f d &&
 label="-p keeps the mode"
 for mode in 666 777 4755 1777 600; do
 	fresh
-	in_both "printf data >src; chmod $mode src"
+	in_both "printf data >src; chmod $mode src; touch -d 2001-02-03T04:05:06 src"
 	run_both -p src dst
 	same_in_both 'stat -c "%a %Y" dst'
 done
