@@ -55,7 +55,6 @@
 #define CAT_CHUNK (128u << 10)
 #define CAT_DEPTH 8u
 #define MAX_DEPTH 256u
-#define PROGRESS_MIN_BYTES ((uint64_t)64 << 20)
 #define WAIT_SLICE_NS 100000000LL /* how often a wait looks at signals */
 #define STREAM_OFF ((uint64_t)-1) /* read/write at the file position */
 
@@ -169,8 +168,9 @@ struct xfer {
 	int err;             /* first error, -errno */
 	int err_in_write;    /* 1 if err came from a write */
 
-	/* progress bar */
+	/* progress line: 0 never, 1 always, 2 after a second */
 	int progress;
+	int drawn;
 	double t0, last_draw;
 	const char *label;
 };
@@ -457,28 +457,44 @@ static void complete(struct xfer *x, const struct hoop_completion *c,
 		x->next_write_seq++;
 }
 
+/*
+ * The progress line on stderr: x->progress 1 draws it always (--progress),
+ * 2 (a terminal, by default) only for a copy that has taken a second.
+ * Redrawn at most every 0.1 s; erased at the end if drawn.
+ */
 static void progress_draw(struct xfer *x, int final)
 {
 	double now = cli_now();
-	if (!x->progress || (!final && now - x->last_draw < 0.1))
+	if (!x->progress)
 		return;
-	x->last_draw = now;
 	if (final) {
-		fprintf(stderr, "\r\033[K");
+		if (x->drawn)
+			fprintf(stderr, "\r\033[K");
+		x->drawn = 0;
 		return;
 	}
+	if (now - x->last_draw < 0.1 || (x->progress == 2 && now - x->t0 < 1.0))
+		return;
+	x->last_draw = now;
+	x->drawn = 1;
 	char done[32], total[32], rate[32];
-	double pct = x->size ? 100.0 * (double)x->done_bytes / (double)x->size : 0;
 	double secs = now - x->t0;
+	cli_human_bytes((double)x->done_bytes, done, sizeof(done));
+	cli_human_bytes(secs > 0 ? (double)x->done_bytes / secs : 0, rate,
+	                sizeof(rate));
+	if (!x->size) { /* a stream: its size is not known */
+		fprintf(stderr, "\r\033[K%.30s %s  %s/s", x->label, done, rate);
+		return;
+	}
+	double pct = 100.0 * (double)x->done_bytes / (double)x->size;
+	if (pct > 100)
+		pct = 100;
 	int width = 30, fill = (int)(pct * width / 100.0);
 	char bar[64];
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
 	bar[width] = '\0';
-	cli_human_bytes((double)x->done_bytes, done, sizeof(done));
 	cli_human_bytes((double)x->size, total, sizeof(total));
-	cli_human_bytes(secs > 0 ? (double)x->done_bytes / secs : 0, rate,
-	                sizeof(rate));
 	fprintf(stderr, "\r\033[K%.30s [%s] %3.0f%% %s / %s  %s/s", x->label,
 	        bar, pct, done, total, rate);
 }
@@ -758,9 +774,9 @@ static void cp_usage(FILE *f)
 	        "                   (which copies in the kernel only; not used with\n"
 	        "                   --direct or a DST that is not a regular file)\n"
 	        "%s"
-	        "  --progress       always show the progress bar on stderr (default:\n"
-	        "                   only on a terminal, for files of 64 MiB or more)\n"
-	        "  -q, --quiet      no progress bar\n"
+	        "  --progress       always show the progress line on stderr (default:\n"
+	        "                   on a terminal, for a file that takes over a second)\n"
+	        "  -q, --quiet      no progress line\n"
 	        "  -h, --help       this text\n"
 	        "\n"
 	        "Exit status: 0 if all went well, 1 on any error; killed by SIGINT\n"
@@ -1096,9 +1112,9 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 	if (!direct && !x->in_stream)
 		posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* readahead */
 	x->label = src;
-	x->progress = o->progress > 0 ||
-	              (o->progress < 0 && isatty(STDERR_FILENO) &&
-	               x->size >= PROGRESS_MIN_BYTES);
+	x->progress = o->progress > 0 ? 1
+	              : o->progress < 0 && isatty(STDERR_FILENO) ? 2 : 0;
+	x->drawn = 0;
 
 	if (out_reg && x->size && ftruncate(x->out_tail_fd, (off_t)x->size) < 0) {
 		say_errno(-errno, "error writing '%s'", dst);
