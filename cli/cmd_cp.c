@@ -10,10 +10,18 @@
  * cp writes each chunk at its own offset, so reads and writes of different
  * chunks run in any order. It copies only the data extents of the source
  * (SEEK_DATA/SEEK_HOLE) into a destination first extended to full size with
- * ftruncate, so holes stay holes. It writes into a temporary file in the
- * destination's directory and renames it over the destination only when
- * every byte is written; on an error or SIGINT/SIGTERM/SIGHUP the temporary
- * file is removed, so no partial file ever carries the destination's name.
+ * ftruncate, so holes stay holes. As coreutils cp, it writes the
+ * destination in place (O_TRUNC: an existing file keeps its inode, mode
+ * and owner; a symlink is followed) and copies to the source's end even if
+ * it grows meanwhile. --atomic writes a temporary file in the destination's
+ * directory instead and renames it over the destination only when every
+ * byte is written; on an error or SIGINT/SIGTERM/SIGHUP the temporary file
+ * is removed, and one left by SIGKILL is removed by the next run.
+ *
+ * cp -r walks the tree itself and copies small files many at a time, each
+ * through a slot of its own whose opens, reads, writes and closes are
+ * engine operations (the "many files" part below); larger files go through
+ * the one-file pipeline afterwards.
  *
  * cat writes to standard output in order, one write in flight at a time,
  * while the reads of the following chunks run ahead.
@@ -1380,8 +1388,10 @@ static void slot_complete(struct cp *c, uint64_t ud, int32_t res)
 			return;
 		}
 		s->off += s->len;
-		/* A read of a regular file comes back short only at its end. */
-		if (s->len < SLOT_BUF)
+		/* A read of a regular file comes back short only at its end
+		 * (which may lie past the size seen by the walk: it grew);
+		 * short before that size, read on (a read of 0 ends it). */
+		if (s->len < SLOT_BUF && s->off >= (uint64_t)s->st.st_size)
 			slot_data_done(c, i);
 		else if (interrupted)
 			slot_fail(c, i);
