@@ -10,10 +10,18 @@
  * cp writes each chunk at its own offset, so reads and writes of different
  * chunks run in any order. It copies only the data extents of the source
  * (SEEK_DATA/SEEK_HOLE) into a destination first extended to full size with
- * ftruncate, so holes stay holes. It writes into a temporary file in the
- * destination's directory and renames it over the destination only when
- * every byte is written; on an error or SIGINT/SIGTERM/SIGHUP the temporary
- * file is removed, so no partial file ever carries the destination's name.
+ * ftruncate, so holes stay holes. As coreutils cp, it writes the
+ * destination in place (O_TRUNC: an existing file keeps its inode, mode
+ * and owner; a symlink is followed) and copies to the source's end even if
+ * it grows meanwhile. --atomic writes a temporary file in the destination's
+ * directory instead and renames it over the destination only when every
+ * byte is written; on an error or SIGINT/SIGTERM/SIGHUP the temporary file
+ * is removed, and one left by SIGKILL is removed by the next run.
+ *
+ * cp -r walks the tree itself and copies small files many at a time, each
+ * through a slot of its own whose opens, reads, writes and closes are
+ * engine operations (the "many files" part below); larger files go through
+ * the one-file pipeline afterwards.
  *
  * cat writes to standard output in order, one write in flight at a time,
  * while the reads of the following chunks run ahead.
@@ -26,11 +34,13 @@
 
 #include <hoop.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +63,6 @@
 #define CAT_CHUNK (128u << 10)
 #define CAT_DEPTH 8u
 #define MAX_DEPTH 256u
-#define PROGRESS_MIN_BYTES ((uint64_t)64 << 20)
 #define WAIT_SLICE_NS 100000000LL /* how often a wait looks at signals */
 #define STREAM_OFF ((uint64_t)-1) /* read/write at the file position */
 
@@ -87,6 +96,39 @@ static void die_of_signal(void)
 	signal(sig, SIG_DFL);
 	raise(sig);
 	_exit(128 + sig);
+}
+
+/* ---- messages: "hoop cp: ..." or "hoop cat: ...", as coreutils' "cp: ..." ---- */
+
+static const char *msg_cmd = "cp";
+
+static void msg_v(int err, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s %s: ", cli_prog, msg_cmd);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+}
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	msg_v(0, fmt, ap);
+	va_end(ap);
+}
+
+/* The message, then ": " and strerror(-err) (err is -errno; 0 reads EIO). */
+__attribute__((format(printf, 2, 3))) static void say_errno(int err,
+                                                            const char *fmt,
+                                                            ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	msg_v(err ? err : -EIO, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- the transfer ---- */
@@ -134,8 +176,9 @@ struct xfer {
 	int err;             /* first error, -errno */
 	int err_in_write;    /* 1 if err came from a write */
 
-	/* progress bar */
+	/* progress line: 0 never, 1 always, 2 after a second */
 	int progress;
+	int drawn;
 	double t0, last_draw;
 	const char *label;
 };
@@ -422,28 +465,44 @@ static void complete(struct xfer *x, const struct hoop_completion *c,
 		x->next_write_seq++;
 }
 
+/*
+ * The progress line on stderr: x->progress 1 draws it always (--progress),
+ * 2 (a terminal, by default) only for a copy that has taken a second.
+ * Redrawn at most every 0.1 s; erased at the end if drawn.
+ */
 static void progress_draw(struct xfer *x, int final)
 {
 	double now = cli_now();
-	if (!x->progress || (!final && now - x->last_draw < 0.1))
+	if (!x->progress)
 		return;
-	x->last_draw = now;
 	if (final) {
-		fprintf(stderr, "\r\033[K");
+		if (x->drawn)
+			fprintf(stderr, "\r\033[K");
+		x->drawn = 0;
 		return;
 	}
+	if (now - x->last_draw < 0.1 || (x->progress == 2 && now - x->t0 < 1.0))
+		return;
+	x->last_draw = now;
+	x->drawn = 1;
 	char done[32], total[32], rate[32];
-	double pct = x->size ? 100.0 * (double)x->done_bytes / (double)x->size : 0;
 	double secs = now - x->t0;
+	cli_human_bytes((double)x->done_bytes, done, sizeof(done));
+	cli_human_bytes(secs > 0 ? (double)x->done_bytes / secs : 0, rate,
+	                sizeof(rate));
+	if (!x->size) { /* a stream: its size is not known */
+		fprintf(stderr, "\r\033[K%.30s %s  %s/s", x->label, done, rate);
+		return;
+	}
+	double pct = 100.0 * (double)x->done_bytes / (double)x->size;
+	if (pct > 100)
+		pct = 100;
 	int width = 30, fill = (int)(pct * width / 100.0);
 	char bar[64];
 	for (int i = 0; i < width; i++)
 		bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
 	bar[width] = '\0';
-	cli_human_bytes((double)x->done_bytes, done, sizeof(done));
 	cli_human_bytes((double)x->size, total, sizeof(total));
-	cli_human_bytes(secs > 0 ? (double)x->done_bytes / secs : 0, rate,
-	                sizeof(rate));
 	fprintf(stderr, "\r\033[K%.30s [%s] %3.0f%% %s / %s  %s/s", x->label,
 	        bar, pct, done, total, rate);
 }
@@ -521,6 +580,10 @@ struct xopts {
 	int quiet;
 	int progress; /* -1 auto, 0 never, 1 always */
 	int splice;   /* cp: splice through pipes rather than read and write */
+	int atomic;   /* cp --atomic: a temporary file renamed over DST */
+	int fsync;    /* cp --fsync */
+	int recursive; /* cp -r */
+	int preserve; /* cp -p */
 };
 
 static const char *xopts_help =
@@ -532,11 +595,11 @@ static const char *xopts_help =
 
 /* Parse a size-valued option's value into *out within [lo, hi] (and a
  * multiple of `step`); prints the error. Returns 0 or -1. */
-static int size_opt(const char *cmd, const char *what, const char *val,
+static int size_opt(const char *what, const char *val,
                     uint64_t lo, uint64_t hi, uint64_t step, uint64_t *out)
 {
 	if (cli_parse_size(val, out) < 0 || *out < lo || *out > hi || *out % step) {
-		cli_err("%s: invalid %s '%s'", cmd, what, val);
+		say("invalid %s '%s'", what, val);
 		return -1;
 	}
 	return 0;
@@ -578,6 +641,26 @@ static int xopts_parse(struct xopts *o, int argc, char **argv, const char *cmd,
 		} else if (is_cp && strcmp(a, "--no-splice") == 0) {
 			o->splice = 0;
 			continue;
+		} else if (is_cp && strcmp(a, "--atomic") == 0) {
+			o->atomic = 1;
+			continue;
+		} else if (is_cp && strcmp(a, "--fsync") == 0) {
+			o->fsync = 1;
+			continue;
+		} else if (is_cp && strcmp(a, "--recursive") == 0) {
+			o->recursive = 1;
+			continue;
+		} else if (is_cp && a[1] != '-' && strspn(a + 1, "rRpaq") == strlen(a + 1)) {
+			/* -r, -R, -p, -a (= -rp), -q, and combinations: -rp */
+			for (const char *f = a + 1; *f; f++) {
+				if (*f == 'r' || *f == 'R' || *f == 'a')
+					o->recursive = 1;
+				if (*f == 'p' || *f == 'a')
+					o->preserve = 1;
+				if (*f == 'q')
+					o->progress = 0;
+			}
+			continue;
 		} else if (strcmp(a, "-d") == 0 || strcmp(a, "--depth") == 0) {
 			is_depth = 1;
 		} else if (strncmp(a, "--depth=", 8) == 0) {
@@ -587,22 +670,22 @@ static int xopts_parse(struct xopts *o, int argc, char **argv, const char *cmd,
 		} else if (strncmp(a, "--chunk=", 8) == 0) {
 			val = a + 8;
 		} else {
-			cli_err("%s: unrecognized option '%s'", cmd, a);
+			say("unrecognized option '%s'", a);
 			goto usage_error;
 		}
 		if (!val && i + 1 >= argc) {
-			cli_err("%s: option '%s' requires an argument", cmd, a);
+			say("option '%s' requires an argument", a);
 			goto usage_error;
 		}
 		if (!val)
 			val = argv[++i];
 		uint64_t v;
 		if (is_depth) {
-			if (size_opt(cmd, "depth", val, 1, MAX_DEPTH, 1, &v) < 0)
+			if (size_opt("depth", val, 1, MAX_DEPTH, 1, &v) < 0)
 				goto usage_error;
 			o->depth = (unsigned)v;
 		} else {
-			if (size_opt(cmd, "chunk size", val, DIO_ALIGN, 64u << 20,
+			if (size_opt("chunk size", val, DIO_ALIGN, 64u << 20,
 			             DIO_ALIGN, &v) < 0)
 				goto usage_error;
 			o->chunk = (uint32_t)v;
@@ -623,7 +706,7 @@ static int xfer_setup(struct xfer *x, struct xopts *o, const char *cmd)
 	if (!o->chunk)
 		o->chunk = cat ? CAT_CHUNK : o->direct ? DIRECT_CHUNK : CP_CHUNK;
 	if (xfer_init(x, o->depth, o->chunk) < 0) {
-		cli_errno(-ENOMEM, "%s", cmd);
+		say_errno(-ENOMEM, "cannot allocate buffers");
 		xfer_free_bufs(x);
 		return CLI_FAIL;
 	}
@@ -632,40 +715,49 @@ static int xfer_setup(struct xfer *x, struct xopts *o, const char *cmd)
 }
 
 /*
- * An engine and a queue with room for every buffer's operation. On failure
- * the message is printed here: for the engine, hoop's own reason (a bad
+ * The engine, made on first use, with room for every queue cp makes. On
+ * failure the message is printed here, with hoop's own reason (a bad
  * HOOP_BACKEND names the accepted values, a busy pool signal says which).
  */
-static int xfer_open_queue(struct xfer *x, hoop_engine **eng)
+static int engine_get(hoop_engine **eng)
 {
+	if (*eng)
+		return 0;
 	hoop_engine_params p;
 	memset(&p, 0, sizeof(p));
-	p.sq_entries = 64;
-	while (p.sq_entries < x->nbuf)
-		p.sq_entries *= 2;
+	p.sq_entries = 256;
 	int r = hoop_engine_create(eng, &p);
 	if (r < 0) {
 		char why[320];
 		hoop_engine_explain(r, &p, why, sizeof(why));
-		cli_err("cannot set up the I/O engine: %s", why);
-		return r;
-	}
-	r = hoop_queue_create(&x->q, *eng, x->nbuf);
-	if (r < 0) {
-		cli_errno(r, "cannot set up the I/O engine");
-		hoop_engine_destroy(*eng);
-		*eng = NULL;
+		say("cannot set up the I/O engine: %s", why);
 	}
 	return r;
 }
 
-static void xfer_close_queue(struct xfer *x, hoop_engine *eng)
+/*
+ * x's queue on the engine, with room for every buffer's operation. On
+ * failure the message is printed here.
+ */
+static int xfer_open_queue(struct xfer *x, hoop_engine **eng)
+{
+	if (x->q)
+		return 0;
+	int r = engine_get(eng);
+	if (r < 0)
+		return r;
+	r = hoop_queue_create(&x->q, *eng, x->nbuf);
+	if (r < 0)
+		say_errno(r, "cannot set up the I/O engine");
+	return r;
+}
+
+static void xfer_close_queue(struct xfer *x)
 {
 	/* Destroy cancels whatever is still in flight and waits for it, so
 	 * the buffers are ours again afterwards. */
 	hoop_queue_destroy(x->q);
 	x->q = NULL;
-	hoop_engine_destroy(eng);
 }
 
 /* ---- cp ---- */
@@ -678,15 +770,24 @@ static void cp_usage(FILE *f)
 	        "Copy SRC to DST, or each SRC into DIRECTORY, through io_uring: a\n"
 	        "deep queue of reads and writes on hoop's engine.\n"
 	        "\n"
-	        "DST gets SRC's permission bits (set-user-ID and set-group-ID are\n"
-	        "dropped, as cp does without -p). Holes in a sparse SRC stay holes.\n"
-	        "The data goes to a temporary file in DST's directory, renamed to\n"
-	        "DST only when complete: after an error or SIGINT there is no DST\n"
-	        "(an existing DST is left as it was) and no temporary file. An\n"
-	        "existing DST is replaced by a new file (a new inode). If DST is\n"
-	        "not a regular file or directory (/dev/null, a pipe), it is written\n"
-	        "in place.\n"
+	        "As cp(1): DST is written in place (an existing DST keeps its inode,\n"
+	        "mode and owner; a symlink DST is written through); a new DST gets\n"
+	        "SRC's permission bits less the umask; SRC is copied to its end,\n"
+	        "even if it grows during the copy. Holes in a sparse SRC stay holes.\n"
 	        "\n"
+	        "  -r, -R, --recursive  copy directories recursively, many files in\n"
+	        "                   flight at once; symlinks are copied as symlinks,\n"
+	        "                   FIFOs and devices are recreated (as cp -r)\n"
+	        "  -p               preserve mode, ownership (where permitted) and\n"
+	        "                   timestamps\n"
+	        "  -a               -r -p\n"
+	        "  --atomic         write a temporary file .hoop-tmp.PID.NAME in DST's\n"
+	        "                   directory and rename it over DST when complete:\n"
+	        "                   after an error or a signal, DST is as it was and\n"
+	        "                   the temporary file is removed (one left by a\n"
+	        "                   killed run is removed by the next run to DST)\n"
+	        "  --fsync          fsync DST before exit (with --atomic: the file\n"
+	        "                   before the rename, its directory after)\n"
 	        "  --direct         O_DIRECT reads and writes (bypass the page\n"
 	        "                   cache), 4 KiB-aligned; an unaligned tail is\n"
 	        "                   written through the page cache. Falls back to\n"
@@ -695,20 +796,99 @@ static void cp_usage(FILE *f)
 	        "  --no-splice      read into and write from user memory, instead of\n"
 	        "                   the default splice(2) through a pipe per chunk\n"
 	        "                   (which copies in the kernel only; not used with\n"
-	        "                   --direct or a destination written in place)\n"
+	        "                   --direct or a DST that is not a regular file)\n"
 	        "%s"
-	        "  --progress       always show the progress bar on stderr (default:\n"
-	        "                   only on a terminal, for files of 64 MiB or more)\n"
-	        "  -q, --quiet      no progress bar\n"
+	        "  --progress       always show the progress line on stderr (default:\n"
+	        "                   on a terminal, for a file that takes over a second)\n"
+	        "  -q, --quiet      no progress line\n"
 	        "  -h, --help       this text\n"
 	        "\n"
 	        "Exit status: 0 if all went well, 1 on any error; killed by SIGINT\n"
-	        "(status 130 in a shell) after removing the temporary file.\n",
+	        "(status 130 in a shell), after removing an --atomic temporary file.\n",
 	        xopts_help);
 }
 
-/* Temporary file bookkeeping, for cleanup on error or signal. */
+/* State of one `hoop cp` run. */
+struct cp {
+	struct xopts o;
+	struct xfer x;       /* the one-file pipeline */
+	hoop_engine *eng;    /* made on first use */
+	mode_t umask;
+	int status;          /* CLI_OK, or CLI_FAIL after any error */
+	struct slots *sl;    /* -r: the many-files pipeline (below) */
+	/* -r: directories to finish (mode, -p) once their contents are in */
+	struct dirfix {
+		char *path;
+		struct stat st;
+		int fresh;       /* made by this run */
+	} *dirs;
+	size_t ndirs, capdirs;
+	/* -r: regular files left to the one-file pipeline (large, or
+	 * --atomic/--direct), copied after the walk */
+	struct bigfile {
+		char *src, *dst;
+		int fresh;
+	} *big;
+	size_t nbig, capbig;
+	/* -r: the paths being walked */
+	char sp[PATH_MAX], dp[PATH_MAX];
+};
+
+/* ---- --atomic: the temporary file ---- */
+
+/*
+ * The temporary file for DST is DIR/.hoop-tmp.PID.BASE, BASE shortened so
+ * that the name fits in NAME_MAX. A run killed by SIGKILL leaves it
+ * behind; the next run to the same DST removes every such file whose PID
+ * is no longer alive (a live PID may be another hoop copying to DST now).
+ */
+#define TMP_PREFIX ".hoop-tmp."
+
 static char cp_tmp_path[PATH_MAX];
+
+/* base shortened so that ".hoop-tmp.PID." + base fits in NAME_MAX. */
+static int tmp_base_len(const char *base)
+{
+	int room = NAME_MAX - (int)strlen(TMP_PREFIX) - 11; /* pid + '.' */
+	int n = (int)strlen(base);
+	return n < room ? n : room;
+}
+
+/*
+ * Remove stale temporary files for base in dir (see above). A directory
+ * found without any temporary file is not read again by this run (cp -r
+ * --atomic would otherwise read a directory of n files n times).
+ */
+static void sweep_stale(const char *dir, const char *base)
+{
+	static char clean_dir[PATH_MAX];
+	if (clean_dir[0] && strcmp(dir, clean_dir) == 0)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	int blen = tmp_base_len(base), any = 0;
+	size_t plen = strlen(TMP_PREFIX);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, TMP_PREFIX, plen) != 0)
+			continue;
+		any = 1;
+		char *end;
+		errno = 0;
+		long pid = strtol(e->d_name + plen, &end, 10);
+		if (errno || pid <= 0 || pid > INT_MAX || *end != '.' ||
+		    strlen(end + 1) != (size_t)blen || memcmp(end + 1, base, (size_t)blen))
+			continue;
+		/* Our own PID is a dead earlier process's: ours is not made yet. */
+		if (pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+	if (!any)
+		cli_copy(clean_dir, sizeof(clean_dir), dir);
+}
 
 static int make_temp(const char *dst, int *fd)
 {
@@ -719,11 +899,14 @@ static int make_temp(const char *dst, int *fd)
 	strcpy(basecopy, dst);
 	const char *dir = dirname(dircopy);
 	const char *base = basename(basecopy);
-	int n = snprintf(cp_tmp_path, sizeof(cp_tmp_path), "%s/.%s.hoop-XXXXXX",
-	                 dir, base);
-	if (n < 0 || (size_t)n >= sizeof(cp_tmp_path))
+	sweep_stale(dir, base);
+	int n = snprintf(cp_tmp_path, sizeof(cp_tmp_path), "%s/" TMP_PREFIX "%d.%.*s",
+	                 dir, (int)getpid(), tmp_base_len(base), base);
+	if (n < 0 || (size_t)n >= sizeof(cp_tmp_path)) {
+		cp_tmp_path[0] = '\0';
 		return -ENAMETOOLONG;
-	*fd = mkostemp(cp_tmp_path, O_CLOEXEC);
+	}
+	*fd = open(cp_tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (*fd < 0) {
 		int e = -errno;
 		cp_tmp_path[0] = '\0';
@@ -740,72 +923,203 @@ static void drop_temp(void)
 	}
 }
 
-/* Copy one file. Returns CLI_OK or CLI_FAIL (message printed). */
-static int cp_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
-                  const char *src, const char *dst)
+/* fsync the directory holding path. Returns 0 or -errno. */
+static int fsync_dir_of(const char *path)
 {
-	struct stat ss, ds;
-	int ret = CLI_FAIL;
-	int in_fd = -1, out_fd = -1, tail_fd = -1, in_place = 0, have_dst;
+	char copy[PATH_MAX];
+	cli_copy(copy, sizeof(copy), path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
 
-	if (stat(src, &ss) < 0) {
-		cli_errno(-errno, "cannot stat '%s'", src);
-		return CLI_FAIL;
-	}
-	if (S_ISDIR(ss.st_mode)) {
-		cli_err("-r not specified; omitting directory '%s'", src);
-		return CLI_FAIL;
-	}
-	have_dst = stat(dst, &ds) == 0;
-	if (have_dst && ds.st_dev == ss.st_dev && ds.st_ino == ss.st_ino) {
-		cli_err("'%s' and '%s' are the same file", src, dst);
-		return CLI_FAIL;
-	}
-	if (have_dst && S_ISDIR(ds.st_mode)) {
-		cli_errno(-EISDIR, "cannot overwrite directory '%s'", dst);
-		return CLI_FAIL;
-	}
-	in_place = have_dst && !S_ISREG(ds.st_mode);
+/* ---- -p ---- */
 
-	int direct = o->direct && S_ISREG(ss.st_mode);
-	in_fd = open(src, O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
+/*
+ * Give fd (dst) src's owner, mode and times, as cp -p: an owner that may
+ * not be given (EPERM, EINVAL) is left, as cp does; the group alone is
+ * tried then. Returns 0, or -1 after a message.
+ */
+static int preserve_fd(int fd, const struct stat *st, const char *dst)
+{
+	if (fchown(fd, st->st_uid, st->st_gid) < 0) {
+		if (errno != EPERM && errno != EINVAL) {
+			say_errno(-errno, "failed to preserve ownership for '%s'", dst);
+			return -1;
+		}
+		(void)!fchown(fd, (uid_t)-1, st->st_gid);
+	}
+	if (fchmod(fd, st->st_mode & 07777) < 0) {
+		say_errno(-errno, "preserving permissions for '%s'", dst);
+		return -1;
+	}
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	if (futimens(fd, ts) < 0) {
+		say_errno(-errno, "preserving times for '%s'", dst);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same by path; nofollow for a symlink itself. */
+static int preserve_path(const char *path, const struct stat *st, int nofollow)
+{
+	int fl = nofollow ? AT_SYMLINK_NOFOLLOW : 0;
+	if (fchownat(AT_FDCWD, path, st->st_uid, st->st_gid, fl) < 0) {
+		if (errno != EPERM && errno != EINVAL) {
+			say_errno(-errno, "failed to preserve ownership for '%s'", path);
+			return -1;
+		}
+		(void)!fchownat(AT_FDCWD, path, (uid_t)-1, st->st_gid, fl);
+	}
+	if (!nofollow && chmod(path, st->st_mode & 07777) < 0) {
+		say_errno(-errno, "preserving permissions for '%s'", path);
+		return -1;
+	}
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+	if (utimensat(AT_FDCWD, path, ts, fl) < 0) {
+		say_errno(-errno, "preserving times for '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- one file through the deep pipeline ---- */
+
+/*
+ * What stands at dst, for copying src (ss) onto it: *have is set if dst
+ * exists, and *ds to what it is (through a symlink, whose target must
+ * exist, as cp refuses to create one through a dangling link). Refuses
+ * src's own file and a directory. Returns 0, or -1 after a message.
+ */
+static int check_dst(const char *src, const struct stat *ss, const char *dst,
+                     struct stat *ds, int *have, int *is_link)
+{
+	*have = *is_link = 0;
+	if (lstat(dst, ds) < 0) {
+		if (errno == ENOENT)
+			return 0; /* absent (or its directory is: the open says) */
+		say_errno(-errno, "cannot stat '%s'", dst);
+		return -1;
+	}
+	*have = 1;
+	if (S_ISLNK(ds->st_mode)) {
+		*is_link = 1;
+		if (stat(dst, ds) < 0) {
+			if (errno == ENOENT)
+				say("not writing through dangling symlink '%s'", dst);
+			else
+				say_errno(-errno, "cannot stat '%s'", dst);
+			return -1;
+		}
+	}
+	if (ds->st_dev == ss->st_dev && ds->st_ino == ss->st_ino) {
+		say("'%s' and '%s' are the same file", src, dst);
+		return -1;
+	}
+	if (S_ISDIR(ds->st_mode)) {
+		say("cannot overwrite directory '%s' with non-directory", dst);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copy src (ss: what it is, links followed unless -r) to dst through the
+ * deep pipeline. fresh: dst is known not to exist (its directory was made
+ * by this run). Returns CLI_OK or CLI_FAIL (message printed).
+ */
+static int cp_file(struct cp *c, const char *src, const struct stat *ss,
+                   const char *dst, int fresh)
+{
+	const struct xopts *o = &c->o;
+	struct xfer *x = &c->x;
+	struct stat ds, os;
+	int ret = CLI_FAIL, have = 0, is_link = 0;
+	int in_fd = -1, out_fd = -1, tail_fd = -1, out_reg, atomic;
+	char target[PATH_MAX];
+	int r;
+
+	if (!fresh && check_dst(src, ss, dst, &ds, &have, &is_link) < 0)
+		return CLI_FAIL;
+	size_t dlen = strlen(dst);
+	if (!have && dlen && dst[dlen - 1] == '/') {
+		/* "new/" names a directory that is not there, for cp too */
+		say_errno(-ENOTDIR, "cannot create regular file '%s'", dst);
+		return CLI_FAIL;
+	}
+	/* --atomic replaces a regular file (a symlink's target); anything else
+	 * (/dev/null, a FIFO) is written in place. */
+	atomic = o->atomic && (!have || S_ISREG(ds.st_mode));
+	cli_copy(target, sizeof(target), dst);
+	if (atomic && is_link && !realpath(dst, target)) {
+		say_errno(-errno, "cannot stat '%s'", dst);
+		return CLI_FAIL;
+	}
+
+	int direct = o->direct && S_ISREG(ss->st_mode);
+	int nofollow = o->recursive ? O_NOFOLLOW : 0;
+	in_fd = open(src, O_RDONLY | O_CLOEXEC | nofollow | (direct ? O_DIRECT : 0));
 	if (in_fd < 0 && direct && errno == EINVAL) {
-		cli_err("warning: '%s': O_DIRECT not supported here; reading "
-		        "through the page cache", src);
+		say("warning: '%s': O_DIRECT not supported here; reading "
+		    "through the page cache", src);
 		direct = 0;
-		in_fd = open(src, O_RDONLY | O_CLOEXEC);
+		in_fd = open(src, O_RDONLY | O_CLOEXEC | nofollow);
 	}
 	if (in_fd < 0) {
-		cli_errno(-errno, "cannot open '%s' for reading", src);
+		say_errno(-errno, "cannot open '%s' for reading", src);
 		return CLI_FAIL;
 	}
+	struct stat fs;
+	if (fstat(in_fd, &fs) < 0) {
+		say_errno(-errno, "cannot stat '%s'", src);
+		goto out;
+	}
 
-	int r;
-	if (in_place) {
-		out_fd = open(dst, O_WRONLY | O_CLOEXEC);
-		if (out_fd < 0) {
-			cli_errno(-errno, "cannot create regular file '%s'", dst);
-			goto out;
-		}
-		direct = 0;
-	} else {
-		r = make_temp(dst, &tail_fd);
+	if (atomic) {
+		r = make_temp(target, &out_fd);
 		if (r < 0) {
-			cli_errno(r, "cannot create regular file '%s'", dst);
+			say_errno(r, "cannot create regular file '%s'", dst);
 			goto out;
 		}
-		if (direct) {
-			out_fd = open(cp_tmp_path, O_WRONLY | O_CLOEXEC | O_DIRECT);
-			if (out_fd < 0) {
-				cli_err("warning: '%s': O_DIRECT not supported here; "
-				        "writing through the page cache", dst);
-				direct = 0;
-			}
-		}
+	} else {
+		/* As cp: O_TRUNC keeps an existing file's inode, mode and
+		 * owner; a new one gets SRC's bits less the umask. */
+		out_fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		              ss->st_mode & 0777);
 		if (out_fd < 0) {
-			out_fd = tail_fd;
-			tail_fd = -1;
+			say_errno(-errno, have ? "cannot open '%s' for writing"
+			                       : "cannot create regular file '%s'", dst);
+			goto out;
 		}
+	}
+	if (fstat(out_fd, &os) < 0) {
+		say_errno(-errno, "cannot stat '%s'", dst);
+		goto out;
+	}
+	out_reg = S_ISREG(os.st_mode);
+	if (direct && out_reg) {
+		/* O_DIRECT writes through a second descriptor; out_fd stays
+		 * for the unaligned tail. */
+		int dfd = open(atomic ? cp_tmp_path : dst,
+		               O_WRONLY | O_CLOEXEC | O_DIRECT);
+		if (dfd < 0) {
+			say("warning: '%s': O_DIRECT not supported here; "
+			    "writing through the page cache", dst);
+			direct = 0;
+		} else {
+			tail_fd = out_fd;
+			out_fd = dfd;
+		}
+	}
+	if (!direct && o->direct && S_ISREG(ss->st_mode)) {
+		/* Reads must now be unaligned-capable: drop O_DIRECT. */
+		int fl = fcntl(in_fd, F_GETFL);
+		if (fl >= 0 && (fl & O_DIRECT))
+			fcntl(in_fd, F_SETFL, fl & ~O_DIRECT);
 	}
 
 	xfer_reset(x);
@@ -813,69 +1127,698 @@ static int cp_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 	x->out_fd = out_fd;
 	x->out_tail_fd = tail_fd >= 0 ? tail_fd : out_fd;
 	x->direct = direct;
-	x->in_stream = !S_ISREG(ss.st_mode) || ss.st_size == 0;
-	x->out_stream = in_place;
-	x->size = x->in_stream ? 0 : (uint64_t)ss.st_size;
+	x->in_stream = !S_ISREG(fs.st_mode) || fs.st_size == 0;
+	x->out_stream = !out_reg;
+	x->size = x->in_stream ? 0 : (uint64_t)fs.st_size;
 	x->sparse = !x->in_stream;
-	x->splice = o->splice && !direct && !in_place && !x->in_stream &&
-	           use_splice(x);
+	x->splice = o->splice && !direct && out_reg && !x->in_stream &&
+	            use_splice(x);
 	if (!direct && !x->in_stream)
 		posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* readahead */
 	x->label = src;
-	x->progress = o->progress > 0 ||
-	              (o->progress < 0 && isatty(STDERR_FILENO) &&
-	               x->size >= PROGRESS_MIN_BYTES);
+	x->progress = o->progress > 0 ? 1
+	              : o->progress < 0 && isatty(STDERR_FILENO) ? 2 : 0;
+	x->drawn = 0;
 
-	if (!in_place && x->size && ftruncate(tail_fd >= 0 ? tail_fd : out_fd,
-	                                      (off_t)x->size) < 0) {
-		cli_errno(-errno, "error writing '%s'", dst);
+	if (out_reg && x->size && ftruncate(x->out_tail_fd, (off_t)x->size) < 0) {
+		say_errno(-errno, "error writing '%s'", dst);
 		goto out;
 	}
-	if (!*eng && (r = xfer_open_queue(x, eng)) < 0)
-		goto out;
-	r = xfer_run(x);
+	if ((r = xfer_open_queue(x, &c->eng)) < 0)
+		goto out; /* xfer_open_queue said why */
+	for (;;) {
+		r = xfer_run(x);
+		if (r < 0 || x->in_stream || x->eof_at != UINT64_MAX)
+			break;
+		/* To the source's end, as cp: if it grew while copied, go on
+		 * from where the copy stands to its new size. */
+		struct stat now;
+		if (fstat(in_fd, &now) < 0) {
+			r = -errno;
+			break;
+		}
+		if ((uint64_t)now.st_size <= x->size)
+			break;
+		x->size = (uint64_t)now.st_size;
+		if (x->direct) {
+			/* The rest starts unaligned: go on through the page
+			 * cache (the buffered descriptors). */
+			int fl = fcntl(in_fd, F_GETFL);
+			if (fl < 0 || fcntl(in_fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+				r = -errno;
+				break;
+			}
+			x->direct = 0;
+			x->out_fd = x->out_tail_fd;
+		}
+		x->ext_end = x->pos;
+		x->src_done = 0;
+	}
 	if (r == -EINTR)
 		goto out;
 	if (r < 0) {
 		if (x->err_in_write)
-			cli_errno(r, "error writing '%s'", dst);
+			say_errno(r, "error writing '%s'", dst);
 		else
-			cli_errno(r, "error reading '%s'", src);
+			say_errno(r, "error reading '%s'", src);
 		goto out;
 	}
-	if (x->eof_at != UINT64_MAX && !in_place &&
-	    ftruncate(x->out_fd, (off_t)x->eof_at) < 0) {
-		cli_errno(-errno, "error writing '%s'", dst);
+	if (x->eof_at != UINT64_MAX && out_reg &&
+	    ftruncate(x->out_tail_fd, (off_t)x->eof_at) < 0) {
+		say_errno(-errno, "error writing '%s'", dst);
 		goto out;
 	}
-	if (!in_place) {
-		if (fchmod(x->out_tail_fd, ss.st_mode & 01777) < 0) {
-			cli_errno(-errno, "preserving permissions for '%s'", dst);
+	int mfd = x->out_tail_fd;
+	if (o->preserve && out_reg) {
+		if (preserve_fd(mfd, ss, dst) < 0)
+			goto out;
+	} else if (atomic) {
+		/* The new inode takes the place of DST: DST's owner and mode
+		 * if it existed, else SRC's bits less the umask. */
+		mode_t mode = ss->st_mode & 0777 & ~c->umask;
+		if (have) {
+			mode = ds.st_mode & 07777;
+			if (os.st_uid != ds.st_uid || os.st_gid != ds.st_gid)
+				(void)!fchown(mfd, ds.st_uid, ds.st_gid);
+		}
+		if (fchmod(mfd, mode) < 0) {
+			say_errno(-errno, "setting permissions for '%s'", dst);
 			goto out;
 		}
-		if (rename(cp_tmp_path, dst) < 0) {
-			cli_errno(-errno, "cannot create regular file '%s'", dst);
+	}
+	if (o->fsync && out_reg && fsync(mfd) < 0) {
+		say_errno(-errno, "error writing '%s'", dst);
+		goto out;
+	}
+	if (atomic) {
+		if (rename(cp_tmp_path, target) < 0) {
+			say_errno(-errno, "cannot create regular file '%s'", dst);
 			goto out;
 		}
 		cp_tmp_path[0] = '\0';
+		if (o->fsync && (r = fsync_dir_of(target)) < 0) {
+			say_errno(r, "error syncing the directory of '%s'", dst);
+			goto out;
+		}
 	}
 	ret = CLI_OK;
 out:
 	if (interrupted || ret != CLI_OK) {
 		/* Stop the kernel from touching the buffers or the file, then
 		 * remove the temporary file. */
-		if (*eng)
-			xfer_close_queue(x, *eng);
-		*eng = NULL;
+		xfer_close_queue(x);
 		drop_temp();
 	}
 	if (in_fd >= 0)
 		close(in_fd);
 	if (out_fd >= 0)
 		close(out_fd);
-	if (tail_fd >= 0 && tail_fd != out_fd)
+	if (tail_fd >= 0)
 		close(tail_fd);
 	return ret;
+}
+
+/* ---- -r: many small files in flight at once ---- */
+
+/*
+ * Each slot copies one file through its own buffer: open SRC and DST (two
+ * operations at once), read, write, read again until a read comes back
+ * short, then close both. NSLOT files are in flight at once, and the
+ * operations of all of them go to the kernel together, so a tree of small
+ * files costs few system calls and the opens overlap. Files of SLOT_BUF
+ * bytes or more go to the deep one-file pipeline after the walk.
+ */
+#define NSLOT 64u
+#define SLOT_BUF (128u << 10)
+enum { K_OPEN_IN, K_OPEN_OUT, K_READ, K_WRITE, K_FSYNC, K_CLOSE };
+
+struct slot {
+	int busy, failed, pending;
+	int in_fd, out_fd;
+	uint64_t off;     /* where the current chunk starts */
+	uint32_t len;     /* bytes read into the chunk */
+	uint32_t written; /* of len */
+	struct stat st;   /* the source, for the mode and -p */
+	char *buf;
+	char src[PATH_MAX], dst[PATH_MAX];
+};
+
+struct slots {
+	hoop_queue *q;
+	struct slot s[NSLOT];
+	unsigned nbusy;
+	struct hoop_op pend[2 * NSLOT];
+	unsigned npend;
+};
+
+static struct hoop_op *slot_op(struct slots *sl, unsigned i, unsigned kind)
+{
+	struct hoop_op *op = &sl->pend[sl->npend++];
+	op->user_data = ((uint64_t)i << 3) | kind;
+	return op;
+}
+
+static void slot_prep(struct slots *sl, unsigned i, unsigned kind,
+                      const struct hoop_sqe *sqe)
+{
+	struct hoop_op *op = &sl->pend[sl->npend++];
+	hoop_op_from_sqe(op, sqe);
+	op->user_data = ((uint64_t)i << 3) | kind;
+}
+
+static void slot_read(struct slots *sl, unsigned i)
+{
+	struct slot *s = &sl->s[i];
+	s->len = s->written = 0;
+	struct hoop_op *op = slot_op(sl, i, K_READ);
+	hoop_op_read(op, s->in_fd, s->buf, SLOT_BUF, s->off);
+	op->user_data = ((uint64_t)i << 3) | K_READ;
+}
+
+static void slot_write(struct slots *sl, unsigned i)
+{
+	struct slot *s = &sl->s[i];
+	struct hoop_op *op = slot_op(sl, i, K_WRITE);
+	hoop_op_write(op, s->out_fd, s->buf + s->written, s->len - s->written,
+	              s->off + s->written);
+	op->user_data = ((uint64_t)i << 3) | K_WRITE;
+}
+
+/* Close what is open; the slot is free once the closes are in. */
+static void slot_close(struct cp *c, unsigned i)
+{
+	struct slots *sl = c->sl;
+	struct slot *s = &sl->s[i];
+	struct hoop_sqe sqe;
+	s->pending = 0;
+	if (s->in_fd >= 0) {
+		hoop_prep_close(&sqe, s->in_fd);
+		slot_prep(sl, i, K_CLOSE, &sqe);
+		s->in_fd = -1;
+		s->pending++;
+	}
+	if (s->out_fd >= 0) {
+		hoop_prep_close(&sqe, s->out_fd);
+		slot_prep(sl, i, K_CLOSE, &sqe);
+		s->out_fd = -1;
+		s->pending++;
+	}
+	if (!s->pending) {
+		if (s->failed)
+			c->status = CLI_FAIL;
+		s->busy = 0;
+		sl->nbusy--;
+	}
+}
+
+static void slot_fail(struct cp *c, unsigned i)
+{
+	c->sl->s[i].failed = 1;
+	slot_close(c, i);
+}
+
+/* All data is in: -p, --fsync, then close. */
+static void slot_data_done(struct cp *c, unsigned i)
+{
+	struct slot *s = &c->sl->s[i];
+	if (c->o.preserve && preserve_fd(s->out_fd, &s->st, s->dst) < 0) {
+		slot_fail(c, i);
+		return;
+	}
+	if (c->o.fsync) {
+		hoop_op_fsync(slot_op(c->sl, i, K_FSYNC), s->out_fd, 0);
+		c->sl->pend[c->sl->npend - 1].user_data = ((uint64_t)i << 3) | K_FSYNC;
+		return;
+	}
+	slot_close(c, i);
+}
+
+static void slot_complete(struct cp *c, uint64_t ud, int32_t res)
+{
+	struct slots *sl = c->sl;
+	unsigned i = (unsigned)(ud >> 3), kind = (unsigned)(ud & 7);
+	struct slot *s = &sl->s[i];
+	switch (kind) {
+	case K_OPEN_IN:
+	case K_OPEN_OUT:
+		if (res < 0) {
+			if (kind == K_OPEN_IN)
+				say_errno(res, "cannot open '%s' for reading", s->src);
+			else if (res != -ECANCELED) /* else SRC's open failed */
+				say_errno(res, "cannot create regular file '%s'", s->dst);
+			s->failed = 1;
+		} else if (kind == K_OPEN_IN) {
+			s->in_fd = res;
+		} else {
+			s->out_fd = res;
+		}
+		if (--s->pending)
+			return;
+		if (s->failed || interrupted)
+			slot_fail(c, i);
+		else
+			slot_read(sl, i);
+		return;
+	case K_READ:
+		if (res < 0) {
+			say_errno(res, "error reading '%s'", s->src);
+			slot_fail(c, i);
+		} else if (res == 0) {
+			slot_data_done(c, i);
+		} else {
+			s->len = (uint32_t)res;
+			slot_write(sl, i);
+		}
+		return;
+	case K_WRITE:
+		if (res <= 0) {
+			say_errno(res < 0 ? res : -EIO, "error writing '%s'", s->dst);
+			slot_fail(c, i);
+			return;
+		}
+		s->written += (uint32_t)res;
+		if (s->written < s->len) {
+			slot_write(sl, i); /* a short write: go on */
+			return;
+		}
+		s->off += s->len;
+		/* A read of a regular file comes back short only at its end
+		 * (which may lie past the size seen by the walk: it grew);
+		 * short before that size, read on (a read of 0 ends it). */
+		if (s->len < SLOT_BUF && s->off >= (uint64_t)s->st.st_size)
+			slot_data_done(c, i);
+		else if (interrupted)
+			slot_fail(c, i);
+		else
+			slot_read(sl, i);
+		return;
+	case K_FSYNC:
+		if (res < 0) {
+			say_errno(res, "error writing '%s'", s->dst);
+			s->failed = 1;
+		}
+		slot_close(c, i);
+		return;
+	case K_CLOSE:
+		if (res < 0) {
+			say_errno(res, "error closing '%s'", s->dst);
+			s->failed = 1;
+		}
+		if (--s->pending == 0) {
+			if (s->failed)
+				c->status = CLI_FAIL;
+			s->busy = 0;
+			sl->nbusy--;
+		}
+		return;
+	}
+}
+
+/* Submit what the slots have queued; an op the queue refuses completes
+ * with the error. */
+static void slots_flush(struct cp *c)
+{
+	struct slots *sl = c->sl;
+	while (sl->npend) {
+		struct hoop_op ops[2 * NSLOT];
+		unsigned n = sl->npend;
+		memcpy(ops, sl->pend, n * sizeof(ops[0]));
+		sl->npend = 0;
+		int r = hoop_queue_add(sl->q, ops, n, NULL, 0);
+		if (r < 0)
+			for (unsigned k = 0; k < n; k++)
+				slot_complete(c, ops[k].user_data, r);
+	}
+}
+
+/* Collect completions until at most `busy` slots are in use. */
+static void slots_drain(struct cp *c, unsigned busy)
+{
+	struct slots *sl = c->sl;
+	struct hoop_completion comps[2 * NSLOT];
+	slots_flush(c);
+	while (sl->nbusy > busy) {
+		int got = hoop_queue_wait(sl->q, comps, 2 * NSLOT, 1, WAIT_SLICE_NS);
+		if (got == -ETIME)
+			continue;
+		if (got < 0) {
+			/* Nothing more will arrive: the fds are left to exit. */
+			say_errno(got, "waiting for the I/O engine");
+			c->status = CLI_FAIL;
+			for (unsigned i = 0; i < NSLOT; i++)
+				sl->s[i].busy = 0;
+			sl->nbusy = 0;
+			return;
+		}
+		for (int k = 0; k < got; k++)
+			slot_complete(c, comps[k].user_data, comps[k].res);
+		slots_flush(c);
+	}
+}
+
+/* On failure the message is printed here. */
+static int slots_init(struct cp *c)
+{
+	int r = engine_get(&c->eng);
+	if (r < 0)
+		return r; /* engine_get said why */
+	struct slots *sl = calloc(1, sizeof(*sl));
+	if (!sl) {
+		say_errno(-ENOMEM, "cannot set up the I/O engine");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < NSLOT; i++) {
+		sl->s[i].buf = malloc(SLOT_BUF);
+		if (!sl->s[i].buf) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	r = hoop_queue_create(&sl->q, c->eng, 2 * NSLOT);
+	if (r < 0)
+		goto fail;
+	c->sl = sl;
+	return 0;
+fail:
+	say_errno(r, "cannot set up the I/O engine");
+	for (unsigned i = 0; i < NSLOT; i++)
+		free(sl->s[i].buf);
+	free(sl);
+	return r;
+}
+
+static void slots_free(struct cp *c)
+{
+	struct slots *sl = c->sl;
+	if (!sl)
+		return;
+	hoop_queue_destroy(sl->q); /* cancels and waits for what is left */
+	for (unsigned i = 0; i < NSLOT; i++) {
+		free(sl->s[i].buf);
+		if (sl->s[i].busy && sl->s[i].in_fd >= 0)
+			close(sl->s[i].in_fd);
+		if (sl->s[i].busy && sl->s[i].out_fd >= 0)
+			close(sl->s[i].out_fd);
+	}
+	free(sl);
+	c->sl = NULL;
+}
+
+/* Start copying the regular file c->sp (st) to c->dp in a slot. */
+static int slot_start(struct cp *c, const struct stat *st)
+{
+	if (!c->sl) {
+		if (slots_init(c) < 0)
+			return -1; /* slots_init said why */
+	}
+	struct slots *sl = c->sl;
+	if (sl->nbusy == NSLOT)
+		slots_drain(c, NSLOT - 1);
+	unsigned i = 0;
+	while (sl->s[i].busy)
+		i++;
+	struct slot *s = &sl->s[i];
+	s->busy = 1;
+	sl->nbusy++;
+	s->failed = 0;
+	s->in_fd = s->out_fd = -1;
+	s->off = 0;
+	s->st = *st;
+	strcpy(s->src, c->sp);
+	strcpy(s->dst, c->dp);
+	struct hoop_sqe sqe;
+	/* DST is opened (created, truncated) only if SRC opened: linked. */
+	hoop_prep_openat(&sqe, AT_FDCWD, s->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	slot_prep(sl, i, K_OPEN_IN, &sqe);
+	sl->pend[sl->npend - 1].sqe_flags |= HOOP_SQE_IO_LINK;
+	hoop_prep_openat(&sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	                 st->st_mode & 0777);
+	slot_prep(sl, i, K_OPEN_OUT, &sqe);
+	s->pending = 2;
+	if (sl->npend >= NSLOT)
+		slots_flush(c);
+	return 0;
+}
+
+/* ---- -r: the walk ---- */
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *p = realloc(*arr, ncap * size);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* A symlink c->sp (st) as a symlink c->dp, replacing a non-directory. */
+static void copy_symlink(struct cp *c, const struct stat *st, int fresh)
+{
+	char link[PATH_MAX];
+	ssize_t n = readlink(c->sp, link, sizeof(link) - 1);
+	if (n < 0) {
+		say_errno(-errno, "cannot read symbolic link '%s'", c->sp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	link[n] = '\0';
+	int r = symlink(link, c->dp);
+	if (r < 0 && errno == EEXIST && !fresh) {
+		struct stat ds;
+		if (lstat(c->dp, &ds) == 0 && S_ISDIR(ds.st_mode)) {
+			say("cannot overwrite directory '%s' with non-directory", c->dp);
+			c->status = CLI_FAIL;
+			return;
+		}
+		if (unlink(c->dp) == 0 || errno == ENOENT)
+			r = symlink(link, c->dp);
+		else
+			errno = EEXIST;
+	}
+	if (r < 0) {
+		say_errno(-errno, "cannot create symbolic link '%s'", c->dp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (c->o.preserve && preserve_path(c->dp, st, 1) < 0)
+		c->status = CLI_FAIL;
+}
+
+/* A FIFO, device or socket c->sp recreated as c->dp, as cp -r does. */
+static void copy_special(struct cp *c, const struct stat *st)
+{
+	if (mknod(c->dp, st->st_mode & (S_IFMT | 0777), st->st_rdev) < 0) {
+		say_errno(-errno, S_ISFIFO(st->st_mode) ? "cannot create fifo '%s'"
+		                                      : "cannot create special file '%s'",
+		          c->dp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (c->o.preserve && preserve_path(c->dp, st, 0) < 0)
+		c->status = CLI_FAIL;
+}
+
+static void copy_regular(struct cp *c, const struct stat *st, int fresh)
+{
+	if (!fresh) {
+		struct stat ds;
+		int have, is_link;
+		if (check_dst(c->sp, st, c->dp, &ds, &have, &is_link) < 0) {
+			c->status = CLI_FAIL;
+			return;
+		}
+		fresh = !have; /* no need to look again */
+	}
+	int small = st->st_size < (off_t)SLOT_BUF && !c->o.atomic && !c->o.direct;
+	if (small) {
+		if (slot_start(c, st) < 0)
+			c->status = CLI_FAIL;
+		return;
+	}
+	if (grow((void **)&c->big, &c->capbig, c->nbig, sizeof(*c->big)) < 0 ||
+	    !(c->big[c->nbig].src = strdup(c->sp)) ||
+	    !(c->big[c->nbig].dst = strdup(c->dp))) {
+		say_errno(-ENOMEM, "'%s'", c->sp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	c->big[c->nbig++].fresh = fresh;
+}
+
+static void copy_entry(struct cp *c, int fresh);
+
+/* The directory c->sp (st) as c->dp, and everything in it. */
+static void copy_dir(struct cp *c, const struct stat *st, int fresh)
+{
+	struct stat ds;
+	int made = 0;
+	if (fresh || stat(c->dp, &ds) < 0) {
+		if (mkdir(c->dp, (st->st_mode & 0777) | S_IRWXU) < 0) {
+			say_errno(-errno, "cannot create directory '%s'", c->dp);
+			c->status = CLI_FAIL;
+			return;
+		}
+		made = 1;
+	} else if (!S_ISDIR(ds.st_mode)) {
+		say("cannot overwrite non-directory '%s' with directory '%s'", c->dp,
+		    c->sp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	/* Finished later: a directory made u+rwx for filling gets its own
+	 * bits; -p sets times after the contents are written. */
+	if (c->o.preserve || (made && (st->st_mode & S_IRWXU) != S_IRWXU)) {
+		if (grow((void **)&c->dirs, &c->capdirs, c->ndirs, sizeof(*c->dirs)) < 0 ||
+		    !(c->dirs[c->ndirs].path = strdup(c->dp))) {
+			say_errno(-ENOMEM, "'%s'", c->dp);
+			c->status = CLI_FAIL;
+			return;
+		}
+		c->dirs[c->ndirs].st = *st;
+		c->dirs[c->ndirs++].fresh = made;
+	}
+	DIR *d = opendir(c->sp);
+	if (!d) {
+		say_errno(-errno, "cannot access '%s'", c->sp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	size_t sl = strlen(c->sp), dl = strlen(c->dp);
+	struct dirent *e;
+	while (!interrupted && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
+			continue;
+		size_t nl = strlen(n);
+		if (sl + 1 + nl >= PATH_MAX || dl + 1 + nl >= PATH_MAX) {
+			say_errno(-ENAMETOOLONG, "cannot stat '%s/%s'", c->sp, n);
+			c->status = CLI_FAIL;
+			continue;
+		}
+		snprintf(c->sp + sl, PATH_MAX - sl, "/%s", n);
+		snprintf(c->dp + dl, PATH_MAX - dl, "/%s", n);
+		copy_entry(c, made);
+		c->sp[sl] = '\0';
+		c->dp[dl] = '\0';
+	}
+	closedir(d);
+}
+
+/* c->sp as c->dp, whatever it is (not following a symlink). */
+static void copy_entry(struct cp *c, int fresh)
+{
+	struct stat st;
+	if (lstat(c->sp, &st) < 0) {
+		say_errno(-errno, "cannot stat '%s'", c->sp);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		copy_dir(c, &st, fresh);
+	else if (S_ISLNK(st.st_mode))
+		copy_symlink(c, &st, fresh);
+	else if (S_ISREG(st.st_mode))
+		copy_regular(c, &st, fresh);
+	else
+		copy_special(c, &st);
+}
+
+/* 1 if directory src would be copied into itself as dst. */
+static int into_itself(const char *src, const char *dst)
+{
+	char rs[PATH_MAX], rd[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+	if (!realpath(src, rs))
+		return 0;
+	cli_copy(dir, sizeof(dir), dst);
+	cli_copy(base, sizeof(base), dst);
+	if (!realpath(dirname(dir), rd))
+		return 0;
+	size_t n = strlen(rd), bl;
+	const char *b = basename(base);
+	bl = strlen(b);
+	if (n + 1 + bl >= sizeof(rd))
+		return 0;
+	snprintf(rd + n, sizeof(rd) - n, "/%s", b);
+	n = strlen(rs);
+	return strncmp(rd, rs, n) == 0 && (rd[n] == '\0' || rd[n] == '/');
+}
+
+/* The tree at src (st, not followed) as dst; then the large files and
+ * the directories' final modes. */
+static void cp_tree(struct cp *c, const char *src, const struct stat *st,
+                    const char *dst)
+{
+	if (S_ISDIR(st->st_mode) && into_itself(src, dst)) {
+		say("cannot copy a directory, '%s', into itself, '%s'", src, dst);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (strlen(src) >= PATH_MAX || strlen(dst) >= PATH_MAX) {
+		say_errno(-ENAMETOOLONG, "cannot stat '%s'", src);
+		c->status = CLI_FAIL;
+		return;
+	}
+	strcpy(c->sp, src);
+	strcpy(c->dp, dst);
+	copy_entry(c, 0);
+	if (c->sl)
+		slots_drain(c, 0);
+	for (size_t i = 0; i < c->nbig; i++) {
+		if (!interrupted) {
+			struct stat bs;
+			if (lstat(c->big[i].src, &bs) < 0) {
+				say_errno(-errno, "cannot stat '%s'", c->big[i].src);
+				c->status = CLI_FAIL;
+			} else if (cp_file(c, c->big[i].src, &bs, c->big[i].dst,
+			                   c->big[i].fresh) != CLI_OK) {
+				c->status = CLI_FAIL;
+			}
+		}
+		free(c->big[i].src);
+		free(c->big[i].dst);
+	}
+	c->nbig = 0;
+	/* Deepest first: a directory's times after its subdirectories'. */
+	for (size_t i = c->ndirs; i-- > 0;) {
+		struct dirfix *f = &c->dirs[i];
+		if (!interrupted) {
+			if (c->o.preserve) {
+				if (preserve_path(f->path, &f->st, 0) < 0)
+					c->status = CLI_FAIL;
+			} else if (chmod(f->path, f->st.st_mode & 0777 & ~c->umask) < 0) {
+				say_errno(-errno, "setting permissions for '%s'", f->path);
+				c->status = CLI_FAIL;
+			}
+		}
+		free(f->path);
+	}
+	c->ndirs = 0;
+}
+
+/* One operand: src to dst. */
+static void cp_operand(struct cp *c, const char *src, const char *dst)
+{
+	struct stat st;
+	if ((c->o.recursive ? lstat(src, &st) : stat(src, &st)) < 0) {
+		say_errno(-errno, "cannot stat '%s'", src);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (c->o.recursive && !S_ISREG(st.st_mode)) {
+		cp_tree(c, src, &st, dst);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		say("-r not specified; omitting directory '%s'", src);
+		c->status = CLI_FAIL;
+		return;
+	}
+	if (cp_file(c, src, &st, dst, 0) != CLI_OK)
+		c->status = CLI_FAIL;
 }
 
 static int path_join(char *out, size_t len, const char *dir, const char *src)
@@ -891,57 +1834,79 @@ static int path_join(char *out, size_t len, const char *dir, const char *src)
 
 int cmd_cp(int argc, char **argv)
 {
-	struct xopts o = {0, 0, 0, 0, -1, 1};
+	struct cp *c = calloc(1, sizeof(*c));
 	char **files = calloc((size_t)argc, sizeof(char *));
-	if (!files)
+	if (!c || !files) {
+		free(c);
+		free(files);
 		return CLI_FAIL;
-	int nfiles = xopts_parse(&o, argc, argv, "cp", cp_usage, files);
+	}
+	msg_cmd = "cp";
+	c->o.progress = -1;
+	c->o.splice = 1;
+	int nfiles = xopts_parse(&c->o, argc, argv, "cp", cp_usage, files);
 	if (nfiles < 0 || nfiles == 1 || nfiles == 0) {
 		if (nfiles == 0)
-			cli_err("cp: missing file operand");
+			say("missing file operand");
 		else if (nfiles == 1)
-			cli_err("cp: missing destination file operand after '%s'",
-			        files[0]);
+			say("missing destination file operand after '%s'", files[0]);
 		if (nfiles >= 0)
 			fprintf(stderr, "Try 'hoop cp --help' for more information.\n");
 		free(files);
+		free(c);
 		return nfiles == -2 ? CLI_OK : CLI_FAIL;
 	}
+	c->umask = umask(0);
+	umask(c->umask);
 
 	const char *target = files[nfiles - 1];
 	struct stat ts;
-	int target_dir = stat(target, &ts) == 0 && S_ISDIR(ts.st_mode);
+	int ts_err = stat(target, &ts) < 0 ? -errno : 0;
+	int target_dir = !ts_err && S_ISDIR(ts.st_mode);
 	if (nfiles > 2 && !target_dir) {
-		cli_err("cp: target '%s' is not a directory", target);
+		say_errno(ts_err ? ts_err : -ENOTDIR, "target '%s'", target);
 		free(files);
+		free(c);
 		return CLI_FAIL;
 	}
 
-	struct xfer x;
-	hoop_engine *eng = NULL;
-	if (xfer_setup(&x, &o, "cp") != CLI_OK) {
+	/* The engine before any destination is touched: a copy that cannot
+	 * run must not leave a created or truncated file behind. */
+	if (xfer_setup(&c->x, &c->o, "cp") != CLI_OK || engine_get(&c->eng) < 0) {
+		xfer_free_bufs(&c->x);
 		free(files);
+		free(c);
 		return CLI_FAIL;
 	}
-	int status = CLI_OK;
+	c->status = CLI_OK;
 	for (int i = 0; i < nfiles - 1 && !interrupted; i++) {
 		char path[PATH_MAX];
 		const char *dst = target;
 		if (target_dir) {
 			if (path_join(path, sizeof(path), target, files[i]) < 0) {
-				cli_errno(-ENAMETOOLONG, "cannot create regular file '%s'",
+				say_errno(-ENAMETOOLONG, "cannot create regular file '%s'",
 				          target);
-				status = CLI_FAIL;
+				c->status = CLI_FAIL;
 				continue;
 			}
 			dst = path;
 		}
-		if (cp_one(&o, &x, &eng, files[i], dst) != CLI_OK)
-			status = CLI_FAIL;
+		cp_operand(c, files[i], dst);
 	}
-	if (eng)
-		xfer_close_queue(&x, eng);
-	xfer_free_bufs(&x);
+	slots_free(c);
+	xfer_close_queue(&c->x);
+	hoop_engine_destroy(c->eng);
+	xfer_free_bufs(&c->x);
+	for (size_t i = 0; i < c->nbig; i++) {
+		free(c->big[i].src);
+		free(c->big[i].dst);
+	}
+	free(c->big);
+	for (size_t i = 0; i < c->ndirs; i++)
+		free(c->dirs[i].path);
+	free(c->dirs);
+	int status = c->status;
+	free(c);
 	free(files);
 	if (interrupted) {
 		drop_temp();
@@ -980,17 +1945,17 @@ static int cat_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 	} else {
 		fd = open(name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			cli_errno(-errno, "%s", name);
+			say_errno(-errno, "%s", name);
 			return CLI_FAIL;
 		}
 		own = 1;
 	}
 	if (fstat(fd, &st) < 0) {
-		cli_errno(-errno, "%s", name);
+		say_errno(-errno, "%s", name);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		cli_errno(-EISDIR, "%s", name);
+		say_errno(-EISDIR, "%s", name);
 		goto fail;
 	}
 	if (o->direct && own && S_ISREG(st.st_mode)) {
@@ -1011,23 +1976,20 @@ static int cat_one(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 	x->size = x->in_stream ? 0 : (uint64_t)st.st_size;
 	x->sparse = 0;
 	x->progress = 0;
-	int r = 0;
-	if (!*eng)
-		r = xfer_open_queue(x, eng);
+	int r = xfer_open_queue(x, eng);
 	if (r < 0)
 		goto fail; /* xfer_open_queue said why */
 	r = xfer_run(x);
 	if (x->reading || x->writing) {
 		/* Cancel what is still in flight before the buffers are
 		 * used for the next file. */
-		xfer_close_queue(x, *eng);
-		*eng = NULL;
+		xfer_close_queue(x);
 	}
 	if (r < 0 && r != -EINTR) {
 		if (x->err_in_write)
-			cli_errno(r, "write error");
+			say_errno(r, "write error");
 		else
-			cli_errno(r, "%s", name);
+			say_errno(r, "%s", name);
 		if (x->err_in_write) {
 			if (own)
 				close(fd);
@@ -1046,7 +2008,8 @@ fail:
 
 int cmd_cat(int argc, char **argv)
 {
-	struct xopts o = {0, 0, 0, 1, 0, 0};
+	struct xopts o = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+	msg_cmd = "cat";
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
 	if (!files)
 		return CLI_FAIL;
@@ -1072,8 +2035,8 @@ int cmd_cat(int argc, char **argv)
 		if (r < 0)
 			break;
 	}
-	if (eng)
-		xfer_close_queue(&x, eng);
+	xfer_close_queue(&x);
+	hoop_engine_destroy(eng);
 	xfer_free_bufs(&x);
 	free(files);
 	if (interrupted)

@@ -26,8 +26,8 @@ rc=0
 expect_eq "missing file: status" "$rc" 1
 printf 'tail\ntail\n' | cmp - out || fail "missing file: the rest was not printed"
 expect_eq "missing file: messages" "$(cat "$T/err")" \
-	"hoop: nosuch: No such file or directory
-hoop: .: Is a directory"
+	"hoop cat: nosuch: No such file or directory
+hoop cat: .: Is a directory"
 
 "$HOOP" cat c c c | head -c 100 >/dev/null
 rc=${PIPESTATUS[0]}

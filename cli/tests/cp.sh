@@ -3,9 +3,11 @@
 # sparse and large (64 MiB; the benchmark copies 1 GiB) files, buffered and
 # with --direct; holes preserved (st_blocks); permission bits; copy into a
 # directory; and coreutils-style failures: a missing source, a directory
-# source, the same file, an unwritable destination (as uid 65534).
+# source, the same file, an unwritable destination (as uid 65534). Every
+# kind of file also with --atomic (a temporary file renamed over DST).
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
+umask 022
 
 # check_copy NAME [OPTIONS]: copy NAME to NAME.copy, compare, no temp left.
 check_copy() {
@@ -34,7 +36,8 @@ printf 'head' | dd of=sparse conv=notrunc status=none
 head -c 4096 /dev/urandom | dd of=sparse bs=1M seek=100 conv=notrunc status=none
 printf 'z' | dd of=sparse bs=1 seek=$(((200 << 20) - 1)) conv=notrunc status=none
 
-for opts in "" "--direct" "--no-splice" "--depth 1 --chunk 4K" "--depth 3 --chunk 128K"; do
+for opts in "" "--direct" "--no-splice" "--depth 1 --chunk 4K" "--depth 3 --chunk 128K" \
+	"--atomic" "--atomic --direct" "--atomic --no-splice --depth 3 --chunk 128K"; do
 	for f in empty one aligned4k aligned1m odd large sparse; do
 		# shellcheck disable=SC2086
 		check_copy "$f" $opts
@@ -47,12 +50,15 @@ for opts in "" "--direct" "--no-splice" "--depth 1 --chunk 4K" "--depth 3 --chun
 done
 [ "$(stat -c %b sparse)" -lt 1024 ] || fail "test setup: sparse is not sparse"
 
-# Overwriting an existing file, and copying into a directory.
-echo old >target
-check_copy odd
-run_hoop cp odd target
-expect_eq "overwrite status" "$rc" 0
-cmp odd target || fail "overwrite: contents differ"
+# Overwriting an existing file (longer than the source), in place and
+# with --atomic, and copying into a directory.
+for opts in "" "--atomic"; do
+	head -c 5000000 /dev/zero >target
+	# shellcheck disable=SC2086
+	run_hoop cp $opts odd target
+	expect_eq "overwrite ($opts) status" "$rc" 0
+	cmp odd target || fail "overwrite ($opts): contents differ"
+done
 mkdir dir
 run_hoop cp odd one dir
 expect_eq "copy into a directory" "$rc" 0
@@ -67,19 +73,19 @@ head -c 5000000 large | cmp - piped || fail "cp from a pipe: contents"
 run_hoop cp nosuch x
 expect_eq "missing source: status" "$rc" 1
 expect_eq "missing source: message" "$(cat "$T/err")" \
-	"hoop: cannot stat 'nosuch': No such file or directory"
+	"hoop cp: cannot stat 'nosuch': No such file or directory"
 [ ! -e x ] || fail "missing source: x was created"
 run_hoop cp dir x
 expect_eq "directory source: status" "$rc" 1
 expect_eq "directory source: message" "$(cat "$T/err")" \
-	"hoop: -r not specified; omitting directory 'dir'"
+	"hoop cp: -r not specified; omitting directory 'dir'"
 run_hoop cp odd odd
 expect_eq "same file: status" "$rc" 1
-expect_eq "same file: message" "$(cat "$T/err")" "hoop: 'odd' and 'odd' are the same file"
+expect_eq "same file: message" "$(cat "$T/err")" "hoop cp: 'odd' and 'odd' are the same file"
 run_hoop cp odd nodir/x
 expect_eq "missing directory: status" "$rc" 1
 expect_eq "missing directory: message" "$(cat "$T/err")" \
-	"hoop: cannot create regular file 'nodir/x': No such file or directory"
+	"hoop cp: cannot create regular file 'nodir/x': No such file or directory"
 run_hoop cp odd
 expect_eq "one operand: status" "$rc" 1
 run_hoop cp --bogus odd x
@@ -96,7 +102,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		"$HOOP" cp odd locked/x 2>"$T/err" || rc=$?
 	expect_eq "unwritable destination: status" "$rc" 1
 	expect_eq "unwritable destination: message" "$(cat "$T/err")" \
-		"hoop: cannot create regular file 'locked/x': Permission denied"
+		"hoop cp: cannot create regular file 'locked/x': Permission denied"
 	[ -z "$(ls -A locked)" ] || fail "unwritable destination: files left"
 else
 	# Not root: the directory is unwritable for us already.
@@ -108,7 +114,7 @@ fi
 run_hoop cp odd /proc/hoop-test
 expect_eq "/proc destination: status" "$rc" 1
 case "$(cat "$T/err")" in
-"hoop: cannot create regular file '/proc/hoop-test': "*) ;;
+"hoop cp: cannot create regular file '/proc/hoop-test': "*) ;;
 *) fail "/proc destination: message: $(cat "$T/err")" ;;
 esac
 echo "cli_cp: all cases passed"
