@@ -173,14 +173,27 @@ static int eacces_as_nobody(void)
 
 int main(void)
 {
+	strcpy(dir, "/tmp/hoop_rf_XXXXXX");
+	CHECK(mkdtemp(dir) != NULL);
+	char path[256];
+	/* Before any thread exists (fork, and TSan, want it so). */
+	if (geteuid() == 0) {
+		CHECK_EQ(chmod(dir, 0755), 0);
+		put("small", 100, 0);
+		put("noperm", 5, 0x11);
+		snprintf(path, sizeof(path), "%s/noperm", dir);
+		CHECK_EQ(chmod(path, 0), 0);
+		int st = eacces_as_nobody();
+		if (st == T_SKIP)
+			fprintf(stderr, "note: EACCES not checked (setuid failed)\n");
+		else
+			CHECK_EQ(st, T_PASS);
+	}
 	hoop_engine *e = NULL;
 	int r = hoop_engine_create(&e, NULL);
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring unavailable: %s", hoop_strerror(r));
 	CHECK_EQ(r, 0);
-	strcpy(dir, "/tmp/hoop_rf_XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	char path[256];
 	const uint32_t guesses[3] = {4096, 1000, 65536};
 	for (int g = 0; g < 3; g++) {
 		uint32_t guess = guesses[g];
@@ -198,14 +211,6 @@ int main(void)
 		mkdir(path, 0755);
 		run(e, 0, guess);
 		run(e, HOOP_READ_FILES_NO_DIRECT, guess);
-	}
-	if (geteuid() == 0) {
-		CHECK_EQ(chmod(dir, 0755), 0);
-		int st = eacces_as_nobody();
-		if (st == T_SKIP)
-			fprintf(stderr, "note: EACCES not checked (setuid failed)\n");
-		else
-			CHECK_EQ(st, T_PASS);
 	}
 
 	/* Bad input: -EINVAL, out[] untouched, nothing owned. */
