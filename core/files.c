@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -72,8 +73,13 @@ struct rf_slot {
 	char tail[RF_TAIL];
 };
 
+struct rf_block {
+	void *p;
+	size_t mapped; /* bytes mapped with mmap, 0: from malloc */
+};
+
 struct hoop_files {
-	void **blocks;
+	struct rf_block *blocks;
 	size_t nblocks, cap;
 	char *cur;       /* free space in the newest packing block */
 	size_t left;
@@ -96,30 +102,40 @@ struct rf_call {
 	size_t done;
 	uint32_t guess;
 	int fatal;             /* an engine error: stop submitting */
+	/* This round's operations, submitted together: one enter, and the
+	 * engine thread is not woken for what completes inside it. */
+	struct hoop_op *ops;
+	unsigned nops, ops_cap;
 };
 
 void hoop_files_free(hoop_files *mem)
 {
 	if (!mem)
 		return;
-	for (size_t i = 0; i < mem->nblocks; i++)
-		free(mem->blocks[i]);
+	for (size_t i = 0; i < mem->nblocks; i++) {
+		if (mem->blocks[i].mapped)
+			munmap(mem->blocks[i].p, mem->blocks[i].mapped);
+		else
+			free(mem->blocks[i].p);
+	}
 	free(mem->blocks);
 	free(mem);
 }
 
 /* Take ownership of block `p` (freed by hoop_files_free). */
-static int mem_keep(hoop_files *mem, void *p)
+static int mem_keep(hoop_files *mem, void *p, size_t mapped)
 {
 	if (mem->nblocks == mem->cap) {
 		size_t ncap = mem->cap ? mem->cap * 2 : 16;
-		void **nb = realloc(mem->blocks, ncap * sizeof(*nb));
+		struct rf_block *nb = realloc(mem->blocks, ncap * sizeof(*nb));
 		if (!nb)
 			return -ENOMEM;
 		mem->blocks = nb;
 		mem->cap = ncap;
 	}
-	mem->blocks[mem->nblocks++] = p;
+	mem->blocks[mem->nblocks].p = p;
+	mem->blocks[mem->nblocks].mapped = mapped;
+	mem->nblocks++;
 	return 0;
 }
 
@@ -128,16 +144,24 @@ static char *mem_alloc(hoop_files *mem, size_t len)
 {
 	if (len > RF_CHUNK / 4) {
 		char *p = malloc(len);
-		if (p && mem_keep(mem, p) < 0) {
+		if (p && mem_keep(mem, p, 0) < 0) {
 			free(p);
 			return NULL;
 		}
 		return p;
 	}
 	if (mem->left < len) {
-		char *p = malloc(RF_CHUNK);
-		if (!p || mem_keep(mem, p) < 0) {
-			free(p);
+		/*
+		 * Mapped with its pages in place: the copies below would
+		 * otherwise take a page fault every 4 KiB, which costs about
+		 * as much as the copy of a small file itself.
+		 */
+		char *p = mmap(NULL, RF_CHUNK, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		if (mem_keep(mem, p, RF_CHUNK) < 0) {
+			munmap(p, RF_CHUNK);
 			return NULL;
 		}
 		mem->cur = p;
@@ -201,13 +225,30 @@ static void op_close(const struct rf_call *c, const struct rf_slot *s,
 	op->user_data = ud(c, s, K_CLOSE);
 }
 
-/* Queue ops; they reach the kernel at the next flush (or queue wait). */
+/* Submit the round's operations (whole chains) in one call. */
+static int flush_ops(struct rf_call *c)
+{
+	if (!c->nops)
+		return 0;
+	int r = hoop_queue_add(c->q, c->ops, c->nops, NULL, 0);
+	c->nops = 0;
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Add a step's ops to the round. A failed flush of earlier ops is an
+ * engine error: the call ends, waiting for what is in flight first.
+ */
 static int add(struct rf_call *c, struct rf_slot *s, const struct hoop_op *ops,
                unsigned n, enum rf_phase phase)
 {
-	int r = hoop_queue_add(c->q, ops, n, NULL, HOOP_SUBMIT_NOFLUSH);
-	if (r < 0)
-		return r;
+	if (c->nops + n > c->ops_cap) {
+		int r = flush_ops(c);
+		if (r < 0)
+			return r;
+	}
+	memcpy(&c->ops[c->nops], ops, n * sizeof(*ops));
+	c->nops += n;
 	s->phase = (uint8_t)phase;
 	s->pending = n;
 	for (unsigned i = 0; i < RF_OPS; i++)
@@ -276,7 +317,7 @@ static void finish(struct rf_call *c, struct rf_slot *s, int32_t err,
 		o->res = 0;
 	} else if (data == s->lbuf) {
 		/* The long buffer becomes the result as it is. */
-		if (mem_keep(c->mem, s->lbuf) < 0) {
+		if (mem_keep(c->mem, s->lbuf, 0) < 0) {
 			o->res = -ENOMEM;
 		} else {
 			o->data = s->lbuf;
@@ -458,6 +499,7 @@ static void call_free(struct rf_call *c)
 	free(c->slots);
 	free(c->free_stack);
 	free(c->retry);
+	free(c->ops);
 	hoop_files_free(c->mem);
 }
 
@@ -526,7 +568,10 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	char *bufs = malloc((size_t)c.nslots * guess);
 	unsigned qcap = c.nslots * RF_OPS;
 	struct hoop_completion *cq = malloc(qcap * sizeof(*cq));
-	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !bufs || !cq) {
+	c.ops_cap = qcap < e->sq_limit ? qcap : e->sq_limit;
+	c.ops = malloc(c.ops_cap * sizeof(*c.ops));
+	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !bufs || !cq ||
+	    !c.ops) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -554,11 +599,12 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 
 	while (c.done < n && !c.fatal) {
 		int r = fill(&c);
+		if (r == 0)
+			r = flush_ops(&c);
 		if (r < 0) {
 			c.fatal = r;
 			break;
 		}
-		hoop_engine_flush(e);
 		r = hoop_queue_wait(c.q, cq, qcap, 1, -1);
 		if (r < 0) {
 			c.fatal = r;
