@@ -866,6 +866,8 @@ typedef struct hoop_read_files_params {
 struct hoop_file_data {
 	const void *data;
 	int64_t res;
+	uint32_t op;
+	uint32_t resv;
 };
 
 typedef struct hoop_files hoop_files;

@@ -44,7 +44,7 @@
 #define RF_CHUNK (1u << 20) /* results are packed into blocks this large */
 #define RF_OPS 4u           /* most operations a slot has outstanding */
 
-_Static_assert(sizeof(struct hoop_file_data) == 16, "fixed layout");
+_Static_assert(sizeof(struct hoop_file_data) == 24, "fixed layout");
 _Static_assert(sizeof(hoop_read_files_params) == 48, "fixed size");
 
 /* Completion kinds, the low bits of an op's user_data. */
@@ -307,10 +307,12 @@ static void slot_free(struct rf_call *c, struct rf_slot *s)
 
 /* The file's outcome is known: record it and free the slot. */
 static void finish(struct rf_call *c, struct rf_slot *s, int32_t err,
-                   const char *data, size_t len)
+                   uint8_t err_op, const char *data, size_t len)
 {
 	struct hoop_file_data *o = &c->out[s->path];
 	o->data = NULL;
+	o->op = err < 0 ? err_op : 0;
+	o->resv = 0;
 	if (err < 0) {
 		o->res = err;
 	} else if (len == 0) {
@@ -350,7 +352,7 @@ static void open_failed(struct rf_call *c, struct rf_slot *s, int32_t res)
 		slot_free(c, s);
 		return;
 	}
-	finish(c, s, res, NULL, 0);
+	finish(c, s, res, HOOP_OP_OPENAT, NULL, 0);
 }
 
 /* Grow the long buffer so that a read has room; 0 or -ENOMEM. */
@@ -386,11 +388,11 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			return 0;
 		}
 		if (res[K_READ1] < 0)
-			finish(c, s, res[K_READ1], NULL, 0);
+			finish(c, s, res[K_READ1], HOOP_OP_READ, NULL, 0);
 		else if (res[K_READ2] < 0)
-			finish(c, s, res[K_READ2], NULL, 0);
+			finish(c, s, res[K_READ2], HOOP_OP_READ, NULL, 0);
 		else if (res[K_READ2] == 0)
-			finish(c, s, 0, s->buf, (size_t)res[K_READ1]);
+			finish(c, s, 0, 0, s->buf, (size_t)res[K_READ1]);
 		else {
 			/* More than the guess: again from the start, with room
 			 * for what we know is there and as much again. */
@@ -399,7 +401,7 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			s->llen = 0;
 			s->lbuf = malloc(s->lcap);
 			if (!s->lbuf) {
-				finish(c, s, -ENOMEM, NULL, 0);
+				finish(c, s, -ENOMEM, 0, NULL, 0);
 				return 0;
 			}
 			s->fd = -1;
@@ -427,9 +429,10 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 		return submit_one(c, s, K_CLOSE, PH_CLOSE);
 	case PH_CLOSE:
 		if (s->err < 0)
-			finish(c, s, s->err, NULL, 0);
+			finish(c, s, s->err, s->err == -ENOMEM ? 0 : HOOP_OP_READ,
+			       NULL, 0);
 		else
-			finish(c, s, 0, s->lbuf, s->llen);
+			finish(c, s, 0, 0, s->lbuf, s->llen);
 		return 0;
 	}
 	return 0;

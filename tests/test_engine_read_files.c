@@ -105,8 +105,12 @@ static void run(hoop_engine *e, unsigned flags, uint32_t guess)
 		if (err[i]) {
 			CHECK_EQ(out[i].res, err[i]);
 			CHECK(out[i].data == NULL);
+			/* A directory opens; its read fails. */
+			CHECK_EQ(out[i].op, err[i] == -EISDIR ? HOOP_OP_READ
+			                                      : HOOP_OP_OPENAT);
 		} else {
 			expect(&out[i], sizes[i], seeds[i]);
+			CHECK_EQ(out[i].op, 0);
 		}
 	}
 	hoop_files_free(mem);

@@ -40,11 +40,15 @@ typedef struct hoop_read_files_params {
 	uint32_t resv[7];    /* must be 0 */
 } hoop_read_files_params;
 
-/* One file's outcome, fixed layout (16 bytes). */
+/* One file's outcome, fixed layout (24 bytes). */
 struct hoop_file_data {
 	const void *data; /* the contents (res bytes), in hoop's memory; NULL
 	                     when res <= 0 */
 	int64_t res;      /* the file's length in bytes, or -errno */
+	uint32_t op;      /* when res < 0, the step that failed: HOOP_OP_OPENAT
+	                     or HOOP_OP_READ (-EISDIR: a directory opens, its
+	                     read fails), 0 for hoop's own -ENOMEM; else 0 */
+	uint32_t resv;    /* 0 */
 };
 
 /* The memory holding the contents of one hoop_read_files call. */

@@ -22,7 +22,7 @@ from ._ops import AT_FDCWD
 
 __all__ = ["read_files", "read_files_async"]
 
-_RECORD = struct.Struct("=Qq")  # struct hoop_file_data: data (64-bit), res
+_RECORD = struct.Struct("=QqII")  # struct hoop_file_data: data, res, op, resv
 _fsencode = os.fsencode
 
 
@@ -83,7 +83,7 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
         result: List[Any] = []
         append = result.append
         i = 0
-        for ptr, res in _RECORD.iter_unpack(ffi.buffer(out, n * 16)):
+        for ptr, res, _, _ in _RECORD.iter_unpack(ffi.buffer(out, n * _RECORD.size)):
             if res > 0:
                 append(ffi.unpack(ffi.cast("char *", ptr), res))
             elif res == 0:
