@@ -3,8 +3,10 @@
  *
  * Each file in flight owns a "slot": a direct-descriptor index (when the
  * call could register a file table on the engine's ring) or an ordinary
- * descriptor, a read buffer of size_guess bytes, and a few bytes of tail.
- * Its steps are engine operations collected on one hoop_queue:
+ * descriptor, and a slab of four size_guess of the result memory into
+ * which the first read goes in place (the result is then where it was
+ * read, and the slab moves on; less than a guess left, the slot takes a
+ * new slab). Its steps are engine operations collected on one hoop_queue:
  *
  *   direct:   [openat(slot) > read(buf) >> read(tail) >> close(slot)]
  *   ordinary: [openat] then [read(buf) >> read(tail) >> close(fd)]
@@ -29,6 +31,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +70,8 @@ struct rf_slot {
 	unsigned pending;
 	int32_t res[4];  /* by kind */
 	int32_t err;     /* the file's error, 0 if none */
-	char *buf;       /* size_guess bytes, this slot's part of one block */
+	char *slab;      /* where the next first read goes: results are read */
+	size_t slab_left; /* in place, into the slot's part of a block */
 	char *lbuf;      /* long mode: the result being built */
 	size_t llen, lcap;
 	char tail[RF_TAIL];
@@ -100,7 +104,9 @@ struct rf_call {
 	size_t n;              /* paths */
 	size_t next;           /* next path never started */
 	size_t done;
+	size_t ndata;          /* files with contents */
 	uint32_t guess;
+	size_t slab;           /* bytes a slot takes for its first reads */
 	int fatal;             /* an engine error: stop submitting */
 	/* This round's operations, submitted together: one enter, and the
 	 * engine thread is not woken for what completes inside it. */
@@ -108,13 +114,53 @@ struct rf_call {
 	unsigned nops, ops_cap;
 };
 
+/*
+ * Freed result blocks kept for the next call: a block fresh from mmap costs
+ * a page clear and a memory-cgroup charge per 4 KiB, as much as reading a
+ * small file, and a batch of small files fills many. At most RF_CACHE
+ * blocks (RF_CACHE MiB) are kept for the life of the process. The lock is
+ * only ever tried: a busy cache (or one a fork left locked) is skipped.
+ */
+#define RF_CACHE 32u
+static atomic_flag cache_lock = ATOMIC_FLAG_INIT;
+static void *cache[RF_CACHE];
+static unsigned ncache;
+
+static void *chunk_get(void)
+{
+	void *p = NULL;
+	if (!atomic_flag_test_and_set_explicit(&cache_lock, memory_order_acquire)) {
+		if (ncache)
+			p = cache[--ncache];
+		atomic_flag_clear_explicit(&cache_lock, memory_order_release);
+	}
+	if (p)
+		return p;
+	p = mmap(NULL, RF_CHUNK, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void chunk_put(void *p)
+{
+	if (!atomic_flag_test_and_set_explicit(&cache_lock, memory_order_acquire)) {
+		bool kept = ncache < RF_CACHE;
+		if (kept)
+			cache[ncache++] = p;
+		atomic_flag_clear_explicit(&cache_lock, memory_order_release);
+		if (kept)
+			return;
+	}
+	munmap(p, RF_CHUNK);
+}
+
 void hoop_files_free(hoop_files *mem)
 {
 	if (!mem)
 		return;
 	for (size_t i = 0; i < mem->nblocks; i++) {
 		if (mem->blocks[i].mapped)
-			munmap(mem->blocks[i].p, mem->blocks[i].mapped);
+			chunk_put(mem->blocks[i].p);
 		else
 			free(mem->blocks[i].p);
 	}
@@ -156,12 +202,11 @@ static char *mem_alloc(hoop_files *mem, size_t len)
 		 * otherwise take a page fault every 4 KiB, which costs about
 		 * as much as the copy of a small file itself.
 		 */
-		char *p = mmap(NULL, RF_CHUNK, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (p == MAP_FAILED)
+		char *p = chunk_get();
+		if (!p)
 			return NULL;
 		if (mem_keep(mem, p, RF_CHUNK) < 0) {
-			munmap(p, RF_CHUNK);
+			chunk_put(p);
 			return NULL;
 		}
 		mem->cur = p;
@@ -262,7 +307,7 @@ static int submit_short(struct rf_call *c, struct rf_slot *s)
 	unsigned n = 0;
 	if (c->direct)
 		op_open(c, s, &ops[n++]);
-	op_read(c, s, &ops[n++], s->buf, c->guess, K_READ1);
+	op_read(c, s, &ops[n++], s->slab, c->guess, K_READ1);
 	op_read(c, s, &ops[n++], s->tail, RF_TAIL, K_READ2);
 	op_close(c, s, &ops[n++]);
 	/* The open's failure cancels the rest (nothing to close then); a
@@ -317,23 +362,23 @@ static void finish(struct rf_call *c, struct rf_slot *s, int32_t err,
 		o->res = err;
 	} else if (len == 0) {
 		o->res = 0;
-	} else if (data == s->lbuf) {
+	} else if (data == s->slab) {
+		/* Read in place: the slot's slab moves past it (aligned). */
+		size_t used = (len + 15) & ~(size_t)15;
+		o->data = data;
+		o->res = (int64_t)len;
+		s->slab += used;
+		s->slab_left = used < s->slab_left ? s->slab_left - used : 0;
+		c->ndata++;
+	} else {
 		/* The long buffer becomes the result as it is. */
 		if (mem_keep(c->mem, s->lbuf, 0) < 0) {
 			o->res = -ENOMEM;
 		} else {
 			o->data = s->lbuf;
 			o->res = (int64_t)len;
+			c->ndata++;
 			s->lbuf = NULL;
-		}
-	} else {
-		char *p = mem_alloc(c->mem, len);
-		if (!p) {
-			o->res = -ENOMEM;
-		} else {
-			memcpy(p, data, len);
-			o->data = p;
-			o->res = (int64_t)len;
 		}
 	}
 	c->done++;
@@ -392,7 +437,7 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 		else if (res[K_READ2] < 0)
 			finish(c, s, res[K_READ2], HOOP_OP_READ, NULL, 0);
 		else if (res[K_READ2] == 0)
-			finish(c, s, 0, 0, s->buf, (size_t)res[K_READ1]);
+			finish(c, s, 0, 0, s->slab, (size_t)res[K_READ1]);
 		else {
 			/* More than the guess: again from the start, with room
 			 * for what we know is there and as much again. */
@@ -471,6 +516,16 @@ static int fill(struct rf_call *c)
 		s->fd = -1;
 		s->is_open = false;
 		s->err = 0;
+		if (s->slab_left < c->guess) {
+			/* A new slab; the old one's tail (less than a guess) stays
+			 * unused. */
+			s->slab = mem_alloc(c->mem, c->slab);
+			s->slab_left = s->slab ? c->slab : 0;
+			if (!s->slab) {
+				finish(c, s, -ENOMEM, 0, NULL, 0);
+				continue;
+			}
+		}
 		int r = c->direct ? submit_short(c, s)
 		                  : submit_one(c, s, K_OPEN, PH_OPEN);
 		if (r < 0) {
@@ -543,8 +598,10 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	uint64_t nslots = p.max_open ? p.max_open : RF_DEFAULT_OPEN;
 	if (nslots > n)
 		nslots = n;
-	if (nslots > memory / guess)
-		nslots = memory / guess;
+	/* Each slot reads small files in place into a slab of four guesses. */
+	size_t slab = ((size_t)guess * 4 + 15) & ~(size_t)15;
+	if (nslots > memory / slab)
+		nslots = memory / slab;
 	if (nslots > maxin / RF_OPS)
 		nslots = maxin / RF_OPS;
 	/* A registered file table may not exceed RLIMIT_NOFILE, and with
@@ -562,25 +619,24 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	c.out = out;
 	c.n = n;
 	c.guess = guess;
+	c.slab = slab;
 	c.nslots = (unsigned)nslots;
 	c.limit = c.nslots;
 	c.slots = calloc(c.nslots, sizeof(*c.slots));
 	c.free_stack = malloc(c.nslots * sizeof(*c.free_stack));
 	c.retry = malloc(c.nslots * sizeof(*c.retry));
 	c.mem = calloc(1, sizeof(*c.mem));
-	char *bufs = malloc((size_t)c.nslots * guess);
 	unsigned qcap = c.nslots * RF_OPS;
 	struct hoop_completion *cq = malloc(qcap * sizeof(*cq));
 	c.ops_cap = qcap < e->sq_limit ? qcap : e->sq_limit;
 	c.ops = malloc(c.ops_cap * sizeof(*c.ops));
-	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !bufs || !cq ||
+	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq ||
 	    !c.ops) {
 		err = -ENOMEM;
 		goto out_free;
 	}
 	for (unsigned i = 0; i < c.nslots; i++) {
 		c.slots[i].fd = -1;
-		c.slots[i].buf = bufs + (size_t)i * guess;
 		c.free_stack[i] = c.nslots - 1 - i;
 	}
 	c.nfree = c.nslots;
@@ -636,14 +692,13 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 		err = c.fatal;
 		goto out_free;
 	}
-	if (c.mem->nblocks) {
+	if (c.ndata) {
 		*mem = c.mem;
 		c.mem = NULL;
 	}
 	err = 0;
 out_free:
 	free(cq);
-	free(bufs);
 	call_free(&c);
 	return err;
 }

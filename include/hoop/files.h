@@ -33,9 +33,9 @@ typedef struct hoop_read_files_params {
 	                        slots); 0 = 64. Also bounded by RLIMIT_NOFILE */
 	uint32_t size_guess; /* bytes the first read asks for; 0 = 64 KiB.
 	                        Larger files are read again to the end */
-	uint64_t max_memory; /* bound on the read buffers in flight (not on the
-	                        results); 0 = 16 MiB. At least one file is
-	                        always in flight */
+	uint64_t max_memory; /* bound on the read buffers in flight, four
+	                        size_guess per open file; 0 = 16 MiB. At least
+	                        one file is always in flight */
 	uint32_t flags;      /* HOOP_READ_FILES_* */
 	uint32_t resv[7];    /* must be 0 */
 } hoop_read_files_params;
