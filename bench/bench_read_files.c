@@ -5,6 +5,10 @@
  *   loop        the loop on one thread
  *   loop_T      the files split among T threads (T = CPUs online), each
  *               running the loop on its share
+ *   loop_keep   the loop on one thread keeping every file's contents, as
+ *               hoop does and as a program that reads files wants: open,
+ *               fstat, malloc of the size, read until 0, close; all freed
+ *               at the end of the run
  *   pool        hoop_read_files on an engine forced onto the thread pool
  * Each run reads every file once; hoop's runs include allocating and
  * freeing the results, the loops read into one reused buffer. Runs
@@ -18,14 +22,15 @@
  * that the page cache holds them.
  *
  * JSON lines on stdout (us per file, ratio loop/hoop, higher is better):
- * read_files_vs_loop, read_files_vs_loop_threads, read_files_pool_vs_loop.
+ * read_files_vs_loop, read_files_vs_loop_threads, read_files_vs_loop_keep,
+ * read_files_pool_vs_loop.
  * Spreads on stderr.
  */
 #include "bench_engine.h"
 
 #include <dirent.h>
 
-enum { IMPL_HOOP, IMPL_LOOP, IMPL_LOOP_T, IMPL_POOL, NIMPL };
+enum { IMPL_HOOP, IMPL_LOOP, IMPL_LOOP_T, IMPL_LOOP_KEEP, IMPL_POOL, NIMPL };
 
 struct rf_ctx {
 	char **paths;
@@ -33,7 +38,32 @@ struct rf_ctx {
 	unsigned nthreads;
 	hoop_engine *e, *e_pool;
 	struct hoop_file_data *out;
+	char **kept;
 };
+
+static void loop_keep(struct rf_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		int fd = open(c->paths[i], O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			BENCH_DIE("open %s: %s", c->paths[i], strerror(errno));
+		size_t cap = (size_t)st.st_size + 1, got = 0;
+		char *b = malloc(cap);
+		ssize_t r;
+		while (b && (r = read(fd, b + got, cap - got)) > 0) {
+			got += (size_t)r;
+			if (got == cap)
+				b = realloc(b, cap *= 2);
+		}
+		if (!b || got != c->size)
+			BENCH_DIE("read %s", c->paths[i]);
+		close(fd);
+		c->kept[i] = b;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		free(c->kept[i]);
+}
 
 struct loop_arg {
 	struct rf_ctx *c;
@@ -83,6 +113,8 @@ static double run(void *ctx, int impl)
 		hoop_run(c, c->e);
 	} else if (impl == IMPL_POOL) {
 		hoop_run(c, c->e_pool);
+	} else if (impl == IMPL_LOOP_KEEP) {
+		loop_keep(c);
 	} else if (impl == IMPL_LOOP) {
 		struct loop_arg a = {c, 0, c->n, 0};
 		loop_run(&a);
@@ -154,7 +186,8 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	c.nthreads = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
 	c.out = calloc(n, sizeof(*c.out));
-	if (!c.out)
+	c.kept = calloc(n, sizeof(*c.kept));
+	if (!c.out || !c.kept)
 		BENCH_DIE("out of memory");
 	hoop_engine_params p = {0};
 	p.backend = HOOP_BACKEND_URING;
@@ -176,6 +209,8 @@ int main(int argc, char **argv)
 	             v[IMPL_LOOP], reps, 1);
 	be_emit_pair("read_files_vs_loop_threads", 0, "us/file", v[IMPL_HOOP],
 	             "loop_threads", v[IMPL_LOOP_T], reps, 1);
+	be_emit_pair("read_files_vs_loop_keep", 0, "us/file", v[IMPL_HOOP],
+	             "loop_keep", v[IMPL_LOOP_KEEP], reps, 1);
 	be_emit_pair("read_files_pool_vs_loop", 0, "us/file", v[IMPL_POOL],
 	             "loop", v[IMPL_LOOP], reps, 1);
 
@@ -185,5 +220,6 @@ int main(int argc, char **argv)
 		free(c.paths[i]);
 	free(c.paths);
 	free(c.out);
+	free(c.kept);
 	return 0;
 }
