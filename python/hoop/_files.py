@@ -10,6 +10,7 @@ call returns.
 from __future__ import annotations
 
 import asyncio as _asyncio
+import itertools
 import os
 import struct
 from typing import Any, Iterable, List, Optional
@@ -24,6 +25,7 @@ __all__ = ["read_files", "read_files_async"]
 
 _RECORD = struct.Struct("=QqII")  # struct hoop_file_data: data, res, op, resv
 _fsencode = os.fsencode
+_PTR = "Q" if ffi.sizeof("void *") == 8 else "I"
 
 
 def _encode(p: PathArg) -> bytes:
@@ -59,8 +61,15 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
     if n == 0:
         return []
     enc = [_encode(p) for p in plist]
-    keep = [ffi.new("char[]", b) for b in enc]
-    cpaths = ffi.new("char *[]", keep)
+    # One block of NUL-terminated names and an array of pointers into it,
+    # both made in bulk (no cdata object per path).
+    blob = b"\0".join(enc) + b"\0"
+    cblob = ffi.from_buffer(blob)
+    ends = itertools.accumulate(len(b) + 1 for b in enc)
+    base = int(ffi.cast("uintptr_t", cblob))
+    ptrs = struct.pack("=%d%s" % (n, _PTR), base,
+                       *[base + e for e in itertools.islice(ends, n - 1)])
+    cpaths = ffi.from_buffer("char *[]", ptrs)
     out = ffi.new("struct hoop_file_data[]", n)  # zeroed: no stray padding
     mem = ffi.new("hoop_files **")
     params = ffi.NULL
@@ -77,6 +86,7 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
                                 mem)
     finally:
         eng._leave()
+    del cpaths, cblob  # the C side is done with the names
     if r < 0:
         raise error_from(r)
     try:
