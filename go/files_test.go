@@ -285,3 +285,22 @@ func BenchmarkReadFiles5000(b *testing.B) {
 		perFile(b)
 	})
 }
+
+func ExampleEngine_ReadFiles() {
+	e, err := NewEngine()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	os.WriteFile(filepath.Join(dir, "a"), []byte("hello"), 0o644)
+	data, errs := e.ReadFiles(context.Background(), []string{
+		filepath.Join(dir, "a"), filepath.Join(dir, "missing")})
+	fmt.Printf("%s %v\n", data[0], errs[0])
+	fmt.Println(errors.Is(errs[1], fs.ErrNotExist))
+	// Output:
+	// hello <nil>
+	// true
+}
