@@ -94,6 +94,9 @@ struct rf_call {
 	hoop_queue *q;
 	int dirfd;
 	bool direct;
+	bool pool;             /* the engine is the thread pool */
+	uint64_t *toks;        /* pool: tokens submitted, not yet collected */
+	unsigned ntoks;
 	const char *const *paths;
 	struct hoop_file_data *out;
 	hoop_files *mem;
@@ -275,7 +278,27 @@ static int flush_ops(struct rf_call *c)
 {
 	if (!c->nops)
 		return 0;
-	int r = hoop_queue_add(c->q, c->ops, c->nops, NULL, 0);
+	if (c->pool) {
+		/*
+		 * The pool runs each unlinked op, or each chain, as a job of
+		 * its own, and starts a worker for every job waiting: dozens
+		 * of threads on a few CPUs, and a wake-up per step. Hard-linked
+		 * into one chain, the round is one job (no step's failure stops
+		 * the next), and its results are collected together: by waiting
+		 * on its last token, which wakes this thread once, where a queue
+		 * would wake it for every result (see collect_pool).
+		 */
+		for (unsigned i = 0; i + 1 < c->nops; i++)
+			c->ops[i].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
+	}
+	int r;
+	if (c->pool) {
+		r = hoop_engine_submit(c->e, c->ops, c->nops, c->toks + c->ntoks, 0);
+		if (r > 0)
+			c->ntoks += (unsigned)r;
+	} else {
+		r = hoop_queue_add(c->q, c->ops, c->nops, NULL, 0);
+	}
 	c->nops = 0;
 	return r < 0 ? r : 0;
 }
@@ -503,6 +526,33 @@ static void on_completion(struct rf_call *c, const struct hoop_completion *cq)
 		c->fatal = r;
 }
 
+/*
+ * The pool's results: wait for the newest operation (the last of the
+ * round's chain), then take every other one already done. Returns how
+ * many were put in cq[], or -errno.
+ */
+static int collect_pool(struct rf_call *c, struct hoop_completion *cq)
+{
+	if (!c->ntoks)
+		return 0;
+	int r = hoop_engine_wait(c->e, c->toks[c->ntoks - 1], &cq[0], -1);
+	if (r < 0)
+		return r;
+	int n = 1;
+	unsigned keep = 0;
+	for (unsigned i = 0; i + 1 < c->ntoks; i++) {
+		r = hoop_engine_wait(c->e, c->toks[i], &cq[n], 0);
+		if (r == 0)
+			n++;
+		else if (r == -ETIME)
+			c->toks[keep++] = c->toks[i];
+		else
+			return r;
+	}
+	c->ntoks = keep;
+	return n;
+}
+
 /* Start files while slots, the open limit and paths allow. */
 static int fill(struct rf_call *c)
 {
@@ -558,6 +608,7 @@ static void call_free(struct rf_call *c)
 	free(c->free_stack);
 	free(c->retry);
 	free(c->ops);
+	free(c->toks);
 	hoop_files_free(c->mem);
 }
 
@@ -615,6 +666,7 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	memset(&c, 0, sizeof(c));
 	c.e = e;
 	c.dirfd = dirfd;
+	c.pool = e->ring == NULL;
 	c.paths = paths;
 	c.out = out;
 	c.n = n;
@@ -630,8 +682,9 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	struct hoop_completion *cq = malloc(qcap * sizeof(*cq));
 	c.ops_cap = qcap < e->sq_limit ? qcap : e->sq_limit;
 	c.ops = malloc(c.ops_cap * sizeof(*c.ops));
+	c.toks = malloc(qcap * sizeof(*c.toks));
 	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq ||
-	    !c.ops) {
+	    !c.ops || !c.toks) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -664,7 +717,8 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 			c.fatal = r;
 			break;
 		}
-		r = hoop_queue_wait(c.q, cq, qcap, 1, -1);
+		r = c.pool ? collect_pool(&c, cq)
+		           : hoop_queue_wait(c.q, cq, qcap, 1, -1);
 		if (r < 0) {
 			c.fatal = r;
 			break;
@@ -674,8 +728,9 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	}
 	if (c.fatal) {
 		/* Collect what is still in flight (its buffers are ours). */
-		while (hoop_queue_outstanding(c.q) > 0) {
-			int r = hoop_queue_wait(c.q, cq, qcap, 1, -1);
+		while (c.pool ? c.ntoks > 0 : hoop_queue_outstanding(c.q) > 0) {
+			int r = c.pool ? collect_pool(&c, cq)
+			               : hoop_queue_wait(c.q, cq, qcap, 1, -1);
 			if (r < 0)
 				break;
 			for (int i = 0; i < r; i++)
