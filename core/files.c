@@ -97,6 +97,8 @@ struct rf_call {
 	bool pool;             /* the engine is the thread pool */
 	uint64_t *toks;        /* pool: tokens submitted, not yet collected */
 	unsigned ntoks;
+	unsigned ncpu;         /* pool: jobs per round */
+	uint8_t *step;         /* ops[i] starts a step */
 	const char *const *paths;
 	struct hoop_file_data *out;
 	hoop_files *mem;
@@ -291,11 +293,28 @@ static int flush_ops(struct rf_call *c)
 		for (unsigned i = 0; i + 1 < c->nops; i++)
 			c->ops[i].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
 	}
-	int r;
+	int r = 0;
 	if (c->pool) {
-		r = hoop_engine_submit(c->e, c->ops, c->nops, c->toks + c->ntoks, 0);
-		if (r > 0)
+		/* One job per CPU, cut between steps (a step's ops stay in
+		 * order in one job). */
+		unsigned from = 0;
+		for (unsigned k = 1; k <= c->ncpu && from < c->nops; k++) {
+			unsigned to = c->nops;
+			if (k < c->ncpu) {
+				unsigned want = c->nops * k / c->ncpu;
+				to = from;
+				while (to < c->nops && (to < want || !c->step[to]))
+					to++;
+			}
+			if (to == from)
+				continue;
+			r = hoop_engine_submit(c->e, c->ops + from, to - from,
+			                       c->toks + c->ntoks, 0);
+			if (r < 0)
+				break;
 			c->ntoks += (unsigned)r;
+			from = to;
+		}
 	} else {
 		r = hoop_queue_add(c->q, c->ops, c->nops, NULL, 0);
 	}
@@ -316,6 +335,8 @@ static int add(struct rf_call *c, struct rf_slot *s, const struct hoop_op *ops,
 			return r;
 	}
 	memcpy(&c->ops[c->nops], ops, n * sizeof(*ops));
+	memset(&c->step[c->nops], 0, n);
+	c->step[c->nops] = 1; /* a step starts here */
 	c->nops += n;
 	s->phase = (uint8_t)phase;
 	s->pending = n;
@@ -609,6 +630,7 @@ static void call_free(struct rf_call *c)
 	free(c->retry);
 	free(c->ops);
 	free(c->toks);
+	free(c->step);
 	hoop_files_free(c->mem);
 }
 
@@ -683,8 +705,11 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	c.ops_cap = qcap < e->sq_limit ? qcap : e->sq_limit;
 	c.ops = malloc(c.ops_cap * sizeof(*c.ops));
 	c.toks = malloc(qcap * sizeof(*c.toks));
+	c.step = malloc(c.ops_cap);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	c.ncpu = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
 	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq ||
-	    !c.ops || !c.toks) {
+	    !c.ops || !c.toks || !c.step) {
 		err = -ENOMEM;
 		goto out_free;
 	}
