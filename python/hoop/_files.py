@@ -37,6 +37,10 @@ def _encode(p: PathArg) -> bytes:
     return b
 
 
+# Paths per C call: a KeyboardInterrupt waits for at most one call.
+_CHUNK = 4096
+
+
 def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
                engine: Optional[Engine] = None, max_open: int = 0,
                size_guess: int = 0) -> List[Any]:
@@ -47,20 +51,36 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
     IsADirectoryError, ...) with `filename` set to that path: raised (the
     first such path's) unless `return_exceptions` is true, in which case it
     takes the path's place in the list, as asyncio.gather does. One path's
-    error never disturbs the others.
+    error never disturbs the others. A path with a NUL byte is a
+    ValueError, one of another type a TypeError, before anything is read.
 
-    One call into C for the whole batch, with the GIL released; it blocks
-    the calling thread until every file is read (so a KeyboardInterrupt
-    arrives after that). `engine` defaults to hoop.default_engine();
-    `max_open` bounds the files open at once (0: 64), `size_guess` is the
-    size the first read of each file asks for (0: 64 KiB; larger files are
-    read on to their end).
+    One call into C per 4096 paths, with the GIL released, which blocks the
+    calling thread until those files are read (a KeyboardInterrupt arrives
+    between calls). `engine` defaults to hoop.default_engine(); `max_open`
+    bounds the files open at once (0: 64), `size_guess` is the size the
+    first read of each file asks for (0: 64 KiB; larger files are read on
+    to their end).
     """
     plist = paths if isinstance(paths, list) else list(paths)
-    n = len(plist)
-    if n == 0:
-        return []
+    if max_open < 0 or size_guess < 0:
+        raise ValueError("max_open and size_guess must be >= 0")
     enc = [_encode(p) for p in plist]
+    eng = engine if engine is not None else default_engine()
+    params = ffi.NULL
+    if max_open or size_guess:
+        params = ffi.new("hoop_read_files_params *")
+        params.max_open = max_open
+        params.size_guess = size_guess
+    result: List[Any] = []
+    for i in range(0, len(enc), _CHUNK):
+        _read_chunk(eng, enc[i:i + _CHUNK], plist, i, params,
+                    return_exceptions, result)
+    return result
+
+
+def _read_chunk(eng: Engine, enc: List[bytes], plist: List[Any], first: int,
+                params: Any, return_exceptions: bool, result: List[Any]) -> None:
+    n = len(enc)
     # One block of NUL-terminated names and an array of pointers into it,
     # both made in bulk (no cdata object per path).
     blob = b"\0".join(enc) + b"\0"
@@ -72,28 +92,19 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
     cpaths = ffi.from_buffer("char *[]", ptrs)
     out = ffi.new("struct hoop_file_data[]", n)  # zeroed: no stray padding
     mem = ffi.new("hoop_files **")
-    params = ffi.NULL
-    if max_open or size_guess:
-        if max_open < 0 or size_guess < 0:
-            raise ValueError("max_open and size_guess must be >= 0")
-        params = ffi.new("hoop_read_files_params *")
-        params.max_open = max_open
-        params.size_guess = size_guess
-    eng = engine if engine is not None else default_engine()
     e = eng._enter()
     try:
-        r = lib.hoop_read_files(e, AT_FDCWD, cpaths, n, params, out,
-                                mem)
+        r = lib.hoop_read_files(e, AT_FDCWD, cpaths, n, params, out, mem)
     finally:
         eng._leave()
     del cpaths, cblob  # the C side is done with the names
     if r < 0:
         raise error_from(r)
     try:
-        result: List[Any] = []
         append = result.append
-        i = 0
-        for ptr, res, _, _ in _RECORD.iter_unpack(ffi.buffer(out, n * _RECORD.size)):
+        i = first
+        for ptr, res, _, _ in _RECORD.iter_unpack(
+                ffi.buffer(out, n * _RECORD.size)):
             if res > 0:
                 append(ffi.unpack(ffi.cast("char *", ptr), res))
             elif res == 0:
@@ -104,7 +115,6 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
                     raise err
                 append(err)
             i += 1
-        return result
     finally:
         lib.hoop_files_free(mem[0])
 
