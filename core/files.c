@@ -43,6 +43,7 @@
 #define RF_DEFAULT_GUESS (64u * 1024u)
 #define RF_DEFAULT_MEMORY (16ull << 20)
 #define RF_MAX_READ (1u << 30) /* one read's length (op len is 32 bits) */
+#define RF_MAX_GUESS (16u << 20) /* larger files are read on in long mode */
 #define RF_TAIL 8u
 #define RF_CHUNK (1u << 20) /* results are packed into blocks this large */
 #define RF_OPS 4u           /* most operations a slot has outstanding */
@@ -665,8 +666,8 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 		return 0;
 
 	uint32_t guess = p.size_guess ? p.size_guess : RF_DEFAULT_GUESS;
-	if (guess > RF_MAX_READ)
-		guess = RF_MAX_READ;
+	if (guess > RF_MAX_GUESS)
+		guess = RF_MAX_GUESS;
 	uint64_t memory = p.max_memory ? p.max_memory : RF_DEFAULT_MEMORY;
 	uint64_t nslots = p.max_open ? p.max_open : RF_DEFAULT_OPEN;
 	if (nslots > n)
