@@ -852,6 +852,30 @@ int hoop_loop_send(hoop_loop *loop, int fd, const void *buf, size_t len,
 int hoop_loop_close(hoop_loop *loop, int fd, unsigned flags, hoop_loop_fn fn,
                     void *arg);
 
+/* hoop/files.h */
+#define HOOP_READ_FILES_NO_DIRECT 0x01u
+
+typedef struct hoop_read_files_params {
+	uint32_t max_open;
+	uint32_t size_guess;
+	uint64_t max_memory;
+	uint32_t flags;
+	uint32_t resv[7];
+} hoop_read_files_params;
+
+struct hoop_file_data {
+	const void *data;
+	int64_t res;
+	uint32_t op;
+	uint32_t resv;
+};
+
+typedef struct hoop_files hoop_files;
+int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
+                    size_t n, const hoop_read_files_params *params,
+                    struct hoop_file_data *out, hoop_files **mem);
+void hoop_files_free(hoop_files *mem);
+
 /* hoop/inline.h */
 
 struct hoop_ring_view {

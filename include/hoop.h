@@ -15,5 +15,6 @@
 #include "hoop/engine.h"
 #include "hoop/probe.h"
 #include "hoop/net.h"
+#include "hoop/files.h"
 
 #endif /* HOOP_H */

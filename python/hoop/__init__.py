@@ -5,6 +5,7 @@
                    (pread_many, pwrite_many) that block only the caller
     hoop.Queue     add many requests in one call, collect results in batches
     hoop.open      a raw binary file (io.RawIOBase) served by io_uring
+    hoop.read_files  many whole files in one call: a list of bytes
     hoop.asyncio   awaitable file I/O, sockets and asyncio streams on the
                    running event loop (default loop or uvloop)
     hoop.probe     can io_uring be used here, and which operations
@@ -25,6 +26,7 @@ from ._ring import Ring
 from ._engine import Engine, Queue
 from ._default import default_engine
 from ._file import File, open
+from ._files import read_files
 from ._probe import Probe, probe
 
 __version__ = "0.1.0"
@@ -32,7 +34,7 @@ __version__ = "0.1.0"
 core_version: str = ffi.string(lib.hoop_version_string()).decode()
 
 __all__ = [
-    "Ring", "Engine", "Queue", "File", "open", "probe", "Probe",
+    "Ring", "Engine", "Queue", "File", "open", "read_files", "probe", "Probe",
     "default_engine", "Completion", "Result", "Request", "Nop", "Read",
     "Write", "Readv", "Writev", "Fsync", "Timeout", "OpenAt", "Close",
     "Cancel", "Accept", "Connect", "Recv", "Send", "Splice", "Shutdown", "check", "error_from", "core_version",

@@ -33,6 +33,7 @@ from ._default import default_engine
 from ._engine import Engine, _QueueCore, _offsets_lengths, _raw
 from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
+from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
 from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
                    Timeout, Write, check_fd, check_offset, check_size)
@@ -41,7 +42,7 @@ from ._streams import Call, Server, SocketTransport
 
 _MORE = lib.HOOP_CQE_F_MORE
 
-__all__ = ["run", "nop", "read", "pread_many", "readinto", "write", "fsync", "openat",
+__all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
            "create_server", "create_connection", "sendfile", "Server",
            "SocketTransport"]
