@@ -107,6 +107,20 @@ static struct hoop_slot *token_slot(hoop_engine *e, uint64_t token,
 	return &e->slots[low - 1];
 }
 
+/*
+ * The state of the slot if it still belongs to generation `gen`, else
+ * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
+ * generation is stored before its new state is released, so once we see the
+ * new state we also see the new generation and reject a stale token.
+ */
+static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
+{
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if (LOAD(&s->gen) != gen)
+		return SLOT_FREE;
+	return st;
+}
+
 void caller_enter(hoop_engine *e)
 {
 	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
@@ -174,10 +188,11 @@ static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
 	return 0;
 }
 
-static void slot_free(hoop_engine *e, struct hoop_slot *s)
+/* Put a slot whose state is FREE already (claimed by the caller) on the
+ * free list. */
+static void slot_push_free(hoop_engine *e, struct hoop_slot *s)
 {
 	unsigned k = (unsigned)(s - e->slots);
-	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
 	pthread_mutex_lock(&e->slot_lock);
 	s->next_free = e->free_head;
 	e->free_head = k + 1;
@@ -185,6 +200,25 @@ static void slot_free(hoop_engine *e, struct hoop_slot *s)
 	if (e->room_waiters)
 		pthread_cond_broadcast(&e->room_cv);
 	pthread_mutex_unlock(&e->slot_lock);
+}
+
+static void slot_free(hoop_engine *e, struct hoop_slot *s)
+{
+	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+	slot_push_free(e, s);
+}
+
+/*
+ * Take a finished (DONE) slot of the caller's generation for freeing: one
+ * compare-and-swap from the state `st` it saw to FREE, so that of two
+ * callers that both saw it DONE (a collect racing a release of the same
+ * token) exactly one gets it. False if the state moved on.
+ */
+static bool slot_claim_done(struct hoop_slot *s, uint32_t st)
+{
+	return atomic_compare_exchange_strong_explicit(
+	    &s->state, &st, SLOT_FREE, memory_order_acquire,
+	    memory_order_relaxed);
 }
 
 /* Return slots taken by slots_take that were never used. */
@@ -244,8 +278,14 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		s->res = res;
 		s->cflags = cflags;
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
-		uint32_t old = atomic_exchange_explicit(&s->state, SLOT_DONE,
-		                                        memory_order_acq_rel);
+		/*
+		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
+		 * a released slot reads DONE|RELEASED until it is free, so a
+		 * stale release or wait of its token never takes it for an
+		 * uncollected result (it would be freed twice).
+		 */
+		uint32_t old = atomic_fetch_xor_explicit(
+		    &s->state, SLOT_INFLIGHT ^ SLOT_DONE, memory_order_acq_rel);
 		/* Counted once the result is visible to its owner, so whoever
 		 * sees the count also finds the operation finished. */
 		ADD(&e->m_completed, 1);
@@ -261,6 +301,12 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 	case DELIVER_QUEUE: {
 		struct hoop_completion c = {s->user_data, token, res, cflags};
 		if (!more) {
+			/* Ended: from now on its token is stale (wait, release
+			 * and cancel answer -ENOENT), also while the owner
+			 * already holds the result and the slot is not yet
+			 * free. */
+			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+			                      memory_order_relaxed);
 			ADD(&e->m_completed, 1);
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
@@ -1147,20 +1193,6 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
 
 /* ---- waiting ---- */
 
-/*
- * The state of the slot if it still belongs to generation `gen`, else
- * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
- * generation is stored before its new state is released, so once we see the
- * new state we also see the new generation and reject a stale token.
- */
-static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
-{
-	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if (LOAD(&s->gen) != gen)
-		return SLOT_FREE;
-	return st;
-}
-
 static bool try_become_spinner(hoop_engine *e)
 {
 	if (atomic_fetch_add(&e->spinners, 1) == 0)
@@ -1249,11 +1281,16 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	}
 done:
 	if (ret == 0) {
-		out->user_data = s->user_data;
-		out->token = token;
-		out->res = s->res;
-		out->flags = s->cflags;
-		slot_free(e, s);
+		/* The result is ours only if we take the slot from DONE. */
+		if (!slot_claim_done(s, st)) {
+			ret = -ENOENT;
+		} else {
+			out->user_data = s->user_data;
+			out->token = token;
+			out->res = s->res;
+			out->flags = s->cflags;
+			slot_push_free(e, s);
+		}
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -1283,12 +1320,16 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 		if (s->delivery != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
-			slot_free(e, s);
+			if (slot_claim_done(s, st)) {
+				slot_push_free(e, s);
+				return 0;
+			}
+		} else if (atomic_compare_exchange_strong(&s->state, &st,
+		                                          st | SLOT_RELEASED)) {
 			return 0;
 		}
-		if (atomic_compare_exchange_strong(&s->state, &st,
-		                                   st | SLOT_RELEASED))
-			return 0;
+		/* The state moved: look again, generation included. */
+		st = slot_state_for(s, gen);
 	}
 }
 
