@@ -614,22 +614,31 @@ static int32_t try_inline(const struct hoop_op *op, int fl)
 	if (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE) {
 		one.iov_base = (void *)(uintptr_t)op->addr;
 		one.iov_len = op->len;
+		if (want > INT32_MAX)
+			return -1;
 	} else {
+		/* The caller's iovec array: not read here before the kernel
+		 * has read it (an unmapped one must give -EFAULT, from the
+		 * ring, not SIGSEGV). */
 		iov = (const struct iovec *)(uintptr_t)op->addr;
 		nr = (int)op->len;
 		if (!iov || nr < 1 || nr > 1024)
 			return -1;
-		want = 0;
-		for (int i = 0; i < nr; i++)
-			want += iov[i].iov_len;
 	}
-	if (want > INT32_MAX)
-		return -1;
 	int rwf = (int)op->op_flags | RWF_NOWAIT;
 	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
 	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
 	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
-	return (r >= 0 && (size_t)r == want) ? (int32_t)r : -1;
+	if (r < 0)
+		return -1; /* EFAULT included: the ring reports it */
+	if (iov != &one) {
+		/* The kernel has just copied the whole array: it is mapped
+		 * (only the caller could unmap it, during its own submit). */
+		want = 0;
+		for (int i = 0; i < nr; i++)
+			want += iov[i].iov_len;
+	}
+	return ((size_t)r == want && want <= INT32_MAX) ? (int32_t)r : -1;
 }
 
 /*
