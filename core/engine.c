@@ -891,6 +891,41 @@ static bool flags_refused(unsigned sqe_flags)
 	return (sqe_flags & ENGINE_BAD_SQE_FLAGS) != 0;
 }
 
+/*
+ * A multishot timeout with a period under HOOP_ENGINE_MIN_MULTISHOT_NS, or an
+ * update that would give one of ours such a period (engine.h says why).
+ * The timespec is the caller's memory, which the kernel validates: it is
+ * copied with process_vm_readv (only for these two rare cases), and one
+ * that cannot be read or is invalid is left to the kernel's -EFAULT or
+ * -EINVAL.
+ */
+static bool timer_refused(hoop_engine *e, const struct hoop_sqe *sqe)
+{
+	uint64_t at;
+	if (sqe->opcode == HOOP_OP_TIMEOUT &&
+	    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT)) {
+		at = sqe->addr;
+	} else if (sqe->opcode == HOOP_OP_TIMEOUT_REMOVE &&
+	           (sqe->op_flags & HOOP_TIMEOUT_UPDATE)) {
+		uint32_t gen;
+		struct hoop_slot *s = token_slot(e, sqe->addr, &gen);
+		if (!s || !(slot_state_for(s, gen) & SLOT_TIMER))
+			return false;
+		at = sqe->off; /* addr2: the new period */
+	} else {
+		return false;
+	}
+	if (sqe->op_flags & HOOP_TIMEOUT_ABS)
+		return false; /* the kernel refuses multishot ABS itself */
+	struct hoop_timespec ts;
+	struct iovec l = {&ts, sizeof(ts)}, r = {(void *)(uintptr_t)at, sizeof(ts)};
+	if (!at || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(ts))
+		return false;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return false;
+	return ts.tv_sec == 0 && ts.tv_nsec < HOOP_ENGINE_MIN_MULTISHOT_NS;
+}
+
 static bool ops_refused(const struct hoop_op *ops, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -1089,15 +1124,20 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 			src->fill(src->fill_arg, sqe, i);
 			refused |= flags_refused(sqe->flags);
 		}
+		if (sqe->opcode == HOOP_OP_TIMEOUT ||
+		    sqe->opcode == HOOP_OP_TIMEOUT_REMOVE)
+			refused |= timer_refused(e, sqe);
 	}
 	if (refused) {
-		/* A filler asked for a flag the engine refuses: nothing was
-		 * published (we hold submit_lock), so hand the SQEs back. */
+		/* A filler asked for a flag the engine refuses, or a timer
+		 * too fast: nothing was published (we hold submit_lock), so
+		 * hand the SQEs back. */
 		r->sqe_tail = first;
 		pthread_mutex_unlock(&e->submit_lock);
 		slots_untake(e, idx, n);
 		return -EINVAL;
 	}
+	bool linked = false;
 	for (unsigned i = 0; i < n; i++) {
 		struct hoop_sqe *sqe = &r->sqes[((first + i) & r->sq_mask)
 		                                << r->sqe_shift];
@@ -1108,8 +1148,15 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		 */
 		if (i == n - 1)
 			sqe->flags &= (uint8_t)~LINK_FLAGS;
+		/* A multishot timeout that starts at once (not behind a link):
+		 * hoop_engine_cancel retries on it (cancel_ring_token). */
+		uint32_t bits = (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
+		                 (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
+		                    ? SLOT_TIMER
+		                    : 0;
+		linked = (sqe->flags & LINK_FLAGS) != 0;
 		uint64_t token = slot_arm(e, idx[i], sqe->user_data, delivery,
-		                          fn, arg, q, 0);
+		                          fn, arg, q, bits);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -1360,6 +1407,36 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
 	return r;
 }
 
+/*
+ * Cancel the ring's op `token` (slot s, generation gen), waiting as
+ * sync_cancel does. A firing timeout is off the kernel's list until the
+ * submitting task's task work re-arms it (multishot) or ends it: a cancel
+ * landing in that window finds nothing (-ENOENT) though the op goes on, and
+ * with a period of a few microseconds or less that is nearly every time.
+ * So for a multishot timeout (SLOT_TIMER) the engine still tracks, try
+ * again until the cancel lands or the op has ended by itself (its final
+ * completion reaped: the slot is no longer in flight).
+ */
+static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
+                             uint32_t gen, uint64_t token)
+{
+	for (unsigned tries = 0;; tries++) {
+		int r = sync_cancel(e, token, 0, 0);
+		hoop_engine_reap_some(e);
+		if (r != -ENOENT || LOAD(&e->dead))
+			return r;
+		uint32_t st = slot_state_for(s, gen);
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
+			return r;
+		if (tries < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 10000};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 {
 	uint32_t gen;
@@ -1381,8 +1458,7 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		r = hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
 	} else {
 		hoop_engine_flush_pending(e);
-		r = sync_cancel(e, token, 0, 0);
-		hoop_engine_reap_some(e);
+		r = cancel_ring_token(e, s, gen, token);
 	}
 	caller_leave(e);
 	return r < 0 ? r : 0;
@@ -1426,10 +1502,12 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 			continue;
 		if (q && (s->delivery != DELIVER_QUEUE || s->queue != q))
 			continue;
-		uint64_t token = make_token(i, LOAD(&s->gen));
+		uint32_t gen = LOAD(&s->gen);
+		uint64_t token = make_token(i, gen);
 		bool pool = !e->ring || (st & SLOT_POOL);
 		if (pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
-		            : sync_cancel(e, token, 0, 0) >= 0)
+		         : ((st & SLOT_TIMER) ? cancel_ring_token(e, s, gen, token)
+		                              : sync_cancel(e, token, 0, 0)) >= 0)
 			found++;
 	}
 	hoop_engine_reap_some(e);
