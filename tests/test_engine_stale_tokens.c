@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,19 +68,34 @@ struct owner {
 	struct hoop_timespec ts[8];
 };
 
+/* Periods for timeouts that will be released: their memory must outlive
+ * them, so they come from this table, never written. */
+static const struct hoop_timespec rel_ts[4] = {{0, 0}, {0, 1000}, {0, 7000},
+                                               {0, 20000}};
+
 /* Build op j of a call: a NOP, a read of the cached file or a timeout of
- * 0-20 us, tagged (owner, serial, index). */
+ * 0-20 us, tagged (owner, serial, index). An op to be released (its
+ * buffers are the kernel's until it ends, unknown to us) is a NOP or a
+ * timeout on rel_ts. */
 static void build(struct owner *o, struct hoop_op *op, unsigned j,
-                  uint64_t tag, uint32_t *seed)
+                  uint64_t tag, bool release, uint32_t *seed)
 {
 	switch (rnd(seed) % 3) {
 	case 0:
 		hoop_op_nop(op);
 		break;
 	case 1:
-		hoop_op_read(op, fd, o->buf[j], 512, (rnd(seed) % 128) * 512);
-		break;
+		if (!release) {
+			hoop_op_read(op, fd, o->buf[j], 512,
+			             (rnd(seed) % 128) * 512);
+			break;
+		}
+		/* fall through */
 	default:
+		if (release) {
+			hoop_op_timeout(op, &rel_ts[rnd(seed) % 4], 0, 0);
+			break;
+		}
 		o->ts[j].tv_sec = 0;
 		o->ts[j].tv_nsec = rnd(seed) % 20000;
 		hoop_op_timeout(op, &o->ts[j], 0, 0);
@@ -109,11 +125,15 @@ static void *owner_main(void *arg)
 		unsigned n = 1 + rnd(&seed) % 4;
 		struct hoop_op ops[8];
 		uint64_t tok[8];
-		for (unsigned j = 0; j < n; j++)
+		bool queued = rnd(&seed) % 4 == 0, rel[8];
+		for (unsigned j = 0; j < n; j++) {
+			rel[j] = !queued && rnd(&seed) % 3 == 0;
 			build(o, &ops[j], j,
-			      ((uint64_t)o->id << 56) | (serial << 8) | j, &seed);
+			      ((uint64_t)o->id << 56) | (serial << 8) | j,
+			      rel[j], &seed);
+		}
 		serial++;
-		if (rnd(&seed) % 4 == 0) {
+		if (queued) {
 			/* Through the queue: each tag exactly once. */
 			int r = hoop_queue_add(qs[o->id], ops, n, tok, 0);
 			if (r != (int)n) {
@@ -156,7 +176,7 @@ static void *owner_main(void *arg)
 			exit(T_FAIL);
 		}
 		for (unsigned j = 0; j < n; j++) {
-			if (rnd(&seed) % 3 == 0) {
+			if (rel[j]) {
 				/* Released, often while still in flight. */
 				int rr = hoop_engine_release(e, tok[j]);
 				if (rr != 0) {
