@@ -632,6 +632,7 @@ int hoop_ring_register_clock(hoop_ring *ring, int clockid);
 #define HOOP_POOL_SIGNAL_DEFAULT_OFFSET 3
 #define HOOP_SUBMIT_NOWAIT 0x01u
 #define HOOP_SUBMIT_NOFLUSH 0x02u
+#define HOOP_ENGINE_MIN_MULTISHOT_NS 100000u
 #define HOOP_CANCEL_FIXED 0x01u
 #define HOOP_ENGINE_METRICS_SIZE_V1 96
 

@@ -109,6 +109,20 @@ static struct hoop_slot *token_slot(hoop_engine *e, uint64_t token,
 	return &e->slots[low - 1];
 }
 
+/*
+ * The state of the slot if it still belongs to generation `gen`, else
+ * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
+ * generation is stored before its new state is released, so once we see the
+ * new state we also see the new generation and reject a stale token.
+ */
+static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
+{
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if (LOAD(&s->gen) != gen)
+		return SLOT_FREE;
+	return st;
+}
+
 void caller_enter(hoop_engine *e)
 {
 	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
@@ -176,10 +190,11 @@ static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
 	return 0;
 }
 
-static void slot_free(hoop_engine *e, struct hoop_slot *s)
+/* Put a slot whose state is FREE already (claimed by the caller) on the
+ * free list. */
+static void slot_push_free(hoop_engine *e, struct hoop_slot *s)
 {
 	unsigned k = (unsigned)(s - e->slots);
-	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
 	pthread_mutex_lock(&e->slot_lock);
 	s->next_free = e->free_head;
 	e->free_head = k + 1;
@@ -187,6 +202,25 @@ static void slot_free(hoop_engine *e, struct hoop_slot *s)
 	if (e->room_waiters)
 		pthread_cond_broadcast(&e->room_cv);
 	pthread_mutex_unlock(&e->slot_lock);
+}
+
+static void slot_free(hoop_engine *e, struct hoop_slot *s)
+{
+	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+	slot_push_free(e, s);
+}
+
+/*
+ * Take a finished (DONE) slot of the caller's generation for freeing: one
+ * compare-and-swap from the state `st` it saw to FREE, so that of two
+ * callers that both saw it DONE (a collect racing a release of the same
+ * token) exactly one gets it. False if the state moved on.
+ */
+static bool slot_claim_done(struct hoop_slot *s, uint32_t st)
+{
+	return atomic_compare_exchange_strong_explicit(
+	    &s->state, &st, SLOT_FREE, memory_order_acquire,
+	    memory_order_relaxed);
 }
 
 /* Return slots taken by slots_take that were never used. */
@@ -246,8 +280,14 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		s->res = res;
 		s->cflags = cflags;
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
-		uint32_t old = atomic_exchange_explicit(&s->state, SLOT_DONE,
-		                                        memory_order_acq_rel);
+		/*
+		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
+		 * a released slot reads DONE|RELEASED until it is free, so a
+		 * stale release or wait of its token never takes it for an
+		 * uncollected result (it would be freed twice).
+		 */
+		uint32_t old = atomic_fetch_xor_explicit(
+		    &s->state, SLOT_INFLIGHT ^ SLOT_DONE, memory_order_acq_rel);
 		/* Counted once the result is visible to its owner, so whoever
 		 * sees the count also finds the operation finished. */
 		ADD(&e->m_completed, 1);
@@ -263,6 +303,12 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 	case DELIVER_QUEUE: {
 		struct hoop_completion c = {s->user_data, token, res, cflags};
 		if (!more) {
+			/* Ended: from now on its token is stale (wait, release
+			 * and cancel answer -ENOENT), also while the owner
+			 * already holds the result and the slot is not yet
+			 * free. */
+			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+			                      memory_order_relaxed);
 			ADD(&e->m_completed, 1);
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
@@ -570,22 +616,31 @@ static int32_t try_inline(const struct hoop_op *op, int fl)
 	if (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE) {
 		one.iov_base = (void *)(uintptr_t)op->addr;
 		one.iov_len = op->len;
+		if (want > INT32_MAX)
+			return -1;
 	} else {
+		/* The caller's iovec array: not read here before the kernel
+		 * has read it (an unmapped one must give -EFAULT, from the
+		 * ring, not SIGSEGV). */
 		iov = (const struct iovec *)(uintptr_t)op->addr;
 		nr = (int)op->len;
 		if (!iov || nr < 1 || nr > 1024)
 			return -1;
-		want = 0;
-		for (int i = 0; i < nr; i++)
-			want += iov[i].iov_len;
 	}
-	if (want > INT32_MAX)
-		return -1;
 	int rwf = (int)op->op_flags | RWF_NOWAIT;
 	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
 	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
 	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
-	return (r >= 0 && (size_t)r == want) ? (int32_t)r : -1;
+	if (r < 0)
+		return -1; /* EFAULT included: the ring reports it */
+	if (iov != &one) {
+		/* The kernel has just copied the whole array: it is mapped
+		 * (only the caller could unmap it, during its own submit). */
+		want = 0;
+		for (int i = 0; i < nr; i++)
+			want += iov[i].iov_len;
+	}
+	return ((size_t)r == want && want <= INT32_MAX) ? (int32_t)r : -1;
 }
 
 /*
@@ -838,6 +893,41 @@ static bool flags_refused(unsigned sqe_flags)
 	return (sqe_flags & ENGINE_BAD_SQE_FLAGS) != 0;
 }
 
+/*
+ * A multishot timeout with a period under HOOP_ENGINE_MIN_MULTISHOT_NS, or an
+ * update that would give one of ours such a period (engine.h says why).
+ * The timespec is the caller's memory, which the kernel validates: it is
+ * copied with process_vm_readv (only for these two rare cases), and one
+ * that cannot be read or is invalid is left to the kernel's -EFAULT or
+ * -EINVAL.
+ */
+static bool timer_refused(hoop_engine *e, const struct hoop_sqe *sqe)
+{
+	uint64_t at;
+	if (sqe->opcode == HOOP_OP_TIMEOUT &&
+	    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT)) {
+		at = sqe->addr;
+	} else if (sqe->opcode == HOOP_OP_TIMEOUT_REMOVE &&
+	           (sqe->op_flags & HOOP_TIMEOUT_UPDATE)) {
+		uint32_t gen;
+		struct hoop_slot *s = token_slot(e, sqe->addr, &gen);
+		if (!s || !(slot_state_for(s, gen) & SLOT_TIMER))
+			return false;
+		at = sqe->off; /* addr2: the new period */
+	} else {
+		return false;
+	}
+	if (sqe->op_flags & HOOP_TIMEOUT_ABS)
+		return false; /* the kernel refuses multishot ABS itself */
+	struct hoop_timespec ts;
+	struct iovec l = {&ts, sizeof(ts)}, r = {(void *)(uintptr_t)at, sizeof(ts)};
+	if (!at || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(ts))
+		return false;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return false;
+	return ts.tv_sec == 0 && ts.tv_nsec < HOOP_ENGINE_MIN_MULTISHOT_NS;
+}
+
 static bool ops_refused(const struct hoop_op *ops, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -1036,15 +1126,20 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 			src->fill(src->fill_arg, sqe, i);
 			refused |= flags_refused(sqe->flags);
 		}
+		if (sqe->opcode == HOOP_OP_TIMEOUT ||
+		    sqe->opcode == HOOP_OP_TIMEOUT_REMOVE)
+			refused |= timer_refused(e, sqe);
 	}
 	if (refused) {
-		/* A filler asked for a flag the engine refuses: nothing was
-		 * published (we hold submit_lock), so hand the SQEs back. */
+		/* A filler asked for a flag the engine refuses, or a timer
+		 * too fast: nothing was published (we hold submit_lock), so
+		 * hand the SQEs back. */
 		r->sqe_tail = first;
 		pthread_mutex_unlock(&e->submit_lock);
 		slots_untake(e, idx, n);
 		return -EINVAL;
 	}
+	bool linked = false;
 	for (unsigned i = 0; i < n; i++) {
 		struct hoop_sqe *sqe = &r->sqes[((first + i) & r->sq_mask)
 		                                << r->sqe_shift];
@@ -1055,8 +1150,15 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		 */
 		if (i == n - 1)
 			sqe->flags &= (uint8_t)~LINK_FLAGS;
+		/* A multishot timeout that starts at once (not behind a link):
+		 * hoop_engine_cancel retries on it (cancel_ring_token). */
+		uint32_t bits = (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
+		                 (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
+		                    ? SLOT_TIMER
+		                    : 0;
+		linked = (sqe->flags & LINK_FLAGS) != 0;
 		uint64_t token = slot_arm(e, idx[i], sqe->user_data, delivery,
-		                          fn, arg, q, 0);
+		                          fn, arg, q, bits);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -1149,20 +1251,6 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
 
 /* ---- waiting ---- */
 
-/*
- * The state of the slot if it still belongs to generation `gen`, else
- * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
- * generation is stored before its new state is released, so once we see the
- * new state we also see the new generation and reject a stale token.
- */
-static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
-{
-	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if (LOAD(&s->gen) != gen)
-		return SLOT_FREE;
-	return st;
-}
-
 static bool try_become_spinner(hoop_engine *e)
 {
 	if (atomic_fetch_add(&e->spinners, 1) == 0)
@@ -1251,11 +1339,16 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	}
 done:
 	if (ret == 0) {
-		out->user_data = s->user_data;
-		out->token = token;
-		out->res = s->res;
-		out->flags = s->cflags;
-		slot_free(e, s);
+		/* The result is ours only if we take the slot from DONE. */
+		if (!slot_claim_done(s, st)) {
+			ret = -ENOENT;
+		} else {
+			out->user_data = s->user_data;
+			out->token = token;
+			out->res = s->res;
+			out->flags = s->cflags;
+			slot_push_free(e, s);
+		}
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -1285,12 +1378,16 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 		if (s->delivery != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
-			slot_free(e, s);
+			if (slot_claim_done(s, st)) {
+				slot_push_free(e, s);
+				return 0;
+			}
+		} else if (atomic_compare_exchange_strong(&s->state, &st,
+		                                          st | SLOT_RELEASED)) {
 			return 0;
 		}
-		if (atomic_compare_exchange_strong(&s->state, &st,
-		                                   st | SLOT_RELEASED))
-			return 0;
+		/* The state moved: look again, generation included. */
+		st = slot_state_for(s, gen);
 	}
 }
 
@@ -1310,6 +1407,36 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
 		r = hoop_ring_register(e->ring, HOOP_REGISTER_SYNC_CANCEL, &reg, 1);
 	} while (r == -EINTR);
 	return r;
+}
+
+/*
+ * Cancel the ring's op `token` (slot s, generation gen), waiting as
+ * sync_cancel does. A firing timeout is off the kernel's list until the
+ * submitting task's task work re-arms it (multishot) or ends it: a cancel
+ * landing in that window finds nothing (-ENOENT) though the op goes on, and
+ * with a period of a few microseconds or less that is nearly every time.
+ * So for a multishot timeout (SLOT_TIMER) the engine still tracks, try
+ * again until the cancel lands or the op has ended by itself (its final
+ * completion reaped: the slot is no longer in flight).
+ */
+static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
+                             uint32_t gen, uint64_t token)
+{
+	for (unsigned tries = 0;; tries++) {
+		int r = sync_cancel(e, token, 0, 0);
+		hoop_engine_reap_some(e);
+		if (r != -ENOENT || LOAD(&e->dead))
+			return r;
+		uint32_t st = slot_state_for(s, gen);
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
+			return r;
+		if (tries < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, 10000};
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 int hoop_engine_cancel(hoop_engine *e, uint64_t token)
@@ -1333,8 +1460,7 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		r = hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
 	} else {
 		hoop_engine_flush_pending(e);
-		r = sync_cancel(e, token, 0, 0);
-		hoop_engine_reap_some(e);
+		r = cancel_ring_token(e, s, gen, token);
 	}
 	caller_leave(e);
 	return r < 0 ? r : 0;
@@ -1378,10 +1504,12 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 			continue;
 		if (q && (s->delivery != DELIVER_QUEUE || s->queue != q))
 			continue;
-		uint64_t token = make_token(i, LOAD(&s->gen));
+		uint32_t gen = LOAD(&s->gen);
+		uint64_t token = make_token(i, gen);
 		bool pool = !e->ring || (st & SLOT_POOL);
 		if (pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
-		            : sync_cancel(e, token, 0, 0) >= 0)
+		         : ((st & SLOT_TIMER) ? cancel_ring_token(e, s, gen, token)
+		                              : sync_cancel(e, token, 0, 0)) >= 0)
 			found++;
 	}
 	hoop_engine_reap_some(e);

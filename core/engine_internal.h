@@ -21,6 +21,8 @@
 #define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
 #define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
 #define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
+#define SLOT_TIMER 0x800u    /* a multishot timeout on the ring: cancel
+                                retries while the kernel re-arms it */
 
 enum hoop_delivery {
 	DELIVER_WAIT = 0,

@@ -264,6 +264,22 @@ HOOP_API int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops,
                                 unsigned n, uint64_t *tokens, unsigned flags);
 
 /*
+ * Multishot timeouts (HOOP_OP_TIMEOUT with HOOP_TIMEOUT_MULTISHOT, relative)
+ * with a period under HOOP_ENGINE_MIN_MULTISHOT_NS are refused on io_uring:
+ * -EINVAL from submit, nothing submitted; so is a HOOP_TIMEOUT_UPDATE that
+ * would give one of the engine's multishot timeouts such a period. The
+ * kernel re-arms a multishot timer from the submitting thread's task work
+ * on its way back to user space; when one expiry costs the kernel about as
+ * long as the period (a few microseconds on a virtual machine), the timer
+ * has fired again before that thread gets out, and as long as anyone reaps
+ * the CQ it never does: the submit call does not return. (The thread pool
+ * has no multishot timeouts: each gets -EINVAL as its result.)
+ * hoop_engine_cancel of a multishot timeout the engine tracks ends it: it
+ * tries again while the kernel has the timer off its list to re-arm it.
+ */
+#define HOOP_ENGINE_MIN_MULTISHOT_NS 100000u
+
+/*
  * hoop_engine_submit_cb - like hoop_engine_submit, but each result is
  * delivered by calling `fn(arg, completion)` (see hoop_completion_fn).
  */

@@ -613,12 +613,13 @@ static void eng_check_submit(int r, unsigned n, const char *what)
 		FAIL("%s: unexpected %d", what, r);
 }
 
-static void collect_queue(unsigned min, int64_t timeout_ns)
+/* Collect what the queue holds (waiting for `min`); returns how many. */
+static int collect_queue(unsigned min, int64_t timeout_ns)
 {
 	struct hoop_completion c[QCAP];
 	int r = hoop_queue_wait(queue, c, QCAP, min, timeout_ns);
 	if (r == -ETIME)
-		return;
+		return 0;
 	if (r < 0)
 		FAIL("queue_wait: %d", r);
 	for (int i = 0; i < r; i++) {
@@ -626,6 +627,14 @@ static void collect_queue(unsigned min, int64_t timeout_ns)
 		if (!(c[i].flags & HOOP_CQE_F_MORE))
 			queue_out--; /* multishot: only the last one is final */
 	}
+	return r;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void eng_record(struct in *in, uint8_t kind)
@@ -753,9 +762,24 @@ static void eng_finish(void)
 		if (hoop_engine_wait(eng, o->token, &c, 0) != -ENOENT)
 			FAIL("token %#llx delivered twice", (unsigned long long)o->token);
 	}
-	for (int k = 0; queue_out && k < 100; k++) {
+	/*
+	 * Drain until every op added to the queue has had its final
+	 * completion. The bound follows what was submitted: queue_out final
+	 * completions are owed, and a multishot op may post any number of
+	 * intermediate ones before its final one (a timeout every 100 us
+	 * fills the queue's QCAP-sized batches much faster than they were
+	 * once drained), so intermediate completions do not count against
+	 * it; what bounds the wait is time (10 s) without the owed finals
+	 * arriving, with everything cancelled again whenever a pass brought
+	 * no final one.
+	 */
+	uint64_t qdeadline = mono_ns() + 10000000000ull;
+	while (queue_out && mono_ns() < qdeadline) {
+		unsigned before = queue_out;
 		collect_queue(1, 100000000);
-		if (queue_out)
+		while (queue_out && collect_queue(0, 0) > 0)
+			;
+		if (queue_out == before)
 			hoop_engine_cancel_all(eng);
 	}
 	if (queue_out)
