@@ -151,7 +151,7 @@ static void run(unsigned flags, int fd)
 		         t_pattern(100 + (uint64_t)i));
 
 	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.completed, m.submitted);
 	hoop_queue_destroy(q);

@@ -55,7 +55,7 @@ static void fill_one(void *arg, struct hoop_sqe *sqe, unsigned i)
 static void refused(hoop_queue *q)
 {
 	struct hoop_engine_metrics m0, m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m0), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	for (unsigned p = 0; p < NSHORT; p++) {
 		struct hoop_op op;
 		struct hoop_timespec ts;
@@ -74,7 +74,7 @@ static void refused(hoop_queue *q)
 		CHECK_EQ(hoop_engine_submit(e, two, 2, toks, 0), -EINVAL);
 		CHECK_EQ(hoop_queue_outstanding(q), 0);
 	}
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, m0.submitted);
 	CHECK_EQ(m.inflight, 0);
 
@@ -213,13 +213,13 @@ int main(void)
 	alarm(60);
 	refused(q);
 	struct hoop_engine_metrics m0, m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m0), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	for (unsigned p = 0; p < NPERIODS; p++)
 		for (int k = 0; k < TRIES; k++) {
 			by_wait(periods[p], k);
 			by_queue(q, periods[p], k);
 		}
-	CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.submitted - m0.submitted, 2 * NPERIODS * TRIES);
 	CHECK_EQ(m.completed, m.submitted);

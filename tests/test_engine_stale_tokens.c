@@ -306,7 +306,7 @@ int main(void)
 	struct hoop_engine_metrics m;
 	uint64_t deadline = now_ns() + 5000000000ull;
 	for (;;) {
-		CHECK_EQ(hoop_engine_get_metrics(e, &m), 0);
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 		if ((m.inflight == 0 && m.completed == m.submitted) ||
 		    now_ns() > deadline)
 			break;
