@@ -550,6 +550,7 @@ void hoop_prep_futex_waitv(struct hoop_sqe *sqe, struct futex_waitv *futex,
 void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
 
 /* hoop/register.h */
+#define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 #define HOOP_PBUF_RING_MMAP 0x01u
 #define HOOP_PBUF_RING_INC 0x02u
 
@@ -609,7 +610,8 @@ struct hoop_sync_cancel {
 	uint32_t flags;
 	int64_t timeout_ns;
 	uint8_t opcode;
-	uint8_t resv[7];
+	uint8_t hoop_flags;
+	uint8_t resv[6];
 };
 
 int hoop_ring_register_sync_cancel(hoop_ring *ring,

@@ -422,6 +422,8 @@ _Static_assert(sizeof(struct hoop_sync_cancel) == 32,
                "struct hoop_sync_cancel is part of the ABI");
 _Static_assert(offsetof(struct hoop_sync_cancel, opcode) == 24,
                "struct hoop_sync_cancel is part of the ABI");
+_Static_assert(offsetof(struct hoop_sync_cancel, hoop_flags) == 25,
+               "hoop_flags took the place of resv[0]");
 
 int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                    const struct hoop_sync_cancel *c)
@@ -431,15 +433,26 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 	for (size_t i = 0; i < sizeof(c->resv); i++)
 		if (c->resv[i])
 			return -EINVAL; /* reserved: must be 0 (common.h) */
+	if (c->hoop_flags & ~HOOP_SYNC_CANCEL_NO_WAIT)
+		return -EINVAL;
+	if ((c->hoop_flags & HOOP_SYNC_CANCEL_NO_WAIT) && c->timeout_ns != 0)
+		return -EINVAL; /* "no wait" and a time limit contradict */
 	struct hoop_sys_sync_cancel_reg reg;
 	memset(&reg, 0, sizeof(reg));
 	reg.addr = c->user_data;
 	reg.fd = c->fd;
 	reg.flags = c->flags;
 	reg.opcode = c->opcode;
-	/* The kernel reads {-1, -1} as "no timeout" and anything else as a
-	 * time relative to now. */
-	if (c->timeout_ns > 0) {
+	/*
+	 * The kernel reads {-1, -1} as "no timeout" and anything else as a
+	 * time relative to now. It makes one attempt before looking at the
+	 * time, so {0, 0} (NO_WAIT) still cancels what has not started and
+	 * gives -ETIME at once for what is running.
+	 */
+	if (c->hoop_flags & HOOP_SYNC_CANCEL_NO_WAIT) {
+		reg.timeout.tv_sec = 0;
+		reg.timeout.tv_nsec = 0;
+	} else if (c->timeout_ns > 0) {
 		reg.timeout.tv_sec = c->timeout_ns / 1000000000;
 		reg.timeout.tv_nsec = c->timeout_ns % 1000000000;
 	} else {

@@ -326,6 +326,11 @@ HOOP_API int hoop_ring_unregister_iowq_aff(hoop_ring *ring);
  * with HOOP_ASYNC_CANCEL_FD_FIXED); with HOOP_ASYNC_CANCEL_OP by `opcode`;
  * HOOP_ASYNC_CANCEL_ALL cancels every match, HOOP_ASYNC_CANCEL_ANY
  * everything.
+ *
+ * How long to wait for a matching request that is already running (in an
+ * io-wq worker) to stop: `timeout_ns` > 0 waits up to that long; 0 or less
+ * waits as long as it takes; HOOP_SYNC_CANCEL_NO_WAIT in `hoop_flags`
+ * does not wait at all (the kernel's zero timeout), with timeout_ns 0.
  */
 struct hoop_sync_cancel {
 	uint64_t user_data;
@@ -334,8 +339,17 @@ struct hoop_sync_cancel {
 	int64_t timeout_ns;  /* > 0: give up with -ETIME after this long;
 	                        <= 0: wait as long as it takes */
 	uint8_t opcode;      /* with HOOP_ASYNC_CANCEL_OP */
-	uint8_t resv[7];     /* must be zero */
+	uint8_t hoop_flags;  /* HOOP_SYNC_CANCEL_* (was resv[0]; 0 = as before) */
+	uint8_t resv[6];     /* must be zero */
 };
+
+/*
+ * hoop_flags: try once and do not wait for running requests: one that is
+ * running gives -ETIME at once (it keeps running, and its completion comes
+ * later as usual). Requests not yet started are cancelled as always.
+ * Needs timeout_ns == 0 (-EINVAL otherwise).
+ */
+#define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 
 /*
  * hoop_ring_register_sync_cancel - cancel the matching requests, waiting
@@ -343,8 +357,10 @@ struct hoop_sync_cancel {
  * completions, usually -ECANCELED, are then reaped with the usual waits.
  * Returns 0 when one request was cancelled; with HOOP_ASYNC_CANCEL_ALL or
  * _ANY the number cancelled, 0 if none matched; -ENOENT when nothing
- * matched otherwise, -ETIME when the timeout ran out, -EINVAL for NULL,
- * unknown flags or resv not 0. Needs 6.0.
+ * matched otherwise, -ETIME when the timeout ran out (at once with
+ * HOOP_SYNC_CANCEL_NO_WAIT when a match is running), -EINVAL for NULL,
+ * unknown flags or hoop_flags bits, NO_WAIT with a non-zero timeout_ns, or
+ * resv not 0 (nothing is cancelled then). Needs 6.0.
  */
 HOOP_API int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                             const struct hoop_sync_cancel *c);
