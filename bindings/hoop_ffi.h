@@ -331,6 +331,17 @@ int hoop_ring_wait_cqe_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
 int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
                         unsigned wait_nr, const struct hoop_timespec *ts,
                         const void *sigmask);
+int hoop_ring_wait_cqes_min_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
+                                    unsigned wait_nr,
+                                    const struct hoop_timespec *ts,
+                                    unsigned min_wait_usec,
+                                    const void *sigmask);
+int hoop_ring_submit_and_wait_min_timeout(hoop_ring *ring,
+                                          struct hoop_cqe **cqe_out,
+                                          unsigned wait_nr,
+                                          const struct hoop_timespec *ts,
+                                          unsigned min_wait_usec,
+                                          const void *sigmask);
 unsigned hoop_ring_peek_batch_cqe(hoop_ring *ring, struct hoop_cqe **cqes,
                                   unsigned count);
 void hoop_ring_cqe_seen(hoop_ring *ring, struct hoop_cqe *cqe);

@@ -905,3 +905,146 @@ int hoop_ring_enable(hoop_ring *r)
 {
 	return hoop_ring_register(r, HOOP_REGISTER_ENABLE_RINGS, NULL, 0);
 }
+
+/* ---- waiting with a minimum timeout (IORING_FEAT_MIN_TIMEOUT, 6.12) ---- */
+
+/*
+ * The kernel's min-timeout wait: with min_wait_usec in the getevents
+ * argument it waits up to that long for `min_complete` CQEs; when the
+ * minimum has passed it returns as soon as any CQE is there, and otherwise
+ * keeps waiting, for one, until the overall timeout (without one it returns
+ * at the minimum, CQEs or not). hoop keeps both times as deadlines of its
+ * own, as wait_internal does, because an enter may end early (a timeout
+ * request completing wakes every waiter): each enter asks only for what is
+ * left of them, and after the minimum, with nothing there, the wait goes
+ * on for one completion until the overall deadline (forever without `ts`).
+ */
+static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
+                             unsigned wait_nr, const struct hoop_timespec *ts,
+                             unsigned min_wait_usec, const void *sigmask)
+{
+	struct hoop_sys_getevents_arg arg;
+	struct hoop_timespec left;
+	bool sqpoll = (r->setup_flags & HOOP_SETUP_SQPOLL) != 0;
+	bool submit = true, expired = false;
+	int submitted = 0, err = 0;
+	unsigned avail = 0, slots = 0;
+
+	if (!(r->features & HOOP_FEAT_MIN_TIMEOUT) ||
+	    !(r->features & HOOP_FEAT_EXT_ARG))
+		return -EOPNOTSUPP;
+	if (wait_nr == 0 || wait_nr > r->cq_entries)
+		return -EINVAL;
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+		return -EINVAL;
+
+	uint64_t start = now_ns();
+	uint64_t deadline = ts ? start + (uint64_t)ts->tv_sec * 1000000000ull +
+	                             (uint64_t)ts->tv_nsec
+	                       : UINT64_MAX;
+	uint64_t min_deadline = start + (uint64_t)min_wait_usec * 1000ull;
+	if (min_deadline > deadline)
+		min_deadline = deadline;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
+	arg.sigmask_sz = _NSIG / 8;
+
+	for (;;) {
+		unsigned flags = HOOP_ENTER_EXT_ARG, to_submit = 0, pending = 0;
+		struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
+		uint64_t now = now_ns();
+		bool min_over = now >= min_deadline;
+
+		bool must_enter = false;
+		if (submit) {
+			to_submit = submit_publish(r, &pending);
+			if (sqpoll)
+				submitted += (int)to_submit;
+			must_enter = sq_needs_enter(r, pending, &flags);
+			submit = false;
+		}
+		/* Done: the batch is there, or the CQ is full (a CQE_MIXED
+		 * ring), or the minimum is over and something is there. */
+		bool done = avail >= wait_nr || slots >= r->cq_entries ||
+		            (min_over && cqe);
+		if (now >= deadline)
+			expired = true;
+		if (done || expired) {
+			if (must_enter) {
+				/* Hand over what was published, no wait. */
+				int ret;
+				do {
+					ret = hoop_ring_enter(
+					    r, to_submit, 0,
+					    flags & ~HOOP_ENTER_EXT_ARG, NULL, 0);
+				} while (ret == -EINTR);
+				if (ret < 0)
+					err = ret;
+				else if (!sqpoll)
+					submitted += ret;
+			}
+			break;
+		}
+		flags |= HOOP_ENTER_GETEVENTS;
+		unsigned min;
+		if (!min_over) {
+			/* The kernel counts slots: one more per CQE missing. */
+			min = slots + (wait_nr - avail);
+			uint64_t rest = min_deadline - now;
+			uint64_t us = (rest + 999) / 1000;
+			arg.min_wait_usec = us > UINT32_MAX ? UINT32_MAX
+			                                    : (uint32_t)us;
+		} else {
+			min = slots + 1; /* nothing there: wait for one */
+			arg.min_wait_usec = 0;
+		}
+		if (min > r->cq_entries)
+			min = r->cq_entries;
+		if (deadline != UINT64_MAX) {
+			uint64_t rem = deadline - now;
+			left.tv_sec = (int64_t)(rem / 1000000000ull);
+			left.tv_nsec = (int64_t)(rem % 1000000000ull);
+			arg.ts = (uint64_t)(uintptr_t)&left;
+		} else {
+			arg.ts = 0;
+		}
+		int ret = hoop_ring_enter(r, to_submit, min, flags, &arg,
+		                          sizeof(arg));
+		if (ret < 0 && ret != -ETIME) {
+			err = ret;
+			break;
+		}
+		if (ret > 0 && !sqpoll)
+			submitted += ret;
+	}
+	struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
+	if (cqe_out)
+		*cqe_out = cqe;
+	if (err)
+		return err;
+	if (cqe)
+		return submitted;
+	return expired ? -ETIME : -EAGAIN;
+}
+
+int hoop_ring_wait_cqes_min_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
+                                    unsigned wait_nr,
+                                    const struct hoop_timespec *ts,
+                                    unsigned min_wait_usec, const void *sigmask)
+{
+	int e = wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
+	                          sigmask);
+	return e < 0 ? e : 0;
+}
+
+int hoop_ring_submit_and_wait_min_timeout(hoop_ring *r,
+                                          struct hoop_cqe **cqe_out,
+                                          unsigned wait_nr,
+                                          const struct hoop_timespec *ts,
+                                          unsigned min_wait_usec,
+                                          const void *sigmask)
+{
+	return wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
+	                         sigmask);
+}

@@ -169,6 +169,39 @@ HOOP_API int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                  const void *sigmask);
 
 /*
+ * hoop_ring_wait_cqes_min_timeout - submit pending SQEs, then wait up to
+ * `min_wait_usec` microseconds for `wait_nr` completions; once that minimum
+ * has passed, return as soon as at least one completion is ready, and
+ * otherwise keep waiting for one until `ts` (relative; NULL = no overall
+ * limit) has passed. This is the kernel's MIN_TIMEOUT wait: a batch gets
+ * the chance to fill up, yet a lone completion waits no longer than the
+ * minimum. `sigmask` (const sigset_t *, may be NULL) is applied while
+ * waiting. Returns 0 and sets *cqe_out (may be NULL) to the oldest
+ * completion, which may be one of fewer than wait_nr; -ETIME when `ts`
+ * ran out with none ready (*cqe_out NULL); -EINTR; -EOPNOTSUPP when the
+ * kernel lacks HOOP_FEAT_MIN_TIMEOUT (6.12); -EINVAL for wait_nr 0 or
+ * above the CQ size or a bad `ts`. -EOPNOTSUPP and -EINVAL come before
+ * anything is submitted. A `ts` shorter than the minimum ends the minimum
+ * there. Owner thread only, as every call on a ring.
+ */
+HOOP_API int hoop_ring_wait_cqes_min_timeout(hoop_ring *ring,
+                                             struct hoop_cqe **cqe_out,
+                                             unsigned wait_nr,
+                                             const struct hoop_timespec *ts,
+                                             unsigned min_wait_usec,
+                                             const void *sigmask);
+
+/*
+ * hoop_ring_submit_and_wait_min_timeout - as
+ * hoop_ring_wait_cqes_min_timeout, returning the number of SQEs submitted
+ * (counted as in hoop_ring_submit) instead of 0.
+ */
+HOOP_API int hoop_ring_submit_and_wait_min_timeout(
+    hoop_ring *ring, struct hoop_cqe **cqe_out, unsigned wait_nr,
+    const struct hoop_timespec *ts, unsigned min_wait_usec,
+    const void *sigmask);
+
+/*
  * hoop_ring_peek_batch_cqe - store up to `count` ready completions, oldest
  * first, in cqes[]; returns how many (0 when none). Flushes a CQ overflow
  * backlog if the CQ looks empty. Mark them seen with hoop_ring_cq_advance.
