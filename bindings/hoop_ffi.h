@@ -356,6 +356,8 @@ int hoop_ring_get_events(hoop_ring *ring);
 int hoop_ring_sqring_wait(hoop_ring *ring);
 int hoop_ring_register_ring_fd(hoop_ring *ring);
 int hoop_ring_unregister_ring_fd(hoop_ring *ring);
+int hoop_ring_close_ring_fd(hoop_ring *ring);
+int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);

@@ -389,6 +389,8 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 {
 	if (r->int_flags & HOOP_INT_REG_RING)
 		flags |= HOOP_ENTER_REGISTERED_RING;
+	if (r->int_flags & HOOP_INT_NO_IOWAIT)
+		flags |= HOOP_ENTER_NO_IOWAIT; /* hoop_ring_set_iowait */
 	return hoop_sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
 	                      argsz);
 }
@@ -1047,4 +1049,39 @@ int hoop_ring_submit_and_wait_min_timeout(hoop_ring *r,
 {
 	return wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
 	                         sigmask);
+}
+
+/* ---- closing the ring fd, iowait ---- */
+
+int hoop_ring_close_ring_fd(hoop_ring *r)
+{
+	if (!(r->int_flags & HOOP_INT_REG_RING))
+		return -EINVAL; /* the fd is the only handle: keep it */
+	if (r->ring_fd < 0)
+		return -EBADF; /* closed already, or never had one */
+	/*
+	 * Registration calls go through the registered index from now on,
+	 * which the kernel accepts only with REG_REG_RING (6.3); before it,
+	 * closing the fd would leave the ring unable to register anything.
+	 */
+	if (!(r->features & HOOP_FEAT_REG_REG_RING))
+		return -EOPNOTSUPP;
+	/* The mappings hold their own reference to the ring's file, so
+	 * they stay valid; the registered index holds another. */
+	close(r->ring_fd);
+	r->ring_fd = -1;
+	r->int_flags |= HOOP_INT_REG_RING_ONLY;
+	return 0;
+}
+
+int hoop_ring_set_iowait(hoop_ring *r, int enabled)
+{
+	/* Kernels before 6.15 refuse the unknown enter flag outright. */
+	if (!(r->features & HOOP_FEAT_NO_IOWAIT))
+		return -EOPNOTSUPP;
+	if (enabled)
+		r->int_flags &= ~HOOP_INT_NO_IOWAIT;
+	else
+		r->int_flags |= HOOP_INT_NO_IOWAIT;
+	return 0;
 }

@@ -270,6 +270,33 @@ HOOP_API int hoop_ring_register_ring_fd(hoop_ring *ring);
 HOOP_API int hoop_ring_unregister_ring_fd(hoop_ring *ring);
 
 /*
+ * hoop_ring_close_ring_fd - close the ring's file descriptor and keep
+ * using the ring through its registered fd (hoop_ring_register_ring_fd,
+ * or HOOP_RING_REGISTER_RING_FD at creation), which must exist: every
+ * later call, hoop_ring_register and hoop_ring_enter included, goes
+ * through the registered index, and hoop_ring_fd returns -1. The fd number
+ * may be reused by the process at once. The ring stays usable only from
+ * the thread that registered it (the index is per thread), and
+ * hoop_ring_unregister_ring_fd is refused from now on, the index being the
+ * last handle; hoop_ring_destroy releases it. Returns 0, -EINVAL if the
+ * ring fd is not registered (the fd stays open), -EBADF if there is no fd
+ * any more (closed already, or a HOOP_SETUP_REGISTERED_FD_ONLY ring),
+ * -EOPNOTSUPP without HOOP_FEAT_REG_REG_RING (6.3). Owner thread only.
+ */
+HOOP_API int hoop_ring_close_ring_fd(hoop_ring *ring);
+
+/*
+ * hoop_ring_set_iowait - whether the thread counts as waiting for I/O
+ * (iowait time, and the CPU frequency boost that goes with it) while it
+ * waits on this ring for completions with requests in flight. The kernel
+ * marks such waits as iowait by default (`enabled` non-zero); 0 clears
+ * that for every later wait on this ring (HOOP_ENTER_NO_IOWAIT). Returns
+ * 0, or -EOPNOTSUPP without HOOP_FEAT_NO_IOWAIT (6.15), leaving the
+ * setting as it was. Owner thread only.
+ */
+HOOP_API int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
+
+/*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.
  * Returns 0 or -errno.
  */
