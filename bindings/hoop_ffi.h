@@ -226,6 +226,12 @@ const char *hoop_strerror(int err);
 #define HOOP_REGISTER_RESIZE_RINGS 33
 #define HOOP_REGISTER_MEM_REGION 34
 #define HOOP_REGISTER_USE_REGISTERED_RING 0x80000000u
+#define HOOP_NAPI_REGISTER_OP 0
+#define HOOP_NAPI_STATIC_ADD_ID 1
+#define HOOP_NAPI_STATIC_DEL_ID 2
+#define HOOP_NAPI_TRACKING_DYNAMIC 0
+#define HOOP_NAPI_TRACKING_STATIC 1
+#define HOOP_NAPI_TRACKING_INACTIVE 255
 #define HOOP_RSRC_REGISTER_SPARSE 0x01u
 #define HOOP_PROBE_OP_SUPPORTED 0x01u
 #define HOOP_RESTRICTION_REGISTER_OP 0
@@ -287,6 +293,24 @@ struct hoop_buf {
 	uint32_t len;
 	uint16_t bid;
 	uint16_t resv;
+};
+
+struct hoop_buf_reg {
+	uint64_t ring_addr;
+	uint32_t ring_entries;
+	uint16_t bgid;
+	uint16_t flags;
+	uint32_t min_left;
+	uint32_t resv[5];
+};
+
+struct hoop_napi {
+	uint32_t busy_poll_to;
+	uint8_t prefer_busy_poll;
+	uint8_t opcode;
+	uint8_t pad[2];
+	uint32_t op_param;
+	uint32_t resv;
 };
 
 /* hoop/ring.h */
@@ -632,10 +656,14 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 int hoop_ring_register_buf_ring(hoop_ring *ring, void *ring_addr,
                                 unsigned entries, uint16_t bgid,
                                 unsigned flags);
+int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
+                                    const struct hoop_buf_reg *reg);
 int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                             uint16_t bgid);
 int hoop_ring_register_clock(hoop_ring *ring, int clockid);
+int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi);
+int hoop_ring_unregister_napi(hoop_ring *ring, struct hoop_napi *prev);
 
 /* hoop/engine.h */
 #define HOOP_BACKEND_AUTO 0

@@ -2,7 +2,7 @@
  * hoop/register.h - io_uring_register(2) operations on a hoop_ring: fixed
  * buffers and files, a fd-to-slot file registry, eventfd notification, the
  * opcode probe, personalities, restrictions, io-wq limits, synchronous
- * cancel, provided-buffer rings and the wait clock.
+ * cancel, provided-buffer rings, the wait clock and NAPI busy polling.
  *
  * Every function returns >= 0 on success or a negative errno value. Unless a
  * comment says otherwise: `ring` must not be NULL; the call belongs to the
@@ -388,6 +388,24 @@ HOOP_API int hoop_ring_register_buf_ring(hoop_ring *ring, void *ring_addr,
                                          unsigned flags);
 
 /*
+ * hoop_ring_register_buf_ring_reg - as hoop_ring_register_buf_ring, with
+ * every field of the kernel's registration: `reg` holds the ring address,
+ * entries, group id, flags (HOOP_PBUF_RING_MMAP, HOOP_PBUF_RING_INC) and
+ * `min_left`. With HOOP_PBUF_RING_INC (6.12) a buffer is consumed
+ * piecewise: a completion that leaves part of it gets HOOP_CQE_F_BUF_MORE
+ * and the kernel uses the rest next time. `min_left` (> 0, INC only) makes
+ * the kernel retire a buffer once less than min_left bytes would be left
+ * in it, instead of handing out the small tail later; kernels without it
+ * refuse a non-zero min_left with -EINVAL. Returns 0, -EINVAL (NULL reg,
+ * min_left without INC, resv not 0, or the kernel's reasons), -EEXIST
+ * (bgid in use), or -errno; nothing is registered on failure. `reg` is
+ * only read during the call; the ring memory must stay mapped until
+ * hoop_ring_unregister_buf_ring.
+ */
+HOOP_API int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
+                                             const struct hoop_buf_reg *reg);
+
+/*
  * hoop_ring_unregister_buf_ring - remove buffer group `bgid`. Returns 0 or
  * -ENOENT / -EINVAL when it is not a registered buffer ring.
  */
@@ -409,10 +427,39 @@ HOOP_API int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
  * hoop_ring_register_clock - the clock used for wait timeouts on this ring:
  * CLOCK_MONOTONIC (the default) or CLOCK_BOOTTIME. Returns 0, -EINVAL for
  * another clock, or -errno. Needs 6.12.
- *
- * NAPI busy-poll registration is not offered yet.
  */
 HOOP_API int hoop_ring_register_clock(hoop_ring *ring, int clockid);
+
+/* ------------------------------------------------------------------ */
+/* NAPI busy polling                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * hoop_ring_register_napi - busy-poll the network devices (NAPI contexts)
+ * of this ring's sockets for up to napi->busy_poll_to microseconds before
+ * a wait sleeps (newer kernels cap it at 10 ms). With opcode
+ * HOOP_NAPI_REGISTER_OP (0) this sets the settings: op_param
+ * HOOP_NAPI_TRACKING_DYNAMIC (0; the kernel tracks the NAPI ids of the
+ * sockets used) or HOOP_NAPI_TRACKING_STATIC (the caller lists them with
+ * HOOP_NAPI_STATIC_ADD_ID / _DEL_ID and the id in op_param). On success
+ * *napi is overwritten with the settings in force before the call
+ * (op_param: the previous tracking mode, HOOP_NAPI_TRACKING_INACTIVE
+ * when none). Returns 0, -EINVAL (NULL napi, pad or resv not zero, an
+ * unknown opcode or mode, a static id op without static tracking, an
+ * IOPOLL ring), -EOPNOTSUPP (kernel built without busy polling), or
+ * -errno; on failure *napi and the ring's settings are unchanged. Sockets
+ * on loopback have no NAPI context: busy polling then finds nothing to poll
+ * and waits behave as without it. Needs 6.9.
+ */
+HOOP_API int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi);
+
+/*
+ * hoop_ring_unregister_napi - stop busy polling. If `prev` is not NULL it
+ * receives the settings that were in force (busy_poll_to and
+ * prefer_busy_poll; the rest zero). Returns 0 or -errno (-EOPNOTSUPP as
+ * above).
+ */
+HOOP_API int hoop_ring_unregister_napi(hoop_ring *ring, struct hoop_napi *prev);
 
 #ifdef __cplusplus
 }
