@@ -382,6 +382,8 @@ int hoop_ring_register_ring_fd(hoop_ring *ring);
 int hoop_ring_unregister_ring_fd(hoop_ring *ring);
 int hoop_ring_close_ring_fd(hoop_ring *ring);
 int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
+int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
+                     unsigned cq_entries);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);

@@ -1085,3 +1085,97 @@ int hoop_ring_set_iowait(hoop_ring *r, int enabled)
 		r->int_flags |= HOOP_INT_NO_IOWAIT;
 	return 0;
 }
+
+/* ---- resizing a live ring (IORING_REGISTER_RESIZE_RINGS, 6.13) ---- */
+
+int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
+{
+	if (sq_entries == 0 || sq_entries > HOOP_MAX_SQ_ENTRIES ||
+	    cq_entries > HOOP_MAX_CQ_ENTRIES)
+		return -EINVAL;
+	/* The kernel compares the rounded sizes: a CQ smaller than the SQ
+	 * is refused. */
+	if (cq_entries && round_pow2(cq_entries) < round_pow2(sq_entries))
+		return -EINVAL;
+	/*
+	 * The kernel resizes only DEFER_TASKRUN rings: there nobody but the
+	 * owner thread posts to the CQ or reads the SQ outside its calls,
+	 * so the entries can be copied while it holds the ring's locks.
+	 */
+	if (!(r->setup_flags & HOOP_SETUP_DEFER_TASKRUN))
+		return -EINVAL;
+	bool app_mem = (r->int_flags & HOOP_INT_APP_MEM) != 0;
+	if (!app_mem && r->ring_fd < 0)
+		return -EBADF; /* no fd to map the new rings from */
+	/*
+	 * The same sizes: nothing to do. Kernels differ here (some return
+	 * early, some build and switch to new rings all the same), so do
+	 * not ask: after a call that changes the sizes the rings are always
+	 * new ones.
+	 */
+	unsigned want_sq = round_pow2(sq_entries);
+	unsigned want_cq = cq_entries ? round_pow2(cq_entries) : 2 * want_sq;
+	if (want_sq == r->sq_entries && want_cq == r->cq_entries)
+		return 0;
+
+	/*
+	 * The kernel carries over the SQEs between its head and tail and
+	 * the CQEs between head and tail, keeping the index values. SQEs
+	 * prepared but not yet published would stay behind in the old
+	 * array, so publish them first (without submitting: a later submit
+	 * counts them as before).
+	 */
+	hoop_ring_flush_sq(r);
+
+	struct hoop_sys_params p;
+	memset(&p, 0, sizeof(p));
+	/*
+	 * Always with the CQ size spelled out (the kernel takes only CQSIZE
+	 * and CLAMP here), and the mapping below sized from what we asked
+	 * for: 6.18 was seen handing back cq_entries 0 for a call without
+	 * CQSIZE.
+	 */
+	p.sq_entries = want_sq;
+	p.flags = HOOP_SETUP_CQSIZE;
+	p.cq_entries = want_cq;
+
+	hoop_ring n = *r; /* the ring as it will be, built aside */
+	n.sq_ring_ptr = n.cq_ring_ptr = n.sqes_ptr = NULL;
+	int e;
+	if (app_mem) {
+		/* NO_MMAP: the new rings live in memory we provide, sized
+		 * as at setup. */
+		struct hoop_sys_params sz = p;
+		sz.flags |= r->setup_flags & (HOOP_SETUP_CQE32 | HOOP_SETUP_SQE128);
+		e = alloc_app_mem(&n, want_sq, &sz);
+		if (e < 0)
+			return e;
+		p.cq_off.user_addr = sz.cq_off.user_addr;
+		p.sq_off.user_addr = sz.sq_off.user_addr;
+	}
+
+	e = hoop_ring_register(r, HOOP_REGISTER_RESIZE_RINGS, &p, 1);
+	if (e < 0) {
+		/* Refused (-EOVERFLOW: the entries in use do not fit): the
+		 * old rings stay. */
+		if (app_mem)
+			ring_unmap(&n);
+		return e;
+	}
+
+	/*
+	 * The kernel now uses the new rings and has let go of the old ones
+	 * (our old mappings still hold their pages, but nothing reads them).
+	 * Map the new ones at the usual offsets and switch over.
+	 */
+	p.flags = r->setup_flags;
+	p.features = r->features;
+	p.sq_entries = want_sq; /* what was asked for, and what the */
+	p.cq_entries = want_cq; /* kernel made (no CLAMP) */
+	e = ring_map(&n, r->ring_fd, &p);
+	if (e < 0)
+		return e; /* the ring is unusable now: see hoop/ring.h */
+	ring_unmap(r);
+	*r = n;
+	return 0;
+}

@@ -297,6 +297,30 @@ HOOP_API int hoop_ring_close_ring_fd(hoop_ring *ring);
 HOOP_API int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
 
 /*
+ * hoop_ring_resize - give a live ring an SQ of `sq_entries` and a CQ of
+ * `cq_entries` slots (rounded up to powers of two; cq_entries 0: twice the
+ * SQ), keeping what is in it: requests in flight complete into the new CQ,
+ * completions not yet seen are moved over in order, and SQEs prepared but
+ * not submitted are carried over (they are published first, not
+ * submitted; the next submit sends them). Both rings are remapped, so
+ * every struct hoop_sqe * and struct hoop_cqe * obtained before the call
+ * is invalid after it: finish preparing SQEs, and copy or consume CQEs,
+ * before calling. Only for rings created with HOOP_SETUP_DEFER_TASKRUN
+ * (which implies HOOP_SETUP_SINGLE_ISSUER: the owner thread calls it).
+ * Returns 0 (also when the sizes do not change), -EINVAL (sq_entries 0 or
+ * above 32768, cq_entries above 65536 or below the SQ size, a ring without
+ * DEFER_TASKRUN, or a kernel before 6.13), -EOVERFLOW when the unseen
+ * completions or unsubmitted SQEs do not fit the new sizes (reap or submit,
+ * then retry), -EBADF after hoop_ring_close_ring_fd (the new rings cannot
+ * be mapped without the fd; HOOP_SETUP_NO_MMAP rings do not need it), or
+ * another -errno; on these failures the ring is unchanged. If mapping the
+ * new rings fails after the kernel switched to them (-ENOMEM, unlikely),
+ * the ring cannot be used any more and must be destroyed.
+ */
+HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
+                              unsigned cq_entries);
+
+/*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.
  * Returns 0 or -errno.
  */
