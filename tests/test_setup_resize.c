@@ -13,7 +13,7 @@
  * reads and a registered-ring-fd round. The same on a HOOP_SETUP_NO_MMAP
  * ring (hoop provides the new memory). Bad input (sizes 0, too big, a CQ
  * smaller than the SQ, a ring without DEFER_TASKRUN) is -EINVAL and
- * publishes nothing. No fd and no mapping is left behind.
+ * publishes nothing. No fd and no ring mapping is left behind.
  */
 #include "helpers.h"
 
@@ -25,13 +25,19 @@
 
 static char rbuf[4][16];
 
+/*
+ * Mappings of ring memory: the kernel's rings show as anon_inode:[io_uring],
+ * the shared anonymous memory hoop provides with NO_MMAP as /dev/zero.
+ * (Other mappings come and go with the allocator, ASan's included.)
+ */
 static int map_count(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	CHECK(f != NULL);
-	int n = 0, c;
-	while ((c = fgetc(f)) != EOF)
-		if (c == '\n')
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "io_uring") || strstr(line, "/dev/zero"))
 			n++;
 	fclose(f);
 	return n;
@@ -81,10 +87,14 @@ static void run(uint32_t extra_flags)
 	hoop_ring *ring = NULL;
 	hoop_ring_params prm = {0};
 	prm.flags = flags;
+	int maps0 = map_count();
 	int r = hoop_ring_create(&ring, 8, &prm);
 	if (r == -EINVAL)
 		SKIP("ring flags %#x need a newer kernel", flags);
 	CHECK_EQ(r, 0);
+	/* The ring's mappings; each resize must leave as many. */
+	int maps = map_count();
+	CHECK(maps > maps0);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 8);
 	CHECK_EQ(hoop_ring_cq_entries(ring), 16);
 	int p[2];
@@ -129,6 +139,7 @@ static void run(uint32_t extra_flags)
 	CHECK_EQ(hoop_ring_sq_entries(ring), 64);
 	CHECK_EQ(hoop_ring_cq_entries(ring), 256);
 	CHECK_EQ(hoop_ring_cq_ready(ring), 3);
+	CHECK_EQ(map_count(), maps);
 	CHECK_EQ(hoop_ring_sq_ready(ring), 2);
 	CHECK_EQ(hoop_ring_sq_space_left(ring), 62);
 	take(ring, c, 3);
@@ -180,6 +191,7 @@ static void run(uint32_t extra_flags)
 	CHECK_EQ(hoop_ring_resize(ring, 4, 8), 0);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 4);
 	CHECK_EQ(hoop_ring_cq_entries(ring), 8);
+	CHECK_EQ(map_count(), maps);
 	for (uint64_t i = 0; i < 4; i++)
 		nop(ring, 400 + i);
 	CHECK(hoop_ring_get_sqe(ring) == NULL);
@@ -206,6 +218,7 @@ static void run(uint32_t extra_flags)
 	CHECK_EQ(hoop_ring_resize(ring, 256, 0), 0);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 256);
 	CHECK_EQ(hoop_ring_cq_entries(ring), 512);
+	CHECK_EQ(map_count(), maps);
 	for (int round = 0; round < 2; round++) {
 		for (uint64_t i = 0; i < 256; i++)
 			nop(ring, 1000 + i);
@@ -235,6 +248,7 @@ int main(void)
 	CHECK_EQ(t_wait_one(ring).user_data, 1);
 	hoop_ring_destroy(ring);
 
+	CHECK_EQ(map_count(), maps_before);
 	run(0);
 	printf("mmap'd rings: resized\n");
 	run(HOOP_SETUP_NO_MMAP);
