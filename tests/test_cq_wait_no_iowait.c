@@ -5,9 +5,10 @@
  * hoop_ring_set_iowait(ring, 0) the same wait does not, and after
  * hoop_ring_set_iowait(ring, 1) it does again.
  *
- * procs_blocked is machine-wide: the test samples it first with no waiter
- * and only checks the "off" case when the machine is otherwise quiet
- * (it says so when it is not). The "on" case is always checked.
+ * procs_blocked is machine-wide: the "off" case is checked only when idle
+ * samples just before and after it are quiet (it says so when they never
+ * are, after five tries), and CTest runs the test alone. The "on" case is
+ * always checked.
  * A kernel without HOOP_FEAT_NO_IOWAIT must give -EOPNOTSUPP; then the test
  * skips.
  */
@@ -120,21 +121,29 @@ int main(void)
 
 	int p[2];
 	CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
-	double base = blocked_share();
 	double on = share_while_waiting(-1, p[0]);
-	double off = share_while_waiting(0, p[0]);
 	double on2 = share_while_waiting(1, p[0]);
-	printf("procs_blocked > 0 in: %.0f%% idle, %.0f%% default, %.0f%% "
-	       "iowait off, %.0f%% iowait on again\n",
-	       base * 100, on * 100, off * 100, on2 * 100);
 	CHECK(on >= 0.9);
 	CHECK(on2 >= 0.9);
-	if (base <= 0.05)
-		CHECK(off <= 0.3);
-	else
-		printf("note: other tasks in iowait (%.0f%% of samples); the "
-		       "\"off\" case is not checked\n",
-		       base * 100);
+	/* "Off" is checked only between two quiet idle samples: other
+	 * tasks' iowait would hide ours. A few tries. */
+	int checked = 0;
+	for (int tries = 0; tries < 5 && !checked; tries++) {
+		double before = blocked_share();
+		double off = share_while_waiting(0, p[0]);
+		double after = blocked_share();
+		printf("procs_blocked > 0 in: %.0f%% default, %.0f%% on "
+		       "again; %.0f%% idle, %.0f%% iowait off, %.0f%% idle\n",
+		       on * 100, on2 * 100, before * 100, off * 100,
+		       after * 100);
+		if (before <= 0.05 && after <= 0.05) {
+			CHECK(off <= 0.3);
+			checked = 1;
+		}
+	}
+	if (!checked)
+		printf("note: other tasks kept being in iowait; the \"off\" "
+		       "case is not checked\n");
 	close(p[0]);
 	close(p[1]);
 	CHECK_EQ(t_fd_count(), fds_before);
