@@ -226,6 +226,12 @@ const char *hoop_strerror(int err);
 #define HOOP_REGISTER_RESIZE_RINGS 33
 #define HOOP_REGISTER_MEM_REGION 34
 #define HOOP_REGISTER_USE_REGISTERED_RING 0x80000000u
+#define HOOP_NAPI_REGISTER_OP 0
+#define HOOP_NAPI_STATIC_ADD_ID 1
+#define HOOP_NAPI_STATIC_DEL_ID 2
+#define HOOP_NAPI_TRACKING_DYNAMIC 0
+#define HOOP_NAPI_TRACKING_STATIC 1
+#define HOOP_NAPI_TRACKING_INACTIVE 255
 #define HOOP_RSRC_REGISTER_SPARSE 0x01u
 #define HOOP_PROBE_OP_SUPPORTED 0x01u
 #define HOOP_RESTRICTION_REGISTER_OP 0
@@ -289,6 +295,24 @@ struct hoop_buf {
 	uint16_t resv;
 };
 
+struct hoop_buf_reg {
+	uint64_t ring_addr;
+	uint32_t ring_entries;
+	uint16_t bgid;
+	uint16_t flags;
+	uint32_t min_left;
+	uint32_t resv[5];
+};
+
+struct hoop_napi {
+	uint32_t busy_poll_to;
+	uint8_t prefer_busy_poll;
+	uint8_t opcode;
+	uint8_t pad[2];
+	uint32_t op_param;
+	uint32_t resv;
+};
+
 /* hoop/ring.h */
 #define HOOP_RING_REGISTER_RING_FD 0x01u
 #define HOOP_RING_KEEP_SQARRAY 0x02u
@@ -331,6 +355,17 @@ int hoop_ring_wait_cqe_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
 int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
                         unsigned wait_nr, const struct hoop_timespec *ts,
                         const void *sigmask);
+int hoop_ring_wait_cqes_min_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
+                                    unsigned wait_nr,
+                                    const struct hoop_timespec *ts,
+                                    unsigned min_wait_usec,
+                                    const void *sigmask);
+int hoop_ring_submit_and_wait_min_timeout(hoop_ring *ring,
+                                          struct hoop_cqe **cqe_out,
+                                          unsigned wait_nr,
+                                          const struct hoop_timespec *ts,
+                                          unsigned min_wait_usec,
+                                          const void *sigmask);
 unsigned hoop_ring_peek_batch_cqe(hoop_ring *ring, struct hoop_cqe **cqes,
                                   unsigned count);
 void hoop_ring_cqe_seen(hoop_ring *ring, struct hoop_cqe *cqe);
@@ -345,6 +380,10 @@ int hoop_ring_get_events(hoop_ring *ring);
 int hoop_ring_sqring_wait(hoop_ring *ring);
 int hoop_ring_register_ring_fd(hoop_ring *ring);
 int hoop_ring_unregister_ring_fd(hoop_ring *ring);
+int hoop_ring_close_ring_fd(hoop_ring *ring);
+int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
+int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
+                     unsigned cq_entries);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);
@@ -550,6 +589,7 @@ void hoop_prep_futex_waitv(struct hoop_sqe *sqe, struct futex_waitv *futex,
 void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
 
 /* hoop/register.h */
+#define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 #define HOOP_PBUF_RING_MMAP 0x01u
 #define HOOP_PBUF_RING_INC 0x02u
 
@@ -609,7 +649,8 @@ struct hoop_sync_cancel {
 	uint32_t flags;
 	int64_t timeout_ns;
 	uint8_t opcode;
-	uint8_t resv[7];
+	uint8_t hoop_flags;
+	uint8_t resv[6];
 };
 
 int hoop_ring_register_sync_cancel(hoop_ring *ring,
@@ -617,10 +658,14 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 int hoop_ring_register_buf_ring(hoop_ring *ring, void *ring_addr,
                                 unsigned entries, uint16_t bgid,
                                 unsigned flags);
+int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
+                                    const struct hoop_buf_reg *reg);
 int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                             uint16_t bgid);
 int hoop_ring_register_clock(hoop_ring *ring, int clockid);
+int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi);
+int hoop_ring_unregister_napi(hoop_ring *ring, struct hoop_napi *prev);
 
 /* hoop/engine.h */
 #define HOOP_BACKEND_AUTO 0

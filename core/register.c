@@ -422,6 +422,8 @@ _Static_assert(sizeof(struct hoop_sync_cancel) == 32,
                "struct hoop_sync_cancel is part of the ABI");
 _Static_assert(offsetof(struct hoop_sync_cancel, opcode) == 24,
                "struct hoop_sync_cancel is part of the ABI");
+_Static_assert(offsetof(struct hoop_sync_cancel, hoop_flags) == 25,
+               "hoop_flags took the place of resv[0]");
 
 int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                    const struct hoop_sync_cancel *c)
@@ -431,15 +433,26 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 	for (size_t i = 0; i < sizeof(c->resv); i++)
 		if (c->resv[i])
 			return -EINVAL; /* reserved: must be 0 (common.h) */
+	if (c->hoop_flags & ~HOOP_SYNC_CANCEL_NO_WAIT)
+		return -EINVAL;
+	if ((c->hoop_flags & HOOP_SYNC_CANCEL_NO_WAIT) && c->timeout_ns != 0)
+		return -EINVAL; /* "no wait" and a time limit contradict */
 	struct hoop_sys_sync_cancel_reg reg;
 	memset(&reg, 0, sizeof(reg));
 	reg.addr = c->user_data;
 	reg.fd = c->fd;
 	reg.flags = c->flags;
 	reg.opcode = c->opcode;
-	/* The kernel reads {-1, -1} as "no timeout" and anything else as a
-	 * time relative to now. */
-	if (c->timeout_ns > 0) {
+	/*
+	 * The kernel reads {-1, -1} as "no timeout" and anything else as a
+	 * time relative to now. It makes one attempt before looking at the
+	 * time, so {0, 0} (NO_WAIT) still cancels what has not started and
+	 * gives -ETIME at once for what is running.
+	 */
+	if (c->hoop_flags & HOOP_SYNC_CANCEL_NO_WAIT) {
+		reg.timeout.tv_sec = 0;
+		reg.timeout.tv_nsec = 0;
+	} else if (c->timeout_ns > 0) {
 		reg.timeout.tv_sec = c->timeout_ns / 1000000000;
 		reg.timeout.tv_nsec = c->timeout_ns % 1000000000;
 	} else {
@@ -498,4 +511,64 @@ int hoop_ring_register_clock(hoop_ring *ring, int clockid)
 	memset(&reg, 0, sizeof(reg));
 	reg.clockid = (uint32_t)clockid;
 	return hoop_ring_register(ring, HOOP_REGISTER_CLOCK, &reg, 0);
+}
+
+/* ---- provided-buffer rings, every field ---- */
+
+_Static_assert(sizeof(struct hoop_buf_reg) == 40,
+               "struct hoop_buf_reg is struct io_uring_buf_reg");
+_Static_assert(offsetof(struct hoop_buf_reg, min_left) == 16,
+               "struct hoop_buf_reg is struct io_uring_buf_reg");
+
+int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
+                                    const struct hoop_buf_reg *reg)
+{
+	if (!reg)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(reg->resv) / sizeof(reg->resv[0]); i++)
+		if (reg->resv[i])
+			return -EINVAL;
+	/* A kernel that knows min_left refuses it without INC; one that does
+	 * not sees a reserved word. Refuse it here either way. */
+	if (reg->min_left && !(reg->flags & HOOP_PBUF_RING_INC))
+		return -EINVAL;
+	/* The kernel reads the struct as it is: copy, so that it is never
+	 * handed the caller's memory to write. */
+	struct hoop_buf_reg copy = *reg;
+	return hoop_ring_register(ring, HOOP_REGISTER_PBUF_RING, &copy, 1);
+}
+
+/* ---- NAPI busy polling ---- */
+
+_Static_assert(sizeof(struct hoop_napi) == 16,
+               "struct hoop_napi is struct io_uring_napi");
+
+int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi)
+{
+	if (!napi || napi->pad[0] || napi->pad[1] || napi->resv)
+		return -EINVAL;
+	/*
+	 * The kernel writes the old settings back into its argument before
+	 * it looks at the opcode, so a call it then refuses would still
+	 * have overwritten the caller's struct. Work on a copy and hand the
+	 * old settings out only on success.
+	 */
+	struct hoop_napi arg = *napi;
+	int r = hoop_ring_register(ring, HOOP_REGISTER_NAPI, &arg, 1);
+	if (r < 0)
+		return r;
+	*napi = arg;
+	return 0;
+}
+
+int hoop_ring_unregister_napi(hoop_ring *ring, struct hoop_napi *prev)
+{
+	struct hoop_napi arg;
+	memset(&arg, 0, sizeof(arg));
+	int r = hoop_ring_register(ring, HOOP_UNREGISTER_NAPI, &arg, 1);
+	if (r < 0)
+		return r;
+	if (prev)
+		*prev = arg;
+	return 0;
 }

@@ -389,6 +389,8 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 {
 	if (r->int_flags & HOOP_INT_REG_RING)
 		flags |= HOOP_ENTER_REGISTERED_RING;
+	if (r->int_flags & HOOP_INT_NO_IOWAIT)
+		flags |= HOOP_ENTER_NO_IOWAIT; /* hoop_ring_set_iowait */
 	return hoop_sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
 	                      argsz);
 }
@@ -904,4 +906,276 @@ int hoop_ring_unregister_ring_fd(hoop_ring *r)
 int hoop_ring_enable(hoop_ring *r)
 {
 	return hoop_ring_register(r, HOOP_REGISTER_ENABLE_RINGS, NULL, 0);
+}
+
+/* ---- waiting with a minimum timeout (IORING_FEAT_MIN_TIMEOUT, 6.12) ---- */
+
+/*
+ * The kernel's min-timeout wait: with min_wait_usec in the getevents
+ * argument it waits up to that long for `min_complete` CQEs; when the
+ * minimum has passed it returns as soon as any CQE is there, and otherwise
+ * keeps waiting, for one, until the overall timeout (without one it returns
+ * at the minimum, CQEs or not). hoop keeps both times as deadlines of its
+ * own, as wait_internal does, because an enter may end early (a timeout
+ * request completing wakes every waiter): each enter asks only for what is
+ * left of them, and after the minimum, with nothing there, the wait goes
+ * on for one completion until the overall deadline (forever without `ts`).
+ */
+static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
+                             unsigned wait_nr, const struct hoop_timespec *ts,
+                             unsigned min_wait_usec, const void *sigmask)
+{
+	struct hoop_sys_getevents_arg arg;
+	struct hoop_timespec left;
+	bool sqpoll = (r->setup_flags & HOOP_SETUP_SQPOLL) != 0;
+	bool submit = true, expired = false;
+	int submitted = 0, err = 0;
+	unsigned avail = 0, slots = 0;
+
+	if (!(r->features & HOOP_FEAT_MIN_TIMEOUT) ||
+	    !(r->features & HOOP_FEAT_EXT_ARG))
+		return -EOPNOTSUPP;
+	if (wait_nr == 0 || wait_nr > r->cq_entries)
+		return -EINVAL;
+	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+		return -EINVAL;
+
+	uint64_t start = now_ns();
+	uint64_t deadline = ts ? start + (uint64_t)ts->tv_sec * 1000000000ull +
+	                             (uint64_t)ts->tv_nsec
+	                       : UINT64_MAX;
+	uint64_t min_deadline = start + (uint64_t)min_wait_usec * 1000ull;
+	if (min_deadline > deadline)
+		min_deadline = deadline;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.sigmask = (uint64_t)(uintptr_t)sigmask;
+	arg.sigmask_sz = _NSIG / 8;
+
+	for (;;) {
+		unsigned flags = HOOP_ENTER_EXT_ARG, to_submit = 0, pending = 0;
+		struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
+		uint64_t now = now_ns();
+		bool min_over = now >= min_deadline;
+
+		bool must_enter = false;
+		if (submit) {
+			to_submit = submit_publish(r, &pending);
+			if (sqpoll)
+				submitted += (int)to_submit;
+			must_enter = sq_needs_enter(r, pending, &flags);
+			submit = false;
+		}
+		/* Done: the batch is there, or the CQ is full (a CQE_MIXED
+		 * ring), or the minimum is over and something is there. */
+		bool done = avail >= wait_nr || slots >= r->cq_entries ||
+		            (min_over && cqe);
+		if (now >= deadline)
+			expired = true;
+		if (done || expired) {
+			if (must_enter) {
+				/* Hand over what was published, no wait. */
+				int ret;
+				do {
+					ret = hoop_ring_enter(
+					    r, to_submit, 0,
+					    flags & ~HOOP_ENTER_EXT_ARG, NULL, 0);
+				} while (ret == -EINTR);
+				if (ret < 0)
+					err = ret;
+				else if (!sqpoll)
+					submitted += ret;
+			}
+			break;
+		}
+		flags |= HOOP_ENTER_GETEVENTS;
+		unsigned min;
+		if (!min_over) {
+			/* The kernel counts slots: one more per CQE missing. */
+			min = slots + (wait_nr - avail);
+			uint64_t rest = min_deadline - now;
+			uint64_t us = (rest + 999) / 1000;
+			arg.min_wait_usec = us > UINT32_MAX ? UINT32_MAX
+			                                    : (uint32_t)us;
+		} else {
+			min = slots + 1; /* nothing there: wait for one */
+			arg.min_wait_usec = 0;
+		}
+		if (min > r->cq_entries)
+			min = r->cq_entries;
+		if (deadline != UINT64_MAX) {
+			uint64_t rem = deadline - now;
+			left.tv_sec = (int64_t)(rem / 1000000000ull);
+			left.tv_nsec = (int64_t)(rem % 1000000000ull);
+			arg.ts = (uint64_t)(uintptr_t)&left;
+		} else {
+			arg.ts = 0;
+		}
+		int ret = hoop_ring_enter(r, to_submit, min, flags, &arg,
+		                          sizeof(arg));
+		if (ret < 0 && ret != -ETIME) {
+			err = ret;
+			break;
+		}
+		if (ret > 0 && !sqpoll)
+			submitted += ret;
+	}
+	struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
+	if (cqe_out)
+		*cqe_out = cqe;
+	if (err)
+		return err;
+	if (cqe)
+		return submitted;
+	return expired ? -ETIME : -EAGAIN;
+}
+
+int hoop_ring_wait_cqes_min_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
+                                    unsigned wait_nr,
+                                    const struct hoop_timespec *ts,
+                                    unsigned min_wait_usec, const void *sigmask)
+{
+	int e = wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
+	                          sigmask);
+	return e < 0 ? e : 0;
+}
+
+int hoop_ring_submit_and_wait_min_timeout(hoop_ring *r,
+                                          struct hoop_cqe **cqe_out,
+                                          unsigned wait_nr,
+                                          const struct hoop_timespec *ts,
+                                          unsigned min_wait_usec,
+                                          const void *sigmask)
+{
+	return wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
+	                         sigmask);
+}
+
+/* ---- closing the ring fd, iowait ---- */
+
+int hoop_ring_close_ring_fd(hoop_ring *r)
+{
+	if (!(r->int_flags & HOOP_INT_REG_RING))
+		return -EINVAL; /* the fd is the only handle: keep it */
+	if (r->ring_fd < 0)
+		return -EBADF; /* closed already, or never had one */
+	/*
+	 * Registration calls go through the registered index from now on,
+	 * which the kernel accepts only with REG_REG_RING (6.3); before it,
+	 * closing the fd would leave the ring unable to register anything.
+	 */
+	if (!(r->features & HOOP_FEAT_REG_REG_RING))
+		return -EOPNOTSUPP;
+	/* The mappings hold their own reference to the ring's file, so
+	 * they stay valid; the registered index holds another. */
+	close(r->ring_fd);
+	r->ring_fd = -1;
+	r->int_flags |= HOOP_INT_REG_RING_ONLY;
+	return 0;
+}
+
+int hoop_ring_set_iowait(hoop_ring *r, int enabled)
+{
+	/* Kernels before 6.15 refuse the unknown enter flag outright. */
+	if (!(r->features & HOOP_FEAT_NO_IOWAIT))
+		return -EOPNOTSUPP;
+	if (enabled)
+		r->int_flags &= ~HOOP_INT_NO_IOWAIT;
+	else
+		r->int_flags |= HOOP_INT_NO_IOWAIT;
+	return 0;
+}
+
+/* ---- resizing a live ring (IORING_REGISTER_RESIZE_RINGS, 6.13) ---- */
+
+int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
+{
+	if (sq_entries == 0 || sq_entries > HOOP_MAX_SQ_ENTRIES ||
+	    cq_entries > HOOP_MAX_CQ_ENTRIES)
+		return -EINVAL;
+	/* The kernel compares the rounded sizes: a CQ smaller than the SQ
+	 * is refused. */
+	if (cq_entries && round_pow2(cq_entries) < round_pow2(sq_entries))
+		return -EINVAL;
+	/*
+	 * The kernel resizes only DEFER_TASKRUN rings: there nobody but the
+	 * owner thread posts to the CQ or reads the SQ outside its calls,
+	 * so the entries can be copied while it holds the ring's locks.
+	 */
+	if (!(r->setup_flags & HOOP_SETUP_DEFER_TASKRUN))
+		return -EINVAL;
+	bool app_mem = (r->int_flags & HOOP_INT_APP_MEM) != 0;
+	if (!app_mem && r->ring_fd < 0)
+		return -EBADF; /* no fd to map the new rings from */
+	/*
+	 * The same sizes: nothing to do. Kernels differ here (some return
+	 * early, some build and switch to new rings all the same), so do
+	 * not ask: after a call that changes the sizes the rings are always
+	 * new ones.
+	 */
+	unsigned want_sq = round_pow2(sq_entries);
+	unsigned want_cq = cq_entries ? round_pow2(cq_entries) : 2 * want_sq;
+	if (want_sq == r->sq_entries && want_cq == r->cq_entries)
+		return 0;
+
+	/*
+	 * The kernel carries over the SQEs between its head and tail and
+	 * the CQEs between head and tail, keeping the index values. SQEs
+	 * prepared but not yet published would stay behind in the old
+	 * array, so publish them first (without submitting: a later submit
+	 * counts them as before).
+	 */
+	hoop_ring_flush_sq(r);
+
+	struct hoop_sys_params p;
+	memset(&p, 0, sizeof(p));
+	/*
+	 * Always with the CQ size spelled out (the kernel takes only CQSIZE
+	 * and CLAMP here), and the mapping below sized from what we asked
+	 * for: 6.18 was seen handing back cq_entries 0 for a call without
+	 * CQSIZE.
+	 */
+	p.sq_entries = want_sq;
+	p.flags = HOOP_SETUP_CQSIZE;
+	p.cq_entries = want_cq;
+
+	hoop_ring n = *r; /* the ring as it will be, built aside */
+	n.sq_ring_ptr = n.cq_ring_ptr = n.sqes_ptr = NULL;
+	int e;
+	if (app_mem) {
+		/* NO_MMAP: the new rings live in memory we provide, sized
+		 * as at setup. */
+		struct hoop_sys_params sz = p;
+		sz.flags |= r->setup_flags & (HOOP_SETUP_CQE32 | HOOP_SETUP_SQE128);
+		e = alloc_app_mem(&n, want_sq, &sz);
+		if (e < 0)
+			return e;
+		p.cq_off.user_addr = sz.cq_off.user_addr;
+		p.sq_off.user_addr = sz.sq_off.user_addr;
+	}
+
+	e = hoop_ring_register(r, HOOP_REGISTER_RESIZE_RINGS, &p, 1);
+	if (e < 0) {
+		/* Refused (-EOVERFLOW: the entries in use do not fit): the
+		 * old rings stay. */
+		if (app_mem)
+			ring_unmap(&n);
+		return e;
+	}
+
+	/*
+	 * The kernel now uses the new rings and has let go of the old ones
+	 * (our old mappings still hold their pages, but nothing reads them).
+	 * Map the new ones at the usual offsets and switch over.
+	 */
+	p.flags = r->setup_flags;
+	p.features = r->features;
+	p.sq_entries = want_sq; /* what was asked for, and what the */
+	p.cq_entries = want_cq; /* kernel made (no CLAMP) */
+	e = ring_map(&n, r->ring_fd, &p);
+	if (e < 0)
+		return e; /* the ring is unusable now: see hoop/ring.h */
+	ring_unmap(r);
+	*r = n;
+	return 0;
 }

@@ -34,8 +34,10 @@ extern int hoop_fence_word;
 
 /* int_flags */
 #define HOOP_INT_REG_RING 0x01u      /* enter through the registered index */
-#define HOOP_INT_REG_RING_ONLY 0x02u /* no real fd (REGISTERED_FD_ONLY) */
+#define HOOP_INT_REG_RING_ONLY 0x02u /* no real fd (REGISTERED_FD_ONLY, or
+                                        hoop_ring_close_ring_fd) */
 #define HOOP_INT_APP_MEM 0x04u       /* NO_MMAP: we own the ring memory */
+#define HOOP_INT_NO_IOWAIT 0x08u     /* add ENTER_NO_IOWAIT to each enter */
 
 struct hoop_ring {
 	/* submission side */

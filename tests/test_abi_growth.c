@@ -154,7 +154,7 @@ static void params(void)
 		struct hoop_sync_cancel sc;
 		memset(&sc, 0, sizeof(sc));
 		sc.user_data = 12345;
-		sc.resv[6] = 1;
+		sc.resv[5] = 1;
 		CHECK_EQ(hoop_ring_register_sync_cancel(r, &sc), -EINVAL);
 		hoop_ring_destroy(r);
 	}

@@ -2,7 +2,7 @@
  * hoop/register.h - io_uring_register(2) operations on a hoop_ring: fixed
  * buffers and files, a fd-to-slot file registry, eventfd notification, the
  * opcode probe, personalities, restrictions, io-wq limits, synchronous
- * cancel, provided-buffer rings and the wait clock.
+ * cancel, provided-buffer rings, the wait clock and NAPI busy polling.
  *
  * Every function returns >= 0 on success or a negative errno value. Unless a
  * comment says otherwise: `ring` must not be NULL; the call belongs to the
@@ -326,6 +326,11 @@ HOOP_API int hoop_ring_unregister_iowq_aff(hoop_ring *ring);
  * with HOOP_ASYNC_CANCEL_FD_FIXED); with HOOP_ASYNC_CANCEL_OP by `opcode`;
  * HOOP_ASYNC_CANCEL_ALL cancels every match, HOOP_ASYNC_CANCEL_ANY
  * everything.
+ *
+ * How long to wait for a matching request that is already running (in an
+ * io-wq worker) to stop: `timeout_ns` > 0 waits up to that long; 0 or less
+ * waits as long as it takes; HOOP_SYNC_CANCEL_NO_WAIT in `hoop_flags`
+ * does not wait at all (the kernel's zero timeout), with timeout_ns 0.
  */
 struct hoop_sync_cancel {
 	uint64_t user_data;
@@ -334,8 +339,17 @@ struct hoop_sync_cancel {
 	int64_t timeout_ns;  /* > 0: give up with -ETIME after this long;
 	                        <= 0: wait as long as it takes */
 	uint8_t opcode;      /* with HOOP_ASYNC_CANCEL_OP */
-	uint8_t resv[7];     /* must be zero */
+	uint8_t hoop_flags;  /* HOOP_SYNC_CANCEL_* (was resv[0]; 0 = as before) */
+	uint8_t resv[6];     /* must be zero */
 };
+
+/*
+ * hoop_flags: try once and do not wait for running requests: one that is
+ * running gives -ETIME at once (it keeps running, and its completion comes
+ * later as usual). Requests not yet started are cancelled as always.
+ * Needs timeout_ns == 0 (-EINVAL otherwise).
+ */
+#define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 
 /*
  * hoop_ring_register_sync_cancel - cancel the matching requests, waiting
@@ -343,8 +357,10 @@ struct hoop_sync_cancel {
  * completions, usually -ECANCELED, are then reaped with the usual waits.
  * Returns 0 when one request was cancelled; with HOOP_ASYNC_CANCEL_ALL or
  * _ANY the number cancelled, 0 if none matched; -ENOENT when nothing
- * matched otherwise, -ETIME when the timeout ran out, -EINVAL for NULL,
- * unknown flags or resv not 0. Needs 6.0.
+ * matched otherwise, -ETIME when the timeout ran out (at once with
+ * HOOP_SYNC_CANCEL_NO_WAIT when a match is running), -EINVAL for NULL,
+ * unknown flags or hoop_flags bits, NO_WAIT with a non-zero timeout_ns, or
+ * resv not 0 (nothing is cancelled then). Needs 6.0.
  */
 HOOP_API int hoop_ring_register_sync_cancel(hoop_ring *ring,
                                             const struct hoop_sync_cancel *c);
@@ -372,6 +388,24 @@ HOOP_API int hoop_ring_register_buf_ring(hoop_ring *ring, void *ring_addr,
                                          unsigned flags);
 
 /*
+ * hoop_ring_register_buf_ring_reg - as hoop_ring_register_buf_ring, with
+ * every field of the kernel's registration: `reg` holds the ring address,
+ * entries, group id, flags (HOOP_PBUF_RING_MMAP, HOOP_PBUF_RING_INC) and
+ * `min_left`. With HOOP_PBUF_RING_INC (6.12) a buffer is consumed
+ * piecewise: a completion that leaves part of it gets HOOP_CQE_F_BUF_MORE
+ * and the kernel uses the rest next time. `min_left` (> 0, INC only) makes
+ * the kernel retire a buffer once less than min_left bytes would be left
+ * in it, instead of handing out the small tail later; kernels without it
+ * refuse a non-zero min_left with -EINVAL. Returns 0, -EINVAL (NULL reg,
+ * min_left without INC, resv not 0, or the kernel's reasons), -EEXIST
+ * (bgid in use), or -errno; nothing is registered on failure. `reg` is
+ * only read during the call; the ring memory must stay mapped until
+ * hoop_ring_unregister_buf_ring.
+ */
+HOOP_API int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
+                                             const struct hoop_buf_reg *reg);
+
+/*
  * hoop_ring_unregister_buf_ring - remove buffer group `bgid`. Returns 0 or
  * -ENOENT / -EINVAL when it is not a registered buffer ring.
  */
@@ -393,10 +427,39 @@ HOOP_API int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
  * hoop_ring_register_clock - the clock used for wait timeouts on this ring:
  * CLOCK_MONOTONIC (the default) or CLOCK_BOOTTIME. Returns 0, -EINVAL for
  * another clock, or -errno. Needs 6.12.
- *
- * NAPI busy-poll registration is not offered yet.
  */
 HOOP_API int hoop_ring_register_clock(hoop_ring *ring, int clockid);
+
+/* ------------------------------------------------------------------ */
+/* NAPI busy polling                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * hoop_ring_register_napi - busy-poll the network devices (NAPI contexts)
+ * of this ring's sockets for up to napi->busy_poll_to microseconds before
+ * a wait sleeps (newer kernels cap it at 10 ms). With opcode
+ * HOOP_NAPI_REGISTER_OP (0) this sets the settings: op_param
+ * HOOP_NAPI_TRACKING_DYNAMIC (0; the kernel tracks the NAPI ids of the
+ * sockets used) or HOOP_NAPI_TRACKING_STATIC (the caller lists them with
+ * HOOP_NAPI_STATIC_ADD_ID / _DEL_ID and the id in op_param). On success
+ * *napi is overwritten with the settings in force before the call
+ * (op_param: the previous tracking mode, HOOP_NAPI_TRACKING_INACTIVE
+ * when none). Returns 0, -EINVAL (NULL napi, pad or resv not zero, an
+ * unknown opcode or mode, a static id op without static tracking, an
+ * IOPOLL ring), -EOPNOTSUPP (kernel built without busy polling), or
+ * -errno; on failure *napi and the ring's settings are unchanged. Sockets
+ * on loopback have no NAPI context: busy polling then finds nothing to poll
+ * and waits behave as without it. Needs 6.9.
+ */
+HOOP_API int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi);
+
+/*
+ * hoop_ring_unregister_napi - stop busy polling. If `prev` is not NULL it
+ * receives the settings that were in force (busy_poll_to and
+ * prefer_busy_poll; the rest zero). Returns 0 or -errno (-EOPNOTSUPP as
+ * above).
+ */
+HOOP_API int hoop_ring_unregister_napi(hoop_ring *ring, struct hoop_napi *prev);
 
 #ifdef __cplusplus
 }

@@ -169,6 +169,39 @@ HOOP_API int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                  const void *sigmask);
 
 /*
+ * hoop_ring_wait_cqes_min_timeout - submit pending SQEs, then wait up to
+ * `min_wait_usec` microseconds for `wait_nr` completions; once that minimum
+ * has passed, return as soon as at least one completion is ready, and
+ * otherwise keep waiting for one until `ts` (relative; NULL = no overall
+ * limit) has passed. This is the kernel's MIN_TIMEOUT wait: a batch gets
+ * the chance to fill up, yet a lone completion waits no longer than the
+ * minimum. `sigmask` (const sigset_t *, may be NULL) is applied while
+ * waiting. Returns 0 and sets *cqe_out (may be NULL) to the oldest
+ * completion, which may be one of fewer than wait_nr; -ETIME when `ts`
+ * ran out with none ready (*cqe_out NULL); -EINTR; -EOPNOTSUPP when the
+ * kernel lacks HOOP_FEAT_MIN_TIMEOUT (6.12); -EINVAL for wait_nr 0 or
+ * above the CQ size or a bad `ts`. -EOPNOTSUPP and -EINVAL come before
+ * anything is submitted. A `ts` shorter than the minimum ends the minimum
+ * there. Owner thread only, as every call on a ring.
+ */
+HOOP_API int hoop_ring_wait_cqes_min_timeout(hoop_ring *ring,
+                                             struct hoop_cqe **cqe_out,
+                                             unsigned wait_nr,
+                                             const struct hoop_timespec *ts,
+                                             unsigned min_wait_usec,
+                                             const void *sigmask);
+
+/*
+ * hoop_ring_submit_and_wait_min_timeout - as
+ * hoop_ring_wait_cqes_min_timeout, returning the number of SQEs submitted
+ * (counted as in hoop_ring_submit) instead of 0.
+ */
+HOOP_API int hoop_ring_submit_and_wait_min_timeout(
+    hoop_ring *ring, struct hoop_cqe **cqe_out, unsigned wait_nr,
+    const struct hoop_timespec *ts, unsigned min_wait_usec,
+    const void *sigmask);
+
+/*
  * hoop_ring_peek_batch_cqe - store up to `count` ready completions, oldest
  * first, in cqes[]; returns how many (0 when none). Flushes a CQ overflow
  * backlog if the CQ looks empty. Mark them seen with hoop_ring_cq_advance.
@@ -235,6 +268,57 @@ HOOP_API int hoop_ring_sqring_wait(hoop_ring *ring);
  */
 HOOP_API int hoop_ring_register_ring_fd(hoop_ring *ring);
 HOOP_API int hoop_ring_unregister_ring_fd(hoop_ring *ring);
+
+/*
+ * hoop_ring_close_ring_fd - close the ring's file descriptor and keep
+ * using the ring through its registered fd (hoop_ring_register_ring_fd,
+ * or HOOP_RING_REGISTER_RING_FD at creation), which must exist: every
+ * later call, hoop_ring_register and hoop_ring_enter included, goes
+ * through the registered index, and hoop_ring_fd returns -1. The fd number
+ * may be reused by the process at once. The ring stays usable only from
+ * the thread that registered it (the index is per thread), and
+ * hoop_ring_unregister_ring_fd is refused from now on, the index being the
+ * last handle; hoop_ring_destroy releases it. Returns 0, -EINVAL if the
+ * ring fd is not registered (the fd stays open), -EBADF if there is no fd
+ * any more (closed already, or a HOOP_SETUP_REGISTERED_FD_ONLY ring),
+ * -EOPNOTSUPP without HOOP_FEAT_REG_REG_RING (6.3). Owner thread only.
+ */
+HOOP_API int hoop_ring_close_ring_fd(hoop_ring *ring);
+
+/*
+ * hoop_ring_set_iowait - whether the thread counts as waiting for I/O
+ * (iowait time, and the CPU frequency boost that goes with it) while it
+ * waits on this ring for completions with requests in flight. The kernel
+ * marks such waits as iowait by default (`enabled` non-zero); 0 clears
+ * that for every later wait on this ring (HOOP_ENTER_NO_IOWAIT). Returns
+ * 0, or -EOPNOTSUPP without HOOP_FEAT_NO_IOWAIT (6.15), leaving the
+ * setting as it was. Owner thread only.
+ */
+HOOP_API int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
+
+/*
+ * hoop_ring_resize - give a live ring an SQ of `sq_entries` and a CQ of
+ * `cq_entries` slots (rounded up to powers of two; cq_entries 0: twice the
+ * SQ), keeping what is in it: requests in flight complete into the new CQ,
+ * completions not yet seen are moved over in order, and SQEs prepared but
+ * not submitted are carried over (they are published first, not
+ * submitted; the next submit sends them). Both rings are remapped, so
+ * every struct hoop_sqe * and struct hoop_cqe * obtained before the call
+ * is invalid after it: finish preparing SQEs, and copy or consume CQEs,
+ * before calling. Only for rings created with HOOP_SETUP_DEFER_TASKRUN
+ * (which implies HOOP_SETUP_SINGLE_ISSUER: the owner thread calls it).
+ * Returns 0 (also when the sizes do not change), -EINVAL (sq_entries 0 or
+ * above 32768, cq_entries above 65536 or below the SQ size, a ring without
+ * DEFER_TASKRUN, or a kernel before 6.13), -EOVERFLOW when the unseen
+ * completions or unsubmitted SQEs do not fit the new sizes (reap or submit,
+ * then retry), -EBADF after hoop_ring_close_ring_fd (the new rings cannot
+ * be mapped without the fd; HOOP_SETUP_NO_MMAP rings do not need it), or
+ * another -errno; on these failures the ring is unchanged. If mapping the
+ * new rings fails after the kernel switched to them (-ENOMEM, unlikely),
+ * the ring cannot be used any more and must be destroyed.
+ */
+HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
+                              unsigned cq_entries);
 
 /*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.

@@ -86,6 +86,33 @@ struct hoop_buf {
 	uint16_t resv; /* in entry 0 this is the ring's tail */
 };
 
+/*
+ * A provided-buffer ring registration (HOOP_REGISTER_PBUF_RING), 40 bytes,
+ * as the kernel reads it (struct io_uring_buf_reg).
+ */
+struct hoop_buf_reg {
+	uint64_t ring_addr;    /* page-aligned ring; 0 with HOOP_PBUF_RING_MMAP */
+	uint32_t ring_entries; /* a power of two */
+	uint16_t bgid;         /* buffer group id */
+	uint16_t flags;        /* HOOP_PBUF_RING_* (hoop/register.h) */
+	uint32_t min_left;     /* with HOOP_PBUF_RING_INC: see register.h */
+	uint32_t resv[5];      /* must be zero */
+};
+
+/*
+ * NAPI busy-poll settings (HOOP_REGISTER_NAPI, HOOP_UNREGISTER_NAPI), 16
+ * bytes, as the kernel reads them (struct io_uring_napi).
+ */
+struct hoop_napi {
+	uint32_t busy_poll_to;    /* busy-poll time, microseconds */
+	uint8_t prefer_busy_poll; /* 1: prefer busy polling to interrupts */
+	uint8_t opcode;           /* HOOP_NAPI_REGISTER_OP, _STATIC_ADD/DEL_ID */
+	uint8_t pad[2];           /* must be zero */
+	uint32_t op_param;        /* HOOP_NAPI_TRACKING_* with REGISTER_OP,
+	                             else a NAPI id */
+	uint32_t resv;            /* must be zero */
+};
+
 /* Opcodes (IORING_OP_*). */
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
@@ -322,6 +349,16 @@ struct hoop_buf {
 #define HOOP_REGISTER_MEM_REGION 34
 /* Or-ed into a register opcode: the fd argument is a registered ring index. */
 #define HOOP_REGISTER_USE_REGISTERED_RING 0x80000000u
+
+/* struct hoop_napi opcodes (io_uring_napi_op). */
+#define HOOP_NAPI_REGISTER_OP 0
+#define HOOP_NAPI_STATIC_ADD_ID 1
+#define HOOP_NAPI_STATIC_DEL_ID 2
+
+/* NAPI tracking strategies (io_uring_napi_tracking_strategy). */
+#define HOOP_NAPI_TRACKING_DYNAMIC 0
+#define HOOP_NAPI_TRACKING_STATIC 1
+#define HOOP_NAPI_TRACKING_INACTIVE 255
 
 /* Registration flag: register a table of empty slots. */
 #define HOOP_RSRC_REGISTER_SPARSE 0x01u
