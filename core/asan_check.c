@@ -172,7 +172,7 @@ static void check_sqe(const struct hoop_sqe *sqe)
 	}
 }
 
-void hoop_asan_check_sqes(const struct hoop_ring *r, unsigned head,
+void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
                           unsigned tail)
 {
 	for (unsigned i = head; i != tail; i++)
