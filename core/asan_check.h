@@ -25,7 +25,7 @@ struct hoop_ring;
  * memory was freed) and abort.
  */
 void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
-                          unsigned tail);
+                           unsigned tail);
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) hoop__asan_check_sqes(r, head, tail)
 #else
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) ((void)0)

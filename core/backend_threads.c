@@ -573,7 +573,7 @@ static int spawn_locked(struct hoop_pool *p)
 }
 
 int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                     int sig, bool take)
+                      int sig, bool take)
 {
 	int err = hoop__pool_signal_claim(sig, take, NULL, 0);
 	if (err < 0)
@@ -650,7 +650,7 @@ static struct job *job_new(const struct hoop_op *ops, const uint64_t *tokens,
 }
 
 int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                     const uint64_t *tokens, unsigned n)
+                      const uint64_t *tokens, unsigned n)
 {
 	/* Split into chains: a chain ends at the first op without a link. */
 	struct job *first = NULL, *last = NULL;

@@ -355,7 +355,7 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 }
 
 void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                         uint32_t flags)
+                          uint32_t flags)
 {
 	/*
 	 * A pool worker delivers each of its tokens exactly once, and a wait
@@ -1211,9 +1211,9 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 }
 
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
-                                unsigned n, uint64_t *tokens, unsigned flags,
-                                int delivery, hoop_completion_fn fn, void *arg,
-                                hoop_queue *q)
+                                 unsigned n, uint64_t *tokens, unsigned flags,
+                                 int delivery, hoop_completion_fn fn, void *arg,
+                                 hoop_queue *q)
 {
 	struct submit_src src = {ops, NULL, NULL};
 	if (n && !ops)
@@ -1225,7 +1225,7 @@ int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
-	                                   DELIVER_WAIT, NULL, NULL, NULL);
+	                                    DELIVER_WAIT, NULL, NULL, NULL);
 }
 
 int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
@@ -1235,7 +1235,7 @@ int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
 	if (!fn)
 		return -EINVAL;
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
-	                                   DELIVER_CALLBACK, fn, arg, NULL);
+	                                    DELIVER_CALLBACK, fn, arg, NULL);
 }
 
 int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
@@ -2154,9 +2154,9 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out,
 __asm__(".symver hoop__engine_get_metrics_v0_1,"
         "hoop_engine_get_metrics@HOOP_0.1");
 HOOP_API int hoop__engine_get_metrics_v0_1(hoop_engine *e,
-                                          struct hoop_engine_metrics *out);
+                                           struct hoop_engine_metrics *out);
 int hoop__engine_get_metrics_v0_1(hoop_engine *e,
-                                 struct hoop_engine_metrics *out)
+                                  struct hoop_engine_metrics *out)
 {
 	return hoop_engine_get_metrics(e, out, HOOP_ENGINE_METRICS_SIZE_V1);
 }

@@ -109,7 +109,7 @@ struct hoop_engine {
 
 /* Deliver a result for `token` from outside the ring (thread pool). */
 void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                         uint32_t flags);
+                          uint32_t flags);
 
 /*
  * HOOP_BACKEND, parsed in one place for the engine and the probe
@@ -125,7 +125,7 @@ int hoop__backend_env(const char **raw);
  * resolved and claimed by hoop__pool_signal_claim.
  */
 int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                     int sig, bool take);
+                      int sig, bool take);
 /*
  * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
  * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2
@@ -146,7 +146,7 @@ void hoop__pool_destroy(struct hoop_pool *p);
  * threads (which do not exist here) or their locks. */
 void hoop__pool_forget(struct hoop_pool *p);
 int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                     const uint64_t *tokens, unsigned n);
+                      const uint64_t *tokens, unsigned n);
 /* Cancel by token (non-zero), by fd (>= 0) or everything (any); waits
  * until the matching operations have finished; returns how many matched. */
 int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
@@ -157,9 +157,9 @@ void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c);
 
 /* Submit ops for a queue (engine.c). */
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
-                                unsigned n, uint64_t *tokens, unsigned flags,
-                                int delivery, hoop_completion_fn fn, void *arg,
-                                hoop_queue *q);
+                                 unsigned n, uint64_t *tokens, unsigned flags,
+                                 int delivery, hoop_completion_fn fn, void *arg,
+                                 hoop_queue *q);
 
 /* Reap what is there without blocking if nobody else is; used by waiters. */
 void hoop__engine_reap_some(hoop_engine *e);

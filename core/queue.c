@@ -143,7 +143,7 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
 	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags,
-	                                    DELIVER_QUEUE, NULL, NULL, q);
+	                                     DELIVER_QUEUE, NULL, NULL, q);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);
 		q->outstanding -= n;

@@ -371,9 +371,9 @@ void hoop_ring_destroy(hoop_ring *r)
 		/* The only reference is the registered index: drop it. */
 		struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
 		hoop__sys_register(r->enter_fd,
-		                  HOOP_UNREGISTER_RING_FDS |
-		                      HOOP_REGISTER_USE_REGISTERED_RING,
-		                  &up, 1);
+		                   HOOP_UNREGISTER_RING_FDS |
+		                       HOOP_REGISTER_USE_REGISTERED_RING,
+		                   &up, 1);
 	}
 	free(r);
 }
@@ -390,7 +390,7 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 	if (r->int_flags & HOOP_INT_REG_RING)
 		flags |= HOOP_ENTER_REGISTERED_RING;
 	return hoop__sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
-	                      argsz);
+	                       argsz);
 }
 
 int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
@@ -398,8 +398,8 @@ int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
 {
 	if (r->int_flags & HOOP_INT_REG_RING)
 		return hoop__sys_register(r->enter_fd,
-		                         opcode | HOOP_REGISTER_USE_REGISTERED_RING,
-		                         arg, nr_args);
+		                          opcode | HOOP_REGISTER_USE_REGISTERED_RING,
+		                          arg, nr_args);
 	return hoop__sys_register(r->ring_fd, opcode, arg, nr_args);
 }
 

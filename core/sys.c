@@ -92,7 +92,7 @@ static inline long raw_syscall6(long n, long a1, long a2, long a3, long a4,
 #endif
 
 int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
-                   unsigned flags, const void *arg, size_t argsz)
+                    unsigned flags, const void *arg, size_t argsz)
 {
 	FAULT_POINT(HOOP_FAULT_ENTER, 0);
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -107,7 +107,7 @@ int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
 }
 
 int hoop__sys_register(int fd, unsigned opcode, const void *arg,
-                      unsigned nr_args)
+                       unsigned nr_args)
 {
 	FAULT_POINT(HOOP_FAULT_REGISTER, opcode);
 	long r = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);

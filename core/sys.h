@@ -97,9 +97,9 @@ struct hoop_sys_file_index_range {
 
 int hoop__sys_setup(unsigned entries, struct hoop_sys_params *p);
 int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
-                   unsigned flags, const void *arg, size_t argsz);
+                    unsigned flags, const void *arg, size_t argsz);
 int hoop__sys_register(int fd, unsigned opcode, const void *arg,
-                      unsigned nr_args);
+                       unsigned nr_args);
 
 /*
  * Fault injection, for tests only. Compiled in only when the library is
