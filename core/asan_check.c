@@ -172,8 +172,8 @@ static void check_sqe(const struct hoop_sqe *sqe)
 	}
 }
 
-void hoop_asan_check_sqes(const struct hoop_ring *r, unsigned head,
-                          unsigned tail)
+void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
+                           unsigned tail)
 {
 	for (unsigned i = head; i != tail; i++)
 		check_sqe(&r->sqes[(i & r->sq_mask) << r->sqe_shift]);

@@ -24,9 +24,9 @@ struct hoop_ring;
  * through ASan (which prints the submitting call's stack and where the
  * memory was freed) and abort.
  */
-void hoop_asan_check_sqes(const struct hoop_ring *r, unsigned head,
-                          unsigned tail);
-#define HOOP_ASAN_CHECK_SQES(r, head, tail) hoop_asan_check_sqes(r, head, tail)
+void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
+                           unsigned tail);
+#define HOOP_ASAN_CHECK_SQES(r, head, tail) hoop__asan_check_sqes(r, head, tail)
 #else
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) ((void)0)
 #endif

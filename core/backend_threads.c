@@ -101,7 +101,7 @@ static long parse_signal(const char *s)
 	return *end || v > 1024 ? -1 : v;
 }
 
-int hoop_pool_signal_resolve(int32_t param, char *why, size_t n)
+int hoop__pool_signal_resolve(int32_t param, char *why, size_t n)
 {
 	if (param != 0) {
 		if (signal_allowed(param))
@@ -196,12 +196,12 @@ static int claim(int sig, bool take, bool install, char *why, size_t n)
 	return err;
 }
 
-int hoop_pool_signal_claim(int sig, bool take, char *why, size_t n)
+int hoop__pool_signal_claim(int sig, bool take, char *why, size_t n)
 {
 	return claim(sig, take, true, why, n);
 }
 
-int hoop_pool_signal_busy(int sig, char *why, size_t n)
+int hoop__pool_signal_busy(int sig, char *why, size_t n)
 {
 	return claim(sig, false, false, why, n);
 }
@@ -507,7 +507,7 @@ static void run_job(struct hoop_pool *p, struct job *j)
 		pthread_mutex_lock(&p->mu);
 		j->cur = i + 1;
 		pthread_mutex_unlock(&p->mu);
-		hoop_engine_deliver(p->e, j->tokens[i], res, 0);
+		hoop__engine_deliver(p->e, j->tokens[i], res, 0);
 	}
 }
 
@@ -572,10 +572,10 @@ static int spawn_locked(struct hoop_pool *p)
 	return 0;
 }
 
-int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                     int sig, bool take)
+int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
+                      int sig, bool take)
 {
-	int err = hoop_pool_signal_claim(sig, take, NULL, 0);
+	int err = hoop__pool_signal_claim(sig, take, NULL, 0);
 	if (err < 0)
 		return err;
 	struct hoop_pool *p = calloc(1, sizeof(*p));
@@ -600,14 +600,14 @@ int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
 		err = spawn_locked(p);
 	pthread_mutex_unlock(&p->mu);
 	if (err) {
-		hoop_pool_destroy(p);
+		hoop__pool_destroy(p);
 		return err;
 	}
 	*out = p;
 	return 0;
 }
 
-void hoop_pool_destroy(struct hoop_pool *p)
+void hoop__pool_destroy(struct hoop_pool *p)
 {
 	if (!p)
 		return;
@@ -625,7 +625,7 @@ void hoop_pool_destroy(struct hoop_pool *p)
 	free(p);
 }
 
-void hoop_pool_forget(struct hoop_pool *p)
+void hoop__pool_forget(struct hoop_pool *p)
 {
 	/* Jobs and locks may be mid-use by threads that only exist in the
 	 * parent: leak them rather than touch them. */
@@ -649,8 +649,8 @@ static struct job *job_new(const struct hoop_op *ops, const uint64_t *tokens,
 	return j;
 }
 
-int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                     const uint64_t *tokens, unsigned n)
+int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
+                      const uint64_t *tokens, unsigned n)
 {
 	/* Split into chains: a chain ends at the first op without a link. */
 	struct job *first = NULL, *last = NULL;
@@ -717,7 +717,7 @@ static bool job_matches(const struct job *j, uint64_t token, int fd, bool any)
 	return false;
 }
 
-int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
+int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 {
 	int found = 0;
 	struct job *cancelled_queued = NULL;
@@ -773,7 +773,7 @@ int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		struct job *j = cancelled_queued;
 		cancelled_queued = j->next;
 		for (unsigned i = 0; i < j->n; i++)
-			hoop_engine_deliver(p->e, j->tokens[i], -ECANCELED, 0);
+			hoop__engine_deliver(p->e, j->tokens[i], -ECANCELED, 0);
 		job_free(j);
 	}
 	return found;

@@ -96,7 +96,7 @@ static void reg_del(hoop_bufgroup *g)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-void hoop_bufgroup_ring_gone(hoop_ring *ring)
+void hoop__bufgroup_ring_gone(hoop_ring *ring)
 {
 	pthread_mutex_lock(&reg_lock);
 	for (hoop_bufgroup **p = &reg_head; *p;) {
@@ -114,7 +114,7 @@ void hoop_bufgroup_ring_gone(hoop_ring *ring)
 
 /* ---- synchronous operations (LEGACY) ---- */
 
-void (*hoop_bufgroup_presubmit)(hoop_ring *ring);
+void (*hoop__bufgroup_presubmit)(hoop_ring *ring);
 
 static inline struct hoop_cqe *cqe_at(const hoop_ring *r, unsigned idx)
 {
@@ -177,7 +177,7 @@ static bool cq_extract(hoop_ring *r, uint64_t ud, int32_t *res)
 static int ring_run_one(hoop_ring *r, const struct hoop_sqe *src)
 {
 	void (*hook)(hoop_ring *) =
-	    __atomic_load_n(&hoop_bufgroup_presubmit, __ATOMIC_ACQUIRE);
+	    __atomic_load_n(&hoop__bufgroup_presubmit, __ATOMIC_ACQUIRE);
 	if (hook)
 		hook(r);
 	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
@@ -332,7 +332,7 @@ static unsigned pieces(const hoop_bufgroup *g, int32_t res)
 	return (unsigned)(((uint64_t)res + g->size - 1) / g->size);
 }
 
-void hoop_bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res)
+void hoop__bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res)
 {
 	if (!g || bid >= g->count)
 		return;
@@ -344,7 +344,7 @@ void hoop_bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res)
 	pthread_mutex_unlock(&g->lock);
 }
 
-hoop_ring *hoop_bufgroup_ring(const hoop_bufgroup *g)
+hoop_ring *hoop__bufgroup_ring(const hoop_bufgroup *g)
 {
 	return g->ring;
 }
@@ -460,7 +460,7 @@ int hoop_bufgroup_create_engine(hoop_bufgroup **out, hoop_engine *e,
 {
 	if (!e)
 		return -EINVAL;
-	int r = hoop_engine_check(e);
+	int r = hoop__engine_check(e);
 	if (r < 0)
 		return r;
 	if (!e->ring)

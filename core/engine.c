@@ -55,14 +55,14 @@ static void install_fork_handler(void)
 	pthread_atfork(NULL, NULL, on_fork_child);
 }
 
-uint64_t hoop_now_ns(void)
+uint64_t hoop__now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int hoop_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
+int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
 {
 	struct timespec ts, *tsp = NULL;
 	if (timeout_ns >= 0) {
@@ -75,7 +75,7 @@ int hoop_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
 	return r < 0 ? -errno : 0;
 }
 
-void hoop_futex_wake(_Atomic uint32_t *addr, int n)
+void hoop__futex_wake(_Atomic uint32_t *addr, int n)
 {
 	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
 	        0);
@@ -123,19 +123,19 @@ static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
 	return st;
 }
 
-void caller_enter(hoop_engine *e)
+void hoop__caller_enter(hoop_engine *e)
 {
 	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
 }
 
-void caller_leave(hoop_engine *e)
+void hoop__caller_leave(hoop_engine *e)
 {
 	/* Release: everything this caller did to the engine happens before
 	 * destroy (which loads the count with acquire) frees it. */
 	atomic_fetch_sub_explicit(&e->active_callers, 1, memory_order_release);
 }
 
-int hoop_engine_check(hoop_engine *e)
+int hoop__engine_check(hoop_engine *e)
 {
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
@@ -165,8 +165,8 @@ static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
 		/* Room appears as completions are reaped: reap ourselves,
 		 * flush what batching holds back, and make sure the engine
 		 * thread is watching the ring before we sleep. */
-		hoop_engine_flush_pending(e);
-		hoop_engine_reap_some(e);
+		hoop__engine_flush_pending(e);
+		hoop__engine_reap_some(e);
 		pthread_mutex_lock(&e->slot_lock);
 		if (e->free_count < n && !LOAD(&e->closing)) {
 			struct timespec ts;
@@ -244,7 +244,7 @@ static void bg_notify(hoop_engine *e, bool need_kernel_kick)
 		return; /* the thread pool has no engine thread */
 	atomic_fetch_add_explicit(&e->bg_seq, 1, memory_order_seq_cst);
 	if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
-		hoop_futex_wake(&e->bg_seq, 1);
+		hoop__futex_wake(&e->bg_seq, 1);
 		ADD(&e->m_wakeups, 1);
 	} else if (need_kernel_kick &&
 	           atomic_load_explicit(&e->bg_in_kernel, memory_order_seq_cst)) {
@@ -294,7 +294,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		if (old & SLOT_RELEASED) {
 			slot_free(e, s);
 		} else if (old & SLOT_WAITER) {
-			hoop_futex_wake(&s->state, 1);
+			hoop__futex_wake(&s->state, 1);
 			ADD(&e->m_wakeups, 1);
 		}
 		return;
@@ -316,7 +316,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		if (s->delivery == DELIVER_CALLBACK)
 			s->fn(s->arg, &c);
 		else
-			hoop_queue_push(s->queue, &c);
+			hoop__queue_push(s->queue, &c);
 		if (!more)
 			slot_free(e, s);
 		return;
@@ -354,8 +354,8 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 	deliver(e, s, ud, res, cflags);
 }
 
-void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                         uint32_t flags)
+void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
+                          uint32_t flags)
 {
 	/*
 	 * A pool worker delivers each of its tokens exactly once, and a wait
@@ -419,7 +419,7 @@ static unsigned drain_locked(hoop_engine *e)
 	return n;
 }
 
-void hoop_engine_reap_some(hoop_engine *e)
+void hoop__engine_reap_some(hoop_engine *e)
 {
 	if (!e->ring)
 		return;
@@ -437,7 +437,7 @@ void hoop_engine_reap_some(hoop_engine *e)
 static int enter_locked(hoop_engine *e)
 {
 	hoop_ring *r = e->ring;
-	unsigned pending = hoop_ring_flush_sq(r);
+	unsigned pending = hoop__ring_flush_sq(r);
 	/* A ring that lost a completion is entered no more: what it has not
 	 * consumed is failed by dead_quiesce, which relies on this. */
 	int dead = LOAD(&e->dead);
@@ -466,7 +466,7 @@ static int enter_locked(hoop_engine *e)
 		}
 		if (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR) {
 			/* The kernel wants completions reaped first. */
-			hoop_engine_reap_some(e);
+			hoop__engine_reap_some(e);
 			sched_yield();
 			continue;
 		}
@@ -474,7 +474,7 @@ static int enter_locked(hoop_engine *e)
 	}
 }
 
-void hoop_engine_flush_pending(hoop_engine *e)
+void hoop__engine_flush_pending(hoop_engine *e)
 {
 	if (!e->ring)
 		return;
@@ -498,7 +498,7 @@ int hoop_engine_flush(hoop_engine *e)
 	int r = e->pending ? enter_locked(e) : 0;
 	pthread_mutex_unlock(&e->submit_lock);
 	if (r > 0)
-		hoop_engine_reap_some(e);
+		hoop__engine_reap_some(e);
 	return r;
 }
 
@@ -585,7 +585,7 @@ static bool inline_candidate(const struct hoop_op *op)
 
 #ifdef HOOP_ASAN_CHECK
 /*
- * Sanitizer builds: the same buffer check hoop_ring_flush_sq runs on every
+ * Sanitizer builds: the same buffer check hoop__ring_flush_sq runs on every
  * SQE it publishes, for an op done inline (which never becomes an SQE):
  * the op, laid out like an SQE, seen through a one-entry ring view.
  */
@@ -713,7 +713,7 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
 	ADD(&e->m_completed, 1);
-	hoop_queue_push(q, &c);
+	hoop__queue_push(q, &c);
 	slot_free(e, s);
 }
 
@@ -753,12 +753,12 @@ static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
 	ADD(&e->inflight, n);
 	ADD(&e->m_submitted, n);
 	ADD(&e->m_pool_ops, n);
-	int err = hoop_pool_submit(e->pool, ops, tok, n);
+	int err = hoop__pool_submit(e->pool, ops, tok, n);
 	if (err == 0)
 		return (int)n;
 	if (accepted) {
 		for (unsigned i = 0; i < n; i++)
-			hoop_engine_deliver(e, tok[i], err, 0);
+			hoop__engine_deliver(e, tok[i], err, 0);
 		return (int)n;
 	}
 	/* Nothing was queued: undo, as if never submitted. */
@@ -948,9 +948,9 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 	 * destroy waits until no caller is left before freeing anything, so
 	 * a submitter asleep waiting for room cannot wake up in freed memory.
 	 */
-	caller_enter(e);
+	hoop__caller_enter(e);
 	int r = submit_counted(e, src, n, tokens, flags, delivery, fn, arg, q);
-	caller_leave(e);
+	hoop__caller_leave(e);
 	return r;
 }
 
@@ -962,7 +962,7 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 	unsigned stack_idx[64], *idx = stack_idx;
 	int err;
 
-	if ((err = hoop_engine_check(e)) < 0)
+	if ((err = hoop__engine_check(e)) < 0)
 		return err;
 	if (n == 0)
 		return 0;
@@ -1166,7 +1166,7 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 	ADD(&e->inflight, n);
 	ADD(&e->m_submitted, n);
 	/* Publish the whole group with one tail store. */
-	hoop_ring_flush_sq(e->ring);
+	hoop__ring_flush_sq(e->ring);
 	e->pending += n;
 	atomic_store_explicit(&e->has_pending, 1, memory_order_relaxed);
 	bool first_of_batch = false;
@@ -1181,13 +1181,13 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		enter_locked(e);
 	} else if (e->batch_ns &&
 	           !atomic_load_explicit(&e->batch_deadline, memory_order_relaxed)) {
-		atomic_store_explicit(&e->batch_deadline, hoop_now_ns() + e->batch_ns,
+		atomic_store_explicit(&e->batch_deadline, hoop__now_ns() + e->batch_ns,
 		                      memory_order_relaxed);
 		first_of_batch = true;
 	}
 	pthread_mutex_unlock(&e->submit_lock);
 	if (enter_now)
-		hoop_engine_reap_some(e); /* inline completions, for everyone */
+		hoop__engine_reap_some(e); /* inline completions, for everyone */
 	/*
 	 * An idle engine thread must start watching the ring while our ops
 	 * are in flight. Not for wait-delivered ops that are already done:
@@ -1210,10 +1210,10 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 	return (int)n;
 }
 
-int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
-                                unsigned n, uint64_t *tokens, unsigned flags,
-                                int delivery, hoop_completion_fn fn, void *arg,
-                                hoop_queue *q)
+int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
+                                 unsigned n, uint64_t *tokens, unsigned flags,
+                                 int delivery, hoop_completion_fn fn, void *arg,
+                                 hoop_queue *q)
 {
 	struct submit_src src = {ops, NULL, NULL};
 	if (n && !ops)
@@ -1224,8 +1224,8 @@ int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
-	return hoop_engine_submit_internal(e, ops, n, tokens, flags,
-	                                   DELIVER_WAIT, NULL, NULL, NULL);
+	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
+	                                    DELIVER_WAIT, NULL, NULL, NULL);
 }
 
 int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
@@ -1234,8 +1234,8 @@ int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
 {
 	if (!fn)
 		return -EINVAL;
-	return hoop_engine_submit_internal(e, ops, n, tokens, flags,
-	                                   DELIVER_CALLBACK, fn, arg, NULL);
+	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
+	                                    DELIVER_CALLBACK, fn, arg, NULL);
 }
 
 int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
@@ -1277,7 +1277,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	if (s->delivery != DELIVER_WAIT)
 		return -EINVAL;
 
-	caller_enter(e);
+	hoop__caller_enter(e);
 	int ret = 0;
 	bool spun = false;
 	uint64_t deadline = UINT64_MAX;
@@ -1287,17 +1287,17 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
 		goto done;
 	if (timeout_ns >= 0)
-		deadline = hoop_now_ns() + (uint64_t)timeout_ns;
+		deadline = hoop__now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
 		st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
 			break;
-		hoop_engine_flush_pending(e);
-		hoop_engine_reap_some(e);
+		hoop__engine_flush_pending(e);
+		hoop__engine_reap_some(e);
 		st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
 			break;
-		uint64_t now = hoop_now_ns();
+		uint64_t now = hoop__now_ns();
 		if (now >= deadline) {
 			ret = -ETIME;
 			break;
@@ -1308,10 +1308,10 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 			uint64_t until = now + e->spin_ns;
 			if (until > deadline)
 				until = deadline;
-			while (hoop_now_ns() < until) {
+			while (hoop__now_ns() < until) {
 				for (int k = 0; k < 64; k++)
 					cpu_relax();
-				hoop_engine_reap_some(e);
+				hoop__engine_reap_some(e);
 				st = atomic_load_explicit(&s->state,
 				                          memory_order_acquire);
 				if ((st & SLOT_STATE_MASK) == SLOT_DONE)
@@ -1331,11 +1331,11 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 			if (!atomic_compare_exchange_strong(&s->state, &exp, want))
 				continue; /* it changed: look again */
 		}
-		now = hoop_now_ns();
+		now = hoop__now_ns();
 		if (now >= deadline)
 			continue; /* report -ETIME after one more look */
 		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
-		hoop_futex_wait(&s->state, want, left);
+		hoop__futex_wait(&s->state, want, left);
 	}
 done:
 	if (ret == 0) {
@@ -1358,7 +1358,7 @@ done:
 		                                     exp & ~SLOT_WAITER))
 			;
 	}
-	caller_leave(e);
+	hoop__caller_leave(e);
 	return ret;
 }
 
@@ -1424,7 +1424,7 @@ static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
 {
 	for (unsigned tries = 0;; tries++) {
 		int r = sync_cancel(e, token, 0, 0);
-		hoop_engine_reap_some(e);
+		hoop__engine_reap_some(e);
 		if (r != -ENOENT || LOAD(&e->dead))
 			return r;
 		uint32_t st = slot_state_for(s, gen);
@@ -1454,15 +1454,15 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		return -ENOENT;
 	/* Anything still held back by batching must reach the kernel first,
 	 * or the cancel would not find it. */
-	caller_enter(e);
+	hoop__caller_enter(e);
 	int r;
 	if (!e->ring || (st & SLOT_POOL)) {
-		r = hoop_pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
+		r = hoop__pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
 	} else {
-		hoop_engine_flush_pending(e);
+		hoop__engine_flush_pending(e);
 		r = cancel_ring_token(e, s, gen, token);
 	}
-	caller_leave(e);
+	hoop__caller_leave(e);
 	return r < 0 ? r : 0;
 }
 
@@ -1474,18 +1474,18 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 		return -ECHILD;
 	if (!e->ring)
 		return (flags & HOOP_CANCEL_FIXED) ? -EOPNOTSUPP
-		                                   : hoop_pool_cancel(e->pool, 0, fd, false);
-	hoop_engine_flush_pending(e);
+		                                   : hoop__pool_cancel(e->pool, 0, fd, false);
+	hoop__engine_flush_pending(e);
 	unsigned f = HOOP_ASYNC_CANCEL_FD | HOOP_ASYNC_CANCEL_ALL;
 	if (flags & HOOP_CANCEL_FIXED)
 		f |= HOOP_ASYNC_CANCEL_FD_FIXED;
 	int r = sync_cancel(e, 0, fd, f);
-	hoop_engine_reap_some(e);
+	hoop__engine_reap_some(e);
 	if (r == -ENOENT)
 		r = 0;
 	/* Ops on opcodes the kernel lacks run on the pool (no fixed files). */
 	if (r >= 0 && e->pool && !(flags & HOOP_CANCEL_FIXED))
-		r += hoop_pool_cancel(e->pool, 0, fd, false);
+		r += hoop__pool_cancel(e->pool, 0, fd, false);
 	return r;
 }
 
@@ -1495,7 +1495,7 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
  */
 static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 {
-	hoop_engine_flush_pending(e);
+	hoop__engine_flush_pending(e);
 	int found = 0;
 	for (unsigned i = 0; i < e->nslots; i++) {
 		struct hoop_slot *s = &e->slots[i];
@@ -1507,19 +1507,19 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 		uint32_t gen = LOAD(&s->gen);
 		uint64_t token = make_token(i, gen);
 		bool pool = !e->ring || (st & SLOT_POOL);
-		if (pool ? hoop_pool_cancel(e->pool, token, -1, false) > 0
+		if (pool ? hoop__pool_cancel(e->pool, token, -1, false) > 0
 		         : ((st & SLOT_TIMER) ? cancel_ring_token(e, s, gen, token)
 		                              : sync_cancel(e, token, 0, 0)) >= 0)
 			found++;
 	}
-	hoop_engine_reap_some(e);
+	hoop__engine_reap_some(e);
 	return found;
 }
 
 static int cancel_all(hoop_engine *e)
 {
 	if (!e->ring)
-		return hoop_pool_cancel(e->pool, 0, -1, true);
+		return hoop__pool_cancel(e->pool, 0, -1, true);
 	/*
 	 * Not CANCEL_ANY: that would also hit the engine's own poll on the
 	 * kick eventfd. Cancel each operation in flight by its token.
@@ -1533,13 +1533,13 @@ int hoop_engine_cancel_all(hoop_engine *e)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	caller_enter(e);
+	hoop__caller_enter(e);
 	int r = cancel_all(e);
-	caller_leave(e);
+	hoop__caller_leave(e);
 	return r;
 }
 
-void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q)
+void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q)
 {
 	cancel_inflight(e, q);
 }
@@ -1615,7 +1615,7 @@ static void dead_quiesce(hoop_engine *e, int err)
 		/* Tokens copied under submit_lock, failed under drain_lock
 		 * (a callback may submit while holding drain_lock). */
 		pthread_mutex_lock(&e->submit_lock);
-		hoop_ring_flush_sq(r);
+		hoop__ring_flush_sq(r);
 		unsigned head = hoop_load_acquire(r->sq_khead);
 		unsigned tail = hoop_load_relaxed(r->sq_ktail);
 		if (tail != head &&
@@ -1633,7 +1633,7 @@ static void dead_quiesce(hoop_engine *e, int err)
 		pthread_mutex_unlock(&e->drain_lock);
 	}
 	free(unseen);
-	uint64_t now = hoop_now_ns();
+	uint64_t now = hoop__now_ns();
 	if (now >= e->dead_next_cancel) {
 		int found = sync_cancel(e, 0, 0, HOOP_ASYNC_CANCEL_ANY);
 		e->dead_cancel_found = found > 0;
@@ -1678,9 +1678,9 @@ static void *engine_thread(void *arg)
 
 		uint64_t dl = atomic_load_explicit(&e->batch_deadline,
 		                                   memory_order_relaxed);
-		uint64_t now = dl ? hoop_now_ns() : 0;
+		uint64_t now = dl ? hoop__now_ns() : 0;
 		if (dl && now >= dl) {
-			hoop_engine_flush_pending(e);
+			hoop__engine_flush_pending(e);
 			dl = 0;
 		}
 		if (dead && LOAD(&e->inflight))
@@ -1695,7 +1695,7 @@ static void *engine_thread(void *arg)
 		if (dead && LOAD(&e->inflight)) {
 			/* No kick poll any more and no enter: look at the CQ
 			 * every ms until everything has ended. */
-			hoop_futex_wait(&e->bg_seq, seq, 1000000);
+			hoop__futex_wait(&e->bg_seq, seq, 1000000);
 			continue;
 		}
 		if (LOAD(&e->inflight) == 0) {
@@ -1705,7 +1705,7 @@ static void *engine_thread(void *arg)
 			if (LOAD(&e->inflight) == 0 && !LOAD(&e->closing) &&
 			    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
 				int64_t t = dl ? (int64_t)(dl - now) : -1;
-				hoop_futex_wait(&e->bg_seq, seq, t);
+				hoop__futex_wait(&e->bg_seq, seq, t);
 			}
 			atomic_store_explicit(&e->bg_idle, 0, memory_order_seq_cst);
 			continue;
@@ -1753,9 +1753,9 @@ static void engine_free(hoop_engine *e, bool in_child)
 {
 	if (e->pool) {
 		if (in_child)
-			hoop_pool_forget(e->pool);
+			hoop__pool_forget(e->pool);
 		else
-			hoop_pool_destroy(e->pool);
+			hoop__pool_destroy(e->pool);
 	}
 	if (e->kick_fd >= 0)
 		close(e->kick_fd);
@@ -1780,7 +1780,7 @@ static int choose_backend(const hoop_engine_params *p, const char **why)
 		*why = "io_uring: requested by the caller";
 		return HOOP_BACKEND_URING;
 	}
-	switch (hoop_backend_env(NULL)) {
+	switch (hoop__backend_env(NULL)) {
 	case HOOP_BACKEND_THREADS:
 		*why = "thread pool: HOOP_BACKEND=threads";
 		return HOOP_BACKEND_THREADS;
@@ -1796,7 +1796,7 @@ static int choose_backend(const hoop_engine_params *p, const char **why)
 /* Setup errors that mean "io_uring is not allowed here", not "bad input". */
 static bool uring_refusal_allows_fallback(int err)
 {
-	if (hoop_backend_env(NULL) == HOOP_BACKEND_URING)
+	if (hoop__backend_env(NULL) == HOOP_BACKEND_URING)
 		return false;
 	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
 	       err == -ENOMEM;
@@ -1841,12 +1841,12 @@ static int params_check(const hoop_engine_params *p, int *sig, char *why,
 		return -EINVAL;
 	}
 	const char *env;
-	if (p->backend == HOOP_BACKEND_AUTO && hoop_backend_env(&env) < 0) {
+	if (p->backend == HOOP_BACKEND_AUTO && hoop__backend_env(&env) < 0) {
 		WHY("HOOP_BACKEND=%s is not a backend: use " HOOP_BACKEND_ACCEPTED
 		    " (or unset it)", env);
 		return -EINVAL;
 	}
-	int s = hoop_pool_signal_resolve(p->pool_signal, why, n);
+	int s = hoop__pool_signal_resolve(p->pool_signal, why, n);
 	if (s < 0)
 		return s;
 	*sig = s;
@@ -1868,11 +1868,11 @@ int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
 	int sig = 0;
 	int r = params_check(&p, &sig, why, sizeof(why));
 	if (r == 0 && err == -EBUSY)
-		hoop_pool_signal_busy(sig, why, sizeof(why));
+		hoop__pool_signal_busy(sig, why, sizeof(why));
 	if (r == 0 && (err == -ENOSYS || err == -EPERM || err == -EACCES ||
 	               err == -ENOMEM) &&
 	    (p.backend == HOOP_BACKEND_URING ||
-	     hoop_backend_env(NULL) == HOOP_BACKEND_URING))
+	     hoop__backend_env(NULL) == HOOP_BACKEND_URING))
 		snprintf(why, sizeof(why), "io_uring forced (%s) and "
 		         "io_uring_setup gave %s",
 		         p.backend == HOOP_BACKEND_URING ? "HOOP_BACKEND_URING"
@@ -2014,7 +2014,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		if (err < 0)
 			goto fail;
 		if (e->pool_opmask) {
-			err = hoop_pool_create(&e->pool, e, maxf, sig, take);
+			err = hoop__pool_create(&e->pool, e, maxf, sig, take);
 			if (err < 0)
 				goto fail;
 		}
@@ -2028,7 +2028,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		/* One worker per operation in flight at most: a blocking call
 		 * holds its worker, and a cap below max_inflight could starve
 		 * the operation that would unblock the others. */
-		err = hoop_pool_create(&e->pool, e, maxf, sig, take);
+		err = hoop__pool_create(&e->pool, e, maxf, sig, take);
 		if (err < 0)
 			goto fail;
 	}
@@ -2092,13 +2092,13 @@ void hoop_engine_destroy(hoop_engine *e)
 	uint64_t next_cancel = 0;
 	while (atomic_load_explicit(&e->inflight, memory_order_acquire) > 0 ||
 	       atomic_load_explicit(&e->active_callers, memory_order_acquire) > 0) {
-		uint64_t now = hoop_now_ns();
+		uint64_t now = hoop__now_ns();
 		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
 			cancel_all(e);
 			next_cancel = now + 50000000ull;
 		}
 		bg_notify(e, true);
-		hoop_engine_reap_some(e);
+		hoop__engine_reap_some(e);
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 	}
@@ -2151,12 +2151,12 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out,
  * argument existed. Their struct may be as old as the first layout, so
  * they get its 12 fields and nothing past them.
  */
-__asm__(".symver hoop_engine_get_metrics_v0_1,"
+__asm__(".symver hoop__engine_get_metrics_v0_1,"
         "hoop_engine_get_metrics@HOOP_0.1");
-HOOP_API int hoop_engine_get_metrics_v0_1(hoop_engine *e,
-                                          struct hoop_engine_metrics *out);
-int hoop_engine_get_metrics_v0_1(hoop_engine *e,
-                                 struct hoop_engine_metrics *out)
+HOOP_API int hoop__engine_get_metrics_v0_1(hoop_engine *e,
+                                           struct hoop_engine_metrics *out);
+int hoop__engine_get_metrics_v0_1(hoop_engine *e,
+                                  struct hoop_engine_metrics *out)
 {
 	return hoop_engine_get_metrics(e, out, HOOP_ENGINE_METRICS_SIZE_V1);
 }

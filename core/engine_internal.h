@@ -108,8 +108,8 @@ struct hoop_engine {
 };
 
 /* Deliver a result for `token` from outside the ring (thread pool). */
-void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                         uint32_t flags);
+void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
+                          uint32_t flags);
 
 /*
  * HOOP_BACKEND, parsed in one place for the engine and the probe
@@ -117,71 +117,71 @@ void hoop_engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
  * -EINVAL for a name hoop does not know. *raw (if not NULL) gets the value,
  * NULL when unset.
  */
-int hoop_backend_env(const char **raw);
+int hoop__backend_env(const char **raw);
 #define HOOP_BACKEND_ACCEPTED "auto, uring (or io_uring) or threads"
 
 /*
  * The thread-pool backend (backend_threads.c). `sig` is the cancel signal,
- * resolved and claimed by hoop_pool_signal_claim.
+ * resolved and claimed by hoop__pool_signal_claim.
  */
-int hoop_pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                     int sig, bool take);
+int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
+                      int sig, bool take);
 /*
  * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
  * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2
  * or a real-time signal; a bad HOOP_POOL_SIGNAL). why (if not NULL) gets a
  * reason on failure.
  */
-int hoop_pool_signal_resolve(int32_t param, char *why, size_t n);
+int hoop__pool_signal_resolve(int32_t param, char *why, size_t n);
 /*
  * Install hoop's handler for `sig` unless the application has its own
  * there (or `take`): 0, or -EBUSY (why gets the reason). Handlers
  * installed by hoop stay for the life of the process.
  */
-int hoop_pool_signal_claim(int sig, bool take, char *why, size_t n);
+int hoop__pool_signal_claim(int sig, bool take, char *why, size_t n);
 /* The same check without installing anything: 0 or -EBUSY with why. */
-int hoop_pool_signal_busy(int sig, char *why, size_t n);
-void hoop_pool_destroy(struct hoop_pool *p);
+int hoop__pool_signal_busy(int sig, char *why, size_t n);
+void hoop__pool_destroy(struct hoop_pool *p);
 /* In a forked child: free what can be freed without touching the parent's
  * threads (which do not exist here) or their locks. */
-void hoop_pool_forget(struct hoop_pool *p);
-int hoop_pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                     const uint64_t *tokens, unsigned n);
+void hoop__pool_forget(struct hoop_pool *p);
+int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
+                      const uint64_t *tokens, unsigned n);
 /* Cancel by token (non-zero), by fd (>= 0) or everything (any); waits
  * until the matching operations have finished; returns how many matched. */
-int hoop_pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
+int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
 
 /* Hand a completion to its queue (queue.c): with drain_lock held, from a
  * pool worker, or from the submitting thread for an op completed inline. */
-void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c);
+void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c);
 
 /* Submit ops for a queue (engine.c). */
-int hoop_engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
-                                unsigned n, uint64_t *tokens, unsigned flags,
-                                int delivery, hoop_completion_fn fn, void *arg,
-                                hoop_queue *q);
+int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
+                                 unsigned n, uint64_t *tokens, unsigned flags,
+                                 int delivery, hoop_completion_fn fn, void *arg,
+                                 hoop_queue *q);
 
 /* Reap what is there without blocking if nobody else is; used by waiters. */
-void hoop_engine_reap_some(hoop_engine *e);
+void hoop__engine_reap_some(hoop_engine *e);
 
 /* Flush batched SQEs if any. */
-void hoop_engine_flush_pending(hoop_engine *e);
+void hoop__engine_flush_pending(hoop_engine *e);
 
 /* Count a thread as inside an engine call (destroy waits for none). */
-void caller_enter(hoop_engine *e);
-void caller_leave(hoop_engine *e);
+void hoop__caller_enter(hoop_engine *e);
+void hoop__caller_leave(hoop_engine *e);
 
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
-int hoop_engine_check(hoop_engine *e);
+int hoop__engine_check(hoop_engine *e);
 
 /* Cancel every in-flight op delivered to `q` (queue destroy). */
-void hoop_engine_cancel_queue(hoop_engine *e, hoop_queue *q);
+void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q);
 
 /* Monotonic nanoseconds. */
-uint64_t hoop_now_ns(void);
+uint64_t hoop__now_ns(void);
 
 /* futex helpers (private, process-local). */
-int hoop_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
-void hoop_futex_wake(_Atomic uint32_t *addr, int n);
+int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+void hoop__futex_wake(_Atomic uint32_t *addr, int n);
 
 #endif

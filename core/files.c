@@ -656,7 +656,7 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 			return -EINVAL;
 	if (mem)
 		*mem = NULL;
-	int err = hoop_engine_check(e);
+	int err = hoop__engine_check(e);
 	if (err < 0)
 		return err;
 	unsigned maxin = hoop_engine_max_inflight(e);

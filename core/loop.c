@@ -127,7 +127,7 @@ static void loops_add(hoop_loop *l)
 	l->next_loop = loops_head;
 	loops_head = l;
 	pthread_mutex_unlock(&loops_lock);
-	__atomic_store_n(&hoop_bufgroup_presubmit, presubmit_hook,
+	__atomic_store_n(&hoop__bufgroup_presubmit, presubmit_hook,
 	                 __ATOMIC_RELEASE);
 }
 
@@ -539,7 +539,7 @@ static void on_accept(hoop_loop *l, struct lop *op, int32_t res, uint32_t fl)
 static void on_recv(hoop_loop *l, struct lop *op, int32_t res, uint32_t fl)
 {
 	if (fl & HOOP_CQE_F_BUFFER)
-		hoop_bufgroup_note(op->g, fl >> HOOP_CQE_BUFFER_SHIFT, res);
+		hoop__bufgroup_note(op->g, fl >> HOOP_CQE_BUFFER_SHIFT, res);
 	if (fl & HOOP_CQE_F_MORE) {
 		op->fn(l, op->arg, res, fl);
 		return;
@@ -895,7 +895,7 @@ void hoop_loop_destroy(hoop_loop *l)
 			break; /* a dead ring: the kernel cancels on close */
 	}
 	loops_del(l);
-	hoop_bufgroup_ring_gone(l->ring);
+	hoop__bufgroup_ring_gone(l->ring);
 	hoop_ring_destroy(l->ring);
 	close(l->efd);
 	free(l->ops);
@@ -1065,7 +1065,7 @@ int hoop_loop_recv(hoop_loop *l, int fd, hoop_bufgroup *g, unsigned flags,
                    hoop_loop_fn fn, void *arg, uint64_t *id_out)
 {
 	if (!l || fd < 0 || !g || !fn || (flags & ~HOOP_LOOP_BUNDLE) ||
-	    hoop_bufgroup_ring(g) != l->ring)
+	    hoop__bufgroup_ring(g) != l->ring)
 		return -EINVAL;
 	struct lop *op;
 	int e = start_fd(l, K_RECV, fd, flags, fn, arg, &op);

@@ -15,17 +15,17 @@
  * after it in ring order). Recording this lets hoop_bufgroup_return check a
  * give-back without asking the kernel.
  */
-void hoop_bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res);
+void hoop__bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res);
 
 /*
  * The loop that owns `ring` has finished every operation and is about to
  * close the ring: its groups forget the ring (hoop_bufgroup_destroy then
  * only frees memory) and their bgids are free again.
  */
-void hoop_bufgroup_ring_gone(hoop_ring *ring);
+void hoop__bufgroup_ring_gone(hoop_ring *ring);
 
 /* The ring a group was created on (an engine's ring for engine groups). */
-hoop_ring *hoop_bufgroup_ring(const hoop_bufgroup *g);
+hoop_ring *hoop__bufgroup_ring(const hoop_bufgroup *g);
 
 /*
  * Called by a LEGACY group right before it submits on `ring` (when set: the
@@ -33,6 +33,6 @@ hoop_ring *hoop_bufgroup_ring(const hoop_bufgroup *g);
  * their user_data first (hoop_prep_* clears user_data, so the loop sets it
  * at submission).
  */
-extern void (*hoop_bufgroup_presubmit)(hoop_ring *ring);
+extern void (*hoop__bufgroup_presubmit)(hoop_ring *ring);
 
 #endif

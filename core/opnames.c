@@ -165,7 +165,7 @@ const char *hoop_backend_name(int backend)
 	}
 }
 
-int hoop_backend_env(const char **raw)
+int hoop__backend_env(const char **raw)
 {
 	const char *env = getenv("HOOP_BACKEND");
 	if (raw)

@@ -346,11 +346,11 @@ static int compute_tier(const struct hoop_probe *p)
 }
 
 /* What HOOP_BACKEND_AUTO picks, as the engine decides it (the same
- * parser: hoop_backend_env). */
+ * parser: hoop__backend_env). */
 static void choose_auto(struct hoop_probe *p)
 {
 	const char *env;
-	int want = hoop_backend_env(&env);
+	int want = hoop__backend_env(&env);
 	char *r = p->auto_reason;
 	size_t n = sizeof(p->auto_reason);
 	if (want < 0) {
@@ -403,9 +403,9 @@ int hoop_probe_run(struct hoop_probe *out)
  * hoop_probe_run@HOOP_0.1: programs linked before `size` was read did not
  * set it; they get the 856 bytes that layout had, as before.
  */
-__asm__(".symver hoop_probe_run_v0_1,hoop_probe_run@HOOP_0.1");
-HOOP_API int hoop_probe_run_v0_1(struct hoop_probe *out);
-int hoop_probe_run_v0_1(struct hoop_probe *out)
+__asm__(".symver hoop__probe_run_v0_1,hoop_probe_run@HOOP_0.1");
+HOOP_API int hoop__probe_run_v0_1(struct hoop_probe *out);
+int hoop__probe_run_v0_1(struct hoop_probe *out)
 {
 	if (!out)
 		return -EINVAL;

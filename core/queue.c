@@ -33,7 +33,7 @@ int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity)
 	int err;
 	if (!out || !e || capacity == 0)
 		return -EINVAL;
-	if ((err = hoop_engine_check(e)) < 0)
+	if ((err = hoop__engine_check(e)) < 0)
 		return err;
 	if (capacity > hoop_engine_max_inflight(e))
 		return -EINVAL;
@@ -93,7 +93,7 @@ static int grow_locked(hoop_queue *q)
 	return 0;
 }
 
-void hoop_queue_push(hoop_queue *q, const struct hoop_completion *c)
+void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c)
 {
 	pthread_mutex_lock(&q->mu);
 	if (q->count == q->buf_cap && grow_locked(q) < 0) {
@@ -142,8 +142,8 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->outstanding += n;
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
-	int r = hoop_engine_submit_internal(q->e, ops, n, tokens, flags,
-	                                    DELIVER_QUEUE, NULL, NULL, q);
+	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags,
+	                                     DELIVER_QUEUE, NULL, NULL, q);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);
 		q->outstanding -= n;
@@ -180,12 +180,12 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 {
 	if (!q || (max && !out) || min > max || min > q->cap)
 		return -EINVAL;
-	int err = hoop_engine_check(q->e);
+	int err = hoop__engine_check(q->e);
 	if (err == -ECHILD)
 		return err;
 	uint64_t deadline =
-	    timeout_ns < 0 ? UINT64_MAX : hoop_now_ns() + (uint64_t)timeout_ns;
-	caller_enter(q->e);
+	    timeout_ns < 0 ? UINT64_MAX : hoop__now_ns() + (uint64_t)timeout_ns;
+	hoop__caller_enter(q->e);
 	int ret;
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
@@ -197,15 +197,15 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		pthread_mutex_unlock(&q->mu);
 
 		/* Not enough yet: push out anything batched, reap ourselves. */
-		hoop_engine_flush_pending(q->e);
-		hoop_engine_reap_some(q->e);
+		hoop__engine_flush_pending(q->e);
+		hoop__engine_reap_some(q->e);
 
 		pthread_mutex_lock(&q->mu);
 		if (q->count >= min) {
 			pthread_mutex_unlock(&q->mu);
 			continue;
 		}
-		uint64_t now = hoop_now_ns();
+		uint64_t now = hoop__now_ns();
 		if (now >= deadline) {
 			pthread_mutex_unlock(&q->mu);
 			ret = -ETIME;
@@ -213,7 +213,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		}
 		/* The engine is closing and nothing more can arrive: waiting
 		 * on would hang destroy, which waits for us. */
-		if (hoop_engine_check(q->e) == -ESHUTDOWN && q->inflight == 0) {
+		if (hoop__engine_check(q->e) == -ESHUTDOWN && q->inflight == 0) {
 			pthread_mutex_unlock(&q->mu);
 			ret = -ESHUTDOWN;
 			break;
@@ -240,7 +240,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		q->sleepers--;
 		pthread_mutex_unlock(&q->mu);
 	}
-	caller_leave(q->e);
+	hoop__caller_leave(q->e);
 	return ret;
 }
 
@@ -249,7 +249,7 @@ void hoop_queue_destroy(hoop_queue *q)
 	if (!q)
 		return;
 	hoop_engine *e = q->e;
-	bool child = hoop_engine_check(e) == -ECHILD;
+	bool child = hoop__engine_check(e) == -ECHILD;
 	if (!child) {
 		/* Cancel what is still in flight and wait for every final
 		 * completion, so no buffer is touched after we return. */
@@ -260,12 +260,12 @@ void hoop_queue_destroy(hoop_queue *q)
 			pthread_mutex_unlock(&q->mu);
 			if (left == 0)
 				break;
-			uint64_t now = hoop_now_ns();
+			uint64_t now = hoop__now_ns();
 			if (now >= next_cancel) {
-				hoop_engine_cancel_queue(e, q);
+				hoop__engine_cancel_queue(e, q);
 				next_cancel = now + 50000000ull;
 			}
-			hoop_engine_reap_some(e);
+			hoop__engine_reap_some(e);
 			struct timespec ts = {0, 200000};
 			nanosleep(&ts, NULL);
 		}

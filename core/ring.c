@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #if defined(__SANITIZE_THREAD__)
-int hoop_fence_word;
+int hoop__fence_word;
 #endif
 
 /* hoop/inline.h reads the ring's first fields: they must match its view. */
@@ -240,7 +240,7 @@ static int ring_setup_once(hoop_ring *r, unsigned entries,
 			return e;
 		r->int_flags |= HOOP_INT_APP_MEM;
 	}
-	fd = hoop_sys_setup(entries, p);
+	fd = hoop__sys_setup(entries, p);
 	if (fd < 0) {
 		ring_unmap(r);
 		r->int_flags &= ~HOOP_INT_APP_MEM;
@@ -370,10 +370,10 @@ void hoop_ring_destroy(hoop_ring *r)
 	else if (r->int_flags & HOOP_INT_REG_RING_ONLY) {
 		/* The only reference is the registered index: drop it. */
 		struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
-		hoop_sys_register(r->enter_fd,
-		                  HOOP_UNREGISTER_RING_FDS |
-		                      HOOP_REGISTER_USE_REGISTERED_RING,
-		                  &up, 1);
+		hoop__sys_register(r->enter_fd,
+		                   HOOP_UNREGISTER_RING_FDS |
+		                       HOOP_REGISTER_USE_REGISTERED_RING,
+		                   &up, 1);
 	}
 	free(r);
 }
@@ -391,18 +391,18 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 		flags |= HOOP_ENTER_REGISTERED_RING;
 	if (r->int_flags & HOOP_INT_NO_IOWAIT)
 		flags |= HOOP_ENTER_NO_IOWAIT; /* hoop_ring_set_iowait */
-	return hoop_sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
-	                      argsz);
+	return hoop__sys_enter(r->enter_fd, to_submit, min_complete, flags, arg,
+	                       argsz);
 }
 
 int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
                        unsigned nr_args)
 {
 	if (r->int_flags & HOOP_INT_REG_RING)
-		return hoop_sys_register(r->enter_fd,
-		                         opcode | HOOP_REGISTER_USE_REGISTERED_RING,
-		                         arg, nr_args);
-	return hoop_sys_register(r->ring_fd, opcode, arg, nr_args);
+		return hoop__sys_register(r->enter_fd,
+		                          opcode | HOOP_REGISTER_USE_REGISTERED_RING,
+		                          arg, nr_args);
+	return hoop__sys_register(r->ring_fd, opcode, arg, nr_args);
 }
 
 /* ---- submission ---- */
@@ -412,7 +412,7 @@ struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *r)
 	return hoop_ring_get_sqe_inline(r);
 }
 
-unsigned hoop_ring_flush_sq(hoop_ring *r)
+unsigned hoop__ring_flush_sq(hoop_ring *r)
 {
 	unsigned tail = r->sqe_tail;
 	if (r->sqe_head != tail) {
@@ -475,7 +475,7 @@ static bool cq_needs_enter(const hoop_ring *r)
  */
 static unsigned submit_publish(hoop_ring *r, unsigned *pending)
 {
-	*pending = hoop_ring_flush_sq(r);
+	*pending = hoop__ring_flush_sq(r);
 	if (!(r->setup_flags & HOOP_SETUP_SQPOLL))
 		return *pending;
 	unsigned n = r->sqe_head - r->sqe_reported;
@@ -878,7 +878,7 @@ int hoop_ring_register_ring_fd(hoop_ring *r)
 	/* offset -1: let the kernel pick a free slot in the task's table. */
 	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)-1,
 	                                  .data = (uint64_t)r->ring_fd};
-	int e = hoop_sys_register(r->ring_fd, HOOP_REGISTER_RING_FDS, &up, 1);
+	int e = hoop__sys_register(r->ring_fd, HOOP_REGISTER_RING_FDS, &up, 1);
 	if (e < 0)
 		return e;
 	if (e != 1)
@@ -895,7 +895,7 @@ int hoop_ring_unregister_ring_fd(hoop_ring *r)
 	if (r->int_flags & HOOP_INT_REG_RING_ONLY)
 		return -EINVAL; /* it is the only handle to the ring */
 	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
-	int e = hoop_sys_register(r->ring_fd, HOOP_UNREGISTER_RING_FDS, &up, 1);
+	int e = hoop__sys_register(r->ring_fd, HOOP_UNREGISTER_RING_FDS, &up, 1);
 	if (e < 0)
 		return e;
 	r->enter_fd = r->ring_fd;
@@ -1125,7 +1125,7 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 	 * array, so publish them first (without submitting: a later submit
 	 * counts them as before).
 	 */
-	hoop_ring_flush_sq(r);
+	hoop__ring_flush_sq(r);
 
 	struct hoop_sys_params p;
 	memset(&p, 0, sizeof(p));

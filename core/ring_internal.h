@@ -26,8 +26,8 @@
  * read-modify-write on a private word, which is a full barrier as well.
  */
 #if defined(__SANITIZE_THREAD__)
-extern int hoop_fence_word;
-#define hoop_full_fence() __atomic_fetch_add(&hoop_fence_word, 0, __ATOMIC_SEQ_CST)
+extern int hoop__fence_word;
+#define hoop_full_fence() __atomic_fetch_add(&hoop__fence_word, 0, __ATOMIC_SEQ_CST)
 #else
 #define hoop_full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
@@ -86,6 +86,6 @@ struct hoop_ring {
  * concurrently, so that count is only a hint there; submit calls count what
  * they hand over with sqe_reported instead.
  */
-unsigned hoop_ring_flush_sq(hoop_ring *ring);
+unsigned hoop__ring_flush_sq(hoop_ring *ring);
 
 #endif

@@ -44,7 +44,7 @@ static int fault_check(int call, unsigned reg_opcode);
 #define FAULT_POINT(call, op) ((void)0)
 #endif
 
-int hoop_sys_setup(unsigned entries, struct hoop_sys_params *p)
+int hoop__sys_setup(unsigned entries, struct hoop_sys_params *p)
 {
 	FAULT_POINT(HOOP_FAULT_SETUP, 0);
 	long r = syscall(__NR_io_uring_setup, entries, p);
@@ -91,8 +91,8 @@ static inline long raw_syscall6(long n, long a1, long a2, long a3, long a4,
 }
 #endif
 
-int hoop_sys_enter(int fd, unsigned to_submit, unsigned min_complete,
-                   unsigned flags, const void *arg, size_t argsz)
+int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
+                    unsigned flags, const void *arg, size_t argsz)
 {
 	FAULT_POINT(HOOP_FAULT_ENTER, 0);
 #if defined(__x86_64__) || defined(__aarch64__)
@@ -106,8 +106,8 @@ int hoop_sys_enter(int fd, unsigned to_submit, unsigned min_complete,
 #endif
 }
 
-int hoop_sys_register(int fd, unsigned opcode, const void *arg,
-                      unsigned nr_args)
+int hoop__sys_register(int fd, unsigned opcode, const void *arg,
+                       unsigned nr_args)
 {
 	FAULT_POINT(HOOP_FAULT_REGISTER, opcode);
 	long r = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
@@ -147,7 +147,7 @@ static void fault_env(void)
 	}
 }
 
-int hoop_fault_set(int call, const struct hoop_fault_rule *rule)
+int hoop__fault_set(int call, const struct hoop_fault_rule *rule)
 {
 	pthread_once(&fault_env_once, fault_env);
 	return fault_install(call, rule);
@@ -175,7 +175,7 @@ static int fault_install(int call, const struct hoop_fault_rule *rule)
 	return 0;
 }
 
-void hoop_fault_clear(void)
+void hoop__fault_clear(void)
 {
 	pthread_once(&fault_env_once, fault_env);
 	for (int i = 0; i < HOOP_FAULT_NCALLS; i++) {
@@ -185,12 +185,12 @@ void hoop_fault_clear(void)
 	}
 }
 
-unsigned long hoop_fault_calls(int call)
+unsigned long hoop__fault_calls(int call)
 {
 	return call >= 0 && call < HOOP_FAULT_NCALLS ? atomic_load(&faults[call].calls) : 0;
 }
 
-unsigned long hoop_fault_hits(int call)
+unsigned long hoop__fault_hits(int call)
 {
 	return call >= 0 && call < HOOP_FAULT_NCALLS ? atomic_load(&faults[call].hits) : 0;
 }
@@ -281,7 +281,7 @@ static int fault_parse_one(const char *s, size_t len)
 	return fault_install(call, &r);
 }
 
-int hoop_fault_parse(const char *spec)
+int hoop__fault_parse(const char *spec)
 {
 	pthread_once(&fault_env_once, fault_env);
 	return fault_parse_spec(spec);

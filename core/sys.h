@@ -95,11 +95,11 @@ struct hoop_sys_file_index_range {
 #define HOOP_SYS_OFF_PBUF_RING 0x80000000ULL
 #define HOOP_SYS_OFF_PBUF_SHIFT 16
 
-int hoop_sys_setup(unsigned entries, struct hoop_sys_params *p);
-int hoop_sys_enter(int fd, unsigned to_submit, unsigned min_complete,
-                   unsigned flags, const void *arg, size_t argsz);
-int hoop_sys_register(int fd, unsigned opcode, const void *arg,
-                      unsigned nr_args);
+int hoop__sys_setup(unsigned entries, struct hoop_sys_params *p);
+int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
+                    unsigned flags, const void *arg, size_t argsz);
+int hoop__sys_register(int fd, unsigned opcode, const void *arg,
+                       unsigned nr_args);
 
 /*
  * Fault injection, for tests only. Compiled in only when the library is
@@ -138,14 +138,14 @@ struct hoop_fault_rule {
 };
 
 /* Install `rule` for `call` (NULL or err 0 turns it off). 0 or -EINVAL. */
-int hoop_fault_set(int call, const struct hoop_fault_rule *rule);
+int hoop__fault_set(int call, const struct hoop_fault_rule *rule);
 /* Turn every rule off (counters too). */
-void hoop_fault_clear(void);
+void hoop__fault_clear(void);
 /* Matching calls seen, and failures injected, since the rule was set. */
-unsigned long hoop_fault_calls(int call);
-unsigned long hoop_fault_hits(int call);
+unsigned long hoop__fault_calls(int call);
+unsigned long hoop__fault_hits(int call);
 /* Parse a HOOP_FAULT-style spec and install its rules; 0 or -EINVAL. */
-int hoop_fault_parse(const char *spec);
+int hoop__fault_parse(const char *spec);
 #endif
 
 #endif

@@ -180,7 +180,11 @@ ffibuilder.set_source(
     sources=sorted(glob.glob(os.path.join(ROOT, "core", "*.c"))),
     include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "core")],
     define_macros=[("_GNU_SOURCE", None), ("HOOP_BUILDING_LIBRARY", None)],
-    extra_compile_args=["-std=gnu11", "-O2", "-Wno-unused-parameter"],
+    # Hidden by default, as in libhoop.so: the module exports PyInit and the
+    # HOOP_API functions, never the core's hoop__* internals or the glue
+    # (CTest test exports_python).
+    extra_compile_args=["-std=gnu11", "-O2", "-Wno-unused-parameter",
+                        "-fvisibility=hidden"],
     libraries=["pthread"],
 )
 

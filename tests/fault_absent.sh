@@ -12,8 +12,8 @@ shift 3
 tmp=$(mktemp -d /tmp/hoop-fault-absent.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 "$nm" -a "$fault" >"$tmp/syms" || { echo "$nm -a $fault: status $?"; exit 1; }
-grep -q hoop_fault_set "$tmp/syms" ||
-	{ echo 'control: no hoop_fault_set in the fault build'; exit 1; }
+grep -q hoop__fault_set "$tmp/syms" ||
+	{ echo 'control: no hoop__fault_set in the fault build'; exit 1; }
 for lib in "$@"; do
 	"$nm" -a "$lib" >"$tmp/syms" || { echo "$nm -a $lib: status $?"; exit 1; }
 	if grep -i fault "$tmp/syms"; then

@@ -83,7 +83,7 @@ int main(void)
 	/* From now on every io_uring_enter reports a dropped CQE. The next
 	 * submission (or the engine thread's next wait) meets it. */
 	struct hoop_fault_rule r = {EBADR, 0, 0, 1, -1};
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_ENTER, &r), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_ENTER, &r), 0);
 	hoop_op_nop(&op);
 	uint64_t ntok;
 	int sr = hoop_engine_submit(eng, &op, 1, &ntok, 0);
@@ -110,7 +110,7 @@ int main(void)
 		usleep(1000);
 	CHECK_EQ(atomic_load(&cb_calls), 1);
 	CHECK_EQ(atomic_load(&cb_res), -EBADR);
-	CHECK(hoop_fault_hits(HOOP_FAULT_ENTER) >= 1);
+	CHECK(hoop__fault_hits(HOOP_FAULT_ENTER) >= 1);
 
 	/* Every read was cancelled in the kernel before its owner heard:
 	 * nothing takes these bytes from the pipe, no buffer changes. */
@@ -136,7 +136,7 @@ int main(void)
 
 	hoop_queue_destroy(q);
 	hoop_engine_destroy(eng);
-	hoop_fault_clear();
+	hoop__fault_clear();
 	close(pipefd[0]);
 	close(pipefd[1]);
 	CHECK_EQ(t_fd_count(), fds0);

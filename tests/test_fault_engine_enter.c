@@ -53,7 +53,7 @@ static void *worker(void *arg)
 static void run(int err, unsigned every)
 {
 	struct hoop_fault_rule r = {err, 1, 0, every, -1};
-	hoop_fault_clear();
+	hoop__fault_clear();
 	hoop_engine_params ep;
 	memset(&ep, 0, sizeof(ep));
 	ep.backend = HOOP_BACKEND_URING;
@@ -63,7 +63,7 @@ static void run(int err, unsigned every)
 		SKIP("io_uring unavailable: %s", hoop_strerror(e));
 	CHECK_EQ(e, 0);
 	atomic_store(&delivered, 0);
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_ENTER, &r), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_ENTER, &r), 0);
 
 	pthread_t th[THREADS];
 	for (unsigned i = 0; i < THREADS; i++)
@@ -71,8 +71,8 @@ static void run(int err, unsigned every)
 	for (unsigned i = 0; i < THREADS; i++)
 		CHECK_EQ(pthread_join(th[i], NULL), 0);
 
-	unsigned long hits = hoop_fault_hits(HOOP_FAULT_ENTER);
-	hoop_fault_clear();
+	unsigned long hits = hoop__fault_hits(HOOP_FAULT_ENTER);
+	hoop__fault_clear();
 	struct hoop_engine_metrics m;
 	CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
 	fprintf(stderr, "%s every %u: %lu enters failed on purpose, %llu "

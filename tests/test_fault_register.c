@@ -38,9 +38,9 @@ int main(void)
 	op.user_data = 1;
 	CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), 1);
 	struct hoop_fault_rule r = {EINTR, 0, 2, 1, HOOP_REGISTER_SYNC_CANCEL};
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_REGISTER, &r), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_REGISTER, &r), 0);
 	CHECK_EQ(hoop_engine_cancel(e, tok), 0);
-	CHECK_EQ(hoop_fault_hits(HOOP_FAULT_REGISTER), 2);
+	CHECK_EQ(hoop__fault_hits(HOOP_FAULT_REGISTER), 2);
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 5000000000ll), 0);
 	CHECK_EQ(c.user_data, 1);
 	CHECK_EQ(c.res, -ECANCELED);
@@ -51,7 +51,7 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), 1);
 	r.err = ENOMEM;
 	r.count = 1;
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_REGISTER, &r), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_REGISTER, &r), 0);
 	CHECK_EQ(hoop_engine_cancel(e, tok), -ENOMEM);
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 0), -ETIME);
 	CHECK_EQ(write(p[1], "abc", 3), 3);
@@ -62,15 +62,15 @@ int main(void)
 
 	/* A rule for another opcode (PROBE) does not touch SYNC_CANCEL. */
 	struct hoop_fault_rule other = {EPERM, 0, 0, 1, HOOP_REGISTER_PROBE};
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_REGISTER, &other), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_REGISTER, &other), 0);
 	hoop_op_read(&op, p[0], buf, sizeof(buf), 0);
 	op.user_data = 3;
 	CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), 1);
 	CHECK_EQ(hoop_engine_cancel(e, tok), 0);
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 5000000000ll), 0);
 	CHECK_EQ(c.res, -ECANCELED);
-	CHECK_EQ(hoop_fault_calls(HOOP_FAULT_REGISTER), 0);
-	hoop_fault_clear();
+	CHECK_EQ(hoop__fault_calls(HOOP_FAULT_REGISTER), 0);
+	hoop__fault_clear();
 
 	struct hoop_engine_metrics m;
 	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);

@@ -38,7 +38,7 @@ static void collect(hoop_ring *ring, unsigned n, uint64_t base)
 static void set(int call, int err, unsigned skip, unsigned count)
 {
 	struct hoop_fault_rule r = {err, skip, count, 1, -1};
-	CHECK_EQ(hoop_fault_set(call, &r), 0);
+	CHECK_EQ(hoop__fault_set(call, &r), 0);
 }
 
 int main(void)
@@ -50,12 +50,12 @@ int main(void)
 	set(HOOP_FAULT_ENTER, EINTR, 0, 3);
 	nops(ring, 4, 100);
 	CHECK_EQ(hoop_ring_submit(ring), 4);
-	CHECK_EQ(hoop_fault_hits(HOOP_FAULT_ENTER), 3);
-	CHECK_EQ(hoop_fault_calls(HOOP_FAULT_ENTER), 4);
+	CHECK_EQ(hoop__fault_hits(HOOP_FAULT_ENTER), 3);
+	CHECK_EQ(hoop__fault_calls(HOOP_FAULT_ENTER), 4);
 	collect(ring, 4, 100);
 
 	/* EINTR while waiting: -EINTR to the caller, nothing lost. */
-	hoop_fault_clear();
+	hoop__fault_clear();
 	nops(ring, 2, 200);
 	CHECK_EQ(hoop_ring_submit(ring), 2);
 	while (hoop_ring_cq_ready(ring) < 2)
@@ -65,8 +65,8 @@ int main(void)
 	collect(ring, 2, 200);
 	set(HOOP_FAULT_ENTER, EINTR, 0, 1);
 	CHECK_EQ(hoop_ring_wait_cqe(ring, &cqe), -EINTR);
-	CHECK_EQ(hoop_fault_hits(HOOP_FAULT_ENTER), 1);
-	hoop_fault_clear();
+	CHECK_EQ(hoop__fault_hits(HOOP_FAULT_ENTER), 1);
+	hoop__fault_clear();
 
 	/* EBUSY and EAGAIN on submit: reported, SQEs kept, next submit
 	 * takes them. */
@@ -79,7 +79,7 @@ int main(void)
 		CHECK_EQ(hoop_ring_cq_ready(ring), 0);
 		CHECK_EQ(hoop_ring_sq_ready(ring), 5);
 		CHECK_EQ(hoop_ring_submit(ring), 5);
-		CHECK_EQ(hoop_fault_hits(HOOP_FAULT_ENTER), 1);
+		CHECK_EQ(hoop__fault_hits(HOOP_FAULT_ENTER), 1);
 		collect(ring, 5, base);
 	}
 
@@ -93,7 +93,7 @@ int main(void)
 		CHECK_EQ(hoop_ring_submit(ring), 1);
 		collect(ring, 1, 400 + (uint64_t)k);
 	}
-	hoop_fault_clear();
+	hoop__fault_clear();
 
 	hoop_ring_destroy(ring);
 	CHECK_EQ(t_fd_count(), fds0);

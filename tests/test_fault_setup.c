@@ -20,7 +20,7 @@
 static void set_setup(int err, unsigned count)
 {
 	struct hoop_fault_rule r = {err, 0, count, 1, -1};
-	CHECK_EQ(hoop_fault_set(HOOP_FAULT_SETUP, &r), 0);
+	CHECK_EQ(hoop__fault_set(HOOP_FAULT_SETUP, &r), 0);
 }
 
 static hoop_engine *engine(uint32_t backend, int *err)
@@ -63,7 +63,7 @@ int main(void)
 	set_setup(ENOMEM, 3);
 	CHECK_EQ(hoop_ring_create(&ring, 64, &rp), 0);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 64);
-	CHECK_EQ(hoop_fault_hits(HOOP_FAULT_SETUP), 3);
+	CHECK_EQ(hoop__fault_hits(HOOP_FAULT_SETUP), 3);
 	hoop_ring_destroy(ring);
 	ring = NULL;
 
@@ -71,7 +71,7 @@ int main(void)
 	set_setup(ENOMEM, 5);
 	CHECK_EQ(hoop_ring_create(&ring, 64, &rp), 0);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 32);
-	CHECK_EQ(hoop_fault_calls(HOOP_FAULT_SETUP), 6);
+	CHECK_EQ(hoop__fault_calls(HOOP_FAULT_SETUP), 6);
 	hoop_ring_destroy(ring);
 	ring = NULL;
 
@@ -79,7 +79,7 @@ int main(void)
 	set_setup(ENOMEM, 0);
 	CHECK_EQ(hoop_ring_create(&ring, 64, &rp), -ENOMEM);
 	CHECK(ring == NULL);
-	CHECK_EQ(hoop_fault_calls(HOOP_FAULT_SETUP), 8);
+	CHECK_EQ(hoop__fault_calls(HOOP_FAULT_SETUP), 8);
 	CHECK_EQ(t_fd_count(), fds0);
 
 	int err;
@@ -97,7 +97,7 @@ int main(void)
 		set_setup(errs[k], 0);
 		CHECK_EQ(hoop_ring_create(&ring, 8, NULL), -errs[k]);
 		CHECK(ring == NULL);
-		CHECK_EQ(hoop_fault_calls(HOOP_FAULT_SETUP), 1);
+		CHECK_EQ(hoop__fault_calls(HOOP_FAULT_SETUP), 1);
 
 		struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 		CHECK_EQ(hoop_probe_run(&p), 0);
@@ -122,7 +122,7 @@ int main(void)
 	}
 
 	/* Back to normal: io_uring again. */
-	hoop_fault_clear();
+	hoop__fault_clear();
 	e = engine(HOOP_BACKEND_AUTO, &err);
 	CHECK_EQ(err, 0);
 	CHECK_EQ(hoop_engine_backend(e), HOOP_BACKEND_URING);

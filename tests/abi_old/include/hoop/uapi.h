@@ -1,0 +1,342 @@
+/*
+ * hoop/uapi.h - the io_uring kernel ABI, as hoop's own definitions.
+ *
+ * These mirror the kernel's <linux/io_uring.h> values (facts of the ABI) so
+ * that hoop builds on machines whose kernel headers are older than the kernel
+ * it runs on (Debian 12 ships 6.1 headers) and still exposes everything a
+ * 6.18 kernel offers. Constants are plain integer literals so that the FFI
+ * declaration file (bindings/hoop_ffi.h) can carry them verbatim.
+ */
+#ifndef HOOP_UAPI_H
+#define HOOP_UAPI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A submission queue entry, 64 bytes, laid out as the kernel reads it. Fields
+ * the kernel overlays are named after their most common use; the comment
+ * lists the other meanings. hoop's prep functions fill every byte.
+ */
+struct hoop_sqe {
+	uint8_t opcode;       /* HOOP_OP_* */
+	uint8_t flags;        /* HOOP_SQE_* */
+	uint16_t ioprio;      /* ioprio, or send/recv/accept op flags */
+	int32_t fd;           /* file descriptor or fixed-file index */
+	uint64_t off;         /* offset; also addr2, cmd_op */
+	uint64_t addr;        /* buffer or iovec pointer; also splice_off_in */
+	uint32_t len;         /* length or iovec count */
+	uint32_t op_flags;    /* rw_flags, fsync_flags, poll32_events, msg_flags,
+	                         timeout_flags, accept_flags, cancel_flags,
+	                         open_flags, statx_flags, fadvise_advice, ... */
+	uint64_t user_data;   /* returned in the completion */
+	uint16_t buf_index;   /* fixed buffer index; also buf_group */
+	uint16_t personality; /* registered credentials id, 0 for none */
+	int32_t file_index;   /* direct-descriptor slot + 1; also splice_fd_in,
+	                         optlen, addr_len (low 16 bits) */
+	uint64_t addr3;       /* third address (sendmsg_zc, socket options) */
+	uint64_t pad2;        /* reserved, or the start of a 128-byte SQE's cmd */
+};
+
+/* A completion queue entry, 16 bytes (32 with HOOP_SETUP_CQE32). */
+struct hoop_cqe {
+	uint64_t user_data; /* copied from the SQE */
+	int32_t res;        /* result: >= 0, or -errno */
+	uint32_t flags;     /* HOOP_CQE_F_* */
+};
+
+/* Time as the kernel's __kernel_timespec. */
+struct hoop_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+/* One entry of an opcode probe (HOOP_REGISTER_PROBE). */
+struct hoop_probe_op {
+	uint8_t op;
+	uint8_t resv;
+	uint16_t flags; /* HOOP_PROBE_OP_SUPPORTED */
+	uint32_t resv2;
+};
+
+/* The opcode probe header; `ops_len` entries of struct hoop_probe_op follow. */
+struct hoop_probe_hdr {
+	uint8_t last_op;
+	uint8_t ops_len;
+	uint16_t resv;
+	uint32_t resv2[3];
+};
+
+/* A restriction for HOOP_REGISTER_RESTRICTIONS. */
+struct hoop_restriction {
+	uint16_t opcode; /* HOOP_RESTRICTION_* */
+	uint8_t op;      /* register_op, sqe_op or sqe_flags */
+	uint8_t resv;
+	uint32_t resv2[3];
+};
+
+/* An entry of a provided-buffer ring. */
+struct hoop_buf {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t bid;
+	uint16_t resv; /* in entry 0 this is the ring's tail */
+};
+
+/* Opcodes (IORING_OP_*). */
+#define HOOP_OP_NOP 0
+#define HOOP_OP_READV 1
+#define HOOP_OP_WRITEV 2
+#define HOOP_OP_FSYNC 3
+#define HOOP_OP_READ_FIXED 4
+#define HOOP_OP_WRITE_FIXED 5
+#define HOOP_OP_POLL_ADD 6
+#define HOOP_OP_POLL_REMOVE 7
+#define HOOP_OP_SYNC_FILE_RANGE 8
+#define HOOP_OP_SENDMSG 9
+#define HOOP_OP_RECVMSG 10
+#define HOOP_OP_TIMEOUT 11
+#define HOOP_OP_TIMEOUT_REMOVE 12
+#define HOOP_OP_ACCEPT 13
+#define HOOP_OP_ASYNC_CANCEL 14
+#define HOOP_OP_LINK_TIMEOUT 15
+#define HOOP_OP_CONNECT 16
+#define HOOP_OP_FALLOCATE 17
+#define HOOP_OP_OPENAT 18
+#define HOOP_OP_CLOSE 19
+#define HOOP_OP_FILES_UPDATE 20
+#define HOOP_OP_STATX 21
+#define HOOP_OP_READ 22
+#define HOOP_OP_WRITE 23
+#define HOOP_OP_FADVISE 24
+#define HOOP_OP_MADVISE 25
+#define HOOP_OP_SEND 26
+#define HOOP_OP_RECV 27
+#define HOOP_OP_OPENAT2 28
+#define HOOP_OP_EPOLL_CTL 29
+#define HOOP_OP_SPLICE 30
+#define HOOP_OP_PROVIDE_BUFFERS 31
+#define HOOP_OP_REMOVE_BUFFERS 32
+#define HOOP_OP_TEE 33
+#define HOOP_OP_SHUTDOWN 34
+#define HOOP_OP_RENAMEAT 35
+#define HOOP_OP_UNLINKAT 36
+#define HOOP_OP_MKDIRAT 37
+#define HOOP_OP_SYMLINKAT 38
+#define HOOP_OP_LINKAT 39
+#define HOOP_OP_MSG_RING 40
+#define HOOP_OP_FSETXATTR 41
+#define HOOP_OP_SETXATTR 42
+#define HOOP_OP_FGETXATTR 43
+#define HOOP_OP_GETXATTR 44
+#define HOOP_OP_SOCKET 45
+#define HOOP_OP_URING_CMD 46
+#define HOOP_OP_SEND_ZC 47
+#define HOOP_OP_SENDMSG_ZC 48
+#define HOOP_OP_READ_MULTISHOT 49
+#define HOOP_OP_WAITID 50
+#define HOOP_OP_FUTEX_WAIT 51
+#define HOOP_OP_FUTEX_WAKE 52
+#define HOOP_OP_FUTEX_WAITV 53
+#define HOOP_OP_FIXED_FD_INSTALL 54
+#define HOOP_OP_FTRUNCATE 55
+#define HOOP_OP_BIND 56
+#define HOOP_OP_LISTEN 57
+#define HOOP_OP_RECV_ZC 58
+#define HOOP_OP_EPOLL_WAIT 59
+#define HOOP_OP_READV_FIXED 60
+#define HOOP_OP_WRITEV_FIXED 61
+#define HOOP_OP_PIPE 62
+/* One past the highest opcode hoop knows by name. */
+#define HOOP_OP_LAST 63
+
+/* SQE flags (IOSQE_*). */
+#define HOOP_SQE_FIXED_FILE 0x01
+#define HOOP_SQE_IO_DRAIN 0x02
+#define HOOP_SQE_IO_LINK 0x04
+#define HOOP_SQE_IO_HARDLINK 0x08
+#define HOOP_SQE_ASYNC 0x10
+#define HOOP_SQE_BUFFER_SELECT 0x20
+#define HOOP_SQE_CQE_SKIP_SUCCESS 0x40
+
+/* Setup flags (IORING_SETUP_*). */
+#define HOOP_SETUP_IOPOLL 0x00000001u
+#define HOOP_SETUP_SQPOLL 0x00000002u
+#define HOOP_SETUP_SQ_AFF 0x00000004u
+#define HOOP_SETUP_CQSIZE 0x00000008u
+#define HOOP_SETUP_CLAMP 0x00000010u
+#define HOOP_SETUP_ATTACH_WQ 0x00000020u
+#define HOOP_SETUP_R_DISABLED 0x00000040u
+#define HOOP_SETUP_SUBMIT_ALL 0x00000080u
+#define HOOP_SETUP_COOP_TASKRUN 0x00000100u
+#define HOOP_SETUP_TASKRUN_FLAG 0x00000200u
+#define HOOP_SETUP_SQE128 0x00000400u
+#define HOOP_SETUP_CQE32 0x00000800u
+#define HOOP_SETUP_SINGLE_ISSUER 0x00001000u
+#define HOOP_SETUP_DEFER_TASKRUN 0x00002000u
+#define HOOP_SETUP_NO_MMAP 0x00004000u
+#define HOOP_SETUP_REGISTERED_FD_ONLY 0x00008000u
+#define HOOP_SETUP_NO_SQARRAY 0x00010000u
+#define HOOP_SETUP_HYBRID_IOPOLL 0x00020000u
+#define HOOP_SETUP_CQE_MIXED 0x00040000u
+
+/* Features reported by the kernel at setup (IORING_FEAT_*). */
+#define HOOP_FEAT_SINGLE_MMAP 0x00000001u
+#define HOOP_FEAT_NODROP 0x00000002u
+#define HOOP_FEAT_SUBMIT_STABLE 0x00000004u
+#define HOOP_FEAT_RW_CUR_POS 0x00000008u
+#define HOOP_FEAT_CUR_PERSONALITY 0x00000010u
+#define HOOP_FEAT_FAST_POLL 0x00000020u
+#define HOOP_FEAT_POLL_32BITS 0x00000040u
+#define HOOP_FEAT_SQPOLL_NONFIXED 0x00000080u
+#define HOOP_FEAT_EXT_ARG 0x00000100u
+#define HOOP_FEAT_NATIVE_WORKERS 0x00000200u
+#define HOOP_FEAT_RSRC_TAGS 0x00000400u
+#define HOOP_FEAT_CQE_SKIP 0x00000800u
+#define HOOP_FEAT_LINKED_FILE 0x00001000u
+#define HOOP_FEAT_REG_REG_RING 0x00002000u
+#define HOOP_FEAT_RECVSEND_BUNDLE 0x00004000u
+#define HOOP_FEAT_MIN_TIMEOUT 0x00008000u
+#define HOOP_FEAT_RW_ATTR 0x00010000u
+#define HOOP_FEAT_NO_IOWAIT 0x00020000u
+
+/* io_uring_enter flags (IORING_ENTER_*). */
+#define HOOP_ENTER_GETEVENTS 0x01u
+#define HOOP_ENTER_SQ_WAKEUP 0x02u
+#define HOOP_ENTER_SQ_WAIT 0x04u
+#define HOOP_ENTER_EXT_ARG 0x08u
+#define HOOP_ENTER_REGISTERED_RING 0x10u
+#define HOOP_ENTER_ABS_TIMER 0x20u
+#define HOOP_ENTER_EXT_ARG_REG 0x40u
+#define HOOP_ENTER_NO_IOWAIT 0x80u
+
+/* SQ ring flags the kernel sets (IORING_SQ_*). */
+#define HOOP_SQ_NEED_WAKEUP 0x01u
+#define HOOP_SQ_CQ_OVERFLOW 0x02u
+#define HOOP_SQ_TASKRUN 0x04u
+
+/* CQ ring flags (IORING_CQ_*). */
+#define HOOP_CQ_EVENTFD_DISABLED 0x01u
+
+/* CQE flags (IORING_CQE_F_*). */
+#define HOOP_CQE_F_BUFFER 0x01u
+#define HOOP_CQE_F_MORE 0x02u
+#define HOOP_CQE_F_SOCK_NONEMPTY 0x04u
+#define HOOP_CQE_F_NOTIF 0x08u
+#define HOOP_CQE_F_BUF_MORE 0x10u
+#define HOOP_CQE_F_SKIP 0x20u
+#define HOOP_CQE_F_32 0x8000u
+#define HOOP_CQE_BUFFER_SHIFT 16
+
+/* fsync flags. */
+#define HOOP_FSYNC_DATASYNC 0x01u
+
+/* Timeout flags. */
+#define HOOP_TIMEOUT_ABS 0x01u
+#define HOOP_TIMEOUT_UPDATE 0x02u
+#define HOOP_TIMEOUT_BOOTTIME 0x04u
+#define HOOP_TIMEOUT_REALTIME 0x08u
+#define HOOP_LINK_TIMEOUT_UPDATE 0x10u
+#define HOOP_TIMEOUT_ETIME_SUCCESS 0x20u
+#define HOOP_TIMEOUT_MULTISHOT 0x40u
+
+/* Poll flags, passed in the SQE's len field. */
+#define HOOP_POLL_ADD_MULTI 0x01u
+#define HOOP_POLL_UPDATE_EVENTS 0x02u
+#define HOOP_POLL_UPDATE_USER_DATA 0x04u
+#define HOOP_POLL_ADD_LEVEL 0x08u
+
+/* Async cancel flags. */
+#define HOOP_ASYNC_CANCEL_ALL 0x01u
+#define HOOP_ASYNC_CANCEL_FD 0x02u
+#define HOOP_ASYNC_CANCEL_ANY 0x04u
+#define HOOP_ASYNC_CANCEL_FD_FIXED 0x08u
+#define HOOP_ASYNC_CANCEL_USERDATA 0x10u
+#define HOOP_ASYNC_CANCEL_OP 0x20u
+
+/* send/recv flags, passed in ioprio. */
+#define HOOP_RECVSEND_POLL_FIRST 0x01u
+#define HOOP_RECV_MULTISHOT 0x02u
+#define HOOP_RECVSEND_FIXED_BUF 0x04u
+#define HOOP_SEND_ZC_REPORT_USAGE 0x08u
+#define HOOP_RECVSEND_BUNDLE 0x10u
+
+/* accept flags, passed in ioprio. */
+#define HOOP_ACCEPT_MULTISHOT 0x01u
+#define HOOP_ACCEPT_DONTWAIT 0x02u
+#define HOOP_ACCEPT_POLL_FIRST 0x04u
+
+/* msg_ring commands (in addr) and flags (in op_flags). */
+#define HOOP_MSG_DATA 0
+#define HOOP_MSG_SEND_FD 1
+#define HOOP_MSG_RING_CQE_SKIP 0x01u
+#define HOOP_MSG_RING_FLAGS_PASS 0x02u
+
+/* fixed_fd_install flags. */
+#define HOOP_FIXED_FD_NO_CLOEXEC 0x01u
+
+/* Allocate a free direct-descriptor slot (file_index for open/accept/socket). */
+#define HOOP_FILE_INDEX_ALLOC 0xffffffffu
+
+/* In a files update, leave this slot as it is. */
+#define HOOP_REGISTER_FILES_SKIP -2
+
+/* io_uring_register opcodes (IORING_REGISTER_*). */
+#define HOOP_REGISTER_BUFFERS 0
+#define HOOP_UNREGISTER_BUFFERS 1
+#define HOOP_REGISTER_FILES 2
+#define HOOP_UNREGISTER_FILES 3
+#define HOOP_REGISTER_EVENTFD 4
+#define HOOP_UNREGISTER_EVENTFD 5
+#define HOOP_REGISTER_FILES_UPDATE 6
+#define HOOP_REGISTER_EVENTFD_ASYNC 7
+#define HOOP_REGISTER_PROBE 8
+#define HOOP_REGISTER_PERSONALITY 9
+#define HOOP_UNREGISTER_PERSONALITY 10
+#define HOOP_REGISTER_RESTRICTIONS 11
+#define HOOP_REGISTER_ENABLE_RINGS 12
+#define HOOP_REGISTER_FILES2 13
+#define HOOP_REGISTER_FILES_UPDATE2 14
+#define HOOP_REGISTER_BUFFERS2 15
+#define HOOP_REGISTER_BUFFERS_UPDATE 16
+#define HOOP_REGISTER_IOWQ_AFF 17
+#define HOOP_UNREGISTER_IOWQ_AFF 18
+#define HOOP_REGISTER_IOWQ_MAX_WORKERS 19
+#define HOOP_REGISTER_RING_FDS 20
+#define HOOP_UNREGISTER_RING_FDS 21
+#define HOOP_REGISTER_PBUF_RING 22
+#define HOOP_UNREGISTER_PBUF_RING 23
+#define HOOP_REGISTER_SYNC_CANCEL 24
+#define HOOP_REGISTER_FILE_ALLOC_RANGE 25
+#define HOOP_REGISTER_PBUF_STATUS 26
+#define HOOP_REGISTER_NAPI 27
+#define HOOP_UNREGISTER_NAPI 28
+#define HOOP_REGISTER_CLOCK 29
+#define HOOP_REGISTER_CLONE_BUFFERS 30
+#define HOOP_REGISTER_SEND_MSG_RING 31
+#define HOOP_REGISTER_ZCRX_IFQ 32
+#define HOOP_REGISTER_RESIZE_RINGS 33
+#define HOOP_REGISTER_MEM_REGION 34
+/* Or-ed into a register opcode: the fd argument is a registered ring index. */
+#define HOOP_REGISTER_USE_REGISTERED_RING 0x80000000u
+
+/* Registration flag: register a table of empty slots. */
+#define HOOP_RSRC_REGISTER_SPARSE 0x01u
+
+/* Probe entry flag. */
+#define HOOP_PROBE_OP_SUPPORTED 0x01u
+
+/* Restriction kinds. */
+#define HOOP_RESTRICTION_REGISTER_OP 0
+#define HOOP_RESTRICTION_SQE_OP 1
+#define HOOP_RESTRICTION_SQE_FLAGS_ALLOWED 2
+#define HOOP_RESTRICTION_SQE_FLAGS_REQUIRED 3
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOOP_UAPI_H */
