@@ -55,15 +55,24 @@ type Ring struct {
 	sqpoll   bool
 	mixed    bool // CQE_MIXED: completions go through the C functions
 
+	// The indices the Go side steps. sqTail is the C ring's sqe_tail
+	// (written back when the SQEs are published); sqHead and cqTail are
+	// the kernel's indices as last loaded, refreshed when they would stop
+	// an operation (both only ever move forward); cqHead is our CQ head,
+	// stored to the kernel's with every step (not used on CQE_MIXED
+	// rings, whose completions go through the C functions).
+	sqHead, sqTail, cqHead, cqTail uint32
+
 	sqKhead, sqKtail, sqKflags *uint32
 	cqKhead, cqKtail           *uint32
 	sqMask, sqEntries          uint32
 	cqMask, cqEntries          uint32
-	cqeShift                   uint32
+	cqeShift                   uint32 // log2 of the CQE slot size (16 or 32 bytes)
 	cqes                       unsafe.Pointer
 	reported                   uint32 // SQPOLL: SQEs counted by a submit
 
 	sqes []SQE // one handle per SQE slot, made once
+	sqe0 unsafe.Pointer
 
 	inflight int // prepared and not yet seen final
 
@@ -202,10 +211,17 @@ func New(entries uint32, opts ...Option) (*Ring, error) {
 	g.cqKtail = (*uint32)(unsafe.Pointer(v.cq_ktail))
 	g.sqMask, g.sqEntries = uint32(v.sq_mask), uint32(v.sq_entries)
 	g.cqMask, g.cqEntries = uint32(v.cq_mask), uint32(v.cq_entries)
-	g.cqeShift = uint32(v.cqe_shift)
+	g.cqeShift = 4 + uint32(v.cqe_shift)
 	g.cqes = unsafe.Pointer(v.cqes)
 	g.reported = uint32(v.sqe_head)
+	g.sqTail = uint32(v.sqe_tail)
+	g.sqHead = atomic.LoadUint32(g.sqKhead)
+	if !g.mixed {
+		g.cqHead = atomic.LoadUint32(g.cqKhead)
+		g.cqTail = g.cqHead
+	}
 	g.sqes = make([]SQE, g.sqEntries)
+	g.sqe0 = unsafe.Pointer(&g.sqes[0])
 	g.slotPins = make([]*pinRec, g.sqEntries)
 	for i := range g.sqes {
 		off := uintptr(i) << uint32(v.sqe_shift) * sqeSize
@@ -247,14 +263,19 @@ type SQE struct {
 func (r *Ring) GetSQE() *SQE {
 	// As hoop_ring_get_sqe_inline. Acquire: with SQPOLL the kernel thread
 	// frees slots by moving the head.
-	head := atomic.LoadUint32(r.sqKhead)
-	tail := uint32(r.v.sqe_tail)
-	if tail-head >= r.sqEntries {
+	tail := r.sqTail
+	if tail-r.sqHead >= r.sqEntries && tail-r.sqHeadLoad() >= r.sqEntries {
 		return nil
 	}
-	r.v.sqe_tail = C.uint(tail + 1)
+	r.sqTail = tail + 1
 	r.inflight++
-	return &r.sqes[tail&r.sqMask]
+	return (*SQE)(unsafe.Add(r.sqe0, uintptr(tail&r.sqMask)*unsafe.Sizeof(SQE{})))
+}
+
+// sqHeadLoad refreshes sqHead from the kernel's SQ head.
+func (r *Ring) sqHeadLoad() uint32 {
+	r.sqHead = atomic.LoadUint32(r.sqKhead)
+	return r.sqHead
 }
 
 // fill writes all 64 bytes of the SQE, as hoop_sqe_fill_inline: whatever
@@ -482,16 +503,17 @@ func (r *Ring) releaseAll() {
 
 // completed accounts for one consumed completion.
 func (r *Ring) completed(ud uint64, flags uint32) {
-	if flags&CQEFMore != 0 {
-		return
-	}
-	r.inflight--
-	if r.nrecs == 0 {
-		if r.inflight < 0 {
-			r.inflight = 0
+	if flags&CQEFMore == 0 {
+		r.inflight--
+		if r.nrecs != 0 {
+			r.unpin(ud)
 		}
-		return
 	}
+}
+
+// unpin releases the pins of the operations with user data ud once the
+// last of them has completed, and every pin once nothing is in flight.
+func (r *Ring) unpin(ud uint64) {
 	if first := r.pinned[ud]; first != nil {
 		if first.n--; first.n == 0 {
 			delete(r.pinned, ud)
@@ -524,17 +546,17 @@ func (r *Ring) enter(toSubmit, minComplete, flags uint32, arg unsafe.Pointer, ar
 // many are published and not yet consumed.
 func (r *Ring) flush() uint32 {
 	v := r.v
-	tail := uint32(v.sqe_tail)
+	tail := r.sqTail
 	if head := uint32(v.sqe_head); head != tail {
 		if r.slotPending > 0 {
 			r.trackPins(head, tail)
 		}
-		v.sqe_head = C.uint(tail)
+		v.sqe_head, v.sqe_tail = C.uint(tail), C.uint(tail)
 		// Release (sync/atomic is sequentially consistent): every SQE up
 		// to tail is written before the kernel can see the new tail.
 		atomic.StoreUint32(r.sqKtail, tail)
 	}
-	return tail - atomic.LoadUint32(r.sqKhead)
+	return tail - r.sqHeadLoad()
 }
 
 // publish is the C core's submit_publish: the count this submit call
@@ -704,7 +726,14 @@ func cqeOf(c *C.struct_hoop_cqe) CQE {
 
 // cqeAt is the CQE at ring index i (a plain or CQE32 ring).
 func (r *Ring) cqeAt(i uint32) *C.struct_hoop_cqe {
-	return (*C.struct_hoop_cqe)(unsafe.Add(r.cqes, uintptr((i&r.cqMask)<<r.cqeShift)*cqeSize))
+	return (*C.struct_hoop_cqe)(unsafe.Add(r.cqes, uintptr(i&r.cqMask)<<r.cqeShift))
+}
+
+// cqTailLoad refreshes cqTail with an acquire load of the kernel's tail:
+// the CQEs it covers are visible after it.
+func (r *Ring) cqTailLoad() uint32 {
+	r.cqTail = atomic.LoadUint32(r.cqKtail)
+	return r.cqTail
 }
 
 // cqReady is the number of completions ready (hoop_ring_cq_ready).
@@ -712,8 +741,7 @@ func (r *Ring) cqReady() uint32 {
 	if r.mixed {
 		return uint32(C.hoop_ring_cq_ready(r.r))
 	}
-	// Acquire on the kernel's tail: the CQEs it covers are visible.
-	return atomic.LoadUint32(r.cqKtail) - atomic.LoadUint32(r.cqKhead)
+	return r.cqTailLoad() - r.cqHead
 }
 
 // cqSlots is the index distance the ready completions cover.
@@ -723,20 +751,29 @@ func (r *Ring) cqSlots() uint32 {
 
 // peek is the oldest completion, if any is visible, without entering.
 func (r *Ring) peek() (CQE, bool) {
-	head := atomic.LoadUint32(r.cqKhead)
-	if head == atomic.LoadUint32(r.cqKtail) {
+	if r.cqHead == r.cqTail && r.cqHead == r.cqTailLoad() {
 		return CQE{}, false
 	}
-	return cqeOf(r.cqeAt(head)), true
+	return cqeOf(r.cqeAt(r.cqHead)), true
 }
 
 // PeekCQE returns the oldest unseen completion without waiting; ok is
 // false when none is ready.
 func (r *Ring) PeekCQE() (c CQE, ok bool) {
+	// cqHead == cqTail always on a CQE_MIXED ring (0).
+	if head := r.cqHead; head != r.cqTail {
+		e := r.cqeAt(head)
+		return CQE{UserData: uint64(e.user_data), Res: int32(e.res), Flags: uint32(e.flags)}, true
+	}
+	return r.peekSlow()
+}
+
+// peekSlow is PeekCQE with nothing visible, or on a CQE_MIXED ring.
+func (r *Ring) peekSlow() (CQE, bool) {
 	if r.mixed {
 		return r.peekC()
 	}
-	if c, ok = r.peek(); ok || !r.cqNeedsEnter() {
+	if c, ok := r.peek(); ok || !r.cqNeedsEnter() {
 		return c, ok
 	}
 	// Once, to make overflowed or IOPOLL completions or task work show up.
@@ -789,19 +826,29 @@ func (r *Ring) WaitCQE() (CQE, error) {
 // SeenCQE marks the oldest unseen completion (the one WaitCQE or PeekCQE
 // returned) consumed.
 func (r *Ring) SeenCQE(CQE) {
-	if r.mixed {
-		r.AdvanceCQ(1)
+	head := r.cqHead
+	if head == r.cqTail && (r.mixed || head == r.cqTailLoad()) {
+		r.seenSlow()
 		return
 	}
-	head := atomic.LoadUint32(r.cqKhead)
-	if head == atomic.LoadUint32(r.cqKtail) {
-		return
-	}
+	r.cqHead = head + 1
 	c := r.cqeAt(head)
 	ud, flags := uint64(c.user_data), uint32(c.flags)
 	// Release: the CQE is read before the kernel may reuse its slot.
 	atomic.StoreUint32(r.cqKhead, head+1)
-	r.completed(ud, flags)
+	if flags&CQEFMore == 0 {
+		r.inflight--
+		if r.nrecs != 0 {
+			r.unpin(ud)
+		}
+	}
+}
+
+// seenSlow is SeenCQE on a CQE_MIXED ring, or with no CQE visible.
+func (r *Ring) seenSlow() {
+	if r.mixed {
+		r.advanceC(1)
+	}
 }
 
 // AdvanceCQ marks the n oldest completions consumed. Once no prepared
@@ -813,8 +860,8 @@ func (r *Ring) AdvanceCQ(n uint32) {
 	}
 	flushed := false
 	for n > 0 {
-		head := atomic.LoadUint32(r.cqKhead)
-		got := min(atomic.LoadUint32(r.cqKtail)-head, n)
+		head := r.cqHead
+		got := min(r.cqTailLoad()-head, n)
 		if got == 0 {
 			if flushed || !r.cqNeedsFlush() {
 				return
@@ -827,6 +874,7 @@ func (r *Ring) AdvanceCQ(n uint32) {
 			c := r.cqeAt(head + i)
 			r.completed(uint64(c.user_data), uint32(c.flags))
 		}
+		r.cqHead = head + got
 		atomic.StoreUint32(r.cqKhead, head+got)
 		n -= got
 	}
