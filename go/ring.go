@@ -599,11 +599,29 @@ func (r *Ring) cqNeedsEnter() bool {
 	return r.setup&C.HOOP_SETUP_IOPOLL != 0 || r.cqNeedsFlush()
 }
 
-// submit is the C core's submit_internal.
+// submit is the C core's submit_internal: flush, sq_needs_enter and
+// cq_needs_enter written out in one function for the common case.
 func (r *Ring) submit(waitNr uint32) (int, error) {
-	submitted, pending := r.publish()
-	enter, flags := r.sqNeedsEnter(pending)
-	if waitNr > 0 || r.cqNeedsEnter() {
+	v := r.v
+	tail := r.sqTail
+	if head := uint32(v.sqe_head); head != tail {
+		if r.slotPending > 0 {
+			r.trackPins(head, tail)
+		}
+		v.sqe_head, v.sqe_tail = C.uint(tail), C.uint(tail)
+		// Release (sync/atomic is sequentially consistent): every SQE up
+		// to tail is written before the kernel can see the new tail.
+		atomic.StoreUint32(r.sqKtail, tail)
+	}
+	pending := tail - r.sqHeadLoad()
+	submitted, enter, flags := pending, pending != 0, uint32(0)
+	if r.sqpoll {
+		submitted = tail - r.reported
+		r.reported = tail
+		enter, flags = r.sqNeedsEnter(pending)
+	}
+	if waitNr > 0 || r.setup&C.HOOP_SETUP_IOPOLL != 0 ||
+		atomic.LoadUint32(r.sqKflags)&(sqCQOverflow|sqTaskrun) != 0 {
 		flags |= enterGetEvents
 		enter = true
 	}
@@ -611,7 +629,16 @@ func (r *Ring) submit(waitNr uint32) (int, error) {
 		return int(submitted), nil
 	}
 	for {
-		n, e := r.enter(submitted, waitNr, flags, nil, 0)
+		var n int
+		var e syscall.Errno
+		if r.fd >= 0 {
+			var n0 uintptr
+			n0, _, e = syscall.Syscall6(sysIOURingEnter, uintptr(r.fd), uintptr(submitted),
+				uintptr(waitNr), uintptr(flags), 0, 0)
+			n = int(n0)
+		} else {
+			n, e = r.enter(submitted, waitNr, flags, nil, 0)
+		}
 		if e == syscall.EINTR && waitNr == 0 {
 			continue // a plain submit has nothing to report about a signal
 		}
