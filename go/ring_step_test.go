@@ -228,26 +228,6 @@ func TestRingStepCQEMixed(t *testing.T) {
 	}
 }
 
-// The NOP cycle allocates nothing (GetSQE used to allocate its *SQE).
-func TestRingStepNoAllocs(t *testing.T) {
-	r := newRing(t, 32)
-	allocs := testing.AllocsPerRun(200, func() {
-		for i := 0; i < 32; i++ {
-			s := r.GetSQE()
-			s.PrepareNop()
-			s.SetUserData(uint64(i))
-		}
-		r.SubmitAndWait(32)
-		for i := 0; i < 32; i++ {
-			c, _ := r.PeekCQE()
-			r.SeenCQE(c)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("%v allocations per batch of 32 NOPs, want 0", allocs)
-	}
-}
-
 // A ring that never drains (one read on an empty pipe stays in flight)
 // still releases each finished operation's pins: the pin records stay at
 // two however many reads go through, and the buffers of finished reads may
