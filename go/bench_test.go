@@ -376,3 +376,62 @@ func BenchmarkODirect128(b *testing.B) {
 		report(b, start)
 	})
 }
+
+// BenchmarkRingNop32: the single-owner Ring's fast path, NOPs in batches
+// of 32 on one goroutine (per NOP: GetSQE, PrepareNop, SetUserData,
+// PeekCQE, SeenCQE; per batch: SubmitAndWait). ns/op is per NOP. For
+// callgrind, ringNop32Loop is the function to toggle collection on
+// (docs/BENCHMARKS.md).
+func BenchmarkRingNop32(b *testing.B) {
+	r := newRing(b, 32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	ringNop32Loop(b, r, b.N)
+}
+
+//go:noinline
+func ringNop32Loop(b *testing.B, r *Ring, n int) {
+	for done := 0; done < n; done += 32 {
+		for i := 0; i < 32; i++ {
+			s := r.GetSQE()
+			s.PrepareNop()
+			s.SetUserData(uint64(i))
+		}
+		if _, err := r.SubmitAndWait(32); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < 32; i++ {
+			c, ok := r.PeekCQE()
+			if !ok || c.UserData != uint64(i) {
+				b.Fatalf("CQE %d: %+v %v", i, c, ok)
+			}
+			r.SeenCQE(c)
+		}
+	}
+}
+
+// BenchmarkRingNopWait: one NOP prepared, submitted and waited for, then
+// its completion seen.
+func BenchmarkRingNopWait(b *testing.B) {
+	r := newRing(b, 8)
+	b.ReportAllocs()
+	b.ResetTimer()
+	ringNopWaitLoop(b, r, b.N)
+}
+
+//go:noinline
+func ringNopWaitLoop(b *testing.B, r *Ring, n int) {
+	for i := 0; i < n; i++ {
+		s := r.GetSQE()
+		s.PrepareNop()
+		s.SetUserData(uint64(i))
+		if _, err := r.SubmitAndWait(1); err != nil {
+			b.Fatal(err)
+		}
+		c, err := r.WaitCQE()
+		if err != nil || c.UserData != uint64(i) {
+			b.Fatalf("CQE %+v %v", c, err)
+		}
+		r.SeenCQE(c)
+	}
+}

@@ -6,6 +6,11 @@
 // The parts:
 //
 //   - Ring: one io_uring owned by one goroutine, the low-level fast path.
+//     The C core sets it up and owns registration; getting, preparing and
+//     submitting SQEs and reaping CQEs run in Go over the ring's shared
+//     memory (the layout include/hoop/inline.h publishes), entering the
+//     kernel with a raw io_uring_enter: no cgo call and no allocation per
+//     operation.
 //   - Engine: one ring shared by any number of goroutines, with
 //     context-aware operations (ReadAt, WriteAt, Fsync, Nop) and batches.
 //     Completions reach goroutines through one reaper goroutine that waits
