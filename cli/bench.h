@@ -14,14 +14,17 @@
 #define MAX_ROWS 256
 #define MAX_RAN 16
 
-/* One result: hoop's value, the baseline's, and how many times better
- * hoop did (> 1: hoop won). NAN where absent. */
+/* One result: hoop's value, the baseline's (medians over the repeats),
+ * how many times better hoop did (> 1: hoop won): always the ratio of the
+ * two values shown (bench_ratio), and the spread of the per-repeat ratios
+ * (lo..hi). NAN where absent. */
 struct row {
 	char suite[24];
 	char name[64];
 	char unit[16];
 	char baseline[64];
 	double hoop, base, ratio;
+	double lo, hi;
 };
 
 /* What happened to one suite, for the Markdown report. */
@@ -66,10 +69,35 @@ extern volatile sig_atomic_t bench_stop;
  * rows if it has a "case". */
 void bench_take_line(struct bench *b, const char *suite, const char *line);
 
-/* A result hoop bench measured itself; baseline NULL: no comparison. */
+/* A result hoop bench measured itself; baseline NULL: no comparison.
+ * The ratio is that of hoop and base (bench_ratio); lo and hi the spread
+ * of the per-repeat ratios (NAN: unknown). */
 void bench_emit(struct bench *b, const char *suite, const char *name,
                 const char *unit, double hoop, const char *baseline,
-                double base, double ratio);
+                double base, double lo, double hi);
+
+/* 1 if a higher value is better in `unit` (a rate: it ends in "/s"), else
+ * lower is better (times, costs). */
+int bench_higher_is_better(const char *unit);
+
+/* How many times better hoop did: hoop/base for rates, base/hoop for
+ * times and costs; NAN if either is not a positive number. */
+double bench_ratio(double hoop, double base, const char *unit);
+
+/* A comparison from n repeats (h[i] and base[i] measured in the same
+ * round): emits the medians, their ratio and the min-max of the per-round
+ * ratios. Leaves h and base untouched; n <= 64. */
+void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
+                        const char *unit, const double *h,
+                        const char *baseline, const double *base, int n);
+
+/* The table on the terminal (after a run). */
+void bench_print_table(struct bench *b, FILE *f);
+
+/* A row's "hoop is" and spread cells: "1.16x", "0.91-1.20x"; "-" where
+ * absent. */
+void bench_fmt_ratio(const struct row *r, char *out, size_t len);
+void bench_fmt_spread(const struct row *r, char *out, size_t len);
 
 typedef void (*bench_line_fn)(struct bench *b, const char *suite,
                               const char *line);

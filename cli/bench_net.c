@@ -10,8 +10,9 @@
  * Both servers run side by side for the whole suite on CPU 0, the client
  * on CPU 0 too (echo; "same" in run_net.sh) or wrk on CPU 1 (HTTP). Each
  * repeat runs the client against both, alternating which goes first; a
- * case's ratio is the median over repeats of hoop / baseline (rates) or
- * baseline / hoop (the server's CPU time per round trip).
+ * case reports the medians over repeats, their ratio (hoop / baseline for
+ * rates, baseline / hoop for the server's CPU time per round trip) and the
+ * min-max of the per-repeat ratios.
  */
 #include "cli.h"
 #include "bench.h"
@@ -313,29 +314,23 @@ static void emit_case(struct bench *b, const char *name, const char *unit,
                       const char *cpu_unit, const char *baseline,
                       struct samples *s)
 {
-	double r[NET_MAX_REPEAT], rc[NET_MAX_REPEAT];
 	int nc = 0;
 	char cname[80];
 	if (s->n == 0)
 		return;
+	bench_emit_repeats(b, "net", name, unit, s->h, baseline, s->base, s->n);
 	for (int i = 0; i < s->n; i++) {
-		r[i] = s->h[i] / s->base[i];
 		if (s->hc[i] > 0 && s->basec[i] > 0) {
 			s->hc[nc] = s->hc[i];
 			s->basec[nc] = s->basec[i];
-			rc[nc] = s->basec[i] / s->hc[i];
 			nc++;
 		}
 	}
-	double ratio = bench_median(r, s->n);
-	bench_emit(b, "net", name, unit, bench_median(s->h, s->n), baseline,
-	           bench_median(s->base, s->n), ratio);
 	if (nc == 0)
 		return;
 	snprintf(cname, sizeof(cname), "%s_server_cpu", name);
-	ratio = bench_median(rc, nc);
-	bench_emit(b, "net", cname, cpu_unit, bench_median(s->hc, nc), baseline,
-	           bench_median(s->basec, nc), ratio);
+	bench_emit_repeats(b, "net", cname, cpu_unit, s->hc, baseline, s->basec,
+	                   nc);
 }
 
 /* ---- echo ---- */

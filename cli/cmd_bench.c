@@ -83,7 +83,7 @@ static int parse_row(const char *line, struct row *r)
 	const char *p = skip_ws(line);
 	int has_case = 0;
 	memset(r, 0, sizeof(*r));
-	r->hoop = r->base = r->ratio = NAN;
+	r->hoop = r->base = r->ratio = r->lo = r->hi = NAN;
 	if (*p++ != '{')
 		return 0;
 	for (;;) {
@@ -120,6 +120,10 @@ static int parse_row(const char *line, struct row *r)
 				r->base = v;
 			else if (strcmp(key, "ratio") == 0)
 				r->ratio = v;
+			else if (strcmp(key, "ratio_min") == 0)
+				r->lo = v;
+			else if (strcmp(key, "ratio_max") == 0)
+				r->hi = v;
 		}
 		p = skip_ws(p);
 		if (*p == ',')
@@ -144,13 +148,62 @@ static void json_out(struct bench *b, const char *suite, const char *line)
 		b->json_err = errno ? -errno : -EIO;
 }
 
+int bench_higher_is_better(const char *unit)
+{
+	size_t n = strlen(unit);
+	return n >= 2 && strcmp(unit + n - 2, "/s") == 0;
+}
+
+double bench_ratio(double hoop, double base, const char *unit)
+{
+	if (!(hoop > 0) || !(base > 0) || isinf(hoop) || isinf(base))
+		return NAN;
+	return bench_higher_is_better(unit) ? hoop / base : base / hoop;
+}
+
+/*
+ * The line with its "ratio" set to `ratio` (replaced, or added at the end
+ * of the object), into out: the JSON file says what the table says.
+ */
+static const char *set_ratio(const char *line, double ratio, char *out,
+                             size_t len)
+{
+	const char *k = strstr(line, "\"ratio\"");
+	const char *v = k ? skip_ws(k + 7) : NULL;
+	if (v && *v == ':') {
+		char *end;
+		v = skip_ws(v + 1);
+		strtod(v, &end);
+		if (end == v)
+			return line;
+		snprintf(out, len, "%.*s%.4f%s", (int)(v - line), line, ratio, end);
+		return out;
+	}
+	const char *close = strrchr(line, '}');
+	if (!close)
+		return line;
+	snprintf(out, len, "%.*s, \"ratio\": %.4f%s", (int)(close - line), line,
+	         ratio, close);
+	return out;
+}
+
 void bench_take_line(struct bench *b, const char *suite, const char *line)
 {
 	struct row r;
+	char fixed[1024];
 	if (skip_ws(line)[0] != '{')
 		return;
+	int is_row = parse_row(line, &r);
+	if (is_row && r.baseline[0]) {
+		/* "hoop is" is the ratio of the two values shown beside it,
+		 * whatever the program computed. */
+		double ratio = bench_ratio(r.hoop, r.base, r.unit);
+		if (!isnan(ratio) && strlen(line) + 32 < sizeof(fixed))
+			line = set_ratio(line, ratio, fixed, sizeof(fixed));
+		r.ratio = ratio;
+	}
 	json_out(b, suite, line);
-	if (parse_row(line, &r) && b->nrows < MAX_ROWS) {
+	if (is_row && b->nrows < MAX_ROWS) {
 		cli_copy(r.suite, sizeof(r.suite), suite);
 		b->rows[b->nrows++] = r;
 	}
@@ -158,21 +211,57 @@ void bench_take_line(struct bench *b, const char *suite, const char *line)
 
 /* Emit a result that hoop bench measured itself (cp, go, net). */
 void bench_emit(struct bench *b, const char *suite, const char *name,
-                 const char *unit, double hoop, const char *baseline,
-                 double base, double ratio)
+                const char *unit, double hoop, const char *baseline,
+                double base, double lo, double hi)
 {
 	char line[512];
-	if (baseline)
-		snprintf(line, sizeof(line),
-		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
-		         "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
-		         "\"ratio\": %.4f}",
-		         name, unit, hoop, baseline, base, ratio);
-	else
+	int n;
+	if (!baseline) {
 		snprintf(line, sizeof(line),
 		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g}", name,
 		         unit, hoop);
+		bench_take_line(b, suite, line);
+		return;
+	}
+	n = snprintf(line, sizeof(line),
+	             "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
+	             "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
+	             "\"ratio\": %.4f",
+	             name, unit, hoop, baseline, base,
+	             bench_ratio(hoop, base, unit));
+	if (!isnan(lo) && !isnan(hi) && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+		              ", \"ratio_min\": %.4f, \"ratio_max\": %.4f", lo, hi);
+	if (n > 0 && (size_t)n < sizeof(line) - 1)
+		snprintf(line + n, sizeof(line) - (size_t)n, "}");
 	bench_take_line(b, suite, line);
+}
+
+#define MAX_REPEATS 64
+
+void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
+                        const char *unit, const double *h,
+                        const char *baseline, const double *base, int n)
+{
+	double mh[MAX_REPEATS], mb[MAX_REPEATS];
+	double lo = NAN, hi = NAN;
+	if (n <= 0)
+		return;
+	if (n > MAX_REPEATS)
+		n = MAX_REPEATS;
+	for (int i = 0; i < n; i++) {
+		double r = bench_ratio(h[i], base[i], unit);
+		mh[i] = h[i];
+		mb[i] = base[i];
+		if (isnan(r))
+			continue;
+		if (isnan(lo) || r < lo)
+			lo = r;
+		if (isnan(hi) || r > hi)
+			hi = r;
+	}
+	bench_emit(b, suite, name, unit, bench_median(mh, n), baseline,
+	           bench_median(mb, n), lo, hi);
 }
 
 /* ---- running a child with a time limit ---- */
@@ -506,7 +595,7 @@ static void go_emit(struct bench *b)
 	double o = go_find("ReadAt64Goroutines/os");
 	if (!isnan(h) && !isnan(o))
 		bench_emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
-		     "os.File.ReadAt", 1e9 / o, o / h);
+		           "os.File.ReadAt", 1e9 / o, NAN, NAN);
 	for (int i = 0; i < go_nresults; i++) {
 		const char *n = go_results[i].name;
 		if (strncmp(n, "ReadAt64Goroutines", 18) == 0)
@@ -516,7 +605,8 @@ static void go_emit(struct bench *b)
 		for (char *p = name; *p; p++)
 			if (*p == '/')
 				*p = '_';
-		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, 0);
+		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, NAN,
+		           NAN);
 	}
 }
 
@@ -614,8 +704,9 @@ double bench_median(double *v, int n)
  * rotates every round), each from a removed destination after sync, with
  * the cache warm or dropped. In the O_DIRECT case every tool's time ends
  * with an fsync of the destination, so the page cache cannot hide cp's
- * writes: the times are until the copy is on the disk. Emits the median times and, as the ratio, the
- * median over rounds of baseline time / hoop time (> 1: hoop is faster).
+ * writes: the times are until the copy is on the disk. Emits the median
+ * times, their ratio (baseline / hoop: > 1, hoop is faster) and the spread
+ * of the per-round ratios.
  */
 static int cp_case(struct bench *b, const char *mode, const char *src,
                    const char *dst, double end)
@@ -635,7 +726,7 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 	char **argvs[CP_TOOLS] = {direct ? hoop_dargv : hoop_argv, cp_argv,
 	                          direct ? dd_dargv : dd_argv};
 	static const char *const tools[CP_TOOLS] = {"hoop", "cp", "dd"};
-	double t[CP_TOOLS][CP_MAX_REPEAT], r[CP_TOOLS][CP_MAX_REPEAT];
+	double t[CP_TOOLS][CP_MAX_REPEAT];
 	int rounds = 0;
 	const char *how = "warm";
 
@@ -683,11 +774,7 @@ done:
 	unlink(dst);
 	if (rounds == 0)
 		return -ETIME;
-	for (int k = 1; k < CP_TOOLS; k++)
-		for (int i = 0; i < rounds; i++)
-			r[k][i] = t[k][i] / t[0][i];
 	char name[64], base[64];
-	double mh = bench_median(t[0], rounds);
 	const char *size_s = b->cp_size >= (1u << 30) ? "G" : "M";
 	unsigned long long size_n = b->cp_size >> (b->cp_size >= (1u << 30) ? 30 : 20);
 	for (int k = 1; k < CP_TOOLS; k++) {
@@ -695,8 +782,7 @@ done:
 		         mode, tools[k]);
 		snprintf(base, sizeof(base), "%s%s", tools[k],
 		         !direct ? "" : k == 2 ? " (O_DIRECT)" : "+fsync");
-		bench_emit(b, "cp", name, "s", mh, base, bench_median(t[k], rounds),
-		     bench_median(r[k], rounds));
+		bench_emit_repeats(b, "cp", name, "s", t[0], base, t[k], rounds);
 	}
 	if (cold && b->verbose)
 		fprintf(stderr, "               cache dropped with %s\n", how);
@@ -833,15 +919,35 @@ int bench_show_in_table(const struct bench *b, const struct row *r)
 	return !b->quick || strcmp(r->baseline, "hoop_ring") != 0;
 }
 
-static void print_table(struct bench *b, FILE *f)
+void bench_fmt_ratio(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->ratio))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2fx", r->ratio);
+}
+
+void bench_fmt_spread(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->lo) || isnan(r->hi))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2f-%.2fx", r->lo, r->hi);
+}
+
+void bench_print_table(struct bench *b, FILE *f)
 {
 	char desc[MAX_ROWS][64], hv[MAX_ROWS][32], bv[MAX_ROWS][32];
-	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5;
+	char rv[MAX_ROWS][32], sv[MAX_ROWS][48];
+	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5, w_r = 7;
+	int w_s = 6;
 	for (int i = 0; i < b->nrows; i++) {
 		struct row *r = &b->rows[i];
 		bench_describe(r, desc[i], sizeof(desc[i]));
 		bench_fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
 		bench_fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
+		bench_fmt_ratio(r, rv[i], sizeof(rv[i]));
+		bench_fmt_spread(r, sv[i], sizeof(sv[i]));
 		if (!r->baseline[0])
 			snprintf(r->baseline, sizeof(r->baseline), "-");
 		if (!bench_show_in_table(b, r))
@@ -857,10 +963,14 @@ static void print_table(struct bench *b, FILE *f)
 		WIDEN(w_h, hv[i]);
 		WIDEN(w_base, r->baseline);
 		WIDEN(w_bv, bv[i]);
+		WIDEN(w_r, rv[i]);
+		WIDEN(w_s, sv[i]);
+#undef WIDEN
 	}
-	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %s\n", w_suite, "suite", w_desc,
-	       "what", w_h, "hoop", w_base, "baseline", w_bv, "value", "hoop is");
-	int total = w_suite + w_desc + w_h + w_base + w_bv + 10 + 9;
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite, "suite",
+	        w_desc, "what", w_h, "hoop", w_base, "baseline", w_bv, "value",
+	        w_r, "hoop is", "spread");
+	int total = w_suite + w_desc + w_h + w_base + w_bv + w_r + w_s + 12;
 	for (int i = 0; i < total; i++)
 		fputc('-', f);
 	fputc('\n', f);
@@ -871,18 +981,15 @@ static void print_table(struct bench *b, FILE *f)
 			b->hidden++;
 			continue;
 		}
-		char ratio[32];
-		if (isnan(r->ratio))
-			snprintf(ratio, sizeof(ratio), "-");
-		else
-			snprintf(ratio, sizeof(ratio), "%.2fx", r->ratio);
-		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %7s\n", w_suite, r->suite,
-		       w_desc, desc[i], w_h, hv[i], w_base, r->baseline, w_bv,
-		       bv[i], ratio);
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite,
+		        r->suite, w_desc, desc[i], w_h, hv[i], w_base, r->baseline,
+		        w_bv, bv[i], w_r, rv[i], sv[i]);
 	}
-	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the baseline "
-	       "in the same\nrun (higher rates, lower times); below 1.00x the "
-	       "baseline won.\n");
+	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the "
+	        "baseline: the ratio of\nthe two medians beside it (higher "
+	        "rates, lower times); below 1.00x the\nbaseline won. \"spread\" "
+	        "= the lowest and highest ratio of single repeats\n(each measured "
+	        "in one round, in turns; \"-\": not known).\n");
 }
 
 /* ---- main ---- */
@@ -1267,7 +1374,7 @@ int cmd_bench(int argc, char **argv)
 		return 128 + (int)bench_stop;
 	}
 
-	print_table(&b, table);
+	bench_print_table(&b, table);
 	fprintf(table, "%d results in %.0f s; JSON lines in %s", b.nrows,
 	        cli_now() - b.t0, b.json == stdout ? "stdout" : b.json_path);
 	if (b.hidden)
