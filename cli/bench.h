@@ -31,7 +31,7 @@ struct row {
 struct ran {
 	char name[24];
 	char what[64];
-	char note[200]; /* empty: it finished */
+	char note[600]; /* empty: it finished */
 	double secs;
 	int rows;
 };
@@ -52,6 +52,7 @@ struct bench {
 	char log_path[64];
 	double t0, deadline;
 	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
+	char bench_where[2400]; /* where the bench/ programs were looked for */
 	int argc;        /* the command line, for the report */
 	char **argv;
 	char load_start[64];  /* /proc/loadavg when the run started */
@@ -132,6 +133,11 @@ void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
 /* SIGTERM to the process group `pid` leads, SIGKILL after `grace` seconds;
  * reaps it. Returns its wait status, or -1 if it could not be reaped. */
 int bench_kill_group(pid_t pid, double grace);
+
+/* Why the bench/ program `prog` (missing from b->bench_dir) is missing:
+ * "not built: ..." or "no PROG in DIR, nor in DIR", into note. */
+void bench_missing_note(const struct bench *b, const char *prog,
+                        int needs_uring, char *note, size_t len);
 
 /* 1 if `path` is executable. */
 int bench_is_exec(const char *path);

@@ -428,8 +428,9 @@ static int suite_echo(struct bench *b, double end, char *note, size_t len)
 	char client[1200];
 	snprintf(client, sizeof(client), "%s/bench_echo_client", b->bench_dir);
 	if (!bench_is_exec(epoll) || !bench_is_exec(client)) {
-		snprintf(note, len, "skipped: bench_echo_epoll or bench_echo_client "
-		                    "not built (see hoop bench --list)");
+		bench_missing_note(b, bench_is_exec(epoll) ? "bench_echo_client"
+		                                           : "bench_echo_epoll",
+		                   0, note, len);
 		return 0;
 	}
 	r = start_hoop_server(b, "echo-server", "echo_server", end, &hoop_srv);

@@ -8,8 +8,10 @@
  * The suites are separate programs. They are found in:
  *   - $HOOP_BENCH_DIR, else
  *   - ../bench next to this executable (the build tree: build/X/cli/hoop
- *     runs build/X/bench/bench_*), which is where they are built when
- *     liburing is installed. They are not installed.
+ *     runs build/X/bench/bench_*), which is where they are built (those
+ *     against liburing when liburing is installed), else
+ *   - ../libexec/hoop next to it (HOOP_BENCH_LIBEXEC), where they are
+ *     installed.
  * The Python and Go suites come from the source tree this hoop was built
  * from (HOOP_SOURCE_DIR, or $HOOP_SOURCE_DIR). A suite whose program or
  * toolchain is missing is skipped with a note; the cp suite needs nothing.
@@ -39,6 +41,17 @@
 
 #ifndef HOOP_SOURCE_DIR
 #define HOOP_SOURCE_DIR ""
+#endif
+/* Set by cli/CMakeLists.txt: where bench/ installs its programs, relative
+ * to the installed hoop, and what bench/ could build. */
+#ifndef HOOP_BENCH_LIBEXEC
+#define HOOP_BENCH_LIBEXEC "../libexec/hoop"
+#endif
+#ifndef HOOP_BENCH_BUILT
+#define HOOP_BENCH_BUILT 1
+#endif
+#ifndef HOOP_BENCH_URING
+#define HOOP_BENCH_URING 1
 #endif
 
 #define QUICK_BUDGET 55.0 /* seconds, --quick */
@@ -434,21 +447,57 @@ int bench_find_program(const char *name, const char *extra, char *out,
 	return 0;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Where the bench/ programs are: $HOOP_BENCH_DIR if set; else ../bench
+ * next to this executable (the build tree) if it exists; else the
+ * installed HOOP_BENCH_LIBEXEC relative to this executable
+ * (../libexec/hoop).
+ */
 static void locate(struct bench *b)
 {
 	const char *env = getenv("HOOP_BENCH_DIR");
+	char tree[1100], inst[1100];
 	if (readlink("/proc/self/exe", b->exe, sizeof(b->exe) - 1) < 0)
 		snprintf(b->exe, sizeof(b->exe), "hoop");
 	if (cli_exe_dir(b->exe_dir, sizeof(b->exe_dir)) < 0)
 		snprintf(b->exe_dir, sizeof(b->exe_dir), ".");
-	if (env && *env)
+	snprintf(tree, sizeof(tree), "%s/../bench", b->exe_dir);
+	snprintf(inst, sizeof(inst), "%s/%s", b->exe_dir, HOOP_BENCH_LIBEXEC);
+	if (env && *env) {
 		cli_copy(b->bench_dir, sizeof(b->bench_dir), env);
-	else
-		snprintf(b->bench_dir, sizeof(b->bench_dir), "%s/../bench",
-		         b->exe_dir);
+		snprintf(b->bench_where, sizeof(b->bench_where),
+		         "%s ($HOOP_BENCH_DIR)", env);
+	} else {
+		cli_copy(b->bench_dir, sizeof(b->bench_dir),
+		         is_dir(tree) || !is_dir(inst) ? tree : inst);
+		snprintf(b->bench_where, sizeof(b->bench_where), "%s, nor in %s",
+		         tree, inst);
+	}
 	env = getenv("HOOP_SOURCE_DIR");
 	snprintf(b->src_dir, sizeof(b->src_dir), "%s",
 	         env && *env ? env : HOOP_SOURCE_DIR);
+}
+
+void bench_missing_note(const struct bench *b, const char *prog,
+                        int needs_uring, char *note, size_t len)
+{
+	const char *env = getenv("HOOP_BENCH_DIR");
+	if (!(env && *env) && !HOOP_BENCH_BUILT)
+		snprintf(note, len, "skipped: %s not built (this hoop was built "
+		         "with HOOP_BUILD_BENCH=OFF)", prog);
+	else if (!(env && *env) && needs_uring && !HOOP_BENCH_URING)
+		snprintf(note, len, "skipped: %s not built (liburing was not "
+		         "found when this hoop was built; install liburing-dev "
+		         "and rebuild)", prog);
+	else
+		snprintf(note, len, "skipped: no program %s in %s", prog,
+		         b->bench_where);
 }
 
 /* ---- progress on stderr ---- */
@@ -1025,8 +1074,9 @@ static void bench_usage(FILE *f)
 	        "  -h, --help       this text\n"
 	        "\n"
 	        "The suites are the programs in bench/ (built with the library when\n"
-	        "liburing is installed), found in $HOOP_BENCH_DIR or ../bench next\n"
-	        "to this executable; python/bench/bench_py.py when the hoop Python\n"
+	        "liburing is installed), found in $HOOP_BENCH_DIR, ../bench next to\n"
+	        "this executable (a build tree) or " HOOP_BENCH_LIBEXEC " next to it\n"
+	        "(installed); python/bench/bench_py.py when the hoop Python\n"
 	        "package imports; go test -bench in go/ when Go is installed (not\n"
 	        "with --quick); net, which runs bench/'s echo client against hoop's\n"
 	        "echo server and bench/'s epoll server, and without --quick wrk\n"
@@ -1095,9 +1145,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	case S_EXEC: {
 		snprintf(path, sizeof(path), "%s/%s", b->bench_dir, s->prog);
 		if (!bench_is_exec(path)) {
-			progress_done(b, 0, 0,
-			              "skipped: not built (is liburing-dev "
-			              "installed? see hoop bench --list)");
+			char note[sizeof(b->bench_where) + 200];
+			bench_missing_note(b, s->prog, 1, note, sizeof(note));
+			progress_done(b, 0, 0, note);
 			return 0;
 		}
 		char *argv[8] = {path};
@@ -1144,7 +1194,7 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 		break;
 	}
 	case S_NET: {
-		char note[160];
+		char note[600];
 		st = bench_suite_net(b, limit, note, sizeof(note));
 		if (st == 0 && note[0]) {
 			progress_done(b, cli_now() - t0, b->nrows - before, note);
