@@ -13,6 +13,7 @@
 
 #define MAX_ROWS 256
 #define MAX_RAN 16
+#define MAX_OWNED 8
 
 /* One result: hoop's value, the baseline's (medians over the repeats),
  * how many times better hoop did (> 1: hoop won): always the ratio of the
@@ -41,7 +42,12 @@ struct bench {
 	int verbose;
 	int repeat;      /* cp suite: runs per tool */
 	uint64_t cp_size;
-	char cp_dir[512];
+	char cp_dir[512];  /* the cp suite's files (--cp-dir, else tmp_dir) */
+	char tmp_dir[512]; /* the other data files and the log: $TMPDIR or /tmp */
+	char data_file[600]; /* the bench/ programs' file ($HOOP_BENCH_FILE) */
+	char py_file[600];   /* the Python suite's file */
+	char owned[MAX_OWNED][1100]; /* files this run created: removed at the end */
+	int nowned;
 	const char *only;
 	const char *plot_path;     /* --plot */
 	const char *markdown_path; /* --markdown */
@@ -49,7 +55,8 @@ struct bench {
 	const char *json_path;
 	int json_err;    /* first failed write of a JSON line: -errno */
 	int log_fd;      /* children's stderr unless verbose */
-	char log_path[64];
+	char log_path[600];
+	int log_named;   /* a failure note named the log: it is kept */
 	double t0, deadline;
 	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
 	char bench_where[2400]; /* where the bench/ programs were looked for */
@@ -138,6 +145,10 @@ int bench_kill_group(pid_t pid, double grace);
  * "not built: ..." or "no PROG in DIR, nor in DIR", into note. */
 void bench_missing_note(const struct bench *b, const char *prog,
                         int needs_uring, char *note, size_t len);
+
+/* `path` is a file this run may create: if it does not exist now, it is
+ * removed at the end of the run (also after Ctrl-C). */
+void bench_own(struct bench *b, const char *path);
 
 /* 1 if `path` is executable. */
 int bench_is_exec(const char *path);

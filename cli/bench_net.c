@@ -496,7 +496,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 /* Write nginx.conf for one worker answering "Hello, World!" on `port`. */
 static int write_nginx_conf(const char *dir, int port)
 {
-	char path[512];
+	char path[700];
 	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
 	FILE *f = fopen(path, "we");
 	if (!f)
@@ -575,7 +575,7 @@ static int wrk_once(struct bench *b, const char *wrk, int port, pid_t spid,
 
 static int suite_http(struct bench *b, double end, char *note, size_t len)
 {
-	char wrk[1100], nginx[1100], dir[] = "/tmp/hoop-bench-nginx.XXXXXX";
+	char wrk[1100], nginx[1100], dir[600];
 	struct server hoop_srv, nginx_srv;
 	int r, r1;
 	if (!bench_find_program("wrk", NULL, wrk, sizeof(wrk))) {
@@ -594,6 +594,7 @@ static int suite_http(struct bench *b, double end, char *note, size_t len)
 	if (r < 0)
 		return r;
 	int port = free_port();
+	snprintf(dir, sizeof(dir), "%s/hoop-bench-nginx.XXXXXX", b->tmp_dir);
 	if (!mkdtemp(dir)) {
 		r = -errno;
 		stop_server(b, &hoop_srv);
@@ -603,7 +604,7 @@ static int suite_http(struct bench *b, double end, char *note, size_t len)
 		r = port < 0 ? port : r;
 		goto out_dir;
 	}
-	char conf[600], prefix[600], log[600];
+	char conf[700], prefix[700], log[700];
 	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
 	snprintf(prefix, sizeof(prefix), "%s/", dir);
 	snprintf(log, sizeof(log), "%s/error.log", dir);

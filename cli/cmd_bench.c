@@ -430,6 +430,26 @@ int bench_is_exec(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+void bench_own(struct bench *b, const char *path)
+{
+	struct stat st;
+	if (b->nowned >= MAX_OWNED || lstat(path, &st) == 0)
+		return;
+	for (int i = 0; i < b->nowned; i++)
+		if (strcmp(b->owned[i], path) == 0)
+			return;
+	cli_copy(b->owned[b->nowned++], sizeof(b->owned[0]), path);
+}
+
+/* The end of a run: remove the files it created. */
+static void remove_owned(struct bench *b)
+{
+	for (int i = 0; i < b->nowned; i++)
+		if (unlink(b->owned[i]) == 0 && b->verbose)
+			fprintf(stderr, "hoop bench: removed %s\n", b->owned[i]);
+	b->nowned = 0;
+}
+
 /* Find `name` on PATH (or in extra), into out. */
 int bench_find_program(const char *name, const char *extra, char *out,
                         size_t len)
@@ -846,6 +866,8 @@ static int suite_cp(struct bench *b, double limit)
 	         (unsigned long long)(b->cp_size >> 20));
 	snprintf(dst, sizeof(dst), "%s/hoop-bench-cp.%d.out", b->cp_dir,
 	         (int)getpid());
+	bench_own(b, src);
+	bench_own(b, dst);
 	int r = make_cp_source(src, b->cp_size);
 	if (r < 0) {
 		cli_errno(r, "bench: cannot create %s", src);
@@ -1065,9 +1087,9 @@ static void bench_usage(FILE *f)
 	        "  --list           list the suites and where each comes from\n"
 	        "  --cp-size SIZE   file size for the cp suite (default 256M with\n"
 	        "                   --quick, else 1G)\n"
-	        "  --cp-dir DIR     where the cp suite puts its files (default /tmp;\n"
-	        "                   a real disk, not tmpfs, for the cold and\n"
-	        "                   O_DIRECT cases)\n"
+	        "  --cp-dir DIR     where the cp suite puts its files (default\n"
+	        "                   $TMPDIR or /tmp; a real disk, not tmpfs, for\n"
+	        "                   the cold and O_DIRECT cases)\n"
 	        "  --repeat N       cp suite: runs of each tool (default 3, or 5\n"
 	        "                   without --quick); medians are reported\n"
 	        "  -v, --verbose    show the suites' own notes (stderr)\n"
@@ -1087,6 +1109,16 @@ static void bench_usage(FILE *f)
 	        "note.\n"
 	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are passed\n"
 	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
+	        "\n"
+	        "Files: the data files go to $TMPDIR (default /tmp), the cp suite's\n"
+	        "to --cp-dir: hoop-bench-1g.dat (1 GiB, the core and engine suites;\n"
+	        "$HOOP_BENCH_FILE names another, which is then left alone),\n"
+	        "hoop-bench-py.dat (the Python suite), hoop-bench-cp-SIZE.dat and\n"
+	        "hoop-bench-cp.PID.out (cp), and the log of the suites' messages,\n"
+	        "hoop-bench-PID.log. What a run creates it removes at its end and on\n"
+	        "Ctrl-C; the log stays when a suite failed (its path is printed).\n"
+	        "The first JSON line says where they are (data_dir, cp_dir,\n"
+	        "data_file, log).\n"
 	        "\n"
 	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
 	        "ran out of time or a result or report could not be written, 2 for\n"
@@ -1170,7 +1202,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			return 0;
 		}
 		const char *const *args = b->quick ? s->quick : s->full;
-		char *argv[] = {py, path, (char *)args[0], (char *)args[1], NULL};
+		char *argv[] = {py, path, (char *)args[0], (char *)args[1],
+		                "--file", b->py_file, NULL};
+		bench_own(b, b->py_file);
 		st = bench_run_child(b, argv, NULL, limit - (cli_now() - t0), bench_take_line,
 		               s->name);
 		break;
@@ -1222,9 +1256,10 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	if (st == -EINTR)
 		return 1;
 	if (st != 0) {
-		char note[200];
+		char note[sizeof(b->log_path) + 100];
 		snprintf(note, sizeof(note), "failed (status %d); its messages are in %s",
 		         st, b->log_path);
+		b->log_named = 1;
 		progress_done(b, dt, got, note);
 		return 1;
 	}
@@ -1249,6 +1284,18 @@ static void start_facts(struct bench *b)
 		         "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* The first JSON line: where this run writes (its files are removed at
+ * the end; the log is kept when a suite failed). */
+static void bench_where_json(struct bench *b)
+{
+	char line[4096];
+	snprintf(line, sizeof(line),
+	         "{\"data_dir\": \"%s\", \"cp_dir\": \"%s\", "
+	         "\"data_file\": \"%s\", \"log\": \"%s\"}",
+	         b->tmp_dir, b->cp_dir, b->data_file, b->log_path);
+	json_out(b, "bench", line);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench b;
@@ -1257,7 +1304,8 @@ int cmd_bench(int argc, char **argv)
 	b.log_fd = -1;
 	b.repeat = 0;
 	b.json_path = "hoop-bench.jsonl";
-	snprintf(b.cp_dir, sizeof(b.cp_dir), "/tmp");
+	const char *tmp = getenv("TMPDIR");
+	cli_copy(b.tmp_dir, sizeof(b.tmp_dir), tmp && *tmp ? tmp : "/tmp");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1336,6 +1384,21 @@ int cmd_bench(int argc, char **argv)
 			p += n + (p[n] == ',');
 		}
 	}
+	if (!b.cp_dir[0])
+		cli_copy(b.cp_dir, sizeof(b.cp_dir), b.tmp_dir);
+	/* The bench/ programs' 1 GiB file: the user's $HOOP_BENCH_FILE is
+	 * theirs; else ours, in tmp_dir, removed at the end if we made it. */
+	const char *data = getenv("HOOP_BENCH_FILE");
+	if (data && *data) {
+		cli_copy(b.data_file, sizeof(b.data_file), data);
+	} else {
+		snprintf(b.data_file, sizeof(b.data_file),
+		         "%s/hoop-bench-1g.dat", b.tmp_dir);
+		setenv("HOOP_BENCH_FILE", b.data_file, 1);
+		bench_own(&b, b.data_file);
+	}
+	snprintf(b.py_file, sizeof(b.py_file), "%s/hoop-bench-py.dat",
+	         b.tmp_dir);
 	if (!b.cp_size)
 		b.cp_size = b.quick ? (256u << 20) : (1u << 30);
 	if (!b.repeat)
@@ -1371,8 +1434,8 @@ int cmd_bench(int argc, char **argv)
 	b.argc = argc;
 	b.argv = argv;
 	start_facts(&b);
-	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
-	         (int)getpid());
+	snprintf(b.log_path, sizeof(b.log_path), "%s/hoop-bench-%d.log",
+	         b.tmp_dir, (int)getpid());
 	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 	                0644);
 
@@ -1385,15 +1448,17 @@ int cmd_bench(int argc, char **argv)
 	b.t0 = cli_now();
 	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
 	int n = 0, idx = 0, failed = 0;
-	int suite_failed = 0; /* keeps the log, which the progress named */
+	int suite_failed = 0;
 	for (size_t i = 0; i < NSUITES; i++)
 		if (wanted(&b, suites[i].name) &&
 		    (b.quick ? suites[i].quick_cap : suites[i].full_cap) > 0)
 			n++;
-	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n",
+	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n"
+	        "hoop bench: data files in %s (cp: %s), removed at the end\n",
 	        b.quick ? " --quick" : "", n,
 	        b.quick ? QUICK_BUDGET : FULL_BUDGET,
-	        b.json == stdout ? "stdout" : b.json_path);
+	        b.json == stdout ? "stdout" : b.json_path, b.tmp_dir, b.cp_dir);
+	bench_where_json(&b);
 	for (size_t i = 0; i < NSUITES && !bench_stop; i++) {
 		const struct suite *s = &suites[i];
 		if (!wanted(&b, s->name) ||
@@ -1412,11 +1477,12 @@ int cmd_bench(int argc, char **argv)
 		          b.json_path);
 		failed = 1;
 	}
+	remove_owned(&b);
 	if (bench_stop) {
 		fprintf(stderr, "hoop bench: interrupted\n");
 		if (b.log_fd >= 0) {
 			close(b.log_fd);
-			if (!suite_failed)
+			if (!b.log_named) /* else the progress named it */
 				unlink(b.log_path);
 		}
 		signal((int)bench_stop, SIG_DFL);
@@ -1447,7 +1513,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.log_fd >= 0) {
 		close(b.log_fd);
-		if (!suite_failed)
+		if (!b.log_named) /* else the progress named it */
 			unlink(b.log_path);
 	}
 	return failed ? CLI_FAIL : CLI_OK;
