@@ -1286,13 +1286,34 @@ static void start_facts(struct bench *b)
 
 /* The first JSON line: where this run writes (its files are removed at
  * the end; the log is kept when a suite failed). */
+/* `s` as a JSON string's contents: " and \ escaped, control
+ * characters as \u00XX. */
+static const char *json_esc(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	for (; *s && n + 7 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, len - n, "\\%c", c);
+		else if (c < 0x20)
+			n += (size_t)snprintf(out + n, len - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static void bench_where_json(struct bench *b)
 {
-	char line[4096];
+	char line[4096], e[4][700];
 	snprintf(line, sizeof(line),
 	         "{\"data_dir\": \"%s\", \"cp_dir\": \"%s\", "
 	         "\"data_file\": \"%s\", \"log\": \"%s\"}",
-	         b->tmp_dir, b->cp_dir, b->data_file, b->log_path);
+	         json_esc(b->tmp_dir, e[0], sizeof(e[0])),
+	         json_esc(b->cp_dir, e[1], sizeof(e[1])),
+	         json_esc(b->data_file, e[2], sizeof(e[2])),
+	         json_esc(b->log_path, e[3], sizeof(e[3])));
 	json_out(b, "bench", line);
 }
 
