@@ -114,10 +114,10 @@ static double bench_time(bench_run_fn run, void *ctx, int lib, long ops)
  * A throughput case: calibrate the op count on hoop so a run takes about
  * bench_seconds(), warm both up once, then BENCH_REPEATS runs of each in
  * strict alternation (hoop, liburing, hoop, ...). Emits the median rate of
- * each library in ops/s, and as the ratio the median of hoop/liburing over
- * adjacent runs (each liburing run against the hoop run before and after
- * it): on a shared machine the load drifts, and adjacent runs see nearly
- * the same load, so this ratio is steadier than a ratio of medians.
+ * each library in ops/s, their ratio (so the ratio agrees with the two
+ * values shown), and as ratio_min and ratio_max the spread of hoop/liburing
+ * over adjacent runs (each liburing run against the hoop run before and
+ * after it, which see nearly the same load on a shared machine).
  * `grain` is the op count granularity (the batch size).
  */
 static void bench_case(const char *name, bench_run_fn run, void *ctx,
@@ -146,7 +146,18 @@ static void bench_case(const char *name, bench_run_fn run, void *ctx,
 	bench_note(name, "liburing", b, BENCH_REPEATS, "ops/s");
 	double mh = bench_median(h, BENCH_REPEATS);
 	double mb = bench_median(b, BENCH_REPEATS);
-	bench_emit(name, "ops/s", mh, mb, bench_median(r, nr));
+	double lo = r[0], hi = r[0];
+	for (int i = 1; i < nr; i++) {
+		if (r[i] < lo)
+			lo = r[i];
+		if (r[i] > hi)
+			hi = r[i];
+	}
+	printf("{\"case\": \"%s\", \"unit\": \"ops/s\", \"hoop\": %.6g, "
+	       "\"baseline\": \"liburing\", \"baseline_value\": %.6g, "
+	       "\"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f}\n",
+	       name, mh, mb, mh / mb, lo, hi);
+	fflush(stdout);
 }
 
 /* xorshift64: the same offset sequence for both libraries. */

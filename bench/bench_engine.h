@@ -94,16 +94,19 @@ static void be_alternate(be_run_fn run, void *ctx, int nimpl, int reps,
 }
 
 /*
- * Median of per-round ratios a[r]/b[r] (invert: b[r]/a[r]). Leaves a and b
- * untouched.
+ * The lowest and highest per-round ratio a[r]/b[r] (invert: b[r]/a[r]).
  */
 BENCH_UNUSED
-static double be_ratio(const double *a, const double *b, int reps, int invert)
+static void be_ratio_spread(const double *a, const double *b, int reps,
+                            int invert, double *lo, double *hi)
 {
-	double r[BE_MAX_REPEATS];
-	for (int i = 0; i < reps; i++)
-		r[i] = invert ? b[i] / a[i] : a[i] / b[i];
-	return bench_median(r, reps);
+	for (int i = 0; i < reps; i++) {
+		double r = invert ? b[i] / a[i] : a[i] / b[i];
+		if (i == 0 || r < *lo)
+			*lo = r;
+		if (i == 0 || r > *hi)
+			*hi = r;
+	}
 }
 
 /* Median of n values, leaving v untouched. */
@@ -116,8 +119,9 @@ static double be_median(const double *v, int n)
 }
 
 /*
- * Emit one case: medians of hoop and base, ratio of adjacent runs. The
- * case's name is `fmt` formatted with `k` (a thread count or a depth).
+ * Emit one case: medians of hoop and base, their ratio, and the spread of
+ * the per-round ratios (ratio_min, ratio_max). The case's name is `fmt`
+ * formatted with `k` (a thread count or a depth).
  */
 BENCH_UNUSED
 static void be_emit_pair(const char *fmt, unsigned k, const char *unit,
@@ -128,8 +132,14 @@ static void be_emit_pair(const char *fmt, unsigned k, const char *unit,
 	snprintf(name, sizeof(name), fmt, k);
 	bench_note(name, "hoop", h, reps, unit);
 	bench_note(name, baseline, b, reps, unit);
-	be_emit(name, unit, be_median(h, reps), baseline, be_median(b, reps),
-	        be_ratio(h, b, reps, lower_is_better));
+	double mh = be_median(h, reps), mb = be_median(b, reps), lo = 0, hi = 0;
+	be_ratio_spread(h, b, reps, lower_is_better, &lo, &hi);
+	printf("{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
+	       "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
+	       "\"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f}\n",
+	       name, unit, mh, baseline, mb, lower_is_better ? mb / mh : mh / mb,
+	       lo, hi);
+	fflush(stdout);
 }
 
 /* User + system CPU seconds of the whole process (all its threads). */

@@ -13,22 +13,26 @@
 
 #define MAX_ROWS 256
 #define MAX_RAN 16
+#define MAX_OWNED 8
 
-/* One result: hoop's value, the baseline's, and how many times better
- * hoop did (> 1: hoop won). NAN where absent. */
+/* One result: hoop's value, the baseline's (medians over the repeats),
+ * how many times better hoop did (> 1: hoop won): always the ratio of the
+ * two values shown (bench_ratio), and the spread of the per-repeat ratios
+ * (lo..hi). NAN where absent. */
 struct row {
 	char suite[24];
 	char name[64];
 	char unit[16];
 	char baseline[64];
 	double hoop, base, ratio;
+	double lo, hi;
 };
 
 /* What happened to one suite, for the Markdown report. */
 struct ran {
 	char name[24];
 	char what[64];
-	char note[200]; /* empty: it finished */
+	char note[600]; /* empty: it finished */
 	double secs;
 	int rows;
 };
@@ -38,7 +42,12 @@ struct bench {
 	int verbose;
 	int repeat;      /* cp suite: runs per tool */
 	uint64_t cp_size;
-	char cp_dir[512];
+	char cp_dir[512];  /* the cp suite's files (--cp-dir, else tmp_dir) */
+	char tmp_dir[512]; /* the other data files and the log: $TMPDIR or /tmp */
+	char data_file[600]; /* the bench/ programs' file ($HOOP_BENCH_FILE) */
+	char py_file[600];   /* the Python suite's file */
+	char owned[MAX_OWNED][1100]; /* files this run created: removed at the end */
+	int nowned;
 	const char *only;
 	const char *plot_path;     /* --plot */
 	const char *markdown_path; /* --markdown */
@@ -46,9 +55,11 @@ struct bench {
 	const char *json_path;
 	int json_err;    /* first failed write of a JSON line: -errno */
 	int log_fd;      /* children's stderr unless verbose */
-	char log_path[64];
+	char log_path[600];
+	int log_named;   /* a failure note named the log: it is kept */
 	double t0, deadline;
 	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
+	char bench_where[2400]; /* where the bench/ programs were looked for */
 	int argc;        /* the command line, for the report */
 	char **argv;
 	char load_start[64];  /* /proc/loadavg when the run started */
@@ -66,10 +77,35 @@ extern volatile sig_atomic_t bench_stop;
  * rows if it has a "case". */
 void bench_take_line(struct bench *b, const char *suite, const char *line);
 
-/* A result hoop bench measured itself; baseline NULL: no comparison. */
+/* A result hoop bench measured itself; baseline NULL: no comparison.
+ * The ratio is that of hoop and base (bench_ratio); lo and hi the spread
+ * of the per-repeat ratios (NAN: unknown). */
 void bench_emit(struct bench *b, const char *suite, const char *name,
                 const char *unit, double hoop, const char *baseline,
-                double base, double ratio);
+                double base, double lo, double hi);
+
+/* 1 if a higher value is better in `unit` (a rate: it ends in "/s"), else
+ * lower is better (times, costs). */
+int bench_higher_is_better(const char *unit);
+
+/* How many times better hoop did: hoop/base for rates, base/hoop for
+ * times and costs; NAN if either is not a positive number. */
+double bench_ratio(double hoop, double base, const char *unit);
+
+/* A comparison from n repeats (h[i] and base[i] measured in the same
+ * round): emits the medians, their ratio and the min-max of the per-round
+ * ratios. Leaves h and base untouched; n <= 64. */
+void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
+                        const char *unit, const double *h,
+                        const char *baseline, const double *base, int n);
+
+/* The table on the terminal (after a run). */
+void bench_print_table(struct bench *b, FILE *f);
+
+/* A row's "hoop is" and spread cells: "1.16x", "0.91-1.20x"; "-" where
+ * absent. */
+void bench_fmt_ratio(const struct row *r, char *out, size_t len);
+void bench_fmt_spread(const struct row *r, char *out, size_t len);
 
 typedef void (*bench_line_fn)(struct bench *b, const char *suite,
                               const char *line);
@@ -104,6 +140,15 @@ void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
 /* SIGTERM to the process group `pid` leads, SIGKILL after `grace` seconds;
  * reaps it. Returns its wait status, or -1 if it could not be reaped. */
 int bench_kill_group(pid_t pid, double grace);
+
+/* Why the bench/ program `prog` (missing from b->bench_dir) is missing:
+ * "not built: ..." or "no PROG in DIR, nor in DIR", into note. */
+void bench_missing_note(const struct bench *b, const char *prog,
+                        int needs_uring, char *note, size_t len);
+
+/* `path` is a file this run may create: if it does not exist now, it is
+ * removed at the end of the run (also after Ctrl-C). */
+void bench_own(struct bench *b, const char *path);
 
 /* 1 if `path` is executable. */
 int bench_is_exec(const char *path);

@@ -10,8 +10,9 @@
  * Both servers run side by side for the whole suite on CPU 0, the client
  * on CPU 0 too (echo; "same" in run_net.sh) or wrk on CPU 1 (HTTP). Each
  * repeat runs the client against both, alternating which goes first; a
- * case's ratio is the median over repeats of hoop / baseline (rates) or
- * baseline / hoop (the server's CPU time per round trip).
+ * case reports the medians over repeats, their ratio (hoop / baseline for
+ * rates, baseline / hoop for the server's CPU time per round trip) and the
+ * min-max of the per-repeat ratios.
  */
 #include "cli.h"
 #include "bench.h"
@@ -313,29 +314,23 @@ static void emit_case(struct bench *b, const char *name, const char *unit,
                       const char *cpu_unit, const char *baseline,
                       struct samples *s)
 {
-	double r[NET_MAX_REPEAT], rc[NET_MAX_REPEAT];
 	int nc = 0;
 	char cname[80];
 	if (s->n == 0)
 		return;
+	bench_emit_repeats(b, "net", name, unit, s->h, baseline, s->base, s->n);
 	for (int i = 0; i < s->n; i++) {
-		r[i] = s->h[i] / s->base[i];
 		if (s->hc[i] > 0 && s->basec[i] > 0) {
 			s->hc[nc] = s->hc[i];
 			s->basec[nc] = s->basec[i];
-			rc[nc] = s->basec[i] / s->hc[i];
 			nc++;
 		}
 	}
-	double ratio = bench_median(r, s->n);
-	bench_emit(b, "net", name, unit, bench_median(s->h, s->n), baseline,
-	           bench_median(s->base, s->n), ratio);
 	if (nc == 0)
 		return;
 	snprintf(cname, sizeof(cname), "%s_server_cpu", name);
-	ratio = bench_median(rc, nc);
-	bench_emit(b, "net", cname, cpu_unit, bench_median(s->hc, nc), baseline,
-	           bench_median(s->basec, nc), ratio);
+	bench_emit_repeats(b, "net", cname, cpu_unit, s->hc, baseline, s->basec,
+	                   nc);
 }
 
 /* ---- echo ---- */
@@ -433,8 +428,9 @@ static int suite_echo(struct bench *b, double end, char *note, size_t len)
 	char client[1200];
 	snprintf(client, sizeof(client), "%s/bench_echo_client", b->bench_dir);
 	if (!bench_is_exec(epoll) || !bench_is_exec(client)) {
-		snprintf(note, len, "skipped: bench_echo_epoll or bench_echo_client "
-		                    "not built (see hoop bench --list)");
+		bench_missing_note(b, bench_is_exec(epoll) ? "bench_echo_client"
+		                                           : "bench_echo_epoll",
+		                   0, note, len);
 		return 0;
 	}
 	r = start_hoop_server(b, "echo-server", "echo_server", end, &hoop_srv);
@@ -500,7 +496,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 /* Write nginx.conf for one worker answering "Hello, World!" on `port`. */
 static int write_nginx_conf(const char *dir, int port)
 {
-	char path[512];
+	char path[700];
 	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
 	FILE *f = fopen(path, "we");
 	if (!f)
@@ -579,7 +575,7 @@ static int wrk_once(struct bench *b, const char *wrk, int port, pid_t spid,
 
 static int suite_http(struct bench *b, double end, char *note, size_t len)
 {
-	char wrk[1100], nginx[1100], dir[] = "/tmp/hoop-bench-nginx.XXXXXX";
+	char wrk[1100], nginx[1100], dir[600];
 	struct server hoop_srv, nginx_srv;
 	int r, r1;
 	if (!bench_find_program("wrk", NULL, wrk, sizeof(wrk))) {
@@ -598,6 +594,7 @@ static int suite_http(struct bench *b, double end, char *note, size_t len)
 	if (r < 0)
 		return r;
 	int port = free_port();
+	snprintf(dir, sizeof(dir), "%s/hoop-bench-nginx.XXXXXX", b->tmp_dir);
 	if (!mkdtemp(dir)) {
 		r = -errno;
 		stop_server(b, &hoop_srv);
@@ -607,7 +604,7 @@ static int suite_http(struct bench *b, double end, char *note, size_t len)
 		r = port < 0 ? port : r;
 		goto out_dir;
 	}
-	char conf[600], prefix[600], log[600];
+	char conf[700], prefix[700], log[700];
 	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
 	snprintf(prefix, sizeof(prefix), "%s/", dir);
 	snprintf(log, sizeof(log), "%s/error.log", dir);

@@ -8,8 +8,10 @@
  * The suites are separate programs. They are found in:
  *   - $HOOP_BENCH_DIR, else
  *   - ../bench next to this executable (the build tree: build/X/cli/hoop
- *     runs build/X/bench/bench_*), which is where they are built when
- *     liburing is installed. They are not installed.
+ *     runs build/X/bench/bench_*), which is where they are built (those
+ *     against liburing when liburing is installed), else
+ *   - ../libexec/hoop next to it (HOOP_BENCH_LIBEXEC), where they are
+ *     installed.
  * The Python and Go suites come from the source tree this hoop was built
  * from (HOOP_SOURCE_DIR, or $HOOP_SOURCE_DIR). A suite whose program or
  * toolchain is missing is skipped with a note; the cp suite needs nothing.
@@ -39,6 +41,17 @@
 
 #ifndef HOOP_SOURCE_DIR
 #define HOOP_SOURCE_DIR ""
+#endif
+/* Set by cli/CMakeLists.txt: where bench/ installs its programs, relative
+ * to the installed hoop, and what bench/ could build. */
+#ifndef HOOP_BENCH_LIBEXEC
+#define HOOP_BENCH_LIBEXEC "../libexec/hoop"
+#endif
+#ifndef HOOP_BENCH_BUILT
+#define HOOP_BENCH_BUILT 1
+#endif
+#ifndef HOOP_BENCH_URING
+#define HOOP_BENCH_URING 1
 #endif
 
 #define QUICK_BUDGET 55.0 /* seconds, --quick */
@@ -83,7 +96,7 @@ static int parse_row(const char *line, struct row *r)
 	const char *p = skip_ws(line);
 	int has_case = 0;
 	memset(r, 0, sizeof(*r));
-	r->hoop = r->base = r->ratio = NAN;
+	r->hoop = r->base = r->ratio = r->lo = r->hi = NAN;
 	if (*p++ != '{')
 		return 0;
 	for (;;) {
@@ -120,6 +133,10 @@ static int parse_row(const char *line, struct row *r)
 				r->base = v;
 			else if (strcmp(key, "ratio") == 0)
 				r->ratio = v;
+			else if (strcmp(key, "ratio_min") == 0)
+				r->lo = v;
+			else if (strcmp(key, "ratio_max") == 0)
+				r->hi = v;
 		}
 		p = skip_ws(p);
 		if (*p == ',')
@@ -144,13 +161,62 @@ static void json_out(struct bench *b, const char *suite, const char *line)
 		b->json_err = errno ? -errno : -EIO;
 }
 
+int bench_higher_is_better(const char *unit)
+{
+	size_t n = strlen(unit);
+	return n >= 2 && strcmp(unit + n - 2, "/s") == 0;
+}
+
+double bench_ratio(double hoop, double base, const char *unit)
+{
+	if (!(hoop > 0) || !(base > 0) || isinf(hoop) || isinf(base))
+		return NAN;
+	return bench_higher_is_better(unit) ? hoop / base : base / hoop;
+}
+
+/*
+ * The line with its "ratio" set to `ratio` (replaced, or added at the end
+ * of the object), into out: the JSON file says what the table says.
+ */
+static const char *set_ratio(const char *line, double ratio, char *out,
+                             size_t len)
+{
+	const char *k = strstr(line, "\"ratio\"");
+	const char *v = k ? skip_ws(k + 7) : NULL;
+	if (v && *v == ':') {
+		char *end;
+		v = skip_ws(v + 1);
+		strtod(v, &end);
+		if (end == v)
+			return line;
+		snprintf(out, len, "%.*s%.4f%s", (int)(v - line), line, ratio, end);
+		return out;
+	}
+	const char *close = strrchr(line, '}');
+	if (!close)
+		return line;
+	snprintf(out, len, "%.*s, \"ratio\": %.4f%s", (int)(close - line), line,
+	         ratio, close);
+	return out;
+}
+
 void bench_take_line(struct bench *b, const char *suite, const char *line)
 {
 	struct row r;
+	char fixed[1024];
 	if (skip_ws(line)[0] != '{')
 		return;
+	int is_row = parse_row(line, &r);
+	if (is_row && r.baseline[0]) {
+		/* "hoop is" is the ratio of the two values shown beside it,
+		 * whatever the program computed. */
+		double ratio = bench_ratio(r.hoop, r.base, r.unit);
+		if (!isnan(ratio) && strlen(line) + 32 < sizeof(fixed))
+			line = set_ratio(line, ratio, fixed, sizeof(fixed));
+		r.ratio = ratio;
+	}
 	json_out(b, suite, line);
-	if (parse_row(line, &r) && b->nrows < MAX_ROWS) {
+	if (is_row && b->nrows < MAX_ROWS) {
 		cli_copy(r.suite, sizeof(r.suite), suite);
 		b->rows[b->nrows++] = r;
 	}
@@ -158,21 +224,57 @@ void bench_take_line(struct bench *b, const char *suite, const char *line)
 
 /* Emit a result that hoop bench measured itself (cp, go, net). */
 void bench_emit(struct bench *b, const char *suite, const char *name,
-                 const char *unit, double hoop, const char *baseline,
-                 double base, double ratio)
+                const char *unit, double hoop, const char *baseline,
+                double base, double lo, double hi)
 {
 	char line[512];
-	if (baseline)
-		snprintf(line, sizeof(line),
-		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
-		         "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
-		         "\"ratio\": %.4f}",
-		         name, unit, hoop, baseline, base, ratio);
-	else
+	int n;
+	if (!baseline) {
 		snprintf(line, sizeof(line),
 		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g}", name,
 		         unit, hoop);
+		bench_take_line(b, suite, line);
+		return;
+	}
+	n = snprintf(line, sizeof(line),
+	             "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
+	             "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
+	             "\"ratio\": %.4f",
+	             name, unit, hoop, baseline, base,
+	             bench_ratio(hoop, base, unit));
+	if (!isnan(lo) && !isnan(hi) && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+		              ", \"ratio_min\": %.4f, \"ratio_max\": %.4f", lo, hi);
+	if (n > 0 && (size_t)n < sizeof(line) - 1)
+		snprintf(line + n, sizeof(line) - (size_t)n, "}");
 	bench_take_line(b, suite, line);
+}
+
+#define MAX_REPEATS 64
+
+void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
+                        const char *unit, const double *h,
+                        const char *baseline, const double *base, int n)
+{
+	double mh[MAX_REPEATS], mb[MAX_REPEATS];
+	double lo = NAN, hi = NAN;
+	if (n <= 0)
+		return;
+	if (n > MAX_REPEATS)
+		n = MAX_REPEATS;
+	for (int i = 0; i < n; i++) {
+		double r = bench_ratio(h[i], base[i], unit);
+		mh[i] = h[i];
+		mb[i] = base[i];
+		if (isnan(r))
+			continue;
+		if (isnan(lo) || r < lo)
+			lo = r;
+		if (isnan(hi) || r > hi)
+			hi = r;
+	}
+	bench_emit(b, suite, name, unit, bench_median(mh, n), baseline,
+	           bench_median(mb, n), lo, hi);
 }
 
 /* ---- running a child with a time limit ---- */
@@ -328,6 +430,26 @@ int bench_is_exec(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+void bench_own(struct bench *b, const char *path)
+{
+	struct stat st;
+	if (b->nowned >= MAX_OWNED || lstat(path, &st) == 0)
+		return;
+	for (int i = 0; i < b->nowned; i++)
+		if (strcmp(b->owned[i], path) == 0)
+			return;
+	cli_copy(b->owned[b->nowned++], sizeof(b->owned[0]), path);
+}
+
+/* The end of a run: remove the files it created. */
+static void remove_owned(struct bench *b)
+{
+	for (int i = 0; i < b->nowned; i++)
+		if (unlink(b->owned[i]) == 0 && b->verbose)
+			fprintf(stderr, "hoop bench: removed %s\n", b->owned[i]);
+	b->nowned = 0;
+}
+
 /* Find `name` on PATH (or in extra), into out. */
 int bench_find_program(const char *name, const char *extra, char *out,
                         size_t len)
@@ -345,21 +467,57 @@ int bench_find_program(const char *name, const char *extra, char *out,
 	return 0;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Where the bench/ programs are: $HOOP_BENCH_DIR if set; else ../bench
+ * next to this executable (the build tree) if it exists; else the
+ * installed HOOP_BENCH_LIBEXEC relative to this executable
+ * (../libexec/hoop).
+ */
 static void locate(struct bench *b)
 {
 	const char *env = getenv("HOOP_BENCH_DIR");
+	char tree[1100], inst[1100];
 	if (readlink("/proc/self/exe", b->exe, sizeof(b->exe) - 1) < 0)
 		snprintf(b->exe, sizeof(b->exe), "hoop");
 	if (cli_exe_dir(b->exe_dir, sizeof(b->exe_dir)) < 0)
 		snprintf(b->exe_dir, sizeof(b->exe_dir), ".");
-	if (env && *env)
+	snprintf(tree, sizeof(tree), "%s/../bench", b->exe_dir);
+	snprintf(inst, sizeof(inst), "%s/%s", b->exe_dir, HOOP_BENCH_LIBEXEC);
+	if (env && *env) {
 		cli_copy(b->bench_dir, sizeof(b->bench_dir), env);
-	else
-		snprintf(b->bench_dir, sizeof(b->bench_dir), "%s/../bench",
-		         b->exe_dir);
+		snprintf(b->bench_where, sizeof(b->bench_where),
+		         "%s ($HOOP_BENCH_DIR)", env);
+	} else {
+		cli_copy(b->bench_dir, sizeof(b->bench_dir),
+		         is_dir(tree) || !is_dir(inst) ? tree : inst);
+		snprintf(b->bench_where, sizeof(b->bench_where), "%s, nor in %s",
+		         tree, inst);
+	}
 	env = getenv("HOOP_SOURCE_DIR");
 	snprintf(b->src_dir, sizeof(b->src_dir), "%s",
 	         env && *env ? env : HOOP_SOURCE_DIR);
+}
+
+void bench_missing_note(const struct bench *b, const char *prog,
+                        int needs_uring, char *note, size_t len)
+{
+	const char *env = getenv("HOOP_BENCH_DIR");
+	if (!(env && *env) && !HOOP_BENCH_BUILT)
+		snprintf(note, len, "skipped: %s not built (this hoop was built "
+		         "with HOOP_BUILD_BENCH=OFF)", prog);
+	else if (!(env && *env) && needs_uring && !HOOP_BENCH_URING)
+		snprintf(note, len, "skipped: %s not built (liburing was not "
+		         "found when this hoop was built; install liburing-dev "
+		         "and rebuild)", prog);
+	else
+		snprintf(note, len, "skipped: no program %s in %s", prog,
+		         b->bench_where);
 }
 
 /* ---- progress on stderr ---- */
@@ -506,7 +664,7 @@ static void go_emit(struct bench *b)
 	double o = go_find("ReadAt64Goroutines/os");
 	if (!isnan(h) && !isnan(o))
 		bench_emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
-		     "os.File.ReadAt", 1e9 / o, o / h);
+		           "os.File.ReadAt", 1e9 / o, NAN, NAN);
 	for (int i = 0; i < go_nresults; i++) {
 		const char *n = go_results[i].name;
 		if (strncmp(n, "ReadAt64Goroutines", 18) == 0)
@@ -516,7 +674,8 @@ static void go_emit(struct bench *b)
 		for (char *p = name; *p; p++)
 			if (*p == '/')
 				*p = '_';
-		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, 0);
+		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, NAN,
+		           NAN);
 	}
 }
 
@@ -614,8 +773,9 @@ double bench_median(double *v, int n)
  * rotates every round), each from a removed destination after sync, with
  * the cache warm or dropped. In the O_DIRECT case every tool's time ends
  * with an fsync of the destination, so the page cache cannot hide cp's
- * writes: the times are until the copy is on the disk. Emits the median times and, as the ratio, the
- * median over rounds of baseline time / hoop time (> 1: hoop is faster).
+ * writes: the times are until the copy is on the disk. Emits the median
+ * times, their ratio (baseline / hoop: > 1, hoop is faster) and the spread
+ * of the per-round ratios.
  */
 static int cp_case(struct bench *b, const char *mode, const char *src,
                    const char *dst, double end)
@@ -635,7 +795,7 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 	char **argvs[CP_TOOLS] = {direct ? hoop_dargv : hoop_argv, cp_argv,
 	                          direct ? dd_dargv : dd_argv};
 	static const char *const tools[CP_TOOLS] = {"hoop", "cp", "dd"};
-	double t[CP_TOOLS][CP_MAX_REPEAT], r[CP_TOOLS][CP_MAX_REPEAT];
+	double t[CP_TOOLS][CP_MAX_REPEAT];
 	int rounds = 0;
 	const char *how = "warm";
 
@@ -683,11 +843,7 @@ done:
 	unlink(dst);
 	if (rounds == 0)
 		return -ETIME;
-	for (int k = 1; k < CP_TOOLS; k++)
-		for (int i = 0; i < rounds; i++)
-			r[k][i] = t[k][i] / t[0][i];
 	char name[64], base[64];
-	double mh = bench_median(t[0], rounds);
 	const char *size_s = b->cp_size >= (1u << 30) ? "G" : "M";
 	unsigned long long size_n = b->cp_size >> (b->cp_size >= (1u << 30) ? 30 : 20);
 	for (int k = 1; k < CP_TOOLS; k++) {
@@ -695,8 +851,7 @@ done:
 		         mode, tools[k]);
 		snprintf(base, sizeof(base), "%s%s", tools[k],
 		         !direct ? "" : k == 2 ? " (O_DIRECT)" : "+fsync");
-		bench_emit(b, "cp", name, "s", mh, base, bench_median(t[k], rounds),
-		     bench_median(r[k], rounds));
+		bench_emit_repeats(b, "cp", name, "s", t[0], base, t[k], rounds);
 	}
 	if (cold && b->verbose)
 		fprintf(stderr, "               cache dropped with %s\n", how);
@@ -711,6 +866,8 @@ static int suite_cp(struct bench *b, double limit)
 	         (unsigned long long)(b->cp_size >> 20));
 	snprintf(dst, sizeof(dst), "%s/hoop-bench-cp.%d.out", b->cp_dir,
 	         (int)getpid());
+	bench_own(b, src);
+	bench_own(b, dst);
 	int r = make_cp_source(src, b->cp_size);
 	if (r < 0) {
 		cli_errno(r, "bench: cannot create %s", src);
@@ -833,15 +990,35 @@ int bench_show_in_table(const struct bench *b, const struct row *r)
 	return !b->quick || strcmp(r->baseline, "hoop_ring") != 0;
 }
 
-static void print_table(struct bench *b, FILE *f)
+void bench_fmt_ratio(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->ratio))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2fx", r->ratio);
+}
+
+void bench_fmt_spread(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->lo) || isnan(r->hi))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2f-%.2fx", r->lo, r->hi);
+}
+
+void bench_print_table(struct bench *b, FILE *f)
 {
 	char desc[MAX_ROWS][64], hv[MAX_ROWS][32], bv[MAX_ROWS][32];
-	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5;
+	char rv[MAX_ROWS][32], sv[MAX_ROWS][48];
+	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5, w_r = 7;
+	int w_s = 6;
 	for (int i = 0; i < b->nrows; i++) {
 		struct row *r = &b->rows[i];
 		bench_describe(r, desc[i], sizeof(desc[i]));
 		bench_fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
 		bench_fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
+		bench_fmt_ratio(r, rv[i], sizeof(rv[i]));
+		bench_fmt_spread(r, sv[i], sizeof(sv[i]));
 		if (!r->baseline[0])
 			snprintf(r->baseline, sizeof(r->baseline), "-");
 		if (!bench_show_in_table(b, r))
@@ -857,10 +1034,14 @@ static void print_table(struct bench *b, FILE *f)
 		WIDEN(w_h, hv[i]);
 		WIDEN(w_base, r->baseline);
 		WIDEN(w_bv, bv[i]);
+		WIDEN(w_r, rv[i]);
+		WIDEN(w_s, sv[i]);
+#undef WIDEN
 	}
-	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %s\n", w_suite, "suite", w_desc,
-	       "what", w_h, "hoop", w_base, "baseline", w_bv, "value", "hoop is");
-	int total = w_suite + w_desc + w_h + w_base + w_bv + 10 + 9;
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite, "suite",
+	        w_desc, "what", w_h, "hoop", w_base, "baseline", w_bv, "value",
+	        w_r, "hoop is", "spread");
+	int total = w_suite + w_desc + w_h + w_base + w_bv + w_r + w_s + 12;
 	for (int i = 0; i < total; i++)
 		fputc('-', f);
 	fputc('\n', f);
@@ -871,18 +1052,15 @@ static void print_table(struct bench *b, FILE *f)
 			b->hidden++;
 			continue;
 		}
-		char ratio[32];
-		if (isnan(r->ratio))
-			snprintf(ratio, sizeof(ratio), "-");
-		else
-			snprintf(ratio, sizeof(ratio), "%.2fx", r->ratio);
-		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %7s\n", w_suite, r->suite,
-		       w_desc, desc[i], w_h, hv[i], w_base, r->baseline, w_bv,
-		       bv[i], ratio);
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite,
+		        r->suite, w_desc, desc[i], w_h, hv[i], w_base, r->baseline,
+		        w_bv, bv[i], w_r, rv[i], sv[i]);
 	}
-	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the baseline "
-	       "in the same\nrun (higher rates, lower times); below 1.00x the "
-	       "baseline won.\n");
+	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the "
+	        "baseline: the ratio of\nthe two medians beside it (higher "
+	        "rates, lower times); below 1.00x the\nbaseline won. \"spread\" "
+	        "= the lowest and highest ratio of single repeats\n(each measured "
+	        "in one round, in turns; \"-\": not known).\n");
 }
 
 /* ---- main ---- */
@@ -909,17 +1087,18 @@ static void bench_usage(FILE *f)
 	        "  --list           list the suites and where each comes from\n"
 	        "  --cp-size SIZE   file size for the cp suite (default 256M with\n"
 	        "                   --quick, else 1G)\n"
-	        "  --cp-dir DIR     where the cp suite puts its files (default /tmp;\n"
-	        "                   a real disk, not tmpfs, for the cold and\n"
-	        "                   O_DIRECT cases)\n"
+	        "  --cp-dir DIR     where the cp suite puts its files (default\n"
+	        "                   $TMPDIR or /tmp; a real disk, not tmpfs, for\n"
+	        "                   the cold and O_DIRECT cases)\n"
 	        "  --repeat N       cp suite: runs of each tool (default 3, or 5\n"
 	        "                   without --quick); medians are reported\n"
 	        "  -v, --verbose    show the suites' own notes (stderr)\n"
 	        "  -h, --help       this text\n"
 	        "\n"
 	        "The suites are the programs in bench/ (built with the library when\n"
-	        "liburing is installed), found in $HOOP_BENCH_DIR or ../bench next\n"
-	        "to this executable; python/bench/bench_py.py when the hoop Python\n"
+	        "liburing is installed), found in $HOOP_BENCH_DIR, ../bench next to\n"
+	        "this executable (a build tree) or " HOOP_BENCH_LIBEXEC " next to it\n"
+	        "(installed); python/bench/bench_py.py when the hoop Python\n"
 	        "package imports; go test -bench in go/ when Go is installed (not\n"
 	        "with --quick); net, which runs bench/'s echo client against hoop's\n"
 	        "echo server and bench/'s epoll server, and without --quick wrk\n"
@@ -930,6 +1109,16 @@ static void bench_usage(FILE *f)
 	        "note.\n"
 	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are passed\n"
 	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
+	        "\n"
+	        "Files: the data files go to $TMPDIR (default /tmp), the cp suite's\n"
+	        "to --cp-dir: hoop-bench-1g.dat (1 GiB, the core and engine suites;\n"
+	        "$HOOP_BENCH_FILE names another, which is then left alone),\n"
+	        "hoop-bench-py.dat (the Python suite), hoop-bench-cp-SIZE.dat and\n"
+	        "hoop-bench-cp.PID.out (cp), and the log of the suites' messages,\n"
+	        "hoop-bench-PID.log. What a run creates it removes at its end and on\n"
+	        "Ctrl-C; the log stays when a suite failed (its path is printed).\n"
+	        "The first JSON line says where they are (data_dir, cp_dir,\n"
+	        "data_file, log).\n"
 	        "\n"
 	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
 	        "ran out of time or a result or report could not be written, 2 for\n"
@@ -988,9 +1177,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	case S_EXEC: {
 		snprintf(path, sizeof(path), "%s/%s", b->bench_dir, s->prog);
 		if (!bench_is_exec(path)) {
-			progress_done(b, 0, 0,
-			              "skipped: not built (is liburing-dev "
-			              "installed? see hoop bench --list)");
+			char note[sizeof(b->bench_where) + 200];
+			bench_missing_note(b, s->prog, 1, note, sizeof(note));
+			progress_done(b, 0, 0, note);
 			return 0;
 		}
 		char *argv[8] = {path};
@@ -1013,7 +1202,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			return 0;
 		}
 		const char *const *args = b->quick ? s->quick : s->full;
-		char *argv[] = {py, path, (char *)args[0], (char *)args[1], NULL};
+		char *argv[] = {py, path, (char *)args[0], (char *)args[1],
+		                "--file", b->py_file, NULL};
+		bench_own(b, b->py_file);
 		st = bench_run_child(b, argv, NULL, limit - (cli_now() - t0), bench_take_line,
 		               s->name);
 		break;
@@ -1037,7 +1228,7 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 		break;
 	}
 	case S_NET: {
-		char note[160];
+		char note[600];
 		st = bench_suite_net(b, limit, note, sizeof(note));
 		if (st == 0 && note[0]) {
 			progress_done(b, cli_now() - t0, b->nrows - before, note);
@@ -1065,9 +1256,10 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	if (st == -EINTR)
 		return 1;
 	if (st != 0) {
-		char note[200];
+		char note[sizeof(b->log_path) + 100];
 		snprintf(note, sizeof(note), "failed (status %d); its messages are in %s",
 		         st, b->log_path);
+		b->log_named = 1;
 		progress_done(b, dt, got, note);
 		return 1;
 	}
@@ -1092,6 +1284,39 @@ static void start_facts(struct bench *b)
 		         "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* The first JSON line: where this run writes (its files are removed at
+ * the end; the log is kept when a suite failed). */
+/* `s` as a JSON string's contents: " and \ escaped, control
+ * characters as \u00XX. */
+static const char *json_esc(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	for (; *s && n + 7 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, len - n, "\\%c", c);
+		else if (c < 0x20)
+			n += (size_t)snprintf(out + n, len - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void bench_where_json(struct bench *b)
+{
+	char line[4096], e[4][700];
+	snprintf(line, sizeof(line),
+	         "{\"data_dir\": \"%s\", \"cp_dir\": \"%s\", "
+	         "\"data_file\": \"%s\", \"log\": \"%s\"}",
+	         json_esc(b->tmp_dir, e[0], sizeof(e[0])),
+	         json_esc(b->cp_dir, e[1], sizeof(e[1])),
+	         json_esc(b->data_file, e[2], sizeof(e[2])),
+	         json_esc(b->log_path, e[3], sizeof(e[3])));
+	json_out(b, "bench", line);
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench b;
@@ -1100,7 +1325,8 @@ int cmd_bench(int argc, char **argv)
 	b.log_fd = -1;
 	b.repeat = 0;
 	b.json_path = "hoop-bench.jsonl";
-	snprintf(b.cp_dir, sizeof(b.cp_dir), "/tmp");
+	const char *tmp = getenv("TMPDIR");
+	cli_copy(b.tmp_dir, sizeof(b.tmp_dir), tmp && *tmp ? tmp : "/tmp");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1179,6 +1405,21 @@ int cmd_bench(int argc, char **argv)
 			p += n + (p[n] == ',');
 		}
 	}
+	if (!b.cp_dir[0])
+		cli_copy(b.cp_dir, sizeof(b.cp_dir), b.tmp_dir);
+	/* The bench/ programs' 1 GiB file: the user's $HOOP_BENCH_FILE is
+	 * theirs; else ours, in tmp_dir, removed at the end if we made it. */
+	const char *data = getenv("HOOP_BENCH_FILE");
+	if (data && *data) {
+		cli_copy(b.data_file, sizeof(b.data_file), data);
+	} else {
+		snprintf(b.data_file, sizeof(b.data_file),
+		         "%s/hoop-bench-1g.dat", b.tmp_dir);
+		setenv("HOOP_BENCH_FILE", b.data_file, 1);
+		bench_own(&b, b.data_file);
+	}
+	snprintf(b.py_file, sizeof(b.py_file), "%s/hoop-bench-py.dat",
+	         b.tmp_dir);
 	if (!b.cp_size)
 		b.cp_size = b.quick ? (256u << 20) : (1u << 30);
 	if (!b.repeat)
@@ -1214,8 +1455,8 @@ int cmd_bench(int argc, char **argv)
 	b.argc = argc;
 	b.argv = argv;
 	start_facts(&b);
-	snprintf(b.log_path, sizeof(b.log_path), "/tmp/hoop-bench-%d.log",
-	         (int)getpid());
+	snprintf(b.log_path, sizeof(b.log_path), "%s/hoop-bench-%d.log",
+	         b.tmp_dir, (int)getpid());
 	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 	                0644);
 
@@ -1228,15 +1469,17 @@ int cmd_bench(int argc, char **argv)
 	b.t0 = cli_now();
 	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
 	int n = 0, idx = 0, failed = 0;
-	int suite_failed = 0; /* keeps the log, which the progress named */
+	int suite_failed = 0;
 	for (size_t i = 0; i < NSUITES; i++)
 		if (wanted(&b, suites[i].name) &&
 		    (b.quick ? suites[i].quick_cap : suites[i].full_cap) > 0)
 			n++;
-	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n",
+	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n"
+	        "hoop bench: data files in %s (cp: %s), removed at the end\n",
 	        b.quick ? " --quick" : "", n,
 	        b.quick ? QUICK_BUDGET : FULL_BUDGET,
-	        b.json == stdout ? "stdout" : b.json_path);
+	        b.json == stdout ? "stdout" : b.json_path, b.tmp_dir, b.cp_dir);
+	bench_where_json(&b);
 	for (size_t i = 0; i < NSUITES && !bench_stop; i++) {
 		const struct suite *s = &suites[i];
 		if (!wanted(&b, s->name) ||
@@ -1255,11 +1498,12 @@ int cmd_bench(int argc, char **argv)
 		          b.json_path);
 		failed = 1;
 	}
+	remove_owned(&b);
 	if (bench_stop) {
 		fprintf(stderr, "hoop bench: interrupted\n");
 		if (b.log_fd >= 0) {
 			close(b.log_fd);
-			if (!suite_failed)
+			if (!b.log_named) /* else the progress named it */
 				unlink(b.log_path);
 		}
 		signal((int)bench_stop, SIG_DFL);
@@ -1267,7 +1511,7 @@ int cmd_bench(int argc, char **argv)
 		return 128 + (int)bench_stop;
 	}
 
-	print_table(&b, table);
+	bench_print_table(&b, table);
 	fprintf(table, "%d results in %.0f s; JSON lines in %s", b.nrows,
 	        cli_now() - b.t0, b.json == stdout ? "stdout" : b.json_path);
 	if (b.hidden)
@@ -1290,7 +1534,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (b.log_fd >= 0) {
 		close(b.log_fd);
-		if (!suite_failed)
+		if (!b.log_named) /* else the progress named it */
 			unlink(b.log_path);
 	}
 	return failed ? CLI_FAIL : CLI_OK;

@@ -40,7 +40,7 @@ run_net() {
 	grep -q "failed (status " "$T/$1.progress" ||
 		{ cat "$T/$1.progress" >&2; fail "$1: the net suite did not fail"; }
 	bench_logs "$T/$1.progress" >"$T/$1.log"
-	grep -q "^---- /tmp/hoop-bench-" "$T/$1.log" || fail "$1: no log named"
+	grep -q "^---- .*/hoop-bench-[0-9]*\.log:" "$T/$1.log" || fail "$1: no log named"
 }
 
 # expect_log NAME PATTERN: the log of case NAME has a line matching it.

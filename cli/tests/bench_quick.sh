@@ -36,6 +36,13 @@ for r in rows:
         assert isinstance(r["case"], str) and r["unit"] and r["hoop"] >= 0, r
         if "baseline" in r:
             assert r["baseline_value"] >= 0 and r["ratio"] >= 0, r
+            # The ratio is that of the two values shown (issue 18).
+            h, b = r["hoop"], r["baseline_value"]
+            if h > 0 and b > 0:
+                want = h / b if r["unit"].endswith("/s") else b / h
+                assert abs(r["ratio"] - want) <= 1e-3 * want + 1e-4, (r, want)
+            if "ratio_min" in r:
+                assert r["ratio_min"] <= r["ratio_max"], r
 suites = {r["suite"] for r in rows}
 assert "cp" in suites, suites
 if sys.argv[2] == "1":

@@ -31,10 +31,11 @@ run_hoop() {
 
 # bench_logs PROGRESS: print (then remove) each log of children's messages
 # that `hoop bench` named in its progress output PROGRESS ("its messages
-# are in /tmp/hoop-bench-PID.log"); it keeps them only when a suite failed.
+# are in DIR/hoop-bench-PID.log", DIR: $TMPDIR or /tmp); it keeps them only
+# when a suite failed.
 bench_logs() {
 	local log
-	for log in $(grep -o '/tmp/hoop-bench-[0-9]*\.log' "$1" | sort -u); do
+	for log in $(grep -o '[^ ]*/hoop-bench-[0-9]*\.log' "$1" | sort -u); do
 		echo "---- $log:"
 		cat "$log" 2>&1
 		rm -f "$log"
