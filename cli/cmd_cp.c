@@ -24,7 +24,11 @@
  * the one-file pipeline afterwards.
  *
  * cat writes to standard output in order, one write in flight at a time,
- * while the reads of the following chunks run ahead.
+ * while the reads of the following chunks run ahead. Runs of two or more
+ * small regular files (and names that will fail to open: missing files,
+ * directories) are read whole a batch at a time with hoop_read_files and
+ * written out in order with writev; standard input, pipes, devices, larger
+ * files and --direct go through the streaming pipeline.
  *
  * Sources that are not regular files, or whose size reads as 0 (pipes,
  * terminals, /proc files), are read one read at a time at the current
@@ -44,7 +48,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define DIO_ALIGN 4096u
@@ -62,6 +68,16 @@
 #define DIRECT_DEPTH 16u
 #define CAT_CHUNK (128u << 10)
 #define CAT_DEPTH 8u
+/* cat's batches: files of at most CAT_SMALL bytes (hoop_read_files' default
+ * first read, so one read and one that finds the end), up to
+ * CAT_BATCH_FILES of them and CAT_BATCH_BYTES of contents at a time
+ * (small batches reuse the result memory the previous one freed, kept
+ * mapped by hoop, rather than clearing fresh pages: 4096 files or 8 MiB
+ * at a time measured slower). */
+#define CAT_SMALL (64u << 10)
+#define CAT_BATCH_FILES 512u
+#define CAT_BATCH_BYTES (1u << 20)
+#define CAT_IOV 1024
 #define MAX_DEPTH 256u
 #define WAIT_SLICE_NS 100000000LL /* how often a wait looks at signals */
 #define STREAM_OFF ((uint64_t)-1) /* read/write at the file position */
@@ -1923,7 +1939,8 @@ static void cat_usage(FILE *f)
 	        "Usage: hoop cat [OPTION]... [FILE]...\n"
 	        "Concatenate FILEs to standard output through io_uring: reads run\n"
 	        "ahead on a deep queue while writes go out in order. With no FILE,\n"
-	        "or when FILE is -, read standard input.\n"
+	        "or when FILE is -, read standard input. Runs of small regular files\n"
+	        "are read whole, many at once (hoop_read_files).\n"
 	        "\n"
 	        "  --direct         read regular files with O_DIRECT\n"
 	        "%s"
@@ -2006,6 +2023,115 @@ fail:
 	return CLI_FAIL;
 }
 
+/*
+ * How many of the n names from `names` cat reads as one batch: names that
+ * stat as regular files of at most CAT_SMALL bytes, directories, or names
+ * that stat cannot find (their open fails the same way, reported in
+ * order), up to the batch limits; it stops at "-", a pipe or device, or a
+ * larger file. None with --direct.
+ */
+static size_t cat_run(const struct xopts *o, char *const *names, size_t n)
+{
+	if (o->direct)
+		return 0;
+	size_t k = 0;
+	uint64_t bytes = 0;
+	for (; k < n && k < CAT_BATCH_FILES; k++) {
+		struct stat st;
+		if (strcmp(names[k], "-") == 0)
+			break;
+		if (stat(names[k], &st) < 0 || S_ISDIR(st.st_mode))
+			continue;
+		if (!S_ISREG(st.st_mode) || st.st_size > (off_t)CAT_SMALL)
+			break;
+		bytes += (uint64_t)st.st_size;
+		if (bytes > CAT_BATCH_BYTES && k > 0)
+			break;
+	}
+	return k;
+}
+
+/* Write all of iov[0..n) to standard output. Returns 0 or -errno (-EINTR
+ * once a signal asked to stop). */
+static int out_writev(struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(STDOUT_FILENO, iov, n);
+		if (w < 0) {
+			if (errno == EINTR && !interrupted)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = {STDOUT_FILENO, POLLOUT, 0};
+				(void)poll(&p, 1, -1);
+				continue;
+			}
+			return -errno;
+		}
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/*
+ * cat the n names (a run cat_run chose) read whole with hoop_read_files
+ * into out[] (room for n), then written in order; a name that failed is
+ * reported where it stands, as cat_one would. Returns CLI_OK, CLI_FAIL
+ * after a file's error, or -1 when output is broken (stop). Should the
+ * engine or the call itself fail (no memory), the names go through
+ * cat_one instead, which reports them one by one.
+ */
+static int cat_batch(const struct xopts *o, struct xfer *x, hoop_engine **eng,
+                     char *const *names, size_t n, struct hoop_file_data *out)
+{
+	hoop_files *mem = NULL;
+	int r = engine_get(eng);
+	if (r == 0)
+		r = hoop_read_files(*eng, AT_FDCWD, (const char *const *)names, n,
+		                    NULL, out, &mem);
+	if (r < 0) {
+		int status = CLI_OK;
+		for (size_t i = 0; i < n && !interrupted; i++) {
+			int r1 = cat_one(o, x, eng, names[i]);
+			if (r1 != CLI_OK)
+				status = CLI_FAIL;
+			if (r1 < 0)
+				return -1;
+		}
+		return status;
+	}
+	struct iovec iov[CAT_IOV];
+	int niov = 0, status = CLI_OK;
+	for (size_t i = 0; i <= n; i++) {
+		int flush = i == n || niov == CAT_IOV || out[i].res < 0;
+		if (flush && niov) {
+			r = out_writev(iov, niov);
+			niov = 0;
+			if (r < 0) {
+				if (r != -EINTR)
+					say_errno(r, "write error");
+				status = -1;
+				break;
+			}
+		}
+		if (i == n)
+			break;
+		if (out[i].res < 0) {
+			say_errno((int)out[i].res, "%s", names[i]);
+			status = CLI_FAIL;
+		} else if (out[i].res > 0) {
+			iov[niov].iov_base = (void *)out[i].data;
+			iov[niov++].iov_len = (size_t)out[i].res;
+		}
+	}
+	hoop_files_free(mem);
+	return status;
+}
+
 int cmd_cat(int argc, char **argv)
 {
 	struct xopts o = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
@@ -2028,13 +2154,25 @@ int cmd_cat(int argc, char **argv)
 		return CLI_FAIL;
 	}
 	int status = CLI_OK;
-	for (int i = 0; i < nfiles && !interrupted; i++) {
-		int r = cat_one(&o, &x, &eng, files[i]);
+	struct hoop_file_data *out = NULL;
+	for (size_t i = 0; i < (size_t)nfiles && !interrupted;) {
+		size_t k = cat_run(&o, files + i, (size_t)nfiles - i);
+		if (k >= 2 && !out)
+			out = malloc(CAT_BATCH_FILES * sizeof(*out));
+		int r;
+		if (k >= 2 && out) {
+			r = cat_batch(&o, &x, &eng, files + i, k, out);
+			i += k;
+		} else {
+			r = cat_one(&o, &x, &eng, files[i]);
+			i++;
+		}
 		if (r != CLI_OK)
 			status = CLI_FAIL;
 		if (r < 0)
 			break;
 	}
+	free(out);
 	xfer_close_queue(&x);
 	hoop_engine_destroy(eng);
 	xfer_free_bufs(&x);
