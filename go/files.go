@@ -104,10 +104,16 @@ func (e *Engine) readFilesChunk(paths []string, data [][]byte, errs []error) err
 		return syscall.ENOMEM
 	}
 	b := unsafe.Slice((*byte)(blob), total)
-	ps := unsafe.Slice((**C.char)(ptrs), m)
+	// The pointer array is C memory from malloc, not zeroed, and its
+	// elements are C addresses: it is filled as integers. Filled through a
+	// Go slice of pointers, every store would go through the garbage
+	// collector's write barrier, which (while marking) looks up the word
+	// it overwrites as a heap pointer, and a freed block's leftover word
+	// that lies in Go's heap but in no object is a fatal "bad pointer".
+	ps := unsafe.Slice((*uintptr)(ptrs), m)
 	pos := 0
 	for k, i := range send {
-		ps[k] = (*C.char)(unsafe.Pointer(&b[pos]))
+		ps[k] = uintptr(unsafe.Pointer(&b[pos]))
 		pos += copy(b[pos:], paths[i])
 		b[pos] = 0
 		pos++

@@ -8,9 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // sameAsOS checks ReadFiles' outcome for path against os.ReadFile's: the
@@ -303,4 +306,63 @@ func ExampleEngine_ReadFiles() {
 	// Output:
 	// hello <nil>
 	// true
+}
+
+// The C array of path pointers readFilesChunk fills comes from malloc, not
+// zeroed: a freed block's old words are in it. Stored through a Go slice
+// of pointers, each element's old word went through the garbage
+// collector's write barrier while it marked, and an old word that looked
+// like a Go heap address of no object (here: past the end of a live large
+// object, in its span's last page) crashed the process with "found bad
+// pointer in Go heap". Collections run back to back meanwhile, so most
+// stores happen while the barrier is on.
+func TestReadFilesStaleCMemory(t *testing.T) {
+	e := newEngine(t)
+	_, tree := readFilesTree(t)
+	paths := make([]string, 0, 32)
+	for len(paths) < cap(paths) {
+		paths = append(paths, tree[1]) // "small"
+	}
+	// A large object's span ends a page boundary past it: an address
+	// there is inside the heap but in no object.
+	big := make([]byte, 8<<20+4096)
+	bad := uintptr(unsafe.Pointer(&big[0])) + uintptr(len(big)) + 64
+
+	// A live heap of many pointers makes each mark phase long.
+	keep := make([]*[4]int, 1<<18)
+	for i := range keep {
+		keep[i] = new([4]int)
+	}
+	stop := make(chan struct{})
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-gcDone
+	}()
+
+	runtime.LockOSThread() // the malloc below and the call's on one thread
+	defer runtime.UnlockOSThread()
+	deadline := time.Now().Add(2 * time.Second)
+	for n := 0; time.Now().Before(deadline); n++ {
+		cFreedWithWord(len(paths)*int(unsafe.Sizeof(uintptr(0))), bad)
+		data, errs := e.ReadFiles(context.Background(), paths)
+		for i := range paths {
+			if errs[i] != nil || !bytes.Equal(data[i], pattern(100, 1)) {
+				t.Fatalf("round %d, %d: %v, %d bytes", n, i, errs[i], len(data[i]))
+			}
+		}
+	}
+	runtime.KeepAlive(big)
+	runtime.KeepAlive(keep)
 }
