@@ -201,30 +201,40 @@ static int bench_cached_file(const char *path, off_t size)
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		BENCH_DIE("open %s: %s", path, strerror(errno));
-	for (off_t done = 0; done < size; done += (off_t)chunk) {
-		if (pread(fd, buf, chunk, done) != (ssize_t)chunk)
-			BENCH_DIE("read %s: %s", path, strerror(errno));
-	}
-	free(buf);
-
-	/* Confirm residency rather than hope for it. */
-	void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map != MAP_FAILED) {
+	/*
+	 * Read it through and confirm residency rather than hope for it. Other
+	 * work on the machine can push pages out while we read (seen in a CI
+	 * run at 98.8%), so read it through again, up to three times, before
+	 * giving up.
+	 */
+	for (int attempt = 1;; attempt++) {
+		for (off_t done = 0; done < size; done += (off_t)chunk) {
+			if (pread(fd, buf, chunk, done) != (ssize_t)chunk)
+				BENCH_DIE("read %s: %s", path, strerror(errno));
+		}
+		void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			break;
 		long page = sysconf(_SC_PAGESIZE);
 		size_t pages = (size_t)size / (size_t)page;
 		unsigned char *vec = malloc(pages);
+		size_t in = pages;
 		if (vec && mincore(map, (size_t)size, vec) == 0) {
-			size_t in = 0;
+			in = 0;
 			for (size_t i = 0; i < pages; i++)
 				in += vec[i] & 1;
 			fprintf(stderr, "bench: %s: %.1f%% in page cache\n", path,
 			        100.0 * (double)in / (double)pages);
-			if (in < pages * 99 / 100)
-				BENCH_DIE("%s is not cached; is memory short?", path);
 		}
 		free(vec);
 		munmap(map, (size_t)size);
+		if (in >= pages * 99 / 100)
+			break;
+		if (attempt == 3)
+			BENCH_DIE("%s is not cached after %d reads; is memory short?",
+			          path, attempt);
 	}
+	free(buf);
 	return fd;
 }
 
