@@ -280,6 +280,11 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		s->res = res;
 		s->cflags = cflags;
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
+		/* Counted before the result is visible to its owner (the
+		 * state change below releases it): an owner that has its
+		 * result also finds it counted (engine_wait_timeout_threads
+		 * read completed one short in a CI run the other way round). */
+		ADD(&e->m_completed, 1);
 		/*
 		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
 		 * a released slot reads DONE|RELEASED until it is free, so a
@@ -288,9 +293,6 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		 */
 		uint32_t old = atomic_fetch_xor_explicit(
 		    &s->state, SLOT_INFLIGHT ^ SLOT_DONE, memory_order_acq_rel);
-		/* Counted once the result is visible to its owner, so whoever
-		 * sees the count also finds the operation finished. */
-		ADD(&e->m_completed, 1);
 		if (old & SLOT_RELEASED) {
 			slot_free(e, s);
 		} else if (old & SLOT_WAITER) {
