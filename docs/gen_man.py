@@ -318,6 +318,8 @@ def summary_of(desc, fallback):
     if not desc:
         return fallback
     first = sentences(desc)[0]
+    # The NAME line is one sentence even where the next starts in lower case.
+    first = re.split(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[a-z])", first)[0]
     first = re.split(r"\s+res:", first)[0]
     return first.rstrip(".")
 
