@@ -349,7 +349,8 @@ def page_for(group, date):
             desc = desc[:1].upper() + desc[1:]
         out.extend(paragraphs(desc))
     else:
-        out.append(f"See the comments of include/hoop/{group.header}.")
+        # tests/man_check.sh fails on this line: every function needs a comment.
+        out.append(f"Undocumented: no comment above it in include/hoop/{group.header}.")
     if is_prep and names[0].startswith("hoop_op_"):
         out.append(".PP")
         out.append("These helpers fill a \\fBstruct hoop_op\\fP for")

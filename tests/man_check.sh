@@ -1,8 +1,9 @@
 #!/bin/sh
-# man_pages test: every function libhoop.so exports has a section 3 man page
-# with NAME, SYNOPSIS, DESCRIPTION, RETURN VALUE and ERRORS (a family's other
-# names are `.so` links to its page); the pages format without groff
-# warnings; `cmake --install --component man` puts them under
+# man_pages test: every function libhoop.so exports has a section 3 man page,
+# made from its comment in the header (docs/gen_man.py; a function with no
+# comment fails), with NAME, SYNOPSIS, DESCRIPTION, RETURN VALUE and ERRORS
+# (a family's other names are `.so` links to its page); the pages format
+# without groff warnings; `cmake --install --component man` puts them under
 # share/man/man3 of a temporary prefix, where man(1) finds
 # hoop_engine_submit through MANPATH.
 #
@@ -40,6 +41,9 @@ check_pages() { # <man3 dir> <label>
 		fi
 		grep -q "[^a-z_]$sym(" "$page" || {
 			echo "$2: the SYNOPSIS of $page does not declare $sym"; bad=1; }
+		if grep -q "^Undocumented: " "$page"; then
+			echo "$2: $sym has no comment in the header ($page)"; bad=1
+		fi
 		for sh in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" ERRORS; do
 			grep -q "^\.SH $sh\$" "$page" || {
 				echo "$2: $page has no $sh section"; bad=1; }
