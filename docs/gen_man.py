@@ -213,6 +213,23 @@ def balanced_paren(s, start):
     return None
 
 
+def clause(s):
+    """The words of s up to a comma, semicolon or full stop that is not
+    inside parentheses, or up to a parenthesis that closes one opened
+    before s."""
+    depth = 0
+    for k, ch in enumerate(s):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return s[:k].strip()
+            depth -= 1
+        elif depth == 0 and (ch in ",;" or (ch == "." and s[k + 1:k + 2] in ("", " "))):
+            return s[:k].strip()
+    return s.strip().rstrip(".")
+
+
 def errors_of(desc):
     """[(errno, why)] in order of first mention."""
     flat = " ".join(desc.split())
@@ -228,18 +245,21 @@ def errors_of(desc):
         why = None
         if re.match(r"\s*\(", rest):
             why = balanced_paren(rest, rest.index("("))
-        if why is None:
-            lead = re.match(r"\s*(?:if|when|for|on|while)\b.*?(?=[,;]|\.\s|\.?$)", rest)
-            if lead:
-                why = lead.group(0).strip()
-        if why is None:
-            why = os.strerror(getattr(errno, e[1:], 0) or 0) if hasattr(errno, e[1:]) else ""
+        if why is None and re.match(r"\s*(?!or\b|and\b)[a-z]", rest):
+            why = clause(rest)
         if e not in found:
-            found[e] = [why]
+            found[e] = []
             order.append(e)
-        elif why not in found[e]:
+        if why and why not in found[e]:
             found[e].append(why)
-    return [(e, "; ".join(w for w in found[e] if w)) for e in order]
+    out = []
+    for e in order:
+        why = "; ".join(found[e])
+        if not why and hasattr(errno, e[1:]):
+            # Nothing said about it but its name: the C library's words.
+            why = os.strerror(getattr(errno, e[1:]))
+        out.append((e, why))
+    return out
 
 
 RETURN_RE = re.compile(r"\b[Rr]eturns?\b|\bres:|\bor -errno|-errno\b|\bgives\b")
@@ -321,6 +341,13 @@ def summary_of(desc, fallback):
     # The NAME line is one sentence even where the next starts in lower case.
     first = re.split(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[a-z])", first)[0]
     first = re.split(r"\s+res:", first)[0]
+    # ... and stops at its first semicolon outside parentheses.
+    depth = 0
+    for k, ch in enumerate(first):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            first = first[:k]
+            break
     return first.rstrip(".")
 
 
