@@ -27,28 +27,34 @@ n=$(wc -l <"$tmp/exported")
 
 bad=0
 check_pages() { # <man3 dir> <label>
+	: >"$tmp/primary"
 	while read -r sym; do
 		page=$1/$sym.3
 		if [ ! -f "$page" ]; then
 			echo "$2: no man page for $sym"; bad=1; continue
 		fi
-		if head -1 "$page" | grep -q '^\.so '; then
-			target=$1/../$(sed -n '1s/^\.so //p' "$page")
-			if [ ! -f "$target" ]; then
-				echo "$2: $sym.3 links to missing $target"; bad=1; continue
-			fi
-			page=$target
-		fi
+		read -r first <"$page" || first=""
+		case $first in
+		".so "*)
+			page=$1/../${first#.so }
+			if [ ! -f "$page" ]; then
+				echo "$2: $sym.3 links to missing $page"; bad=1; continue
+			fi ;;
+		esac
 		grep -q "[^a-z_]$sym(" "$page" || {
 			echo "$2: the SYNOPSIS of $page does not declare $sym"; bad=1; }
-		if grep -q "^Undocumented: " "$page"; then
-			echo "$2: $sym has no comment in the header ($page)"; bad=1
-		fi
-		for sh in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" ERRORS; do
-			grep -q "^\.SH $sh\$" "$page" || {
-				echo "$2: $page has no $sh section"; bad=1; }
-		done
+		echo "$page" >>"$tmp/primary"
 	done <"$tmp/exported"
+	# Each page once: the five sections, and a comment to make them from.
+	for page in $(sort -u "$tmp/primary"); do
+		n=$(grep -cE '^\.SH (NAME|SYNOPSIS|DESCRIPTION|RETURN VALUE|ERRORS)$' "$page")
+		[ "$n" -eq 5 ] || {
+			echo "$2: $page lacks one of NAME, SYNOPSIS, DESCRIPTION, RETURN VALUE, ERRORS"
+			bad=1; }
+		if grep -q "^Undocumented: " "$page"; then
+			echo "$2: $page: no comment in the header"; bad=1
+		fi
+	done
 }
 
 check_pages "$mandir/man3" build
