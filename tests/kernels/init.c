@@ -170,6 +170,42 @@ static int builtin(char **argv, int argc)
 	return 2;
 }
 
+static void cat_file(const char *path, const char *label)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		say("  %s: %s%s", label, buf, buf[n - 1] == '\n' ? "" : "\n");
+	}
+}
+
+/* Where each thread of a hung step is: system call and kernel stack. */
+static void dump_tasks(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[400];
+		say("init: thread %s\n", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/syscall", dir, e->d_name);
+		cat_file(path, "syscall");
+		snprintf(path, sizeof(path), "%s/%s/stack", dir, e->d_name);
+		cat_file(path, "stack");
+	}
+	closedir(d);
+}
+
 /* Split s at spaces into v (at most max - 1 words), NULL-terminated. */
 static int split(char *s, char **v, int max)
 {
@@ -224,6 +260,7 @@ static void run_step(char *line)
 			if (now_ms() - t0 > (long long)timeout * 1000) {
 				say("init: %s still running after %d s: killed\n",
 				    name, timeout);
+				dump_tasks(pid);
 				kill(-pid, SIGKILL);
 				kill(pid, SIGKILL);
 				waitpid(pid, &st, 0);
