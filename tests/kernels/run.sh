@@ -36,7 +36,8 @@ tests=(
 	# probe and tiers
 	probe caps_probe caps_tiers
 	# engine and queue, fallback paths
-	engine_basic engine_fallback engine_read_files engine_read_files_masked
+	engine_basic engine_fallback engine_kernel_fallback engine_read_files
+	engine_read_files_masked
 	engine_multishot engine_callbacks queue_basic queue_threads
 	# opcodes 6.1 lacks (per-opcode fallback or a clean refusal)
 	fs_read_write fs_statx fs_openat2 fs_dirops fs_fallocate_ftruncate
