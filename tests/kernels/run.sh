@@ -73,6 +73,10 @@ pkg_regex() {
 	*) echo "^linux-image-${1//./\\.}\\.[0-9]+\\+deb[0-9]+-amd64\$" ;;
 	esac
 }
+# The cached image of a package of the series: <cache>/<package>.vmlinuz.
+cached_regex() {
+	echo "/$(pkg_regex "$1" | sed 's/^\^//; s/\$$//')\.vmlinuz\$"
+}
 find_pkg() {
 	apt-cache search --names-only "$(pkg_regex "$1")" 2>/dev/null |
 		awk '{print $1}' | sort -V | tail -1
@@ -105,6 +109,9 @@ get_kernel() {
 				tar -x -C "$cache/dl" --wildcards './boot/vmlinuz-*' &&
 				mv "$cache/dl"/boot/vmlinuz-* "$cache/$pkg.vmlinuz"
 			rm -rf "$cache/dl"
+			# Older images of the series are not needed any more.
+			ls "$cache"/*.vmlinuz 2>/dev/null | grep -E "$(cached_regex "$s")" |
+				grep -vxF "$cache/$pkg.vmlinuz" | xargs -r rm -f
 			if [ -f "$cache/$pkg.vmlinuz" ]; then
 				kernel=$cache/$pkg.vmlinuz
 				return 0
@@ -112,7 +119,7 @@ get_kernel() {
 		fi
 	fi
 	# Offline: the newest image of the series fetched before.
-	kernel=$(ls "$cache"/*.vmlinuz 2>/dev/null | grep -E "/$(pkg_regex "$s" | sed 's/^\^//; s/\$$//')\.vmlinuz$" | sort -V | tail -1)
+	kernel=$(ls "$cache"/*.vmlinuz 2>/dev/null | grep -E "$(cached_regex "$s")" | sort -V | tail -1)
 	[ -n "$kernel" ]
 }
 
