@@ -60,10 +60,8 @@ int main(void)
 
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(s >= 0);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	hoop_prep_bind(&sqe, s, (struct sockaddr *)&a, sizeof(a));
 	CHECK_EQ(run_one(e, &sqe), 0);
 	hoop_prep_listen(&sqe, s, 4);
