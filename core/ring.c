@@ -398,7 +398,10 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
                        unsigned nr_args)
 {
-	if (r->int_flags & HOOP_INT_REG_RING)
+	/* io_uring_register takes the registered index only from 6.3
+	 * (REG_REG_RING); before it, the fd is still open: use it. */
+	if ((r->int_flags & HOOP_INT_REG_RING) &&
+	    (r->ring_fd < 0 || (r->features & HOOP_FEAT_REG_REG_RING)))
 		return hoop__sys_register(r->enter_fd,
 		                          opcode | HOOP_REGISTER_USE_REGISTERED_RING,
 		                          arg, nr_args);

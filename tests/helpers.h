@@ -90,4 +90,7 @@ int t_tcp_listener(uint16_t *port);
 /* Monotonic time in nanoseconds. */
 uint64_t t_now_ns(void);
 
+/* 1 if the running kernel's release (uname -r) is major.minor or later. */
+int t_kernel_at_least(unsigned major, unsigned minor);
+
 #endif
