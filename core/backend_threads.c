@@ -758,12 +758,7 @@ int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		/* The signal may land before the call starts: repeat until
 		 * the job is gone. */
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		hoop__cond_deadline(&ts, 1000000);
 		p->cancel_waiters++;
 		pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
 		p->cancel_waiters--;

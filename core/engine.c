@@ -18,13 +18,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,41 +51,6 @@ static void on_fork_child(void)
 static void install_fork_handler(void)
 {
 	pthread_atfork(NULL, NULL, on_fork_child);
-}
-
-uint64_t hoop__now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
-{
-	struct timespec ts, *tsp = NULL;
-	if (timeout_ns >= 0) {
-		ts.tv_sec = timeout_ns / 1000000000;
-		ts.tv_nsec = timeout_ns % 1000000000;
-		tsp = &ts;
-	}
-	long r = syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val,
-	                 tsp, NULL, 0);
-	return r < 0 ? -errno : 0;
-}
-
-void hoop__futex_wake(_Atomic uint32_t *addr, int n)
-{
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
-	        0);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
 }
 
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
@@ -170,12 +133,7 @@ static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
 		pthread_mutex_lock(&e->slot_lock);
 		if (e->free_count < n && !LOAD(&e->closing)) {
 			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 1000000; /* re-check every ms */
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
+			hoop__cond_deadline(&ts, 1000000); /* re-check every ms */
 			pthread_cond_timedwait(&e->room_cv, &e->slot_lock, &ts);
 		}
 		e->room_waiters--;
@@ -1312,7 +1270,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 				until = deadline;
 			while (hoop__now_ns() < until) {
 				for (int k = 0; k < 64; k++)
-					cpu_relax();
+					hoop__cpu_relax();
 				hoop__engine_reap_some(e);
 				st = atomic_load_explicit(&s->state,
 				                          memory_order_acquire);

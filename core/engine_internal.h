@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "hoop/engine.h"
 #include "hoop/ring.h"
 
@@ -176,12 +177,5 @@ int hoop__engine_check(hoop_engine *e);
 
 /* Cancel every in-flight op delivered to `q` (queue destroy). */
 void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q);
-
-/* Monotonic nanoseconds. */
-uint64_t hoop__now_ns(void);
-
-/* futex helpers (private, process-local). */
-int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
-void hoop__futex_wake(_Atomic uint32_t *addr, int n);
 
 #endif

@@ -227,14 +227,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		if (until > deadline)
 			until = deadline;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t add = until - now;
-		ts.tv_sec += (time_t)(add / 1000000000ull);
-		ts.tv_nsec += (long)(add % 1000000000ull);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		hoop__cond_deadline(&ts, until - now);
 		q->sleepers++;
 		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
 		q->sleepers--;
