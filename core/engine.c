@@ -5,9 +5,9 @@
  *   submit_lock  the SQ side of the ring (get SQE, publish, enter to submit)
  *   drain_lock   the CQ side (copy CQEs out, advance the head, dispatch);
  *                callbacks and queue pushes run under it
- *   slot_lock    the free-slot list and the room condition
- * A thread holding drain_lock may take slot_lock (to free a slot) or a
- * queue's lock; a thread holding submit_lock may take slot_lock only when
+ *   the slot table's lock (slots.c): the free list and the room condition
+ * A thread holding drain_lock may take the slot lock (to free a slot) or a
+ * queue's lock; a thread holding submit_lock may take the slot lock only when
  * nothing else (it never does today). Nothing waits on drain_lock while
  * holding submit_lock, except hoop_engine_destroy's final drain.
  */
@@ -56,36 +56,6 @@ static void install_fork_handler(void)
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
 #define ADD(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 
-static inline uint64_t make_token(unsigned idx, uint32_t gen)
-{
-	return ((uint64_t)gen << 32) | (uint64_t)(idx + 1);
-}
-
-/* The slot a token names, or NULL if it names none (gen checked later). */
-static struct hoop_slot *token_slot(hoop_engine *e, uint64_t token,
-                                    uint32_t *gen)
-{
-	uint32_t low = (uint32_t)token;
-	if (low == 0 || low > e->nslots)
-		return NULL;
-	*gen = (uint32_t)(token >> 32);
-	return &e->slots[low - 1];
-}
-
-/*
- * The state of the slot if it still belongs to generation `gen`, else
- * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
- * generation is stored before its new state is released, so once we see the
- * new state we also see the new generation and reject a stale token.
- */
-static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
-{
-	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if (LOAD(&s->gen) != gen)
-		return SLOT_FREE;
-	return st;
-}
-
 void hoop__caller_enter(hoop_engine *e)
 {
 	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
@@ -106,86 +76,6 @@ int hoop__engine_check(hoop_engine *e)
 		return -ESHUTDOWN;
 	int d = LOAD(&e->dead);
 	return d ? d : 0;
-}
-
-/* ---- slots ---- */
-
-/*
- * Take n free slots into idx[]; blocks for room unless nowait. Returns 0 or
- * -EBUSY / -ESHUTDOWN.
- */
-static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
-{
-	pthread_mutex_lock(&e->slot_lock);
-	while (e->free_count < n) {
-		if (nowait || LOAD(&e->closing)) {
-			pthread_mutex_unlock(&e->slot_lock);
-			return LOAD(&e->closing) ? -ESHUTDOWN : -EBUSY;
-		}
-		ADD(&e->m_blocked, 1);
-		e->room_waiters++;
-		pthread_mutex_unlock(&e->slot_lock);
-		/* Room appears as completions are reaped: reap ourselves,
-		 * flush what batching holds back, and make sure the engine
-		 * thread is watching the ring before we sleep. */
-		hoop__engine_flush_pending(e);
-		hoop__engine_reap_some(e);
-		pthread_mutex_lock(&e->slot_lock);
-		if (e->free_count < n && !LOAD(&e->closing)) {
-			struct timespec ts;
-			hoop__cond_deadline(&ts, 1000000); /* re-check every ms */
-			pthread_cond_timedwait(&e->room_cv, &e->slot_lock, &ts);
-		}
-		e->room_waiters--;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		unsigned k = e->free_head - 1;
-		e->free_head = e->slots[k].next_free;
-		idx[i] = k;
-	}
-	e->free_count -= n;
-	pthread_mutex_unlock(&e->slot_lock);
-	return 0;
-}
-
-/* Put a slot whose state is FREE already (claimed by the caller) on the
- * free list. */
-static void slot_push_free(hoop_engine *e, struct hoop_slot *s)
-{
-	unsigned k = (unsigned)(s - e->slots);
-	pthread_mutex_lock(&e->slot_lock);
-	s->next_free = e->free_head;
-	e->free_head = k + 1;
-	e->free_count++;
-	if (e->room_waiters)
-		pthread_cond_broadcast(&e->room_cv);
-	pthread_mutex_unlock(&e->slot_lock);
-}
-
-static void slot_free(hoop_engine *e, struct hoop_slot *s)
-{
-	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
-	slot_push_free(e, s);
-}
-
-/*
- * Take a finished (DONE) slot of the caller's generation for freeing: one
- * compare-and-swap from the state `st` it saw to FREE, so that of two
- * callers that both saw it DONE (a collect racing a release of the same
- * token) exactly one gets it. False if the state moved on.
- */
-static bool slot_claim_done(struct hoop_slot *s, uint32_t st)
-{
-	return atomic_compare_exchange_strong_explicit(
-	    &s->state, &st, SLOT_FREE, memory_order_acquire,
-	    memory_order_relaxed);
-}
-
-/* Return slots taken by slots_take that were never used. */
-static void slots_untake(hoop_engine *e, const unsigned *idx, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		slot_free(e, &e->slots[idx[i]]);
 }
 
 /* ---- the engine thread's wake-up ---- */
@@ -231,7 +121,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
                     int32_t res, uint32_t cflags)
 {
 	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
-	switch (s->delivery) {
+	switch (s->to.kind) {
 	case DELIVER_WAIT: {
 		if (more)
 			return; /* only the final result is delivered by waiting */
@@ -252,7 +142,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		uint32_t old = atomic_fetch_xor_explicit(
 		    &s->state, SLOT_INFLIGHT ^ SLOT_DONE, memory_order_acq_rel);
 		if (old & SLOT_RELEASED) {
-			slot_free(e, s);
+			hoop__slot_free(&e->tab, s);
 		} else if (old & SLOT_WAITER) {
 			hoop__futex_wake(&s->state, 1);
 			ADD(&e->m_wakeups, 1);
@@ -273,12 +163,12 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
 		}
-		if (s->delivery == DELIVER_CALLBACK)
-			s->fn(s->arg, &c);
+		if (s->to.kind == DELIVER_CALLBACK)
+			s->to.fn(s->to.arg, &c);
 		else
-			hoop__queue_push(s->queue, &c);
+			hoop__queue_push(s->to.arg, &c);
 		if (!more)
-			slot_free(e, s);
+			hoop__slot_free(&e->tab, s);
 		return;
 	}
 	}
@@ -293,7 +183,7 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 		return;
 	}
 	uint32_t gen;
-	struct hoop_slot *s = token_slot(e, ud, &gen);
+	struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
 	if (!s) {
 		ADD(&e->m_unknown, 1);
 		return;
@@ -314,9 +204,10 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 	deliver(e, s, ud, res, cflags);
 }
 
-void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                          uint32_t flags)
+void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 {
+	hoop_engine *e = ctx;
+	const uint32_t flags = 0;
 	/*
 	 * A pool worker delivers each of its tokens exactly once, and a wait
 	 * or queue delivery touches only the slot (atomically) and the queue
@@ -324,11 +215,11 @@ void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
 	 * drain_lock. Callbacks are promised drain_lock, so they take it.
 	 */
 	uint32_t gen;
-	struct hoop_slot *s = token_slot(e, token, &gen);
+	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
 	if (s) {
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
-		    LOAD(&s->gen) == gen && s->delivery != DELIVER_CALLBACK) {
+		    LOAD(&s->gen) == gen && s->to.kind != DELIVER_CALLBACK) {
 			deliver(e, s, token, res, flags);
 			ADD(&e->m_cqes, 1);
 			return;
@@ -488,30 +379,25 @@ struct submit_src {
 /* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
  * DONE with its result `res`); returns its token. */
 static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
-                               int delivery, hoop_completion_fn fn, void *arg,
-                               hoop_queue *q, uint32_t state, int32_t res)
+                               const struct hoop_target *to, uint32_t state,
+                               int32_t res)
 {
-	struct hoop_slot *s = &e->slots[idx];
-	uint32_t gen = LOAD(&s->gen) + 1;
-	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-	s->delivery = (uint8_t)delivery;
+	struct hoop_slot *s = &e->tab.slots[idx];
+	uint64_t token = hoop__slot_next_gen(&e->tab, idx);
+	s->to = *to;
 	s->user_data = tag;
-	s->fn = fn;
-	s->arg = arg;
-	s->queue = q;
 	s->res = res;
 	s->cflags = 0;
 	/* Release: the fields above are complete before anyone who sees
 	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
 	atomic_store_explicit(&s->state, state, memory_order_release);
-	return make_token(idx, gen);
+	return token;
 }
 
 static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                         int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q, uint32_t bits)
+                         const struct hoop_target *to, uint32_t bits)
 {
-	return slot_arm_state(e, idx, tag, delivery, fn, arg, q,
+	return slot_arm_state(e, idx, tag, to,
 	                      SLOT_INFLIGHT | bits, 0);
 }
 
@@ -654,27 +540,25 @@ static bool inline_wanted(const hoop_engine *e, unsigned n)
  */
 static void inline_commit(hoop_engine *e, const struct hoop_op *op,
                           int32_t res, unsigned idx, uint64_t *token,
-                          int delivery, hoop_queue *q)
+                          const struct hoop_target *to)
 {
 	ADD(&e->m_submitted, 1);
 	ADD(&e->m_inline, 1);
-	if (delivery == DELIVER_WAIT) {
+	if (to->kind == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
-		*token = slot_arm_state(e, idx, op->user_data, delivery, NULL,
-		                        NULL, NULL, SLOT_DONE, res);
+		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE,
+		                        res);
 		ADD(&e->m_completed, 1);
 		return;
 	}
-	struct hoop_slot *s = &e->slots[idx];
-	uint32_t gen = LOAD(&s->gen) + 1;
-	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-	uint64_t t = make_token(idx, gen);
+	struct hoop_slot *s = &e->tab.slots[idx];
+	uint64_t t = hoop__slot_next_gen(&e->tab, idx);
 	if (token)
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
 	ADD(&e->m_completed, 1);
-	hoop__queue_push(q, &c);
-	slot_free(e, s);
+	hoop__queue_push(to->arg, &c);
+	hoop__slot_free(&e->tab, s);
 }
 
 /*
@@ -703,13 +587,12 @@ static const struct hoop_op *src_ops(const struct submit_src *src, unsigned n,
  * error returned. Returns n or -errno.
  */
 static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
-                          unsigned n, uint64_t *tok, int delivery,
-                          hoop_completion_fn fn, void *arg, hoop_queue *q,
-                          const unsigned *idx, bool accepted)
+                          unsigned n, uint64_t *tok,
+                          const struct hoop_target *to, const unsigned *idx,
+                          bool accepted)
 {
 	for (unsigned i = 0; i < n; i++)
-		tok[i] = slot_arm(e, idx[i], ops[i].user_data, delivery, fn, arg,
-		                  q, SLOT_POOL);
+		tok[i] = slot_arm(e, idx[i], ops[i].user_data, to, SLOT_POOL);
 	ADD(&e->inflight, n);
 	ADD(&e->m_submitted, n);
 	ADD(&e->m_pool_ops, n);
@@ -718,17 +601,17 @@ static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
 		return (int)n;
 	if (accepted) {
 		for (unsigned i = 0; i < n; i++)
-			hoop__engine_deliver(e, tok[i], err, 0);
+			hoop__engine_deliver(e, tok[i], err);
 		return (int)n;
 	}
 	/* Nothing was queued: undo, as if never submitted. */
 	for (unsigned i = 0; i < n; i++)
-		atomic_store_explicit(&e->slots[idx[i]].state, SLOT_FREE,
+		atomic_store_explicit(&e->tab.slots[idx[i]].state, SLOT_FREE,
 		                      memory_order_relaxed);
 	atomic_fetch_sub(&e->inflight, n);
 	atomic_fetch_sub(&e->m_submitted, n);
 	atomic_fetch_sub(&e->m_pool_ops, n);
-	slots_untake(e, idx, n);
+	hoop__slots_untake(&e->tab, idx, n);
 	return err;
 }
 
@@ -744,15 +627,13 @@ static bool op_linked(const struct hoop_op *op)
 
 static int submit_ring(hoop_engine *e, const struct submit_src *src,
                        unsigned n, uint64_t *tokens, unsigned flags,
-                       int delivery, hoop_completion_fn fn, void *arg,
-                       hoop_queue *q, const unsigned *idx);
+                       const struct hoop_target *to, const unsigned *idx);
 static int submit_routed(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
-                         int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q, const unsigned *idx);
+                         const struct hoop_target *to, const unsigned *idx);
 static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
                          unsigned n, uint64_t *tokens, unsigned flags,
-                         int delivery, hoop_queue *q, const unsigned *idx);
+                         const struct hoop_target *to, const unsigned *idx);
 
 /*
  * An io_uring engine whose kernel lacks some opcodes: chains (ops joined by
@@ -762,9 +643,8 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
  * happens. Slots idx[] are taken; tok[] receives all n tokens.
  */
 static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
-                        uint64_t *tok, unsigned flags, int delivery,
-                        hoop_completion_fn fn, void *arg, hoop_queue *q,
-                        const unsigned *idx)
+                        uint64_t *tok, unsigned flags,
+                        const struct hoop_target *to, const unsigned *idx)
 {
 	uint8_t stack_route[64], *route = stack_route;
 	if (n > 64 && !(route = malloc(n)))
@@ -783,9 +663,9 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 	int r;
 	struct submit_src src = {ops, NULL, NULL};
 	if (np == 0) {
-		r = submit_ring(e, &src, n, tok, flags, delivery, fn, arg, q, idx);
+		r = submit_ring(e, &src, n, tok, flags, to, idx);
 	} else if (np == n) {
-		r = submit_to_pool(e, ops, n, tok, delivery, fn, arg, q, idx,
+		r = submit_to_pool(e, ops, n, tok, to, idx,
 		                   false);
 	} else {
 		/* Both: compact each side's ops, slots and tokens, then
@@ -808,13 +688,12 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 			sidx[at] = idx[i];
 		}
 		src.ops = sops;
-		r = submit_ring(e, &src, nr, stok, flags, delivery, fn, arg, q,
+		r = submit_ring(e, &src, nr, stok, flags, to,
 		                sidx);
 		if (r < 0) {
-			slots_untake(e, sidx + nr, np);
+			hoop__slots_untake(&e->tab, sidx + nr, np);
 		} else {
-			submit_to_pool(e, sops + nr, np, stok + nr, delivery, fn,
-			               arg, q, sidx + nr, true);
+			submit_to_pool(e, sops + nr, np, stok + nr, to, sidx + nr, true);
 			a = 0;
 			b = nr;
 			for (unsigned i = 0; i < n; i++)
@@ -829,14 +708,13 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 		free(route);
 	return r;
 nomem:
-	slots_untake(e, idx, n);
+	hoop__slots_untake(&e->tab, idx, n);
 	return -ENOMEM;
 }
 
 static int submit_counted(hoop_engine *e, const struct submit_src *src,
                              unsigned n, uint64_t *tokens, unsigned flags,
-                             int delivery, hoop_completion_fn fn, void *arg,
-                             hoop_queue *q);
+                             const struct hoop_target *to);
 
 /*
  * SQE flags the engine refuses (-EINVAL, nothing submitted): IO_DRAIN
@@ -870,8 +748,8 @@ static bool timer_refused(hoop_engine *e, const struct hoop_sqe *sqe)
 	} else if (sqe->opcode == HOOP_OP_TIMEOUT_REMOVE &&
 	           (sqe->op_flags & HOOP_TIMEOUT_UPDATE)) {
 		uint32_t gen;
-		struct hoop_slot *s = token_slot(e, sqe->addr, &gen);
-		if (!s || !(slot_state_for(s, gen) & SLOT_TIMER))
+		struct hoop_slot *s = hoop__slot_of(&e->tab, sqe->addr, &gen);
+		if (!s || !(hoop__slot_state_for(s, gen) & SLOT_TIMER))
 			return false;
 		at = sqe->off; /* addr2: the new period */
 	} else {
@@ -898,8 +776,7 @@ static bool ops_refused(const struct hoop_op *ops, unsigned n)
 
 static int submit_common(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
-                         int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q)
+                         const struct hoop_target *to)
 {
 	if (!e)
 		return -EINVAL;
@@ -909,15 +786,14 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 	 * a submitter asleep waiting for room cannot wake up in freed memory.
 	 */
 	hoop__caller_enter(e);
-	int r = submit_counted(e, src, n, tokens, flags, delivery, fn, arg, q);
+	int r = submit_counted(e, src, n, tokens, flags, to);
 	hoop__caller_leave(e);
 	return r;
 }
 
 static int submit_counted(hoop_engine *e, const struct submit_src *src,
                              unsigned n, uint64_t *tokens, unsigned flags,
-                             int delivery, hoop_completion_fn fn, void *arg,
-                             hoop_queue *q)
+                             const struct hoop_target *to)
 {
 	unsigned stack_idx[64], *idx = stack_idx;
 	int err;
@@ -926,9 +802,9 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 		return err;
 	if (n == 0)
 		return 0;
-	if (!tokens && delivery == DELIVER_WAIT)
+	if (!tokens && to->kind == DELIVER_WAIT)
 		return -EINVAL;
-	if (n > e->nslots || n > e->sq_limit)
+	if (n > e->tab.n || n > e->sq_limit)
 		return -EINVAL;
 	if (src->ops && ops_refused(src->ops, n))
 		return -EINVAL;
@@ -937,15 +813,14 @@ static int submit_counted(hoop_engine *e, const struct submit_src *src,
 		if (!idx)
 			return -ENOMEM;
 	}
-	err = slots_take(e, n, flags & HOOP_SUBMIT_NOWAIT, idx);
+	err = hoop__slots_take(&e->tab, n, flags & HOOP_SUBMIT_NOWAIT, idx);
 	if (err < 0)
 		goto out;
-	if (inline_wanted(e, n) && delivery != DELIVER_CALLBACK && src->ops)
-		err = submit_inline(e, src->ops, n, tokens, flags, delivery, q,
+	if (inline_wanted(e, n) && to->kind != DELIVER_CALLBACK && src->ops)
+		err = submit_inline(e, src->ops, n, tokens, flags, to,
 		                    idx);
 	else
-		err = submit_routed(e, src, n, tokens, flags, delivery, fn, arg,
-		                    q, idx);
+		err = submit_routed(e, src, n, tokens, flags, to, idx);
 out:
 	if (idx != stack_idx)
 		free(idx);
@@ -955,11 +830,10 @@ out:
 /* Submit to the ring, the pool, or both (per opcode); slots are taken. */
 static int submit_routed(hoop_engine *e, const struct submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
-                         int delivery, hoop_completion_fn fn, void *arg,
-                         hoop_queue *q, const unsigned *idx)
+                         const struct hoop_target *to, const unsigned *idx)
 {
 	if (e->ring && !e->pool_opmask)
-		return submit_ring(e, src, n, tokens, flags, delivery, fn, arg, q,
+		return submit_ring(e, src, n, tokens, flags, to,
 		                   idx);
 	/* The pool takes hoop_op records and needs every token. */
 	uint64_t stack_tok[64], *tok = tokens ? tokens : stack_tok;
@@ -967,18 +841,16 @@ static int submit_routed(hoop_engine *e, const struct submit_src *src,
 	int err;
 	if ((!tokens && n > 64 && !(tok = malloc(n * sizeof(*tok)))) ||
 	    (!src->ops && !(buf = malloc(n * sizeof(*buf))))) {
-		slots_untake(e, idx, n);
+		hoop__slots_untake(&e->tab, idx, n);
 		err = -ENOMEM;
 	} else {
 		const struct hoop_op *ops = src_ops(src, n, buf);
 		if (!src->ops && ops_refused(ops, n)) {
-			slots_untake(e, idx, n);
+			hoop__slots_untake(&e->tab, idx, n);
 			err = -EINVAL;
 		} else
-		err = e->ring ? submit_split(e, ops, n, tok, flags, delivery, fn,
-		                             arg, q, idx)
-		              : submit_to_pool(e, ops, n, tok, delivery, fn, arg,
-		                               q, idx, false);
+		err = e->ring ? submit_split(e, ops, n, tok, flags, to, idx)
+		              : submit_to_pool(e, ops, n, tok, to, idx, false);
 	}
 	free(buf);
 	if (tok != tokens && tok != stack_tok)
@@ -993,22 +865,20 @@ static int submit_routed(hoop_engine *e, const struct submit_src *src,
  */
 static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
                          unsigned n, uint64_t *tokens, unsigned flags,
-                         int delivery, hoop_queue *q, const unsigned *idx)
+                         const struct hoop_target *to, const unsigned *idx)
 {
 	int32_t stack_res[64], *res = stack_res;
 	struct submit_src src = {ops, NULL, NULL};
 	if (n > 64 && !(res = malloc(n * sizeof(*res))))
-		return submit_routed(e, &src, n, tokens, flags, delivery, NULL,
-		                     NULL, q, idx);
+		return submit_routed(e, &src, n, tokens, flags, to, idx);
 	unsigned k = inline_try(ops, n, res);
 	int err = (int)n;
 	if (k == 0) {
-		err = submit_routed(e, &src, n, tokens, flags, delivery, NULL,
-		                    NULL, q, idx);
+		err = submit_routed(e, &src, n, tokens, flags, to, idx);
 	} else if (k == n) {
 		for (unsigned i = 0; i < n; i++)
 			inline_commit(e, &ops[i], res[i], idx[i],
-			              tokens ? &tokens[i] : NULL, delivery, q);
+			              tokens ? &tokens[i] : NULL, to);
 	} else {
 		/* Some of each: the rest, compacted, goes first. */
 		unsigned nr = n - k, j = 0;
@@ -1016,7 +886,7 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
 		unsigned *ridx = calloc(n, sizeof(*ridx)); /* zeroed: quiets gcc */
 		uint64_t *rtok = malloc(nr * sizeof(*rtok));
 		if (!rops || !ridx || !rtok) {
-			slots_untake(e, idx, n);
+			hoop__slots_untake(&e->tab, idx, n);
 			err = -ENOMEM;
 		} else {
 			for (unsigned i = 0, d = nr; i < n; i++) {
@@ -1028,18 +898,16 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
 				ridx[j++] = idx[i];
 			}
 			src.ops = rops;
-			err = submit_routed(e, &src, nr, rtok, flags, delivery,
-			                    NULL, NULL, q, ridx);
+			err = submit_routed(e, &src, nr, rtok, flags, to, ridx);
 			if (err < 0) {
-				slots_untake(e, ridx + nr, k);
+				hoop__slots_untake(&e->tab, ridx + nr, k);
 			} else {
 				j = 0;
 				for (unsigned i = 0; i < n; i++) {
 					uint64_t t = 0;
 					if (res[i] >= 0)
 						inline_commit(e, &ops[i], res[i],
-						              idx[i], &t, delivery,
-						              q);
+						              idx[i], &t, to);
 					else
 						t = rtok[j++];
 					if (tokens)
@@ -1064,14 +932,13 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
  */
 static int submit_ring(hoop_engine *e, const struct submit_src *src,
                        unsigned n, uint64_t *tokens, unsigned flags,
-                       int delivery, hoop_completion_fn fn, void *arg,
-                       hoop_queue *q, const unsigned *idx)
+                       const struct hoop_target *to, const unsigned *idx)
 {
 	pthread_mutex_lock(&e->submit_lock);
 	int err = sq_room_locked(e, n);
 	if (err < 0) {
 		pthread_mutex_unlock(&e->submit_lock);
-		slots_untake(e, idx, n);
+		hoop__slots_untake(&e->tab, idx, n);
 		return err;
 	}
 	hoop_ring *r = e->ring;
@@ -1096,7 +963,7 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		 * hand the SQEs back. */
 		r->sqe_tail = first;
 		pthread_mutex_unlock(&e->submit_lock);
-		slots_untake(e, idx, n);
+		hoop__slots_untake(&e->tab, idx, n);
 		return -EINVAL;
 	}
 	bool linked = false;
@@ -1117,8 +984,7 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		                    ? SLOT_TIMER
 		                    : 0;
 		linked = (sqe->flags & LINK_FLAGS) != 0;
-		uint64_t token = slot_arm(e, idx[i], sqe->user_data, delivery,
-		                          fn, arg, q, bits);
+		uint64_t token = slot_arm(e, idx[i], sqe->user_data, to, bits);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -1159,9 +1025,9 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 		bg_notify(e, true); /* the thread must honour the deadline */
 	} else if (LOAD(&e->inflight) &&
 	           atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
-		bool need = delivery != DELIVER_WAIT || !enter_now;
+		bool need = to->kind != DELIVER_WAIT || !enter_now;
 		for (unsigned i = 0; i < n && !need; i++)
-			need = (atomic_load_explicit(&e->slots[idx[i]].state,
+			need = (atomic_load_explicit(&e->tab.slots[idx[i]].state,
 			                             memory_order_relaxed) &
 			        SLOT_STATE_MASK) == SLOT_INFLIGHT;
 		if (need)
@@ -1172,20 +1038,19 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
                                  unsigned n, uint64_t *tokens, unsigned flags,
-                                 int delivery, hoop_completion_fn fn, void *arg,
-                                 hoop_queue *q)
+                                 const struct hoop_target *to)
 {
 	struct submit_src src = {ops, NULL, NULL};
 	if (n && !ops)
 		return -EINVAL;
-	return submit_common(e, &src, n, tokens, flags, delivery, fn, arg, q);
+	return submit_common(e, &src, n, tokens, flags, to);
 }
 
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
-	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
-	                                    DELIVER_WAIT, NULL, NULL, NULL);
+	struct hoop_target to = HOOP_TARGET_WAIT;
+	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
 int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
@@ -1194,8 +1059,8 @@ int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
 {
 	if (!fn)
 		return -EINVAL;
-	return hoop__engine_submit_internal(e, ops, n, tokens, flags,
-	                                    DELIVER_CALLBACK, fn, arg, NULL);
+	struct hoop_target to = {DELIVER_CALLBACK, fn, arg};
+	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
 int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
@@ -1205,8 +1070,8 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
 	struct submit_src src = {NULL, fill, fill_arg};
 	if (n && !fill)
 		return -EINVAL;
-	return submit_common(e, &src, n, tokens, flags,
-	                     fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg, NULL);
+	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg};
+	return submit_common(e, &src, n, tokens, flags, &to);
 }
 
 /* ---- waiting ---- */
@@ -1228,13 +1093,13 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	s = token_slot(e, token, &gen);
+	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
-	uint32_t st = slot_state_for(s, gen);
+	uint32_t st = hoop__slot_state_for(s, gen);
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 		return -ENOENT;
-	if (s->delivery != DELIVER_WAIT)
+	if (s->to.kind != DELIVER_WAIT)
 		return -EINVAL;
 
 	hoop__caller_enter(e);
@@ -1300,14 +1165,14 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 done:
 	if (ret == 0) {
 		/* The result is ours only if we take the slot from DONE. */
-		if (!slot_claim_done(s, st)) {
+		if (!hoop__slot_claim_done(s, st)) {
 			ret = -ENOENT;
 		} else {
 			out->user_data = s->user_data;
 			out->token = token;
 			out->res = s->res;
 			out->flags = s->cflags;
-			slot_push_free(e, s);
+			hoop__slot_push_free(&e->tab, s);
 		}
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
@@ -1328,18 +1193,18 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	struct hoop_slot *s;
 	if (!e)
 		return -EINVAL;
-	s = token_slot(e, token, &gen);
+	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
-	uint32_t st = slot_state_for(s, gen);
+	uint32_t st = hoop__slot_state_for(s, gen);
 	for (;;) {
 		if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 			return -ENOENT;
-		if (s->delivery != DELIVER_WAIT)
+		if (s->to.kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
-			if (slot_claim_done(s, st)) {
-				slot_push_free(e, s);
+			if (hoop__slot_claim_done(s, st)) {
+				hoop__slot_push_free(&e->tab, s);
 				return 0;
 			}
 		} else if (atomic_compare_exchange_strong(&s->state, &st,
@@ -1347,7 +1212,7 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 			return 0;
 		}
 		/* The state moved: look again, generation included. */
-		st = slot_state_for(s, gen);
+		st = hoop__slot_state_for(s, gen);
 	}
 }
 
@@ -1387,7 +1252,7 @@ static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
 		hoop__engine_reap_some(e);
 		if (r != -ENOENT || LOAD(&e->dead))
 			return r;
-		uint32_t st = slot_state_for(s, gen);
+		uint32_t st = hoop__slot_state_for(s, gen);
 		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
 			return r;
 		if (tries < 64) {
@@ -1406,10 +1271,10 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	struct hoop_slot *s = token_slot(e, token, &gen);
+	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
-	uint32_t st = slot_state_for(s, gen);
+	uint32_t st = hoop__slot_state_for(s, gen);
 	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
 		return -ENOENT;
 	/* Anything still held back by batching must reach the kernel first,
@@ -1457,15 +1322,15 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 {
 	hoop__engine_flush_pending(e);
 	int found = 0;
-	for (unsigned i = 0; i < e->nslots; i++) {
-		struct hoop_slot *s = &e->slots[i];
+	for (unsigned i = 0; i < e->tab.n; i++) {
+		struct hoop_slot *s = &e->tab.slots[i];
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
 			continue;
-		if (q && (s->delivery != DELIVER_QUEUE || s->queue != q))
+		if (q && (s->to.kind != DELIVER_QUEUE || s->to.arg != q))
 			continue;
 		uint32_t gen = LOAD(&s->gen);
-		uint64_t token = make_token(i, gen);
+		uint64_t token = hoop__token_make(i, gen);
 		bool pool = !e->ring || (st & SLOT_POOL);
 		if (pool ? hoop__pool_cancel(e->pool, token, -1, false) > 0
 		         : ((st & SLOT_TIMER) ? cancel_ring_token(e, s, gen, token)
@@ -1528,7 +1393,7 @@ static void arm_kick(hoop_engine *e)
 static void fail_token_locked(hoop_engine *e, uint64_t token, int err)
 {
 	uint32_t gen;
-	struct hoop_slot *s = token_slot(e, token, &gen);
+	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return;
 	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
@@ -1541,8 +1406,8 @@ static void fail_token_locked(hoop_engine *e, uint64_t token, int err)
 static unsigned ring_inflight(hoop_engine *e)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < e->nslots; i++) {
-		uint32_t st = atomic_load_explicit(&e->slots[i].state,
+	for (unsigned i = 0; i < e->tab.n; i++) {
+		uint32_t st = atomic_load_explicit(&e->tab.slots[i].state,
 		                                   memory_order_acquire);
 		n += (st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL);
 	}
@@ -1608,8 +1473,8 @@ static void dead_quiesce(hoop_engine *e, int err)
 	if (left == 0 || left > hoop_load_acquire(r->cq_koverflow))
 		return;
 	pthread_mutex_lock(&e->drain_lock);
-	for (unsigned i = 0; i < e->nslots; i++)
-		fail_token_locked(e, make_token(i, LOAD(&e->slots[i].gen)), err);
+	for (unsigned i = 0; i < e->tab.n; i++)
+		fail_token_locked(e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
 	pthread_mutex_unlock(&e->drain_lock);
 }
 
@@ -1704,19 +1569,6 @@ static void *engine_thread(void *arg)
 
 /* ---- create / destroy ---- */
 
-static int engine_init_slots(hoop_engine *e, unsigned n)
-{
-	e->slots = calloc(n, sizeof(*e->slots));
-	if (!e->slots)
-		return -ENOMEM;
-	e->nslots = n;
-	for (unsigned i = 0; i < n; i++)
-		e->slots[i].next_free = (i + 1 < n) ? i + 2 : 0;
-	e->free_head = 1;
-	e->free_count = n;
-	return 0;
-}
-
 static void engine_free(hoop_engine *e, bool in_child)
 {
 	if (e->pool) {
@@ -1728,12 +1580,19 @@ static void engine_free(hoop_engine *e, bool in_child)
 	if (e->kick_fd >= 0)
 		close(e->kick_fd);
 	hoop_ring_destroy(e->ring);
-	free(e->slots);
+	hoop__slots_fini(&e->tab);
 	pthread_mutex_destroy(&e->submit_lock);
 	pthread_mutex_destroy(&e->drain_lock);
-	pthread_mutex_destroy(&e->slot_lock);
-	pthread_cond_destroy(&e->room_cv);
 	free(e);
+}
+
+/* The slot table's taker found no room: completions free slots, so flush
+ * what batching holds back and reap. */
+static void engine_make_room(void *ctx)
+{
+	hoop_engine *e = ctx;
+	hoop__engine_flush_pending(e);
+	hoop__engine_reap_some(e);
 }
 
 /* Which backend to try first, and why, from params and HOOP_BACKEND
@@ -1954,8 +1813,6 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	e->kick_fd = -1;
 	pthread_mutex_init(&e->submit_lock, NULL);
 	pthread_mutex_init(&e->drain_lock, NULL);
-	pthread_mutex_init(&e->slot_lock, NULL);
-	pthread_cond_init(&e->room_cv, NULL);
 
 	int want = choose_backend(&p, &e->backend_reason);
 	if (want == HOOP_BACKEND_URING) {
@@ -1982,7 +1839,8 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		if (err < 0)
 			goto fail;
 		if (e->pool_opmask) {
-			err = hoop__pool_create(&e->pool, e, maxf, sig, take);
+			err = hoop__pool_create(&e->pool, maxf, sig, take,
+		                        hoop__engine_deliver, e);
 			if (err < 0)
 				goto fail;
 		}
@@ -1996,11 +1854,13 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		/* One worker per operation in flight at most: a blocking call
 		 * holds its worker, and a cap below max_inflight could starve
 		 * the operation that would unblock the others. */
-		err = hoop__pool_create(&e->pool, e, maxf, sig, take);
+		err = hoop__pool_create(&e->pool, maxf, sig, take,
+		                        hoop__engine_deliver, e);
 		if (err < 0)
 			goto fail;
 	}
-	err = engine_init_slots(e, maxf);
+	err = hoop__slots_init(&e->tab, maxf, engine_make_room, e, &e->closing,
+	                       &e->m_blocked);
 	if (err < 0)
 		goto fail;
 	e->sq_limit = e->ring ? e->ring->sq_entries : sq;
@@ -2049,9 +1909,7 @@ void hoop_engine_destroy(hoop_engine *e)
 	}
 	atomic_store(&e->closing, 1);
 	/* Wake room waiters so they fail with -ESHUTDOWN. */
-	pthread_mutex_lock(&e->slot_lock);
-	pthread_cond_broadcast(&e->room_cv);
-	pthread_mutex_unlock(&e->slot_lock);
+	hoop__slots_wake_all(&e->tab);
 
 	hoop_engine_flush(e);
 	/* Cancel until nothing is left in flight; an operation that cannot
@@ -2077,6 +1935,11 @@ void hoop_engine_destroy(hoop_engine *e)
 }
 
 /* ---- queries ---- */
+
+void hoop__engine_count_queue_wakeup(hoop_engine *e)
+{
+	ADD(&e->m_queue_wakeups, 1);
+}
 
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
@@ -2137,7 +2000,7 @@ const char *hoop_engine_backend_reason(const hoop_engine *e)
 	return e->backend_reason;
 }
 
-unsigned hoop_engine_max_inflight(const hoop_engine *e) { return e->nslots; }
+unsigned hoop_engine_max_inflight(const hoop_engine *e) { return e->tab.n; }
 
 /* ---- op helpers ---- */
 

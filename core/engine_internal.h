@@ -10,45 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "clock.h"
+#include "slots.h"
 #include "hoop/engine.h"
 #include "hoop/ring.h"
 
-/* Slot states, the low byte of slot.state (also the slot's futex word). */
-#define SLOT_FREE 0u
-#define SLOT_INFLIGHT 1u
-#define SLOT_DONE 2u
-#define SLOT_STATE_MASK 0xffu
-#define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
-#define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
-#define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
-#define SLOT_TIMER 0x800u    /* a multishot timeout on the ring: cancel
-                                retries while the kernel re-arms it */
-
-enum hoop_delivery {
-	DELIVER_WAIT = 0,
-	DELIVER_CALLBACK = 1,
-	DELIVER_QUEUE = 2,
-};
-
-struct hoop_slot {
-	_Atomic uint32_t state;
-	_Atomic uint32_t gen;
-	uint8_t delivery;
-	uint8_t pad[3];
-	uint32_t next_free;
-	uint64_t user_data; /* the caller's tag */
-	int32_t res;
-	uint32_t cflags;
-	hoop_completion_fn fn;
-	void *arg;
-	hoop_queue *queue;
-};
-
 /* user_data of the internal multishot poll on the kick eventfd. */
 #define HOOP_UD_KICK 0xffffffffffffff01ull
-
-struct hoop_pool;
 
 struct hoop_engine {
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
@@ -73,14 +42,7 @@ struct hoop_engine {
 	/* completion side, under drain_lock */
 	pthread_mutex_t drain_lock;
 
-	/* slots */
-	struct hoop_slot *slots;
-	unsigned nslots;
-	pthread_mutex_t slot_lock;
-	pthread_cond_t room_cv;
-	uint32_t free_head; /* index + 1, 0 = empty */
-	unsigned free_count;
-	unsigned room_waiters;
+	struct hoop_slots tab; /* slots.h */
 
 	/* engine thread */
 	pthread_t thread;
@@ -108,9 +70,9 @@ struct hoop_engine {
 	_Atomic uint64_t inflight;
 };
 
-/* Deliver a result for `token` from outside the ring (thread pool). */
-void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                          uint32_t flags);
+/* Deliver a result for `token` from outside the ring: the thread pool's
+ * completion callback (ctx is the engine). */
+void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res);
 
 /*
  * HOOP_BACKEND, parsed in one place for the engine and the probe
@@ -121,36 +83,8 @@ void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
 int hoop__backend_env(const char **raw);
 #define HOOP_BACKEND_ACCEPTED "auto, uring (or io_uring) or threads"
 
-/*
- * The thread-pool backend (backend_threads.c). `sig` is the cancel signal,
- * resolved and claimed by hoop__pool_signal_claim.
- */
-int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                      int sig, bool take);
-/*
- * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
- * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2
- * or a real-time signal; a bad HOOP_POOL_SIGNAL). why (if not NULL) gets a
- * reason on failure.
- */
-int hoop__pool_signal_resolve(int32_t param, char *why, size_t n);
-/*
- * Install hoop's handler for `sig` unless the application has its own
- * there (or `take`): 0, or -EBUSY (why gets the reason). Handlers
- * installed by hoop stay for the life of the process.
- */
-int hoop__pool_signal_claim(int sig, bool take, char *why, size_t n);
-/* The same check without installing anything: 0 or -EBUSY with why. */
-int hoop__pool_signal_busy(int sig, char *why, size_t n);
-void hoop__pool_destroy(struct hoop_pool *p);
-/* In a forked child: free what can be freed without touching the parent's
- * threads (which do not exist here) or their locks. */
-void hoop__pool_forget(struct hoop_pool *p);
-int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                      const uint64_t *tokens, unsigned n);
-/* Cancel by token (non-zero), by fd (>= 0) or everything (any); waits
- * until the matching operations have finished; returns how many matched. */
-int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
+/* Count a queue's wake-up of a sleeping collector (metrics). */
+void hoop__engine_count_queue_wakeup(hoop_engine *e);
 
 /* Hand a completion to its queue (queue.c): with drain_lock held, from a
  * pool worker, or from the submitting thread for an op completed inline. */
@@ -159,8 +93,7 @@ void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c);
 /* Submit ops for a queue (engine.c). */
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
                                  unsigned n, uint64_t *tokens, unsigned flags,
-                                 int delivery, hoop_completion_fn fn, void *arg,
-                                 hoop_queue *q);
+                                 const struct hoop_target *to);
 
 /* Reap what is there without blocking if nobody else is; used by waiters. */
 void hoop__engine_reap_some(hoop_engine *e);

@@ -121,8 +121,7 @@ void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c)
 	}
 	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
-		atomic_fetch_add_explicit(&q->e->m_queue_wakeups, 1,
-		                          memory_order_relaxed);
+		hoop__engine_count_queue_wakeup(q->e);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
@@ -142,8 +141,8 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->outstanding += n;
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
-	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags,
-	                                     DELIVER_QUEUE, NULL, NULL, q);
+	struct hoop_target to = {DELIVER_QUEUE, NULL, q};
+	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags, &to);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);
 		q->outstanding -= n;
