@@ -1,5 +1,14 @@
 /*
- * core/engine.c - hoop_engine: one io_uring shared by many threads.
+ * core/engine.c - hoop_engine: one engine shared by many threads. This file
+ * is the part common to both backends: the submit calls (checks, slots,
+ * the inline path, handing the rest to the backend), delivery of results
+ * to their target (wait, callback or queue), waiting, release and cancel,
+ * creation and destruction, metrics.
+ *
+ * Elsewhere: the slot table and tokens (slots.c), the io_uring backend
+ * (backend_uring.c: SQ, CQ, the engine thread), the thread-pool backend
+ * (backend_pool.c, over the pool of backend_threads.c), clocks and futexes
+ * (clock.c), queues (queue.c). engine_internal.h has the backend interface.
  *
  * Locks, never nested except as noted:
  *   submit_lock  the SQ side of the ring (get SQE, publish, enter to submit)
@@ -13,8 +22,6 @@
  */
 #include "asan_check.h"
 #include "engine_internal.h"
-#include "ring_internal.h"
-#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,47 +84,31 @@ int hoop__engine_check(hoop_engine *e)
 	return d ? d : 0;
 }
 
-/* ---- the engine thread's wake-up ---- */
+/* ---- what every backend is asked ---- */
 
-/*
- * Make sure the engine thread notices new state (work in flight, a batch
- * deadline, closing). It sleeps either on bg_seq (idle) or in the kernel
- * (watching the CQ); for the second case a write to the kick eventfd posts a
- * completion for it.
- */
-static void bg_notify(hoop_engine *e, bool need_kernel_kick)
+void hoop__engine_reap_some(hoop_engine *e)
 {
-	if (!e->ring)
-		return; /* the thread pool has no engine thread */
-	atomic_fetch_add_explicit(&e->bg_seq, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
-		hoop__futex_wake(&e->bg_seq, 1);
-		ADD(&e->m_wakeups, 1);
-	} else if (need_kernel_kick &&
-	           atomic_load_explicit(&e->bg_in_kernel, memory_order_seq_cst)) {
-		uint64_t one = 1;
-		ssize_t w = write(e->kick_fd, &one, sizeof(one));
-		(void)w;
-	}
+	e->be->reap(e);
+}
+
+void hoop__engine_flush_pending(hoop_engine *e)
+{
+	e->be->flush_pending(e);
+}
+
+int hoop_engine_flush(hoop_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	if (LOAD(&fork_generation) != e->fork_gen)
+		return -ECHILD;
+	return e->be->flush(e);
 }
 
 /* ---- completion side ---- */
 
-/*
- * The kernel reported a lost completion (-EBADR, despite NODROP): the ring
- * can no longer promise every owner a result. Refuse new work and let the
- * engine thread fail everything in flight with the error, so nobody waits
- * forever.
- */
-static void engine_mark_dead(hoop_engine *e, int err)
-{
-	int expected = 0;
-	if (atomic_compare_exchange_strong(&e->dead, &expected, err))
-		bg_notify(e, true);
-}
-
-static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
-                    int32_t res, uint32_t cflags)
+void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
+                               uint64_t token, int32_t res, uint32_t cflags)
 {
 	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
 	switch (s->to.kind) {
@@ -174,14 +164,9 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 	}
 }
 
-static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
+void hoop__engine_dispatch(hoop_engine *e, uint64_t ud, int32_t res,
+                           uint32_t cflags)
 {
-	if (ud == HOOP_UD_KICK) {
-		if (!(cflags & HOOP_CQE_F_MORE))
-			atomic_store(&e->kick_armed, 0); /* the thread re-arms */
-		e->kicked = true;
-		return;
-	}
 	uint32_t gen;
 	struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
 	if (!s) {
@@ -201,7 +186,7 @@ static void dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 	int dead = LOAD(&e->dead);
 	if (dead && !(cflags & HOOP_CQE_F_MORE))
 		res = dead;
-	deliver(e, s, ud, res, cflags);
+	hoop__engine_deliver_slot(e, s, ud, res, cflags);
 }
 
 void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
@@ -220,161 +205,16 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
 		    LOAD(&s->gen) == gen && s->to.kind != DELIVER_CALLBACK) {
-			deliver(e, s, token, res, flags);
+			hoop__engine_deliver_slot(e, s, token, res, flags);
 			ADD(&e->m_cqes, 1);
 			return;
 		}
 	}
 	pthread_mutex_lock(&e->drain_lock);
-	dispatch(e, token, res, flags);
+	hoop__engine_dispatch(e, token, res, flags);
 	pthread_mutex_unlock(&e->drain_lock);
 	ADD(&e->m_cqes, 1);
 }
-
-/* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
-static unsigned drain_locked(hoop_engine *e)
-{
-	hoop_ring *r = e->ring;
-	unsigned n = 0;
-	bool flushed = false;
-	for (;;) {
-		unsigned head = hoop_load_relaxed(r->cq_khead);
-		unsigned tail = hoop_load_acquire(r->cq_ktail);
-		if (head == tail) {
-			/* The kernel keeps what did not fit in the CQ (NODROP);
-			 * an enter with GETEVENTS moves it in. */
-			if (flushed || !hoop_ring_cq_has_overflow(r))
-				break;
-			if (hoop_ring_get_events(r) == -EBADR)
-				engine_mark_dead(e, -EBADR);
-			ADD(&e->m_overflow, 1);
-			flushed = true;
-			continue;
-		}
-		while (head != tail) {
-			struct hoop_cqe *c =
-			    &r->cqes[(head & r->cq_mask) << r->cqe_shift];
-			uint64_t ud = c->user_data;
-			int32_t res = c->res;
-			uint32_t fl = c->flags;
-			head++;
-			/* Give the slot back to the kernel before running any
-			 * delivery, so a slow callback never stalls the CQ. */
-			hoop_store_release(r->cq_khead, head);
-			dispatch(e, ud, res, fl);
-			n++;
-		}
-	}
-	if (n)
-		ADD(&e->m_cqes, n);
-	return n;
-}
-
-void hoop__engine_reap_some(hoop_engine *e)
-{
-	if (!e->ring)
-		return;
-	if (pthread_mutex_trylock(&e->drain_lock) != 0)
-		return; /* someone is reaping already */
-	unsigned n = drain_locked(e);
-	pthread_mutex_unlock(&e->drain_lock);
-	if (n)
-		ADD(&e->m_reaps_waiters, n);
-}
-
-/* ---- submission side ---- */
-
-/* Enter the kernel for everything published. Caller holds submit_lock. */
-static int enter_locked(hoop_engine *e)
-{
-	hoop_ring *r = e->ring;
-	unsigned pending = hoop__ring_flush_sq(r);
-	/* A ring that lost a completion is entered no more: what it has not
-	 * consumed is failed by dead_quiesce, which relies on this. */
-	int dead = LOAD(&e->dead);
-	if (dead && !(r->setup_flags & HOOP_SETUP_SQPOLL))
-		return dead;
-	if (!pending && !(r->setup_flags & HOOP_SETUP_SQPOLL)) {
-		e->pending = 0;
-		atomic_store_explicit(&e->has_pending, 0, memory_order_relaxed);
-		return 0;
-	}
-	for (;;) {
-		int ret = hoop_ring_submit(r);
-		if (ret >= 0) {
-			ADD(&e->m_enters, 1);
-			ADD(&e->m_sqes_entered, (uint64_t)ret);
-			e->pending = 0;
-			atomic_store_explicit(&e->has_pending, 0,
-			                      memory_order_relaxed);
-			atomic_store_explicit(&e->batch_deadline, 0,
-			                      memory_order_relaxed);
-			return ret;
-		}
-		if (ret == -EBADR) {
-			engine_mark_dead(e, ret);
-			return ret;
-		}
-		if (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR) {
-			/* The kernel wants completions reaped first. */
-			hoop__engine_reap_some(e);
-			sched_yield();
-			continue;
-		}
-		return ret;
-	}
-}
-
-void hoop__engine_flush_pending(hoop_engine *e)
-{
-	if (!e->ring)
-		return;
-	if (!atomic_load_explicit(&e->has_pending, memory_order_relaxed))
-		return;
-	pthread_mutex_lock(&e->submit_lock);
-	if (e->pending)
-		enter_locked(e);
-	pthread_mutex_unlock(&e->submit_lock);
-}
-
-int hoop_engine_flush(hoop_engine *e)
-{
-	if (!e)
-		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
-		return -ECHILD;
-	if (!e->ring)
-		return 0;
-	pthread_mutex_lock(&e->submit_lock);
-	int r = e->pending ? enter_locked(e) : 0;
-	pthread_mutex_unlock(&e->submit_lock);
-	if (r > 0)
-		hoop__engine_reap_some(e);
-	return r;
-}
-
-/* Make room for n SQEs in the SQ. Caller holds submit_lock. */
-static int sq_room_locked(hoop_engine *e, unsigned n)
-{
-	hoop_ring *r = e->ring;
-	while (hoop_ring_sq_space_left(r) < n) {
-		int ret = enter_locked(e);
-		if (ret < 0)
-			return ret;
-		if (r->setup_flags & HOOP_SETUP_SQPOLL) {
-			ret = hoop_ring_sqring_wait(r);
-			if (ret < 0 && ret != -EINTR)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-struct submit_src {
-	const struct hoop_op *ops;
-	hoop_sqe_fill_fn fill;
-	void *fill_arg;
-};
 
 /* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
  * DONE with its result `res`); returns its token. */
@@ -394,8 +234,8 @@ static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
 	return token;
 }
 
-static uint64_t slot_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                         const struct hoop_target *to, uint32_t bits)
+uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                          const struct hoop_target *to, uint32_t bits)
 {
 	return slot_arm_state(e, idx, tag, to,
 	                      SLOT_INFLIGHT | bits, 0);
@@ -433,16 +273,13 @@ static bool inline_candidate(const struct hoop_op *op)
 /*
  * Sanitizer builds: the same buffer check hoop__ring_flush_sq runs on every
  * SQE it publishes, for an op done inline (which never becomes an SQE):
- * the op, laid out like an SQE, seen through a one-entry ring view.
+ * the op, laid out like an SQE.
  */
 static void asan_check_op(const struct hoop_op *op)
 {
 	struct hoop_sqe sqe;
-	struct hoop_ring view;
 	memcpy(&sqe, op, sizeof(sqe));
-	memset(&view, 0, sizeof(view));
-	view.sqes = &sqe;
-	HOOP_ASAN_CHECK_SQES(&view, 0, 1);
+	HOOP_ASAN_CHECK_SQE(&sqe);
 }
 #else
 #define asan_check_op(op) ((void)0)
@@ -519,18 +356,11 @@ static unsigned inline_try(const struct hoop_op *ops, unsigned n,
 	return k;
 }
 
-/*
- * Whether a call of n ops tries the inline path. On io_uring, a batch is
- * cheaper through the ring (one enter does every cached read in the kernel,
- * one system call for all of them; measured: 0.85 us per 4 KiB read in a
- * batch of 256 against 2.1 us inline), so only small calls go inline. On
- * the thread pool every op saved is two thread hand-offs saved.
- */
-#define HOOP_INLINE_MAX_URING 2u
+/* Whether a call of n ops tries the inline path: up to the backend's
+ * inline_max (backend_uring.c and backend_pool.c say why). */
 static bool inline_wanted(const hoop_engine *e, unsigned n)
 {
-	return e->inline_rw &&
-	       (e->backend != HOOP_BACKEND_URING || n <= HOOP_INLINE_MAX_URING);
+	return e->inline_rw && n <= e->be->inline_max;
 }
 
 /*
@@ -565,7 +395,7 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
  * The ops of a submit call as hoop_op records: src->ops itself, or what the
  * fill callback writes, copied into buf (n records).
  */
-static const struct hoop_op *src_ops(const struct submit_src *src, unsigned n,
+static const struct hoop_op *src_ops(const struct hoop_submit_src *src, unsigned n,
                                      struct hoop_op *buf)
 {
 	if (src->ops)
@@ -579,202 +409,25 @@ static const struct hoop_op *src_ops(const struct submit_src *src, unsigned n,
 	return buf;
 }
 
-/*
- * Hand n ops to the thread pool; their slots idx[] are taken, tok[] (n
- * entries) receives the tokens. If the pool refuses them (out of memory):
- * with `accepted` (the rest of the call is in the ring already) each op
- * gets the error as its result; otherwise everything is undone and the
- * error returned. Returns n or -errno.
- */
-static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
-                          unsigned n, uint64_t *tok,
-                          const struct hoop_target *to, const unsigned *idx,
-                          bool accepted)
-{
-	for (unsigned i = 0; i < n; i++)
-		tok[i] = slot_arm(e, idx[i], ops[i].user_data, to, SLOT_POOL);
-	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
-	ADD(&e->m_pool_ops, n);
-	int err = hoop__pool_submit(e->pool, ops, tok, n);
-	if (err == 0)
-		return (int)n;
-	if (accepted) {
-		for (unsigned i = 0; i < n; i++)
-			hoop__engine_deliver(e, tok[i], err);
-		return (int)n;
-	}
-	/* Nothing was queued: undo, as if never submitted. */
-	for (unsigned i = 0; i < n; i++)
-		atomic_store_explicit(&e->tab.slots[idx[i]].state, SLOT_FREE,
-		                      memory_order_relaxed);
-	atomic_fetch_sub(&e->inflight, n);
-	atomic_fetch_sub(&e->m_submitted, n);
-	atomic_fetch_sub(&e->m_pool_ops, n);
-	hoop__slots_untake(&e->tab, idx, n);
-	return err;
-}
-
-static bool op_for_pool(const hoop_engine *e, const struct hoop_op *op)
-{
-	return op->opcode < 64 && ((e->pool_opmask >> op->opcode) & 1);
-}
-
-static bool op_linked(const struct hoop_op *op)
-{
-	return (op->sqe_flags & (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
-}
-
-static int submit_ring(hoop_engine *e, const struct submit_src *src,
-                       unsigned n, uint64_t *tokens, unsigned flags,
-                       const struct hoop_target *to, const unsigned *idx);
-static int submit_routed(hoop_engine *e, const struct submit_src *src,
+static int submit_counted(hoop_engine *e, const struct hoop_submit_src *src,
+                             unsigned n, uint64_t *tokens, unsigned flags,
+                             const struct hoop_target *to);
+static int submit_routed(hoop_engine *e, const struct hoop_submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx);
 static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx);
 
-/*
- * An io_uring engine whose kernel lacks some opcodes: chains (ops joined by
- * IO_LINK/IO_HARDLINK) holding such an op go whole to the pool, the rest to
- * the ring. The ring part goes first: it is the part that can fail as a
- * whole (nothing submitted); after it, the pool's part is accepted whatever
- * happens. Slots idx[] are taken; tok[] receives all n tokens.
- */
-static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
-                        uint64_t *tok, unsigned flags,
-                        const struct hoop_target *to, const unsigned *idx)
-{
-	uint8_t stack_route[64], *route = stack_route;
-	if (n > 64 && !(route = malloc(n)))
-		goto nomem;
-	unsigned np = 0;
-	for (unsigned i = 0; i < n;) {
-		unsigned k = i;
-		bool pool = op_for_pool(e, &ops[i]);
-		while (k + 1 < n && op_linked(&ops[k]))
-			pool |= op_for_pool(e, &ops[++k]);
-		memset(route + i, pool, k + 1 - i);
-		if (pool)
-			np += k + 1 - i;
-		i = k + 1;
-	}
-	int r;
-	struct submit_src src = {ops, NULL, NULL};
-	if (np == 0) {
-		r = submit_ring(e, &src, n, tok, flags, to, idx);
-	} else if (np == n) {
-		r = submit_to_pool(e, ops, n, tok, to, idx,
-		                   false);
-	} else {
-		/* Both: compact each side's ops, slots and tokens, then
-		 * scatter the tokens back into call order. */
-		struct hoop_op *sops = calloc(n, sizeof(*sops));
-		unsigned *sidx = calloc(n, sizeof(*sidx));
-		uint64_t *stok = calloc(n, sizeof(*stok));
-		if (!sops || !sidx || !stok) {
-			free(sops);
-			free(sidx);
-			free(stok);
-			if (route != stack_route)
-				free(route);
-			goto nomem;
-		}
-		unsigned nr = n - np, a = 0, b = nr;
-		for (unsigned i = 0; i < n; i++) {
-			unsigned at = route[i] ? b++ : a++;
-			sops[at] = ops[i];
-			sidx[at] = idx[i];
-		}
-		src.ops = sops;
-		r = submit_ring(e, &src, nr, stok, flags, to,
-		                sidx);
-		if (r < 0) {
-			hoop__slots_untake(&e->tab, sidx + nr, np);
-		} else {
-			submit_to_pool(e, sops + nr, np, stok + nr, to, sidx + nr, true);
-			a = 0;
-			b = nr;
-			for (unsigned i = 0; i < n; i++)
-				tok[i] = stok[route[i] ? b++ : a++];
-			r = (int)n;
-		}
-		free(sops);
-		free(sidx);
-		free(stok);
-	}
-	if (route != stack_route)
-		free(route);
-	return r;
-nomem:
-	hoop__slots_untake(&e->tab, idx, n);
-	return -ENOMEM;
-}
-
-static int submit_counted(hoop_engine *e, const struct submit_src *src,
-                             unsigned n, uint64_t *tokens, unsigned flags,
-                             const struct hoop_target *to);
-
-/*
- * SQE flags the engine refuses (-EINVAL, nothing submitted): IO_DRAIN
- * would wait behind the engine's own multishot poll on its kick eventfd,
- * which never ends, so the op would never complete and cancel could not
- * reach it; CQE_SKIP_SUCCESS posts no completion on success, so the owner
- * would never get its result.
- */
-#define ENGINE_BAD_SQE_FLAGS (HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
-#define LINK_FLAGS (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)
-
-static bool flags_refused(unsigned sqe_flags)
-{
-	return (sqe_flags & ENGINE_BAD_SQE_FLAGS) != 0;
-}
-
-/*
- * A multishot timeout with a period under HOOP_ENGINE_MIN_MULTISHOT_NS, or an
- * update that would give one of ours such a period (engine.h says why).
- * The timespec is the caller's memory, which the kernel validates: it is
- * copied with process_vm_readv (only for these two rare cases), and one
- * that cannot be read or is invalid is left to the kernel's -EFAULT or
- * -EINVAL.
- */
-static bool timer_refused(hoop_engine *e, const struct hoop_sqe *sqe)
-{
-	uint64_t at;
-	if (sqe->opcode == HOOP_OP_TIMEOUT &&
-	    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT)) {
-		at = sqe->addr;
-	} else if (sqe->opcode == HOOP_OP_TIMEOUT_REMOVE &&
-	           (sqe->op_flags & HOOP_TIMEOUT_UPDATE)) {
-		uint32_t gen;
-		struct hoop_slot *s = hoop__slot_of(&e->tab, sqe->addr, &gen);
-		if (!s || !(hoop__slot_state_for(s, gen) & SLOT_TIMER))
-			return false;
-		at = sqe->off; /* addr2: the new period */
-	} else {
-		return false;
-	}
-	if (sqe->op_flags & HOOP_TIMEOUT_ABS)
-		return false; /* the kernel refuses multishot ABS itself */
-	struct hoop_timespec ts;
-	struct iovec l = {&ts, sizeof(ts)}, r = {(void *)(uintptr_t)at, sizeof(ts)};
-	if (!at || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(ts))
-		return false;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-		return false;
-	return ts.tv_sec == 0 && ts.tv_nsec < HOOP_ENGINE_MIN_MULTISHOT_NS;
-}
-
 static bool ops_refused(const struct hoop_op *ops, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (flags_refused(ops[i].sqe_flags))
+		if (hoop__engine_flags_refused(ops[i].sqe_flags))
 			return true;
 	return false;
 }
 
-static int submit_common(hoop_engine *e, const struct submit_src *src,
+static int submit_common(hoop_engine *e, const struct hoop_submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to)
 {
@@ -791,7 +444,7 @@ static int submit_common(hoop_engine *e, const struct submit_src *src,
 	return r;
 }
 
-static int submit_counted(hoop_engine *e, const struct submit_src *src,
+static int submit_counted(hoop_engine *e, const struct hoop_submit_src *src,
                              unsigned n, uint64_t *tokens, unsigned flags,
                              const struct hoop_target *to)
 {
@@ -827,14 +480,20 @@ out:
 	return err;
 }
 
-/* Submit to the ring, the pool, or both (per opcode); slots are taken. */
-static int submit_routed(hoop_engine *e, const struct submit_src *src,
+/* Submit to the backend; slots are taken. */
+static int submit_routed(hoop_engine *e, const struct hoop_submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx)
 {
-	if (e->ring && !e->pool_opmask)
-		return submit_ring(e, src, n, tokens, flags, to,
-		                   idx);
+	return e->be->submit(e, src, n, tokens, flags, to, idx);
+}
+
+int hoop__engine_submit_records(hoop_engine *e,
+                                const struct hoop_submit_src *src, unsigned n,
+                                uint64_t *tokens, unsigned flags,
+                                const struct hoop_target *to,
+                                const unsigned *idx, hoop__records_fn go)
+{
 	/* The pool takes hoop_op records and needs every token. */
 	uint64_t stack_tok[64], *tok = tokens ? tokens : stack_tok;
 	struct hoop_op *buf = NULL;
@@ -848,9 +507,9 @@ static int submit_routed(hoop_engine *e, const struct submit_src *src,
 		if (!src->ops && ops_refused(ops, n)) {
 			hoop__slots_untake(&e->tab, idx, n);
 			err = -EINVAL;
-		} else
-		err = e->ring ? submit_split(e, ops, n, tok, flags, to, idx)
-		              : submit_to_pool(e, ops, n, tok, to, idx, false);
+		} else {
+			err = go(e, ops, n, tok, flags, to, idx);
+		}
 	}
 	free(buf);
 	if (tok != tokens && tok != stack_tok)
@@ -868,7 +527,7 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
                          const struct hoop_target *to, const unsigned *idx)
 {
 	int32_t stack_res[64], *res = stack_res;
-	struct submit_src src = {ops, NULL, NULL};
+	struct hoop_submit_src src = {ops, NULL, NULL};
 	if (n > 64 && !(res = malloc(n * sizeof(*res))))
 		return submit_routed(e, &src, n, tokens, flags, to, idx);
 	unsigned k = inline_try(ops, n, res);
@@ -925,122 +584,11 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
 	return err;
 }
 
-/*
- * The io_uring path: publish n SQEs for slots idx[] with one tail store and
- * enter unless batching holds them back. Returns n, or -errno with nothing
- * submitted (the slots are given back).
- */
-static int submit_ring(hoop_engine *e, const struct submit_src *src,
-                       unsigned n, uint64_t *tokens, unsigned flags,
-                       const struct hoop_target *to, const unsigned *idx)
-{
-	pthread_mutex_lock(&e->submit_lock);
-	int err = sq_room_locked(e, n);
-	if (err < 0) {
-		pthread_mutex_unlock(&e->submit_lock);
-		hoop__slots_untake(&e->tab, idx, n);
-		return err;
-	}
-	hoop_ring *r = e->ring;
-	unsigned first = r->sqe_tail;
-	bool refused = false;
-	for (unsigned i = 0; i < n; i++) {
-		struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
-		if (src->ops) {
-			memcpy(sqe, &src->ops[i], sizeof(*sqe));
-		} else {
-			hoop_prep_nop(sqe);
-			src->fill(src->fill_arg, sqe, i);
-			refused |= flags_refused(sqe->flags);
-		}
-		if (sqe->opcode == HOOP_OP_TIMEOUT ||
-		    sqe->opcode == HOOP_OP_TIMEOUT_REMOVE)
-			refused |= timer_refused(e, sqe);
-	}
-	if (refused) {
-		/* A filler asked for a flag the engine refuses, or a timer
-		 * too fast: nothing was published (we hold submit_lock), so
-		 * hand the SQEs back. */
-		r->sqe_tail = first;
-		pthread_mutex_unlock(&e->submit_lock);
-		hoop__slots_untake(&e->tab, idx, n);
-		return -EINVAL;
-	}
-	bool linked = false;
-	for (unsigned i = 0; i < n; i++) {
-		struct hoop_sqe *sqe = &r->sqes[((first + i) & r->sq_mask)
-		                                << r->sqe_shift];
-		/*
-		 * A chain ends with its call: with batching (or SQPOLL) the
-		 * next SQE in the ring may be another caller's, so a link flag
-		 * on the call's last op would tie the two together.
-		 */
-		if (i == n - 1)
-			sqe->flags &= (uint8_t)~LINK_FLAGS;
-		/* A multishot timeout that starts at once (not behind a link):
-		 * hoop_engine_cancel retries on it (cancel_ring_token). */
-		uint32_t bits = (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
-		                 (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
-		                    ? SLOT_TIMER
-		                    : 0;
-		linked = (sqe->flags & LINK_FLAGS) != 0;
-		uint64_t token = slot_arm(e, idx[i], sqe->user_data, to, bits);
-		sqe->user_data = token;
-		if (tokens)
-			tokens[i] = token;
-	}
-	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
-	/* Publish the whole group with one tail store. */
-	hoop__ring_flush_sq(e->ring);
-	e->pending += n;
-	atomic_store_explicit(&e->has_pending, 1, memory_order_relaxed);
-	bool first_of_batch = false;
-	bool enter_now = !(flags & HOOP_SUBMIT_NOFLUSH) &&
-	                 (e->batch_count <= 1 || e->pending >= e->batch_count);
-	if (enter_now) {
-		/*
-		 * An error here leaves the SQEs published; the kernel sees them
-		 * at the next enter, so their owners still get results: the
-		 * operations were accepted.
-		 */
-		enter_locked(e);
-	} else if (e->batch_ns &&
-	           !atomic_load_explicit(&e->batch_deadline, memory_order_relaxed)) {
-		atomic_store_explicit(&e->batch_deadline, hoop__now_ns() + e->batch_ns,
-		                      memory_order_relaxed);
-		first_of_batch = true;
-	}
-	pthread_mutex_unlock(&e->submit_lock);
-	if (enter_now)
-		hoop__engine_reap_some(e); /* inline completions, for everyone */
-	/*
-	 * An idle engine thread must start watching the ring while our ops
-	 * are in flight. Not for wait-delivered ops that are already done:
-	 * most reads complete inside the enter and were reaped just above,
-	 * and waking the thread for them is a futex call and a context switch
-	 * for nothing (their slots stay ours until the owner waits).
-	 */
-	if (first_of_batch) {
-		bg_notify(e, true); /* the thread must honour the deadline */
-	} else if (LOAD(&e->inflight) &&
-	           atomic_load_explicit(&e->bg_idle, memory_order_seq_cst)) {
-		bool need = to->kind != DELIVER_WAIT || !enter_now;
-		for (unsigned i = 0; i < n && !need; i++)
-			need = (atomic_load_explicit(&e->tab.slots[idx[i]].state,
-			                             memory_order_relaxed) &
-			        SLOT_STATE_MASK) == SLOT_INFLIGHT;
-		if (need)
-			bg_notify(e, false);
-	}
-	return (int)n;
-}
-
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
                                  unsigned n, uint64_t *tokens, unsigned flags,
                                  const struct hoop_target *to)
 {
-	struct submit_src src = {ops, NULL, NULL};
+	struct hoop_submit_src src = {ops, NULL, NULL};
 	if (n && !ops)
 		return -EINVAL;
 	return submit_common(e, &src, n, tokens, flags, to);
@@ -1067,7 +615,7 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
                             void *fill_arg, uint64_t *tokens, unsigned flags,
                             hoop_completion_fn fn, void *arg)
 {
-	struct submit_src src = {NULL, fill, fill_arg};
+	struct hoop_submit_src src = {NULL, fill, fill_arg};
 	if (n && !fill)
 		return -EINVAL;
 	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg};
@@ -1149,7 +697,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		spun = true;
 		/* Sleep. The engine thread must be watching the ring. */
 		if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst))
-			bg_notify(e, false);
+			e->be->notify(e, false);
 		uint32_t want = st | SLOT_WAITER; /* keeps SLOT_POOL */
 		if (!(st & SLOT_WAITER)) {
 			uint32_t exp = st;
@@ -1218,52 +766,6 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 
 /* ---- cancellation ---- */
 
-static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
-{
-	struct hoop_sys_sync_cancel_reg reg;
-	memset(&reg, 0, sizeof(reg));
-	reg.addr = ud;
-	reg.fd = fd;
-	reg.flags = flags;
-	reg.timeout.tv_sec = -1;
-	reg.timeout.tv_nsec = -1;
-	int r;
-	do {
-		r = hoop_ring_register(e->ring, HOOP_REGISTER_SYNC_CANCEL, &reg, 1);
-	} while (r == -EINTR);
-	return r;
-}
-
-/*
- * Cancel the ring's op `token` (slot s, generation gen), waiting as
- * sync_cancel does. A firing timeout is off the kernel's list until the
- * submitting task's task work re-arms it (multishot) or ends it: a cancel
- * landing in that window finds nothing (-ENOENT) though the op goes on, and
- * with a period of a few microseconds or less that is nearly every time.
- * So for a multishot timeout (SLOT_TIMER) the engine still tracks, try
- * again until the cancel lands or the op has ended by itself (its final
- * completion reaped: the slot is no longer in flight).
- */
-static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
-                             uint32_t gen, uint64_t token)
-{
-	for (unsigned tries = 0;; tries++) {
-		int r = sync_cancel(e, token, 0, 0);
-		hoop__engine_reap_some(e);
-		if (r != -ENOENT || LOAD(&e->dead))
-			return r;
-		uint32_t st = hoop__slot_state_for(s, gen);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
-			return r;
-		if (tries < 64) {
-			sched_yield();
-		} else {
-			struct timespec ts = {0, 10000};
-			nanosleep(&ts, NULL);
-		}
-	}
-}
-
 int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 {
 	uint32_t gen;
@@ -1280,13 +782,8 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 	/* Anything still held back by batching must reach the kernel first,
 	 * or the cancel would not find it. */
 	hoop__caller_enter(e);
-	int r;
-	if (!e->ring || (st & SLOT_POOL)) {
-		r = hoop__pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
-	} else {
-		hoop__engine_flush_pending(e);
-		r = cancel_ring_token(e, s, gen, token);
-	}
+	hoop__engine_flush_pending(e);
+	int r = e->be->cancel(e, s, gen, token, st);
 	hoop__caller_leave(e);
 	return r < 0 ? r : 0;
 }
@@ -1297,28 +794,15 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	if (!e->ring)
-		return (flags & HOOP_CANCEL_FIXED) ? -EOPNOTSUPP
-		                                   : hoop__pool_cancel(e->pool, 0, fd, false);
 	hoop__engine_flush_pending(e);
-	unsigned f = HOOP_ASYNC_CANCEL_FD | HOOP_ASYNC_CANCEL_ALL;
-	if (flags & HOOP_CANCEL_FIXED)
-		f |= HOOP_ASYNC_CANCEL_FD_FIXED;
-	int r = sync_cancel(e, 0, fd, f);
-	hoop__engine_reap_some(e);
-	if (r == -ENOENT)
-		r = 0;
-	/* Ops on opcodes the kernel lacks run on the pool (no fixed files). */
-	if (r >= 0 && e->pool && !(flags & HOOP_CANCEL_FIXED))
-		r += hoop__pool_cancel(e->pool, 0, fd, false);
-	return r;
+	return e->be->cancel_fd(e, fd, flags);
 }
 
 /*
  * Cancel, by token, every operation in flight that is delivered to `q`
  * (or every one, when q is NULL). Returns how many the backend found.
  */
-static int cancel_inflight(hoop_engine *e, hoop_queue *q)
+int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q)
 {
 	hoop__engine_flush_pending(e);
 	int found = 0;
@@ -1331,25 +815,11 @@ static int cancel_inflight(hoop_engine *e, hoop_queue *q)
 			continue;
 		uint32_t gen = LOAD(&s->gen);
 		uint64_t token = hoop__token_make(i, gen);
-		bool pool = !e->ring || (st & SLOT_POOL);
-		if (pool ? hoop__pool_cancel(e->pool, token, -1, false) > 0
-		         : ((st & SLOT_TIMER) ? cancel_ring_token(e, s, gen, token)
-		                              : sync_cancel(e, token, 0, 0)) >= 0)
+		if (e->be->cancel(e, s, gen, token, st) >= 0)
 			found++;
 	}
 	hoop__engine_reap_some(e);
 	return found;
-}
-
-static int cancel_all(hoop_engine *e)
-{
-	if (!e->ring)
-		return hoop__pool_cancel(e->pool, 0, -1, true);
-	/*
-	 * Not CANCEL_ANY: that would also hit the engine's own poll on the
-	 * kick eventfd. Cancel each operation in flight by its token.
-	 */
-	return cancel_inflight(e, NULL);
 }
 
 int hoop_engine_cancel_all(hoop_engine *e)
@@ -1359,212 +829,14 @@ int hoop_engine_cancel_all(hoop_engine *e)
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	hoop__caller_enter(e);
-	int r = cancel_all(e);
+	int r = e->be->cancel_all(e);
 	hoop__caller_leave(e);
 	return r;
 }
 
 void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q)
 {
-	cancel_inflight(e, q);
-}
-
-/* ---- the engine thread ---- */
-
-static void arm_kick(hoop_engine *e)
-{
-	pthread_mutex_lock(&e->submit_lock);
-	if (!atomic_load(&e->kick_armed) && sq_room_locked(e, 1) == 0) {
-		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
-		hoop_prep_poll_multishot(sqe, e->kick_fd, 0x001 /* POLLIN */);
-		sqe->user_data = HOOP_UD_KICK;
-		e->pending++;
-		enter_locked(e);
-		atomic_store(&e->kick_armed, 1);
-	}
-	pthread_mutex_unlock(&e->submit_lock);
-}
-
-/*
- * Give the ring's operation named by `token` the result `err`, if it is
- * still in flight (a stale or finished token is skipped). Caller holds
- * drain_lock.
- */
-static void fail_token_locked(hoop_engine *e, uint64_t token, int err)
-{
-	uint32_t gen;
-	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
-	if (!s)
-		return;
-	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL) &&
-	    LOAD(&s->gen) == gen)
-		deliver(e, s, token, err, 0);
-}
-
-/* The ring's operations in flight (pool ops are their workers' business). */
-static unsigned ring_inflight(hoop_engine *e)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < e->tab.n; i++) {
-		uint32_t st = atomic_load_explicit(&e->tab.slots[i].state,
-		                                   memory_order_acquire);
-		n += (st & SLOT_STATE_MASK) == SLOT_INFLIGHT && !(st & SLOT_POOL);
-	}
-	return n;
-}
-
-/*
- * The ring lost a completion (engine_mark_dead): end every ring operation
- * in flight with `err`, but only once the kernel is done with it, so that
- * an owner who frees its buffer on the error is never written into later.
- * Run by the engine thread on each pass while it is dead with work in
- * flight:
- *  - SQEs published but never consumed by the kernel (an enter that failed)
- *    are failed at once: nothing enters the kernel after death (enter_locked
- *    refuses), so the kernel never sees them. With SQPOLL the kernel thread
- *    takes them on its own; they are cancelled like the rest.
- *  - everything in the kernel is cancelled (SYNC_CANCEL, ANY), again every
- *    10 ms while some remain; each final CQE that arrives (dispatch) ends
- *    its operation with `err`: the kernel is done with it then.
- *  - what is left once a cancel finds nothing more can only be operations
- *    whose CQE was dropped: when no more remain than the kernel's count of
- *    dropped CQEs (the CQ ring's overflow field), they are failed.
- */
-static void dead_quiesce(hoop_engine *e, int err)
-{
-	hoop_ring *r = e->ring;
-	uint64_t *unseen = NULL;
-	unsigned nunseen = 0;
-	if (!(r->setup_flags & HOOP_SETUP_SQPOLL)) {
-		/* Tokens copied under submit_lock, failed under drain_lock
-		 * (a callback may submit while holding drain_lock). */
-		pthread_mutex_lock(&e->submit_lock);
-		hoop__ring_flush_sq(r);
-		unsigned head = hoop_load_acquire(r->sq_khead);
-		unsigned tail = hoop_load_relaxed(r->sq_ktail);
-		if (tail != head &&
-		    (unseen = malloc((tail - head) * sizeof(*unseen))))
-			for (unsigned i = head; i != tail; i++)
-				unseen[nunseen++] =
-				    r->sqes[(i & r->sq_mask) << r->sqe_shift]
-				        .user_data;
-		pthread_mutex_unlock(&e->submit_lock);
-	}
-	if (nunseen) {
-		pthread_mutex_lock(&e->drain_lock);
-		for (unsigned i = 0; i < nunseen; i++)
-			fail_token_locked(e, unseen[i], err);
-		pthread_mutex_unlock(&e->drain_lock);
-	}
-	free(unseen);
-	uint64_t now = hoop__now_ns();
-	if (now >= e->dead_next_cancel) {
-		int found = sync_cancel(e, 0, 0, HOOP_ASYNC_CANCEL_ANY);
-		e->dead_cancel_found = found > 0;
-		e->dead_next_cancel = now + 10000000ull;
-		pthread_mutex_lock(&e->drain_lock);
-		drain_locked(e);
-		pthread_mutex_unlock(&e->drain_lock);
-	}
-	if (e->dead_cancel_found)
-		return;
-	unsigned left = ring_inflight(e);
-	if (left == 0 || left > hoop_load_acquire(r->cq_koverflow))
-		return;
-	pthread_mutex_lock(&e->drain_lock);
-	for (unsigned i = 0; i < e->tab.n; i++)
-		fail_token_locked(e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
-	pthread_mutex_unlock(&e->drain_lock);
-}
-
-static void *engine_thread(void *arg)
-{
-	hoop_engine *e = arg;
-	hoop_ring *r = e->ring;
-	for (;;) {
-		int ret;
-		pthread_mutex_lock(&e->drain_lock);
-		unsigned n = drain_locked(e);
-		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
-		e->kicked = false;
-		pthread_mutex_unlock(&e->drain_lock);
-		if (n)
-			ADD(&e->m_reaps_thread, n);
-
-		/* Reset the kick counter so its poll fires again next time. */
-		uint64_t v;
-		if (kicked)
-			while (read(e->kick_fd, &v, sizeof(v)) > 0)
-				;
-		int dead = LOAD(&e->dead);
-		if (rearm && !dead)
-			arm_kick(e);
-
-		/*
-		 * seq first, then the state it guards (the deadline, inflight):
-		 * a submitter changes the state, then bumps seq (bg_notify). Read
-		 * the other way round, a deadline set between the two reads was
-		 * missed while its bump was already in seq, and the thread slept
-		 * in the kernel with no timeout while the batched SQEs waited for
-		 * it to flush them (engine_batching hung 1 run in ~30 under TSan).
-		 */
-		uint32_t seq = atomic_load_explicit(&e->bg_seq, memory_order_seq_cst);
-		uint64_t dl = atomic_load_explicit(&e->batch_deadline,
-		                                   memory_order_acquire);
-		uint64_t now = dl ? hoop__now_ns() : 0;
-		if (dl && now >= dl) {
-			hoop__engine_flush_pending(e);
-			dl = 0;
-		}
-		if (dead && LOAD(&e->inflight))
-			dead_quiesce(e, dead);
-		if (LOAD(&e->closing) &&
-		    atomic_load_explicit(&e->inflight, memory_order_acquire) == 0 &&
-		    atomic_load_explicit(&e->active_callers,
-		                         memory_order_acquire) == 0)
-			break;
-
-		if (dead && LOAD(&e->inflight)) {
-			/* No kick poll any more and no enter: look at the CQ
-			 * every ms until everything has ended. */
-			hoop__futex_wait(&e->bg_seq, seq, 1000000);
-			continue;
-		}
-		if (LOAD(&e->inflight) == 0) {
-			/* Nothing in flight: sleep until a submitter or the
-			 * batch deadline needs us. */
-			atomic_store_explicit(&e->bg_idle, 1, memory_order_seq_cst);
-			if (LOAD(&e->inflight) == 0 && !LOAD(&e->closing) &&
-			    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
-				int64_t t = dl ? (int64_t)(dl - now) : -1;
-				hoop__futex_wait(&e->bg_seq, seq, t);
-			}
-			atomic_store_explicit(&e->bg_idle, 0, memory_order_seq_cst);
-			continue;
-		}
-		/* Work in flight: wait in the kernel for at least one CQE. */
-		atomic_store_explicit(&e->bg_in_kernel, 1, memory_order_seq_cst);
-		if (hoop_ring_cq_ready(r) == 0 && !LOAD(&e->closing) &&
-		    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
-			if (dl) {
-				struct hoop_timespec ts = {0, (int64_t)(dl - now)};
-				struct hoop_sys_getevents_arg ga = {0, 0, 0,
-				                                    (uint64_t)(uintptr_t)&ts};
-				ret = hoop_ring_enter(r, 0, 1,
-				                      HOOP_ENTER_GETEVENTS |
-				                          HOOP_ENTER_EXT_ARG,
-				                      &ga, sizeof(ga));
-			} else {
-				ret = hoop_ring_enter(r, 0, 1, HOOP_ENTER_GETEVENTS,
-				                      NULL, 0);
-			}
-			if (ret == -EBADR)
-				engine_mark_dead(e, ret);
-		}
-		atomic_store_explicit(&e->bg_in_kernel, 0, memory_order_seq_cst);
-	}
-	return NULL;
+	hoop__engine_cancel_inflight(e, q);
 }
 
 /* ---- create / destroy ---- */
@@ -1729,64 +1001,6 @@ static const char *fallback_reason(int err)
 	}
 }
 
-/*
- * The opcodes (< 64, known to hoop) this kernel lacks, from the probe
- * (a kernel before 5.6 has no probe: nothing is marked then, and the
- * kernel's own -EINVAL reaches the owner), plus HOOP_ENGINE_MASK_OPS.
- * Returns 0, or -EINVAL for a bad entry in the variable.
- */
-static int missing_opcodes(hoop_ring *ring, uint64_t *mask)
-{
-	uint8_t sup[HOOP_OP_LAST];
-	*mask = 0;
-	if (hoop_ring_probe_ops(ring, sup, HOOP_OP_LAST) > 0)
-		for (unsigned op = 0; op < HOOP_OP_LAST; op++)
-			if (!sup[op])
-				*mask |= 1ull << op;
-	const char *env = getenv("HOOP_ENGINE_MASK_OPS");
-	if (!env)
-		return 0;
-	char name[32];
-	while (*env) {
-		size_t len = strcspn(env, ",");
-		if (len && len < sizeof(name)) {
-			memcpy(name, env, len);
-			name[len] = '\0';
-			char *end;
-			long op = strtol(name, &end, 10);
-			if (end == name || *end)
-				op = hoop_op_from_name(name);
-			if (op < 0 || op >= 64)
-				return -EINVAL;
-			*mask |= 1ull << op;
-		} else if (len) {
-			return -EINVAL;
-		}
-		env += len + (env[len] == ',');
-	}
-	return 0;
-}
-
-static int engine_ring_setup(hoop_engine *e, const hoop_engine_params *p,
-                             unsigned sq, unsigned cq)
-{
-	/*
-	 * A shared ring: never SINGLE_ISSUER or DEFER_TASKRUN (a wait from
-	 * another thread would get EEXIST). SUBMIT_ALL so that one bad SQE in
-	 * a batch does not hold back the rest; CQSIZE to fit max_inflight.
-	 */
-	hoop_ring_params rp;
-	memset(&rp, 0, sizeof(rp));
-	rp.flags = HOOP_SETUP_CQSIZE | HOOP_SETUP_SUBMIT_ALL;
-	rp.cq_entries = cq;
-	rp.min_entries = 8;
-	if (p->flags & HOOP_ENGINE_SQPOLL) {
-		rp.flags |= HOOP_SETUP_SQPOLL;
-		rp.sq_thread_idle = p->sq_thread_idle ? p->sq_thread_idle : 10;
-	}
-	return hoop_ring_create(&e->ring, sq, &rp);
-}
-
 int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 {
 	hoop_engine_params p;
@@ -1816,7 +1030,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 
 	int want = choose_backend(&p, &e->backend_reason);
 	if (want == HOOP_BACKEND_URING) {
-		err = engine_ring_setup(e, &p, sq, cq);
+		err = hoop__uring_setup(e, &p, sq, cq);
 		if (err < 0) {
 			if (p.backend != HOOP_BACKEND_AUTO ||
 			    !uring_refusal_allows_fallback(err))
@@ -1826,34 +1040,27 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		}
 	}
 	e->backend = want;
-	unsigned maxf;
-	if (want == HOOP_BACKEND_URING) {
+	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
+	                                   : &hoop__backend_pool;
+	if (e->ring)
 		cq = hoop_ring_cq_entries(e->ring);
-		/* Two CQ entries stay free for the kick poll and slack. */
-		maxf = p.max_inflight ? p.max_inflight : cq - 2;
-		if (maxf == 0 || maxf > cq - 2) {
-			err = -EINVAL;
-			goto fail;
-		}
-		err = missing_opcodes(e->ring, &e->pool_opmask);
+	/* Two CQ entries stay free for the kick poll and slack (the pool gets
+	 * the same bound the ring would have had). */
+	unsigned maxf = p.max_inflight ? p.max_inflight : cq - 2;
+	if (maxf == 0 || maxf > cq - 2) {
+		err = -EINVAL;
+		goto fail;
+	}
+	if (e->ring) {
+		err = hoop__uring_missing_opcodes(e->ring, &e->pool_opmask);
 		if (err < 0)
 			goto fail;
-		if (e->pool_opmask) {
-			err = hoop__pool_create(&e->pool, maxf, sig, take,
-		                        hoop__engine_deliver, e);
-			if (err < 0)
-				goto fail;
-		}
-	} else {
-		/* The same bound the ring would have had. */
-		maxf = p.max_inflight ? p.max_inflight : cq - 2;
-		if (maxf == 0 || maxf > cq - 2) {
-			err = -EINVAL;
-			goto fail;
-		}
-		/* One worker per operation in flight at most: a blocking call
-		 * holds its worker, and a cap below max_inflight could starve
-		 * the operation that would unblock the others. */
+	}
+	if (!e->ring || e->pool_opmask) {
+		/* The whole backend, or the opcodes the ring lacks. One worker
+		 * per operation in flight at most: a blocking call holds its
+		 * worker, and a cap below max_inflight could starve the
+		 * operation that would unblock the others. */
 		err = hoop__pool_create(&e->pool, maxf, sig, take,
 		                        hoop__engine_deliver, e);
 		if (err < 0)
@@ -1863,7 +1070,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	                       &e->m_blocked);
 	if (err < 0)
 		goto fail;
-	e->sq_limit = e->ring ? e->ring->sq_entries : sq;
+	e->sq_limit = e->ring ? hoop_ring_sq_entries(e->ring) : sq;
 	e->batch_count = p.batch_count;
 	e->batch_ns = (uint64_t)p.batch_usec * 1000u;
 	if (e->batch_ns && e->batch_count <= 1)
@@ -1871,24 +1078,9 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	e->spin_ns = (uint64_t)(p.spin_usec ? p.spin_usec : DEFAULT_SPIN_US) * 1000u;
 	e->inline_rw = !(p.flags & HOOP_ENGINE_NO_INLINE);
 
-	if (!e->ring) {
-		*out = e; /* workers deliver; no completion thread needed */
-		return 0;
-	}
-	e->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (e->kick_fd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	arm_kick(e);
-	if (!atomic_load(&e->kick_armed)) {
-		err = -EIO;
-		goto fail;
-	}
-	err = -pthread_create(&e->thread, NULL, engine_thread, e);
+	err = e->be->start(e); /* the ring's engine thread; the pool: nothing */
 	if (err < 0)
 		goto fail;
-	e->thread_started = true;
 	*out = e;
 	return 0;
 fail:
@@ -1920,15 +1112,15 @@ void hoop_engine_destroy(hoop_engine *e)
 	       atomic_load_explicit(&e->active_callers, memory_order_acquire) > 0) {
 		uint64_t now = hoop__now_ns();
 		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
-			cancel_all(e);
+			e->be->cancel_all(e);
 			next_cancel = now + 50000000ull;
 		}
-		bg_notify(e, true);
+		e->be->notify(e, true);
 		hoop__engine_reap_some(e);
 		struct timespec ts = {0, 200000};
 		nanosleep(&ts, NULL);
 	}
-	bg_notify(e, true);
+	e->be->notify(e, true);
 	if (e->thread_started)
 		pthread_join(e->thread, NULL);
 	engine_free(e, false);

@@ -1,6 +1,8 @@
 /*
- * core/engine_internal.h - the engine's private layout, shared by the engine,
- * the queue and the backends. Never installed.
+ * core/engine_internal.h - the engine's private layout, shared by the engine
+ * (engine.c), its two backends (backend_uring.c: io_uring, backend_pool.c:
+ * the thread pool of backend_threads.c), the queue and the file readers.
+ * Never installed.
  */
 #ifndef HOOP_CORE_ENGINE_INTERNAL_H
 #define HOOP_CORE_ENGINE_INTERNAL_H
@@ -19,7 +21,10 @@
 /* user_data of the internal multishot poll on the kick eventfd. */
 #define HOOP_UD_KICK 0xffffffffffffff01ull
 
+struct hoop_backend_ops;
+
 struct hoop_engine {
+	const struct hoop_backend_ops *be; /* what runs the operations */
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
 	/* The thread pool: the whole backend when ring is NULL; with io_uring,
 	 * present only if some opcodes are served by it (pool_opmask). */
@@ -69,6 +74,113 @@ struct hoop_engine {
 	    m_queue_wakeups;
 	_Atomic uint64_t inflight;
 };
+
+/* The ops of a submit call: records, or a filler writing SQEs. */
+struct hoop_submit_src {
+	const struct hoop_op *ops;
+	hoop_sqe_fill_fn fill;
+	void *fill_arg;
+};
+
+/*
+ * A backend (the engine's side of it): the engine takes the slots, picks
+ * the target and counts callers; the backend starts, cancels and reaps.
+ */
+struct hoop_backend_ops {
+	/* Calls of at most this many ops try the inline path first. */
+	unsigned inline_max;
+	/* Start n ops in the taken slots idx[] (tokens[] gets their tokens,
+	 * if not NULL): n, or -errno with nothing started and the slots given
+	 * back. */
+	int (*submit)(hoop_engine *e, const struct hoop_submit_src *src,
+	              unsigned n, uint64_t *tokens, unsigned flags,
+	              const struct hoop_target *to, const unsigned *idx);
+	/* Cancel the op in flight in slot s (generation gen, state st seen
+	 * INFLIGHT) and wait until it is stopped: 0, or -ENOENT / -errno. */
+	int (*cancel)(hoop_engine *e, struct hoop_slot *s, uint32_t gen,
+	              uint64_t token, uint32_t st);
+	/* Cancel every op on fd (hoop_engine_cancel_fd): how many, or -errno. */
+	int (*cancel_fd)(hoop_engine *e, int fd, unsigned flags);
+	/* Cancel everything in flight: how many were found. */
+	int (*cancel_all)(hoop_engine *e);
+	/* hoop_engine_flush: hand over what batching holds back. */
+	int (*flush)(hoop_engine *e);
+	/* The same, cheap when there is nothing. */
+	void (*flush_pending)(hoop_engine *e);
+	/* Reap ready completions unless somebody else is. */
+	void (*reap)(hoop_engine *e);
+	/* Make the completion thread look again (kernel: also when it sleeps
+	 * in the kernel). */
+	void (*notify)(hoop_engine *e, bool kernel);
+	/* Once the slot table exists: start the completion side. */
+	int (*start)(hoop_engine *e);
+};
+
+extern const struct hoop_backend_ops hoop__backend_uring; /* backend_uring.c */
+extern const struct hoop_backend_ops hoop__backend_pool;  /* backend_pool.c */
+
+/* backend_uring.c: the ring for params (sq, cq entries) into e->ring. */
+int hoop__uring_setup(hoop_engine *e, const hoop_engine_params *p, unsigned sq,
+                      unsigned cq);
+/* The opcodes (< 64) the ring's kernel lacks, plus HOOP_ENGINE_MASK_OPS:
+ * 0, or -EINVAL for a bad entry in the variable. */
+int hoop__uring_missing_opcodes(hoop_ring *ring, uint64_t *mask);
+
+/* backend_pool.c: hand n ops (records) to the pool in slots idx[]. If the
+ * pool refuses them: with `accepted` each op gets the error as its result,
+ * else everything is undone and the error returned. n or -errno. */
+int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
+                             unsigned n, uint64_t *tok,
+                             const struct hoop_target *to, const unsigned *idx,
+                             bool accepted);
+/* Cancel a pool op by token: 0 or -ENOENT. */
+int hoop__engine_pool_cancel(hoop_engine *e, uint64_t token);
+
+/* SQE flags the engine refuses (-EINVAL, nothing submitted): IO_DRAIN
+ * would wait behind the engine's own multishot poll on its kick eventfd,
+ * which never ends, so the op would never complete and cancel could not
+ * reach it; CQE_SKIP_SUCCESS posts no completion on success, so the owner
+ * would never get its result. */
+#define HOOP_ENGINE_BAD_SQE_FLAGS (HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
+#define HOOP_LINK_FLAGS (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)
+
+static inline bool hoop__engine_flags_refused(unsigned sqe_flags)
+{
+	return (sqe_flags & HOOP_ENGINE_BAD_SQE_FLAGS) != 0;
+}
+
+/* engine.c, for the backends. */
+
+/* Fill taken slot idx for a new op in flight (state INFLIGHT | bits) for
+ * target `to`: its token. */
+uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                          const struct hoop_target *to, uint32_t bits);
+
+/* A completion for `token`: checked against its slot (stale or unknown
+ * ones are counted and dropped), then delivered. Caller holds drain_lock. */
+void hoop__engine_dispatch(hoop_engine *e, uint64_t token, int32_t res,
+                           uint32_t cflags);
+
+/* Deliver a result to slot s (in flight, token's generation). */
+void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
+                               uint64_t token, int32_t res, uint32_t cflags);
+
+/* Cancel, by token, every op in flight delivered to q (all when q is
+ * NULL): how many the backend found. */
+int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q);
+
+/* A backend that takes records: run go on the call's ops as records
+ * (converting a filler's SQEs), with every token collected even when the
+ * caller wants none. Slots idx[] are taken. */
+typedef int (*hoop__records_fn)(hoop_engine *e, const struct hoop_op *ops,
+                                unsigned n, uint64_t *tok, unsigned flags,
+                                const struct hoop_target *to,
+                                const unsigned *idx);
+int hoop__engine_submit_records(hoop_engine *e,
+                                const struct hoop_submit_src *src, unsigned n,
+                                uint64_t *tokens, unsigned flags,
+                                const struct hoop_target *to,
+                                const unsigned *idx, hoop__records_fn go);
 
 /* Deliver a result for `token` from outside the ring: the thread pool's
  * completion callback (ctx is the engine). */
