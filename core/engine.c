@@ -20,23 +20,16 @@
  * nothing else (it never does today). Nothing waits on drain_lock while
  * holding submit_lock, except hoop_engine_destroy's final drain.
  */
-#include "asan_check.h"
 #include "engine_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hoop/prep.h"
-#include "hoop/register.h"
 
-#define DEFAULT_SQ 256u
 #define DEFAULT_SPIN_US 20u
 
 _Static_assert(sizeof(struct hoop_op) == 64, "hoop_op is 64 bytes");
@@ -237,124 +230,10 @@ static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
 uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
                           const struct hoop_target *to, uint32_t bits)
 {
-	return slot_arm_state(e, idx, tag, to,
-	                      SLOT_INFLIGHT | bits, 0);
+	return slot_arm_state(e, idx, tag, to, SLOT_INFLIGHT | bits, 0);
 }
 
-/* ---- the inline fast path ---- */
-
-/*
- * A read or write that the page cache can serve at once completes in the
- * submitting thread: preadv2/pwritev2 with RWF_NOWAIT either moves every
- * byte without blocking or fails (EAGAIN: it would have to wait for the
- * disk, a lock or writeback). Only then is the op's result its byte count,
- * the same number the ring would report. Anything else (EAGAIN, an error,
- * a short count at EOF, ESPIPE from a pipe or socket, whose offset io_uring
- * ignores) leaves the op to the ring or the pool as if never tried; a
- * partial transfer is harmless to redo, since the offset is explicit and
- * O_APPEND files are excluded.
- *
- * Candidates: READ, WRITE, READV, WRITEV alone (not in a link chain), with
- * no SQE flags (no registered file, no buffer select, no drain), no
- * personality or ioprio, and an explicit offset (-1, the file position, is
- * left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
- * device in this thread) and O_APPEND.
- */
-static bool inline_candidate(const struct hoop_op *op)
-{
-	if (op->sqe_flags || op->personality || op->ioprio ||
-	    op->off == UINT64_MAX)
-		return false;
-	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE ||
-	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
-}
-
-#ifdef HOOP_ASAN_CHECK
-/*
- * Sanitizer builds: the same buffer check hoop__ring_flush_sq runs on every
- * SQE it publishes, for an op done inline (which never becomes an SQE):
- * the op, laid out like an SQE.
- */
-static void asan_check_op(const struct hoop_op *op)
-{
-	struct hoop_sqe sqe;
-	memcpy(&sqe, op, sizeof(sqe));
-	HOOP_ASAN_CHECK_SQE(&sqe);
-}
-#else
-#define asan_check_op(op) ((void)0)
-#endif
-
-/* The op's result if it completed inline, else -1 (nothing happened that
- * the ring's attempt would not repeat identically). */
-static int32_t try_inline(const struct hoop_op *op, int fl)
-{
-	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
-		return -1;
-	asan_check_op(op);
-	struct iovec one;
-	const struct iovec *iov = &one;
-	int nr = 1;
-	size_t want = op->len;
-	if (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE) {
-		one.iov_base = (void *)(uintptr_t)op->addr;
-		one.iov_len = op->len;
-		if (want > INT32_MAX)
-			return -1;
-	} else {
-		/* The caller's iovec array: not read here before the kernel
-		 * has read it (an unmapped one must give -EFAULT, from the
-		 * ring, not SIGSEGV). */
-		iov = (const struct iovec *)(uintptr_t)op->addr;
-		nr = (int)op->len;
-		if (!iov || nr < 1 || nr > 1024)
-			return -1;
-	}
-	int rwf = (int)op->op_flags | RWF_NOWAIT;
-	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
-	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
-	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
-	if (r < 0)
-		return -1; /* EFAULT included: the ring reports it */
-	if (iov != &one) {
-		/* The kernel has just copied the whole array: it is mapped
-		 * (only the caller could unmap it, during its own submit). */
-		want = 0;
-		for (int i = 0; i < nr; i++)
-			want += iov[i].iov_len;
-	}
-	return ((size_t)r == want && want <= INT32_MAX) ? (int32_t)r : -1;
-}
-
-/*
- * Try the inline path on each candidate of a call: res[i] gets the result
- * of op i if it completed, else -1. Writes only in a call of one op: in a
- * longer call, the rest could still fail as a whole (the call then reports
- * an error and must have had no effect; a read done for nothing is
- * harmless, a write is not). Returns how many completed.
- */
-static unsigned inline_try(const struct hoop_op *ops, unsigned n,
-                           int32_t *res)
-{
-	unsigned k = 0;
-	bool prev_linked = false;
-	int fd = -1, fl = -1; /* F_GETFL once per run of ops on one fd */
-	for (unsigned i = 0; i < n; i++) {
-		const struct hoop_op *op = &ops[i];
-		bool cand = !prev_linked && inline_candidate(op) &&
-		            (n == 1 || op->opcode == HOOP_OP_READ ||
-		             op->opcode == HOOP_OP_READV);
-		prev_linked = (op->sqe_flags &
-		               (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
-		if (cand && (fd != op->fd || fl < 0)) {
-			fd = op->fd;
-			fl = fcntl(fd, F_GETFL);
-		}
-		res[i] = cand ? try_inline(op, fl) : -1;
-		k += res[i] >= 0;
-	}
-	return k;
-}
+/* ---- the inline fast path (engine_inline.c) ---- */
 
 /* Whether a call of n ops tries the inline path: up to the backend's
  * inline_max (backend_uring.c and backend_pool.c say why). */
@@ -530,7 +409,7 @@ static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
 	struct hoop_submit_src src = {ops, NULL, NULL};
 	if (n > 64 && !(res = malloc(n * sizeof(*res))))
 		return submit_routed(e, &src, n, tokens, flags, to, idx);
-	unsigned k = inline_try(ops, n, res);
+	unsigned k = hoop__inline_try(ops, n, res);
 	int err = (int)n;
 	if (k == 0) {
 		err = submit_routed(e, &src, n, tokens, flags, to, idx);
@@ -867,140 +746,6 @@ static void engine_make_room(void *ctx)
 	hoop__engine_reap_some(e);
 }
 
-/* Which backend to try first, and why, from params and HOOP_BACKEND
- * (already checked by params_check: a known name). */
-static int choose_backend(const hoop_engine_params *p, const char **why)
-{
-	if (p->backend == HOOP_BACKEND_THREADS) {
-		*why = "thread pool: requested by the caller";
-		return HOOP_BACKEND_THREADS;
-	}
-	if (p->backend == HOOP_BACKEND_URING) {
-		*why = "io_uring: requested by the caller";
-		return HOOP_BACKEND_URING;
-	}
-	switch (hoop__backend_env(NULL)) {
-	case HOOP_BACKEND_THREADS:
-		*why = "thread pool: HOOP_BACKEND=threads";
-		return HOOP_BACKEND_THREADS;
-	case HOOP_BACKEND_URING:
-		*why = "io_uring: HOOP_BACKEND=uring";
-		return HOOP_BACKEND_URING;
-	default:
-		*why = "io_uring: available";
-		return HOOP_BACKEND_URING;
-	}
-}
-
-/* Setup errors that mean "io_uring is not allowed here", not "bad input". */
-static bool uring_refusal_allows_fallback(int err)
-{
-	if (hoop__backend_env(NULL) == HOOP_BACKEND_URING)
-		return false;
-	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
-	       err == -ENOMEM;
-}
-
-#define WHY(...) (why ? snprintf(why, n, __VA_ARGS__) : 0)
-
-/*
- * What hoop_engine_create checks before touching the kernel, in one place
- * for create and hoop_engine_explain: 0 or -EINVAL, with a reason in why
- * (if not NULL). The pool signal is resolved into *sig.
- */
-static int params_check(const hoop_engine_params *p, int *sig, char *why,
-                        size_t n)
-{
-	if (p->backend > HOOP_BACKEND_THREADS) {
-		WHY("hoop_engine_params.backend %u is not HOOP_BACKEND_AUTO, "
-		    "_URING or _THREADS (0..2)", p->backend);
-		return -EINVAL;
-	}
-	if (p->flags & ~(HOOP_ENGINE_SQPOLL | HOOP_ENGINE_NO_INLINE |
-	                 HOOP_ENGINE_POOL_SIGNAL_TAKE)) {
-		WHY("hoop_engine_params.flags %#x has bits hoop does not know",
-		    p->flags);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sizeof(p->resv) / sizeof(p->resv[0]); i++)
-		if (p->resv[i]) {
-			WHY("hoop_engine_params.resv[%zu] is %u: reserved fields "
-			    "must be 0", i, p->resv[i]);
-			return -EINVAL;
-		}
-	unsigned sq = p->sq_entries ? p->sq_entries : DEFAULT_SQ;
-	if (sq > 32768) {
-		WHY("hoop_engine_params.sq_entries %u is above 32768", sq);
-		return -EINVAL;
-	}
-	unsigned cq = p->cq_entries ? p->cq_entries : 4 * sq;
-	if (cq < 4 || cq > 65536 || cq < sq) {
-		WHY("hoop_engine_params.cq_entries %u is outside 4..65536 or "
-		    "below the SQ size %u", cq, sq);
-		return -EINVAL;
-	}
-	const char *env;
-	if (p->backend == HOOP_BACKEND_AUTO && hoop__backend_env(&env) < 0) {
-		WHY("HOOP_BACKEND=%s is not a backend: use " HOOP_BACKEND_ACCEPTED
-		    " (or unset it)", env);
-		return -EINVAL;
-	}
-	int s = hoop__pool_signal_resolve(p->pool_signal, why, n);
-	if (s < 0)
-		return s;
-	*sig = s;
-	return 0;
-}
-
-#undef WHY
-
-int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
-                        size_t len)
-{
-	hoop_engine_params p;
-	char why[320];
-	if (params)
-		p = *params;
-	else
-		memset(&p, 0, sizeof(p));
-	why[0] = '\0';
-	int sig = 0;
-	int r = params_check(&p, &sig, why, sizeof(why));
-	if (r == 0 && err == -EBUSY)
-		hoop__pool_signal_busy(sig, why, sizeof(why));
-	if (r == 0 && (err == -ENOSYS || err == -EPERM || err == -EACCES ||
-	               err == -ENOMEM) &&
-	    (p.backend == HOOP_BACKEND_URING ||
-	     hoop__backend_env(NULL) == HOOP_BACKEND_URING))
-		snprintf(why, sizeof(why), "io_uring forced (%s) and "
-		         "io_uring_setup gave %s",
-		         p.backend == HOOP_BACKEND_URING ? "HOOP_BACKEND_URING"
-		                                         : "HOOP_BACKEND=uring",
-		         hoop_strerror(err));
-	if (!why[0])
-		snprintf(why, sizeof(why), "%s", hoop_strerror(err));
-	return snprintf(buf, buf ? len : 0, "%s", why);
-}
-
-static const char *fallback_reason(int err)
-{
-	switch (err) {
-	case -ENOSYS:
-		return "thread pool: io_uring_setup gave ENOSYS (kernel without "
-		       "io_uring, or a seccomp filter)";
-	case -EPERM:
-		return "thread pool: io_uring_setup gave EPERM (seccomp, e.g. "
-		       "Docker's default profile, or the kernel.io_uring_disabled "
-		       "sysctl)";
-	case -EACCES:
-		return "thread pool: io_uring_setup gave EACCES (a security "
-		       "module refused it)";
-	default:
-		return "thread pool: io_uring_setup gave ENOMEM (RLIMIT_MEMLOCK "
-		       "too small for the ring)";
-	}
-}
-
 int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 {
 	hoop_engine_params p;
@@ -1012,11 +757,11 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	else
 		memset(&p, 0, sizeof(p));
 	int sig;
-	err = params_check(&p, &sig, NULL, 0);
+	err = hoop__engine_params_check(&p, &sig, NULL, 0);
 	if (err < 0)
 		return err;
 	bool take = (p.flags & HOOP_ENGINE_POOL_SIGNAL_TAKE) != 0;
-	unsigned sq = p.sq_entries ? p.sq_entries : DEFAULT_SQ;
+	unsigned sq = p.sq_entries ? p.sq_entries : HOOP_ENGINE_DEFAULT_SQ;
 	unsigned cq = p.cq_entries ? p.cq_entries : 4 * sq;
 	pthread_once(&fork_once, install_fork_handler);
 
@@ -1028,15 +773,15 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	pthread_mutex_init(&e->submit_lock, NULL);
 	pthread_mutex_init(&e->drain_lock, NULL);
 
-	int want = choose_backend(&p, &e->backend_reason);
+	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
 	if (want == HOOP_BACKEND_URING) {
 		err = hoop__uring_setup(e, &p, sq, cq);
 		if (err < 0) {
 			if (p.backend != HOOP_BACKEND_AUTO ||
-			    !uring_refusal_allows_fallback(err))
+			    !hoop__engine_fallback_allowed(err))
 				goto fail;
 			want = HOOP_BACKEND_THREADS;
-			e->backend_reason = fallback_reason(err);
+			e->backend_reason = hoop__engine_fallback_reason(err);
 		}
 	}
 	e->backend = want;
@@ -1193,54 +938,3 @@ const char *hoop_engine_backend_reason(const hoop_engine *e)
 }
 
 unsigned hoop_engine_max_inflight(const hoop_engine *e) { return e->tab.n; }
-
-/* ---- op helpers ---- */
-
-void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe)
-{
-	memcpy(op, sqe, sizeof(*op));
-}
-
-#define OP_VIA_SQE(call)                                                     \
-	do {                                                                 \
-		struct hoop_sqe sqe;                                         \
-		call;                                                        \
-		memcpy(op, &sqe, sizeof(*op));                               \
-	} while (0)
-
-void hoop_op_nop(struct hoop_op *op) { OP_VIA_SQE(hoop_prep_nop(&sqe)); }
-
-void hoop_op_read(struct hoop_op *op, int fd, void *buf, uint32_t len,
-                  uint64_t off)
-{
-	OP_VIA_SQE(hoop_prep_read(&sqe, fd, buf, len, off));
-}
-
-void hoop_op_write(struct hoop_op *op, int fd, const void *buf, uint32_t len,
-                   uint64_t off)
-{
-	OP_VIA_SQE(hoop_prep_write(&sqe, fd, buf, len, off));
-}
-
-void hoop_op_readv(struct hoop_op *op, int fd, const struct iovec *iov,
-                   unsigned nr, uint64_t off)
-{
-	OP_VIA_SQE(hoop_prep_readv(&sqe, fd, iov, nr, off));
-}
-
-void hoop_op_writev(struct hoop_op *op, int fd, const struct iovec *iov,
-                    unsigned nr, uint64_t off)
-{
-	OP_VIA_SQE(hoop_prep_writev(&sqe, fd, iov, nr, off));
-}
-
-void hoop_op_fsync(struct hoop_op *op, int fd, unsigned flags)
-{
-	OP_VIA_SQE(hoop_prep_fsync(&sqe, fd, flags));
-}
-
-void hoop_op_timeout(struct hoop_op *op, const struct hoop_timespec *ts,
-                     unsigned count, unsigned flags)
-{
-	OP_VIA_SQE(hoop_prep_timeout(&sqe, ts, count, flags));
-}

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -181,6 +182,23 @@ int hoop__engine_submit_records(hoop_engine *e,
                                 uint64_t *tokens, unsigned flags,
                                 const struct hoop_target *to,
                                 const unsigned *idx, hoop__records_fn go);
+
+/* engine_inline.c: try the inline path on each candidate of a call: res[i]
+ * gets op i's result if it completed, else -1. How many completed. */
+unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
+
+/* engine_params.c */
+#define HOOP_ENGINE_DEFAULT_SQ 256u
+/* 0 or -EINVAL with a reason in why (if not NULL); the pool signal is
+ * resolved into *sig. */
+int hoop__engine_params_check(const hoop_engine_params *p, int *sig, char *why,
+                              size_t n);
+/* Which backend to try first (HOOP_BACKEND_*), and why. */
+int hoop__engine_choose_backend(const hoop_engine_params *p, const char **why);
+/* An io_uring setup error that means "not allowed here", not "bad input". */
+bool hoop__engine_fallback_allowed(int err);
+/* The backend reason after such a fallback. */
+const char *hoop__engine_fallback_reason(int err);
 
 /* Deliver a result for `token` from outside the ring: the thread pool's
  * completion callback (ctx is the engine). */
