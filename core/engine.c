@@ -146,10 +146,7 @@ void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
 		}
-		if (s->to.kind == DELIVER_CALLBACK)
-			s->to.fn(s->to.arg, &c);
-		else
-			hoop__queue_push(s->to.arg, &c);
+		s->to.fn(s->to.arg, &c); /* the callback, or the queue's push */
 		if (!more)
 			hoop__slot_free(&e->tab, s);
 		return;
@@ -266,7 +263,7 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
 	ADD(&e->m_completed, 1);
-	hoop__queue_push(to->arg, &c);
+	to->fn(to->arg, &c); /* the queue's push */
 	hoop__slot_free(&e->tab, s);
 }
 

@@ -216,10 +216,6 @@ int hoop__backend_env(const char **raw);
 /* Count a queue's wake-up of a sleeping collector (metrics). */
 void hoop__engine_count_queue_wakeup(hoop_engine *e);
 
-/* Hand a completion to its queue (queue.c): with drain_lock held, from a
- * pool worker, or from the submitting thread for an op completed inline. */
-void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c);
-
 /* Submit ops for a queue (engine.c). */
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
                                  unsigned n, uint64_t *tokens, unsigned flags,

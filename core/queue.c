@@ -93,8 +93,12 @@ static int grow_locked(hoop_queue *q)
 	return 0;
 }
 
-void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c)
+/* A queue's delivery target (struct hoop_target.fn): hand a completion to
+ * the queue, with drain_lock held, from a pool worker, or from the
+ * submitting thread for an op completed inline. */
+static void queue_push(void *arg, const struct hoop_completion *c)
 {
+	hoop_queue *q = arg;
 	pthread_mutex_lock(&q->mu);
 	if (q->count == q->buf_cap && grow_locked(q) < 0) {
 		/*
@@ -141,7 +145,7 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->outstanding += n;
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
-	struct hoop_target to = {DELIVER_QUEUE, NULL, q};
+	struct hoop_target to = {DELIVER_QUEUE, queue_push, q};
 	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags, &to);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);

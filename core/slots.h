@@ -55,7 +55,8 @@ enum hoop_delivery {
 /*
  * Where an operation's result goes, as one value: its owner waits for it
  * (hoop_engine_wait), a callback gets it (fn, arg), or a queue collects it
- * (arg is the hoop_queue).
+ * (arg is the hoop_queue, fn its push: the engine never calls queue.c).
+ * Callbacks are promised drain_lock; queue pushes are not.
  */
 struct hoop_target {
 	uint8_t kind; /* enum hoop_delivery */
