@@ -873,8 +873,9 @@ int hoop_ring_sqring_wait(hoop_ring *r)
 
 int hoop_ring_register_ring_fd(hoop_ring *r)
 {
+	/* As liburing's and the kernel's answer to a slot already taken. */
 	if (r->int_flags & HOOP_INT_REG_RING)
-		return 0;
+		return -EEXIST;
 	/* offset -1: let the kernel pick a free slot in the task's table. */
 	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)-1,
 	                                  .data = (uint64_t)r->ring_fd};

@@ -263,8 +263,9 @@ HOOP_API int hoop_ring_sqring_wait(hoop_ring *ring);
 
 /*
  * hoop_ring_register_ring_fd - register the ring's own fd so that each
- * enter skips the fd table lookup. Returns 1 on success, 0 if already
- * registered, or -errno. hoop_ring_unregister_ring_fd undoes it.
+ * enter skips the fd table lookup. Returns 1 on success, -EEXIST if it is
+ * already registered (also by HOOP_RING_REGISTER_RING_FD; until hoop 0.2
+ * this returned 0), or -errno. hoop_ring_unregister_ring_fd undoes it.
  */
 HOOP_API int hoop_ring_register_ring_fd(hoop_ring *ring);
 HOOP_API int hoop_ring_unregister_ring_fd(hoop_ring *ring);
