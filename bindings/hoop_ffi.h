@@ -15,6 +15,7 @@ struct iovec {
 };
 typedef unsigned int mode_t;
 typedef unsigned int socklen_t;
+struct cmsghdr;
 struct msghdr;
 struct sockaddr;
 
@@ -313,6 +314,13 @@ struct hoop_napi {
 	uint32_t resv;
 };
 
+struct hoop_recvmsg_out {
+	uint32_t namelen;
+	uint32_t controllen;
+	uint32_t payloadlen;
+	uint32_t flags;
+};
+
 /* hoop/ring.h */
 #define HOOP_RING_REGISTER_RING_FD 0x01u
 #define HOOP_RING_KEEP_SQARRAY 0x02u
@@ -376,6 +384,8 @@ unsigned hoop_ring_sq_space_left(const hoop_ring *ring);
 unsigned hoop_ring_sq_ready(const hoop_ring *ring);
 unsigned hoop_ring_cq_ready(const hoop_ring *ring);
 int hoop_ring_cq_has_overflow(const hoop_ring *ring);
+int hoop_ring_cq_eventfd_enabled(const hoop_ring *ring);
+int hoop_ring_cq_eventfd_toggle(hoop_ring *ring, int enabled);
 int hoop_ring_get_events(hoop_ring *ring);
 int hoop_ring_sqring_wait(hoop_ring *ring);
 int hoop_ring_register_ring_fd(hoop_ring *ring);
@@ -395,6 +405,10 @@ int hoop_ring_register(hoop_ring *ring, unsigned opcode, const void *arg,
 #define HOOP_SOCKET_OP_SIOCOUTQ 1
 #define HOOP_SOCKET_OP_GETSOCKOPT 2
 #define HOOP_SOCKET_OP_SETSOCKOPT 3
+#define HOOP_SOCKET_OP_TX_TIMESTAMP 4
+#define HOOP_SOCKET_OP_GETSOCKNAME 5
+#define HOOP_BLOCK_CMD_DISCARD 0x1200u
+#define HOOP_BLOCK_CMD_ZONE_RESET_ALL 0x1201u
 
 struct statx;
 struct open_how;
@@ -567,9 +581,32 @@ void hoop_prep_recvmsg(struct hoop_sqe *sqe, int fd, struct msghdr *msg,
                        unsigned flags);
 void hoop_prep_recvmsg_multishot(struct hoop_sqe *sqe, int fd,
                                  struct msghdr *msg, unsigned flags);
+struct hoop_recvmsg_out *hoop_recvmsg_validate(void *buf, int buf_len,
+                                               const struct msghdr *msgh);
+void *hoop_recvmsg_name(struct hoop_recvmsg_out *o);
+struct cmsghdr *hoop_recvmsg_cmsg_firsthdr(struct hoop_recvmsg_out *o,
+                                           const struct msghdr *msgh);
+struct cmsghdr *hoop_recvmsg_cmsg_nexthdr(struct hoop_recvmsg_out *o,
+                                          const struct msghdr *msgh,
+                                          struct cmsghdr *cmsg);
+void *hoop_recvmsg_payload(struct hoop_recvmsg_out *o,
+                           const struct msghdr *msgh);
+unsigned hoop_recvmsg_payload_length(struct hoop_recvmsg_out *o, int buf_len,
+                                     const struct msghdr *msgh);
 void hoop_prep_shutdown(struct hoop_sqe *sqe, int fd, int how);
 void hoop_prep_cmd_sock(struct hoop_sqe *sqe, int cmd_op, int fd, int level,
                         int optname, void *optval, int optlen);
+void hoop_prep_cmd_getsockname(struct hoop_sqe *sqe, int fd,
+                               struct sockaddr *addr, socklen_t *addrlen,
+                               int peer);
+void hoop_prep_cmd_discard(struct hoop_sqe *sqe, int fd, uint64_t offset,
+                           uint64_t nbytes);
+void hoop_prep_cmd_zone_reset_all(struct hoop_sqe *sqe, int fd);
+void hoop_prep_send_set_addr(struct hoop_sqe *sqe, const struct sockaddr *dest,
+                             uint16_t addr_len);
+void hoop_prep_sendmsg_zc_fixed(struct hoop_sqe *sqe, int fd,
+                                const struct msghdr *msg, unsigned flags,
+                                unsigned buf_index);
 void hoop_prep_provide_buffers(struct hoop_sqe *sqe, void *addr, int len,
                                int nr, int bgid, int bid);
 void hoop_prep_remove_buffers(struct hoop_sqe *sqe, int nr, int bgid);
@@ -662,6 +699,15 @@ int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
                                     const struct hoop_buf_reg *reg);
 int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
+                            uint16_t bgid);
+unsigned hoop_buf_ring_mask(unsigned entries);
+void hoop_buf_ring_init(struct hoop_buf *br);
+void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,
+                       uint16_t bid, unsigned mask, unsigned buf_offset);
+void hoop_buf_ring_advance(struct hoop_buf *br, unsigned count);
+void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br,
+                              unsigned count);
+int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br,
                             uint16_t bgid);
 int hoop_ring_register_clock(hoop_ring *ring, int clockid);
 int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi);

@@ -456,21 +456,38 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
  * submitting task's task work re-arms it (multishot) or ends it: a cancel
  * landing in that window finds nothing (-ENOENT) though the op goes on, and
  * with a period of a few microseconds or less that is nearly every time.
- * So for a multishot timeout (SLOT_TIMER) the engine still tracks, try
- * again until the cancel lands or the op has ended by itself (its final
- * completion reaped: the slot is no longer in flight).
+ *
+ * Worse, the kernel's 0 does not prove a multishot timeout cancelled: a
+ * cancel that finds the timer while its expiry is running on another CPU
+ * gets -EALREADY inside the kernel, which then looks once more, finds the
+ * timer off the list (its expiry has just taken it off to re-arm it) and
+ * reports 0 all the same; the timer fires on, and its final completion
+ * never comes (about 4 in 1,000 cancels of a 100 us timer from a thread on
+ * another CPU; engine_cancel_multishot_timeout hung in a CI run).
+ *
+ * So for a multishot timeout (SLOT_TIMER) the engine still tracks, cancel
+ * again, whatever the answer, until the op has ended (its final completion
+ * reaped: the slot is no longer in flight). A timer that was cancelled for
+ * real sends its final completion as soon as the submitting task runs its
+ * task work; until then the further cancels find nothing and do no harm.
+ * Returns 0 if any cancel found it, else what the last one said.
  */
 static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
                              uint32_t gen, uint64_t token)
 {
+	int found = -ENOENT;
 	for (unsigned tries = 0;; tries++) {
 		int r = sync_cancel(e, token, 0, 0);
 		uring_reap(e);
-		if (r != -ENOENT || LOAD(&e->dead))
+		if (r == 0)
+			found = 0;
+		else if (r != -ENOENT)
 			return r;
+		if (LOAD(&e->dead))
+			return found;
 		uint32_t st = hoop__slot_state_for(s, gen);
 		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
-			return r;
+			return found;
 		if (tries < 64) {
 			sched_yield();
 		} else {

@@ -313,7 +313,9 @@ static void send_cancel(hoop_loop *l, uint64_t ud, uint64_t self)
  * fast REPEAT timer is in that gap nearly all the time (measured: 1 us
  * periods ran on for seconds after one cancel). The op is still ours to
  * end, so ask again; its final CQE ends the asking (in_kernel false, or
- * the id no longer live).
+ * the id no longer live). A count of 1 is no proof either: a multishot
+ * timeout whose expiry was running on another CPU is counted and fires on
+ * (on_timer asks again at its next expiry).
  */
 static void on_cancel_cqe(hoop_loop *l, uint64_t self, int32_t res)
 {
@@ -476,6 +478,16 @@ static void on_timer(hoop_loop *l, struct lop *op, int32_t res, uint32_t fl)
 	bool repeat = (op->flags & HOOP_LOOP_TIMER_REPEAT) != 0;
 	if (fl & HOOP_CQE_F_MORE) {
 		op->fired = true;
+		/*
+		 * Still firing after a cancel: the cancel may have met the
+		 * expiry running on another CPU, which the kernel answers
+		 * -EALREADY, and CANCEL_ALL counts that as one cancelled, so
+		 * nothing else asks again. The timer is back on the kernel's
+		 * list now (re-armed before this CQE): ask again. One that
+		 * was cancelled for real just finds nothing.
+		 */
+		if (op->cancelled && op->cancel_sent)
+			send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
 		op->fn(l, op->arg, res, fl);
 		return;
 	}

@@ -754,6 +754,112 @@ void hoop_prep_cmd_sock(struct hoop_sqe *sqe, int cmd_op, int fd, int level,
 	sqe->addr3 = ptr64(optval);
 }
 
+/* --- multishot recvmsg output --- */
+
+struct hoop_recvmsg_out *hoop_recvmsg_validate(void *buf, int buf_len,
+                                               const struct msghdr *msgh)
+{
+	size_t need = sizeof(struct hoop_recvmsg_out) + msgh->msg_namelen +
+	              msgh->msg_controllen;
+	if (!buf || buf_len < 0 || (size_t)buf_len < need)
+		return NULL;
+	return buf;
+}
+
+void *hoop_recvmsg_name(struct hoop_recvmsg_out *o)
+{
+	return o + 1;
+}
+
+/* Where the control data starts and ends. */
+static unsigned char *recvmsg_control(struct hoop_recvmsg_out *o,
+                                      const struct msghdr *msgh)
+{
+	return (unsigned char *)(o + 1) + msgh->msg_namelen;
+}
+
+struct cmsghdr *hoop_recvmsg_cmsg_firsthdr(struct hoop_recvmsg_out *o,
+                                           const struct msghdr *msgh)
+{
+	if (o->controllen < sizeof(struct cmsghdr))
+		return NULL;
+	return (struct cmsghdr *)(void *)recvmsg_control(o, msgh);
+}
+
+struct cmsghdr *hoop_recvmsg_cmsg_nexthdr(struct hoop_recvmsg_out *o,
+                                          const struct msghdr *msgh,
+                                          struct cmsghdr *cmsg)
+{
+	unsigned char *end = recvmsg_control(o, msgh) + o->controllen;
+	if (cmsg->cmsg_len < sizeof(struct cmsghdr))
+		return NULL;
+	unsigned char *next = (unsigned char *)cmsg + CMSG_ALIGN(cmsg->cmsg_len);
+	/* The next header and everything it claims must be inside. */
+	if (next >= end || (size_t)(end - next) < sizeof(struct cmsghdr))
+		return NULL;
+	struct cmsghdr *c = (struct cmsghdr *)(void *)next;
+	if (c->cmsg_len < sizeof(struct cmsghdr) ||
+	    CMSG_ALIGN(c->cmsg_len) > (size_t)(end - next))
+		return NULL;
+	return c;
+}
+
+void *hoop_recvmsg_payload(struct hoop_recvmsg_out *o, const struct msghdr *msgh)
+{
+	return recvmsg_control(o, msgh) + msgh->msg_controllen;
+}
+
+unsigned hoop_recvmsg_payload_length(struct hoop_recvmsg_out *o, int buf_len,
+                                     const struct msghdr *msgh)
+{
+	unsigned char *payload = hoop_recvmsg_payload(o, msgh);
+	unsigned char *end = (unsigned char *)o + (buf_len > 0 ? buf_len : 0);
+	return payload < end ? (unsigned)(end - payload) : 0;
+}
+
+void hoop_prep_cmd_getsockname(struct hoop_sqe *sqe, int fd,
+                               struct sockaddr *addr, socklen_t *addrlen,
+                               int peer)
+{
+	/* addr: the address; addr3: the length; optlen: which end. */
+	sqe_fill(sqe, HOOP_OP_URING_CMD, fd, ptr64(addr), 0,
+	         pair32(HOOP_SOCKET_OP_GETSOCKNAME, 0));
+	sqe->file_index = peer;
+	sqe->addr3 = ptr64(addrlen);
+}
+
+void hoop_prep_cmd_discard(struct hoop_sqe *sqe, int fd, uint64_t offset,
+                           uint64_t nbytes)
+{
+	/* The byte range: start in addr, length in addr3. */
+	sqe_fill(sqe, HOOP_OP_URING_CMD, fd, offset, 0,
+	         pair32(HOOP_BLOCK_CMD_DISCARD, 0));
+	sqe->addr3 = nbytes;
+}
+
+void hoop_prep_cmd_zone_reset_all(struct hoop_sqe *sqe, int fd)
+{
+	sqe_fill(sqe, HOOP_OP_URING_CMD, fd, 0, 0,
+	         pair32(HOOP_BLOCK_CMD_ZONE_RESET_ALL, 0));
+}
+
+void hoop_prep_send_set_addr(struct hoop_sqe *sqe, const struct sockaddr *dest,
+                             uint16_t addr_len)
+{
+	/* As hoop_prep_sendto: addr2 and the 16-bit length in file_index. */
+	sqe->off = ptr64(dest);
+	sqe->file_index = low16(addr_len);
+}
+
+void hoop_prep_sendmsg_zc_fixed(struct hoop_sqe *sqe, int fd,
+                                const struct msghdr *msg, unsigned flags,
+                                unsigned buf_index)
+{
+	prep_msg(sqe, HOOP_OP_SENDMSG_ZC, fd, msg, flags);
+	sqe->ioprio |= HOOP_RECVSEND_FIXED_BUF;
+	sqe->buf_index = (uint16_t)buf_index;
+}
+
 /* --- buffers --- */
 
 void hoop_prep_provide_buffers(struct hoop_sqe *sqe, void *addr, int len,

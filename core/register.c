@@ -501,6 +501,59 @@ int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out, uint16_t bgid)
 	return 0;
 }
 
+/* ---- filling a buffer ring by hand ---- */
+
+unsigned hoop_buf_ring_mask(unsigned entries)
+{
+	return entries ? entries - 1 : 0;
+}
+
+/* The tail shares entry 0 with a buffer: the resv field of entry 0. */
+static uint16_t *buf_ring_tail(struct hoop_buf *br)
+{
+	return &br[0].resv;
+}
+
+void hoop_buf_ring_init(struct hoop_buf *br)
+{
+	__atomic_store_n(buf_ring_tail(br), 0, __ATOMIC_RELAXED);
+}
+
+void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,
+                       uint16_t bid, unsigned mask, unsigned buf_offset)
+{
+	uint16_t tail = __atomic_load_n(buf_ring_tail(br), __ATOMIC_RELAXED);
+	struct hoop_buf *b = &br[(tail + buf_offset) & mask];
+	b->addr = (uint64_t)(uintptr_t)addr;
+	b->len = len;
+	b->bid = bid;
+}
+
+void hoop_buf_ring_advance(struct hoop_buf *br, unsigned count)
+{
+	uint16_t tail = __atomic_load_n(buf_ring_tail(br), __ATOMIC_RELAXED);
+	__atomic_store_n(buf_ring_tail(br), (uint16_t)(tail + count),
+	                 __ATOMIC_RELEASE);
+}
+
+void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br,
+                              unsigned count)
+{
+	hoop_buf_ring_advance(br, count);
+	hoop_ring_cq_advance(ring, count);
+}
+
+int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br,
+                            uint16_t bgid)
+{
+	uint16_t head;
+	int r = hoop_ring_buf_ring_head(ring, &head, bgid);
+	if (r < 0)
+		return r;
+	uint16_t tail = __atomic_load_n(buf_ring_tail(br), __ATOMIC_ACQUIRE);
+	return (uint16_t)(tail - head);
+}
+
 /* ---- clock ---- */
 
 int hoop_ring_register_clock(hoop_ring *ring, int clockid)

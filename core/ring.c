@@ -850,6 +850,28 @@ int hoop_ring_cq_has_overflow(const hoop_ring *r)
 	return (hoop_load_relaxed(r->sq_kflags) & HOOP_SQ_CQ_OVERFLOW) ? 1 : 0;
 }
 
+int hoop_ring_cq_eventfd_enabled(const hoop_ring *r)
+{
+	if (!r->cq_kflags)
+		return 1;
+	return (hoop_load_relaxed(r->cq_kflags) & HOOP_CQ_EVENTFD_DISABLED) ? 0
+	                                                                    : 1;
+}
+
+int hoop_ring_cq_eventfd_toggle(hoop_ring *r, int enabled)
+{
+	if (!r->cq_kflags)
+		return -EOPNOTSUPP;
+	/* The word is ours to write (the kernel only reads it); the other
+	 * bits are kept. */
+	unsigned f = hoop_load_relaxed(r->cq_kflags);
+	unsigned nf = enabled ? f & ~HOOP_CQ_EVENTFD_DISABLED
+	                      : f | HOOP_CQ_EVENTFD_DISABLED;
+	if (nf != f)
+		hoop_store_release(r->cq_kflags, nf);
+	return 0;
+}
+
 int hoop_ring_get_events(hoop_ring *r)
 {
 	int e;
@@ -870,8 +892,9 @@ int hoop_ring_sqring_wait(hoop_ring *r)
 
 int hoop_ring_register_ring_fd(hoop_ring *r)
 {
+	/* As liburing's and the kernel's answer to a slot already taken. */
 	if (r->int_flags & HOOP_INT_REG_RING)
-		return 0;
+		return -EEXIST;
 	/* offset -1: let the kernel pick a free slot in the task's table. */
 	struct hoop_sys_rsrc_update up = {.offset = (uint32_t)-1,
 	                                  .data = (uint64_t)r->ring_fd};

@@ -51,6 +51,12 @@ int http_server_run(const struct hoop_server_opts *o);
 #define HS_MAX_THREADS 64
 #define HS_TICK_NS 100000000ull /* how often a loop looks at *stop */
 
+enum { HS_PHASE_START, HS_PHASE_RUN, HS_PHASE_SHUTDOWN, HS_PHASE_DESTROY,
+       HS_PHASE_DONE };
+static const char *const hs_phase_names[] = {"starting", "serving",
+                                             "closing connections",
+                                             "destroying its loop", "done"};
+
 struct hs_thread;
 
 /* The head of each example's connection record. */
@@ -91,6 +97,12 @@ struct hs_thread {
 	uint64_t accept_id, timer_id;
 	int stopping;
 	int *failed; /* shared: a thread could not start its loop */
+	/* For the message of a stop that takes too long (read by the thread
+	 * that waits for this one): where it is, and how far its accept and
+	 * tick got. */
+	int phase; /* HS_PHASE_* */
+	unsigned ticks;
+	int accept_ended, tick_ended;
 	unsigned nstarved;
 	struct hs_conn conns; /* list head */
 };
@@ -259,8 +271,10 @@ static void hs_recv_end(struct hs_conn *c, int32_t res, uint32_t flags)
 
 static void hs_on_accept(hoop_loop *loop, void *arg, int32_t res, uint32_t flags)
 {
-	(void)loop, (void)flags;
+	(void)loop;
 	struct hs_thread *t = arg;
+	if (!(flags & HOOP_CQE_F_MORE))
+		__atomic_store_n(&t->accept_ended, 1, __ATOMIC_RELAXED);
 	if (res < 0) {
 		/* The loop re-arms it after transient errors; cancel is ours. */
 		if (res != -ECANCELED && !hs_quiet(t))
@@ -291,15 +305,35 @@ static void hs_on_accept(hoop_loop *loop, void *arg, int32_t res, uint32_t flags
 /* Every 100 ms: stop when asked to, retry closes the full loop refused. */
 static void hs_on_tick(hoop_loop *loop, void *arg, int32_t res, uint32_t flags)
 {
-	(void)res, (void)flags;
 	struct hs_thread *t = arg;
+	if (!(flags & HOOP_CQE_F_MORE))
+		__atomic_store_n(&t->tick_ended, 1, __ATOMIC_RELAXED);
 	if (res == -ECANCELED)
 		return;
+	__atomic_add_fetch(&t->ticks, 1, __ATOMIC_RELAXED);
 	if (hs_stop_requested(t->o) || __atomic_load_n(t->failed, __ATOMIC_RELAXED))
 		hoop_loop_stop(loop);
 	for (struct hs_conn *c = t->conns.next; c != &t->conns; c = c->next)
 		if (c->closing == 2)
 			hs_conn_close(c, HOOP_LOOP_ABORT);
+}
+
+/* What a loop that does not finish its shutdown still waits for. */
+static void hs_report_pending(struct hs_thread *t)
+{
+	unsigned open = 0, closing = 0, recv = 0;
+	for (struct hs_conn *c = t->conns.next; c != &t->conns; c = c->next) {
+		open++;
+		closing += c->closing != 0;
+		recv += c->recv_armed != 0;
+	}
+	fprintf(stderr,
+	        "%s: loop %d: %u operations still pending 0.9 s into the "
+	        "shutdown (accept %s, tick %s; %u connections open, %u of "
+	        "them closing, %u receiving)\n",
+	        t->p->name, t->index, hoop_loop_pending(t->loop),
+	        t->accept_ended ? "ended" : "not ended",
+	        t->tick_ended ? "ended" : "not ended", open, closing, recv);
 }
 
 static uint64_t hs_now_ns(void)
@@ -330,9 +364,9 @@ static void hs_shutdown(struct hs_thread *t)
 		     c = c->next)
 			if (c->closing == 2)
 				hs_conn_close(c, HOOP_LOOP_ABORT);
-		if (hs_now_ns() > deadline && !hs_quiet(t)) {
-			fprintf(stderr, "%s: %u operations still pending\n",
-			        t->p->name, hoop_loop_pending(t->loop));
+		if (hs_now_ns() > deadline) {
+			/* Even with --quiet: the stop is late, say why. */
+			hs_report_pending(t);
 			deadline = UINT64_MAX;
 		}
 	}
@@ -356,6 +390,7 @@ static void *hs_thread_main(void *arg)
 		fprintf(stderr, "%s: hoop_loop_create: %s\n", p->name,
 		        hoop_strerror(err));
 		__atomic_store_n(t->failed, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->phase, HS_PHASE_DONE, __ATOMIC_RELEASE);
 		return NULL;
 	}
 	err = hoop_bufgroup_create(&t->g, hoop_loop_ring(t->loop), 0,
@@ -380,17 +415,55 @@ static void *hs_thread_main(void *arg)
 		__atomic_store_n(t->failed, 1, __ATOMIC_RELAXED);
 		goto out;
 	}
+	__atomic_store_n(&t->phase, HS_PHASE_RUN, __ATOMIC_RELAXED);
 	err = hs_stop_requested(t->o) ? 0 : hoop_loop_run(t->loop);
 	if (err < 0 && !hs_quiet(t))
 		fprintf(stderr, "%s: hoop_loop_run: %s\n", p->name,
 		        hoop_strerror(err));
 	t->exit_code = err < 0 ? 1 : 0;
 out:
+	__atomic_store_n(&t->phase, HS_PHASE_SHUTDOWN, __ATOMIC_RELAXED);
 	hs_shutdown(t);
+	__atomic_store_n(&t->phase, HS_PHASE_DESTROY, __ATOMIC_RELAXED);
 	hoop_bufgroup_destroy(t->g);
 	hoop_loop_destroy(t->loop);
 	free(t->slots);
+	__atomic_store_n(&t->phase, HS_PHASE_DONE, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * Join the other loops' threads. One that has not finished 2 s after the
+ * first loop did is named, with where it is (even with --quiet: a stop
+ * that slow is a fault), before waiting on.
+ */
+static void hs_join(struct hs_thread *ts, int started)
+{
+	uint64_t deadline = hs_now_ns() + 2000000000ull;
+	for (int i = 1; i < started; i++) {
+		while (__atomic_load_n(&ts[i].phase, __ATOMIC_ACQUIRE) !=
+		           HS_PHASE_DONE &&
+		       hs_now_ns() < deadline) {
+			struct timespec ts10 = {0, 10000000};
+			nanosleep(&ts10, NULL);
+		}
+		int ph = __atomic_load_n(&ts[i].phase, __ATOMIC_RELAXED);
+		if (ph != HS_PHASE_DONE)
+			fprintf(stderr,
+			        "%s: loop %d not done 2 s after loop 0: %s, "
+			        "%u ticks, accept %s, tick %s\n",
+			        ts[i].p->name, i, hs_phase_names[ph],
+			        __atomic_load_n(&ts[i].ticks, __ATOMIC_RELAXED),
+			        __atomic_load_n(&ts[i].accept_ended,
+			                        __ATOMIC_RELAXED)
+			            ? "ended"
+			            : "not ended",
+			        __atomic_load_n(&ts[i].tick_ended,
+			                        __ATOMIC_RELAXED)
+			            ? "ended"
+			            : "not ended");
+		pthread_join(ts[i].tid, NULL);
+	}
 }
 
 /*
@@ -451,8 +524,7 @@ static int hs_run(const struct hoop_server_opts *o, const struct hs_proto *p)
 			code = 1;
 		}
 		hs_thread_main(&ts[0]);
-		for (int i = 1; i < started; i++)
-			pthread_join(ts[i].tid, NULL);
+		hs_join(ts, started);
 		for (int i = 0; i < started; i++)
 			if (ts[i].exit_code)
 				code = ts[i].exit_code;

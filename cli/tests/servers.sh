@@ -20,6 +20,26 @@ start() {
 	fail "$1 did not start"
 }
 
+# where_stuck NAME: what a server that did not stop is doing, so that a
+# failure explains itself: its stderr (it says which operations its loops
+# still wait for), each thread's state, wait channel and kernel stack, and
+# with gdb at hand each thread's backtrace.
+where_stuck() {
+	echo "---- $1 stderr:" >&2
+	cat "$T/$1.err" >&2
+	local t
+	for t in /proc/"$pid"/task/*; do
+		echo "---- thread ${t##*/} ($(cat "$t/comm" 2>/dev/null))" \
+			"state $(awk '{print $3}' "$t/stat" 2>/dev/null)" \
+			"wchan $(cat "$t/wchan" 2>/dev/null)" >&2
+		head -8 "$t/stack" 2>/dev/null >&2
+	done
+	if command -v gdb >/dev/null; then
+		timeout 30 gdb -p "$pid" -batch -ex "thread apply all bt" 2>&1 |
+			grep -E '^(Thread|#)' >&2
+	fi
+}
+
 # stop: SIGINT, then it must exit 0 within 5 s.
 stop() {
 	kill -INT "$pid"
@@ -28,6 +48,7 @@ stop() {
 		sleep 0.05
 	done
 	if kill -0 "$pid" 2>/dev/null; then
+		where_stuck "$1"
 		kill -KILL "$pid"
 		fail "$1 still running 5 s after SIGINT"
 	fi

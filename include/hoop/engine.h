@@ -289,7 +289,10 @@ HOOP_API int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops,
  * the CQ it never does: the submit call does not return. (The thread pool
  * has no multishot timeouts: each gets -EINVAL as its result.)
  * hoop_engine_cancel of a multishot timeout the engine tracks ends it: it
- * tries again while the kernel has the timer off its list to re-arm it.
+ * tries again while the kernel has the timer off its list to re-arm it,
+ * and, since the kernel can answer 0 for a timer whose expiry it met
+ * running on another CPU and did not stop, it returns only once the final
+ * completion has been delivered (so never from a completion callback).
  */
 #define HOOP_ENGINE_MIN_MULTISHOT_NS 100000u
 

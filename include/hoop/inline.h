@@ -127,6 +127,28 @@ static inline unsigned hoop_ring_cq_walk_inline(const struct hoop_ring_view *v,
 	return head;
 }
 
+/*
+ * hoop_ring_for_each_cqe(ring, head, cqe) - a for statement over the CQEs
+ * ready now, oldest first (liburing's io_uring_for_each_cqe): `head` is an
+ * unsigned variable of the caller's, `cqe` a struct hoop_cqe pointer. It
+ * steps over 32-byte CQEs and padding on a HOOP_SETUP_CQE_MIXED ring
+ * like every other reaping path. Nothing is consumed: afterwards call
+ * hoop_ring_cq_advance(ring, n) with the number of CQEs the body saw.
+ *
+ *     unsigned head, n = 0;
+ *     struct hoop_cqe *cqe;
+ *     hoop_ring_for_each_cqe(ring, head, cqe) { use(cqe); n++; }
+ *     hoop_ring_cq_advance(ring, n);
+ */
+#define hoop_ring_for_each_cqe(ring, head, cqe)                              \
+	for ((head) = __atomic_load_n(hoop_ring_view_of(ring)->cq_khead,     \
+	                              __ATOMIC_RELAXED);                     \
+	     ((cqe) = hoop_ring_cq_entry_inline(                              \
+	          hoop_ring_view_of(ring), &(head),                          \
+	          __atomic_load_n(hoop_ring_view_of(ring)->cq_ktail,         \
+	                          __ATOMIC_ACQUIRE))) != 0;                  \
+	     (head) += hoop_ring_cq_steps_inline(hoop_ring_view_of(ring), (cqe)))
+
 /* As hoop_ring_cq_advance. */
 static inline void hoop_ring_cq_advance_inline(hoop_ring *ring, unsigned nr)
 {

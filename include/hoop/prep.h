@@ -375,6 +375,35 @@ HOOP_API void hoop_prep_recvmsg(struct hoop_sqe *sqe, int fd,
 /* Multishot recvmsg into provided buffers (HOOP_SQE_BUFFER_SELECT set). */
 HOOP_API void hoop_prep_recvmsg_multishot(struct hoop_sqe *sqe, int fd,
                                           struct msghdr *msg, unsigned flags);
+/*
+ * Reading what a multishot recvmsg put in a provided buffer (liburing's
+ * io_uring_recvmsg_*): `buf` and `buf_len` are the buffer and the CQE's
+ * res, `msgh` the msghdr given to hoop_prep_recvmsg_multishot (only its
+ * msg_namelen and msg_controllen are used).
+ *
+ * hoop_recvmsg_validate - the buffer's header, or NULL when buf_len is too
+ * short to hold the header, the name room and the control room.
+ */
+HOOP_API struct hoop_recvmsg_out *hoop_recvmsg_validate(void *buf, int buf_len,
+                                                        const struct msghdr *msgh);
+/* The source address (msgh->msg_namelen bytes of room; o->namelen says how
+ * long it really is). */
+HOOP_API void *hoop_recvmsg_name(struct hoop_recvmsg_out *o);
+/* The first control message, or NULL if there is none. */
+HOOP_API struct cmsghdr *hoop_recvmsg_cmsg_firsthdr(struct hoop_recvmsg_out *o,
+                                                    const struct msghdr *msgh);
+/* The control message after `cmsg`, or NULL at the end of the control
+ * data (or if a length in it would run past it). */
+HOOP_API struct cmsghdr *hoop_recvmsg_cmsg_nexthdr(struct hoop_recvmsg_out *o,
+                                                   const struct msghdr *msgh,
+                                                   struct cmsghdr *cmsg);
+/* The payload, and how many of its bytes the buffer holds (MSG_TRUNC in
+ * o->flags when the datagram was cut to fit). */
+HOOP_API void *hoop_recvmsg_payload(struct hoop_recvmsg_out *o,
+                                    const struct msghdr *msgh);
+HOOP_API unsigned hoop_recvmsg_payload_length(struct hoop_recvmsg_out *o,
+                                              int buf_len,
+                                              const struct msghdr *msgh);
 /* shutdown(2) with SHUT_*. res: 0. */
 HOOP_API void hoop_prep_shutdown(struct hoop_sqe *sqe, int fd, int how);
 
@@ -390,6 +419,45 @@ HOOP_API void hoop_prep_shutdown(struct hoop_sqe *sqe, int fd, int how);
 HOOP_API void hoop_prep_cmd_sock(struct hoop_sqe *sqe, int cmd_op, int fd,
                                  int level, int optname, void *optval,
                                  int optlen);
+#define HOOP_SOCKET_OP_TX_TIMESTAMP 4
+#define HOOP_SOCKET_OP_GETSOCKNAME 5
+/* getsockname(2) (`peer` 0) or getpeername(2) (`peer` 1) of socket `fd`
+ * as a socket command (liburing's io_uring_prep_cmd_getsockname; kernels
+ * from 6.19): the address goes to `addr`, whose size the caller puts in
+ * *addrlen and the kernel replaces with the address's length; both must
+ * stay valid until completion. res: 0, -EOPNOTSUPP on kernels without it,
+ * -EINVAL for `peer` > 1. */
+HOOP_API void hoop_prep_cmd_getsockname(struct hoop_sqe *sqe, int fd,
+                                        struct sockaddr *addr,
+                                        socklen_t *addrlen, int peer);
+/* Block-device commands (BLOCK_URING_CMD_*, the block layer's code 0x12). */
+#define HOOP_BLOCK_CMD_DISCARD 0x1200u        /* _IO(0x12, 0), 6.12+ */
+#define HOOP_BLOCK_CMD_ZONE_RESET_ALL 0x1201u /* _IO(0x12, 1) */
+/* Discard `nbytes` from byte `offset` of block device `fd` (opened for
+ * writing; both multiples of the logical block size), liburing's
+ * io_uring_prep_cmd_discard. res: 0, -EOPNOTSUPP when the device cannot
+ * discard, -EINVAL for a range it refuses, -ENOTTY or -EOPNOTSUPP for a
+ * file that is not a block device. */
+HOOP_API void hoop_prep_cmd_discard(struct hoop_sqe *sqe, int fd,
+                                    uint64_t offset, uint64_t nbytes);
+/* Reset every zone of zoned block device `fd` (liburing's
+ * io_uring_prep_cmd_zone_reset_all; recent kernels only). res: 0, or
+ * -EOPNOTSUPP / -EINVAL where the device or kernel has no such command. */
+HOOP_API void hoop_prep_cmd_zone_reset_all(struct hoop_sqe *sqe, int fd);
+/* A send's destination, for an SQE prepared with hoop_prep_send or
+ * hoop_prep_send_zc on an unconnected socket (liburing's
+ * io_uring_prep_send_set_addr): `dest` (valid until completion) and its
+ * length go into the SQE's addr2 / addr_len. */
+HOOP_API void hoop_prep_send_set_addr(struct hoop_sqe *sqe,
+                                      const struct sockaddr *dest,
+                                      uint16_t addr_len);
+/* sendmsg(2) zero copy from registered buffer `buf_index` (liburing's
+ * io_uring_prep_sendmsg_zc_fixed): msg's iovecs must lie inside that
+ * buffer. Completions as hoop_prep_sendmsg_zc (a result, then a
+ * notification). */
+HOOP_API void hoop_prep_sendmsg_zc_fixed(struct hoop_sqe *sqe, int fd,
+                                         const struct msghdr *msg,
+                                         unsigned flags, unsigned buf_index);
 
 /* --- buffers --- */
 /* Give the kernel `nr` buffers of `len` bytes each, back to back at `addr`,

@@ -419,6 +419,36 @@ HOOP_API int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 HOOP_API int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                                      uint16_t bgid);
 
+/*
+ * Filling a provided-buffer ring by hand (liburing's io_uring_buf_ring_*):
+ * `br` is the ring memory given to hoop_ring_register_buf_ring (entries a
+ * power of two). The kernel takes entries from its head up to the tail
+ * that hoop_buf_ring_advance publishes; the tail lives in entry 0's resv.
+ *
+ * hoop_buf_ring_mask - the index mask for a ring of `entries` (entries-1).
+ * hoop_buf_ring_init - set the tail to 0 (before registering).
+ * hoop_buf_ring_add - write buffer `bid` (`addr`, `len`) into the entry
+ *   `buf_offset` places after the tail, not yet visible to the kernel.
+ * hoop_buf_ring_advance - publish `count` added entries (a release store
+ *   of the tail: the entries are written before the kernel sees them).
+ * hoop_buf_ring_cq_advance - hoop_buf_ring_advance(br, count) and
+ *   hoop_ring_cq_advance(ring, count) together, for giving back the
+ *   buffers of `count` completions just consumed.
+ * hoop_buf_ring_available - how many entries group `bgid` still has for
+ *   the kernel (tail minus the kernel's head), or -errno as
+ *   hoop_ring_buf_ring_head (needs 6.8).
+ */
+HOOP_API unsigned hoop_buf_ring_mask(unsigned entries);
+HOOP_API void hoop_buf_ring_init(struct hoop_buf *br);
+HOOP_API void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,
+                                uint16_t bid, unsigned mask,
+                                unsigned buf_offset);
+HOOP_API void hoop_buf_ring_advance(struct hoop_buf *br, unsigned count);
+HOOP_API void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br,
+                                       unsigned count);
+HOOP_API int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br,
+                                     uint16_t bgid);
+
 /* ------------------------------------------------------------------ */
 /* Wait clock                                                         */
 /* ------------------------------------------------------------------ */

@@ -250,6 +250,20 @@ HOOP_API unsigned hoop_ring_cq_ready(const hoop_ring *ring);
 HOOP_API int hoop_ring_cq_has_overflow(const hoop_ring *ring);
 
 /*
+ * Eventfd notification (liburing's io_uring_cq_eventfd_enabled and
+ * io_uring_cq_eventfd_toggle): with an eventfd registered
+ * (hoop_ring_register_eventfd), the kernel signals it for each completion
+ * unless notifications are switched off in the CQ ring's flags
+ * (HOOP_CQ_EVENTFD_DISABLED), which these read and write; the eventfd
+ * stays registered. hoop_ring_cq_eventfd_enabled returns 1 (on, the
+ * default) or 0. hoop_ring_cq_eventfd_toggle returns 0, or -EOPNOTSUPP
+ * when the kernel's CQ ring has no flags word (before 5.8), in which case
+ * they are always on.
+ */
+HOOP_API int hoop_ring_cq_eventfd_enabled(const hoop_ring *ring);
+HOOP_API int hoop_ring_cq_eventfd_toggle(hoop_ring *ring, int enabled);
+
+/*
  * hoop_ring_get_events - enter the kernel to flush overflowed completions
  * and run pending task work, without waiting. Returns 0 or -errno.
  */
@@ -263,8 +277,9 @@ HOOP_API int hoop_ring_sqring_wait(hoop_ring *ring);
 
 /*
  * hoop_ring_register_ring_fd - register the ring's own fd so that each
- * enter skips the fd table lookup. Returns 1 on success, 0 if already
- * registered, or -errno. hoop_ring_unregister_ring_fd undoes it.
+ * enter skips the fd table lookup. Returns 1 on success, -EEXIST if it is
+ * already registered (also by HOOP_RING_REGISTER_RING_FD; until hoop 0.2
+ * this returned 0), or -errno. hoop_ring_unregister_ring_fd undoes it.
  */
 HOOP_API int hoop_ring_register_ring_fd(hoop_ring *ring);
 HOOP_API int hoop_ring_unregister_ring_fd(hoop_ring *ring);

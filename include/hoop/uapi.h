@@ -245,6 +245,20 @@ struct hoop_napi {
 #define HOOP_SQ_CQ_OVERFLOW 0x02u
 #define HOOP_SQ_TASKRUN 0x04u
 
+/*
+ * The head of each buffer a multishot recvmsg fills (struct
+ * io_uring_recvmsg_out, 16 bytes): then the source address (the msghdr's
+ * msg_namelen bytes), the control data (msg_controllen bytes), the payload.
+ * Parse it with hoop_recvmsg_validate and friends (hoop/prep.h).
+ */
+struct hoop_recvmsg_out {
+	uint32_t namelen;    /* the address's real length (may exceed room) */
+	uint32_t controllen; /* control bytes stored */
+	uint32_t payloadlen; /* payload bytes stored (the datagram's full length
+	                        if MSG_TRUNC was among the recvmsg flags) */
+	uint32_t flags;      /* msg_flags (MSG_TRUNC, MSG_CTRUNC, ...) */
+};
+
 /* CQ ring flags (IORING_CQ_*). */
 #define HOOP_CQ_EVENTFD_DISABLED 0x01u
 
