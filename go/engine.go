@@ -684,7 +684,7 @@ func (e *Engine) rw(ctx context.Context, name string, op uint8, fd int, p []byte
 // the descriptor: see ForgetFD).
 func (e *Engine) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
 	if len(p) > 0 && e.fds.mode(fd) == fdNowait {
-		n, err, done, errno := e.readFirst(ctx, fd, p, off)
+		n, done, errno, err := e.readFirst(ctx, fd, p, off)
 		if done {
 			return n, err
 		}

@@ -173,7 +173,7 @@ func (f *File) loop(p []byte, off int64, op string, write bool) (int, error) {
 			default:
 				var done bool
 				var errno syscall.Errno
-				m, err, done, errno = f.e.readFirst(context.Background(), fd, p[n:], o)
+				m, done, errno, err = f.e.readFirst(context.Background(), fd, p[n:], o)
 				if !done {
 					if nowaitRefused(errno) {
 						f.ringOnly.Store(true)

@@ -49,23 +49,23 @@ func nowaitRefused(errno syscall.Errno) bool {
 // (one read operation), so a short count still means end of file, as from
 // pread(2). It leaves to the ring every case the ring reports itself: a
 // cancelled ctx, a closed engine, any error.
-func (e *Engine) readFirst(ctx context.Context, fd int, p []byte, off int64) (n int, err error, done bool, errno syscall.Errno) {
+func (e *Engine) readFirst(ctx context.Context, fd int, p []byte, off int64) (n int, done bool, errno syscall.Errno, err error) {
 	if e.shut.Load() || ctx.Err() != nil {
-		return 0, nil, false, 0
+		return 0, false, 0, nil
 	}
 	n, errno = preadNowait(fd, p, off)
 	if errno != 0 {
-		return 0, nil, false, errno
+		return 0, false, errno, nil
 	}
 	if n == 0 || n == len(p) {
-		return n, nil, true, 0
+		return n, true, 0, nil
 	}
 	o := off
 	if off >= 0 {
 		o = off + int64(n)
 	}
 	m, err := e.rw(ctx, "read", OpRead, fd, p[n:], o)
-	return n + m, err, true, 0
+	return n + m, true, 0, err
 }
 
 // fdModes remembers, per descriptor number, whether an Engine.ReadAt on it
