@@ -218,6 +218,28 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil // as os.File, even once closed
 	}
+	if f.direct || f.ringOnly.Load() || f.e.shut.Load() {
+		return f.loop(p, off, "read", false)
+	}
+	// The common case first, without the loop: all of p in the page cache.
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return f.loop(p, off, "read", false) // reports the closed file
+	}
+	n, errno := preadNowait(f.fd, p, off)
+	f.mu.RUnlock()
+	switch {
+	case errno == 0 && n == len(p):
+		return n, nil
+	case errno == 0 && n == 0:
+		return 0, io.EOF
+	case errno == 0:
+		m, err := f.loop(p[n:], off+int64(n), "read", false)
+		return n + m, err
+	case nowaitRefused(errno):
+		f.ringOnly.Store(true)
+	}
 	return f.loop(p, off, "read", false)
 }
 
