@@ -2,7 +2,6 @@ package hoop
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -28,18 +27,7 @@ func BenchmarkHTTP(b *testing.B) {
 	hello := []byte("hello")
 	for _, kind := range []string{"hoop", "net"} {
 		b.Run(kind, func(b *testing.B) {
-			var l net.Listener
-			var err error
-			if kind == "hoop" {
-				e := newEngine(b)
-				lc := ListenConfig{Engine: e}
-				l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-			} else {
-				l, err = net.Listen("tcp", "127.0.0.1:0")
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+			l := benchListener(b, kind)
 			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
 				w.Write(hello)
@@ -78,15 +66,7 @@ func TestHTTPLoadChild(t *testing.T) {
 	if _, err := fmt.Sscan(spec, &addr, &conns, &total); err != nil {
 		t.Fatal(err)
 	}
-	cs := make([]net.Conn, conns)
-	for i := range cs {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		cs[i] = c
-	}
+	cs := dialN(t, addr, conns)
 	req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -203,18 +203,7 @@ func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		for _, kind := range []string{"hoop", "net"} {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
-				var l net.Listener
-				var err error
-				if kind == "hoop" {
-					e := newEngine(b)
-					lc := ListenConfig{Engine: e}
-					l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-				} else {
-					l, err = net.Listen("tcp", "127.0.0.1:0")
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+				l := benchListener(b, kind)
 				defer l.Close()
 				go echoServe(l, size)
 				benchEchoClients(b, l.Addr().String(), 64, size)
@@ -223,16 +212,40 @@ func BenchmarkEcho(b *testing.B) {
 	}
 }
 
-func benchEchoClients(b *testing.B, addr string, conns, size int) {
-	cs := make([]net.Conn, conns)
+// benchListener listens on a free loopback port with hoop's Listener (kind
+// "hoop", on an engine of its own) or Go's net.Listen (kind "net").
+func benchListener(b *testing.B, kind string) net.Listener {
+	var l net.Listener
+	var err error
+	if kind == "hoop" {
+		e := newEngine(b)
+		lc := ListenConfig{Engine: e}
+		l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	} else {
+		l, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// dialN makes n connections to addr with Go's net, closed at cleanup.
+func dialN(tb testing.TB, addr string, n int) []net.Conn {
+	cs := make([]net.Conn, n)
 	for i := range cs {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		defer c.Close()
+		tb.Cleanup(func() { c.Close() })
 		cs[i] = c
 	}
+	return cs
+}
+
+func benchEchoClients(b *testing.B, addr string, conns, size int) {
+	cs := dialN(b, addr, conns)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.SetBytes(int64(size))

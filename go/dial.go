@@ -141,27 +141,24 @@ func dialOne(ctx context.Context, e *Engine, network string, a netip.AddrPort) (
 		return nil, opErr(os.NewSyscallError("socket", err))
 	}
 	// The sockaddr in the layout the kernel reads, pinned by the call.
-	var sa4 syscall.RawSockaddrInet4
-	var sa6 syscall.RawSockaddrInet6
+	port := [2]byte{byte(a.Port() >> 8), byte(a.Port())} // network order
+	var sa unsafe.Pointer
+	var size uintptr
+	if family == syscall.AF_INET {
+		sa4 := &syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: a.Addr().As4()}
+		sa4.Port = *(*uint16)(unsafe.Pointer(&port[0]))
+		sa, size = unsafe.Pointer(sa4), unsafe.Sizeof(*sa4)
+	} else {
+		sa6 := &syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: a.Addr().As16()}
+		sa6.Port = *(*uint16)(unsafe.Pointer(&port[0]))
+		sa, size = unsafe.Pointer(sa6), unsafe.Sizeof(*sa6)
+	}
 	c := getCall()
 	c.req.op = C.uint8_t(OpConnect)
 	c.req.fd = C.int32_t(fd)
-	port := [2]byte{byte(a.Port() >> 8), byte(a.Port())}
-	if family == syscall.AF_INET {
-		sa4.Family = syscall.AF_INET
-		sa4.Port = *(*uint16)(unsafe.Pointer(&port[0]))
-		sa4.Addr = a.Addr().As4()
-		c.pin.Pin(&sa4)
-		c.req.addr = C.uint64_t(uintptr(unsafe.Pointer(&sa4)))
-		c.req.len = C.uint32_t(unsafe.Sizeof(sa4))
-	} else {
-		sa6.Family = syscall.AF_INET6
-		sa6.Port = *(*uint16)(unsafe.Pointer(&port[0]))
-		sa6.Addr = a.Addr().As16()
-		c.pin.Pin(&sa6)
-		c.req.addr = C.uint64_t(uintptr(unsafe.Pointer(&sa6)))
-		c.req.len = C.uint32_t(unsafe.Sizeof(sa6))
-	}
+	c.pin.Pin(sa)
+	c.req.addr = C.uint64_t(uintptr(sa))
+	c.req.len = C.uint32_t(size)
 	_, err = e.do(ctx, "connect", c)
 	putCall(c)
 	if err != nil {
