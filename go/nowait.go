@@ -60,9 +60,10 @@ func nowaitRefused(errno syscall.Errno) bool {
 // readFirst tries a read of p at off in the calling goroutine. done false:
 // nothing was read and the caller goes through the ring (errno says why,
 // for nowaitRefused). done true: n and err are the read's result; a read
-// that found only the start of p cached finishes the rest through the ring
-// (one read operation), so a short count still means end of file, as from
-// pread(2). It leaves to the ring every case the ring reports itself: a
+// at an offset that found only the start of p cached finishes the rest
+// through the ring (one read operation), so a short count still means end
+// of file, as from pread(2); at the file position (off -1) the short count
+// is returned, as from read(2). It leaves to the ring every case the ring reports itself: a
 // cancelled ctx, a closed engine, any error.
 func (e *Engine) readFirst(ctx context.Context, fd int, p []byte, off int64) (n int, done bool, errno syscall.Errno, err error) {
 	if e.shut.Load() || ctx.Err() != nil {
@@ -72,7 +73,10 @@ func (e *Engine) readFirst(ctx context.Context, fd int, p []byte, off int64) (n 
 	if errno != 0 {
 		return 0, false, errno, nil
 	}
-	if n == 0 || n == len(p) {
+	if n == 0 || n == len(p) || off < 0 {
+		// At the stream position (a pipe, a socket, File.Read) a short
+		// count is what read(2) gives: waiting for the rest could wait
+		// for a writer.
 		return n, true, 0, nil
 	}
 	o := off

@@ -156,3 +156,46 @@ func mincore(t *testing.T, fd int, size int, vec []byte) bool {
 	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(size), uintptr(unsafe.Pointer(&vec[0])))
 	return errno == 0
 }
+
+// At the stream position (off -1) of a pipe holding fewer bytes than
+// asked, ReadAt returns what is there, as read(2) does, and does not wait
+// for the rest; then, with the pipe empty, it waits through the ring.
+func TestReadAtPipeShort(t *testing.T) {
+	e := newEngine(t)
+	r, w := blockingPipe(t)
+	if _, err := syscall.Write(w, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	buf := make([]byte, 32)
+	go func() {
+		n, err := e.ReadAt(context.Background(), r, buf, -1)
+		done <- result{n, err}
+	}()
+	select {
+	case res := <-done:
+		if res.n != 5 || res.err != nil || string(buf[:5]) != "hello" {
+			t.Fatalf("ReadAt = %d, %v (%q); want 5, nil", res.n, res.err, buf[:res.n])
+		}
+	case <-time.After(5 * time.Second):
+		syscall.Write(w, make([]byte, 27)) // let the goroutine finish
+		t.Fatal("ReadAt of a pipe holding 5 bytes waited for 32")
+	}
+	before := e.Metrics().Submitted
+	go func() {
+		n, err := e.ReadAt(context.Background(), r, buf, -1)
+		done <- result{n, err}
+	}()
+	waitInflight(t, e, 1)
+	syscall.Write(w, []byte("late"))
+	if res := <-done; res.n != 4 || res.err != nil || string(buf[:4]) != "late" {
+		t.Fatalf("ReadAt of an empty pipe = %d, %v; want 4, nil", res.n, res.err)
+	}
+	if d := e.Metrics().Submitted - before; d != 1 {
+		t.Fatalf("%d operations through the ring, want 1", d)
+	}
+}
