@@ -52,9 +52,11 @@ const rawNowaitMax = 64 << 10
 
 // nowaitRefused reports whether errno says that RWF_NOWAIT reads cannot
 // work on this descriptor at all (not only this time): the file system or
-// file type lacks them, or the kernel does not know the flag or the call.
+// file type lacks them, the kernel does not know the flag or the call, or
+// a seccomp filter refuses the call.
 func nowaitRefused(errno syscall.Errno) bool {
-	return errno == syscall.EOPNOTSUPP || errno == syscall.EINVAL || errno == syscall.ENOSYS
+	return errno == syscall.EOPNOTSUPP || errno == syscall.EINVAL || errno == syscall.ENOSYS ||
+		errno == syscall.EPERM
 }
 
 // readFirst tries a read of p at off in the calling goroutine. done false:
