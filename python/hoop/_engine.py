@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import errno
-import functools
 import itertools
-import operator
 import os
 import struct
 import sys
@@ -55,28 +53,24 @@ def _closed_queue() -> ValueError:
 
 
 _INTS = {int, bool}
-_TWO = {2}
-_first = operator.itemgetter(0)
-_second = operator.itemgetter(1)
-_writable_buffer = functools.partial(ffi.from_buffer, require_writable=True)
+_from_buffer = ffi.from_buffer
 
 
 def _split_pairs(reqs: Sequence[Any], what: str = "pread_many",
                  second: str = "length") -> Tuple[List[Any], List[Any]]:
     """The first and the second items of pairs, unchecked; TypeError for an
-    item that is not a pair. C-level loops (map), no Python per pair."""
+    item that is not a pair. (Two list comprehensions: measured faster than
+    map() with operator.itemgetter on CPython 3.11.)"""
     try:
-        if set(map(len, reqs)) <= _TWO:
-            return list(map(_first, reqs)), list(map(_second, reqs))
-    except (TypeError, LookupError):
-        pass
-    for r in reqs:
-        try:
-            _o, _n = r
-        except (TypeError, ValueError):
-            raise TypeError("%s: each request must be an (offset, %s) pair, "
-                            "not %r" % (what, second, r)) from None
-    return [o for o, _ in reqs], [n for _, n in reqs]
+        return [o for o, _ in reqs], [n for _, n in reqs]
+    except (TypeError, ValueError):
+        for r in reqs:
+            try:
+                _o, _n = r
+            except (TypeError, ValueError):
+                raise TypeError("%s: each request must be an (offset, %s) "
+                                "pair, not %r" % (what, second, r)) from None
+        raise
 
 
 def _offsets_c(offs: List[Any]) -> Any:
@@ -641,10 +635,8 @@ class Engine:
         del base
         ro = view.toreadonly()
         if uniform and results.count(first) == n:
-            # n views, made by C-level loops (no Python per read)
-            return list(map(ro.__getitem__, map(slice, range(0, total, first),
-                                                range(first, total + first, first)))) \
-                if first else [ro[0:0]] * n
+            return [ro[i:i + first] for i in range(0, total, first)] if first \
+                else [ro[0:0]] * n
         out = []
         pos = 0
         for i in range(n):
@@ -667,7 +659,7 @@ class Engine:
         try:
             # one cdata per buffer: each keeps its buffer exported (a
             # bytearray cannot be resized) until the batch is over
-            cds = list(map(_writable_buffer, bufs))
+            cds = [_from_buffer(b, require_writable=True) for b in bufs]
         except (TypeError, BufferError):
             return self._many(fd, [Read(fd, b, o) for o, b in reqs])  # the exact error
         lens = list(map(len, cds))
