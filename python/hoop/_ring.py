@@ -224,8 +224,8 @@ class Ring:
             rc = -errno.EINVAL
         if rc:
             self._prep_rw_failed(rc, Read(fd, buf, offset), user_data, flags)
-            return
-        self._hold(user_data, c)
+        elif self._held.setdefault(user_data, c) is not c:
+            self._hold(user_data, c)  # another operation has this user_data
 
     def prep_write(self, fd: int, data: Any, offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
@@ -236,8 +236,8 @@ class Ring:
             rc = -errno.EINVAL
         if rc:
             self._prep_rw_failed(rc, Write(fd, data, offset), user_data, flags)
-            return
-        self._hold(user_data, c)
+        elif self._held.setdefault(user_data, c) is not c:
+            self._hold(user_data, c)  # another operation has this user_data
 
     def _prep_rw_failed(self, rc: int, request: Any, user_data: int, flags: int) -> None:
         """The fast path refused: a full SQ (BlockingIOError), or arguments
