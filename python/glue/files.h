@@ -12,3 +12,7 @@ void hoopy_fill_rw_ptrs(struct hoop_op *ops, unsigned n, int write, int fd,
                         char *const *bufs, const uint32_t *lens,
                         const uint64_t *offs);
 int hoopy_first_error(const int32_t *res, unsigned n);
+size_t hoopy_split_paths(const char *blob, size_t len, const char **paths,
+                         size_t n);
+size_t hoopy_files_layout(const struct hoop_file_data *out, size_t n,
+                          uint64_t *offs, int64_t *lens, uint64_t *lo_hi);
