@@ -229,6 +229,8 @@ class Ring:
 
     def prep_write(self, fd: int, data: Any, offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
+        # prep_read's steps, written out again on purpose: a helper shared
+        # by the two would be one more Python call per operation.
         try:
             c = _from_buffer(data)
             rc = _rw(self._ring, 1, fd, c, len(c), offset, user_data, flags)
