@@ -220,7 +220,7 @@ def main():
     # Cython liburing binding (bench_ring.py; 1 s per turn, 2 s alone).
     import bench_ring
     bench_ring.bench_nop(max(5, args.rounds // 20))
-    bench_ring.bench_direct(args.file, 5, 1.0 if args.rounds >= 150 else 0.25, rnd)
+    bench_ring.bench_direct(args.file, 5, 1.0 if args.rounds >= 150 else 0.2, rnd)
 
 
 if __name__ == "__main__":
