@@ -659,7 +659,7 @@ class Engine:
         try:
             # one cdata per buffer: each keeps its buffer exported (a
             # bytearray cannot be resized) until the batch is over
-            cds = [_from_buffer(b, require_writable=True) for b in bufs]
+            cds = [_from_buffer("char[]", b, True) for b in bufs]
         except (TypeError, BufferError):
             return self._many(fd, [Read(fd, b, o) for o, b in reqs])  # the exact error
         lens = list(map(len, cds))

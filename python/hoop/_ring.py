@@ -218,28 +218,36 @@ class Ring:
                   user_data: int = 0, flags: int = 0) -> None:
         """Read len(buf) bytes into the writable `buf` at `offset`."""
         try:
-            c = _from_buffer(buf, require_writable=True)
+            c = _from_buffer("char[]", buf, True)
             rc = _rw(self._ring, 0, fd, c, len(c), offset, user_data, flags)
         except (TypeError, OverflowError, BufferError):
             rc = -errno.EINVAL
         if rc:
             self._prep_rw_failed(rc, Read(fd, buf, offset), user_data, flags)
-        elif self._held.setdefault(user_data, c) is not c:
-            self._hold(user_data, c)  # another operation has this user_data
+        else:
+            held = self._held
+            if user_data in held:
+                self._hold(user_data, c)  # another operation has this user_data
+            else:
+                held[user_data] = c
 
     def prep_write(self, fd: int, data: Any, offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
         # prep_read's steps, written out again on purpose: a helper shared
         # by the two would be one more Python call per operation.
         try:
-            c = _from_buffer(data)
+            c = _from_buffer("char[]", data, False)
             rc = _rw(self._ring, 1, fd, c, len(c), offset, user_data, flags)
         except (TypeError, OverflowError, BufferError):
             rc = -errno.EINVAL
         if rc:
             self._prep_rw_failed(rc, Write(fd, data, offset), user_data, flags)
-        elif self._held.setdefault(user_data, c) is not c:
-            self._hold(user_data, c)  # another operation has this user_data
+        else:
+            held = self._held
+            if user_data in held:
+                self._hold(user_data, c)  # another operation has this user_data
+            else:
+                held[user_data] = c
 
     def _prep_rw_failed(self, rc: int, request: Any, user_data: int, flags: int) -> None:
         """The fast path refused: a full SQ (BlockingIOError), or arguments
