@@ -41,6 +41,8 @@ from . import _streams
 from ._streams import Call, Server, SocketTransport
 
 _MORE = lib.HOOP_CQE_F_MORE
+_F_BUFFER = lib.HOOP_CQE_F_BUFFER
+_NO_ROOM = 0xFFFFFFFFFFFFFFFF  # hoopy_aio_take: the data did not fit
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
@@ -67,7 +69,20 @@ class _Driver:
         self.ids = itertools.count(1)
         self.tokens = ffi.new("uint64_t[]", self.core.capacity)
         self._group: Any = None  # the receive buffer group, made on first use
-        loop.add_reader(self.core.fd, self._collect)
+        self._g = ffi.NULL  # its hoop_bufgroup, for hoopy_aio_take
+        self._arena = ffi.NULL  # where hoopy_aio_take copies received data
+        self._arena_cap = 0
+        self._arena_view: Optional[memoryview] = None
+        # Completions are announced by the queue's eventfd (those the engine
+        # thread reaped) and by the ring's own fd (those the kernel has just
+        # posted: _collect reaps them in this thread, without waiting for
+        # the engine thread to wake and pass them on).
+        self.fds = [self.core.fd]
+        ring_fd = lib.hoopy_aio_ring_fd(engine._e())
+        if ring_fd >= 0 and not os.environ.get("HOOP_PY_NO_RING_FD"):
+            self.fds.append(ring_fd)
+        for fd in self.fds:
+            loop.add_reader(fd, self._collect)
         # The queue is destroyed (after all its operations completed) when
         # the driver goes, at the latest when its engine is closed.
         weakref.finalize(self, self.core.close)
@@ -147,7 +162,14 @@ class _Driver:
         """The loop's buffer group for multishot receives, or None where
         there is none (the thread-pool backend: -EOPNOTSUPP)."""
         if self._group is None:
-            self._group = _streams.RecvGroup.create(self.engine, self.core) or False
+            group = _streams.RecvGroup.create(self.engine, self.core)
+            if group is not None:
+                size = group.COUNT * group.SIZE
+                self._arena = _raw("char[]", size)
+                self._arena_cap = size
+                self._arena_view = memoryview(ffi.buffer(self._arena))
+                self._g = group.g
+            self._group = group or False
         return self._group or None
 
     def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
@@ -257,24 +279,43 @@ class _Driver:
         # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
         # itself, which picks up completions that happened inline during
         # the add without waiting for the engine thread to pass them on.
-        n = lib.hoop_queue_wait(q, core.out, core.capacity, 1, 0)
+        # Received data is copied out of the buffer group into the arena
+        # and the buffers given back, in the same C call.
+        n = lib.hoopy_aio_take(q, core.out, core.capacity, self._g, self._arena,
+                               self._arena_cap)
         if n <= 0:
             return []
         held = core.held
-        return [((held[ud] if flags & _MORE else held.pop(ud))[0], ud, res, flags)
-                for ud, _tok, res, flags in core.decode(n)]
+        return [((held[ud] if flags & _MORE else held.pop(ud))[0], ud, res, flags, off)
+                for ud, off, res, flags in core.decode(n)]
 
-    def _dispatch(self, items: List[Tuple[Any, int, int, int]]) -> None:
-        for sink, ud, res, flags in items:
-            cls = sink.__class__
-            if cls is Call:
-                if not flags & _MORE:
-                    sink.token = 0  # nothing of it in flight any more
-                self._call(sink, res, flags)
-            elif cls is _Batch:
-                sink.done_one(ud, res)
-            elif not sink.done():
-                sink.set_result(res)
+    def _dispatch(self, items: List[Tuple[Any, int, int, int, int]]) -> None:
+        view = self._arena_view
+        i = 0
+        while i < len(items):
+            try:
+                for sink, ud, res, flags, off in items[i:] if i else items:
+                    i += 1
+                    cls = sink.__class__
+                    if cls is Call:
+                        if not flags & _MORE:
+                            sink.token = 0  # nothing of it in flight any more
+                        if flags & _F_BUFFER and res > 0:
+                            if off == _NO_ROOM:
+                                sink.fn(-errno.ENOBUFS, flags & ~_F_BUFFER, None)
+                            else:  # the data, valid during the call
+                                sink.fn(res, flags, view[off:off + res])  # type: ignore[index]
+                        else:
+                            sink.fn(res, flags, None)
+                    elif cls is _Batch:
+                        sink.done_one(ud, res)
+                    elif not sink.done():
+                        sink.set_result(res)
+            except Exception as exc:
+                # One failing callback must not cost the other completions
+                # of the batch: report it as the loop reports a failing
+                # callback, and go on with the next.
+                self._report(exc)
 
     def _collect(self) -> None:
         core = self.core
@@ -294,16 +335,17 @@ class _Driver:
                 loop.call_soon(self._flush)
 
     def _call(self, sink: Call, res: int, flags: int) -> None:
-        # One failing callback must not cost the other completions of the
-        # batch: report it as the loop reports a failing callback.
         try:
-            sink.fn(res, flags)
+            sink.fn(res, flags, None)
         except Exception as exc:
-            loop = self.loop_ref()
-            if loop is not None:
-                loop.call_exception_handler({
-                    "message": "exception in a hoop completion callback",
-                    "exception": exc})
+            self._report(exc)
+
+    def _report(self, exc: BaseException) -> None:
+        loop = self.loop_ref()
+        if loop is not None:
+            loop.call_exception_handler({
+                "message": "exception in a hoop completion callback",
+                "exception": exc})
 
 
 class _Batch:

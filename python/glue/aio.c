@@ -1,0 +1,87 @@
+/*
+ * hoop.asyncio's C helpers, compiled into hoop._hoop_cffi beside the core
+ * (hoop_build.py appends this file to the module's source). They do the
+ * per-operation work of a loop iteration so that Python runs once per batch.
+ */
+#include <string.h>
+
+#include "engine_internal.h" /* struct hoop_engine: its ring */
+
+/*
+ * The fd of e's ring (-1 on the thread pool): an event loop that watches it
+ * besides its queue's eventfd learns of completions as soon as the kernel
+ * posts them and reaps them itself (hoop_queue_wait reaps when its queue is
+ * empty), instead of waiting for the engine thread to wake, pass them on and
+ * signal the eventfd (two cross-CPU wakes per batch).
+ * Reads an internal field: hoop has no public call for it yet.
+ */
+static int hoopy_aio_ring_fd(hoop_engine *e)
+{
+	if (!e || !e->ring)
+		return -1;
+	return hoop_ring_fd(e->ring);
+}
+
+/*
+ * Take up to `max` completions of q without blocking (reaping the ring if
+ * the queue is empty), as hoop_queue_wait(q, out, max, 1, 0). For each one
+ * that carries a buffer of group g (HOOP_CQE_F_BUFFER): copy its res bytes
+ * to `arena` (which holds count * size bytes of g: a call never sees more
+ * buffers than the group has), put their offset in the completion's token
+ * field (all ones if they did not fit, which cannot happen while arena_cap
+ * is count * size) and give the buffer back to the kernel at once. Returns the number
+ * taken, 0 if none, or -errno.
+ */
+static int hoopy_aio_take(hoop_queue *q, struct hoop_completion *out,
+                          unsigned max, hoop_bufgroup *g, char *arena,
+                          size_t arena_cap)
+{
+	int n = hoop_queue_wait(q, out, max, 1, 0);
+	if (n <= 0)
+		return n == -ETIME ? 0 : n;
+	if (!g)
+		return n;
+	size_t pos = 0;
+	for (int i = 0; i < n; i++) {
+		uint32_t fl = out[i].flags;
+		if (!(fl & HOOP_CQE_F_BUFFER))
+			continue;
+		unsigned bid = fl >> HOOP_CQE_BUFFER_SHIFT;
+		int32_t res = out[i].res;
+		out[i].token = pos;
+		if (res > 0 && pos + (size_t)res > arena_cap) {
+			out[i].token = UINT64_MAX;
+		} else if (res > 0) {
+			/* Tell the group the buffer is out (so giving it back
+			 * needs no question to the kernel), and copy it. */
+			struct iovec iov[1];
+			if (hoop_bufgroup_bundle(g, bid, res, iov, NULL, 1) == 1) {
+				memcpy(arena + pos, iov[0].iov_base, iov[0].iov_len);
+				pos += iov[0].iov_len;
+			} else {
+				void *b = hoop_bufgroup_buf(g, bid);
+				size_t len = (size_t)res;
+				if (len > hoop_bufgroup_size(g))
+					len = hoop_bufgroup_size(g);
+				if (b)
+					memcpy(arena + pos, b, len);
+				pos += len;
+			}
+		}
+		hoop_bufgroup_return(g, bid);
+	}
+	return n;
+}
+
+/* Op i reads lens[i] bytes of fds[i] at offs[i] into base + pos[i]; its
+ * user_data is uds[i]. */
+static void hoopy_aio_fill_reads(struct hoop_op *ops, unsigned n,
+                                 const int32_t *fds, char *base,
+                                 const uint64_t *pos, const uint32_t *lens,
+                                 const uint64_t *offs, const uint64_t *uds)
+{
+	for (unsigned i = 0; i < n; i++) {
+		hoop_op_read(&ops[i], fds[i], base + pos[i], lens[i], offs[i]);
+		ops[i].user_data = uds[i];
+	}
+}
