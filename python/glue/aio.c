@@ -73,15 +73,18 @@ static int hoopy_aio_take(hoop_queue *q, struct hoop_completion *out,
 	return n;
 }
 
-/* Op i reads lens[i] bytes of fds[i] at offs[i] into base + pos[i]; its
- * user_data is uds[i]. */
+/* Op i reads lens[i] bytes of fds[i] at offs[i] (-1: the file position)
+ * into `base`, after the bytes of op i-1; its user_data is ud0 + i. */
 static void hoopy_aio_fill_reads(struct hoop_op *ops, unsigned n,
                                  const int32_t *fds, char *base,
-                                 const uint64_t *pos, const uint32_t *lens,
-                                 const uint64_t *offs, const uint64_t *uds)
+                                 const uint32_t *lens, const int64_t *offs,
+                                 uint64_t ud0)
 {
+	size_t pos = 0;
 	for (unsigned i = 0; i < n; i++) {
-		hoop_op_read(&ops[i], fds[i], base + pos[i], lens[i], offs[i]);
-		ops[i].user_data = uds[i];
+		hoop_op_read(&ops[i], fds[i], base + pos, lens[i],
+		             (uint64_t)offs[i]);
+		ops[i].user_data = ud0 + i;
+		pos += lens[i];
 	}
 }

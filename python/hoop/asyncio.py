@@ -35,7 +35,7 @@ from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
-from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
+from ._ops import (AT_FDCWD, MAX_RW, OFF_MAX, U64, Close, Fsync, Nop, OpenAt, Read,
                    Timeout, Write, check_fd, check_offset, check_size)
 from . import _streams
 from ._streams import Call, Server, SocketTransport
@@ -43,6 +43,12 @@ from ._streams import Call, Server, SocketTransport
 _MORE = lib.HOOP_CQE_F_MORE
 _F_BUFFER = lib.HOOP_CQE_F_BUFFER
 _NO_ROOM = 0xFFFFFFFFFFFFFFFF  # hoopy_aio_take: the data did not fit
+# user_data of read() batches: this bit, the batch number above bit 32, the
+# read's index below (other operations count up from 1)
+_RBIT = 1 << 63
+_RHI = ~0xFFFFFFFF
+_RLO = 0xFFFFFFFF
+_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
@@ -63,6 +69,9 @@ class _Driver:
         self.engine = engine
         self.loop_ref = weakref.ref(loop)
         self.backlog: Deque[Tuple[Any, Any, "_asyncio.Future[int]"]] = collections.deque()
+        # read() calls waiting for the next flush: (fd, n, offset, future)
+        self.reads: List[Tuple[int, int, int, "_asyncio.Future[bytes]"]] = []
+        self.read_batches = itertools.count(1)
         self.scheduled = False
         self.ops = _raw("struct hoop_op[]", self.core.capacity)
         self.sqe = ffi.new("struct hoop_sqe *")
@@ -92,6 +101,30 @@ class _Driver:
         loop = self.loop_ref()
         core = self.core
         return core.closing or core.q is None or loop is None or loop.is_closed()
+
+    def detach(self) -> None:
+        """Stop watching the fds of a dead driver (on its loop's thread):
+        a closed queue's or engine's fd number may come back for another."""
+        loop = self.loop_ref()
+        if loop is None or loop.is_closed():
+            return
+        for fd in self.fds:
+            try:
+                loop.remove_reader(fd)
+            except (OSError, ValueError):
+                pass
+        self.fds = []
+
+    def read(self, loop: _asyncio.AbstractEventLoop, fd: int, n: int,
+             offset: int) -> "_asyncio.Future[bytes]":
+        """Queue a read of n bytes (arguments checked): the future gets the
+        bytes, or the OSError."""
+        fut = loop.create_future()
+        self.reads.append((fd, n, offset, fut))
+        if not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self._flush)
+        return fut
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...
@@ -201,18 +234,25 @@ class _Driver:
             backlog, self.backlog = self.backlog, collections.deque()
             for _request, _args, sink in backlog:
                 self._fail(sink, None, exc)
+            reads, self.reads = self.reads, []
+            for read in reads:
+                if not read[3].done():
+                    read[3].set_exception(exc)
             return
-        dispatch: List[Tuple[Any, int, int, int]] = []
+        dispatch: List[Tuple[Any, int, int, int, int]] = []
         try:
-            held = core.held
-            k = min(core.capacity - len(held), len(self.backlog), self.engine._sq)
+            room = core.capacity - lib.hoop_queue_outstanding(q)
+            k = min(room, len(self.backlog), self.engine._sq)
             if k > 0:
                 self._add(q, core, k)
+                room -= k
+            if self.reads and room > 0:
+                self._add_reads(q, core, min(room, self.engine._sq))
             dispatch = self._take(q, core)
         finally:
             core.leave()
         self._dispatch(dispatch)
-        if self.backlog and not self.scheduled:
+        if (self.backlog or self.reads) and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
                 self.scheduled = True
@@ -259,6 +299,35 @@ class _Driver:
             elif not sink.done():
                 sink.set_exception(exc)
 
+    def _add_reads(self, q: Any, core: _QueueCore, k: int) -> None:
+        """Add up to k waiting read() calls as one batch: their ops filled
+        by one C call, their data in one allocation held by one entry of
+        core.held until the last of them completes (core entered)."""
+        reads = self.reads
+        if k < len(reads):
+            reads, self.reads = reads[:k], reads[k:]
+        else:
+            self.reads = []
+        k = len(reads)
+        fds, lens, offs, futs = zip(*reads)
+        pos = list(itertools.accumulate(lens, initial=0))
+        arena = _raw("char[]", max(pos[-1], 1))
+        key = _RBIT | (next(self.read_batches) & 0x7FFFFFFF) << 32
+        lib.hoopy_aio_fill_reads(self.ops, k, fds, arena, lens, offs, key)
+        batch = _Reads(arena, futs, pos, k)
+        core.held[key] = batch
+        rc = int(lib.hoop_queue_add(q, self.ops, k, ffi.NULL, 0))
+        if rc >= 0:
+            return
+        del core.held[key]
+        if rc == -errno.EAGAIN:  # full after all: on the next flush
+            self.reads[:0] = reads
+            return
+        exc = error_from(rc)
+        for fut in futs:
+            if not fut.done():
+                fut.set_exception(exc)
+
     def _fail(self, sink: Any, request: Any, exc: BaseException) -> None:
         """A request that never reached the queue: its sink learns why."""
         cls = sink.__class__
@@ -286,8 +355,19 @@ class _Driver:
         if n <= 0:
             return []
         held = core.held
-        return [((held[ud] if flags & _MORE else held.pop(ud))[0], ud, res, flags, off)
-                for ud, off, res, flags in core.decode(n)]
+        out = []
+        for ud, off, res, flags in core.decode(n):
+            if ud & _RBIT:  # one of a read() batch
+                key = ud & _RHI
+                batch = held[key]
+                batch.left -= 1
+                if not batch.left:
+                    del held[key]
+                out.append((batch, ud, res, flags, off))
+            else:
+                out.append(((held[ud] if flags & _MORE else held.pop(ud))[0],
+                            ud, res, flags, off))
+        return out
 
     def _dispatch(self, items: List[Tuple[Any, int, int, int, int]]) -> None:
         view = self._arena_view
@@ -307,6 +387,14 @@ class _Driver:
                                 sink.fn(res, flags, view[off:off + res])  # type: ignore[index]
                         else:
                             sink.fn(res, flags, None)
+                    elif cls is _Reads:
+                        fut = sink.futs[ud & _RLO]
+                        if not fut.done():
+                            if res >= 0:
+                                pos = sink.pos[ud & _RLO]
+                                fut.set_result(sink.data[pos:pos + res])
+                            else:
+                                fut.set_exception(error_from(res))
                     elif cls is _Batch:
                         sink.done_one(ud, res)
                     elif not sink.done():
@@ -348,6 +436,20 @@ class _Driver:
                 "exception": exc})
 
 
+class _Reads:
+    """A batch of read() calls: their memory (one allocation, each read's
+    part at pos[i]) and their futures; held until the last completes."""
+
+    __slots__ = ("arena", "data", "futs", "pos", "left")
+
+    def __init__(self, arena: Any, futs: Sequence[Any], pos: List[int], n: int) -> None:
+        self.arena = arena
+        self.data = ffi.buffer(arena)  # slices are bytes
+        self.futs = futs
+        self.pos = pos
+        self.left = n
+
+
 class _Batch:
     """Results of a submit_many: resolves its future when all are in."""
 
@@ -373,14 +475,19 @@ _drivers: "weakref.WeakKeyDictionary[Any, _Driver]" = weakref.WeakKeyDictionary(
 _last: Tuple[Any, Any] = (None, None)  # (loop, driver) of the latest call
 
 
-def _driver() -> _Driver:
+def _driver(loop: Any = None) -> _Driver:
     global _last
-    loop = _asyncio.get_running_loop()
+    if loop is None:
+        loop = _asyncio.get_running_loop()
     last_loop, d = _last
-    if last_loop is loop and not d.dead:
-        return d
+    if last_loop is loop:
+        core = d.core
+        if not (core.closing or core.q is None):
+            return d
     d = _drivers.get(loop)
     if d is None or d.dead:
+        if d is not None:
+            d.detach()
         d = _Driver(loop, default_engine())
         _drivers[loop] = d
     _last = (loop, d)
@@ -419,12 +526,13 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     OSError(EINVAL) for a negative size or an offset below -1,
     OverflowError): a bad call fails alone, before anything is submitted.
     At most 0x7ffff000 bytes per call, as read(2)."""
-    check_fd(fd)
-    n = min(check_size(n), MAX_RW)
-    check_offset(offset)
-    buf = _raw("char[]", max(n, 1))
-    res = check(await _driver().submit(_RawRead(fd, buf, n, offset)))
-    return ffi.buffer(buf, res)[:]
+    if not (fd.__class__ is int and n.__class__ is int and offset.__class__ is int
+            and _INT_MIN <= fd <= _INT_MAX and 0 <= n <= MAX_RW and -1 <= offset <= OFF_MAX):
+        check_fd(fd)
+        n = min(check_size(n), MAX_RW)
+        check_offset(offset)
+    loop = _asyncio.get_running_loop()
+    return await _driver(loop).read(loop, fd, n, offset)
 
 
 async def pread_many(fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
