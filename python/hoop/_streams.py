@@ -40,13 +40,13 @@ _DIRECT_SEND = not os.environ.get("HOOP_PY_URING_SEND")
 
 class Call:
     """A completion sink that calls fn(res, flags, data) on the loop's
-    thread, data being a view of what a receive with a group buffer
-    delivered (valid during the call only) or None; `token` is the
-    engine's token of its latest operation (for cancel)."""
+    thread, data being the bytes a receive with a group buffer delivered,
+    or None; `token` is the engine's token of its latest operation (for
+    cancel)."""
 
     __slots__ = ("fn", "token")
 
-    def __init__(self, fn: Callable[[int, int, Optional[memoryview]], None]) -> None:
+    def __init__(self, fn: Callable[[int, int, Optional[bytes]], None]) -> None:
         self.fn = fn
         self.token = 0
 
@@ -151,23 +151,28 @@ class SocketTransport(_asyncio.Transport):
             self._recv_pending = True
             self._driver.submit_to(self._recv_req, self._recv_sink)
 
-    def _on_recv(self, res: int, flags: int, view: Optional[memoryview]) -> None:
+    def _on_recv(self, res: int, flags: int, data: Any) -> None:
+        if res > 0 and flags & _MORE and self._reading and not self._held_data \
+                and not self._buffered and data is not None:
+            # the common case: a multishot receive's data, straight through
+            self._protocol.data_received(data)  # type: ignore[attr-defined]
+            return
         if not flags & _MORE:
             self._recv_pending = False  # a single-shot, or a multishot's last
         if res > 0:
-            if view is None:  # our own buffer (single-shot receives)
-                view = self._rview[:res]  # type: ignore[index]
+            if data is None:  # our own buffer (single-shot receives)
+                data = self._rview[:res].tobytes()  # type: ignore[index]
             if self._closing:
                 pass
             elif self._reading and not self._held_data:
                 if self._buffered:
-                    rest = self._feed_buffered(view)
+                    rest = self._feed_buffered(data)
                     if rest:
                         self._held_data.append(rest)
                 else:
-                    self._protocol.data_received(view.tobytes())  # type: ignore[attr-defined]
+                    self._protocol.data_received(data)  # type: ignore[attr-defined]
             else:  # paused, or resumed with older data still to deliver
-                self._held_data.append(view.tobytes())
+                self._held_data.append(data)
             if not self._recv_pending:
                 self._arm_recv()
         elif res == 0:

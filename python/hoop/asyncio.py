@@ -81,7 +81,7 @@ class _Driver:
         self._g = ffi.NULL  # its hoop_bufgroup, for hoopy_aio_take
         self._arena = ffi.NULL  # where hoopy_aio_take copies received data
         self._arena_cap = 0
-        self._arena_view: Optional[memoryview] = None
+        self._arena_data: Any = None  # ffi.buffer of the arena: slices are bytes
         # Completions are announced by the queue's eventfd (those the engine
         # thread reaped) and by the ring's own fd (those the kernel has just
         # posted: _collect reaps them in this thread, without waiting for
@@ -200,7 +200,7 @@ class _Driver:
                 size = group.COUNT * group.SIZE
                 self._arena = _raw("char[]", size)
                 self._arena_cap = size
-                self._arena_view = memoryview(ffi.buffer(self._arena))
+                self._arena_data = ffi.buffer(self._arena)
                 self._g = group.g
             self._group = group or False
         return self._group or None
@@ -370,7 +370,7 @@ class _Driver:
         return out
 
     def _dispatch(self, items: List[Tuple[Any, int, int, int, int]]) -> None:
-        view = self._arena_view
+        arena = self._arena_data
         i = 0
         while i < len(items):
             try:
@@ -383,8 +383,8 @@ class _Driver:
                         if flags & _F_BUFFER and res > 0:
                             if off == _NO_ROOM:
                                 sink.fn(-errno.ENOBUFS, flags & ~_F_BUFFER, None)
-                            else:  # the data, valid during the call
-                                sink.fn(res, flags, view[off:off + res])  # type: ignore[index]
+                            else:  # the data, as bytes
+                                sink.fn(res, flags, arena[off:off + res])
                         else:
                             sink.fn(res, flags, None)
                     elif cls is _Reads:
