@@ -49,6 +49,8 @@ _RBIT = 1 << 63
 _RHI = ~0xFFFFFFFF
 _RLO = 0xFFFFFFFF
 _INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
+_Future = _asyncio.Future
+_get_running_loop = _asyncio.get_running_loop
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
@@ -114,17 +116,6 @@ class _Driver:
             except (OSError, ValueError):
                 pass
         self.fds = []
-
-    def read(self, loop: _asyncio.AbstractEventLoop, fd: int, n: int,
-             offset: int) -> "_asyncio.Future[bytes]":
-        """Queue a read of n bytes (arguments checked): the future gets the
-        bytes, or the OSError."""
-        fut = loop.create_future()
-        self.reads.append((fd, n, offset, fut))
-        if not self.scheduled:
-            self.scheduled = True
-            loop.call_soon(self._flush)
-        return fut
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...
@@ -531,8 +522,16 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
         check_fd(fd)
         n = min(check_size(n), MAX_RW)
         check_offset(offset)
-    loop = _asyncio.get_running_loop()
-    return await _driver(loop).read(loop, fd, n, offset)
+    loop = _get_running_loop()
+    last_loop, d = _last
+    if last_loop is not loop or d.core.closing or d.core.q is None:
+        d = _driver(loop)
+    fut = _Future(loop=loop)
+    d.reads.append((fd, n, offset, fut))
+    if not d.scheduled:
+        d.scheduled = True
+        loop.call_soon(d._flush)
+    return await fut
 
 
 async def pread_many(fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
