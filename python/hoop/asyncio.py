@@ -239,7 +239,7 @@ class _Driver:
                 room -= k
             if self.reads and room > 0:
                 self._add_reads(q, core, min(room, self.engine._sq))
-            dispatch = self._take(q, core)
+            dispatch = self._take(q, core) or []
         finally:
             core.leave()
         self._dispatch(dispatch)
@@ -333,9 +333,10 @@ class _Driver:
         elif not sink.done():
             sink.set_exception(exc)
 
-    def _take(self, q: Any, core: _QueueCore) -> List[Tuple[Any, int, int, int]]:
+    def _take(self, q: Any, core: _QueueCore) -> Optional[List[Tuple[Any, int, int, int, int]]]:
         """Move the waiting completions out (core entered): (sink,
-        user_data, res, flags) for _dispatch, which runs after the core is left."""
+        user_data, res, flags, arena offset) for _dispatch, which runs after
+        the core is left; None in a forked child (-ECHILD)."""
         # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
         # itself, which picks up completions that happened inline during
         # the add without waiting for the engine thread to pass them on.
@@ -344,7 +345,7 @@ class _Driver:
         n = lib.hoopy_aio_take(q, core.out, core.capacity, self._g, self._arena,
                                self._arena_cap)
         if n <= 0:
-            return []
+            return None if n == -errno.ECHILD else []
         held = core.held
         out = []
         for ud, off, res, flags in core.decode(n):
@@ -401,13 +402,17 @@ class _Driver:
         try:
             q = core.enter()
         except ValueError:
+            self.detach()  # closed: nothing more will come
             return
         try:
             items = self._take(q, core)
         finally:
             core.leave()
+        if items is None:  # a forked child: the ring is the parent's
+            self.detach()
+            return
         self._dispatch(items)
-        if self.backlog and not self.scheduled:
+        if (self.backlog or self.reads) and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
                 self.scheduled = True
