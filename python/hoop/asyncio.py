@@ -349,13 +349,20 @@ class _Driver:
         held = core.held
         out = []
         for ud, off, res, flags in core.decode(n):
-            if ud & _RBIT:  # one of a read() batch
-                key = ud & _RHI
+            if ud & _RBIT:  # one of a read() batch: its future, resolved
+                key = ud & _RHI  # here (set_result runs no user code)
                 batch = held[key]
                 batch.left -= 1
                 if not batch.left:
                     del held[key]
-                out.append((batch, ud, res, flags, off))
+                i = ud & _RLO
+                fut = batch.futs[i]
+                if not fut.done():
+                    if res >= 0:
+                        pos = batch.pos[i]
+                        fut.set_result(batch.data[pos:pos + res])
+                    else:
+                        fut.set_exception(error_from(res))
             else:
                 out.append(((held[ud] if flags & _MORE else held.pop(ud))[0],
                             ud, res, flags, off))
@@ -379,14 +386,6 @@ class _Driver:
                                 sink.fn(res, flags, arena[off:off + res])
                         else:
                             sink.fn(res, flags, None)
-                    elif cls is _Reads:
-                        fut = sink.futs[ud & _RLO]
-                        if not fut.done():
-                            if res >= 0:
-                                pos = sink.pos[ud & _RLO]
-                                fut.set_result(sink.data[pos:pos + res])
-                            else:
-                                fut.set_exception(error_from(res))
                     elif cls is _Batch:
                         sink.done_one(ud, res)
                     elif not sink.done():
