@@ -338,6 +338,8 @@ def test_loop_recovers_after_the_default_engine_is_closed(run):
             r, w = await haio.open_connection("127.0.0.1", port_of(server))
             w.write(b"ping\n")
             assert await asyncio.wait_for(r.readline(), 5) == b"ping\n"
+            w.write_eof()  # the server's handler ends before the engine goes
+            assert await asyncio.wait_for(r.read(), 5) == b""
             w.close()
             server.close()
             await server.wait_closed()
