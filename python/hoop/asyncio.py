@@ -23,8 +23,10 @@ from __future__ import annotations
 import asyncio as _asyncio
 import collections
 import errno
+import functools
 import itertools
 import os
+import threading
 import weakref
 from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
                     Sequence, Tuple)
@@ -65,7 +67,7 @@ class _Driver:
     def __init__(self, loop: _asyncio.AbstractEventLoop, engine: Engine) -> None:
         engine._enter()
         try:
-            self.core = _QueueCore(engine, min(1024, engine.max_inflight))
+            self.core = _LoopCore(engine, min(1024, engine.max_inflight))
         finally:
             engine._leave()
         self.engine = engine
@@ -94,6 +96,11 @@ class _Driver:
             self.fds.append(ring_fd)
         for fd in self.fds:
             loop.add_reader(fd, self._collect)
+        # Before the queue (or the engine, whose close closes the queue) is
+        # closed, the loop stops watching these fds: their numbers may come
+        # back for other files at once. (The hook holds no driver.)
+        self.core.before_close = functools.partial(
+            _unwatch, self.loop_ref, self.fds, threading.get_ident())
         # The queue is destroyed (after all its operations completed) when
         # the driver goes, at the latest when its engine is closed.
         weakref.finalize(self, self.core.close)
@@ -107,15 +114,7 @@ class _Driver:
     def detach(self) -> None:
         """Stop watching the fds of a dead driver (on its loop's thread):
         a closed queue's or engine's fd number may come back for another."""
-        loop = self.loop_ref()
-        if loop is None or loop.is_closed():
-            return
-        for fd in self.fds:
-            try:
-                loop.remove_reader(fd)
-            except (OSError, ValueError):
-                pass
-        self.fds = []
+        _unwatch(self.loop_ref, self.fds, threading.get_ident())
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...
@@ -429,6 +428,43 @@ class _Driver:
             loop.call_exception_handler({
                 "message": "exception in a hoop completion callback",
                 "exception": exc})
+
+
+def _unwatch(loop_ref: Any, fds: List[int], thread: int) -> None:
+    """Take the loop's watch off `fds` (emptying the list): at once on the
+    loop's thread, else on its next turn."""
+    loop = loop_ref()
+    if loop is None or loop.is_closed() or not fds:
+        return
+
+    def unwatch() -> None:
+        for fd in fds:
+            try:
+                loop.remove_reader(fd)
+            except (OSError, ValueError, RuntimeError):
+                pass
+        fds.clear()
+
+    if threading.get_ident() == thread:
+        unwatch()
+    else:
+        try:
+            loop.call_soon_threadsafe(unwatch)
+        except RuntimeError:  # closed meanwhile
+            pass
+
+
+class _LoopCore(_QueueCore):
+    """A driver's queue: calls before_close (if set) first when closed,
+    by the driver's finalizer or by its engine's close."""
+
+    before_close: Any = None
+
+    def close(self) -> None:
+        hook, self.before_close = self.before_close, None
+        if hook is not None:
+            hook()
+        super().close()
 
 
 class _Reads:

@@ -347,3 +347,37 @@ def test_loop_recovers_after_the_default_engine_is_closed(run):
             await asyncio.sleep(0.01)
 
     run(main)
+
+
+def test_fds_of_a_closed_engine_are_not_left_in_the_loop(run):
+    """Closing the engine under a running loop takes the loop's watch off
+    its fds at once: a socket that gets one of their numbers next is
+    watched for real (a stale registration would make add_reader only
+    update the old entry, and the socket would never be seen readable)."""
+    async def main():
+        from hoop import _default
+        await haio.nop()  # this loop watches the engine's fds now
+        _default._close_default()
+
+        async def plain_echo(reader, writer):
+            writer.write(await reader.readline())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(plain_echo, "127.0.0.1", 0)
+        conns = [await asyncio.open_connection("127.0.0.1", port_of(server))
+                 for _ in range(4)]  # some of them reuse the freed numbers
+        for r, w in conns:
+            w.write(b"hi\n")
+        for r, w in conns:
+            assert await asyncio.wait_for(r.readline(), 5) == b"hi\n"
+            w.close()
+        server.close()
+        await server.wait_closed()
+        zero = os.open("/dev/zero", os.O_RDONLY)
+        try:  # and hoop works again on this loop (a new engine)
+            assert await haio.read(zero, 3) == b"\0\0\0"
+        finally:
+            os.close(zero)
+
+    run(main)
