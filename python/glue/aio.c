@@ -32,9 +32,8 @@ static int hoopy_aio_ring_fd(hoop_engine *e)
  * is count * size) and give the buffer back to the kernel at once. Returns the number
  * taken, 0 if none, or -errno.
  */
-static int hoopy_aio_take(hoop_queue *q, struct hoop_completion *out,
-                          unsigned max, hoop_bufgroup *g, char *arena,
-                          size_t arena_cap)
+static int hoopy_aio_take(hoop_queue *q, struct hoop_completion *out, unsigned max,
+                          hoop_bufgroup *g, char *arena, size_t arena_cap)
 {
 	int n = hoop_queue_wait(q, out, max, 1, 0);
 	if (n <= 0)
@@ -56,7 +55,8 @@ static int hoopy_aio_take(hoop_queue *q, struct hoop_completion *out,
 			 * needs no question to the kernel), and copy it. */
 			struct iovec iov[1];
 			if (hoop_bufgroup_bundle(g, bid, res, iov, NULL, 1) == 1) {
-				memcpy(arena + pos, iov[0].iov_base, iov[0].iov_len);
+				memcpy(arena + pos, iov[0].iov_base,
+				       iov[0].iov_len);
 				pos += iov[0].iov_len;
 			} else {
 				void *b = hoop_bufgroup_buf(g, bid);

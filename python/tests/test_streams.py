@@ -367,7 +367,7 @@ def test_fds_of_a_closed_engine_are_not_left_in_the_loop(run):
         server = await asyncio.start_server(plain_echo, "127.0.0.1", 0)
         conns = [await asyncio.open_connection("127.0.0.1", port_of(server))
                  for _ in range(4)]  # some of them reuse the freed numbers
-        for r, w in conns:
+        for _r, w in conns:
             w.write(b"hi\n")
         for r, w in conns:
             assert await asyncio.wait_for(r.readline(), 5) == b"hi\n"
