@@ -147,7 +147,8 @@ def main():
                               "ratio": round(med[hoop_kind] / med[base], 2),
                               "paired_ratio": round(paired, 2),
                               "cpu_us": [round(cpu[hoop_kind], 1), round(cpu[base], 1)],
-                              "runs": {k: [round(x) for x in rates[k]] for k in (hoop_kind, base)}}),
+                              "runs": {k: [round(x) for x in rates[k]]
+                                       for k in (hoop_kind, base)}}),
                   flush=True)
 
 

@@ -28,18 +28,31 @@ import itertools
 import os
 import threading
 import weakref
-from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import Any, Deque, Dict, Generator, List, NamedTuple, Optional, Sequence, Tuple
 
+from . import _streams
 from ._default import default_engine
-from ._engine import Engine, _QueueCore, _offsets_lengths, _raw
+from ._engine import Engine, _offsets_lengths, _QueueCore, _raw
 from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
-from ._ops import (AT_FDCWD, MAX_RW, OFF_MAX, U64, Close, Fsync, Nop, OpenAt, Read,
-                   Timeout, Write, check_fd, check_offset, check_size)
-from . import _streams
+from ._ops import (
+    AT_FDCWD,
+    MAX_RW,
+    OFF_MAX,
+    U64,
+    Close,
+    Fsync,
+    Nop,
+    OpenAt,
+    Read,
+    Timeout,
+    Write,
+    check_fd,
+    check_offset,
+    check_size,
+)
 from ._streams import Call, Server, SocketTransport
 
 _MORE = lib.HOOP_CQE_F_MORE

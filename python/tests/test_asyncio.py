@@ -4,10 +4,10 @@ import os
 import random
 
 import pytest
+from conftest import PAGE
 
 import hoop
 import hoop.asyncio as haio
-from conftest import PAGE
 
 
 def run(coro):
@@ -25,7 +25,8 @@ def test_64_concurrent_reads(data_fd):
         # several rounds reuse the same loop driver
         for _ in range(5):
             bufs = [bytearray(PAGE) for _ in range(64)]
-            counts = await asyncio.gather(*(haio.readinto(fd, b, i * PAGE) for i, b in enumerate(bufs)))
+            counts = await asyncio.gather(*(haio.readinto(fd, b, i * PAGE)
+                                            for i, b in enumerate(bufs)))
             assert counts == [PAGE] * 64
             assert b"".join(bufs) == data[:64 * PAGE]
 

@@ -8,10 +8,10 @@ import os
 import socket
 
 import pytest
+from conftest import fd_count
 
 import hoop
 import hoop.asyncio as haio
-from conftest import fd_count
 
 LOOPS = ["asyncio"]
 try:
