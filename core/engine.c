@@ -921,6 +921,13 @@ int hoop__engine_get_metrics_v0_1(hoop_engine *e,
 
 int hoop_engine_backend(const hoop_engine *e) { return e->backend; }
 
+int hoop_engine_ring_fd(const hoop_engine *e)
+{
+	if (!e)
+		return -EINVAL;
+	return e->ring ? hoop_ring_fd(e->ring) : -EOPNOTSUPP;
+}
+
 const char *hoop_engine_backend_reason(const hoop_engine *e)
 {
 	return e->backend_reason;

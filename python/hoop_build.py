@@ -173,7 +173,7 @@ with open(FFI_H) as f:
 
 # Glue of its own per part of the package: python/glue/NAME.h (declarations
 # for the cdef) and NAME.c (appended to the module's source).
-GLUE_PARTS = ["files"]  # hoop.Ring, Engine batches, read_files
+GLUE_PARTS = ["aio", "files"]  # hoop.asyncio; hoop.Ring, Engine batches, read_files
 
 
 def glue_part(name, ext):

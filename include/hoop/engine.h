@@ -415,6 +415,17 @@ HOOP_API int hoop_engine_backend(const hoop_engine *e);
  */
 HOOP_API const char *hoop_engine_backend_reason(const hoop_engine *e);
 
+/*
+ * hoop_engine_ring_fd - the fd of the engine's io_uring instance, for an
+ * event loop that wants to learn of completions as soon as the kernel posts
+ * them: watch it for POLLIN (epoll, Go's netpoller, asyncio) and then
+ * collect with hoop_queue_wait(q, ..., 0 timeout), which reaps the ring
+ * itself when its queue is empty. Do not submit on it, read it or close it.
+ * Valid until hoop_engine_destroy. Returns the fd, or -EOPNOTSUPP on the
+ * thread-pool backend (no ring: watch hoop_queue_fd alone).
+ */
+HOOP_API int hoop_engine_ring_fd(const hoop_engine *e);
+
 /* The engine's bound on operations in flight. */
 HOOP_API unsigned hoop_engine_max_inflight(const hoop_engine *e);
 
