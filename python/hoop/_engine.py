@@ -8,13 +8,31 @@ import os
 import struct
 import sys
 import threading
-from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple)
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._errors import PathArg, check, error_from
 from ._hoop_cffi import ffi, lib
-from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
-                   OFF_MAX, SSIZE_MAX, Readv, Result, Timeout, Write, Writev,
-                   check_fd, check_int, check_offset, check_size)
+from ._ops import (
+    AT_FDCWD,
+    MAX_RW,
+    OFF_MAX,
+    SSIZE_MAX,
+    U64,
+    Close,
+    Fsync,
+    Nop,
+    OpenAt,
+    Read,
+    Readv,
+    Result,
+    Timeout,
+    Write,
+    Writev,
+    check_fd,
+    check_int,
+    check_offset,
+    check_size,
+)
 from ._ring import WAIT_SLICE, _deadline, _slice_ns, _time_out
 
 _COMPLETION = struct.Struct("=QQiI")  # struct hoop_completion, 24 bytes

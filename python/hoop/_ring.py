@@ -15,10 +15,24 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from ._buffers import iovecs
 from ._errors import PathArg, check
 from ._hoop_cffi import ffi, lib
+from ._ops import (
+    AT_FDCWD,
+    MAX_RW,
+    Cancel,
+    Close,
+    Completion,
+    Fsync,
+    OpenAt,
+    Read,
+    Readv,
+    Timeout,
+    Write,
+    Writev,
+    _off,
+    check_fd,
+    check_offset,
+)
 from ._probe import probe_ops
-from ._ops import (AT_FDCWD, MAX_RW, Cancel, Close, Completion, Fsync,
-                   OpenAt, Read, Readv, Timeout, Write, Writev, _off,
-                   check_fd, check_offset)
 
 # A blocking wait is cut into slices this long so that Python gets to run
 # signal handlers (Ctrl-C) between them.

@@ -61,7 +61,7 @@ def test_ring_reads_hold_buffers_by_batch_and_release_them(tmp_path):
                 calls = python_calls(lambda: [r.prep_read(fd, b, 64 * i, i)
                                               for i, b in enumerate(bufs)])[0]
                 assert calls == 1 + n  # one Python call per prep_read
-                del bufs  # the ring holds them
+                bufs.clear()  # the ring holds them
                 gc.collect()
                 assert r.in_flight == n
                 r.submit_and_wait(n)

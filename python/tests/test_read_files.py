@@ -6,11 +6,10 @@ import pathlib
 import resource
 
 import pytest
+from conftest import fd_count
 
 import hoop
 import hoop.asyncio
-
-from conftest import fd_count
 
 
 @pytest.fixture(params=["uring", "threads"])
