@@ -5,7 +5,7 @@
  *   submit_lock  the SQ side of the ring (get SQE, publish, enter to submit)
  *   drain_lock   the CQ side (copy CQEs out, advance the head, dispatch);
  *                callbacks and queue pushes run under it
- *   slot_lock    the free-slot list and the room condition
+ *   slot_lock    the room condition (the free slots are a lock-free stack)
  * A thread holding drain_lock may take slot_lock (to free a slot) or a
  * queue's lock; a thread holding submit_lock may take slot_lock only when
  * nothing else (it never does today). Nothing waits on drain_lock while
@@ -147,46 +147,125 @@ int hoop__engine_check(hoop_engine *e)
 
 /* ---- slots ---- */
 
+/* Pop one free slot's index into *idx; false if none is free. */
+static bool slot_pop(hoop_engine *e, unsigned *idx)
+{
+	uint64_t top = atomic_load_explicit(&e->free_top, memory_order_acquire);
+	for (;;) {
+		uint32_t k1 = (uint32_t)top;
+		if (!k1)
+			return false;
+		uint32_t next = LOAD(&e->slots[k1 - 1].next_free);
+		uint64_t nt = ((top >> 32) + 1) << 32 | next;
+		/* Acquire: the freeing thread's last writes to the slot
+		 * happen before ours. A stale `next` fails on the count. */
+		if (atomic_compare_exchange_weak_explicit(
+		        &e->free_top, &top, nt, memory_order_acquire,
+		        memory_order_acquire)) {
+			*idx = k1 - 1;
+			return true;
+		}
+	}
+}
+
+/* Push slot k on the free stack (slot_push also wakes room waiters). */
+static void slot_push_raw(hoop_engine *e, unsigned k)
+{
+	uint64_t top = LOAD(&e->free_top);
+	for (;;) {
+		atomic_store_explicit(&e->slots[k].next_free, (uint32_t)top,
+		                      memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
+		if (atomic_compare_exchange_weak_explicit(
+		        &e->free_top, &top, nt, memory_order_seq_cst,
+		        memory_order_relaxed))
+			break;
+	}
+}
+
+static void slot_push(hoop_engine *e, unsigned k)
+{
+	slot_push_raw(e, k);
+	/* seq_cst on both sides (here and in slots_take): a waiter that
+	 * registered before our push is seen; one registering after it
+	 * finds the slot on its own. It re-checks every ms anyway. */
+	if (atomic_load_explicit(&e->room_waiters, memory_order_seq_cst)) {
+		pthread_mutex_lock(&e->slot_lock);
+		pthread_cond_broadcast(&e->room_cv);
+		pthread_mutex_unlock(&e->slot_lock);
+	}
+}
+
+/* Pop n slots, all or none (the room waiters' wake-up is the caller's
+ * when some were popped and given back: it may hold slot_lock). */
+static bool slots_pop_n(hoop_engine *e, unsigned n, unsigned *idx,
+                        bool *gave_back)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!slot_pop(e, &idx[i])) {
+			*gave_back = i > 0;
+			while (i--)
+				slot_push_raw(e, idx[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 /*
  * Take n free slots into idx[]; blocks for room unless nowait. Returns 0 or
  * -EBUSY / -ESHUTDOWN.
  */
 static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
 {
-	pthread_mutex_lock(&e->slot_lock);
-	while (e->free_count < n) {
-		if (nowait || LOAD(&e->closing)) {
+	bool gave_back = false;
+	while (!slots_pop_n(e, n, idx, &gave_back)) {
+		if (gave_back &&
+		    atomic_load_explicit(&e->room_waiters, memory_order_seq_cst)) {
+			pthread_mutex_lock(&e->slot_lock);
+			pthread_cond_broadcast(&e->room_cv);
 			pthread_mutex_unlock(&e->slot_lock);
-			return LOAD(&e->closing) ? -ESHUTDOWN : -EBUSY;
 		}
+		if (nowait || LOAD(&e->closing))
+			return LOAD(&e->closing) ? -ESHUTDOWN : -EBUSY;
 		ADD(&e->m_blocked, 1);
-		e->room_waiters++;
-		pthread_mutex_unlock(&e->slot_lock);
+		atomic_fetch_add_explicit(&e->room_waiters, 1,
+		                          memory_order_seq_cst);
 		/* Room appears as completions are reaped: reap ourselves,
 		 * flush what batching holds back, and make sure the engine
 		 * thread is watching the ring before we sleep. */
 		hoop__engine_flush_pending(e);
 		hoop__engine_reap_some(e);
 		pthread_mutex_lock(&e->slot_lock);
-		if (e->free_count < n && !LOAD(&e->closing)) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 1000000; /* re-check every ms */
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
+		gave_back = false;
+		if (!slots_pop_n(e, n, idx, &gave_back)) {
+			/* Another waiter may have missed slots we held for
+			 * a moment. */
+			if (gave_back && atomic_load_explicit(
+			                     &e->room_waiters,
+			                     memory_order_seq_cst) > 1)
+				pthread_cond_broadcast(&e->room_cv);
+			if (!LOAD(&e->closing)) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 1000000; /* re-check every ms */
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&e->room_cv, &e->slot_lock,
+				                       &ts);
 			}
-			pthread_cond_timedwait(&e->room_cv, &e->slot_lock, &ts);
+		} else {
+			pthread_mutex_unlock(&e->slot_lock);
+			atomic_fetch_sub_explicit(&e->room_waiters, 1,
+			                          memory_order_relaxed);
+			return 0;
 		}
-		e->room_waiters--;
+		pthread_mutex_unlock(&e->slot_lock);
+		atomic_fetch_sub_explicit(&e->room_waiters, 1,
+		                          memory_order_relaxed);
 	}
-	for (unsigned i = 0; i < n; i++) {
-		unsigned k = e->free_head - 1;
-		e->free_head = e->slots[k].next_free;
-		idx[i] = k;
-	}
-	e->free_count -= n;
-	pthread_mutex_unlock(&e->slot_lock);
 	return 0;
 }
 
@@ -194,14 +273,7 @@ static int slots_take(hoop_engine *e, unsigned n, bool nowait, unsigned *idx)
  * free list. */
 static void slot_push_free(hoop_engine *e, struct hoop_slot *s)
 {
-	unsigned k = (unsigned)(s - e->slots);
-	pthread_mutex_lock(&e->slot_lock);
-	s->next_free = e->free_head;
-	e->free_head = k + 1;
-	e->free_count++;
-	if (e->room_waiters)
-		pthread_cond_broadcast(&e->room_cv);
-	pthread_mutex_unlock(&e->slot_lock);
+	slot_push(e, (unsigned)(s - e->slots));
 }
 
 static void slot_free(hoop_engine *e, struct hoop_slot *s)
@@ -1795,9 +1867,8 @@ static int engine_init_slots(hoop_engine *e, unsigned n)
 		return -ENOMEM;
 	e->nslots = n;
 	for (unsigned i = 0; i < n; i++)
-		e->slots[i].next_free = (i + 1 < n) ? i + 2 : 0;
-	e->free_head = 1;
-	e->free_count = n;
+		atomic_init(&e->slots[i].next_free, (i + 1 < n) ? i + 2 : 0);
+	atomic_init(&e->free_top, 1);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ struct hoop_slot {
 	_Atomic uint32_t gen;
 	uint8_t delivery;
 	uint8_t pad[3];
-	uint32_t next_free;
+	_Atomic uint32_t next_free; /* on the free stack: the next, + 1 */
 	uint64_t user_data; /* the caller's tag */
 	int32_t res;
 	uint32_t cflags;
@@ -75,11 +75,13 @@ struct hoop_engine {
 	/* slots */
 	struct hoop_slot *slots;
 	unsigned nslots;
+	/* The free slots: a lock-free stack. Low 32 bits the top's index + 1
+	 * (0: empty), high 32 bits a count of changes (no ABA). */
+	_Atomic uint64_t free_top;
+	/* Submitters out of slots sleep on room_cv under slot_lock. */
 	pthread_mutex_t slot_lock;
 	pthread_cond_t room_cv;
-	uint32_t free_head; /* index + 1, 0 = empty */
-	unsigned free_count;
-	unsigned room_waiters;
+	_Atomic unsigned room_waiters;
 
 	/* engine thread */
 	pthread_t thread;
