@@ -123,17 +123,56 @@ static uint32_t slot_state_for(struct hoop_slot *s, uint32_t gen)
 	return st;
 }
 
+_Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
+
+/*
+ * The calling thread's counters: any stripe is correct, only speed depends
+ * on the choice. Threads run on different stacks, so the address of this
+ * frame, above its low 64 KiB, names the thread well enough, in three
+ * instructions (sched_getcpu or a thread-local variable costs more in a
+ * shared library, and far more under valgrind, which has no rseq).
+ */
+static inline struct hoop_stripe *stripe_of(hoop_engine *e)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
+	return &e->stripes[h >> 28];
+}
+_Static_assert(HOOP_STRIPES == 16, "stripe_of takes the top 4 bits");
+
 void hoop__caller_enter(hoop_engine *e)
 {
-	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&stripe_of(e)->callers, 1,
+	                          memory_order_acq_rel);
 }
 
 void hoop__caller_leave(hoop_engine *e)
 {
 	/* Release: everything this caller did to the engine happens before
 	 * destroy (which loads the count with acquire) frees it. */
-	atomic_fetch_sub_explicit(&e->active_callers, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&stripe_of(e)->callers, 1,
+	                          memory_order_release);
 }
+
+/* Threads inside an engine call, summed over the stripes. */
+static int callers_active(hoop_engine *e)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < HOOP_STRIPES; i++)
+		n += atomic_load_explicit(&e->stripes[i].callers,
+		                          memory_order_acquire);
+	return (int32_t)n;
+}
+
+/* The sum of one stripe counter (at offset off) over the stripes. */
+static uint64_t stripe_sum(hoop_engine *e, size_t off)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < HOOP_STRIPES; i++)
+		sum += LOAD((_Atomic uint64_t *)((char *)&e->stripes[i] + off));
+	return sum;
+}
+#define STRIPE_SUM(e, field) stripe_sum(e, offsetof(struct hoop_stripe, field))
 
 int hoop__engine_check(hoop_engine *e)
 {
@@ -356,7 +395,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		 * state change below releases it): an owner that has its
 		 * result also finds it counted (engine_wait_timeout_threads
 		 * read completed one short in a CI run the other way round). */
-		ADD(&e->m_completed, 1);
+		ADD(&stripe_of(e)->completed, 1);
 		/*
 		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
 		 * a released slot reads DONE|RELEASED until it is free, so a
@@ -383,7 +422,7 @@ static void deliver(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 			 * free. */
 			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
 			                      memory_order_relaxed);
-			ADD(&e->m_completed, 1);
+			ADD(&stripe_of(e)->completed, 1);
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
 		}
@@ -444,14 +483,14 @@ void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
 		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
 		    LOAD(&s->gen) == gen && s->delivery != DELIVER_CALLBACK) {
 			deliver(e, s, token, res, flags);
-			ADD(&e->m_cqes, 1);
+			ADD(&stripe_of(e)->cqes, 1);
 			return;
 		}
 	}
 	pthread_mutex_lock(&e->drain_lock);
 	dispatch(e, token, res, flags);
 	pthread_mutex_unlock(&e->drain_lock);
-	ADD(&e->m_cqes, 1);
+	ADD(&stripe_of(e)->cqes, 1);
 }
 
 /* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
@@ -489,7 +528,7 @@ static unsigned drain_locked(hoop_engine *e)
 		}
 	}
 	if (n)
-		ADD(&e->m_cqes, n);
+		ADD(&stripe_of(e)->cqes, n);
 	return n;
 }
 
@@ -812,13 +851,13 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
                           int32_t res, unsigned idx, uint64_t *token,
                           int delivery, hoop_queue *q)
 {
-	ADD(&e->m_submitted, 1);
-	ADD(&e->m_inline, 1);
+	ADD(&stripe_of(e)->submitted, 1);
+	ADD(&stripe_of(e)->inline_ops, 1);
 	if (delivery == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
 		*token = slot_arm_state(e, idx, op->user_data, delivery, NULL,
 		                        NULL, NULL, SLOT_DONE, res);
-		ADD(&e->m_completed, 1);
+		ADD(&stripe_of(e)->completed, 1);
 		return;
 	}
 	struct hoop_slot *s = &e->slots[idx];
@@ -828,7 +867,7 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
 	if (token)
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
-	ADD(&e->m_completed, 1);
+	ADD(&stripe_of(e)->completed, 1);
 	hoop__queue_push(q, &c);
 	slot_free(e, s);
 }
@@ -867,7 +906,7 @@ static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
 		tok[i] = slot_arm(e, idx[i], ops[i].user_data, delivery, fn, arg,
 		                  q, SLOT_POOL);
 	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
+	ADD(&stripe_of(e)->submitted, n);
 	ADD(&e->m_pool_ops, n);
 	int err = hoop__pool_submit(e->pool, ops, tok, n);
 	if (err == 0)
@@ -882,7 +921,7 @@ static int submit_to_pool(hoop_engine *e, const struct hoop_op *ops,
 		atomic_store_explicit(&e->slots[idx[i]].state, SLOT_FREE,
 		                      memory_order_relaxed);
 	atomic_fetch_sub(&e->inflight, n);
-	atomic_fetch_sub(&e->m_submitted, n);
+	atomic_fetch_sub(&stripe_of(e)->submitted, n);
 	atomic_fetch_sub(&e->m_pool_ops, n);
 	slots_untake(e, idx, n);
 	return err;
@@ -1280,7 +1319,7 @@ static int submit_ring(hoop_engine *e, const struct submit_src *src,
 			tokens[i] = token;
 	}
 	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
+	ADD(&stripe_of(e)->submitted, n);
 	/* Publish the whole group with one tail store. */
 	hoop__ring_flush_sq(e->ring);
 	e->pending += n;
@@ -1375,6 +1414,22 @@ static bool try_become_spinner(hoop_engine *e)
 	return false;
 }
 
+/* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
+ * another caller (a release of the same token) took it first. */
+static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
+                     uint64_t token, struct hoop_completion *out)
+{
+	/* The result is ours only if we take the slot from DONE. */
+	if (!slot_claim_done(s, st))
+		return -ENOENT;
+	out->user_data = s->user_data;
+	out->token = token;
+	out->res = s->res;
+	out->flags = s->cflags;
+	slot_push_free(e, s);
+	return 0;
+}
+
 int hoop_engine_wait(hoop_engine *e, uint64_t token,
                      struct hoop_completion *out, int64_t timeout_ns)
 {
@@ -1392,16 +1447,16 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -ENOENT;
 	if (s->delivery != DELIVER_WAIT)
 		return -EINVAL;
+	/* Often the result is already there (inline completions reaped by the
+	 * submit call): take it at once. Nothing here can sleep, so the call
+	 * need not count itself among the callers destroy waits for. */
+	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+		return wait_take(e, s, st, token, out);
 
 	hoop__caller_enter(e);
 	int ret = 0;
 	bool spun = false;
 	uint64_t deadline = UINT64_MAX;
-	/* Often the result is already there (inline completions reaped by the
-	 * submit call): take it without reading the clock. */
-	st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
-		goto done;
 	if (timeout_ns >= 0)
 		deadline = hoop__now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
@@ -1453,18 +1508,8 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
 		hoop__futex_wait(&s->state, want, left);
 	}
-done:
 	if (ret == 0) {
-		/* The result is ours only if we take the slot from DONE. */
-		if (!slot_claim_done(s, st)) {
-			ret = -ENOENT;
-		} else {
-			out->user_data = s->user_data;
-			out->token = token;
-			out->res = s->res;
-			out->flags = s->cflags;
-			slot_push_free(e, s);
-		}
+		ret = wait_take(e, s, st, token, out);
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -1812,8 +1857,7 @@ static void *engine_thread(void *arg)
 			dead_quiesce(e, dead);
 		if (LOAD(&e->closing) &&
 		    atomic_load_explicit(&e->inflight, memory_order_acquire) == 0 &&
-		    atomic_load_explicit(&e->active_callers,
-		                         memory_order_acquire) == 0)
+		    callers_active(e) == 0)
 			break;
 
 		if (dead && LOAD(&e->inflight)) {
@@ -1884,6 +1928,7 @@ static void engine_free(hoop_engine *e, bool in_child)
 		close(e->kick_fd);
 	hoop_ring_destroy(e->ring);
 	free(e->slots);
+	free(e->stripes);
 	pthread_mutex_destroy(&e->submit_lock);
 	pthread_mutex_destroy(&e->drain_lock);
 	pthread_mutex_destroy(&e->slot_lock);
@@ -2107,6 +2152,12 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	e->fork_gen = LOAD(&fork_generation);
 	e->kick_fd = -1;
+	e->stripes = aligned_alloc(64, HOOP_STRIPES * sizeof(*e->stripes));
+	if (!e->stripes) {
+		free(e);
+		return -ENOMEM;
+	}
+	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
 	pthread_mutex_init(&e->submit_lock, NULL);
 	pthread_mutex_init(&e->drain_lock, NULL);
 	pthread_mutex_init(&e->slot_lock, NULL);
@@ -2214,7 +2265,7 @@ void hoop_engine_destroy(hoop_engine *e)
 	 * own, so keep reaping and retry now and then. */
 	uint64_t next_cancel = 0;
 	while (atomic_load_explicit(&e->inflight, memory_order_acquire) > 0 ||
-	       atomic_load_explicit(&e->active_callers, memory_order_acquire) > 0) {
+	       callers_active(e) > 0) {
 		uint64_t now = hoop__now_ns();
 		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
 			cancel_all(e);
@@ -2235,9 +2286,9 @@ void hoop_engine_destroy(hoop_engine *e)
 
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
-	m->submitted = LOAD(&e->m_submitted);
-	m->completed = LOAD(&e->m_completed);
-	m->cqes = LOAD(&e->m_cqes);
+	m->submitted = STRIPE_SUM(e, submitted);
+	m->completed = STRIPE_SUM(e, completed);
+	m->cqes = STRIPE_SUM(e, cqes);
 	m->inflight = LOAD(&e->inflight);
 	m->enters = LOAD(&e->m_enters);
 	m->sqes_entered = LOAD(&e->m_sqes_entered);
@@ -2248,7 +2299,7 @@ static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
 	m->pool_ops = LOAD(&e->m_pool_ops);
-	m->inline_ops = LOAD(&e->m_inline);
+	m->inline_ops = STRIPE_SUM(e, inline_ops);
 	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
 }
 

@@ -49,6 +49,20 @@ struct hoop_slot {
 
 struct hoop_pool;
 
+/*
+ * Counters that every operation touches, kept per thread (stripe_of, a
+ * hash of the stack address) so that threads on different CPUs do not take
+ * the same cache line from each other on every call. Sums are exact (a
+ * call that leaves on another stripe than it entered leaves one +1 and
+ * another -1; the arithmetic wraps).
+ */
+#define HOOP_STRIPES 16u
+struct hoop_stripe {
+	_Atomic uint32_t callers; /* threads inside wait/submit/cancel */
+	_Atomic uint64_t submitted, completed, cqes, inline_ops;
+	char pad[64 - 4 * 8 - 8];
+};
+
 struct hoop_engine {
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
 	/* The thread pool: the whole backend when ring is NULL; with io_uring,
@@ -94,7 +108,6 @@ struct hoop_engine {
 	_Atomic int dead;            /* fatal ring error, as -errno */
 	uint64_t dead_next_cancel;   /* engine thread: next SYNC_CANCEL (ns) */
 	bool dead_cancel_found;      /* engine thread: the last one found some */
-	_Atomic int active_callers;  /* threads inside wait/submit/cancel */
 	_Atomic int spinners;
 
 	uint64_t spin_ns;
@@ -102,9 +115,10 @@ struct hoop_engine {
 	unsigned sq_limit; /* most ops in one submit call (the SQ size) */
 
 	/* counters */
-	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
+	struct hoop_stripe *stripes; /* HOOP_STRIPES, 64-byte aligned */
+	_Atomic uint64_t m_enters,
 	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
-	    m_overflow, m_unknown, m_blocked, m_pool_ops, m_inline,
+	    m_overflow, m_unknown, m_blocked, m_pool_ops,
 	    m_queue_wakeups;
 	_Atomic uint64_t inflight;
 };
