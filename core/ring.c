@@ -2,6 +2,7 @@
  * core/ring.c - hoop_ring: setup, mapping, submission and completion for a
  * ring owned by one thread.
  */
+#include "clock.h"
 #include "ring_internal.h"
 #include "sys.h"
 #include "asan_check.h" /* reliability suite: ASan buffer check */
@@ -211,13 +212,6 @@ static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
 		for (unsigned i = 0; i < r->sq_entries; i++)
 			r->sq_array[i] = i;
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 static void pause_ms(long ms)
@@ -639,7 +633,7 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		 * timeout request completing wakes every waiter), so `ts` is a
 		 * deadline and each enter waits only for what is left of it.
 		 */
-		deadline = now_ns() + (uint64_t)ts->tv_sec * 1000000000ull +
+		deadline = hoop__now_ns() + (uint64_t)ts->tv_sec * 1000000000ull +
 		           (uint64_t)ts->tv_nsec;
 		arg.ts = (uint64_t)(uintptr_t)&left;
 	}
@@ -662,7 +656,7 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		 * show up. */
 		if (short_of || flush) {
 			if (ts) {
-				uint64_t now = now_ns();
+				uint64_t now = hoop__now_ns();
 				if (now >= deadline)
 					expired = true;
 				uint64_t rem = expired ? 0 : deadline - now;
@@ -940,7 +934,7 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
 		return -EINVAL;
 
-	uint64_t start = now_ns();
+	uint64_t start = hoop__now_ns();
 	uint64_t deadline = ts ? start + (uint64_t)ts->tv_sec * 1000000000ull +
 	                             (uint64_t)ts->tv_nsec
 	                       : UINT64_MAX;
@@ -955,7 +949,7 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 	for (;;) {
 		unsigned flags = HOOP_ENTER_EXT_ARG, to_submit = 0, pending = 0;
 		struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
-		uint64_t now = now_ns();
+		uint64_t now = hoop__now_ns();
 		bool min_over = now >= min_deadline;
 
 		bool must_enter = false;
