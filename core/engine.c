@@ -545,6 +545,9 @@ static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
 	return 0;
 }
 
+static int wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
+                     struct hoop_completion *out, int64_t timeout_ns);
+
 int hoop_engine_wait(hoop_engine *e, uint64_t token,
                      struct hoop_completion *out, int64_t timeout_ns)
 {
@@ -567,7 +570,20 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	 * need not count itself among the callers destroy waits for. */
 	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
 		return wait_take(e, s, st, token, out);
+	return wait_slow(e, s, token, out, timeout_ns);
+}
 
+/*
+ * hoop_engine_wait for a result not there yet: reap, spin, sleep. Apart
+ * from the quick path, so that the quick one stays small.
+ */
+__attribute__((noinline)) static int wait_slow(hoop_engine *e,
+                                               struct hoop_slot *s,
+                                               uint64_t token,
+                                               struct hoop_completion *out,
+                                               int64_t timeout_ns)
+{
+	uint32_t st;
 	hoop__caller_enter(e);
 	int ret = 0;
 	bool spun = false;

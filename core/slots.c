@@ -55,7 +55,8 @@ static bool closing(const struct hoop_slots *t)
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
 
 /* Pop one free slot's index into *idx; false if none is free. */
-static bool slot_pop(struct hoop_slots *t, unsigned *idx)
+static inline __attribute__((always_inline)) bool
+slot_pop(struct hoop_slots *t, unsigned *idx)
 {
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
@@ -76,7 +77,8 @@ static bool slot_pop(struct hoop_slots *t, unsigned *idx)
 }
 
 /* Push slot k on the free stack (slot_push also wakes room waiters). */
-static void slot_push_raw(struct hoop_slots *t, unsigned k)
+static inline __attribute__((always_inline)) void
+slot_push_raw(struct hoop_slots *t, unsigned k)
 {
 	uint64_t top = LOAD(&t->free_top);
 	for (;;) {
