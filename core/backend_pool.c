@@ -41,6 +41,17 @@ int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
 }
 
 
+void hoop__engine_pool_free(hoop_engine *e, bool in_child)
+{
+	if (!e->pool)
+		return;
+	if (in_child)
+		hoop__pool_forget(e->pool);
+	else
+		hoop__pool_destroy(e->pool);
+	e->pool = NULL;
+}
+
 int hoop__engine_pool_cancel(hoop_engine *e, uint64_t token)
 {
 	return hoop__pool_cancel(e->pool, token, -1, false) ? 0 : -ENOENT;
@@ -111,4 +122,5 @@ const struct hoop_backend_ops hoop__backend_pool = {
 	.reap = pool_nothing,
 	.notify = pool_notify,
 	.start = pool_flush,
+	.destroy = hoop__engine_pool_free,
 };

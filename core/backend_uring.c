@@ -796,6 +796,18 @@ static int uring_start(hoop_engine *e)
 	return 0;
 }
 
+static void uring_destroy(hoop_engine *e, bool in_child)
+{
+	/* In a forked child the thread does not exist and the ring is the
+	 * parent's: unmapping and closing do not affect the parent's ring. */
+	if (!in_child && e->thread_started)
+		pthread_join(e->thread, NULL);
+	hoop__engine_pool_free(e, in_child); /* the opcodes the ring lacks */
+	if (e->kick_fd >= 0)
+		close(e->kick_fd);
+	hoop_ring_destroy(e->ring);
+}
+
 /*
  * On io_uring, a batch is cheaper through the ring than inline (one enter
  * does every cached read in the kernel, one system call for all of them;
@@ -813,4 +825,5 @@ const struct hoop_backend_ops hoop__backend_uring = {
 	.reap = uring_reap,
 	.notify = bg_notify,
 	.start = uring_start,
+	.destroy = uring_destroy,
 };

@@ -762,15 +762,7 @@ void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q)
 
 static void engine_free(hoop_engine *e, bool in_child)
 {
-	if (e->pool) {
-		if (in_child)
-			hoop__pool_forget(e->pool);
-		else
-			hoop__pool_destroy(e->pool);
-	}
-	if (e->kick_fd >= 0)
-		close(e->kick_fd);
-	hoop_ring_destroy(e->ring);
+	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
 	free(e->stripes);
 	pthread_mutex_destroy(&e->submit_lock);
@@ -821,6 +813,8 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	pthread_mutex_init(&e->drain_lock, NULL);
 
 	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
+	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
+	                                   : &hoop__backend_pool;
 	if (want == HOOP_BACKEND_URING) {
 		err = hoop__uring_setup(e, &p, sq, cq);
 		if (err < 0) {
@@ -832,8 +826,8 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		}
 	}
 	e->backend = want;
-	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
-	                                   : &hoop__backend_pool;
+	if (want != HOOP_BACKEND_URING)
+		e->be = &hoop__backend_pool; /* the fallback */
 	if (e->ring)
 		cq = hoop_ring_cq_entries(e->ring);
 	/* Two CQ entries stay free for the kick poll and slack (the pool gets
@@ -913,9 +907,7 @@ void hoop_engine_destroy(hoop_engine *e)
 		nanosleep(&ts, NULL);
 	}
 	e->be->notify(e, true);
-	if (e->thread_started)
-		pthread_join(e->thread, NULL);
-	engine_free(e, false);
+	engine_free(e, false); /* the backend's destroy joins its threads */
 }
 
 /* ---- queries ---- */

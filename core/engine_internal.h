@@ -129,6 +129,10 @@ struct hoop_backend_ops {
 	void (*notify)(hoop_engine *e, bool kernel);
 	/* Once the slot table exists: start the completion side. */
 	int (*start)(hoop_engine *e);
+	/* Stop (join the threads) and free what the backend holds; in a
+	 * forked child only what is ours (the parent's threads do not exist
+	 * here). Also after a failed create, with whatever was set up. */
+	void (*destroy)(hoop_engine *e, bool in_child);
 };
 
 extern const struct hoop_backend_ops hoop__backend_uring; /* backend_uring.c */
@@ -148,6 +152,9 @@ int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
                              unsigned n, uint64_t *tok,
                              const struct hoop_target *to, const unsigned *idx,
                              bool accepted);
+/* Stop and free the pool (if any): its destroy, or in a forked child its
+ * forget. */
+void hoop__engine_pool_free(hoop_engine *e, bool in_child);
 /* Cancel a pool op by token: 0 or -ENOENT. */
 int hoop__engine_pool_cancel(hoop_engine *e, uint64_t token);
 
