@@ -19,7 +19,7 @@ int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
 	for (unsigned i = 0; i < n; i++)
 		tok[i] = hoop__engine_arm(e, idx[i], ops[i].user_data, to, SLOT_POOL);
 	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
+	ADD(&hoop__stripe(e)->submitted, n);
 	ADD(&e->m_pool_ops, n);
 	int err = hoop__pool_submit(e->pool, ops, tok, n);
 	if (err == 0)
@@ -34,7 +34,7 @@ int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
 		atomic_store_explicit(&e->tab.slots[idx[i]].state, SLOT_FREE,
 		                      memory_order_relaxed);
 	atomic_fetch_sub(&e->inflight, n);
-	atomic_fetch_sub(&e->m_submitted, n);
+	atomic_fetch_sub(&hoop__stripe(e)->submitted, n);
 	atomic_fetch_sub(&e->m_pool_ops, n);
 	hoop__slots_untake(&e->tab, idx, n);
 	return err;

@@ -108,7 +108,7 @@ static unsigned drain_locked(hoop_engine *e)
 		}
 	}
 	if (n)
-		ADD(&e->m_cqes, n);
+		ADD(&hoop__stripe(e)->cqes, n);
 	return n;
 }
 
@@ -388,7 +388,7 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 			tokens[i] = token;
 	}
 	ADD(&e->inflight, n);
-	ADD(&e->m_submitted, n);
+	ADD(&hoop__stripe(e)->submitted, n);
 	/* Publish the whole group with one tail store. */
 	hoop__ring_flush_sq(r);
 	e->pending += n;
@@ -648,8 +648,7 @@ static void *engine_thread(void *arg)
 			dead_quiesce(e, dead);
 		if (LOAD(&e->closing) &&
 		    atomic_load_explicit(&e->inflight, memory_order_acquire) == 0 &&
-		    atomic_load_explicit(&e->active_callers,
-		                         memory_order_acquire) == 0)
+		    hoop__callers_active(e) == 0)
 			break;
 
 		if (dead && LOAD(&e->inflight)) {

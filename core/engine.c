@@ -57,15 +57,36 @@ static void install_fork_handler(void)
 
 void hoop__caller_enter(hoop_engine *e)
 {
-	atomic_fetch_add_explicit(&e->active_callers, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&hoop__stripe(e)->callers, 1,
+	                          memory_order_acq_rel);
 }
 
 void hoop__caller_leave(hoop_engine *e)
 {
 	/* Release: everything this caller did to the engine happens before
 	 * destroy (which loads the count with acquire) frees it. */
-	atomic_fetch_sub_explicit(&e->active_callers, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&hoop__stripe(e)->callers, 1,
+	                          memory_order_release);
 }
+
+int hoop__callers_active(hoop_engine *e)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < HOOP_STRIPES; i++)
+		n += atomic_load_explicit(&e->stripes[i].callers,
+		                          memory_order_acquire);
+	return (int32_t)n;
+}
+
+/* The sum of one stripe counter (at offset off) over the stripes. */
+static uint64_t stripe_sum(hoop_engine *e, size_t off)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < HOOP_STRIPES; i++)
+		sum += LOAD((_Atomic uint64_t *)((char *)&e->stripes[i] + off));
+	return sum;
+}
+#define STRIPE_SUM(e, field) stripe_sum(e, offsetof(struct hoop_stripe, field))
 
 int hoop__engine_check(hoop_engine *e)
 {
@@ -115,7 +136,7 @@ void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
 		 * state change below releases it): an owner that has its
 		 * result also finds it counted (engine_wait_timeout_threads
 		 * read completed one short in a CI run the other way round). */
-		ADD(&e->m_completed, 1);
+		ADD(&hoop__stripe(e)->completed, 1);
 		/*
 		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
 		 * a released slot reads DONE|RELEASED until it is free, so a
@@ -142,7 +163,7 @@ void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
 			 * free. */
 			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
 			                      memory_order_relaxed);
-			ADD(&e->m_completed, 1);
+			ADD(&hoop__stripe(e)->completed, 1);
 			atomic_fetch_sub_explicit(&e->inflight, 1,
 			                          memory_order_relaxed);
 		}
@@ -196,14 +217,14 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 		if ((st & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
 		    LOAD(&s->gen) == gen && s->to.kind != DELIVER_CALLBACK) {
 			hoop__engine_deliver_slot(e, s, token, res, flags);
-			ADD(&e->m_cqes, 1);
+			ADD(&hoop__stripe(e)->cqes, 1);
 			return;
 		}
 	}
 	pthread_mutex_lock(&e->drain_lock);
 	hoop__engine_dispatch(e, token, res, flags);
 	pthread_mutex_unlock(&e->drain_lock);
-	ADD(&e->m_cqes, 1);
+	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
 /* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
@@ -248,13 +269,13 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
                           int32_t res, unsigned idx, uint64_t *token,
                           const struct hoop_target *to)
 {
-	ADD(&e->m_submitted, 1);
-	ADD(&e->m_inline, 1);
+	ADD(&hoop__stripe(e)->submitted, 1);
+	ADD(&hoop__stripe(e)->inline_ops, 1);
 	if (to->kind == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
 		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE,
 		                        res);
-		ADD(&e->m_completed, 1);
+		ADD(&hoop__stripe(e)->completed, 1);
 		return;
 	}
 	struct hoop_slot *s = &e->tab.slots[idx];
@@ -262,7 +283,7 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
 	if (token)
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
-	ADD(&e->m_completed, 1);
+	ADD(&hoop__stripe(e)->completed, 1);
 	to->fn(to->arg, &c); /* the queue's push */
 	hoop__slot_free(&e->tab, s);
 }
@@ -508,6 +529,25 @@ static bool try_become_spinner(hoop_engine *e)
 	return false;
 }
 
+/* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
+ * another caller (a release of the same token) took it first. */
+static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
+                     uint64_t token, struct hoop_completion *out)
+{
+	/* The result is ours only if we take the slot from DONE. */
+	if (!hoop__slot_claim_done(s, st))
+		return -ENOENT;
+	out->user_data = s->user_data;
+	out->token = token;
+	out->res = s->res;
+	out->flags = s->cflags;
+	hoop__slot_push_free(&e->tab, s);
+	return 0;
+}
+
+static int wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
+                     struct hoop_completion *out, int64_t timeout_ns);
+
 int hoop_engine_wait(hoop_engine *e, uint64_t token,
                      struct hoop_completion *out, int64_t timeout_ns)
 {
@@ -525,16 +565,29 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -ENOENT;
 	if (s->to.kind != DELIVER_WAIT)
 		return -EINVAL;
+	/* Often the result is already there (inline completions reaped by the
+	 * submit call): take it at once. Nothing here can sleep, so the call
+	 * need not count itself among the callers destroy waits for. */
+	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+		return wait_take(e, s, st, token, out);
+	return wait_slow(e, s, token, out, timeout_ns);
+}
 
+/*
+ * hoop_engine_wait for a result not there yet: reap, spin, sleep. Apart
+ * from the quick path, so that the quick one stays small.
+ */
+__attribute__((noinline)) static int wait_slow(hoop_engine *e,
+                                               struct hoop_slot *s,
+                                               uint64_t token,
+                                               struct hoop_completion *out,
+                                               int64_t timeout_ns)
+{
+	uint32_t st;
 	hoop__caller_enter(e);
 	int ret = 0;
 	bool spun = false;
 	uint64_t deadline = UINT64_MAX;
-	/* Often the result is already there (inline completions reaped by the
-	 * submit call): take it without reading the clock. */
-	st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
-		goto done;
 	if (timeout_ns >= 0)
 		deadline = hoop__now_ns() + (uint64_t)timeout_ns;
 	for (;;) {
@@ -586,18 +639,8 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
 		hoop__futex_wait(&s->state, want, left);
 	}
-done:
 	if (ret == 0) {
-		/* The result is ours only if we take the slot from DONE. */
-		if (!hoop__slot_claim_done(s, st)) {
-			ret = -ENOENT;
-		} else {
-			out->user_data = s->user_data;
-			out->token = token;
-			out->res = s->res;
-			out->flags = s->cflags;
-			hoop__slot_push_free(&e->tab, s);
-		}
+		ret = wait_take(e, s, st, token, out);
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -721,6 +764,7 @@ static void engine_free(hoop_engine *e, bool in_child)
 {
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
+	free(e->stripes);
 	pthread_mutex_destroy(&e->submit_lock);
 	pthread_mutex_destroy(&e->drain_lock);
 	free(e);
@@ -759,6 +803,12 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	e->fork_gen = LOAD(&fork_generation);
 	e->kick_fd = -1;
+	e->stripes = aligned_alloc(64, HOOP_STRIPES * sizeof(*e->stripes));
+	if (!e->stripes) {
+		free(e);
+		return -ENOMEM;
+	}
+	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
 	pthread_mutex_init(&e->submit_lock, NULL);
 	pthread_mutex_init(&e->drain_lock, NULL);
 
@@ -845,7 +895,7 @@ void hoop_engine_destroy(hoop_engine *e)
 	 * own, so keep reaping and retry now and then. */
 	uint64_t next_cancel = 0;
 	while (atomic_load_explicit(&e->inflight, memory_order_acquire) > 0 ||
-	       atomic_load_explicit(&e->active_callers, memory_order_acquire) > 0) {
+	       hoop__callers_active(e) > 0) {
 		uint64_t now = hoop__now_ns();
 		if (now >= next_cancel && LOAD(&e->inflight) > 0) {
 			e->be->cancel_all(e);
@@ -869,9 +919,9 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
-	m->submitted = LOAD(&e->m_submitted);
-	m->completed = LOAD(&e->m_completed);
-	m->cqes = LOAD(&e->m_cqes);
+	m->submitted = STRIPE_SUM(e, submitted);
+	m->completed = STRIPE_SUM(e, completed);
+	m->cqes = STRIPE_SUM(e, cqes);
 	m->inflight = LOAD(&e->inflight);
 	m->enters = LOAD(&e->m_enters);
 	m->sqes_entered = LOAD(&e->m_sqes_entered);
@@ -882,7 +932,7 @@ static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
 	m->pool_ops = LOAD(&e->m_pool_ops);
-	m->inline_ops = LOAD(&e->m_inline);
+	m->inline_ops = STRIPE_SUM(e, inline_ops);
 	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
 }
 

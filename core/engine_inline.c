@@ -27,6 +27,16 @@
  * personality or ioprio, and an explicit offset (-1, the file position, is
  * left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
  * device in this thread) and O_APPEND.
+ *
+ * F_GETFL is a system call of its own, a third of a cached 4 KiB pread's
+ * cost. For READ and READV, each thread remembers the flags of the last
+ * few descriptors it read and asks again every FL_CACHE_READS reads of
+ * one (fl_for_read). The verdict can go stale only through the
+ * application: a descriptor switched to O_DIRECT with F_SETFL, or closed
+ * and its number reused for an O_DIRECT file, may still be read inline a
+ * few times (up to FL_CACHE_READS, per thread): the same result, but the
+ * submitting thread waits for the device. Writes ask every time: a stale
+ * O_APPEND would make a retried short write append twice.
  */
 static bool inline_candidate(const struct hoop_op *op)
 {
@@ -94,6 +104,37 @@ static int32_t try_inline(const struct hoop_op *op, int fl)
 	return ((size_t)r == want && want <= INT32_MAX) ? (int32_t)r : -1;
 }
 
+#define FL_CACHE_SIZE 8u   /* descriptors remembered per thread */
+#define FL_CACHE_READS 32u /* reads between two F_GETFL of one */
+
+struct fl_entry {
+	int fd;        /* the descriptor (valid while left > 0) */
+	int fl;        /* its F_GETFL */
+	unsigned left; /* reads that may still use fl; 0: empty */
+};
+
+static _Thread_local struct fl_entry fl_cache[FL_CACHE_SIZE];
+
+/* F_GETFL of fd for a read, from this thread's cache when fresh. */
+static int fl_for_read(int fd)
+{
+	struct fl_entry *c = &fl_cache[(unsigned)fd % FL_CACHE_SIZE];
+	if (c->left && c->fd == fd) {
+		c->left--;
+		return c->fl;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	c->fd = fd;
+	c->fl = fl;
+	c->left = fl < 0 ? 0 : FL_CACHE_READS - 1;
+	return fl;
+}
+
+static bool op_is_read(const struct hoop_op *op)
+{
+	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV;
+}
+
 /*
  * Try the inline path on each candidate of a call: res[i] gets the result
  * of op i if it completed, else -1. Writes only in a call of one op: in a
@@ -109,13 +150,14 @@ unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res)
 	for (unsigned i = 0; i < n; i++) {
 		const struct hoop_op *op = &ops[i];
 		bool cand = !prev_linked && inline_candidate(op) &&
-		            (n == 1 || op->opcode == HOOP_OP_READ ||
-		             op->opcode == HOOP_OP_READV);
+		            (n == 1 || op_is_read(op));
 		prev_linked = (op->sqe_flags &
 		               (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
 		if (cand && (fd != op->fd || fl < 0)) {
 			fd = op->fd;
-			fl = fcntl(fd, F_GETFL);
+			/* A write is a candidate only alone in its call: it
+			 * always gets a fresh F_GETFL. */
+			fl = op_is_read(op) ? fl_for_read(fd) : fcntl(fd, F_GETFL);
 		}
 		res[i] = cand ? try_inline(op, fl) : -1;
 		k += res[i] >= 0;

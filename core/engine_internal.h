@@ -24,6 +24,20 @@
 
 struct hoop_backend_ops;
 
+/*
+ * Counters that every operation touches, kept per thread (hoop__stripe, a
+ * hash of the stack address) so that threads on different CPUs do not
+ * take the same cache line from each other on every call. Sums are exact
+ * (a call that leaves on another stripe than it entered leaves one +1 and
+ * another -1; the arithmetic wraps).
+ */
+#define HOOP_STRIPES 16u
+struct hoop_stripe {
+	_Atomic uint32_t callers; /* threads inside wait/submit/cancel */
+	_Atomic uint64_t submitted, completed, cqes, inline_ops;
+	char pad[64 - 4 * 8 - 8];
+};
+
 struct hoop_engine {
 	const struct hoop_backend_ops *be; /* what runs the operations */
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
@@ -61,7 +75,6 @@ struct hoop_engine {
 	_Atomic int dead;            /* fatal ring error, as -errno */
 	uint64_t dead_next_cancel;   /* engine thread: next SYNC_CANCEL (ns) */
 	bool dead_cancel_found;      /* engine thread: the last one found some */
-	_Atomic int active_callers;  /* threads inside wait/submit/cancel */
 	_Atomic int spinners;
 
 	uint64_t spin_ns;
@@ -69,9 +82,10 @@ struct hoop_engine {
 	unsigned sq_limit; /* most ops in one submit call (the SQ size) */
 
 	/* counters */
-	_Atomic uint64_t m_submitted, m_completed, m_cqes, m_enters,
+	struct hoop_stripe *stripes; /* HOOP_STRIPES, 64-byte aligned */
+	_Atomic uint64_t m_enters,
 	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
-	    m_overflow, m_unknown, m_blocked, m_pool_ops, m_inline,
+	    m_overflow, m_unknown, m_blocked, m_pool_ops,
 	    m_queue_wakeups;
 	_Atomic uint64_t inflight;
 };
@@ -237,6 +251,24 @@ void hoop__engine_flush_pending(hoop_engine *e);
 /* Count a thread as inside an engine call (destroy waits for none). */
 void hoop__caller_enter(hoop_engine *e);
 void hoop__caller_leave(hoop_engine *e);
+/* Threads inside an engine call, summed over the stripes. */
+int hoop__callers_active(hoop_engine *e);
+
+/*
+ * The calling thread's stripe: any stripe is correct, only speed depends
+ * on the choice. Threads run on different stacks, so the address of this
+ * frame, above its low 64 KiB, names the thread well enough, in three
+ * instructions (sched_getcpu or a thread-local variable costs more in a
+ * shared library, and far more under valgrind, which has no rseq).
+ */
+static inline struct hoop_stripe *hoop__stripe(hoop_engine *e)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
+	return &e->stripes[h >> 28];
+}
+_Static_assert(HOOP_STRIPES == 16, "hoop__stripe takes the top 4 bits");
+_Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop__engine_check(hoop_engine *e);

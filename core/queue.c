@@ -26,6 +26,10 @@ struct hoop_queue {
 	unsigned inflight;    /* added, final completion not yet pushed */
 	unsigned sleepers;
 	bool efd_set;
+	/* hoop_queue_fd was called: keep the eventfd readable while
+	 * completions wait. Until then nobody can watch it, and the write and
+	 * read that keep it so (two system calls per batch) are skipped. */
+	bool efd_watched;
 };
 
 int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity)
@@ -60,7 +64,26 @@ int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity)
 }
 
 unsigned hoop_queue_cap(const hoop_queue *q) { return q->cap; }
-int hoop_queue_fd(const hoop_queue *q) { return q->efd; }
+static void efd_raise_locked(hoop_queue *q)
+{
+	if (q->efd_watched && !q->efd_set && q->count) {
+		uint64_t one = 1;
+		ssize_t w = write(q->efd, &one, sizeof(one));
+		(void)w;
+		q->efd_set = true;
+	}
+}
+
+int hoop_queue_fd(const hoop_queue *cq)
+{
+	/* The queue was allocated non-const by hoop_queue_create. */
+	hoop_queue *q = (hoop_queue *)cq;
+	pthread_mutex_lock(&q->mu);
+	q->efd_watched = true;
+	efd_raise_locked(q); /* what is waiting already */
+	pthread_mutex_unlock(&q->mu);
+	return q->efd;
+}
 
 unsigned hoop_queue_ready(hoop_queue *q)
 {
@@ -117,12 +140,7 @@ static void queue_push(void *arg, const struct hoop_completion *c)
 	q->count++;
 	if (!(c->flags & HOOP_CQE_F_MORE))
 		q->inflight--;
-	if (!q->efd_set) {
-		uint64_t one = 1;
-		ssize_t w = write(q->efd, &one, sizeof(one));
-		(void)w;
-		q->efd_set = true;
-	}
+	efd_raise_locked(q);
 	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
 		hoop__engine_count_queue_wakeup(q->e);

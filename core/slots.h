@@ -69,25 +69,27 @@ struct hoop_target {
 struct hoop_slot {
 	_Atomic uint32_t state;
 	_Atomic uint32_t gen;
-	uint32_t next_free;
+	_Atomic uint32_t next_free; /* on the free stack: the next, + 1 */
 	uint32_t cflags;
 	uint64_t user_data; /* the caller's tag */
 	int32_t res;
 	struct hoop_target to;
 };
 /*
- * The table: the slots and their free list (under lock). A taker that
+ * The table: the slots and their free list (a lock-free stack). A taker that
  * finds too few free slots calls make_room (which should reap
  * completions) and sleeps on room_cv, unless *closing is set.
  */
 struct hoop_slots {
 	struct hoop_slot *slots;
 	unsigned n;
+	/* The free slots: a lock-free stack. Low 32 bits the top's index + 1
+	 * (0: empty), high 32 bits a count of changes (no ABA). */
+	_Atomic uint64_t free_top;
+	/* Takers out of slots sleep on room_cv under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t room_cv;
-	uint32_t free_head; /* index + 1, 0 = empty */
-	unsigned free_count;
-	unsigned room_waiters;
+	_Atomic unsigned room_waiters;
 	void (*make_room)(void *ctx);
 	void *ctx;
 	const _Atomic int *closing;

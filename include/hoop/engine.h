@@ -153,6 +153,11 @@ HOOP_API const char *hoop_backend_name(int backend);
  * count, an error, a pipe or socket) it is submitted as usual and nothing
  * is visible. Writes are tried only in a submit call of one operation.
  * hoop_engine_metrics.inline_ops counts them. Both backends do this.
+ * The file's flags (F_GETFL) are asked before every write, but for reads
+ * each thread remembers them for up to 32 reads of one descriptor: a
+ * descriptor switched to O_DIRECT with F_SETFL, or closed and its number
+ * reused for an O_DIRECT file, may still be read inline that many times
+ * (the same result; the submitting thread waits for the device).
  */
 
 /*
