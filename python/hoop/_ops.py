@@ -8,8 +8,6 @@ args tuple keeps every converted object, and with it the caller's buffer,
 alive; whoever submits the request holds it until the final completion.
 """
 
-from __future__ import annotations
-
 import errno
 import operator
 import os
@@ -216,7 +214,7 @@ class Timeout(NamedTuple):
 class OpenAt(NamedTuple):
     """openat(2) of `path` relative to `dfd`. Result: the new fd. O_CLOEXEC
     is added, as Python's own open does."""
-    path: Union[str, bytes, "os.PathLike[Any]"]
+    path: Union[str, bytes, os.PathLike[Any]]
     flags: int = os.O_RDONLY
     mode: int = 0o666
     dfd: int = AT_FDCWD

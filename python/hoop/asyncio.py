@@ -68,7 +68,7 @@ _Future = _asyncio.Future
 _get_running_loop = _asyncio.get_running_loop
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
-           "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
+           "close", "pread", "preadinto", "pwrite", "close_fd", "sleep", "open", "AsyncFile", "start_server", "open_connection",
            "create_server", "create_connection", "sendfile", "Server",
            "SocketTransport"]
 
@@ -545,6 +545,7 @@ async def run(request: Any) -> int:
 
 
 async def nop() -> None:
+    """A no-op through the ring: completes on the next collection."""
     check(await run(Nop()))
 
 
@@ -625,6 +626,7 @@ async def write(fd: int, data: Any, offset: int = -1) -> int:
 
 
 async def fsync(fd: int, datasync: bool = False) -> None:
+    """fsync(2) of `fd` (fdatasync(2) if `datasync`)."""
     check(await run(Fsync(fd, datasync)))
 
 
@@ -635,7 +637,20 @@ async def openat(path: PathArg, flags: int = os.O_RDONLY, mode: int = 0o666,
 
 
 async def close(fd: int) -> None:
+    """close(2) of `fd` through io_uring (the same as close_fd)."""
     check(await run(Close(fd)))
+
+
+# The names of the sync Engine (Engine.pread, preadinto, pwrite, close_fd)
+# for the same calls: aliases, the same function objects.
+#: pread(fd, n, offset=-1): the same as read().
+pread = read
+#: preadinto(fd, buf, offset=-1): the same as readinto().
+preadinto = readinto
+#: pwrite(fd, data, offset=-1): the same as write().
+pwrite = write
+#: close_fd(fd): the same as close().
+close_fd = close
 
 
 async def sleep(seconds: float) -> None:
