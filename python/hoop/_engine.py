@@ -407,10 +407,12 @@ class Engine:
 
     @property
     def closed(self) -> bool:
+        """True once close() was called (or has begun)."""
         return self._engine is None or self._closing
 
     @property
     def max_inflight(self) -> int:
+        """How many operations the engine holds in flight at most."""
         e = self._enter()
         try:
             return int(lib.hoop_engine_max_inflight(e))
@@ -419,6 +421,7 @@ class Engine:
 
     @property
     def backend(self) -> str:
+        """The backend in use: "io_uring" or "threads"."""
         e = self._enter()
         try:
             b = lib.hoop_engine_backend(e)
@@ -428,6 +431,7 @@ class Engine:
                 lib.HOOP_BACKEND_THREADS: "threads"}.get(b, str(b))
 
     def metrics(self) -> Dict[str, int]:
+        """The engine's counters (struct hoop_engine_metrics) as a dict."""
         m = ffi.new("struct hoop_engine_metrics *")
         check(lib.hoop_engine_get_metrics(self._e(), m, ffi.sizeof(m[0])))
         return {name: getattr(m, name) for name, _ in ffi.typeof(m[0]).fields}
@@ -497,6 +501,7 @@ class Engine:
             raise
 
     def nop(self) -> None:
+        """A no-op through the engine: completes with 0."""
         check(self.run(Nop()))
 
     def pread(self, fd: int, n: int, offset: int = -1) -> bytes:
@@ -521,12 +526,15 @@ class Engine:
         return check(self.run(Write(fd, data, offset)))
 
     def preadv(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        """Read into the writable buffers `bufs`, in order, at `offset`; returns the bytes read."""
         return check(self.run(Readv(fd, bufs, offset)))
 
     def pwritev(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        """Write the buffers `bufs`, in order, at `offset`; returns the bytes written."""
         return check(self.run(Writev(fd, bufs, offset)))
 
     def fsync(self, fd: int, datasync: bool = False) -> None:
+        """fsync(2) of `fd` (fdatasync(2) if `datasync`)."""
         check(self.run(Fsync(fd, datasync)))
 
     def openat(self, path: PathArg, flags: int = 0, mode: int = 0o666,
@@ -535,6 +543,7 @@ class Engine:
         return check(self.run(OpenAt(path, flags, mode, dfd)), path)
 
     def close_fd(self, fd: int) -> None:
+        """close(2) of `fd` through the engine."""
         check(self.run(Close(fd)))
 
     def sleep(self, seconds: float) -> None:
@@ -769,6 +778,7 @@ class Queue:
         self._engine = engine
 
     def close(self) -> None:
+        """Destroy the queue: its operations are cancelled and waited for. Safe to call again."""
         core = getattr(self, "_core", None)
         if core is not None:
             core.close()
@@ -791,6 +801,7 @@ class Queue:
 
     @property
     def capacity(self) -> int:
+        """How many requests may be outstanding at once."""
         return self._core.capacity
 
     @property

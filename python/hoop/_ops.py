@@ -441,6 +441,7 @@ class Result(NamedTuple):
 
     @property
     def tag(self) -> Any:
+        """The tag of the request (None if it has none)."""
         return getattr(self.request, "tag", None)
 
     def value(self, filename: Optional[Any] = None) -> int:

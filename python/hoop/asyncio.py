@@ -68,9 +68,9 @@ _Future = _asyncio.Future
 _get_running_loop = _asyncio.get_running_loop
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
-           "close", "pread", "preadinto", "pwrite", "close_fd", "sleep", "open", "AsyncFile", "start_server", "open_connection",
-           "create_server", "create_connection", "sendfile", "Server",
-           "SocketTransport"]
+           "close", "pread", "preadinto", "pwrite", "close_fd", "sleep", "open", "AsyncFile",
+           "start_server", "open_connection", "create_server", "create_connection", "sendfile",
+           "Server", "SocketTransport"]
 
 
 class _Driver:
@@ -690,6 +690,7 @@ class AsyncFile:
             raise OSError(9, "File not open for writing")
 
     def fileno(self) -> int:
+        """The file descriptor."""
         self._check()
         return self._fd
 
@@ -710,6 +711,7 @@ class AsyncFile:
             chunks.append(data)
 
     async def readinto(self, buf: Any) -> int:
+        """Read into the writable `buf` at the position; returns the bytes read."""
         self._check(True)
         n = await readinto(self._fd, buf, self._pos)
         self._pos += n
@@ -730,18 +732,22 @@ class AsyncFile:
         return done
 
     async def pread(self, n: int, offset: int) -> bytes:
+        """Read up to `n` bytes at `offset`; the position is unchanged."""
         self._check(True)
         return await read(self._fd, n, offset)
 
     async def pwrite(self, data: Any, offset: int) -> int:
+        """Write `data` at `offset`; the position is unchanged."""
         self._check(False)
         return await write(self._fd, data, offset)
 
     async def fsync(self, datasync: bool = False) -> None:
+        """fsync(2) of the file (fdatasync(2) if `datasync`)."""
         self._check()
         await fsync(self._fd, datasync)
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position as os.lseek does; returns the new position."""
         self._check()
         base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos}.get(whence)
         if base is None:
@@ -754,10 +760,12 @@ class AsyncFile:
         return self._pos
 
     def tell(self) -> int:
+        """The current position."""
         self._check()
         return self._pos
 
     async def close(self) -> None:
+        """Close the file (and its fd, through io_uring)."""
         if not self.closed:
             self.closed = True
             await close(self._fd)
