@@ -515,7 +515,8 @@ class Engine:
         check_offset(offset)
         buf = _raw("char[]", max(n, 1))
         res = check(self.run(Read(fd, ffi.buffer(buf, n), offset)))
-        return ffi.unpack(buf, res)
+        data: bytes = ffi.unpack(buf, res)
+        return data
 
     def preadinto(self, fd: int, buf: Any, offset: int = -1) -> int:
         """Read into the writable `buf`; returns the bytes read."""
@@ -701,7 +702,8 @@ class Engine:
         if bad >= 0:
             raise error_from(results[bad])
         del cds  # the kernel is done with every buffer
-        return ffi.unpack(results, n)
+        out: List[int] = ffi.unpack(results, n)
+        return out
 
     def pwrite_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
         """Write each (offset, bytes-like) of `reqs` in one batch; returns
@@ -729,7 +731,7 @@ class Engine:
         keep = ffi.from_buffer(data)
         lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", offs),
                           ffi.new("uint32_t[]", lens), 0, 0)
-        results = ffi.unpack(self._run_batch(ops, n), n)
+        results: List[int] = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)
@@ -746,7 +748,7 @@ class Engine:
             r._fill(sqe, args)
             sqe.user_data = i
             lib.hoop_op_from_sqe(ops + i, sqe)
-        results = ffi.unpack(self._run_batch(ops, n), n)
+        results: List[int] = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)

@@ -10,7 +10,7 @@ import struct
 import time
 from collections import deque
 from itertools import repeat
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from ._buffers import iovecs
 from ._errors import PathArg, check
@@ -49,7 +49,7 @@ _rw = lib.hoopy_ring_rw
 _reap = lib.hoopy_ring_reap
 _from_buffer = ffi.from_buffer
 _completion = functools.partial(tuple.__new__, Completion)
-_consume = deque(maxlen=0).extend
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 _user_data = operator.itemgetter(0)
 
 
@@ -182,7 +182,8 @@ class Ring:
     @property
     def in_flight(self) -> int:
         """Operations with held objects whose final completion is not reaped."""
-        return len(self._held) + sum(v[0] for v in self._dups.values())
+        dups: int = sum(v[0] for v in self._dups.values())
+        return len(self._held) + dups
 
     def _hold(self, user_data: int, obj: Any) -> None:
         """Keep `obj` until the final completion of the operation with

@@ -87,6 +87,9 @@ class SocketTransport(_asyncio.Transport):
     """An asyncio.Transport over a connected stream socket, served by a
     hoop Queue on the loop (see the module docstring)."""
 
+    # set by asyncio.BaseTransport.__init__; not in asyncio's type stubs
+    _extra: Dict[str, Any]
+
     def __init__(self, driver: Any, loop: _asyncio.AbstractEventLoop,
                  sock: socket.socket, protocol: _asyncio.BaseProtocol,
                  server: Optional["Server"] = None) -> None:
@@ -207,7 +210,8 @@ class SocketTransport(_asyncio.Transport):
             protocol.buffer_updated(n)  # type: ignore[attr-defined]
             data = data[n:]
             if data and (self._closing or not self._reading):
-                return data.tobytes()
+                rest: bytes = data.tobytes()
+                return rest
         return None
 
     def _deliver(self, data: bytes) -> Optional[bytes]:
@@ -427,7 +431,8 @@ class SocketTransport(_asyncio.Transport):
 
     def _call_connection_lost(self, exc: Optional[BaseException]) -> None:
         try:
-            self._protocol.connection_lost(exc)
+            # asyncio's stubs say Exception; _fatal passes on what it got
+            self._protocol.connection_lost(exc)  # type: ignore[arg-type]
         finally:
             self._sock.close()
             server, self._server = self._server, None
@@ -465,8 +470,7 @@ class Server(_asyncio.AbstractServer):
         self._transports: Dict[int, SocketTransport] = {}
         self._closed_fut: "_asyncio.Future[None]" = loop.create_future()
         self._serve_fut: Optional["_asyncio.Future[None]"] = None
-        self._sinks = [Call(lambda res, flags, _view, s=s: self._on_accept(s, res, flags))
-                       for s in socks]
+        self._sinks = [self._accept_sink(s) for s in socks]
         for s in socks:
             s.setblocking(False)
         if start_serving:
@@ -484,6 +488,9 @@ class Server(_asyncio.AbstractServer):
         self._arms[fd] = True
         sink = self._sinks[self._socks.index(s)]
         self._driver.submit_to(Accept(fd, multishot=self._multishot), sink)
+
+    def _accept_sink(self, s: socket.socket) -> Call:
+        return Call(lambda res, flags, _view: self._on_accept(s, res, flags))
 
     def _on_accept(self, s: socket.socket, res: int, flags: int) -> None:
         more = flags & _MORE

@@ -85,7 +85,9 @@ class _Driver:
             engine._leave()
         self.engine = engine
         self.loop_ref = weakref.ref(loop)
-        self.backlog: Deque[Tuple[Any, Any, "_asyncio.Future[int]"]] = collections.deque()
+        # (request, args, sink): the sink is a Future[int], a Call or a
+        # _Batch, told apart by __class__ where completions are dispatched
+        self.backlog: Deque[Tuple[Any, Any, Any]] = collections.deque()
         # read() calls waiting for the next flush: (fd, n, offset, future)
         self.reads: List[Tuple[int, int, int, "_asyncio.Future[bytes]"]] = []
         self.read_batches = itertools.count(1)
@@ -157,7 +159,7 @@ class _Driver:
         those in flight are cancelled in the kernel (their completions
         arrive as usual, -ECANCELED or their real result)."""
         loop = self.loop_ref()
-        kept = collections.deque()
+        kept: Deque[Tuple[Any, Any, Any]] = collections.deque()
         for item in self.backlog:
             if item[2] in sinks and loop is not None:
                 loop.call_soon(self._call, item[2], -errno.ECANCELED, 0)
@@ -266,7 +268,7 @@ class _Driver:
         ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
         held = core.held
         batch = []
-        calls = []
+        calls: List[Tuple[int, Call]] = []
         i = 0
         for _ in range(k):
             request, args, fut = backlog.popleft()
@@ -292,7 +294,7 @@ class _Driver:
             for j, sink in calls:
                 sink.token = self.tokens[j]
             return
-        exc = core.full(i) if rc == -errno.EAGAIN else error_from(rc)
+        err = core.full(i) if rc == -errno.EAGAIN else error_from(rc)
         for ud in batch:
             sink = held.pop(ud)[0]
             if sink.__class__ is _Batch:
@@ -300,7 +302,7 @@ class _Driver:
             elif sink.__class__ is Call:
                 self._call(sink, rc, 0)
             elif not sink.done():
-                sink.set_exception(exc)
+                sink.set_exception(err)
 
     def _add_reads(self, q: Any, core: _QueueCore, k: int) -> None:
         """Add up to k waiting read() calls as one batch: their ops filled
@@ -523,11 +525,12 @@ def _driver(loop: Any = None) -> _Driver:
     global _last
     if loop is None:
         loop = _asyncio.get_running_loop()
-    last_loop, d = _last
+    last: _Driver
+    last_loop, last = _last
     if last_loop is loop:
-        core = d.core
+        core = last.core
         if not (core.closing or core.q is None):
-            return d
+            return last
     d = _drivers.get(loop)
     if d is None or d.dead:
         if d is not None:
@@ -580,7 +583,7 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     last_loop, d = _last
     if last_loop is not loop or d.core.closing or d.core.q is None:
         d = _driver(loop)
-    fut = _Future(loop=loop)
+    fut: "_asyncio.Future[bytes]" = _Future(loop=loop)
     d.reads.append((fd, n, offset, fut))
     if not d.scheduled:
         d.scheduled = True
@@ -701,7 +704,7 @@ class AsyncFile:
             data = await read(self._fd, n, self._pos)
             self._pos += len(data)
             return data
-        chunks = []
+        chunks: List[bytes] = []
         size = max(os.fstat(self._fd).st_size - self._pos, 0) + 1
         while True:
             data = await read(self._fd, max(size, 65536), self._pos)
