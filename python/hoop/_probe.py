@@ -14,7 +14,7 @@ class Probe(NamedTuple):
     errno: int            # 0, or why not (ENOSYS, EPERM, ENOMEM, ...)
     reason: str           # human-readable cause when not usable
     backend: str          # what hoop.Engine will use: "io_uring" or "none"
-    ops: frozenset[str]    # supported opcode names ("read", "openat", ...)
+    ops: frozenset[str]   # supported opcode names ("read", "openat", ...)
     version: str          # the hoop C core compiled into this package
 
 
