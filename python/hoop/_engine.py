@@ -407,10 +407,12 @@ class Engine:
 
     @property
     def closed(self) -> bool:
+        """True once close() was called (or has begun)."""
         return self._engine is None or self._closing
 
     @property
     def max_inflight(self) -> int:
+        """How many operations the engine holds in flight at most."""
         e = self._enter()
         try:
             return int(lib.hoop_engine_max_inflight(e))
@@ -419,6 +421,7 @@ class Engine:
 
     @property
     def backend(self) -> str:
+        """The backend in use: "io_uring" or "threads"."""
         e = self._enter()
         try:
             b = lib.hoop_engine_backend(e)
@@ -428,6 +431,7 @@ class Engine:
                 lib.HOOP_BACKEND_THREADS: "threads"}.get(b, str(b))
 
     def metrics(self) -> Dict[str, int]:
+        """The engine's counters (struct hoop_engine_metrics) as a dict."""
         m = ffi.new("struct hoop_engine_metrics *")
         check(lib.hoop_engine_get_metrics(self._e(), m, ffi.sizeof(m[0])))
         return {name: getattr(m, name) for name, _ in ffi.typeof(m[0]).fields}
@@ -497,6 +501,7 @@ class Engine:
             raise
 
     def nop(self) -> None:
+        """A no-op through the engine: completes with 0."""
         check(self.run(Nop()))
 
     def pread(self, fd: int, n: int, offset: int = -1) -> bytes:
@@ -510,7 +515,8 @@ class Engine:
         check_offset(offset)
         buf = _raw("char[]", max(n, 1))
         res = check(self.run(Read(fd, ffi.buffer(buf, n), offset)))
-        return ffi.unpack(buf, res)
+        data: bytes = ffi.unpack(buf, res)
+        return data
 
     def preadinto(self, fd: int, buf: Any, offset: int = -1) -> int:
         """Read into the writable `buf`; returns the bytes read."""
@@ -521,12 +527,15 @@ class Engine:
         return check(self.run(Write(fd, data, offset)))
 
     def preadv(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        """Read into the writable buffers `bufs`, in order, at `offset`; returns the bytes read."""
         return check(self.run(Readv(fd, bufs, offset)))
 
     def pwritev(self, fd: int, bufs: Sequence[Any], offset: int = -1) -> int:
+        """Write the buffers `bufs`, in order, at `offset`; returns the bytes written."""
         return check(self.run(Writev(fd, bufs, offset)))
 
     def fsync(self, fd: int, datasync: bool = False) -> None:
+        """fsync(2) of `fd` (fdatasync(2) if `datasync`)."""
         check(self.run(Fsync(fd, datasync)))
 
     def openat(self, path: PathArg, flags: int = 0, mode: int = 0o666,
@@ -535,6 +544,7 @@ class Engine:
         return check(self.run(OpenAt(path, flags, mode, dfd)), path)
 
     def close_fd(self, fd: int) -> None:
+        """close(2) of `fd` through the engine."""
         check(self.run(Close(fd)))
 
     def sleep(self, seconds: float) -> None:
@@ -692,7 +702,8 @@ class Engine:
         if bad >= 0:
             raise error_from(results[bad])
         del cds  # the kernel is done with every buffer
-        return ffi.unpack(results, n)
+        out: List[int] = ffi.unpack(results, n)
+        return out
 
     def pwrite_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
         """Write each (offset, bytes-like) of `reqs` in one batch; returns
@@ -720,7 +731,7 @@ class Engine:
         keep = ffi.from_buffer(data)
         lib.hoopy_fill_rw(ops, n, 1, fd, keep, ffi.new("uint64_t[]", offs),
                           ffi.new("uint32_t[]", lens), 0, 0)
-        results = ffi.unpack(self._run_batch(ops, n), n)
+        results: List[int] = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)
@@ -737,7 +748,7 @@ class Engine:
             r._fill(sqe, args)
             sqe.user_data = i
             lib.hoop_op_from_sqe(ops + i, sqe)
-        results = ffi.unpack(self._run_batch(ops, n), n)
+        results: List[int] = ffi.unpack(self._run_batch(ops, n), n)
         for res in results:
             if res < 0:
                 raise error_from(res)
@@ -769,6 +780,7 @@ class Queue:
         self._engine = engine
 
     def close(self) -> None:
+        """Destroy the queue: its operations are cancelled and waited for. Safe to call again."""
         core = getattr(self, "_core", None)
         if core is not None:
             core.close()
@@ -791,6 +803,7 @@ class Queue:
 
     @property
     def capacity(self) -> int:
+        """How many requests may be outstanding at once."""
         return self._core.capacity
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Union
 
+#: A path as os.open takes it: str, bytes or an os.PathLike.
 PathArg = Union[str, bytes, "os.PathLike[Any]"]
 
 

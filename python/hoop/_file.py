@@ -83,22 +83,27 @@ class File(io.RawIOBase):
 
     # io.RawIOBase protocol
     def fileno(self) -> int:
+        """The file descriptor."""
         self._checkClosed()
         return self._fd
 
     def readable(self) -> bool:
+        """True if the file was opened for reading."""
         self._checkClosed()
         return self._readable
 
     def writable(self) -> bool:
+        """True if the file was opened for writing."""
         self._checkClosed()
         return self._writable
 
     def seekable(self) -> bool:
+        """True: the position is kept by the File, reads and writes take offsets."""
         self._checkClosed()
         return True
 
     def readinto(self, b: Any) -> int:
+        """Read into the writable `b` at the position; returns the bytes read (0 at end of file)."""
         self._checkClosed()
         self._checkReadable()
         n = self._engine.preadinto(self._fd, b, self._pos)
@@ -106,6 +111,7 @@ class File(io.RawIOBase):
         return n
 
     def readall(self) -> bytes:
+        """Read from the position to the end of the file."""
         self._checkClosed()
         self._checkReadable()
         chunks = []
@@ -119,6 +125,7 @@ class File(io.RawIOBase):
         return b"".join(chunks)
 
     def write(self, b: Any) -> int:
+        """Write `b` at the position (appended if opened with "a"); returns the bytes written."""
         self._checkClosed()
         self._checkWritable()
         if self._append:
@@ -131,6 +138,7 @@ class File(io.RawIOBase):
         return n
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position as os.lseek does; returns the new position."""
         self._checkClosed()
         if whence == os.SEEK_SET:
             pos = offset
@@ -146,10 +154,12 @@ class File(io.RawIOBase):
         return pos
 
     def tell(self) -> int:
+        """The current position."""
         self._checkClosed()
         return self._pos
 
     def truncate(self, size: Optional[int] = None) -> int:
+        """Cut or extend the file to `size` bytes (default: the position); returns `size`."""
         self._checkClosed()
         self._checkWritable()
         size = self._pos if size is None else size
@@ -157,6 +167,7 @@ class File(io.RawIOBase):
         return size
 
     def close(self) -> None:
+        """Close the file (and its fd, unless opened with closefd=False)."""
         if not self.closed:
             try:
                 super().close()
@@ -178,6 +189,7 @@ class File(io.RawIOBase):
         return self._engine.pwrite(self._fd, data, offset)
 
     def fsync(self, datasync: bool = False) -> None:
+        """fsync(2) of the file (fdatasync(2) if `datasync`)."""
         self._checkClosed()
         self._engine.fsync(self._fd, datasync)
 

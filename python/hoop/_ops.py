@@ -8,8 +8,6 @@ args tuple keeps every converted object, and with it the caller's buffer,
 alive; whoever submits the request holds it until the final completion.
 """
 
-from __future__ import annotations
-
 import errno
 import operator
 import os
@@ -45,10 +43,10 @@ def check_fd(fd: Any) -> int:
     """An fd as os.pread takes it: an int (TypeError otherwise) that fits a
     C int (OverflowError otherwise). Negative ones are left to the kernel
     (EBADF), as os does."""
-    fd = operator.index(fd)
-    if not _INT_MIN <= fd <= _INT_MAX:
-        raise OverflowError("fd %d does not fit a C int" % fd)
-    return fd
+    i = operator.index(fd)
+    if not _INT_MIN <= i <= _INT_MAX:
+        raise OverflowError("fd %d does not fit a C int" % i)
+    return i
 
 
 def check_offset(offset: Any) -> int:
@@ -56,36 +54,36 @@ def check_offset(offset: Any) -> int:
     2**63-1. Refused as os.pread/os.pwrite refuse them: not an int:
     TypeError; other negatives: OSError(EINVAL) (also a ValueError); beyond the 64-bit signed
     range: OverflowError. Nothing wraps around."""
-    offset = operator.index(offset)
-    if offset < -1:
-        if offset < -OFF_MAX - 1:
-            raise OverflowError("offset %d is out of the 64-bit signed range" % offset)
-        raise _einval("negative offset %d (-1 alone means the file position)" % offset)
-    if offset > OFF_MAX:
-        raise OverflowError("offset %d is out of the 64-bit signed range" % offset)
-    return offset
+    off = operator.index(offset)
+    if off < -1:
+        if off < -OFF_MAX - 1:
+            raise OverflowError("offset %d is out of the 64-bit signed range" % off)
+        raise _einval("negative offset %d (-1 alone means the file position)" % off)
+    if off > OFF_MAX:
+        raise OverflowError("offset %d is out of the 64-bit signed range" % off)
+    return off
 
 
 def check_size(n: Any) -> int:
     """A byte count as os.pread takes it: int (TypeError), >= 0
     (OSError(EINVAL), also a ValueError), at most SSIZE_MAX (OverflowError)."""
-    n = operator.index(n)
-    if n < 0:
-        if n < -SSIZE_MAX - 1:
-            raise OverflowError("size %d is out of the ssize_t range" % n)
-        raise _einval("negative size %d" % n)
-    if n > SSIZE_MAX:
-        raise OverflowError("size %d is out of the ssize_t range" % n)
-    return n
+    size = operator.index(n)
+    if size < 0:
+        if size < -SSIZE_MAX - 1:
+            raise OverflowError("size %d is out of the ssize_t range" % size)
+        raise _einval("negative size %d" % size)
+    if size > SSIZE_MAX:
+        raise OverflowError("size %d is out of the ssize_t range" % size)
+    return size
 
 
 def check_int(name: str, v: Any, lo: int, hi: int) -> int:
     """Any other integer argument of a C prep call: TypeError if not an
     int, OverflowError outside [lo, hi] (not cffi's own message)."""
-    v = operator.index(v)
-    if not lo <= v <= hi:
-        raise OverflowError("%s %d is out of range [%d, %d]" % (name, v, lo, hi))
-    return v
+    i = operator.index(v)
+    if not lo <= i <= hi:
+        raise OverflowError("%s %d is out of range [%d, %d]" % (name, i, lo, hi))
+    return i
 
 
 def _off(offset: int) -> int:
@@ -200,7 +198,8 @@ class Timeout(NamedTuple):
     """Complete after `seconds` with -ETIME, or with 0 once `count` other
     completions were posted (count 0: time only)."""
     seconds: float
-    count: int = 0
+    # shadows tuple.count on purpose: the name of hoop_prep_timeout's count
+    count: int = 0  # type: ignore[assignment]
     absolute: bool = False
     tag: Any = None
 
@@ -216,7 +215,7 @@ class Timeout(NamedTuple):
 class OpenAt(NamedTuple):
     """openat(2) of `path` relative to `dfd`. Result: the new fd. O_CLOEXEC
     is added, as Python's own open does."""
-    path: Union[str, bytes, "os.PathLike[Any]"]
+    path: Union[str, bytes, os.PathLike[Any]]
     flags: int = os.O_RDONLY
     mode: int = 0o666
     dfd: int = AT_FDCWD
@@ -443,6 +442,7 @@ class Result(NamedTuple):
 
     @property
     def tag(self) -> Any:
+        """The tag of the request (None if it has none)."""
         return getattr(self.request, "tag", None)
 
     def value(self, filename: Optional[Any] = None) -> int:

@@ -1,7 +1,5 @@
 """hoop.probe(): can this process use io_uring, and which operations."""
 
-from __future__ import annotations
-
 import errno
 import os
 from typing import NamedTuple
@@ -10,11 +8,13 @@ from ._hoop_cffi import ffi, lib
 
 
 class Probe(NamedTuple):
+    """What hoop.probe() found: whether io_uring is usable here, why not,
+    the backend hoop.Engine will use and the supported operations."""
     usable: bool          # io_uring can be set up in this process
     errno: int            # 0, or why not (ENOSYS, EPERM, ENOMEM, ...)
     reason: str           # human-readable cause when not usable
     backend: str          # what hoop.Engine will use: "io_uring" or "none"
-    ops: "frozenset[str]"  # supported opcode names ("read", "openat", ...)
+    ops: frozenset[str]   # supported opcode names ("read", "openat", ...)
     version: str          # the hoop C core compiled into this package
 
 

@@ -10,7 +10,7 @@ import struct
 import time
 from collections import deque
 from itertools import repeat
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from ._buffers import iovecs
 from ._errors import PathArg, check
@@ -49,7 +49,7 @@ _rw = lib.hoopy_ring_rw
 _reap = lib.hoopy_ring_reap
 _from_buffer = ffi.from_buffer
 _completion = functools.partial(tuple.__new__, Completion)
-_consume = deque(maxlen=0).extend
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 _user_data = operator.itemgetter(0)
 
 
@@ -135,6 +135,7 @@ class Ring:
 
     @property
     def closed(self) -> bool:
+        """True once close() was called."""
         return self._ring is None
 
     def _r(self) -> Any:
@@ -145,14 +146,17 @@ class Ring:
     # ---- facts ----
 
     def fileno(self) -> int:
+        """The ring's file descriptor (io_uring_setup's)."""
         return int(lib.hoop_ring_fd(self._r()))
 
     @property
     def sq_entries(self) -> int:
+        """The number of entries of the submission queue."""
         return int(lib.hoop_ring_sq_entries(self._r()))
 
     @property
     def cq_entries(self) -> int:
+        """The number of entries of the completion queue."""
         return int(lib.hoop_ring_cq_entries(self._r()))
 
     @property
@@ -162,6 +166,7 @@ class Ring:
 
     @property
     def setup_flags(self) -> int:
+        """The IORING_SETUP_* flags the ring was set up with."""
         return int(lib.hoop_ring_setup_flags(self._r()))
 
     @property
@@ -177,7 +182,8 @@ class Ring:
     @property
     def in_flight(self) -> int:
         """Operations with held objects whose final completion is not reaped."""
-        return len(self._held) + sum(v[0] for v in self._dups.values())
+        dups: int = sum(v[0] for v in self._dups.values())
+        return len(self._held) + dups
 
     def _hold(self, user_data: int, obj: Any) -> None:
         """Keep `obj` until the final completion of the operation with
@@ -220,6 +226,7 @@ class Ring:
             self._hold(user_data, args)
 
     def prep_nop(self, user_data: int = 0, flags: int = 0) -> None:
+        """Queue a no-op that completes with 0."""
         try:
             rc = _nop(self._ring, user_data, flags)
         except TypeError:
@@ -247,6 +254,7 @@ class Ring:
 
     def prep_write(self, fd: int, data: Any, offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
+        """Write the bytes-like `data` at `offset` (-1: the file position)."""
         # prep_read's steps, written out again on purpose: a helper shared
         # by the two would be one more Python call per operation.
         try:
@@ -273,29 +281,36 @@ class Ring:
 
     def prep_readv(self, fd: int, bufs: Sequence[Any], offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
+        """Read into the writable buffers `bufs`, in order, at `offset`."""
         self.prep(Readv(fd, bufs, offset), user_data, flags)
 
     def prep_writev(self, fd: int, bufs: Sequence[Any], offset: int = -1,
                     user_data: int = 0, flags: int = 0) -> None:
+        """Write the buffers `bufs`, in order, at `offset`."""
         self.prep(Writev(fd, bufs, offset), user_data, flags)
 
     def prep_fsync(self, fd: int, datasync: bool = False,
                    user_data: int = 0, flags: int = 0) -> None:
+        """fsync(2) of `fd` (fdatasync(2) if `datasync`)."""
         self.prep(Fsync(fd, datasync), user_data, flags)
 
     def prep_timeout(self, seconds: float, count: int = 0, absolute: bool = False,
                      user_data: int = 0, flags: int = 0) -> None:
+        """Complete after `seconds` with -ETIME, or with 0 after `count` completions."""
         self.prep(Timeout(seconds, count, absolute), user_data, flags)
 
     def prep_openat(self, path: PathArg, flags: int = os.O_RDONLY, mode: int = 0o666,
                     dfd: int = AT_FDCWD, user_data: int = 0, sqe_flags: int = 0) -> None:
+        """openat(2) of `path` relative to `dfd` (O_CLOEXEC added); the result is the fd."""
         self.prep(OpenAt(path, flags, mode, dfd), user_data, sqe_flags)
 
     def prep_close(self, fd: int, user_data: int = 0, flags: int = 0) -> None:
+        """close(2) of `fd`."""
         self.prep(Close(fd), user_data, flags)
 
     def prep_cancel(self, target_user_data: int, all: bool = False,
                     user_data: int = 0, flags: int = 0) -> None:
+        """Cancel the operation whose user_data is `target_user_data` (every one if `all`)."""
         self.prep(Cancel(target_user_data, all), user_data, flags)
 
     def prep_read_fixed(self, fd: int, buf_index: int, offset: int = -1,
@@ -466,6 +481,7 @@ class Ring:
         self._registered = (iov, cdatas)
 
     def unregister_buffers(self) -> None:
+        """Drop the buffers registered by register_buffers."""
         check(lib.hoop_ring_unregister_buffers(self._r()))
         self._registered = None
 
@@ -476,6 +492,7 @@ class Ring:
         check(lib.hoop_ring_register_files(self._r(), arr, len(fds)))
 
     def unregister_files(self) -> None:
+        """Drop the files registered by register_files."""
         check(lib.hoop_ring_unregister_files(self._r()))
 
     def probe(self) -> "frozenset[str]":

@@ -87,6 +87,9 @@ class SocketTransport(_asyncio.Transport):
     """An asyncio.Transport over a connected stream socket, served by a
     hoop Queue on the loop (see the module docstring)."""
 
+    # set by asyncio.BaseTransport.__init__; not in asyncio's type stubs
+    _extra: Dict[str, Any]
+
     def __init__(self, driver: Any, loop: _asyncio.AbstractEventLoop,
                  sock: socket.socket, protocol: _asyncio.BaseProtocol,
                  server: Optional["Server"] = None) -> None:
@@ -207,7 +210,8 @@ class SocketTransport(_asyncio.Transport):
             protocol.buffer_updated(n)  # type: ignore[attr-defined]
             data = data[n:]
             if data and (self._closing or not self._reading):
-                return data.tobytes()
+                rest: bytes = data.tobytes()
+                return rest
         return None
 
     def _deliver(self, data: bytes) -> Optional[bytes]:
@@ -222,6 +226,8 @@ class SocketTransport(_asyncio.Transport):
             self.close()
 
     def pause_reading(self) -> None:
+        """Stop delivering data to the protocol (a multishot receive is
+        cancelled; what arrives meanwhile is kept)."""
         if self._reading:
             self._reading = False
             if self._group is not None and self._recv_pending:
@@ -230,6 +236,7 @@ class SocketTransport(_asyncio.Transport):
                 self._driver.cancel(self._recv_sink)
 
     def resume_reading(self) -> None:
+        """Deliver data again, what was kept first."""
         if self._reading or self._closing:
             return
         self._reading = True
@@ -248,11 +255,14 @@ class SocketTransport(_asyncio.Transport):
             self._arm_recv()
 
     def is_reading(self) -> bool:
+        """True if data is being delivered to the protocol."""
         return self._reading and not self._closing
 
     # ---- writing ----
 
     def write(self, data: Any) -> None:
+        """Send `data` (bytes-like); what cannot be sent at once is
+        buffered and sent by io_uring."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("data argument must be a bytes-like object, not %r"
                             % type(data).__name__)
@@ -277,6 +287,7 @@ class SocketTransport(_asyncio.Transport):
         self._check_high()
 
     def writelines(self, list_of_data: Any) -> None:
+        """Send the buffers of `list_of_data`, joined, as one write()."""
         self.write(b"".join(list_of_data))
 
     def _start_send(self) -> None:
@@ -317,13 +328,16 @@ class SocketTransport(_asyncio.Transport):
             self._stop_io()
 
     def get_write_buffer_size(self) -> int:
+        """The bytes buffered and not yet sent."""
         return len(self._wbuf) + (len(self._inflight) if self._inflight is not None else 0)
 
     def get_write_buffer_limits(self) -> Tuple[int, int]:
+        """The (low, high) water marks that resume and pause the protocol's writing."""
         return (self._low, self._high)
 
     def set_write_buffer_limits(self, high: Optional[int] = None,
                                 low: Optional[int] = None) -> None:
+        """Set the water marks as asyncio's transports do (high default 64 KiB, low high // 4)."""
         if high is None:
             high = _HIGH_WATER if low is None else 4 * low
         if low is None:
@@ -350,9 +364,11 @@ class SocketTransport(_asyncio.Transport):
                 self._report(exc, "protocol.resume_writing() failed")
 
     def can_write_eof(self) -> bool:
+        """True: write_eof() shuts down the sending side."""
         return True
 
     def write_eof(self) -> None:
+        """Shut down the sending side once what is buffered is sent."""
         if self._closing or self._eof_wanted:
             return
         self._eof_wanted = True
@@ -362,6 +378,7 @@ class SocketTransport(_asyncio.Transport):
     # ---- closing ----
 
     def is_closing(self) -> bool:
+        """True once close() or abort() was called."""
         return self._closing
 
     def close(self) -> None:
@@ -374,6 +391,7 @@ class SocketTransport(_asyncio.Transport):
             self._stop_io()
 
     def abort(self) -> None:
+        """Close at once, dropping what is buffered; connection_lost(None) follows."""
         self._force_close(None)
 
     def _fatal(self, exc: BaseException) -> None:
@@ -413,7 +431,8 @@ class SocketTransport(_asyncio.Transport):
 
     def _call_connection_lost(self, exc: Optional[BaseException]) -> None:
         try:
-            self._protocol.connection_lost(exc)
+            # asyncio's stubs say Exception; _fatal passes on what it got
+            self._protocol.connection_lost(exc)  # type: ignore[arg-type]
         finally:
             self._sock.close()
             server, self._server = self._server, None
@@ -423,10 +442,12 @@ class SocketTransport(_asyncio.Transport):
     # ---- protocol ----
 
     def set_protocol(self, protocol: _asyncio.BaseProtocol) -> None:
+        """Deliver to `protocol` from now on."""
         self._protocol = protocol
         self._buffered = isinstance(protocol, _asyncio.BufferedProtocol)
 
     def get_protocol(self) -> _asyncio.BaseProtocol:
+        """The protocol data is delivered to."""
         return self._protocol
 
 
@@ -449,8 +470,7 @@ class Server(_asyncio.AbstractServer):
         self._transports: Dict[int, SocketTransport] = {}
         self._closed_fut: "_asyncio.Future[None]" = loop.create_future()
         self._serve_fut: Optional["_asyncio.Future[None]"] = None
-        self._sinks = [Call(lambda res, flags, _view, s=s: self._on_accept(s, res, flags))
-                       for s in socks]
+        self._sinks = [self._accept_sink(s) for s in socks]
         for s in socks:
             s.setblocking(False)
         if start_serving:
@@ -468,6 +488,9 @@ class Server(_asyncio.AbstractServer):
         self._arms[fd] = True
         sink = self._sinks[self._socks.index(s)]
         self._driver.submit_to(Accept(fd, multishot=self._multishot), sink)
+
+    def _accept_sink(self, s: socket.socket) -> Call:
+        return Call(lambda res, flags, _view: self._on_accept(s, res, flags))
 
     def _on_accept(self, s: socket.socket, res: int, flags: int) -> None:
         more = flags & _MORE
@@ -522,12 +545,15 @@ class Server(_asyncio.AbstractServer):
 
     @property
     def sockets(self) -> Tuple[socket.socket, ...]:
+        """The listening sockets (empty once closed)."""
         return tuple(self._socks) if not self._closed else ()
 
     def get_loop(self) -> _asyncio.AbstractEventLoop:
+        """The event loop the server runs on."""
         return self._loop
 
     def is_serving(self) -> bool:
+        """True while the server accepts connections."""
         return self._serving and not self._closed
 
     def close(self) -> None:
@@ -545,17 +571,21 @@ class Server(_asyncio.AbstractServer):
             self._serve_fut.cancel()
 
     def close_clients(self) -> None:
+        """Close every connection the server accepted."""
         for t in list(self._transports.values()):
             t.close()
 
     def abort_clients(self) -> None:
+        """Abort every connection the server accepted."""
         for t in list(self._transports.values()):
             t.abort()
 
     async def start_serving(self) -> None:
+        """Start accepting connections, if not started yet."""
         self._start()
 
     async def serve_forever(self) -> None:
+        """Accept connections until cancelled; then close the server."""
         if self._serve_fut is not None:
             raise RuntimeError("server is already being awaited on serve_forever()")
         if self._closed:
@@ -574,6 +604,7 @@ class Server(_asyncio.AbstractServer):
             self._serve_fut = None
 
     async def wait_closed(self) -> None:
+        """Wait until the server is closed and its listening sockets are released."""
         if self._closed:
             await _asyncio.shield(self._closed_fut)
 

@@ -68,9 +68,9 @@ _Future = _asyncio.Future
 _get_running_loop = _asyncio.get_running_loop
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
-           "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
-           "create_server", "create_connection", "sendfile", "Server",
-           "SocketTransport"]
+           "close", "pread", "preadinto", "pwrite", "close_fd", "sleep", "open", "AsyncFile",
+           "start_server", "open_connection", "create_server", "create_connection", "sendfile",
+           "Server", "SocketTransport"]
 
 
 class _Driver:
@@ -85,7 +85,9 @@ class _Driver:
             engine._leave()
         self.engine = engine
         self.loop_ref = weakref.ref(loop)
-        self.backlog: Deque[Tuple[Any, Any, "_asyncio.Future[int]"]] = collections.deque()
+        # (request, args, sink): the sink is a Future[int], a Call or a
+        # _Batch, told apart by __class__ where completions are dispatched
+        self.backlog: Deque[Tuple[Any, Any, Any]] = collections.deque()
         # read() calls waiting for the next flush: (fd, n, offset, future)
         self.reads: List[Tuple[int, int, int, "_asyncio.Future[bytes]"]] = []
         self.read_batches = itertools.count(1)
@@ -157,7 +159,7 @@ class _Driver:
         those in flight are cancelled in the kernel (their completions
         arrive as usual, -ECANCELED or their real result)."""
         loop = self.loop_ref()
-        kept = collections.deque()
+        kept: Deque[Tuple[Any, Any, Any]] = collections.deque()
         for item in self.backlog:
             if item[2] in sinks and loop is not None:
                 loop.call_soon(self._call, item[2], -errno.ECANCELED, 0)
@@ -266,7 +268,7 @@ class _Driver:
         ops, sqe, backlog, ids = self.ops, self.sqe, self.backlog, self.ids
         held = core.held
         batch = []
-        calls = []
+        calls: List[Tuple[int, Call]] = []
         i = 0
         for _ in range(k):
             request, args, fut = backlog.popleft()
@@ -292,7 +294,7 @@ class _Driver:
             for j, sink in calls:
                 sink.token = self.tokens[j]
             return
-        exc = core.full(i) if rc == -errno.EAGAIN else error_from(rc)
+        err = core.full(i) if rc == -errno.EAGAIN else error_from(rc)
         for ud in batch:
             sink = held.pop(ud)[0]
             if sink.__class__ is _Batch:
@@ -300,7 +302,7 @@ class _Driver:
             elif sink.__class__ is Call:
                 self._call(sink, rc, 0)
             elif not sink.done():
-                sink.set_exception(exc)
+                sink.set_exception(err)
 
     def _add_reads(self, q: Any, core: _QueueCore, k: int) -> None:
         """Add up to k waiting read() calls as one batch: their ops filled
@@ -523,11 +525,12 @@ def _driver(loop: Any = None) -> _Driver:
     global _last
     if loop is None:
         loop = _asyncio.get_running_loop()
-    last_loop, d = _last
+    last: _Driver
+    last_loop, last = _last
     if last_loop is loop:
-        core = d.core
+        core = last.core
         if not (core.closing or core.q is None):
-            return d
+            return last
     d = _drivers.get(loop)
     if d is None or d.dead:
         if d is not None:
@@ -545,6 +548,7 @@ async def run(request: Any) -> int:
 
 
 async def nop() -> None:
+    """A no-op through the ring: completes on the next collection."""
     check(await run(Nop()))
 
 
@@ -579,7 +583,7 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     last_loop, d = _last
     if last_loop is not loop or d.core.closing or d.core.q is None:
         d = _driver(loop)
-    fut = _Future(loop=loop)
+    fut: "_asyncio.Future[bytes]" = _Future(loop=loop)
     d.reads.append((fd, n, offset, fut))
     if not d.scheduled:
         d.scheduled = True
@@ -625,6 +629,7 @@ async def write(fd: int, data: Any, offset: int = -1) -> int:
 
 
 async def fsync(fd: int, datasync: bool = False) -> None:
+    """fsync(2) of `fd` (fdatasync(2) if `datasync`)."""
     check(await run(Fsync(fd, datasync)))
 
 
@@ -635,7 +640,20 @@ async def openat(path: PathArg, flags: int = os.O_RDONLY, mode: int = 0o666,
 
 
 async def close(fd: int) -> None:
+    """close(2) of `fd` through io_uring (the same as close_fd)."""
     check(await run(Close(fd)))
+
+
+# The names of the sync Engine (Engine.pread, preadinto, pwrite, close_fd)
+# for the same calls: aliases, the same function objects.
+#: pread(fd, n, offset=-1): the same as read().
+pread = read
+#: preadinto(fd, buf, offset=-1): the same as readinto().
+preadinto = readinto
+#: pwrite(fd, data, offset=-1): the same as write().
+pwrite = write
+#: close_fd(fd): the same as close().
+close_fd = close
 
 
 async def sleep(seconds: float) -> None:
@@ -675,6 +693,7 @@ class AsyncFile:
             raise OSError(9, "File not open for writing")
 
     def fileno(self) -> int:
+        """The file descriptor."""
         self._check()
         return self._fd
 
@@ -685,7 +704,7 @@ class AsyncFile:
             data = await read(self._fd, n, self._pos)
             self._pos += len(data)
             return data
-        chunks = []
+        chunks: List[bytes] = []
         size = max(os.fstat(self._fd).st_size - self._pos, 0) + 1
         while True:
             data = await read(self._fd, max(size, 65536), self._pos)
@@ -695,6 +714,7 @@ class AsyncFile:
             chunks.append(data)
 
     async def readinto(self, buf: Any) -> int:
+        """Read into the writable `buf` at the position; returns the bytes read."""
         self._check(True)
         n = await readinto(self._fd, buf, self._pos)
         self._pos += n
@@ -715,18 +735,22 @@ class AsyncFile:
         return done
 
     async def pread(self, n: int, offset: int) -> bytes:
+        """Read up to `n` bytes at `offset`; the position is unchanged."""
         self._check(True)
         return await read(self._fd, n, offset)
 
     async def pwrite(self, data: Any, offset: int) -> int:
+        """Write `data` at `offset`; the position is unchanged."""
         self._check(False)
         return await write(self._fd, data, offset)
 
     async def fsync(self, datasync: bool = False) -> None:
+        """fsync(2) of the file (fdatasync(2) if `datasync`)."""
         self._check()
         await fsync(self._fd, datasync)
 
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position as os.lseek does; returns the new position."""
         self._check()
         base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos}.get(whence)
         if base is None:
@@ -739,10 +763,12 @@ class AsyncFile:
         return self._pos
 
     def tell(self) -> int:
+        """The current position."""
         self._check()
         return self._pos
 
     async def close(self) -> None:
+        """Close the file (and its fd, through io_uring)."""
         if not self.closed:
             self.closed = True
             await close(self._fd)

@@ -91,6 +91,29 @@ def test_low_level_calls(tmp_path):
     run(main())
 
 
+def test_sync_engine_names_are_aliases(tmp_path):
+    # pread/preadinto/pwrite/close_fd: the sync Engine's names, the same
+    # functions as read/readinto/write/close (docs/VOCABULARY.md)
+    assert haio.pread is haio.read
+    assert haio.preadinto is haio.readinto
+    assert haio.pwrite is haio.write
+    assert haio.close_fd is haio.close
+
+    async def main():
+        fd = await haio.openat(tmp_path / "p", os.O_RDWR | os.O_CREAT, 0o600)
+        assert await haio.pwrite(fd, b"hello", 3) == 5
+        assert await haio.pread(fd, 4, 4) == b"ello"
+        buf = bytearray(3)
+        assert await haio.preadinto(fd, buf, 5) == 3
+        assert buf == b"llo"
+        await haio.close_fd(fd)
+        with pytest.raises(OSError) as err:
+            os.fstat(fd)
+        assert err.value.errno == errno.EBADF
+
+    run(main())
+
+
 def test_cancelled_task_keeps_buffer_until_completion(pipe):
     rfd, wfd = pipe
 
