@@ -153,13 +153,13 @@ HOOP_API void hoop_prep_fallocate(struct hoop_sqe *sqe, int fd, int mode,
 /* posix_fadvise(2) with POSIX_FADV_* `advice`. res: 0. */
 HOOP_API void hoop_prep_fadvise(struct hoop_sqe *sqe, int fd, uint64_t offset,
                                 uint32_t len, int advice);
-/* The same with a 64-bit length (6.11+; older kernels read 0 = to EOF). */
+/* The same with a 64-bit length (6.11+; older kernels: -EINVAL). */
 HOOP_API void hoop_prep_fadvise64(struct hoop_sqe *sqe, int fd,
                                   uint64_t offset, uint64_t len, int advice);
 /* madvise(2) of this process's memory with MADV_* `advice`. res: 0. */
 HOOP_API void hoop_prep_madvise(struct hoop_sqe *sqe, void *addr,
                                 uint32_t length, int advice);
-/* The same with a 64-bit length (6.11+). */
+/* The same with a 64-bit length (6.11+; older kernels: -EINVAL). */
 HOOP_API void hoop_prep_madvise64(struct hoop_sqe *sqe, void *addr,
                                   uint64_t length, int advice);
 /* ftruncate(2) to `len` bytes (6.9+). res: 0. */
