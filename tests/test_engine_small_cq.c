@@ -145,11 +145,21 @@ int main(void)
 	 */
 	bool old_kernel = !t_kernel_at_least(6, 12);
 	int ncf = hoop_engine_cancel_fd(e, p[0], 0);
-	unsigned nintr = 0;
+	unsigned nintr = 0, missed = 0;
 	for (unsigned i = 0; i < maxf; i++) {
 		if ((int)i == got)
 			continue;
-		CHECK_EQ(hoop_engine_wait(e, tok[i], &c, 5000000000ll), 0);
+		int w = hoop_engine_wait(e, tok[i], &c, old_kernel ? 200000000ll
+		                                                  : 5000000000ll);
+		if (old_kernel && w == -ETIME) {
+			/* 6.1's cancel by fd can miss a read moving between a
+			 * poll and io-wq: one by token finds it. */
+			missed++;
+			int cr = hoop_engine_cancel(e, tok[i]);
+			CHECK(cr == 0);
+			w = hoop_engine_wait(e, tok[i], &c, 5000000000ll);
+		}
+		CHECK_EQ(w, 0);
 		if (old_kernel && c.res == -EINTR)
 			nintr++;
 		else
@@ -157,8 +167,8 @@ int main(void)
 	}
 	if (old_kernel) {
 		printf("SKIP part: kernel before 6.12: cancel_fd counted %d of "
-		       "%u, %u interrupted in io-wq (-EINTR)\n",
-		       ncf, maxf - 1, nintr);
+		       "%u, %u interrupted in io-wq (-EINTR), %u missed\n",
+		       ncf, maxf - 1, nintr, missed);
 		CHECK(ncf == (int)maxf - 1 || (nintr > 0 && ncf >= 0 &&
 		                               ncf < (int)maxf - 1));
 	} else {

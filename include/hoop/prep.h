@@ -294,7 +294,9 @@ HOOP_API void hoop_prep_cancel(struct hoop_sqe *sqe, uint64_t user_data,
                                int flags);
 /* Cancel by fd (HOOP_ASYNC_CANCEL_FD is added). */
 HOOP_API void hoop_prep_cancel_fd(struct hoop_sqe *sqe, int fd, unsigned flags);
-/* Cancel by opcode (HOOP_ASYNC_CANCEL_OP is added). */
+/* Cancel by opcode (HOOP_ASYNC_CANCEL_OP is added; 6.6+). 6.1 does not
+ * refuse it: it answers as a cancel by user_data 0 (with ALL: 0, nothing
+ * cancelled): there, cancel by fd or by user_data. */
 HOOP_API void hoop_prep_cancel_op(struct hoop_sqe *sqe, uint8_t opcode,
                                   unsigned flags);
 
