@@ -490,7 +490,7 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
  * is repeated until the op ends or is found; one that finds nothing while
  * the op is still in flight, for up to CANCEL_MISS_NS.
  */
-#define CANCEL_MISS_NS 2000000 /* 2 ms */
+#define CANCEL_MISS_NS 20000000 /* 20 ms: a preempted io-wq worker */
 
 static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
                              uint32_t gen, uint64_t token)
