@@ -434,6 +434,20 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 	return (int)n;
 }
 
+/*
+ * One synchronous cancel. When the kernel finds the op running (io-wq), it
+ * waits for it to end, but only by sleeping until some CQE is posted and
+ * looking again; it never gets another wakeup when the op leaves io-wq
+ * without one. 6.1 shows both: the worker posts the op's CQE (the wakeup)
+ * before it clears its current work, so the cancel, woken, can find the
+ * finished op "running" once more and sleep for good (engine_cancel hung
+ * about 1 run in 15 on 6.1); and a forced-async op on a pollable file
+ * leaves io-wq by arming a poll, with no CQE. So the wait is bounded
+ * (SYNC_CANCEL_WAIT_NS); -ETIME means "found running, not ended yet", and
+ * the caller looks again (cancel_ring_token).
+ */
+#define SYNC_CANCEL_WAIT_NS 1000000 /* 1 ms */
+
 static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
 {
 	struct hoop_sys_sync_cancel_reg reg;
@@ -441,8 +455,8 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
 	reg.addr = ud;
 	reg.fd = fd;
 	reg.flags = flags;
-	reg.timeout.tv_sec = -1;
-	reg.timeout.tv_nsec = -1;
+	reg.timeout.tv_sec = 0;
+	reg.timeout.tv_nsec = SYNC_CANCEL_WAIT_NS;
 	int r;
 	do {
 		r = hoop_ring_register(e->ring, HOOP_REGISTER_SYNC_CANCEL, &reg, 1);
@@ -471,23 +485,45 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
  * real sends its final completion as soon as the submitting task runs its
  * task work; until then the further cancels find nothing and do no harm.
  * Returns 0 if any cancel found it, else what the last one said.
+ *
+ * Any other op: a cancel that found it running (-ETIME, see sync_cancel)
+ * is repeated until the op ends or is found; one that finds nothing while
+ * the op is still in flight, for up to CANCEL_MISS_NS.
  */
+#define CANCEL_MISS_NS 20000000 /* 20 ms: a preempted io-wq worker */
+
 static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
                              uint32_t gen, uint64_t token)
 {
 	int found = -ENOENT;
+	uint64_t missed_since = 0;
 	for (unsigned tries = 0;; tries++) {
 		int r = sync_cancel(e, token, 0, 0);
 		uring_reap(e);
-		if (r == 0)
+		/* -ETIME: found running; it ends or is found again. */
+		if (r == 0 || r == -ETIME)
 			found = 0;
 		else if (r != -ENOENT)
 			return r;
 		if (LOAD(&e->dead))
 			return found;
 		uint32_t st = hoop__slot_state_for(s, gen);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || !(st & SLOT_TIMER))
+		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
 			return found;
+		if (!(st & SLOT_TIMER) && r == 0)
+			return 0;
+		if (!(st & SLOT_TIMER) && r == -ENOENT) {
+			/* Not found, not ended: its CQE is on its way, or
+			 * the op is moving from io-wq to a poll (6.1: the
+			 * cancel looks at io-wq, then the polls, then io-wq
+			 * again, and can miss it in between). Look again,
+			 * for a while. */
+			uint64_t now = hoop__now_ns();
+			if (!missed_since)
+				missed_since = now;
+			else if (now - missed_since > CANCEL_MISS_NS)
+				return found;
+		}
 		if (tries < 64) {
 			sched_yield();
 		} else {

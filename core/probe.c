@@ -11,6 +11,7 @@
 #include "hoop/engine.h"
 #include "hoop/register.h"
 #include "engine_internal.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -21,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(struct hoop_probe) == 856, "hoop_probe is 856 bytes");
 _Static_assert(offsetof(struct hoop_probe, opcodes) == 80, "probe layout");
@@ -296,6 +298,30 @@ static unsigned probe_max_entries(uint64_t limit)
 	return got;
 }
 
+/*
+ * Whether this kernel charges ring memory to RLIMIT_MEMLOCK at all: a ring
+ * whose SQEs alone exceed the limit can be set up only if it does not.
+ * 6.1 and 6.12 do not (rings are charged to the memory cgroup only); 6.18
+ * does. A leftover charge can only make the ring fail: never a false "not
+ * charged".
+ */
+static int rings_charged(uint64_t limit)
+{
+	unsigned big = 1;
+	while (big < MAX_ENTRIES && (uint64_t)big * 64 <= limit)
+		big *= 2;
+	if ((uint64_t)big * 64 <= limit)
+		return 1; /* nothing that size to try */
+	/* The bare system call: hoop_ring_create would retry ENOMEM. */
+	struct hoop_sys_params sp;
+	memset(&sp, 0, sizeof(sp));
+	int fd = hoop__sys_setup(big, &sp);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
 /* The limit and whether rings are charged to it; needed to explain ENOMEM. */
 static void read_memlock(struct hoop_probe *p, int cap_ipc_lock)
 {
@@ -318,6 +344,13 @@ static void probe_memlock(struct hoop_probe *p)
 		p->max_entries = MAX_ENTRIES;
 		snprintf(note, n, "unlimited: ring memory is not charged "
 		         "(CAP_IPC_LOCK, e.g. root)");
+	} else if (p->memlock_limit != UINT64_MAX && p->usable &&
+	           !rings_charged(p->memlock_limit)) {
+		p->memlock_charged = 0;
+		p->max_entries = MAX_ENTRIES;
+		snprintf(note, n, "unlimited: this kernel does not charge ring "
+		         "memory to RLIMIT_MEMLOCK (%llu bytes)",
+		         (unsigned long long)p->memlock_limit);
 	} else if (p->memlock_limit == UINT64_MAX) {
 		p->max_entries = MAX_ENTRIES;
 		snprintf(note, n, "unlimited: RLIMIT_MEMLOCK is unlimited");

@@ -52,7 +52,8 @@ static void fill_one(void *arg, struct hoop_sqe *sqe, unsigned i)
 	memcpy(sqe, arg, sizeof(*sqe));
 }
 
-static void refused(hoop_queue *q)
+/* Short periods: refused by the engine, whatever the kernel. */
+static void refused_short(hoop_queue *q)
 {
 	struct hoop_engine_metrics m0, m;
 	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
@@ -77,7 +78,11 @@ static void refused(hoop_queue *q)
 	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
 	CHECK_EQ(m.submitted, m0.submitted);
 	CHECK_EQ(m.inflight, 0);
+}
 
+static void refused(hoop_queue *q)
+{
+	refused_short(q);
 	/* An update to a short period of a live multishot timeout: refused;
 	 * to a period from the floor up: done (0); then cancelled. */
 	struct hoop_op op, up;
@@ -207,6 +212,27 @@ int main(void)
 		hoop_engine_destroy(e);
 		SKIP("multishot timeouts need io_uring (the thread pool refused "
 		     "it cleanly)");
+	}
+
+	/* Before 6.4 the kernel has no multishot timeouts: it fails one
+	 * with a single final -EINVAL, like the thread pool (the engine's
+	 * own refusal of short periods is checked first). */
+	if (!t_kernel_at_least(6, 4)) {
+		refused_short(q);
+		struct hoop_op op;
+		struct hoop_timespec ts;
+		uint64_t tok;
+		prep(&op, &ts, HOOP_ENGINE_MIN_MULTISHOT_NS, 1);
+		CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), 1);
+		struct hoop_completion c;
+		CHECK_EQ(hoop_engine_wait(e, tok, &c, 5000000000ll), 0);
+		CHECK_EQ(c.res, -EINVAL);
+		CHECK_EQ(c.flags & HOOP_CQE_F_MORE, 0);
+		CHECK_EQ(hoop_engine_cancel(e, tok), -ENOENT);
+		hoop_queue_destroy(q);
+		hoop_engine_destroy(e);
+		SKIP("multishot timeouts need 6.4 (this kernel refused one with "
+		     "-EINVAL, checked)");
 	}
 
 	/* A watchdog: a timer left firing keeps everything busy forever. */

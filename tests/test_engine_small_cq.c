@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,12 +137,42 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(e, two, 1, tt, HOOP_SUBMIT_NOWAIT), 1);
 	CHECK_EQ(hoop_engine_wait(e, tt[0], &c, 5000000000ll), 0);
 	CHECK_EQ(c.res, 0);
-	CHECK_EQ(hoop_engine_cancel_fd(e, p[0], 0), (int)maxf - 1);
+	/*
+	 * Before 6.12 (seen on 6.1) the reads the byte's wakeup found with
+	 * nothing to read do not poll again: each blocks an io-wq worker. The
+	 * cancel then interrupts those (-EINTR), drops the queued ones
+	 * (-ECANCELED), and counts none of them when some were running.
+	 */
+	bool old_kernel = !t_kernel_at_least(6, 12);
+	int ncf = hoop_engine_cancel_fd(e, p[0], 0);
+	unsigned nintr = 0, missed = 0;
 	for (unsigned i = 0; i < maxf; i++) {
 		if ((int)i == got)
 			continue;
-		CHECK_EQ(hoop_engine_wait(e, tok[i], &c, 5000000000ll), 0);
-		CHECK_EQ(c.res, -ECANCELED);
+		int w = hoop_engine_wait(e, tok[i], &c, old_kernel ? 200000000ll
+		                                                  : 5000000000ll);
+		if (old_kernel && w == -ETIME) {
+			/* 6.1's cancel by fd can miss a read moving between a
+			 * poll and io-wq: one by token finds it. */
+			missed++;
+			int cr = hoop_engine_cancel(e, tok[i]);
+			CHECK(cr == 0);
+			w = hoop_engine_wait(e, tok[i], &c, 5000000000ll);
+		}
+		CHECK_EQ(w, 0);
+		if (old_kernel && c.res == -EINTR)
+			nintr++;
+		else
+			CHECK_EQ(c.res, -ECANCELED);
+	}
+	if (old_kernel) {
+		printf("SKIP part: kernel before 6.12: cancel_fd counted %d of "
+		       "%u, %u interrupted in io-wq (-EINTR), %u missed\n",
+		       ncf, maxf - 1, nintr, missed);
+		CHECK(ncf == (int)maxf - 1 || (nintr > 0 && ncf >= 0 &&
+		                               ncf < (int)maxf - 1));
+	} else {
+		CHECK_EQ(ncf, (int)maxf - 1);
 	}
 	CHECK_EQ(hoop_engine_get_metrics(e, &m2, sizeof(m2)), 0);
 	CHECK_EQ(m2.submitted, m.submitted + maxf + 1);

@@ -91,9 +91,18 @@ int main(void)
 	CHECK_EQ(hoop_ring_submit(ring), 2);
 	collect(ring, 2, res);
 	CHECK_EQ(res[1], -EFAULT);
-	CHECK_EQ(res[2], LEN);
-	for (int i = 0; i < LEN; i++)
-		CHECK_EQ(rbuf[i], t_pattern((uint64_t)i));
+	if (!t_kernel_at_least(6, 15)) {
+		/* The bad index fails the head when it is prepared, before
+		 * 6.15 (at issue since): a link that fails at submission is
+		 * cancelled whole, even a hard one (seen on 6.1 and 6.12). */
+		printf("SKIP part: kernel before 6.15: a fixed-buffer index is "
+		       "checked at submission, which cancels a hard link\n");
+		CHECK_EQ(res[2], -ECANCELED);
+	} else {
+		CHECK_EQ(res[2], LEN);
+		for (int i = 0; i < LEN; i++)
+			CHECK_EQ(rbuf[i], t_pattern((uint64_t)i));
+	}
 
 	hoop_ring_destroy(ring);
 	close(fd);

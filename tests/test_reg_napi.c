@@ -67,6 +67,22 @@ int main(void)
 		SKIP("NAPI registration needs 6.9");
 	}
 	CHECK_EQ(r, 0);
+	if (!t_kernel_at_least(6, 13)) {
+		/* 6.9 .. 6.12: no tracking modes; opcode and op_param are
+		 * padding, handed back as they were (zero). */
+		CHECK_EQ(n.busy_poll_to, 0);
+		CHECK_EQ(n.prefer_busy_poll, 0);
+		CHECK_EQ(n.op_param, 0);
+		struct hoop_napi prev;
+		memset(&prev, 0, sizeof(prev));
+		CHECK_EQ(hoop_ring_unregister_napi(ring, &prev), 0);
+		CHECK_EQ(prev.busy_poll_to, 100);
+		CHECK_EQ(prev.prefer_busy_poll, 1);
+		hoop_ring_destroy(ring);
+		CHECK_EQ(t_fd_count(), fds_before);
+		SKIP("NAPI tracking modes need 6.13 (register and unregister "
+		     "checked)");
+	}
 	/* Nothing was set before: tracking inactive. */
 	CHECK_EQ(n.busy_poll_to, 0);
 	CHECK_EQ(n.prefer_busy_poll, 0);

@@ -153,13 +153,13 @@ HOOP_API void hoop_prep_fallocate(struct hoop_sqe *sqe, int fd, int mode,
 /* posix_fadvise(2) with POSIX_FADV_* `advice`. res: 0. */
 HOOP_API void hoop_prep_fadvise(struct hoop_sqe *sqe, int fd, uint64_t offset,
                                 uint32_t len, int advice);
-/* The same with a 64-bit length (6.11+; older kernels read 0 = to EOF). */
+/* The same with a 64-bit length (6.11+; older kernels: -EINVAL). */
 HOOP_API void hoop_prep_fadvise64(struct hoop_sqe *sqe, int fd,
                                   uint64_t offset, uint64_t len, int advice);
 /* madvise(2) of this process's memory with MADV_* `advice`. res: 0. */
 HOOP_API void hoop_prep_madvise(struct hoop_sqe *sqe, void *addr,
                                 uint32_t length, int advice);
-/* The same with a 64-bit length (6.11+). */
+/* The same with a 64-bit length (6.11+; older kernels: -EINVAL). */
 HOOP_API void hoop_prep_madvise64(struct hoop_sqe *sqe, void *addr,
                                   uint64_t length, int advice);
 /* ftruncate(2) to `len` bytes (6.9+). res: 0. */
@@ -294,7 +294,9 @@ HOOP_API void hoop_prep_cancel(struct hoop_sqe *sqe, uint64_t user_data,
                                int flags);
 /* Cancel by fd (HOOP_ASYNC_CANCEL_FD is added). */
 HOOP_API void hoop_prep_cancel_fd(struct hoop_sqe *sqe, int fd, unsigned flags);
-/* Cancel by opcode (HOOP_ASYNC_CANCEL_OP is added). */
+/* Cancel by opcode (HOOP_ASYNC_CANCEL_OP is added; 6.6+). 6.1 does not
+ * refuse it: it answers as a cancel by user_data 0 (with ALL: 0, nothing
+ * cancelled): there, cancel by fd or by user_data. */
 HOOP_API void hoop_prep_cancel_op(struct hoop_sqe *sqe, uint8_t opcode,
                                   unsigned flags);
 

@@ -49,6 +49,14 @@ tests=(
 	netloop_echo poll_multishot
 	# registered ring fd (register calls through it before 6.3)
 	reg_ring_fd
+	# engine cancel racing io-wq (hung in the kernel's sync cancel on 6.1)
+	# and engine tests that assumed 6.18
+	engine_cancel_iowq engine_cancel engine_cancel_multishot_timeout
+	engine_fastpath engine_small_cq
+	# features these kernels lack or do differently: refused, checked
+	bad_sqe_batch caps_memlock timeout_multishot fs_fadvise_madvise
+	reg_buf_ring_reg reg_fixed_links reg_sync_cancel setup_ring_fd_loop
+	reg_napi cancel_op
 )
 [ -n "${HOOP_KERNELS_TESTS:-}" ] && read -r -a tests <<<"$HOOP_KERNELS_TESTS"
 read -r -a series <<<"${HOOP_KERNELS:-6.1 6.12}"
