@@ -814,10 +814,24 @@ static int uring_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 	unsigned f = HOOP_ASYNC_CANCEL_FD | HOOP_ASYNC_CANCEL_ALL;
 	if (flags & HOOP_CANCEL_FIXED)
 		f |= HOOP_ASYNC_CANCEL_FD_FIXED;
-	int r = sync_cancel(e, 0, fd, f);
-	uring_reap(e);
-	if (r == -ENOENT)
+	/*
+	 * sync_cancel waits SYNC_CANCEL_WAIT_NS at most; -ETIME means some op
+	 * on fd was still running in a worker. Ask again until every one has
+	 * ended (the ones already cancelled are not found again, so the count
+	 * of a pass that timed out is lost: count it as one).
+	 */
+	int r, n = 0;
+	for (;;) {
+		r = sync_cancel(e, 0, fd, f);
+		uring_reap(e);
+		if (r != -ETIME || LOAD(&e->dead))
+			break;
+		n = n ? n : 1;
+	}
+	if (r == -ENOENT || r == -ETIME)
 		r = 0;
+	if (r >= 0)
+		r = r > n ? r : n;
 	/* Ops on opcodes the kernel lacks run on the pool (no fixed files). */
 	if (r >= 0 && e->pool && !(flags & HOOP_CANCEL_FIXED))
 		r += hoop__pool_cancel(e->pool, 0, fd, false);
