@@ -629,6 +629,7 @@ void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
 #define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 #define HOOP_PBUF_RING_MMAP 0x01u
 #define HOOP_PBUF_RING_INC 0x02u
+#define HOOP_CLONE_BUFFERS_REPLACE 0x02u
 
 int hoop_ring_register_buffers(hoop_ring *ring, const struct iovec *iovecs,
                                unsigned nr);
@@ -700,6 +701,11 @@ int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
 int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                             uint16_t bgid);
+int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
+                                   unsigned dst_off, unsigned src_off,
+                                   unsigned nr, unsigned flags);
+int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src);
+int hoop_register_sync_msg(const struct hoop_sqe *sqe);
 unsigned hoop_buf_ring_mask(unsigned entries);
 void hoop_buf_ring_init(struct hoop_buf *br);
 void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,

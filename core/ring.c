@@ -7,6 +7,7 @@
 #include "asan_check.h" /* reliability suite: ASan buffer check */
 
 #include "hoop/inline.h"
+#include "hoop/register.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -1201,4 +1202,55 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 	ring_unmap(r);
 	*r = n;
 	return 0;
+}
+
+/* ---- registrations between rings, and without one ---- */
+
+/* struct io_uring_clone_buffers (6.12; offsets and nr 6.13). */
+struct clone_buffers_arg {
+	uint32_t src_fd;
+	uint32_t flags;
+	uint32_t src_off;
+	uint32_t dst_off;
+	uint32_t nr;
+	uint32_t pad[3];
+};
+
+#define CLONE_SRC_REGISTERED 0x01u /* src_fd is a registered ring index */
+
+int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
+                                   unsigned dst_off, unsigned src_off,
+                                   unsigned nr, unsigned flags)
+{
+	if (!dst || !src || (flags & ~HOOP_CLONE_BUFFERS_REPLACE))
+		return -EINVAL;
+	struct clone_buffers_arg a;
+	memset(&a, 0, sizeof(a));
+	if (src->ring_fd >= 0) {
+		a.src_fd = (uint32_t)src->ring_fd;
+	} else {
+		/* Only a registered index is left (hoop_ring_close_ring_fd,
+		 * REGISTERED_FD_ONLY): the kernel looks it up in this task's
+		 * table. */
+		a.src_fd = (uint32_t)src->enter_fd;
+		a.flags |= CLONE_SRC_REGISTERED;
+	}
+	a.flags |= flags;
+	a.src_off = src_off;
+	a.dst_off = dst_off;
+	a.nr = nr;
+	return hoop_ring_register(dst, HOOP_REGISTER_CLONE_BUFFERS, &a, 1);
+}
+
+int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src)
+{
+	return hoop_ring_clone_buffers_offset(dst, src, 0, 0, 0, 0);
+}
+
+int hoop_register_sync_msg(const struct hoop_sqe *sqe)
+{
+	if (!sqe)
+		return -EINVAL;
+	/* fd -1: a registration that belongs to no ring. */
+	return hoop__sys_register(-1, HOOP_REGISTER_SEND_MSG_RING, sqe, 1);
 }
