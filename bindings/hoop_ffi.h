@@ -30,6 +30,9 @@ const char *hoop_version_string(void);
 const char *hoop_strerror(int err);
 
 /* hoop/uapi.h */
+#define HOOP_MEM_REGION_TYPE_USER 0x01u
+#define HOOP_MEM_REGION_REG_WAIT_ARG 0x01u
+#define HOOP_REG_WAIT_TS 0x01u
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
 #define HOOP_OP_WRITEV 2
@@ -314,6 +317,31 @@ struct hoop_napi {
 	uint32_t resv;
 };
 
+struct hoop_region_desc {
+	uint64_t user_addr;
+	uint64_t size;
+	uint32_t flags;
+	uint32_t id;
+	uint64_t mmap_offset;
+	uint64_t resv[4];
+};
+
+struct hoop_mem_region_reg {
+	uint64_t region_uptr;
+	uint64_t flags;
+	uint64_t resv[2];
+};
+
+struct hoop_reg_wait {
+	struct hoop_timespec ts;
+	uint32_t min_wait_usec;
+	uint32_t flags;
+	uint64_t sigmask;
+	uint32_t sigmask_sz;
+	uint32_t pad[3];
+	uint64_t pad2[2];
+};
+
 struct hoop_recvmsg_out {
 	uint32_t namelen;
 	uint32_t controllen;
@@ -394,6 +422,10 @@ int hoop_ring_close_ring_fd(hoop_ring *ring);
 int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
 int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
                      unsigned cq_entries);
+int hoop_ring_register_region(hoop_ring *ring,
+                              struct hoop_mem_region_reg *reg);
+int hoop_ring_submit_and_wait_reg(hoop_ring *ring, struct hoop_cqe **cqe_out,
+                                  unsigned wait_nr, int reg_index);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);
@@ -852,6 +884,13 @@ void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 #define HOOP_TIER_MID 2
 #define HOOP_TIER_HIGH 3
 #define HOOP_TIER_SQPOLL 0x100
+#define HOOP_PROBE_X_SYNC_MSG 0x01ull
+#define HOOP_PROBE_X_CLONE_BUFFERS 0x02ull
+#define HOOP_PROBE_X_CLONE_OFFSETS 0x04ull
+#define HOOP_PROBE_X_MEM_REGION 0x08ull
+#define HOOP_PROBE_X_WAIT_REGION 0x10ull
+#define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull
+#define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull
 #define HOOP_PROBE_SIZE_V1 856
 
 struct hoop_probe {
@@ -883,6 +922,7 @@ struct hoop_probe {
 	char reason[256];
 	char memlock_note[128];
 	char auto_reason[288];
+	uint64_t ring_extras;
 };
 
 int hoop_probe_run(struct hoop_probe *out);

@@ -1254,3 +1254,42 @@ int hoop_register_sync_msg(const struct hoop_sqe *sqe)
 	/* fd -1: a registration that belongs to no ring. */
 	return hoop__sys_register(-1, HOOP_REGISTER_SEND_MSG_RING, sqe, 1);
 }
+
+_Static_assert(sizeof(struct hoop_region_desc) == 64, "io_uring_region_desc");
+_Static_assert(sizeof(struct hoop_mem_region_reg) == 32,
+               "io_uring_mem_region_reg");
+_Static_assert(sizeof(struct hoop_reg_wait) == 64, "io_uring_reg_wait");
+
+int hoop_ring_register_region(hoop_ring *r, struct hoop_mem_region_reg *reg)
+{
+	if (!r || !reg)
+		return -EINVAL;
+	return hoop_ring_register(r, HOOP_REGISTER_MEM_REGION, reg, 1);
+}
+
+int hoop_ring_submit_and_wait_reg(hoop_ring *r, struct hoop_cqe **cqe_out,
+                                  unsigned wait_nr, int reg_index)
+{
+	if (cqe_out)
+		*cqe_out = NULL;
+	if (!r || reg_index < 0)
+		return -EINVAL;
+	if (wait_nr > r->cq_entries)
+		return -EINVAL;
+	unsigned pending, flags = HOOP_ENTER_GETEVENTS | HOOP_ENTER_EXT_ARG |
+	                          HOOP_ENTER_EXT_ARG_REG;
+	unsigned to_submit = submit_publish(r, &pending);
+	(void)sq_needs_enter(r, pending, &flags); /* SQPOLL: wake it */
+	/* The argument is the entry's byte offset in the region. */
+	size_t off = (size_t)reg_index * sizeof(struct hoop_reg_wait);
+	int ret = hoop_ring_enter(r, to_submit, wait_nr, flags,
+	                          (const void *)(uintptr_t)off,
+	                          sizeof(struct hoop_reg_wait));
+	unsigned avail, slots;
+	struct hoop_cqe *c = cq_state(r, wait_nr, &avail, &slots);
+	if (cqe_out)
+		*cqe_out = c;
+	if (ret < 0)
+		return ret;
+	return (r->setup_flags & HOOP_SETUP_SQPOLL) ? (int)to_submit : ret;
+}

@@ -336,6 +336,38 @@ HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
                               unsigned cq_entries);
 
 /*
+ * hoop_ring_register_region - register a memory region with the ring
+ * (IORING_REGISTER_MEM_REGION, 6.13; liburing's io_uring_register_region):
+ * `reg->region_uptr` points at a struct hoop_region_desc of caller memory
+ * (HOOP_MEM_REGION_TYPE_USER), which stays pinned until the ring is
+ * destroyed. With HOOP_MEM_REGION_REG_WAIT_ARG in reg->flags the region
+ * holds the struct hoop_reg_wait entries of hoop_ring_submit_and_wait_reg
+ * (the kernel's CQWAIT_REG wait regions); the ring must then have been
+ * created with HOOP_SETUP_R_DISABLED and not yet enabled. One region per
+ * ring. Returns 0, -EBUSY (a region is there), -EINVAL (WAIT_ARG on an
+ * enabled ring, bad flags, resv, size or alignment, or a kernel without
+ * regions), -EFAULT, or -errno.
+ */
+HOOP_API int hoop_ring_register_region(hoop_ring *ring,
+                                       struct hoop_mem_region_reg *reg);
+
+/*
+ * hoop_ring_submit_and_wait_reg - submit, then wait for `wait_nr`
+ * completions with the arguments in entry `reg_index` of the registered
+ * wait region (liburing's io_uring_submit_and_wait_reg): its timeout
+ * (with HOOP_REG_WAIT_TS), min_wait_usec and signal mask, read by the
+ * kernel at each wait, so a program sets them once and waits with an
+ * index. One entry into the kernel: it returns early on a signal
+ * (-EINTR). *cqe_out (may be NULL) gets the oldest CQE or NULL. Returns
+ * the number submitted, -ETIME when the timeout ran out first, -EFAULT
+ * for an index outside the region (or no region), -EINVAL for a negative
+ * index or a kernel without wait regions, or -errno.
+ */
+HOOP_API int hoop_ring_submit_and_wait_reg(hoop_ring *ring,
+                                           struct hoop_cqe **cqe_out,
+                                           unsigned wait_nr, int reg_index);
+
+/*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.
  * Returns 0 or -errno.
  */
