@@ -33,6 +33,7 @@ const char *hoop_strerror(int err);
 #define HOOP_MEM_REGION_TYPE_USER 0x01u
 #define HOOP_MEM_REGION_REG_WAIT_ARG 0x01u
 #define HOOP_REG_WAIT_TS 0x01u
+#define HOOP_ZCRX_AREA_DMABUF 0x01u
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
 #define HOOP_OP_WRITEV 2
@@ -342,6 +343,36 @@ struct hoop_reg_wait {
 	uint64_t pad2[2];
 };
 
+struct hoop_zcrx_offsets {
+	uint32_t head;
+	uint32_t tail;
+	uint32_t rqes;
+	uint32_t resv2;
+	uint64_t resv[2];
+};
+
+struct hoop_zcrx_area_reg {
+	uint64_t addr;
+	uint64_t len;
+	uint64_t rq_area_token;
+	uint32_t flags;
+	uint32_t dmabuf_fd;
+	uint64_t resv2[2];
+};
+
+struct hoop_zcrx_ifq_reg {
+	uint32_t if_idx;
+	uint32_t if_rxq;
+	uint32_t rq_entries;
+	uint32_t flags;
+	uint64_t area_ptr;
+	uint64_t region_ptr;
+	struct hoop_zcrx_offsets offsets;
+	uint32_t zcrx_id;
+	uint32_t rx_buf_len;
+	uint64_t resv[3];
+};
+
 struct hoop_recvmsg_out {
 	uint32_t namelen;
 	uint32_t controllen;
@@ -426,6 +457,7 @@ int hoop_ring_register_region(hoop_ring *ring,
                               struct hoop_mem_region_reg *reg);
 int hoop_ring_submit_and_wait_reg(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                   unsigned wait_nr, int reg_index);
+int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);

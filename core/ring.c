@@ -1293,3 +1293,14 @@ int hoop_ring_submit_and_wait_reg(hoop_ring *r, struct hoop_cqe **cqe_out,
 		return ret;
 	return (r->setup_flags & HOOP_SETUP_SQPOLL) ? (int)to_submit : ret;
 }
+
+_Static_assert(sizeof(struct hoop_zcrx_ifq_reg) == 96, "io_uring_zcrx_ifq_reg");
+_Static_assert(sizeof(struct hoop_zcrx_area_reg) == 48,
+               "io_uring_zcrx_area_reg");
+
+int hoop_ring_register_ifq(hoop_ring *r, struct hoop_zcrx_ifq_reg *reg)
+{
+	if (!r || !reg)
+		return -EINVAL;
+	return hoop_ring_register(r, HOOP_REGISTER_ZCRX_IFQ, reg, 1);
+}

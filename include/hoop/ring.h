@@ -368,6 +368,23 @@ HOOP_API int hoop_ring_submit_and_wait_reg(hoop_ring *ring,
                                            unsigned wait_nr, int reg_index);
 
 /*
+ * hoop_ring_register_ifq - attach receive queue reg->if_rxq of network
+ * interface reg->if_idx to the ring for zero-copy receive
+ * (IORING_REGISTER_ZCRX_IFQ, 6.15; liburing's io_uring_register_ifq):
+ * packets land in the area reg->area_ptr describes and the refill queue
+ * lives in the region reg->region_ptr describes; the kernel fills
+ * reg->offsets, reg->zcrx_id and the area's rq_area_token. Needs a ring
+ * with HOOP_SETUP_DEFER_TASKRUN and 32-byte CQEs (CQE32 or CQE_MIXED),
+ * CAP_NET_ADMIN, and a NIC whose driver does header split and queue
+ * management; elsewhere the kernel answers -EINVAL (ring flags, a kernel
+ * without zcrx), -EPERM, or -EOPNOTSUPP (a device that cannot, such as
+ * loopback). Returns 0 or -errno. The queue stays attached until the ring
+ * is destroyed.
+ */
+HOOP_API int hoop_ring_register_ifq(hoop_ring *ring,
+                                    struct hoop_zcrx_ifq_reg *reg);
+
+/*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.
  * Returns 0 or -errno.
  */

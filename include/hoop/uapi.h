@@ -155,6 +155,41 @@ struct hoop_reg_wait {
 };
 #define HOOP_REG_WAIT_TS 0x01u
 
+/*
+ * Zero-copy receive (zcrx) registration, as the kernel reads it: where the
+ * kernel put the refill queue's fields in the region (out), the receive
+ * area, and the interface queue (structs io_uring_zcrx_offsets,
+ * io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg).
+ */
+struct hoop_zcrx_offsets {
+	uint32_t head;
+	uint32_t tail;
+	uint32_t rqes;
+	uint32_t resv2;
+	uint64_t resv[2];
+};
+struct hoop_zcrx_area_reg {
+	uint64_t addr;          /* page-aligned receive memory */
+	uint64_t len;
+	uint64_t rq_area_token; /* out: the area's token for refill entries */
+	uint32_t flags;         /* HOOP_ZCRX_AREA_DMABUF */
+	uint32_t dmabuf_fd;
+	uint64_t resv2[2];
+};
+#define HOOP_ZCRX_AREA_DMABUF 0x01u
+struct hoop_zcrx_ifq_reg {
+	uint32_t if_idx;      /* network interface index */
+	uint32_t if_rxq;      /* its hardware receive queue */
+	uint32_t rq_entries;  /* refill queue size */
+	uint32_t flags;
+	uint64_t area_ptr;    /* a struct hoop_zcrx_area_reg * */
+	uint64_t region_ptr;  /* a struct hoop_region_desc * (refill queue) */
+	struct hoop_zcrx_offsets offsets; /* out */
+	uint32_t zcrx_id;     /* out: the id RECV_ZC SQEs name */
+	uint32_t rx_buf_len;  /* 0: the default receive buffer size */
+	uint64_t resv[3];
+};
+
 /* Opcodes (IORING_OP_*). */
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
