@@ -151,3 +151,11 @@ uint64_t t_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+void t_user_region(struct hoop_region_desc *rd, void *mem, size_t sz)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->user_addr = (uint64_t)(uintptr_t)mem;
+	rd->size = sz;
+	rd->flags = HOOP_MEM_REGION_TYPE_USER;
+}

@@ -27,10 +27,7 @@ static hoop_ring *ring(uint32_t flags)
 static int region(hoop_ring *r, void *mem, uint64_t flags)
 {
 	struct hoop_region_desc rd;
-	memset(&rd, 0, sizeof(rd));
-	rd.user_addr = (uint64_t)(uintptr_t)mem;
-	rd.size = 4096;
-	rd.flags = HOOP_MEM_REGION_TYPE_USER;
+	t_user_region(&rd, mem, 4096);
 	struct hoop_mem_region_reg mr;
 	memset(&mr, 0, sizeof(mr));
 	mr.region_uptr = (uint64_t)(uintptr_t)&rd;

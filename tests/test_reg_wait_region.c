@@ -40,10 +40,7 @@ static void *page(size_t *sz)
 static int reg_region(hoop_ring *ring, void *mem, size_t sz, uint64_t flags)
 {
 	struct hoop_region_desc rd;
-	memset(&rd, 0, sizeof(rd));
-	rd.user_addr = (uint64_t)(uintptr_t)mem;
-	rd.size = sz;
-	rd.flags = HOOP_MEM_REGION_TYPE_USER;
+	t_user_region(&rd, mem, sz);
 	struct hoop_mem_region_reg mr;
 	memset(&mr, 0, sizeof(mr));
 	mr.region_uptr = (uint64_t)(uintptr_t)&rd;

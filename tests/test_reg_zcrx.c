@@ -26,10 +26,7 @@ static int attach(hoop_ring *ring, void *area, void *rq, size_t rq_sz,
 	ar->addr = (uint64_t)(uintptr_t)area;
 	ar->len = AREA;
 	struct hoop_region_desc rd;
-	memset(&rd, 0, sizeof(rd));
-	rd.user_addr = (uint64_t)(uintptr_t)rq;
-	rd.size = rq_sz;
-	rd.flags = HOOP_MEM_REGION_TYPE_USER;
+	t_user_region(&rd, rq, rq_sz);
 	struct hoop_zcrx_ifq_reg reg;
 	memset(&reg, 0, sizeof(reg));
 	reg.if_idx = if_nametoindex("lo");
