@@ -457,6 +457,10 @@ int hoop_ring_register_region(hoop_ring *ring,
                               struct hoop_mem_region_reg *reg);
 int hoop_ring_submit_and_wait_reg(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                   unsigned wait_nr, int reg_index);
+int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p);
+int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                         const hoop_ring_params *p, void *buf,
+                         size_t buf_size);
 int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,

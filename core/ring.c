@@ -72,6 +72,10 @@ static unsigned round_pow2(unsigned v)
 
 static void ring_unmap(hoop_ring *r)
 {
+	if (r->int_flags & HOOP_INT_CALLER_MEM) {
+		r->sqes_ptr = r->cq_ring_ptr = r->sq_ring_ptr = NULL;
+		return;
+	}
 	if (r->sqes_ptr && r->sqes_ptr != MAP_FAILED)
 		munmap(r->sqes_ptr, r->sqes_sz);
 	if (r->cq_ring_ptr && r->cq_ring_ptr != MAP_FAILED &&
@@ -88,14 +92,22 @@ static size_t page_round(size_t n)
 	return (n + pg - 1) & ~(pg - 1);
 }
 
+/* Memory hoop_ring_create_mem hands to the setup running in this thread:
+ * alloc_app_mem carves the rings from it instead of mapping. */
+static _Thread_local struct {
+	unsigned char *mem;
+	size_t size;
+} caller_mem;
+
 /*
  * With NO_MMAP the application supplies the ring memory. The kernel lays out
  * its ring header, then the CQEs, then the SQ index array; a page for the
  * header is more than enough. We allocate before knowing the kernel's exact
- * sizes, so compute them the way the kernel will.
+ * sizes, so compute them the way the kernel will: the two areas' sizes
+ * (page multiples) for `entries` and `p`.
  */
-static int alloc_app_mem(hoop_ring *r, unsigned entries,
-                         struct hoop_sys_params *p)
+static void app_mem_sizes(unsigned entries, const struct hoop_sys_params *p,
+                          size_t *ring_sz, size_t *sqes_sz)
 {
 	unsigned sq = round_pow2(entries), cq;
 	if (sq > HOOP_MAX_SQ_ENTRIES)
@@ -109,8 +121,13 @@ static int alloc_app_mem(hoop_ring *r, unsigned entries,
 	}
 	size_t cqe_sz = (p->flags & HOOP_SETUP_CQE32) ? 32 : 16;
 	size_t sqe_sz = (p->flags & HOOP_SETUP_SQE128) ? 128 : 64;
-	r->sq_ring_sz = page_round(4096 + cq * cqe_sz + sq * sizeof(unsigned));
-	r->sqes_sz = page_round(sq * sqe_sz);
+	*ring_sz = page_round(4096 + cq * cqe_sz + sq * sizeof(unsigned));
+	*sqes_sz = page_round(sq * sqe_sz);
+}
+
+/* Anonymous shared memory for the NO_MMAP rings, sizes already set. */
+static int map_app_mem(hoop_ring *r)
+{
 	r->sq_ring_ptr = mmap(NULL, r->sq_ring_sz, PROT_READ | PROT_WRITE,
 	                      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (r->sq_ring_ptr == MAP_FAILED) {
@@ -123,6 +140,27 @@ static int alloc_app_mem(hoop_ring *r, unsigned entries,
 		r->sqes_ptr = NULL;
 		ring_unmap(r);
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The NO_MMAP rings: in the caller's memory (hoop_ring_create_mem) or in
+ * memory we map. */
+static int alloc_app_mem(hoop_ring *r, unsigned entries,
+                         struct hoop_sys_params *p)
+{
+	app_mem_sizes(entries, p, &r->sq_ring_sz, &r->sqes_sz);
+	if (caller_mem.mem) {
+		if (r->sq_ring_sz + r->sqes_sz > caller_mem.size)
+			return -ENOMEM;
+		r->sq_ring_ptr = caller_mem.mem;
+		r->sqes_ptr = caller_mem.mem + r->sq_ring_sz;
+		r->int_flags |= HOOP_INT_CALLER_MEM;
+	} else {
+		r->int_flags &= ~HOOP_INT_CALLER_MEM;
+		int e = map_app_mem(r);
+		if (e < 0)
+			return e;
 	}
 	r->cq_ring_ptr = r->sq_ring_ptr;
 	r->cq_ring_sz = r->sq_ring_sz;
@@ -1121,6 +1159,9 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 	 * is refused. */
 	if (cq_entries && round_pow2(cq_entries) < round_pow2(sq_entries))
 		return -EINVAL;
+	/* New rings would need new caller memory: not offered. */
+	if (r->int_flags & HOOP_INT_CALLER_MEM)
+		return -EOPNOTSUPP;
 	/*
 	 * The kernel resizes only DEFER_TASKRUN rings: there nobody but the
 	 * owner thread posts to the CQ or reads the SQ outside its calls,
@@ -1303,4 +1344,59 @@ int hoop_ring_register_ifq(hoop_ring *r, struct hoop_zcrx_ifq_reg *reg)
 	if (!r || !reg)
 		return -EINVAL;
 	return hoop_ring_register(r, HOOP_REGISTER_ZCRX_IFQ, reg, 1);
+}
+
+/* ---- rings in the caller's memory ---- */
+
+/* The params hoop_ring_create_mem sets up with: NO_MMAP added. */
+static hoop_ring_params mem_params(const hoop_ring_params *p)
+{
+	hoop_ring_params q;
+	if (p)
+		q = *p;
+	else
+		memset(&q, 0, sizeof(q));
+	q.flags |= HOOP_SETUP_NO_MMAP;
+	return q;
+}
+
+int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p)
+{
+	if (entries == 0 || (p && (p->flags & HOOP_SETUP_CQSIZE) &&
+	                     p->cq_entries == 0))
+		return -EINVAL;
+	if (entries > HOOP_MAX_SQ_ENTRIES &&
+	    !(p && (p->flags & HOOP_SETUP_CLAMP)))
+		return -EINVAL;
+	hoop_ring_params q = mem_params(p);
+	struct hoop_sys_params sp;
+	memset(&sp, 0, sizeof(sp));
+	sp.flags = q.flags;
+	sp.cq_entries = q.cq_entries;
+	size_t ring_sz, sqes_sz;
+	app_mem_sizes(entries, &sp, &ring_sz, &sqes_sz);
+	return (int64_t)(ring_sz + sqes_sz);
+}
+
+int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                         const hoop_ring_params *p, void *buf,
+                         size_t buf_size)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	if (!out || !buf || ((uintptr_t)buf & (pg - 1)))
+		return -EINVAL;
+	int64_t need = hoop_ring_memory_size(entries, p);
+	if (need < 0)
+		return (int)need;
+	if ((uint64_t)need > buf_size)
+		return -ENOMEM;
+	hoop_ring_params q = mem_params(p);
+	/* Sized for `entries` exactly: no shrinking into a smaller ring. */
+	q.min_entries = entries;
+	caller_mem.mem = buf;
+	caller_mem.size = buf_size;
+	int e = hoop_ring_create(out, entries, &q);
+	caller_mem.mem = NULL;
+	caller_mem.size = 0;
+	return e;
 }

@@ -368,6 +368,26 @@ HOOP_API int hoop_ring_submit_and_wait_reg(hoop_ring *ring,
                                            unsigned wait_nr, int reg_index);
 
 /*
+ * Rings in the caller's memory (liburing's io_uring_memory_size_params
+ * and io_uring_queue_init_mem): hoop_ring_memory_size says how many bytes
+ * a ring of `entries` with params `p` (NULL: defaults; HOOP_SETUP_NO_MMAP
+ * is implied) needs, or -EINVAL. hoop_ring_create_mem sets it up in `buf`
+ * (page aligned, `buf_size` at least that many bytes, e.g. one huge page,
+ * which then holds the SQ, the CQ and the SQEs) instead of memory hoop
+ * maps: as hoop_ring_create with HOOP_SETUP_NO_MMAP otherwise, but the
+ * ring is never shrunk below `entries` (min_entries is ignored). `buf`
+ * must stay mapped until hoop_ring_destroy, which leaves it to the
+ * caller; hoop_ring_resize of such a ring is -EOPNOTSUPP. Returns 0,
+ * -EINVAL (NULL, unaligned buf, bad params), -ENOMEM (buf_size too small),
+ * or hoop_ring_create's errors (-EINVAL before 6.5, which lacks NO_MMAP).
+ */
+HOOP_API int64_t hoop_ring_memory_size(unsigned entries,
+                                       const hoop_ring_params *p);
+HOOP_API int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                                  const hoop_ring_params *p, void *buf,
+                                  size_t buf_size);
+
+/*
  * hoop_ring_register_ifq - attach receive queue reg->if_rxq of network
  * interface reg->if_idx to the ring for zero-copy receive
  * (IORING_REGISTER_ZCRX_IFQ, 6.15; liburing's io_uring_register_ifq):
