@@ -889,6 +889,7 @@ int hoop_engine_get_metrics(hoop_engine *e, struct hoop_engine_metrics *out,
                             size_t size);
 int hoop_engine_backend(const hoop_engine *e);
 const char *hoop_engine_backend_reason(const hoop_engine *e);
+int hoop_engine_ring_fd(const hoop_engine *e);
 unsigned hoop_engine_max_inflight(const hoop_engine *e);
 int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity);
 void hoop_queue_destroy(hoop_queue *q);

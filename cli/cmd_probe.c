@@ -163,11 +163,21 @@ static void print_report(const struct hoop_probe *p)
 		}
 	}
 	printf("\n");
+	/* Also the opcodes hoop knows that are newer than this kernel: the
+	 * engine hands those to its thread pool (which has most file and
+	 * socket calls; the others fail there with EOPNOTSUPP). */
+	for (unsigned op = p->kernel_ops; op < HOOP_OP_LAST; op++)
+		missing += hoop_op_name(op) != NULL;
 	if (missing) {
 		wrap_start(&w, "unsupported:");
-		for (unsigned op = 0; op < 64 && op < p->kernel_ops; op++)
-			if (!(p->opcodes & (UINT64_C(1) << op)))
+		for (unsigned op = 0; op < 64; op++) {
+			if (p->opcodes & (UINT64_C(1) << op))
+				continue;
+			if (op < p->kernel_ops)
 				wrap_word(&w, hoop_op_name(op) ? hoop_op_name(op) : "?");
+			else if (op < HOOP_OP_LAST && hoop_op_name(op))
+				wrap_word(&w, hoop_op_name(op));
+		}
 		printf("\n");
 	}
 }

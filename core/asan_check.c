@@ -178,6 +178,11 @@ void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
 	for (unsigned i = head; i != tail; i++)
 		check_sqe(&r->sqes[(i & r->sq_mask) << r->sqe_shift]);
 }
+
+void hoop__asan_check_sqe(const struct hoop_sqe *sqe)
+{
+	check_sqe(sqe);
+}
 #else
 /* ISO C wants at least one declaration in a translation unit. */
 typedef int hoop_asan_check_unused;

@@ -27,8 +27,13 @@ struct hoop_ring;
 void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
                            unsigned tail);
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) hoop__asan_check_sqes(r, head, tail)
+/* The same for one SQE that is never published (an op done inline). */
+struct hoop_sqe;
+void hoop__asan_check_sqe(const struct hoop_sqe *sqe);
+#define HOOP_ASAN_CHECK_SQE(sqe) hoop__asan_check_sqe(sqe)
 #else
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) ((void)0)
+#define HOOP_ASAN_CHECK_SQE(sqe) ((void)0)
 #endif
 
 #endif

@@ -20,11 +20,13 @@
  * is refused with -EBUSY). Workers block every other signal, so the
  * application's own signals never land on them.
  */
-#include "engine_internal.h"
+#include "backend.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h> /* renameat2 */
 #include <stdlib.h>
@@ -51,7 +53,8 @@ struct job {
 };
 
 struct hoop_pool {
-	hoop_engine *e;
+	hoop__done_fn done; /* each result goes here, with done_ctx */
+	void *done_ctx;
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;  /* workers wait for jobs */
 	pthread_cond_t done_cv;  /* cancellers wait for running jobs to end */
@@ -507,7 +510,7 @@ static void run_job(struct hoop_pool *p, struct job *j)
 		pthread_mutex_lock(&p->mu);
 		j->cur = i + 1;
 		pthread_mutex_unlock(&p->mu);
-		hoop__engine_deliver(p->e, j->tokens[i], res, 0);
+		p->done(p->done_ctx, j->tokens[i], res);
 	}
 }
 
@@ -572,8 +575,8 @@ static int spawn_locked(struct hoop_pool *p)
 	return 0;
 }
 
-int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                      int sig, bool take)
+int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig,
+                      bool take, hoop__done_fn done, void *ctx)
 {
 	int err = hoop__pool_signal_claim(sig, take, NULL, 0);
 	if (err < 0)
@@ -581,7 +584,8 @@ int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
 	struct hoop_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->e = e;
+	p->done = done;
+	p->done_ctx = ctx;
 	p->sig = sig;
 	p->max_workers = max ? max : POOL_MAX_WORKERS;
 	p->nthreads_cap = p->max_workers;
@@ -758,12 +762,7 @@ int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		/* The signal may land before the call starts: repeat until
 		 * the job is gone. */
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 1000000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		hoop__cond_deadline(&ts, 1000000);
 		p->cancel_waiters++;
 		pthread_cond_timedwait(&p->done_cv, &p->mu, &ts);
 		p->cancel_waiters--;
@@ -773,7 +772,7 @@ int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		struct job *j = cancelled_queued;
 		cancelled_queued = j->next;
 		for (unsigned i = 0; i < j->n; i++)
-			hoop__engine_deliver(p->e, j->tokens[i], -ECANCELED, 0);
+			p->done(p->done_ctx, j->tokens[i], -ECANCELED);
 		job_free(j);
 	}
 	return found;

@@ -1,6 +1,8 @@
 /*
- * core/engine_internal.h - the engine's private layout, shared by the engine,
- * the queue and the backends. Never installed.
+ * core/engine_internal.h - the engine's private layout, shared by the engine
+ * (engine.c), its two backends (backend_uring.c: io_uring, backend_pool.c:
+ * the thread pool of backend_threads.c), the queue and the file readers.
+ * Never installed.
  */
 #ifndef HOOP_CORE_ENGINE_INTERNAL_H
 #define HOOP_CORE_ENGINE_INTERNAL_H
@@ -8,48 +10,22 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
+#include "clock.h"
+#include "slots.h"
 #include "hoop/engine.h"
 #include "hoop/ring.h"
-
-/* Slot states, the low byte of slot.state (also the slot's futex word). */
-#define SLOT_FREE 0u
-#define SLOT_INFLIGHT 1u
-#define SLOT_DONE 2u
-#define SLOT_STATE_MASK 0xffu
-#define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
-#define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
-#define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
-#define SLOT_TIMER 0x800u    /* a multishot timeout on the ring: cancel
-                                retries while the kernel re-arms it */
-
-enum hoop_delivery {
-	DELIVER_WAIT = 0,
-	DELIVER_CALLBACK = 1,
-	DELIVER_QUEUE = 2,
-};
-
-struct hoop_slot {
-	_Atomic uint32_t state;
-	_Atomic uint32_t gen;
-	uint8_t delivery;
-	uint8_t pad[3];
-	uint32_t next_free;
-	uint64_t user_data; /* the caller's tag */
-	int32_t res;
-	uint32_t cflags;
-	hoop_completion_fn fn;
-	void *arg;
-	hoop_queue *queue;
-};
 
 /* user_data of the internal multishot poll on the kick eventfd. */
 #define HOOP_UD_KICK 0xffffffffffffff01ull
 
-struct hoop_pool;
+struct hoop_backend_ops;
 
 struct hoop_engine {
+	const struct hoop_backend_ops *be; /* what runs the operations */
 	hoop_ring *ring;          /* NULL with the thread-pool backend */
 	/* The thread pool: the whole backend when ring is NULL; with io_uring,
 	 * present only if some opcodes are served by it (pool_opmask). */
@@ -72,14 +48,7 @@ struct hoop_engine {
 	/* completion side, under drain_lock */
 	pthread_mutex_t drain_lock;
 
-	/* slots */
-	struct hoop_slot *slots;
-	unsigned nslots;
-	pthread_mutex_t slot_lock;
-	pthread_cond_t room_cv;
-	uint32_t free_head; /* index + 1, 0 = empty */
-	unsigned free_count;
-	unsigned room_waiters;
+	struct hoop_slots tab; /* slots.h */
 
 	/* engine thread */
 	pthread_t thread;
@@ -107,9 +76,140 @@ struct hoop_engine {
 	_Atomic uint64_t inflight;
 };
 
-/* Deliver a result for `token` from outside the ring (thread pool). */
-void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
-                          uint32_t flags);
+/* The ops of a submit call: records, or a filler writing SQEs. */
+struct hoop_submit_src {
+	const struct hoop_op *ops;
+	hoop_sqe_fill_fn fill;
+	void *fill_arg;
+};
+
+/*
+ * A backend (the engine's side of it): the engine takes the slots, picks
+ * the target and counts callers; the backend starts, cancels and reaps.
+ */
+struct hoop_backend_ops {
+	/* Calls of at most this many ops try the inline path first. */
+	unsigned inline_max;
+	/* Start n ops in the taken slots idx[] (tokens[] gets their tokens,
+	 * if not NULL): n, or -errno with nothing started and the slots given
+	 * back. */
+	int (*submit)(hoop_engine *e, const struct hoop_submit_src *src,
+	              unsigned n, uint64_t *tokens, unsigned flags,
+	              const struct hoop_target *to, const unsigned *idx);
+	/* Cancel the op in flight in slot s (generation gen, state st seen
+	 * INFLIGHT) and wait until it is stopped: 0, or -ENOENT / -errno. */
+	int (*cancel)(hoop_engine *e, struct hoop_slot *s, uint32_t gen,
+	              uint64_t token, uint32_t st);
+	/* Cancel every op on fd (hoop_engine_cancel_fd): how many, or -errno. */
+	int (*cancel_fd)(hoop_engine *e, int fd, unsigned flags);
+	/* Cancel everything in flight: how many were found. */
+	int (*cancel_all)(hoop_engine *e);
+	/* hoop_engine_flush: hand over what batching holds back. */
+	int (*flush)(hoop_engine *e);
+	/* The same, cheap when there is nothing. */
+	void (*flush_pending)(hoop_engine *e);
+	/* Reap ready completions unless somebody else is. */
+	void (*reap)(hoop_engine *e);
+	/* Make the completion thread look again (kernel: also when it sleeps
+	 * in the kernel). */
+	void (*notify)(hoop_engine *e, bool kernel);
+	/* Once the slot table exists: start the completion side. */
+	int (*start)(hoop_engine *e);
+	/* Stop (join the threads) and free what the backend holds; in a
+	 * forked child only what is ours (the parent's threads do not exist
+	 * here). Also after a failed create, with whatever was set up. */
+	void (*destroy)(hoop_engine *e, bool in_child);
+};
+
+extern const struct hoop_backend_ops hoop__backend_uring; /* backend_uring.c */
+extern const struct hoop_backend_ops hoop__backend_pool;  /* backend_pool.c */
+
+/* backend_uring.c: the ring for params (sq, cq entries) into e->ring. */
+int hoop__uring_setup(hoop_engine *e, const hoop_engine_params *p, unsigned sq,
+                      unsigned cq);
+/* The opcodes (< 64) the ring's kernel lacks, plus HOOP_ENGINE_MASK_OPS:
+ * 0, or -EINVAL for a bad entry in the variable. */
+int hoop__uring_missing_opcodes(hoop_ring *ring, uint64_t *mask);
+
+/* backend_pool.c: hand n ops (records) to the pool in slots idx[]. If the
+ * pool refuses them: with `accepted` each op gets the error as its result,
+ * else everything is undone and the error returned. n or -errno. */
+int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
+                             unsigned n, uint64_t *tok,
+                             const struct hoop_target *to, const unsigned *idx,
+                             bool accepted);
+/* Stop and free the pool (if any): its destroy, or in a forked child its
+ * forget. */
+void hoop__engine_pool_free(hoop_engine *e, bool in_child);
+/* Cancel a pool op by token: 0 or -ENOENT. */
+int hoop__engine_pool_cancel(hoop_engine *e, uint64_t token);
+
+/* SQE flags the engine refuses (-EINVAL, nothing submitted): IO_DRAIN
+ * would wait behind the engine's own multishot poll on its kick eventfd,
+ * which never ends, so the op would never complete and cancel could not
+ * reach it; CQE_SKIP_SUCCESS posts no completion on success, so the owner
+ * would never get its result. */
+#define HOOP_ENGINE_BAD_SQE_FLAGS (HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
+#define HOOP_LINK_FLAGS (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)
+
+static inline bool hoop__engine_flags_refused(unsigned sqe_flags)
+{
+	return (sqe_flags & HOOP_ENGINE_BAD_SQE_FLAGS) != 0;
+}
+
+/* engine.c, for the backends. */
+
+/* Fill taken slot idx for a new op in flight (state INFLIGHT | bits) for
+ * target `to`: its token. */
+uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                          const struct hoop_target *to, uint32_t bits);
+
+/* A completion for `token`: checked against its slot (stale or unknown
+ * ones are counted and dropped), then delivered. Caller holds drain_lock. */
+void hoop__engine_dispatch(hoop_engine *e, uint64_t token, int32_t res,
+                           uint32_t cflags);
+
+/* Deliver a result to slot s (in flight, token's generation). */
+void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
+                               uint64_t token, int32_t res, uint32_t cflags);
+
+/* Cancel, by token, every op in flight delivered to q (all when q is
+ * NULL): how many the backend found. */
+int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q);
+
+/* A backend that takes records: run go on the call's ops as records
+ * (converting a filler's SQEs), with every token collected even when the
+ * caller wants none. Slots idx[] are taken. */
+typedef int (*hoop__records_fn)(hoop_engine *e, const struct hoop_op *ops,
+                                unsigned n, uint64_t *tok, unsigned flags,
+                                const struct hoop_target *to,
+                                const unsigned *idx);
+int hoop__engine_submit_records(hoop_engine *e,
+                                const struct hoop_submit_src *src, unsigned n,
+                                uint64_t *tokens, unsigned flags,
+                                const struct hoop_target *to,
+                                const unsigned *idx, hoop__records_fn go);
+
+/* engine_inline.c: try the inline path on each candidate of a call: res[i]
+ * gets op i's result if it completed, else -1. How many completed. */
+unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
+
+/* engine_params.c */
+#define HOOP_ENGINE_DEFAULT_SQ 256u
+/* 0 or -EINVAL with a reason in why (if not NULL); the pool signal is
+ * resolved into *sig. */
+int hoop__engine_params_check(const hoop_engine_params *p, int *sig, char *why,
+                              size_t n);
+/* Which backend to try first (HOOP_BACKEND_*), and why. */
+int hoop__engine_choose_backend(const hoop_engine_params *p, const char **why);
+/* An io_uring setup error that means "not allowed here", not "bad input". */
+bool hoop__engine_fallback_allowed(int err);
+/* The backend reason after such a fallback. */
+const char *hoop__engine_fallback_reason(int err);
+
+/* Deliver a result for `token` from outside the ring: the thread pool's
+ * completion callback (ctx is the engine). */
+void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res);
 
 /*
  * HOOP_BACKEND, parsed in one place for the engine and the probe
@@ -120,46 +220,13 @@ void hoop__engine_deliver(hoop_engine *e, uint64_t token, int32_t res,
 int hoop__backend_env(const char **raw);
 #define HOOP_BACKEND_ACCEPTED "auto, uring (or io_uring) or threads"
 
-/*
- * The thread-pool backend (backend_threads.c). `sig` is the cancel signal,
- * resolved and claimed by hoop__pool_signal_claim.
- */
-int hoop__pool_create(struct hoop_pool **out, hoop_engine *e, unsigned max,
-                      int sig, bool take);
-/*
- * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
- * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2
- * or a real-time signal; a bad HOOP_POOL_SIGNAL). why (if not NULL) gets a
- * reason on failure.
- */
-int hoop__pool_signal_resolve(int32_t param, char *why, size_t n);
-/*
- * Install hoop's handler for `sig` unless the application has its own
- * there (or `take`): 0, or -EBUSY (why gets the reason). Handlers
- * installed by hoop stay for the life of the process.
- */
-int hoop__pool_signal_claim(int sig, bool take, char *why, size_t n);
-/* The same check without installing anything: 0 or -EBUSY with why. */
-int hoop__pool_signal_busy(int sig, char *why, size_t n);
-void hoop__pool_destroy(struct hoop_pool *p);
-/* In a forked child: free what can be freed without touching the parent's
- * threads (which do not exist here) or their locks. */
-void hoop__pool_forget(struct hoop_pool *p);
-int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
-                      const uint64_t *tokens, unsigned n);
-/* Cancel by token (non-zero), by fd (>= 0) or everything (any); waits
- * until the matching operations have finished; returns how many matched. */
-int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any);
-
-/* Hand a completion to its queue (queue.c): with drain_lock held, from a
- * pool worker, or from the submitting thread for an op completed inline. */
-void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c);
+/* Count a queue's wake-up of a sleeping collector (metrics). */
+void hoop__engine_count_queue_wakeup(hoop_engine *e);
 
 /* Submit ops for a queue (engine.c). */
 int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
                                  unsigned n, uint64_t *tokens, unsigned flags,
-                                 int delivery, hoop_completion_fn fn, void *arg,
-                                 hoop_queue *q);
+                                 const struct hoop_target *to);
 
 /* Reap what is there without blocking if nobody else is; used by waiters. */
 void hoop__engine_reap_some(hoop_engine *e);
@@ -176,12 +243,5 @@ int hoop__engine_check(hoop_engine *e);
 
 /* Cancel every in-flight op delivered to `q` (queue destroy). */
 void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q);
-
-/* Monotonic nanoseconds. */
-uint64_t hoop__now_ns(void);
-
-/* futex helpers (private, process-local). */
-int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
-void hoop__futex_wake(_Atomic uint32_t *addr, int n);
 
 #endif

@@ -24,6 +24,7 @@
  */
 #include "net_internal.h"
 #include "ring_internal.h"
+#include "slots.h" /* the token encoding, shared with the engine */
 
 #include "hoop/inline.h"
 #include "hoop/prep.h"
@@ -147,13 +148,12 @@ static void loops_del(hoop_loop *l)
 
 static inline uint64_t op_ud(const hoop_loop *l, const struct lop *op)
 {
-	uint32_t idx = (uint32_t)(op - l->ops);
-	return ((uint64_t)op->gen << 32) | (idx + 1);
+	return hoop__token_make((uint32_t)(op - l->ops), op->gen);
 }
 
 static struct lop *op_from_ud(hoop_loop *l, uint64_t ud)
 {
-	uint32_t idx1 = (uint32_t)ud, gen = (uint32_t)(ud >> 32);
+	uint32_t idx1 = hoop__token_index1(ud), gen = hoop__token_gen(ud);
 	if (idx1 == 0 || idx1 > l->nops)
 		return NULL;
 	struct lop *op = &l->ops[idx1 - 1];

@@ -93,8 +93,12 @@ static int grow_locked(hoop_queue *q)
 	return 0;
 }
 
-void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c)
+/* A queue's delivery target (struct hoop_target.fn): hand a completion to
+ * the queue, with drain_lock held, from a pool worker, or from the
+ * submitting thread for an op completed inline. */
+static void queue_push(void *arg, const struct hoop_completion *c)
 {
+	hoop_queue *q = arg;
 	pthread_mutex_lock(&q->mu);
 	if (q->count == q->buf_cap && grow_locked(q) < 0) {
 		/*
@@ -121,8 +125,7 @@ void hoop__queue_push(hoop_queue *q, const struct hoop_completion *c)
 	}
 	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
-		atomic_fetch_add_explicit(&q->e->m_queue_wakeups, 1,
-		                          memory_order_relaxed);
+		hoop__engine_count_queue_wakeup(q->e);
 	}
 	pthread_mutex_unlock(&q->mu);
 }
@@ -142,8 +145,8 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->outstanding += n;
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
-	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags,
-	                                     DELIVER_QUEUE, NULL, NULL, q);
+	struct hoop_target to = {DELIVER_QUEUE, queue_push, q};
+	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags, &to);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);
 		q->outstanding -= n;
@@ -227,14 +230,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		if (until > deadline)
 			until = deadline;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t add = until - now;
-		ts.tv_sec += (time_t)(add / 1000000000ull);
-		ts.tv_nsec += (long)(add % 1000000000ull);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		hoop__cond_deadline(&ts, until - now);
 		q->sleepers++;
 		pthread_cond_timedwait(&q->cv, &q->mu, &ts);
 		q->sleepers--;

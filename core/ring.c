@@ -2,6 +2,7 @@
  * core/ring.c - hoop_ring: setup, mapping, submission and completion for a
  * ring owned by one thread.
  */
+#include "clock.h"
 #include "ring_internal.h"
 #include "sys.h"
 #include "asan_check.h" /* reliability suite: ASan buffer check */
@@ -252,13 +253,6 @@ static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
 static void pause_ms(long ms)
 {
 	struct timespec ts = {0, ms * 1000000L};
@@ -437,7 +431,10 @@ int hoop_ring_enter(hoop_ring *r, unsigned to_submit, unsigned min_complete,
 int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
                        unsigned nr_args)
 {
-	if (r->int_flags & HOOP_INT_REG_RING)
+	/* io_uring_register takes the registered index only from 6.3
+	 * (REG_REG_RING); before it, the fd is still open: use it. */
+	if ((r->int_flags & HOOP_INT_REG_RING) &&
+	    (r->ring_fd < 0 || (r->features & HOOP_FEAT_REG_REG_RING)))
 		return hoop__sys_register(r->enter_fd,
 		                          opcode | HOOP_REGISTER_USE_REGISTERED_RING,
 		                          arg, nr_args);
@@ -678,7 +675,7 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		 * timeout request completing wakes every waiter), so `ts` is a
 		 * deadline and each enter waits only for what is left of it.
 		 */
-		deadline = now_ns() + (uint64_t)ts->tv_sec * 1000000000ull +
+		deadline = hoop__now_ns() + (uint64_t)ts->tv_sec * 1000000000ull +
 		           (uint64_t)ts->tv_nsec;
 		arg.ts = (uint64_t)(uintptr_t)&left;
 	}
@@ -701,7 +698,7 @@ static int wait_internal(hoop_ring *r, struct hoop_cqe **cqe_out, bool submit,
 		 * show up. */
 		if (short_of || flush) {
 			if (ts) {
-				uint64_t now = now_ns();
+				uint64_t now = hoop__now_ns();
 				if (now >= deadline)
 					expired = true;
 				uint64_t rem = expired ? 0 : deadline - now;
@@ -1002,7 +999,7 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
 		return -EINVAL;
 
-	uint64_t start = now_ns();
+	uint64_t start = hoop__now_ns();
 	uint64_t deadline = ts ? start + (uint64_t)ts->tv_sec * 1000000000ull +
 	                             (uint64_t)ts->tv_nsec
 	                       : UINT64_MAX;
@@ -1017,7 +1014,7 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 	for (;;) {
 		unsigned flags = HOOP_ENTER_EXT_ARG, to_submit = 0, pending = 0;
 		struct hoop_cqe *cqe = cq_state(r, wait_nr, &avail, &slots);
-		uint64_t now = now_ns();
+		uint64_t now = hoop__now_ns();
 		bool min_over = now >= min_deadline;
 
 		bool must_enter = false;

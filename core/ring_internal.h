@@ -84,6 +84,72 @@ struct hoop_ring {
 };
 
 /*
+ * The ring's memory for the engine (backend_uring.c), which reaches it only
+ * through these.
+ *
+ * The CQ: our head, the kernel's tail (acquire: the CQEs up to it are
+ * visible), the CQE at index i (any index, masked here), and moving our
+ * head (release: the kernel may reuse the slots before it).
+ */
+static inline unsigned hoop__ring_cq_head(const hoop_ring *r)
+{
+	return hoop_load_relaxed(r->cq_khead);
+}
+
+static inline unsigned hoop__ring_cq_tail(const hoop_ring *r)
+{
+	return hoop_load_acquire(r->cq_ktail);
+}
+
+static inline const struct hoop_cqe *hoop__ring_cqe_at(const hoop_ring *r,
+                                                       unsigned i)
+{
+	return &r->cqes[(i & r->cq_mask) << r->cqe_shift];
+}
+
+static inline void hoop__ring_cq_release(hoop_ring *r, unsigned head)
+{
+	hoop_store_release(r->cq_khead, head);
+}
+
+/* CQEs the kernel dropped (the CQ ring's overflow field). */
+static inline unsigned hoop__ring_cq_dropped(const hoop_ring *r)
+{
+	return hoop_load_acquire(r->cq_koverflow);
+}
+
+/*
+ * The SQ: a mark of the SQEs handed out so far, and giving back every SQE
+ * handed out after it (never published: the caller holds the SQ); the SQE
+ * at index i (any index, masked here); the kernel's head (acquire) and the
+ * tail we published.
+ */
+static inline unsigned hoop__ring_sqe_mark(const hoop_ring *r)
+{
+	return r->sqe_tail;
+}
+
+static inline void hoop__ring_sqe_rewind(hoop_ring *r, unsigned mark)
+{
+	r->sqe_tail = mark;
+}
+
+static inline struct hoop_sqe *hoop__ring_sqe_at(hoop_ring *r, unsigned i)
+{
+	return &r->sqes[(i & r->sq_mask) << r->sqe_shift];
+}
+
+static inline unsigned hoop__ring_sq_khead(const hoop_ring *r)
+{
+	return hoop_load_acquire(r->sq_khead);
+}
+
+static inline unsigned hoop__ring_sq_ktail(const hoop_ring *r)
+{
+	return hoop_load_relaxed(r->sq_ktail);
+}
+
+/*
  * Flush prepared SQEs to the kernel's tail; returns how many are pending
  * (published and not yet consumed). With SQPOLL the kernel thread consumes
  * concurrently, so that count is only a hint there; submit calls count what

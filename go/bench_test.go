@@ -58,49 +58,66 @@ func benchFile(b *testing.B) *os.File {
 }
 
 // 64 goroutines (SetParallelism over GOMAXPROCS) each reading 4 KiB blocks
-// from the page cache: hoop's Engine against os.File.ReadAt.
+// from the page cache: hoop's Engine.ReadAt ("hoop") and File.ReadAt
+// ("hoop-file") against os.File.ReadAt.
 func BenchmarkReadAt64Goroutines(b *testing.B) {
+	procs := maxProcs()
+	benchReadAt(b, (64+procs-1)/procs)
+}
+
+// The same from one goroutine.
+func BenchmarkReadAt1Goroutine(b *testing.B) {
+	benchReadAt(b, 0)
+}
+
+// benchReadAt runs the three readers with par goroutines per CPU
+// (SetParallelism), or with the benchmark's own goroutine when par is 0.
+func benchReadAt(b *testing.B, par int) {
 	f := benchFile(b)
 	const blocks = (16 << 20) / 4096
-	procs := maxProcs()
-	par := (64 + procs - 1) / procs
+	run := func(b *testing.B, read func(buf []byte, off int64) (int, error)) {
+		b.SetBytes(4096)
+		b.ReportAllocs()
+		body := func(next func() bool) {
+			buf := make([]byte, 4096)
+			i := 0
+			for next() {
+				i = (i*1103515245 + 12345) & 0x7fffffff
+				if n, err := read(buf, int64(i%blocks)*4096); n != 4096 || err != nil {
+					b.Error(n, err)
+					return
+				}
+			}
+		}
+		b.ResetTimer()
+		defer measureCPU(b)()
+		if par == 0 {
+			i := 0
+			body(func() bool { i++; return i <= b.N })
+			return
+		}
+		b.SetParallelism(par)
+		b.RunParallel(func(pb *testing.PB) { body(pb.Next) })
+	}
 	b.Run("hoop", func(b *testing.B) {
 		e := newEngine(b)
 		fd := int(f.Fd())
-		b.SetBytes(4096)
-		b.SetParallelism(par)
-		b.ResetTimer()
-		defer measureCPU(b)()
-		b.RunParallel(func(pb *testing.PB) {
-			buf := make([]byte, 4096)
-			i := 0
-			for pb.Next() {
-				i = (i*1103515245 + 12345) & 0x7fffffff
-				if _, err := e.ReadAt(context.Background(), fd, buf, int64(i%blocks)*4096); err != nil {
-					b.Error(err)
-					return
-				}
-			}
+		run(b, func(buf []byte, off int64) (int, error) {
+			return e.ReadAt(context.Background(), fd, buf, off)
 		})
 		reportEngine(b, e)
 	})
-	b.Run("os", func(b *testing.B) {
-		b.SetBytes(4096)
-		b.SetParallelism(par)
-		b.ResetTimer()
-		defer measureCPU(b)()
-		b.RunParallel(func(pb *testing.PB) {
-			buf := make([]byte, 4096)
-			i := 0
-			for pb.Next() {
-				i = (i*1103515245 + 12345) & 0x7fffffff
-				if _, err := f.ReadAt(buf, int64(i%blocks)*4096); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+	b.Run("hoop-file", func(b *testing.B) {
+		e := newEngine(b)
+		hf, err := Open(e, f.Name())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer hf.Close()
+		run(b, hf.ReadAt)
+		reportEngine(b, e)
 	})
+	b.Run("os", func(b *testing.B) { run(b, f.ReadAt) })
 }
 
 // Per-operation cost of NOPs submitted and collected 32 at a time through
@@ -186,18 +203,7 @@ func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		for _, kind := range []string{"hoop", "net"} {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
-				var l net.Listener
-				var err error
-				if kind == "hoop" {
-					e := newEngine(b)
-					lc := ListenConfig{Engine: e}
-					l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-				} else {
-					l, err = net.Listen("tcp", "127.0.0.1:0")
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+				l := benchListener(b, kind)
 				defer l.Close()
 				go echoServe(l, size)
 				benchEchoClients(b, l.Addr().String(), 64, size)
@@ -206,16 +212,40 @@ func BenchmarkEcho(b *testing.B) {
 	}
 }
 
-func benchEchoClients(b *testing.B, addr string, conns, size int) {
-	cs := make([]net.Conn, conns)
+// benchListener listens on a free loopback port with hoop's Listener (kind
+// "hoop", on an engine of its own) or Go's net.Listen (kind "net").
+func benchListener(b *testing.B, kind string) net.Listener {
+	var l net.Listener
+	var err error
+	if kind == "hoop" {
+		e := newEngine(b)
+		lc := ListenConfig{Engine: e}
+		l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	} else {
+		l, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// dialN makes n connections to addr with Go's net, closed at cleanup.
+func dialN(tb testing.TB, addr string, n int) []net.Conn {
+	cs := make([]net.Conn, n)
 	for i := range cs {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		defer c.Close()
+		tb.Cleanup(func() { c.Close() })
 		cs[i] = c
 	}
+	return cs
+}
+
+func benchEchoClients(b *testing.B, addr string, conns, size int) {
+	cs := dialN(b, addr, conns)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.SetBytes(int64(size))

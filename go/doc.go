@@ -12,15 +12,26 @@
 //     kernel with a raw io_uring_enter: no cgo call and no allocation per
 //     operation.
 //   - Engine: one ring shared by any number of goroutines, with
-//     context-aware operations (ReadAt, WriteAt, Fsync, Nop) and batches.
-//     Completions reach goroutines through one reaper goroutine that waits
+//     context-aware operations (ReadAt, WriteAt, Fsync, Nop), batches and
+//     ReadFiles (many whole files in one call). Completions reach goroutines through one reaper goroutine that waits
 //     on a readiness eventfd in Go's netpoller, so a waiting goroutine never
-//     holds an OS thread blocked in C.
+//     holds an OS thread blocked in C. A read the page cache can serve is
+//     done in the calling goroutine instead (preadv2 with RWF_NOWAIT, a raw
+//     system call: no cgo, no ring), so it costs what os.File.ReadAt costs;
+//     only what would wait for the device goes through the ring.
 //   - Queue: gVisor's aio Queue shape (Add, Wait, Cap, Destroy).
 //   - File: an *os.File-like file whose I/O goes through an Engine.
-//   - Listen, ListenConfig, Listener, Conn: a net.Listener whose
-//     connections read and write through an engine (net/http serves over
-//     it), with deadlines and socket options (SO_REUSEPORT, TCP_FASTOPEN).
+//   - Listen, ListenConfig, Listener, Dial, DialContext, Dialer, Conn: TCP
+//     as a net.Listener and net.Conns (net/http serves over them; they
+//     pass golang.org/x/net/nettest's TestConn) whose I/O goes through an
+//     engine, with deadlines and socket options (SO_REUSEPORT,
+//     TCP_FASTOPEN). On io_uring a Listener runs one multishot accept and
+//     a Conn one multishot receive selecting buffers from the engine's
+//     buffer group (WithEngineRecvBuffers); Write first tries one
+//     non-blocking send from Go, as Go's net does. On the thread pool
+//     each Accept and Read is one operation.
+//   - BufferGroup: a provided-buffer group for receives that select their
+//     buffer.
 //   - Probe: whether io_uring works here, which operations it supports, the
 //     tier, and which backend an engine picks and why.
 //
@@ -36,7 +47,4 @@
 //
 // By default the C core is compiled from this module by cgo. Build with
 // -tags hoop_system to link an installed libhoop found through pkg-config.
-//
-// Not yet offered: multishot accept and receive with buffer groups (Conn
-// reads are single receives into the caller's buffer).
 package hoop

@@ -41,6 +41,9 @@ type Engine struct {
 
 	mu     sync.RWMutex // held (read) around calls that use ptr or q
 	closed bool
+	shut   atomic.Bool // closed, readable without mu
+
+	fds fdModes // per descriptor: may ReadAt try the page cache first
 
 	consumer sync.Mutex // owns hoop_queue_wait on q and cbuf
 	cbuf     []C.struct_hoop_completion
@@ -668,11 +671,27 @@ func (e *Engine) rw(ctx context.Context, name string, op uint8, fd int, p []byte
 }
 
 // ReadAt reads up to len(p) bytes from fd at offset off (-1: at the file
-// position, advancing it) with one read operation, like pread(2): it may
-// return fewer bytes than asked, and 0 with a nil error at end of file. p
-// belongs to the kernel until ReadAt returns. On ctx cancellation the read
-// is cancelled and the error wraps ctx.Err().
+// position, advancing it), like pread(2): it may return fewer bytes than
+// asked, and 0 with a nil error at end of file. p belongs to the kernel
+// until ReadAt returns. On ctx cancellation the read is cancelled and the
+// error wraps ctx.Err().
+//
+// What the page cache holds is read at once in the calling goroutine, with
+// preadv2(RWF_NOWAIT) (no cgo, no ring); a read that would wait for the
+// device (or the part of it that would) is one read operation through the
+// ring, the goroutine parked meanwhile. That first try is skipped for a
+// descriptor opened with O_DIRECT (fcntl tells, the first time ReadAt sees
+// the descriptor: see ForgetFD).
 func (e *Engine) ReadAt(ctx context.Context, fd int, p []byte, off int64) (int, error) {
+	if len(p) > 0 && e.fds.mode(fd) == fdNowait {
+		n, done, errno, err := e.readFirst(ctx, fd, p, off)
+		if done {
+			return n, err
+		}
+		if nowaitRefused(errno) {
+			e.fds.set(fd, fdRing)
+		}
+	}
 	return e.rw(ctx, "read", OpRead, fd, p, off)
 }
 
@@ -812,6 +831,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.shut.Store(true)
 	e.mu.Unlock()
 	e.rgOnce.Do(func() {}) // no receive group may be made from now on
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -35,6 +36,11 @@ type File struct {
 	e          *Engine
 	name       string
 	appendMode bool // opened with O_APPEND: WriteAt is refused, as by os
+	direct     bool // opened with O_DIRECT: reads always go through the ring
+
+	// ringOnly is set once the file refused a read with RWF_NOWAIT
+	// (EOPNOTSUPP: its file system lacks them): reads go through the ring.
+	ringOnly atomic.Bool
 
 	mu     sync.RWMutex // fd's lifetime: read for I/O, write for Close
 	fd     int
@@ -65,7 +71,8 @@ func OpenFile(e *Engine, name string, flag int, perm os.FileMode) (*File, error)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: unwrapOp(err)}
 	}
-	return &File{e: e, name: name, fd: int(fd), appendMode: flag&os.O_APPEND != 0}, nil
+	return &File{e: e, name: name, fd: int(fd), appendMode: flag&os.O_APPEND != 0,
+		direct: flag&syscall.O_DIRECT != 0}, nil
 }
 
 // Open opens name for reading through e, like os.Open.
@@ -158,10 +165,21 @@ func (f *File) loop(p []byte, off int64, op string, write bool) (int, error) {
 			}
 			var m int
 			var err error
-			if write {
+			switch {
+			case write:
 				m, err = f.e.WriteAt(context.Background(), fd, p[n:], o)
-			} else {
-				m, err = f.e.ReadAt(context.Background(), fd, p[n:], o)
+			case f.direct || f.ringOnly.Load():
+				m, err = f.e.rw(context.Background(), "read", OpRead, fd, p[n:], o)
+			default:
+				var done bool
+				var errno syscall.Errno
+				m, done, errno, err = f.e.readFirst(context.Background(), fd, p[n:], o)
+				if !done {
+					if nowaitRefused(errno) {
+						f.ringOnly.Store(true)
+					}
+					m, err = f.e.rw(context.Background(), "read", OpRead, fd, p[n:], o)
+				}
 			}
 			n += m
 			switch {
@@ -189,13 +207,38 @@ func (f *File) Read(p []byte) (int, error) {
 }
 
 // ReadAt reads len(p) bytes at offset off. When it returns n < len(p) the
-// error says why; at end of file it is io.EOF.
+// error says why; at end of file it is io.EOF. What the page cache holds is
+// read in the calling goroutine (preadv2 with RWF_NOWAIT, as cheap as
+// os.File.ReadAt); only what would wait for the device goes through the
+// ring (always, for a file opened with O_DIRECT).
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, f.errNegativeOffset("readat")
 	}
 	if len(p) == 0 {
 		return 0, nil // as os.File, even once closed
+	}
+	if f.direct || f.ringOnly.Load() || f.e.shut.Load() {
+		return f.loop(p, off, "read", false)
+	}
+	// The common case first, without the loop: all of p in the page cache.
+	f.mu.RLock()
+	if f.closed {
+		f.mu.RUnlock()
+		return f.loop(p, off, "read", false) // reports the closed file
+	}
+	n, errno := preadNowait(f.fd, p, off)
+	f.mu.RUnlock()
+	switch {
+	case errno == 0 && n == len(p):
+		return n, nil
+	case errno == 0 && n == 0:
+		return 0, io.EOF
+	case errno == 0:
+		m, err := f.loop(p[n:], off+int64(n), "read", false)
+		return n + m, err
+	case nowaitRefused(errno):
+		f.ringOnly.Store(true)
 	}
 	return f.loop(p, off, "read", false)
 }

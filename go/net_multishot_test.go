@@ -54,7 +54,7 @@ func readDeep(c *Conn, p []byte, depth int) (int, error) {
 	if depth > 0 {
 		n, err := readDeep(c, p, depth-1)
 		pad[depth%len(pad)] = byte(n)
-		return n + int(pad[0]&0), err
+		return n + int(pad[depth%len(pad)]) - int(byte(n)), err // n: pad only grows the frame
 	}
 	return c.Read(p)
 }

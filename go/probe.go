@@ -28,9 +28,9 @@ type ProbeResult struct {
 	Reason string
 	// Backend is what an engine picks by default here, "io_uring" or
 	// "threads" (HOOP_BACKEND in the environment overrides it), or "none"
-	// when HOOP_BACKEND names no backend (engines then fail), and
-	// BackendReason why.
-	Backend       string
+	// when HOOP_BACKEND names no backend (engines then fail).
+	Backend string
+	// BackendReason says in words why Backend was picked.
 	BackendReason string
 	// SQPoll reports whether an SQPOLL ring can be set up; BufRing whether
 	// provided-buffer rings register.

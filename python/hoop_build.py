@@ -171,12 +171,25 @@ def layout_rows(text):
 with open(FFI_H) as f:
     FFI_TEXT = f.read()
 
+# Glue of its own per part of the package: python/glue/NAME.h (declarations
+# for the cdef) and NAME.c (appended to the module's source).
+GLUE_PARTS = ["aio", "files"]  # hoop.asyncio; hoop.Ring, Engine batches, read_files
+
+
+def glue_part(name, ext):
+    with open(os.path.join(HERE, "glue", name + ext)) as f:
+        return f.read()
+
+
 ffibuilder = FFI()
 ffibuilder.cdef(FFI_TEXT)
 ffibuilder.cdef(GLUE_CDEF)
+for _part in GLUE_PARTS:
+    ffibuilder.cdef(glue_part(_part, ".h"))
 ffibuilder.set_source(
     "hoop._hoop_cffi",
-    GLUE_SRC % {"layout": layout_rows(FFI_TEXT), "extra_headers": extra_headers()},
+    GLUE_SRC % {"layout": layout_rows(FFI_TEXT), "extra_headers": extra_headers()}
+    + "".join(glue_part(p, ".c") for p in GLUE_PARTS),
     sources=sorted(glob.glob(os.path.join(ROOT, "core", "*.c"))),
     include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "core")],
     define_macros=[("_GNU_SOURCE", None), ("HOOP_BUILDING_LIBRARY", None)],

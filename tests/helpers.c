@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,15 @@ uint64_t t_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int t_kernel_at_least(unsigned major, unsigned minor)
+{
+	struct utsname u;
+	unsigned a = 0, b = 0;
+	if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &a, &b) != 2)
+		return 1;
+	return a > major || (a == major && b >= minor);
 }
 
 void t_user_region(struct hoop_region_desc *rd, void *mem, size_t sz)

@@ -145,10 +145,18 @@ static void run_dry(hoop_engine *e, unsigned flags)
 	CHECK_EQ(hoop_bufgroup_bundle(g, 0, 6, &iov, NULL, 1), 1);
 	CHECK_EQ(hoop_bufgroup_return(g, 0), 0);
 
-	/* Cancel ends it: the last completion has no MORE. */
-	CHECK_EQ(hoop_engine_cancel(e, tok), 0);
+	/* Cancel ends it: the last completion has no MORE. 6.1 takes a buffer
+	 * before it receives, so with the group dry again its receive has
+	 * already ended with ENOBUFS and the cancel finds nothing (seen under
+	 * tests/kernels; 6.12 waits for data first). */
+	int cr = hoop_engine_cancel(e, tok);
 	cq = next(q);
-	CHECK_EQ(cq.res, -ECANCELED);
+	if (cr == -ENOENT && !t_kernel_at_least(6, 12)) {
+		CHECK_EQ(cq.res, -ENOBUFS);
+	} else {
+		CHECK_EQ(cr, 0);
+		CHECK_EQ(cq.res, -ECANCELED);
+	}
 	CHECK_EQ(cq.flags & HOOP_CQE_F_MORE, 0);
 	hoop_queue_destroy(q);
 	hoop_bufgroup_destroy(g);

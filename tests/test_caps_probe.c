@@ -173,13 +173,23 @@ int main(void)
 	CHECK_EQ((p.opcodes >> HOOP_OP_WRITE) & 1, 1);
 	CHECK_EQ((p.opcodes >> HOOP_OP_ACCEPT) & 1, 1);
 	CHECK_EQ(p.buf_ring, 1);
-	/* Linux 6.18 accepts every flag hoop knows, each with what it needs. */
-	const uint32_t need = HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-	                      HOOP_SETUP_SINGLE_ISSUER |
-	                      HOOP_SETUP_DEFER_TASKRUN | HOOP_SETUP_NO_SQARRAY |
-	                      HOOP_SETUP_SUBMIT_ALL | HOOP_SETUP_CQE32 |
-	                      HOOP_SETUP_SQE128 | HOOP_SETUP_NO_MMAP |
-	                      HOOP_SETUP_REGISTERED_FD_ONLY;
+	/* Linux 6.18 accepts every flag hoop knows, each with what it needs;
+	 * 6.1 (tests/kernels) all but NO_MMAP, REGISTERED_FD_ONLY (6.5) and
+	 * NO_SQARRAY (6.6), which the probe must then report refused. */
+	uint32_t need = HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
+	                HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN |
+	                HOOP_SETUP_SUBMIT_ALL | HOOP_SETUP_CQE32 |
+	                HOOP_SETUP_SQE128;
+	const uint32_t since_6_5 = HOOP_SETUP_NO_MMAP |
+	                           HOOP_SETUP_REGISTERED_FD_ONLY;
+	if (t_kernel_at_least(6, 5))
+		need |= since_6_5;
+	else
+		CHECK_EQ(p.setup_flags & since_6_5, 0);
+	if (t_kernel_at_least(6, 6))
+		need |= HOOP_SETUP_NO_SQARRAY;
+	else
+		CHECK_EQ(p.setup_flags & HOOP_SETUP_NO_SQARRAY, 0);
 	CHECK_EQ(p.setup_flags & need, need);
 	check_fresh_ring(&p);
 

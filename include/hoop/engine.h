@@ -37,9 +37,23 @@ typedef struct hoop_queue hoop_queue;
 
 /*
  * One operation, fixed layout (64 bytes), the same fields as an SQE. Fill it
- * like an SQE (hoop_op_prep_* helpers below, or by hand); `user_data` is the
- * caller's own tag, returned in the completion. hoop chooses the SQE's real
- * user_data (the token).
+ * like an SQE (the hoop_op_* helpers at the end of this header, or by hand,
+ * or any hoop_prep_* function on a struct hoop_sqe followed by
+ * hoop_op_from_sqe); `user_data` is the caller's own tag, returned in the
+ * completion. hoop chooses the SQE's real user_data (the token).
+ *
+ * Why struct hoop_op and the hoop_op_* helpers exist next to struct hoop_sqe
+ * and hoop_prep_* (hoop/prep.h), for the same 64 bytes: a hoop_sqe is the
+ * kernel's record, prepared in place in a ring the caller owns, whose
+ * user_data the kernel returns. A hoop_op is the caller's request to an
+ * engine: it lives in the caller's memory, may be served by the thread pool
+ * instead of the kernel, some SQE flags are refused (sqe_flags above), and
+ * its user_data is only a tag, because the engine puts its own token in the
+ * SQE it copies the op into. Keeping the two types apart lets the compiler
+ * catch an SQE handed to an engine or an op handed to a ring. The hoop_op_*
+ * helpers cover the operations engine callers use most (they call the
+ * hoop_prep_* function of the same name); for any other operation prepare
+ * a stack hoop_sqe with hoop_prep_* and convert it with hoop_op_from_sqe.
  */
 struct hoop_op {
 	uint8_t opcode;     /* HOOP_OP_* */
@@ -401,6 +415,17 @@ HOOP_API int hoop_engine_backend(const hoop_engine *e);
  */
 HOOP_API const char *hoop_engine_backend_reason(const hoop_engine *e);
 
+/*
+ * hoop_engine_ring_fd - the fd of the engine's io_uring instance, for an
+ * event loop that wants to learn of completions as soon as the kernel posts
+ * them: watch it for POLLIN (epoll, Go's netpoller, asyncio) and then
+ * collect with hoop_queue_wait(q, ..., 0 timeout), which reaps the ring
+ * itself when its queue is empty. Do not submit on it, read it or close it.
+ * Valid until hoop_engine_destroy. Returns the fd, or -EOPNOTSUPP on the
+ * thread-pool backend (no ring: watch hoop_queue_fd alone).
+ */
+HOOP_API int hoop_engine_ring_fd(const hoop_engine *e);
+
 /* The engine's bound on operations in flight. */
 HOOP_API unsigned hoop_engine_max_inflight(const hoop_engine *e);
 
@@ -462,6 +487,12 @@ HOOP_API unsigned hoop_queue_ready(hoop_queue *q);
 HOOP_API unsigned hoop_queue_outstanding(hoop_queue *q);
 
 /* ---- op helpers: fill a hoop_op (every field; user_data 0) ---- */
+/*
+ * Fill every field of `op` as the hoop_prep_* function of the same name
+ * fills an SQE (hoop_op_read as hoop_prep_read, ...), user_data 0. They
+ * cannot fail; the engine reports a bad argument in the completion's res
+ * as -errno. Why these exist next to hoop_prep_*: see struct hoop_op.
+ */
 HOOP_API void hoop_op_nop(struct hoop_op *op);
 HOOP_API void hoop_op_read(struct hoop_op *op, int fd, void *buf,
                            uint32_t len, uint64_t off);

@@ -15,6 +15,12 @@
  * sockaddr, struct statx, struct open_how, struct epoll_event, siginfo_t,
  * struct futex_waitv) are passed as pointers of the named type; FFI callers
  * may pass any pointer to memory of the right layout.
+ *
+ * These fill a struct hoop_sqe, the kernel's record, for a hoop_ring (and
+ * for hoop_engine_submit_sqes and hoop_loop_sqe). Engine callers fill a
+ * struct hoop_op instead (hoop_op_* in hoop/engine.h, or hoop_prep_* on a
+ * stack SQE and hoop_op_from_sqe): the comment above struct hoop_op says
+ * why the two exist.
  */
 #ifndef HOOP_PREP_H
 #define HOOP_PREP_H

@@ -8,7 +8,8 @@ Each server runs in its own process with the same handler (asyncio
 StreamReader/StreamWriter: read, write, drain). The load is
 bench/echo_client.c (compiled here with cc): one thread, epoll, `conns`
 connections, one message in flight per connection, round trips counted for
-`seconds` after a warm-up. Servers:
+`seconds` after a warm-up; it also reads the server process's CPU clock
+(all its threads, user + system) over those seconds. Servers:
 
   hoop          hoop.asyncio.start_server on the default asyncio loop
   hoop+uvloop   hoop.asyncio.start_server on uvloop
@@ -19,7 +20,9 @@ Rounds run every server once, in a rotating order, so a noisy neighbour
 hurts all of them. Prints one JSON line per comparison: {"case", "unit",
 "hoop", "baseline", "baseline_value", "ratio"}, medians in round trips per
 second; ratio = hoop / baseline of the medians, paired_ratio = the median
-of the per-round ratios (the steadier figure when the load moves).
+of the per-round ratios (the steadier figure when the load moves);
+cpu_us = the medians of the server's CPU microseconds per round trip
+(hoop, baseline), the figure a busy machine disturbs least.
 """
 
 import argparse
@@ -88,9 +91,10 @@ def one_run(client, kind, args):
         if not port:
             raise RuntimeError("server %s did not start" % kind)
         out = subprocess.run([client, port, str(args.conns), str(args.size),
-                              str(args.seconds), str(args.warmup)],
+                              str(args.seconds), str(args.warmup), str(srv.pid)],
                              check=True, capture_output=True, text=True)
-        return float(out.stdout)
+        fields = out.stdout.split()
+        return float(fields[0]), float(fields[1]) if len(fields) > 1 else float("nan")
     finally:
         srv.stdin.close()
         try:
@@ -108,6 +112,7 @@ def main():
     ap.add_argument("--warmup", type=float, default=0.5)
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--kinds", help="comma-separated servers to run (default: all)")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve)
@@ -119,12 +124,18 @@ def main():
         kinds += ["hoop+uvloop", "uvloop"]
     except ImportError:
         print("# uvloop is not installed: pip install uvloop", file=sys.stderr)
+    if args.kinds:
+        kinds = [k for k in args.kinds.split(",") if k in kinds]
     rates = {k: [] for k in kinds}
+    cpus = {k: [] for k in kinds}
     for r in range(args.rounds):
         order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]
         for k in order:
-            rates[k].append(one_run(client, k, args))
+            rate, cpu = one_run(client, k, args)
+            rates[k].append(rate)
+            cpus[k].append(cpu)
     med = {k: statistics.median(v) for k, v in rates.items()}
+    cpu = {k: statistics.median(v) for k, v in cpus.items()}
     case = "echo_%d_conns_%dB" % (args.conns, args.size)
     for hoop_kind, base in [("hoop", "asyncio"), ("hoop", "uvloop"),
                             ("hoop+uvloop", "uvloop")]:
@@ -135,7 +146,9 @@ def main():
                               "baseline": base + " streams", "baseline_value": round(med[base]),
                               "ratio": round(med[hoop_kind] / med[base], 2),
                               "paired_ratio": round(paired, 2),
-                              "runs": {k: [round(x) for x in rates[k]] for k in (hoop_kind, base)}}),
+                              "cpu_us": [round(cpu[hoop_kind], 1), round(cpu[base], 1)],
+                              "runs": {k: [round(x) for x in rates[k]]
+                                       for k in (hoop_kind, base)}}),
                   flush=True)
 
 

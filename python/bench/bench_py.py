@@ -18,6 +18,9 @@ Cases (4 KiB reads of a 64 MiB file; all but the last from the page cache):
   odirect_depth_128  O_DIRECT random reads (the disk, not the cache), 1024
                    per round with 128 in flight: Engine.preadinto_many
                    against a ThreadPoolExecutor of 128 workers (IOPS)
+  ring_nop_batch32, odirect_depth128_*  from bench_ring.py (see there):
+                   hoop.Ring, Queue and preadinto_many against the Cython
+                   liburing binding, when it is installed
 
 Each round times one batch; rounds of hoop and of the baseline alternate so
 that a noisy neighbour hurts both. Prints one JSON line per comparison:
@@ -213,6 +216,11 @@ def main():
         bench_direct(args.file, max(3, args.rounds // 60), rnd)
     finally:
         os.close(fd)
+    # Issue 20's rows: Ring NOPs and O_DIRECT at depth 128 against the
+    # Cython liburing binding (bench_ring.py; 1 s per turn, 2 s alone).
+    import bench_ring
+    bench_ring.bench_nop(max(5, args.rounds // 20))
+    bench_ring.bench_direct(args.file, 5, 1.0 if args.rounds >= 150 else 0.2, rnd)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
  * 127.0.0.1:port, each sending a `size`-byte message and waiting for it to
  * come back before sending the next (one message in flight per
  * connection). Runs `warmup` seconds, then counts round trips for
- * `seconds` and prints the rate as one number. One thread, epoll.
+ * `seconds` and prints the rate as one number. One thread, epoll. With a
+ * PID, also prints the CPU time (user + system, all threads) that process
+ * used during the counted seconds, in microseconds per round trip.
  *
- *     echo_client PORT CONNS SIZE SECONDS WARMUP
+ *     echo_client PORT CONNS SIZE SECONDS WARMUP [PID]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,14 +30,25 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_seconds(clockid_t c)
+{
+	struct timespec ts;
+	if (clock_gettime(c, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: echo_client PORT CONNS SIZE SECONDS WARMUP\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: echo_client PORT CONNS SIZE SECONDS WARMUP [PID]\n");
 		return 2;
 	}
 	int port = atoi(argv[1]), conns = atoi(argv[2]), size = atoi(argv[3]);
 	double seconds = atof(argv[4]), warmup = atof(argv[5]);
+	clockid_t cpu_clock = 0;
+	int with_cpu = argc == 7 && clock_getcpuclockid((pid_t)atoi(argv[6]), &cpu_clock) == 0;
+	double cpu0 = 0;
 	int ep = epoll_create1(0);
 	int *got = calloc((size_t)conns, sizeof(int));
 	char *msg = malloc((size_t)size), *buf = malloc(65536);
@@ -71,6 +85,8 @@ int main(int argc, char **argv)
 		double t = now();
 		if (t >= end)
 			break;
+		if (with_cpu && t >= t0 && cpu0 == 0)
+			cpu0 = cpu_seconds(cpu_clock);
 		for (int k = 0; k < n; k++) {
 			int i = (int)evs[k].data.u32;
 			ssize_t r = recv(fds[i], buf, 65536, 0);
@@ -90,7 +106,11 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("%.0f\n", (double)count / seconds);
+	double cpu1 = with_cpu ? cpu_seconds(cpu_clock) : 0;
+	if (with_cpu && count > 0)
+		printf("%.0f %.2f\n", (double)count / seconds, (cpu1 - cpu0) * 1e6 / (double)count);
+	else
+		printf("%.0f\n", (double)count / seconds);
 	for (int i = 0; i < conns; i++)
 		close(fds[i]);
 	return 0;

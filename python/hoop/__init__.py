@@ -17,17 +17,35 @@ released inside every C call; blocking waits are cut into short slices so
 that Ctrl-C works.
 """
 
-from ._errors import check, error_from
-from ._hoop_cffi import ffi, lib
-from ._ops import (Accept, Cancel, Close, Completion, Connect, Fsync, Nop,
-                   OpenAt, Read, Readv, Recv, Request, Result, Send, Shutdown,
-                   Splice, Timeout, Write, Writev)
-from ._ring import Ring
-from ._engine import Engine, Queue
 from ._default import default_engine
+from ._engine import Engine, Queue
+from ._errors import check, error_from
 from ._file import File, open
 from ._files import read_files
+from ._hoop_cffi import ffi, lib
+from ._ops import (
+                   Accept,
+                   Cancel,
+                   Close,
+                   Completion,
+                   Connect,
+                   Fsync,
+                   Nop,
+                   OpenAt,
+                   Read,
+                   Readv,
+                   Recv,
+                   Request,
+                   Result,
+                   Send,
+                   Shutdown,
+                   Splice,
+                   Timeout,
+                   Write,
+                   Writev,
+)
 from ._probe import Probe, probe
+from ._ring import Ring
 
 __version__ = "0.1.0"
 #: The version of the C core compiled into this package.
@@ -37,5 +55,6 @@ __all__ = [
     "Ring", "Engine", "Queue", "File", "open", "read_files", "probe", "Probe",
     "default_engine", "Completion", "Result", "Request", "Nop", "Read",
     "Write", "Readv", "Writev", "Fsync", "Timeout", "OpenAt", "Close",
-    "Cancel", "Accept", "Connect", "Recv", "Send", "Splice", "Shutdown", "check", "error_from", "core_version",
+    "Cancel", "Accept", "Connect", "Recv", "Send", "Splice", "Shutdown", "check",
+    "error_from", "core_version",
 ]

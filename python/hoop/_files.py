@@ -10,9 +10,8 @@ call returns.
 from __future__ import annotations
 
 import asyncio as _asyncio
-import itertools
 import os
-import struct
+import sys
 from typing import Any, Iterable, List, Optional
 
 from ._default import default_engine
@@ -23,9 +22,12 @@ from ._ops import AT_FDCWD
 
 __all__ = ["read_files", "read_files_async"]
 
-_RECORD = struct.Struct("=QqII")  # struct hoop_file_data: data, res, op, resv
 _fsencode = os.fsencode
-_PTR = "Q" if ffi.sizeof("void *") == 8 else "I"
+# os.fsencode is str.encode with these on Linux (always UTF-8 since 3.7's
+# UTF-8 mode or a UTF-8 locale): then a whole list of str paths is encoded
+# in one call.
+_FS_UTF8 = (sys.getfilesystemencoding().lower().replace("-", "") == "utf8"
+            and sys.getfilesystemencodeerrors() == "surrogateescape")
 
 
 def _encode(p: PathArg) -> bytes:
@@ -35,6 +37,23 @@ def _encode(p: PathArg) -> bytes:
     if b"\0" in b:
         raise ValueError("embedded null byte")
     return b
+
+
+def _blob(plist: List[Any]) -> bytes:
+    """The paths as os.open encodes them, each followed by a NUL, in one
+    bytes object: for a list of str, one join and one encode (no Python per
+    path). ValueError for a path with a NUL in it, TypeError for one that is
+    not str, bytes or os.PathLike."""
+    if _FS_UTF8:
+        try:
+            s = "\0".join(plist)
+        except TypeError:
+            s = None  # not all str
+        if s is not None:
+            blob = (s + "\0").encode("utf-8", "surrogateescape")
+            if blob.count(b"\0") == len(plist):
+                return blob
+    return b"\0".join([_encode(p) for p in plist]) + b"\0"
 
 
 # Paths per C call: a KeyboardInterrupt waits for at most one call.
@@ -64,7 +83,7 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
     plist = paths if isinstance(paths, list) else list(paths)
     if max_open < 0 or size_guess < 0:
         raise ValueError("max_open and size_guess must be >= 0")
-    enc = [_encode(p) for p in plist]
+    blobs = [_blob(plist[i:i + _CHUNK]) for i in range(0, len(plist), _CHUNK)]
     eng = engine if engine is not None else default_engine()
     params = ffi.NULL
     if max_open or size_guess:
@@ -72,24 +91,20 @@ def read_files(paths: Iterable[PathArg], *, return_exceptions: bool = False,
         params.max_open = max_open
         params.size_guess = size_guess
     result: List[Any] = []
-    for i in range(0, len(enc), _CHUNK):
-        _read_chunk(eng, enc[i:i + _CHUNK], plist, i, params,
-                    return_exceptions, result)
+    for k, blob in enumerate(blobs):
+        first = k * _CHUNK
+        _read_chunk(eng, blob, min(_CHUNK, len(plist) - first), plist, first,
+                    params, return_exceptions, result)
     return result
 
 
-def _read_chunk(eng: Engine, enc: List[bytes], plist: List[Any], first: int,
+def _read_chunk(eng: Engine, blob: bytes, n: int, plist: List[Any], first: int,
                 params: Any, return_exceptions: bool, result: List[Any]) -> None:
-    n = len(enc)
-    # One block of NUL-terminated names and an array of pointers into it,
-    # both made in bulk (no cdata object per path).
-    blob = b"\0".join(enc) + b"\0"
+    # The names stay in one block; C points an array at them.
     cblob = ffi.from_buffer(blob)
-    ends = itertools.accumulate(len(b) + 1 for b in enc)
-    base = int(ffi.cast("uintptr_t", cblob))
-    ptrs = struct.pack("=%d%s" % (n, _PTR), base,
-                       *[base + e for e in itertools.islice(ends, n - 1)])
-    cpaths = ffi.from_buffer("char *[]", ptrs)
+    cpaths = ffi.new("char *[]", n)
+    if lib.hoopy_split_paths(cblob, len(blob), cpaths, n) != n:
+        raise ValueError("embedded null byte")
     out = ffi.new("struct hoop_file_data[]", n)  # zeroed: no stray padding
     mem = ffi.new("hoop_files **")
     e = eng._enter()
@@ -100,22 +115,30 @@ def _read_chunk(eng: Engine, enc: List[bytes], plist: List[Any], first: int,
     del cpaths, cblob  # the C side is done with the names
     if r < 0:
         raise error_from(r)
+    data: Any = b""
     try:
-        append = result.append
-        i = first
-        for ptr, res, _, _ in _RECORD.iter_unpack(
-                ffi.buffer(out, n * _RECORD.size)):
-            if res > 0:
-                append(ffi.unpack(ffi.cast("char *", ptr), res))
-            elif res == 0:
-                append(b"")
-            else:
-                err = error_from(res, plist[i])
-                if not return_exceptions:
-                    raise err
-                append(err)
-            i += 1
+        offs = ffi.new("uint64_t[]", n)
+        lens = ffi.new("int64_t[]", n)
+        span = ffi.new("uint64_t[2]")
+        errors = lib.hoopy_files_layout(out, n, offs, lens, span)
+        # One buffer over the memory holding every file's contents; each
+        # file is one slice of it, copied into its bytes.
+        data = ffi.buffer(ffi.cast("char *", span[0]), span[1] - span[0]) \
+            if span[1] else b""
+        pairs = zip(ffi.unpack(offs, n), ffi.unpack(lens, n))
+        if not errors:
+            result += [data[o:o + m] for o, m in pairs]
+            return
+        for i, (o, m) in enumerate(pairs):
+            if m >= 0:
+                result.append(data[o:o + m])
+                continue
+            err = error_from(m, plist[first + i])
+            if not return_exceptions:
+                raise err
+            result.append(err)
     finally:
+        del data
         lib.hoop_files_free(mem[0])
 
 

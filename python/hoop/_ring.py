@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import errno
+import functools
 import operator
 import os
 import struct
 import time
+from collections import deque
+from itertools import repeat
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from ._buffers import iovecs
 from ._errors import PathArg, check
 from ._hoop_cffi import ffi, lib
+from ._ops import (
+    AT_FDCWD,
+    MAX_RW,
+    Cancel,
+    Close,
+    Completion,
+    Fsync,
+    OpenAt,
+    Read,
+    Readv,
+    Timeout,
+    Write,
+    Writev,
+    _off,
+    check_fd,
+    check_offset,
+)
 from ._probe import probe_ops
-from ._ops import (AT_FDCWD, MAX_RW, Cancel, Close, Completion, Fsync, Nop,
-                   OpenAt, Read, Readv, Timeout, Write, Writev, _off,
-                   check_fd, check_offset)
 
 # A blocking wait is cut into slices this long so that Python gets to run
 # signal handlers (Ctrl-C) between them.
@@ -23,6 +40,21 @@ WAIT_SLICE = 0.05
 _CQE = struct.Struct("=QiI")
 _MORE = lib.HOOP_CQE_F_MORE
 _BATCH = 256
+_SLICE_NS = int(WAIT_SLICE * 1e9)
+# Per-operation paths: one C call each (python/glue/files.c), and the
+# completions of a batch turned into Completion tuples by C-level loops
+# (map over struct.iter_unpack), never by Python code per completion.
+_nop = lib.hoopy_ring_nop
+_rw = lib.hoopy_ring_rw
+_reap = lib.hoopy_ring_reap
+_from_buffer = ffi.from_buffer
+_completion = functools.partial(tuple.__new__, Completion)
+_consume = deque(maxlen=0).extend
+_user_data = operator.itemgetter(0)
+
+
+def _sq_full() -> BlockingIOError:
+    return BlockingIOError(errno.EBUSY, "submission queue full: submit() first")
 
 
 def _deadline(timeout: Optional[float]) -> Optional[float]:
@@ -62,12 +94,19 @@ class Ring:
         out = ffi.new("hoop_ring **")
         check(lib.hoop_ring_create(out, entries, params))
         self._ring: Any = out[0]
-        # user_data -> [number of operations in flight with it, args...]
-        self._held: Dict[int, List[Any]] = {}
+        # What operations in flight hold (buffers, paths, times), by
+        # user_data: _held[ud] is the first such operation's, and when more
+        # than one operation with that user_data is in flight,
+        # _dups[ud] = [how many more, their objects...]; all of them are
+        # released at the last one's final completion.
+        self._held: Dict[int, Any] = {}
+        self._dups: Dict[int, List[Any]] = {}
         self._cqes = ffi.new("struct hoop_cqe[]", _BATCH)
         self._cqe_buf = ffi.buffer(self._cqes)
         self._cqe_ptr = ffi.new("struct hoop_cqe **")
         self._ts = ffi.new("struct hoop_timespec *")
+        self._more = ffi.new("unsigned[2]")
+        self._cq_n = int(lib.hoop_ring_cq_entries(self._ring))
         self._registered: Any = None
         # Completions reaped by a copy_cqes that then timed out: handed out
         # first by the next call, so none is lost.
@@ -82,6 +121,7 @@ class Ring:
         if ring is not None:
             lib.hoop_ring_destroy(ring)
             self._held.clear()
+            self._dups.clear()
             self._registered = None
 
     def __enter__(self) -> "Ring":
@@ -137,7 +177,30 @@ class Ring:
     @property
     def in_flight(self) -> int:
         """Operations with held objects whose final completion is not reaped."""
-        return sum(v[0] for v in self._held.values())
+        return len(self._held) + sum(v[0] for v in self._dups.values())
+
+    def _hold(self, user_data: int, obj: Any) -> None:
+        """Keep `obj` until the final completion of the operation with
+        `user_data` just prepared."""
+        if self._held.setdefault(user_data, obj) is not obj:
+            d = self._dups.get(user_data)
+            if d is None:
+                self._dups[user_data] = [1, obj]
+            else:
+                d[0] += 1
+                d.append(obj)
+
+    def _release(self, user_data: int) -> None:
+        """One final completion with `user_data`: drop what its operations
+        held once it was the last of them."""
+        d = self._dups.get(user_data)
+        if d is None:
+            self._held.pop(user_data, None)
+        elif d[0]:
+            d[0] -= 1
+        else:
+            del self._dups[user_data]
+            self._held.pop(user_data, None)
 
     # ---- preparing ----
 
@@ -148,30 +211,65 @@ class Ring:
         args = request._args()  # may raise: before an SQE is reserved
         sqe = lib.hoop_ring_get_sqe(self._r())
         if sqe == ffi.NULL:
-            raise BlockingIOError(errno.EBUSY, "submission queue full: submit() first")
+            raise _sq_full()
         request._fill(sqe, args)
         sqe.user_data = user_data
         if flags:
             sqe.flags |= flags
         if args:
-            held = self._held.get(user_data)
-            if held is None:
-                self._held[user_data] = [1, args]
-            else:
-                held[0] += 1
-                held.append(args)
+            self._hold(user_data, args)
 
     def prep_nop(self, user_data: int = 0, flags: int = 0) -> None:
-        self.prep(Nop(), user_data, flags)
+        try:
+            rc = _nop(self._ring, user_data, flags)
+        except TypeError:
+            self._r()  # ValueError once closed
+            raise
+        if rc:
+            raise _sq_full()
 
     def prep_read(self, fd: int, buf: Any, offset: int = -1,
                   user_data: int = 0, flags: int = 0) -> None:
         """Read len(buf) bytes into the writable `buf` at `offset`."""
-        self.prep(Read(fd, buf, offset), user_data, flags)
+        try:
+            c = _from_buffer("char[]", buf, True)
+            rc = _rw(self._ring, 0, fd, c, len(c), offset, user_data, flags)
+        except (TypeError, OverflowError, BufferError):
+            rc = -errno.EINVAL
+        if rc:
+            self._prep_rw_failed(rc, Read(fd, buf, offset), user_data, flags)
+        else:
+            held = self._held
+            if user_data in held:
+                self._hold(user_data, c)  # another operation has this user_data
+            else:
+                held[user_data] = c
 
     def prep_write(self, fd: int, data: Any, offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
-        self.prep(Write(fd, data, offset), user_data, flags)
+        # prep_read's steps, written out again on purpose: a helper shared
+        # by the two would be one more Python call per operation.
+        try:
+            c = _from_buffer("char[]", data, False)
+            rc = _rw(self._ring, 1, fd, c, len(c), offset, user_data, flags)
+        except (TypeError, OverflowError, BufferError):
+            rc = -errno.EINVAL
+        if rc:
+            self._prep_rw_failed(rc, Write(fd, data, offset), user_data, flags)
+        else:
+            held = self._held
+            if user_data in held:
+                self._hold(user_data, c)  # another operation has this user_data
+            else:
+                held[user_data] = c
+
+    def _prep_rw_failed(self, rc: int, request: Any, user_data: int, flags: int) -> None:
+        """The fast path refused: a full SQ (BlockingIOError), or arguments
+        that prep() refuses with the exact error (nothing is reserved)."""
+        if rc == -errno.EBUSY:
+            self._r()
+            raise _sq_full()
+        self.prep(request, user_data, flags)  # raises what is wrong
 
     def prep_readv(self, fd: int, bufs: Sequence[Any], offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
@@ -228,7 +326,7 @@ class Ring:
     def _sqe(self) -> Any:
         sqe = lib.hoop_ring_get_sqe(self._r())
         if sqe == ffi.NULL:
-            raise BlockingIOError(errno.EBUSY, "submission queue full: submit() first")
+            raise _sq_full()
         return sqe
 
     def _fixed(self, index: int, nbytes: Optional[int], buf_offset: int) -> Any:
@@ -258,8 +356,14 @@ class Ring:
         """Submit, then wait until `wait_nr` completions are ready (they are
         not consumed: reap them with wait, peek or copy_cqes). Returns the
         number submitted; TimeoutError if `timeout` seconds pass first."""
-        n = self.submit()
-        self._wait_ready(wait_nr, _deadline(timeout))
+        ring = self._r()
+        deadline = _deadline(timeout)
+        ns = _SLICE_NS if deadline is None else _slice_ns(deadline)
+        u = self._more
+        ready = check(lib.hoopy_ring_submit_wait(ring, wait_nr, ns, u))
+        n = int(u[0])
+        if not ready:
+            self._wait_ready(wait_nr, deadline)
         return n
 
     def _wait_ready(self, nr: int, deadline: Optional[float]) -> None:
@@ -276,16 +380,19 @@ class Ring:
             # KeyboardInterrupt surfaces here; the held buffers stay held.
 
     def _decode(self, n: int) -> List[Completion]:
-        out = []
-        held = self._held
-        for ud, res, flags in _CQE.iter_unpack(self._cqe_buf[:n * 16]):
-            if not flags & _MORE:
-                h = held.get(ud)
-                if h is not None:
-                    h[0] -= 1
-                    if h[0] == 0:
-                        del held[ud]
-            out.append(Completion(ud, res, flags))
+        """The n completions in _cqes as Completion tuples, what their
+        operations held released (in C-level loops when no completion has
+        HOOP_CQE_F_MORE and no user_data is shared by operations in
+        flight)."""
+        out = list(map(_completion, _CQE.iter_unpack(self._cqe_buf[:n * 16])))
+        if self._held:
+            if self._more[0] or self._dups:
+                release = self._release
+                for ud, _, flags in out:
+                    if not flags & _MORE:
+                        release(ud)
+            else:
+                _consume(map(self._held.pop, map(_user_data, out), repeat(None)))
         return out
 
     def copy_cqes(self, max: Optional[int] = None, min: int = 0,
@@ -296,24 +403,47 @@ class Ring:
         before `min` (the ones already reaped are kept for the next call).
         """
         ring = self._r()
-        deadline = _deadline(timeout)
         limit = max if max is not None else 1 << 62
-        out, self._backlog = self._backlog[:limit], self._backlog[limit:]
-        while True:
-            want = limit - len(out)
-            if want <= 0:
-                break
-            n = check(lib.hoop_ring_copy_cqes(ring, self._cqes, want if want < _BATCH else _BATCH, 0))
-            if n:
-                out.extend(self._decode(n))
-                continue
-            if len(out) >= min:
-                break
-            try:
-                self._wait_ready(1, deadline)
-            except BaseException:
-                self._backlog[:0] = out
-                raise
+        out: List[Completion] = []
+        if self._backlog:
+            out, self._backlog = self._backlog[:limit], self._backlog[limit:]
+        deadline = None
+        waited = False
+        try:
+            while True:
+                got = len(out)
+                want = limit - got
+                if want <= 0:
+                    break
+                need = min - got
+                ns = 0
+                if need > 0:
+                    if timeout is not None:
+                        if deadline is None:
+                            deadline = time.monotonic() + timeout
+                        ns = _slice_ns(deadline)
+                        if ns <= 0 and waited:
+                            raise _time_out()
+                        ns = ns if ns > 0 else 1
+                    else:
+                        ns = _SLICE_NS
+                    if need > self._cq_n:
+                        need = self._cq_n
+                    waited = True
+                else:
+                    need = 0
+                n = _reap(ring, self._cqes, want if want < _BATCH else _BATCH,
+                          need, ns, self._more)
+                if n < 0:
+                    check(n)
+                if n:
+                    out += self._decode(n)
+                elif got >= min:
+                    break
+                # else: a wait slice passed; signal handlers run here
+        except BaseException:
+            self._backlog[:0] = out
+            raise
         return out
 
     def wait(self, timeout: Optional[float] = None) -> Completion:

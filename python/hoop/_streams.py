@@ -2,9 +2,14 @@
 sends that cannot go out at once) are io_uring operations, servers whose
 accepts are too, and asyncio's own StreamReader/StreamWriter on top.
 
-A connection keeps one receive in flight into a buffer it owns; each
-completion is copied out, handed to the protocol, and the receive is armed
-again in the same batch as every other operation of that loop iteration.
+On io_uring a connection keeps one multishot receive armed, whose data the
+kernel puts in a buffer group shared by the loop's connections: the
+driver's C helper copies each batch's data out and gives the buffers back
+in one call, and the transport hands it to the protocol (as bytes to
+data_received, or straight into a BufferedProtocol's get_buffer). On the
+thread pool a connection keeps one receive in flight into a buffer it owns,
+armed again in the same batch as every other operation of that loop
+iteration.
 A listening socket keeps a multishot accept armed (io_uring), or one
 single-shot accept re-armed per connection (the thread-pool backend, which
 cannot do multishot).
@@ -28,20 +33,20 @@ from ._hoop_cffi import ffi, lib
 from ._ops import Accept, Connect, Read, Recv, RecvMulti, Send, Splice
 
 _MORE = lib.HOOP_CQE_F_MORE
-_F_BUFFER = lib.HOOP_CQE_F_BUFFER
-_BUF_SHIFT = lib.HOOP_CQE_BUFFER_SHIFT
 RECV_SIZE = 65536
 _HIGH_WATER = 64 * 1024
 _DIRECT_SEND = not os.environ.get("HOOP_PY_URING_SEND")
 
 
 class Call:
-    """A completion sink that calls fn(res, flags) on the loop's thread;
-    `token` is the engine's token of its latest operation (for cancel)."""
+    """A completion sink that calls fn(res, flags, data) on the loop's
+    thread, data being the bytes a receive with a group buffer delivered,
+    or None; `token` is the engine's token of its latest operation (for
+    cancel)."""
 
     __slots__ = ("fn", "token")
 
-    def __init__(self, fn: Callable[[int, int], None]) -> None:
+    def __init__(self, fn: Callable[[int, int, Optional[bytes]], None]) -> None:
         self.fn = fn
         self.token = 0
 
@@ -49,8 +54,9 @@ class Call:
 class RecvGroup:
     """A provided-buffer group (hoop_bufgroup) for one loop's multishot
     receives: COUNT buffers of SIZE bytes shared by all its connections.
-    A completion's data is copied out and its buffer given back at once,
-    so a connection holds no buffer between completions."""
+    A completion's data is copied out and its buffer given back at once
+    (by the driver's hoopy_aio_take), so a connection holds no buffer
+    between completions."""
 
     COUNT = 128
     SIZE = 32768
@@ -59,8 +65,6 @@ class RecvGroup:
         self.g = g
         self.core = core  # the queue whose close destroys the group
         self.bgid = int(lib.hoop_bufgroup_id(g))
-        self.views = [memoryview(ffi.buffer(lib.hoop_bufgroup_buf(g, i), self.SIZE))
-                      for i in range(self.COUNT)]
 
     @classmethod
     def create(cls, engine: Engine, core: Any) -> Optional["RecvGroup"]:
@@ -73,21 +77,6 @@ class RecvGroup:
             return None  # -EOPNOTSUPP and friends: single-shot receives
         core.groups.append(out[0])  # destroyed after the queue
         return cls(out[0], core)
-
-    def take(self, flags: int, res: int) -> bytes:
-        """The bytes a completion delivered; gives its buffer back."""
-        bid = flags >> _BUF_SHIFT
-        try:
-            self.core.enter()  # the group lives while the queue does
-        except ValueError:
-            raise ConnectionAbortedError(
-                "the hoop engine was closed under this connection") from None
-        try:
-            data = self.views[bid][:res].tobytes()
-            lib.hoop_bufgroup_return(self.g, bid)
-        finally:
-            self.core.leave()
-        return data
 
 
 def _oserror(res: int) -> OSError:
@@ -121,6 +110,7 @@ class SocketTransport(_asyncio.Transport):
         self._sock = sock
         self._fd = sock.fileno()
         self._protocol = protocol
+        self._buffered = isinstance(protocol, _asyncio.BufferedProtocol)
         self._server = server
         self._group = driver.recv_group()
         if self._group is not None:  # io_uring: multishot, kernel-picked buffers
@@ -161,18 +151,26 @@ class SocketTransport(_asyncio.Transport):
             self._recv_pending = True
             self._driver.submit_to(self._recv_req, self._recv_sink)
 
-    def _on_recv(self, res: int, flags: int) -> None:
+    def _on_recv(self, res: int, flags: int, data: Any) -> None:
+        if res > 0 and flags & _MORE and self._reading and not self._held_data \
+                and not self._buffered and data is not None:
+            # the common case: a multishot receive's data, straight through
+            self._protocol.data_received(data)  # type: ignore[attr-defined]
+            return
         if not flags & _MORE:
             self._recv_pending = False  # a single-shot, or a multishot's last
         if res > 0:
-            if flags & _F_BUFFER:
-                data = self._group.take(flags, res)  # type: ignore[union-attr]
-            else:
+            if data is None:  # our own buffer (single-shot receives)
                 data = self._rview[:res].tobytes()  # type: ignore[index]
             if self._closing:
                 pass
             elif self._reading and not self._held_data:
-                self._protocol.data_received(data)  # type: ignore[attr-defined]
+                if self._buffered:
+                    rest = self._feed_buffered(data)
+                    if rest:
+                        self._held_data.append(rest)
+                else:
+                    self._protocol.data_received(data)  # type: ignore[attr-defined]
             else:  # paused, or resumed with older data still to deliver
                 self._held_data.append(data)
             if not self._recv_pending:
@@ -191,6 +189,32 @@ class SocketTransport(_asyncio.Transport):
             self._fatal(_oserror(res))
         if self._closing:
             self._maybe_lost()
+
+    def _feed_buffered(self, data: Any) -> Optional[bytes]:
+        """Copy `data` into the BufferedProtocol's own buffers (as many
+        get_buffer/buffer_updated rounds as its buffers need); what is
+        left when the protocol pauses reading (or the transport closes)
+        midway is returned, to be delivered on resume_reading."""
+        data = memoryview(data)
+        protocol = self._protocol
+        while data:
+            buf = memoryview(protocol.get_buffer(len(data))).cast("B")  # type: ignore[attr-defined]
+            n = min(len(buf), len(data))
+            if n == 0:
+                raise RuntimeError("get_buffer() returned an empty buffer")
+            buf[:n] = data[:n]
+            del buf
+            protocol.buffer_updated(n)  # type: ignore[attr-defined]
+            data = data[n:]
+            if data and (self._closing or not self._reading):
+                return data.tobytes()
+        return None
+
+    def _deliver(self, data: bytes) -> Optional[bytes]:
+        if self._buffered:
+            return self._feed_buffered(data)
+        self._protocol.data_received(data)  # type: ignore[attr-defined]
+        return None
 
     def _deliver_eof(self) -> None:
         keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
@@ -213,7 +237,9 @@ class SocketTransport(_asyncio.Transport):
 
     def _resume(self) -> None:
         while self._held_data and self._reading and not self._closing:
-            self._protocol.data_received(self._held_data.pop(0))  # type: ignore[attr-defined]
+            rest = self._deliver(self._held_data.pop(0))
+            if rest:
+                self._held_data.insert(0, rest)
         if not self._reading or self._closing:
             return
         if self._eof_received:
@@ -259,7 +285,7 @@ class SocketTransport(_asyncio.Transport):
         self._inflight = view
         self._driver.submit_to(Send(self._fd, view), self._send_sink)
 
-    def _on_send(self, res: int, flags: int) -> None:
+    def _on_send(self, res: int, flags: int, _view: Any = None) -> None:
         view = self._inflight
         assert view is not None
         if res < 0:
@@ -398,6 +424,7 @@ class SocketTransport(_asyncio.Transport):
 
     def set_protocol(self, protocol: _asyncio.BaseProtocol) -> None:
         self._protocol = protocol
+        self._buffered = isinstance(protocol, _asyncio.BufferedProtocol)
 
     def get_protocol(self) -> _asyncio.BaseProtocol:
         return self._protocol
@@ -422,7 +449,7 @@ class Server(_asyncio.AbstractServer):
         self._transports: Dict[int, SocketTransport] = {}
         self._closed_fut: "_asyncio.Future[None]" = loop.create_future()
         self._serve_fut: Optional["_asyncio.Future[None]"] = None
-        self._sinks = [Call(lambda res, flags, s=s: self._on_accept(s, res, flags))
+        self._sinks = [Call(lambda res, flags, _view, s=s: self._on_accept(s, res, flags))
                        for s in socks]
         for s in socks:
             s.setblocking(False)

@@ -23,24 +23,49 @@ from __future__ import annotations
 import asyncio as _asyncio
 import collections
 import errno
+import functools
 import itertools
 import os
+import threading
 import weakref
-from typing import (Any, Deque, Dict, Generator, List, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import Any, Deque, Dict, Generator, List, NamedTuple, Optional, Sequence, Tuple
 
+from . import _streams
 from ._default import default_engine
-from ._engine import Engine, _QueueCore, _offsets_lengths, _raw
+from ._engine import Engine, _offsets_lengths, _QueueCore, _raw
 from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
-from ._ops import (AT_FDCWD, MAX_RW, U64, Close, Fsync, Nop, OpenAt, Read,
-                   Timeout, Write, check_fd, check_offset, check_size)
-from . import _streams
+from ._ops import (
+    AT_FDCWD,
+    MAX_RW,
+    OFF_MAX,
+    U64,
+    Close,
+    Fsync,
+    Nop,
+    OpenAt,
+    Read,
+    Timeout,
+    Write,
+    check_fd,
+    check_offset,
+    check_size,
+)
 from ._streams import Call, Server, SocketTransport
 
 _MORE = lib.HOOP_CQE_F_MORE
+_F_BUFFER = lib.HOOP_CQE_F_BUFFER
+_NO_ROOM = 0xFFFFFFFFFFFFFFFF  # hoopy_aio_take: the data did not fit
+# user_data of read() batches: this bit, the batch number above bit 32, the
+# read's index below (other operations count up from 1)
+_RBIT = 1 << 63
+_RHI = ~0xFFFFFFFF
+_RLO = 0xFFFFFFFF
+_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
+_Future = _asyncio.Future
+_get_running_loop = _asyncio.get_running_loop
 
 __all__ = ["run", "nop", "read", "read_files", "pread_many", "readinto", "write", "fsync", "openat",
            "close", "sleep", "open", "AsyncFile", "start_server", "open_connection",
@@ -55,19 +80,40 @@ class _Driver:
     def __init__(self, loop: _asyncio.AbstractEventLoop, engine: Engine) -> None:
         engine._enter()
         try:
-            self.core = _QueueCore(engine, min(1024, engine.max_inflight))
+            self.core = _LoopCore(engine, min(1024, engine.max_inflight))
         finally:
             engine._leave()
         self.engine = engine
         self.loop_ref = weakref.ref(loop)
         self.backlog: Deque[Tuple[Any, Any, "_asyncio.Future[int]"]] = collections.deque()
+        # read() calls waiting for the next flush: (fd, n, offset, future)
+        self.reads: List[Tuple[int, int, int, "_asyncio.Future[bytes]"]] = []
+        self.read_batches = itertools.count(1)
         self.scheduled = False
         self.ops = _raw("struct hoop_op[]", self.core.capacity)
         self.sqe = ffi.new("struct hoop_sqe *")
         self.ids = itertools.count(1)
         self.tokens = ffi.new("uint64_t[]", self.core.capacity)
         self._group: Any = None  # the receive buffer group, made on first use
-        loop.add_reader(self.core.fd, self._collect)
+        self._g = ffi.NULL  # its hoop_bufgroup, for hoopy_aio_take
+        self._arena = ffi.NULL  # where hoopy_aio_take copies received data
+        self._arena_cap = 0
+        self._arena_data: Any = None  # ffi.buffer of the arena: slices are bytes
+        # Completions are announced by the queue's eventfd (those the engine
+        # thread reaped) and by the ring's own fd (those the kernel has just
+        # posted: _collect reaps them in this thread, without waiting for
+        # the engine thread to wake and pass them on).
+        self.fds = [self.core.fd]
+        ring_fd = lib.hoopy_aio_ring_fd(engine._e())
+        if ring_fd >= 0 and not os.environ.get("HOOP_PY_NO_RING_FD"):
+            self.fds.append(ring_fd)
+        for fd in self.fds:
+            loop.add_reader(fd, self._collect)
+        # Before the queue (or the engine, whose close closes the queue) is
+        # closed, the loop stops watching these fds: their numbers may come
+        # back for other files at once. (The hook holds no driver.)
+        self.core.before_close = functools.partial(
+            _unwatch, self.loop_ref, self.fds, threading.get_ident())
         # The queue is destroyed (after all its operations completed) when
         # the driver goes, at the latest when its engine is closed.
         weakref.finalize(self, self.core.close)
@@ -77,6 +123,11 @@ class _Driver:
         loop = self.loop_ref()
         core = self.core
         return core.closing or core.q is None or loop is None or loop.is_closed()
+
+    def detach(self) -> None:
+        """Stop watching the fds of a dead driver (on its loop's thread):
+        a closed queue's or engine's fd number may come back for another."""
+        _unwatch(self.loop_ref, self.fds, threading.get_ident())
 
     def submit(self, request: Any) -> "_asyncio.Future[int]":
         args = request._args()  # TypeError for bytes as a read target, ...
@@ -147,7 +198,14 @@ class _Driver:
         """The loop's buffer group for multishot receives, or None where
         there is none (the thread-pool backend: -EOPNOTSUPP)."""
         if self._group is None:
-            self._group = _streams.RecvGroup.create(self.engine, self.core) or False
+            group = _streams.RecvGroup.create(self.engine, self.core)
+            if group is not None:
+                size = group.COUNT * group.SIZE
+                self._arena = _raw("char[]", size)
+                self._arena_cap = size
+                self._arena_data = ffi.buffer(self._arena)
+                self._g = group.g
+            self._group = group or False
         return self._group or None
 
     def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
@@ -179,18 +237,25 @@ class _Driver:
             backlog, self.backlog = self.backlog, collections.deque()
             for _request, _args, sink in backlog:
                 self._fail(sink, None, exc)
+            reads, self.reads = self.reads, []
+            for read in reads:
+                if not read[3].done():
+                    read[3].set_exception(exc)
             return
-        dispatch: List[Tuple[Any, int, int, int]] = []
+        dispatch: List[Tuple[Any, int, int, int, int]] = []
         try:
-            held = core.held
-            k = min(core.capacity - len(held), len(self.backlog), self.engine._sq)
+            room = core.capacity - lib.hoop_queue_outstanding(q)
+            k = min(room, len(self.backlog), self.engine._sq)
             if k > 0:
                 self._add(q, core, k)
-            dispatch = self._take(q, core)
+                room -= k
+            if self.reads and room > 0:
+                self._add_reads(q, core, min(room, self.engine._sq))
+            dispatch = self._take(q, core) or []
         finally:
             core.leave()
         self._dispatch(dispatch)
-        if self.backlog and not self.scheduled:
+        if (self.backlog or self.reads) and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
                 self.scheduled = True
@@ -237,6 +302,35 @@ class _Driver:
             elif not sink.done():
                 sink.set_exception(exc)
 
+    def _add_reads(self, q: Any, core: _QueueCore, k: int) -> None:
+        """Add up to k waiting read() calls as one batch: their ops filled
+        by one C call, their data in one allocation held by one entry of
+        core.held until the last of them completes (core entered)."""
+        reads = self.reads
+        if k < len(reads):
+            reads, self.reads = reads[:k], reads[k:]
+        else:
+            self.reads = []
+        k = len(reads)
+        fds, lens, offs, futs = zip(*reads)
+        pos = list(itertools.accumulate(lens, initial=0))
+        arena = _raw("char[]", max(pos[-1], 1))
+        key = _RBIT | (next(self.read_batches) & 0x7FFFFFFF) << 32
+        lib.hoopy_aio_fill_reads(self.ops, k, fds, arena, lens, offs, key)
+        batch = _Reads(arena, futs, pos, k)
+        core.held[key] = batch
+        rc = int(lib.hoop_queue_add(q, self.ops, k, ffi.NULL, 0))
+        if rc >= 0:
+            return
+        del core.held[key]
+        if rc == -errno.EAGAIN:  # full after all: on the next flush
+            self.reads[:0] = reads
+            return
+        exc = error_from(rc)
+        for fut in futs:
+            if not fut.done():
+                fut.set_exception(exc)
+
     def _fail(self, sink: Any, request: Any, exc: BaseException) -> None:
         """A request that never reached the queue: its sink learns why."""
         cls = sink.__class__
@@ -251,59 +345,153 @@ class _Driver:
         elif not sink.done():
             sink.set_exception(exc)
 
-    def _take(self, q: Any, core: _QueueCore) -> List[Tuple[Any, int, int, int]]:
+    def _take(self, q: Any, core: _QueueCore) -> Optional[List[Tuple[Any, int, int, int, int]]]:
         """Move the waiting completions out (core entered): (sink,
-        user_data, res, flags) for _dispatch, which runs after the core is left."""
+        user_data, res, flags, arena offset) for _dispatch, which runs after
+        the core is left; None in a forked child (-ECHILD)."""
         # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
         # itself, which picks up completions that happened inline during
         # the add without waiting for the engine thread to pass them on.
-        n = lib.hoop_queue_wait(q, core.out, core.capacity, 1, 0)
+        # Received data is copied out of the buffer group into the arena
+        # and the buffers given back, in the same C call.
+        n = lib.hoopy_aio_take(q, core.out, core.capacity, self._g, self._arena,
+                               self._arena_cap)
         if n <= 0:
-            return []
+            return None if n == -errno.ECHILD else []
         held = core.held
-        return [((held[ud] if flags & _MORE else held.pop(ud))[0], ud, res, flags)
-                for ud, _tok, res, flags in core.decode(n)]
+        out = []
+        for ud, off, res, flags in core.decode(n):
+            if ud & _RBIT:  # one of a read() batch: its future, resolved
+                key = ud & _RHI  # here (set_result runs no user code)
+                batch = held[key]
+                batch.left -= 1
+                if not batch.left:
+                    del held[key]
+                i = ud & _RLO
+                fut = batch.futs[i]
+                if not fut.done():
+                    if res >= 0:
+                        pos = batch.pos[i]
+                        fut.set_result(batch.data[pos:pos + res])
+                    else:
+                        fut.set_exception(error_from(res))
+            else:
+                out.append(((held[ud] if flags & _MORE else held.pop(ud))[0],
+                            ud, res, flags, off))
+        return out
 
-    def _dispatch(self, items: List[Tuple[Any, int, int, int]]) -> None:
-        for sink, ud, res, flags in items:
-            cls = sink.__class__
-            if cls is Call:
-                if not flags & _MORE:
-                    sink.token = 0  # nothing of it in flight any more
-                self._call(sink, res, flags)
-            elif cls is _Batch:
-                sink.done_one(ud, res)
-            elif not sink.done():
-                sink.set_result(res)
+    def _dispatch(self, items: List[Tuple[Any, int, int, int, int]]) -> None:
+        arena = self._arena_data
+        i = 0
+        while i < len(items):
+            try:
+                for sink, ud, res, flags, off in items[i:] if i else items:
+                    i += 1
+                    cls = sink.__class__
+                    if cls is Call:
+                        if not flags & _MORE:
+                            sink.token = 0  # nothing of it in flight any more
+                        if flags & _F_BUFFER and res > 0:
+                            if off == _NO_ROOM:
+                                sink.fn(-errno.ENOBUFS, flags & ~_F_BUFFER, None)
+                            else:  # the data, as bytes
+                                sink.fn(res, flags, arena[off:off + res])
+                        else:
+                            sink.fn(res, flags, None)
+                    elif cls is _Batch:
+                        sink.done_one(ud, res)
+                    elif not sink.done():
+                        sink.set_result(res)
+            except Exception as exc:
+                # One failing callback must not cost the other completions
+                # of the batch: report it as the loop reports a failing
+                # callback, and go on with the next.
+                self._report(exc)
 
     def _collect(self) -> None:
         core = self.core
         try:
             q = core.enter()
         except ValueError:
+            self.detach()  # closed: nothing more will come
             return
         try:
             items = self._take(q, core)
         finally:
             core.leave()
+        if items is None:  # a forked child: the ring is the parent's
+            self.detach()
+            return
         self._dispatch(items)
-        if self.backlog and not self.scheduled:
+        if (self.backlog or self.reads) and not self.scheduled:
             loop = self.loop_ref()
             if loop is not None:
                 self.scheduled = True
                 loop.call_soon(self._flush)
 
     def _call(self, sink: Call, res: int, flags: int) -> None:
-        # One failing callback must not cost the other completions of the
-        # batch: report it as the loop reports a failing callback.
         try:
-            sink.fn(res, flags)
+            sink.fn(res, flags, None)
         except Exception as exc:
-            loop = self.loop_ref()
-            if loop is not None:
-                loop.call_exception_handler({
-                    "message": "exception in a hoop completion callback",
-                    "exception": exc})
+            self._report(exc)
+
+    def _report(self, exc: BaseException) -> None:
+        loop = self.loop_ref()
+        if loop is not None:
+            loop.call_exception_handler({
+                "message": "exception in a hoop completion callback",
+                "exception": exc})
+
+
+def _unwatch(loop_ref: Any, fds: List[int], thread: int) -> None:
+    """Take the loop's watch off `fds` (emptying the list): at once on the
+    loop's thread, else on its next turn."""
+    loop = loop_ref()
+    if loop is None or loop.is_closed() or not fds:
+        return
+
+    def unwatch() -> None:
+        for fd in fds:
+            try:
+                loop.remove_reader(fd)
+            except (OSError, ValueError, RuntimeError):
+                pass
+        fds.clear()
+
+    if threading.get_ident() == thread:
+        unwatch()
+    else:
+        try:
+            loop.call_soon_threadsafe(unwatch)
+        except RuntimeError:  # closed meanwhile
+            pass
+
+
+class _LoopCore(_QueueCore):
+    """A driver's queue: calls before_close (if set) first when closed,
+    by the driver's finalizer or by its engine's close."""
+
+    before_close: Any = None
+
+    def close(self) -> None:
+        hook, self.before_close = self.before_close, None
+        if hook is not None:
+            hook()
+        super().close()
+
+
+class _Reads:
+    """A batch of read() calls: their memory (one allocation, each read's
+    part at pos[i]) and their futures; held until the last completes."""
+
+    __slots__ = ("arena", "data", "futs", "pos", "left")
+
+    def __init__(self, arena: Any, futs: Sequence[Any], pos: List[int], n: int) -> None:
+        self.arena = arena
+        self.data = ffi.buffer(arena)  # slices are bytes
+        self.futs = futs
+        self.pos = pos
+        self.left = n
 
 
 class _Batch:
@@ -331,14 +519,19 @@ _drivers: "weakref.WeakKeyDictionary[Any, _Driver]" = weakref.WeakKeyDictionary(
 _last: Tuple[Any, Any] = (None, None)  # (loop, driver) of the latest call
 
 
-def _driver() -> _Driver:
+def _driver(loop: Any = None) -> _Driver:
     global _last
-    loop = _asyncio.get_running_loop()
+    if loop is None:
+        loop = _asyncio.get_running_loop()
     last_loop, d = _last
-    if last_loop is loop and not d.dead:
-        return d
+    if last_loop is loop:
+        core = d.core
+        if not (core.closing or core.q is None):
+            return d
     d = _drivers.get(loop)
     if d is None or d.dead:
+        if d is not None:
+            d.detach()
         d = _Driver(loop, default_engine())
         _drivers[loop] = d
     _last = (loop, d)
@@ -377,12 +570,21 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     OSError(EINVAL) for a negative size or an offset below -1,
     OverflowError): a bad call fails alone, before anything is submitted.
     At most 0x7ffff000 bytes per call, as read(2)."""
-    check_fd(fd)
-    n = min(check_size(n), MAX_RW)
-    check_offset(offset)
-    buf = _raw("char[]", max(n, 1))
-    res = check(await _driver().submit(_RawRead(fd, buf, n, offset)))
-    return ffi.buffer(buf, res)[:]
+    if not (fd.__class__ is int and n.__class__ is int and offset.__class__ is int
+            and _INT_MIN <= fd <= _INT_MAX and 0 <= n <= MAX_RW and -1 <= offset <= OFF_MAX):
+        check_fd(fd)
+        n = min(check_size(n), MAX_RW)
+        check_offset(offset)
+    loop = _get_running_loop()
+    last_loop, d = _last
+    if last_loop is not loop or d.core.closing or d.core.q is None:
+        d = _driver(loop)
+    fut = _Future(loop=loop)
+    d.reads.append((fd, n, offset, fut))
+    if not d.scheduled:
+        d.scheduled = True
+        loop.call_soon(d._flush)
+    return await fut
 
 
 async def pread_many(fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:

@@ -1,12 +1,13 @@
 import asyncio
+import errno
 import os
 import random
 
 import pytest
+from conftest import PAGE
 
 import hoop
 import hoop.asyncio as haio
-from conftest import PAGE
 
 
 def run(coro):
@@ -24,7 +25,8 @@ def test_64_concurrent_reads(data_fd):
         # several rounds reuse the same loop driver
         for _ in range(5):
             bufs = [bytearray(PAGE) for _ in range(64)]
-            counts = await asyncio.gather(*(haio.readinto(fd, b, i * PAGE) for i, b in enumerate(bufs)))
+            counts = await asyncio.gather(*(haio.readinto(fd, b, i * PAGE)
+                                            for i, b in enumerate(bufs)))
             assert counts == [PAGE] * 64
             assert b"".join(bufs) == data[:64 * PAGE]
 
@@ -128,5 +130,40 @@ def test_pread_many_one_future(data_fd):
         assert await haio.pread_many(fd, []) == []
         with pytest.raises(OSError):
             await haio.pread_many(-1, [(0, 1)])
+
+    run(main())
+
+
+def test_reads_of_one_batch_fail_alone(data_fd, pipe):
+    """read() calls of one loop iteration go out as one batch: each gets its
+    own data or its own OSError, and a bad argument fails that call alone,
+    before anything is submitted."""
+    fd, data = data_fd
+    rfd, wfd = pipe
+
+    async def main():
+        bad = os.open("/", os.O_RDONLY)
+        try:
+            calls = [haio.read(fd, PAGE, i * PAGE) for i in range(10)]
+            calls.insert(3, haio.read(bad, 10, 0))  # EISDIR
+            calls.insert(6, haio.read(-1, 10, 0))  # EBADF
+            calls.insert(8, haio.read(fd, -1, 0))  # EINVAL, checked first
+            calls.append(haio.read(fd, 100, len(data) - 10))  # short
+            calls.append(haio.read(fd, 0, 0))
+            got = await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            os.close(bad)
+        assert isinstance(got[3], IsADirectoryError)
+        assert isinstance(got[6], OSError) and got[6].errno == errno.EBADF
+        assert isinstance(got[8], OSError) and got[8].errno == errno.EINVAL
+        plain = [g for i, g in enumerate(got) if i not in (3, 6, 8)]
+        assert plain == [data[i * PAGE:(i + 1) * PAGE] for i in range(10)] \
+            + [data[-10:], b""]
+        # a read that waits (a pipe) beside reads that complete at once
+        slow = asyncio.ensure_future(haio.read(rfd, 5))
+        fast = await asyncio.gather(*(haio.read(fd, 3, i) for i in range(50)))
+        assert fast == [data[i:i + 3] for i in range(50)]
+        os.write(wfd, b"later")
+        assert await slow == b"later"
 
     run(main())

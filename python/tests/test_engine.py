@@ -4,9 +4,9 @@ import random
 import threading
 
 import pytest
+from conftest import PAGE, fd_count
 
 import hoop
-from conftest import PAGE, fd_count
 
 
 def test_single_ops(engine, tmp_path, data_fd):

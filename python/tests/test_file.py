@@ -4,10 +4,10 @@ import io
 import os
 
 import pytest
+from conftest import fd_count
 
 import hoop
 import hoop.asyncio
-from conftest import fd_count
 
 
 def test_write_then_read_with_positions(tmp_path):

@@ -5,8 +5,9 @@ import gc
 import os
 import threading
 
-import hoop
 from conftest import fd_count
+
+import hoop
 
 
 def churn():

@@ -3,9 +3,9 @@ import os
 import select
 
 import pytest
+from conftest import PAGE
 
 import hoop
-from conftest import PAGE
 
 
 def test_add_many_wait_batches(engine, data_fd):

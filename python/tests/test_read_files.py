@@ -6,11 +6,10 @@ import pathlib
 import resource
 
 import pytest
+from conftest import fd_count
 
 import hoop
 import hoop.asyncio
-
-from conftest import fd_count
 
 
 @pytest.fixture(params=["uring", "threads"])
@@ -77,6 +76,22 @@ def test_not_utf8_names(eng, tmp_path):
         f.write(b"latin")
     as_str = os.fsdecode(raw)  # surrogateescape
     assert hoop.read_files([raw, as_str], engine=eng) == [b"latin", b"latin"]
+
+
+def test_str_names_encoded_as_os_open(eng, tmp_path):
+    """A list of str is encoded in one go: the same bytes as os.fsencode
+    gives each name, and the same errors."""
+    names = ["plain", "caf\u00e9", "\u65e5\u672c", os.fsdecode(b"raw\xff")]
+    for i, n in enumerate(names):
+        (tmp_path / n).write_bytes(b"%d" % i)
+    paths = [str(tmp_path / n) for n in names]
+    assert hoop.read_files(paths, engine=eng) == [b"0", b"1", b"2", b"3"]
+    with pytest.raises(UnicodeEncodeError):
+        os.fsencode("\ud800")
+    with pytest.raises(UnicodeEncodeError):
+        hoop.read_files(paths + ["\ud800"], engine=eng)
+    with pytest.raises(ValueError, match="null"):
+        hoop.read_files(paths + ["x\0"] + paths, engine=eng)
 
 
 def test_errors_in_place(eng, tree):

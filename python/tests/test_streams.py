@@ -8,10 +8,10 @@ import os
 import socket
 
 import pytest
+from conftest import fd_count
 
 import hoop
 import hoop.asyncio as haio
-from conftest import fd_count
 
 LOOPS = ["asyncio"]
 try:
@@ -282,3 +282,102 @@ def test_requests_for_sockets_on_a_queue(engine):
     conn.close()
     c.close()
     lsock.close()
+
+
+def test_buffered_protocol_gets_the_data_in_its_own_buffers(run):
+    """A BufferedProtocol is fed through get_buffer/buffer_updated (asyncio's
+    zero-copy path), in as many rounds as its buffers need, in order, and
+    pausing reading from buffer_updated keeps the rest for resume."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        got = bytearray()
+
+        class Small(asyncio.BufferedProtocol):
+            rounds = 0
+
+            def connection_made(self, t):
+                self.t = t
+                self.buf = bytearray(1000)  # smaller than what arrives
+
+            def get_buffer(self, sizehint):
+                assert sizehint > 0
+                return self.buf
+
+            def buffer_updated(self, n):
+                got.extend(self.buf[:n])
+                self.rounds += 1
+                if self.rounds % 7 == 0:  # pause midway, resume soon
+                    self.t.pause_reading()
+                    loop.call_later(0.001, self.t.resume_reading)
+
+            def eof_received(self):
+                done.set_result(bytes(got))
+
+        server = await haio.create_server(Small, "127.0.0.1", 0)
+        data = os.urandom(200000)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        w.write(data)
+        w.write_eof()
+        assert await done == data
+        w.close()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_loop_recovers_after_the_default_engine_is_closed(run):
+    """A driver whose engine was closed stops watching its fds: the next
+    call on the same loop gets a new driver whose fds (possibly the same
+    numbers) are watched again."""
+    async def main():
+        from hoop import _default
+        for _ in range(3):
+            server = await haio.start_server(echo, "127.0.0.1", 0)
+            r, w = await haio.open_connection("127.0.0.1", port_of(server))
+            w.write(b"ping\n")
+            assert await asyncio.wait_for(r.readline(), 5) == b"ping\n"
+            w.write_eof()  # the server's handler ends before the engine goes
+            assert await asyncio.wait_for(r.read(), 5) == b""
+            w.close()
+            server.close()
+            await server.wait_closed()
+            _default._close_default()
+            await asyncio.sleep(0.01)
+
+    run(main)
+
+
+def test_fds_of_a_closed_engine_are_not_left_in_the_loop(run):
+    """Closing the engine under a running loop takes the loop's watch off
+    its fds at once: a socket that gets one of their numbers next is
+    watched for real (a stale registration would make add_reader only
+    update the old entry, and the socket would never be seen readable)."""
+    async def main():
+        from hoop import _default
+        await haio.nop()  # this loop watches the engine's fds now
+        _default._close_default()
+
+        async def plain_echo(reader, writer):
+            writer.write(await reader.readline())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(plain_echo, "127.0.0.1", 0)
+        conns = [await asyncio.open_connection("127.0.0.1", port_of(server))
+                 for _ in range(4)]  # some of them reuse the freed numbers
+        for _r, w in conns:
+            w.write(b"hi\n")
+        for r, w in conns:
+            assert await asyncio.wait_for(r.readline(), 5) == b"hi\n"
+            w.close()
+        server.close()
+        await server.wait_closed()
+        zero = os.open("/dev/zero", os.O_RDONLY)
+        try:  # and hoop works again on this loop (a new engine)
+            assert await haio.read(zero, 3) == b"\0\0\0"
+        finally:
+            os.close(zero)
+
+    run(main)

@@ -1,0 +1,125 @@
+/*
+ * core/engine_inline.c - the engine's inline fast path: reads and writes the
+ * page cache can serve at once, done in the submitting thread (engine.c
+ * delivers their results).
+ */
+#include "asan_check.h"
+#include "engine_internal.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+
+/*
+ * A read or write that the page cache can serve at once completes in the
+ * submitting thread: preadv2/pwritev2 with RWF_NOWAIT either moves every
+ * byte without blocking or fails (EAGAIN: it would have to wait for the
+ * disk, a lock or writeback). Only then is the op's result its byte count,
+ * the same number the ring would report. Anything else (EAGAIN, an error,
+ * a short count at EOF, ESPIPE from a pipe or socket, whose offset io_uring
+ * ignores) leaves the op to the ring or the pool as if never tried; a
+ * partial transfer is harmless to redo, since the offset is explicit and
+ * O_APPEND files are excluded.
+ *
+ * Candidates: READ, WRITE, READV, WRITEV alone (not in a link chain), with
+ * no SQE flags (no registered file, no buffer select, no drain), no
+ * personality or ioprio, and an explicit offset (-1, the file position, is
+ * left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
+ * device in this thread) and O_APPEND.
+ */
+static bool inline_candidate(const struct hoop_op *op)
+{
+	if (op->sqe_flags || op->personality || op->ioprio ||
+	    op->off == UINT64_MAX)
+		return false;
+	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE ||
+	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
+}
+
+#ifdef HOOP_ASAN_CHECK
+/*
+ * Sanitizer builds: the same buffer check hoop__ring_flush_sq runs on every
+ * SQE it publishes, for an op done inline (which never becomes an SQE):
+ * the op, laid out like an SQE.
+ */
+static void asan_check_op(const struct hoop_op *op)
+{
+	struct hoop_sqe sqe;
+	memcpy(&sqe, op, sizeof(sqe));
+	HOOP_ASAN_CHECK_SQE(&sqe);
+}
+#else
+#define asan_check_op(op) ((void)0)
+#endif
+
+/* The op's result if it completed inline, else -1 (nothing happened that
+ * the ring's attempt would not repeat identically). */
+static int32_t try_inline(const struct hoop_op *op, int fl)
+{
+	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
+		return -1;
+	asan_check_op(op);
+	struct iovec one;
+	const struct iovec *iov = &one;
+	int nr = 1;
+	size_t want = op->len;
+	if (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE) {
+		one.iov_base = (void *)(uintptr_t)op->addr;
+		one.iov_len = op->len;
+		if (want > INT32_MAX)
+			return -1;
+	} else {
+		/* The caller's iovec array: not read here before the kernel
+		 * has read it (an unmapped one must give -EFAULT, from the
+		 * ring, not SIGSEGV). */
+		iov = (const struct iovec *)(uintptr_t)op->addr;
+		nr = (int)op->len;
+		if (!iov || nr < 1 || nr > 1024)
+			return -1;
+	}
+	int rwf = (int)op->op_flags | RWF_NOWAIT;
+	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
+	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
+	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
+	if (r < 0)
+		return -1; /* EFAULT included: the ring reports it */
+	if (iov != &one) {
+		/* The kernel has just copied the whole array: it is mapped
+		 * (only the caller could unmap it, during its own submit). */
+		want = 0;
+		for (int i = 0; i < nr; i++)
+			want += iov[i].iov_len;
+	}
+	return ((size_t)r == want && want <= INT32_MAX) ? (int32_t)r : -1;
+}
+
+/*
+ * Try the inline path on each candidate of a call: res[i] gets the result
+ * of op i if it completed, else -1. Writes only in a call of one op: in a
+ * longer call, the rest could still fail as a whole (the call then reports
+ * an error and must have had no effect; a read done for nothing is
+ * harmless, a write is not). Returns how many completed.
+ */
+unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res)
+{
+	unsigned k = 0;
+	bool prev_linked = false;
+	int fd = -1, fl = -1; /* F_GETFL once per run of ops on one fd */
+	for (unsigned i = 0; i < n; i++) {
+		const struct hoop_op *op = &ops[i];
+		bool cand = !prev_linked && inline_candidate(op) &&
+		            (n == 1 || op->opcode == HOOP_OP_READ ||
+		             op->opcode == HOOP_OP_READV);
+		prev_linked = (op->sqe_flags &
+		               (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)) != 0;
+		if (cand && (fd != op->fd || fl < 0)) {
+			fd = op->fd;
+			fl = fcntl(fd, F_GETFL);
+		}
+		res[i] = cand ? try_inline(op, fl) : -1;
+		k += res[i] >= 0;
+	}
+	return k;
+}
+

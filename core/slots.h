@@ -1,0 +1,182 @@
+/*
+ * core/slots.h - the slot table and tokens: one slot per operation in
+ * flight, named to its owner by a token that carries the slot's index and
+ * generation (so a stale token is told from the slot's next use). The
+ * token encoding is shared with the event loop (loop.c). Never installed.
+ */
+#ifndef HOOP_CORE_SLOTS_H
+#define HOOP_CORE_SLOTS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hoop/engine.h"
+
+/* ---- tokens: generation in the high word, index + 1 in the low word
+ * (so 0 is never a token) ---- */
+
+static inline uint64_t hoop__token_make(uint32_t idx, uint32_t gen)
+{
+	return ((uint64_t)gen << 32) | (uint64_t)(idx + 1);
+}
+
+/* The index + 1 a token names (0: none). */
+static inline uint32_t hoop__token_index1(uint64_t token)
+{
+	return (uint32_t)token;
+}
+
+static inline uint32_t hoop__token_gen(uint64_t token)
+{
+	return (uint32_t)(token >> 32);
+}
+
+/* ---- slots ---- */
+
+/* Slot states, the low byte of slot.state (also the slot's futex word). */
+#define SLOT_FREE 0u
+#define SLOT_INFLIGHT 1u
+#define SLOT_DONE 2u
+#define SLOT_STATE_MASK 0xffu
+#define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
+#define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
+#define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
+#define SLOT_TIMER 0x800u    /* a multishot timeout on the ring: cancel
+                                retries while the kernel re-arms it */
+
+enum hoop_delivery {
+	DELIVER_WAIT = 0,
+	DELIVER_CALLBACK = 1,
+	DELIVER_QUEUE = 2,
+};
+
+/*
+ * Where an operation's result goes, as one value: its owner waits for it
+ * (hoop_engine_wait), a callback gets it (fn, arg), or a queue collects it
+ * (arg is the hoop_queue, fn its push: the engine never calls queue.c).
+ * Callbacks are promised drain_lock; queue pushes are not.
+ */
+struct hoop_target {
+	uint8_t kind; /* enum hoop_delivery */
+	hoop_completion_fn fn;
+	void *arg;
+};
+
+#define HOOP_TARGET_WAIT ((struct hoop_target){DELIVER_WAIT, NULL, NULL})
+
+struct hoop_slot {
+	_Atomic uint32_t state;
+	_Atomic uint32_t gen;
+	uint32_t next_free;
+	uint32_t cflags;
+	uint64_t user_data; /* the caller's tag */
+	int32_t res;
+	struct hoop_target to;
+};
+/*
+ * The table: the slots and their free list (under lock). A taker that
+ * finds too few free slots calls make_room (which should reap
+ * completions) and sleeps on room_cv, unless *closing is set.
+ */
+struct hoop_slots {
+	struct hoop_slot *slots;
+	unsigned n;
+	pthread_mutex_t lock;
+	pthread_cond_t room_cv;
+	uint32_t free_head; /* index + 1, 0 = empty */
+	unsigned free_count;
+	unsigned room_waiters;
+	void (*make_room)(void *ctx);
+	void *ctx;
+	const _Atomic int *closing;
+	_Atomic uint64_t *blocked; /* counts takers that had to wait */
+};
+
+/* n slots, all free; 0 or -ENOMEM. hoop__slots_fini is safe on a zeroed
+ * table that was never initialised. */
+int hoop__slots_init(struct hoop_slots *t, unsigned n,
+                     void (*make_room)(void *ctx), void *ctx,
+                     const _Atomic int *closing, _Atomic uint64_t *blocked);
+void hoop__slots_fini(struct hoop_slots *t);
+
+/* Wake every taker waiting for room (they look at *closing again). */
+void hoop__slots_wake_all(struct hoop_slots *t);
+
+/*
+ * Take n free slots into idx[]; blocks for room unless nowait. Returns 0 or
+ * -EBUSY / -ESHUTDOWN.
+ */
+int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait,
+                     unsigned *idx);
+
+/* Put a slot whose state is FREE already (claimed by the caller) on the
+ * free list. */
+void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s);
+
+/* Mark a slot FREE and put it on the free list. */
+void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s);
+
+/* Return slots taken by hoop__slots_take that were never used. */
+void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx,
+                        unsigned n);
+
+/* The slot a token names, or NULL if it names none (gen checked later). */
+static inline struct hoop_slot *hoop__slot_of(const struct hoop_slots *t,
+                                              uint64_t token, uint32_t *gen)
+{
+	uint32_t low = hoop__token_index1(token);
+	if (low == 0 || low > t->n)
+		return NULL;
+	*gen = hoop__token_gen(token);
+	return &t->slots[low - 1];
+}
+
+/* The token of slot s in its current generation. */
+static inline uint64_t hoop__slot_token(const struct hoop_slots *t,
+                                        struct hoop_slot *s)
+{
+	return hoop__token_make(
+	    (uint32_t)(s - t->slots),
+	    atomic_load_explicit(&s->gen, memory_order_relaxed));
+}
+
+/*
+ * The state of the slot if it still belongs to generation `gen`, else
+ * SLOT_FREE. The state is loaded first, with acquire: a reused slot's new
+ * generation is stored before its new state is released, so once we see the
+ * new state we also see the new generation and reject a stale token.
+ */
+static inline uint32_t hoop__slot_state_for(struct hoop_slot *s, uint32_t gen)
+{
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)
+		return SLOT_FREE;
+	return st;
+}
+
+/*
+ * Take a finished (DONE) slot of the caller's generation for freeing: one
+ * compare-and-swap from the state `st` it saw to FREE, so that of two
+ * callers that both saw it DONE (a collect racing a release of the same
+ * token) exactly one gets it. False if the state moved on.
+ */
+static inline bool hoop__slot_claim_done(struct hoop_slot *s, uint32_t st)
+{
+	return atomic_compare_exchange_strong_explicit(
+	    &s->state, &st, SLOT_FREE, memory_order_acquire,
+	    memory_order_relaxed);
+}
+
+/* Start a new generation of slot idx (taken, not yet published): its
+ * token. */
+static inline uint64_t hoop__slot_next_gen(struct hoop_slots *t, unsigned idx)
+{
+	struct hoop_slot *s = &t->slots[idx];
+	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	return hoop__token_make(idx, gen);
+}
+
+#endif

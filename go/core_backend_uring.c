@@ -1,0 +1,4 @@
+//go:build !hoop_system
+
+/* Compiles core/backend_uring.c into the Go package (cgo builds only files in go/). */
+#include "../core/backend_uring.c"

@@ -1,0 +1,4 @@
+//go:build !hoop_system
+
+/* Compiles core/clock.c into the Go package (cgo builds only files in go/). */
+#include "../core/clock.c"
