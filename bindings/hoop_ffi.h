@@ -30,6 +30,10 @@ const char *hoop_version_string(void);
 const char *hoop_strerror(int err);
 
 /* hoop/uapi.h */
+#define HOOP_MEM_REGION_TYPE_USER 0x01u
+#define HOOP_MEM_REGION_REG_WAIT_ARG 0x01u
+#define HOOP_REG_WAIT_TS 0x01u
+#define HOOP_ZCRX_AREA_DMABUF 0x01u
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
 #define HOOP_OP_WRITEV 2
@@ -314,6 +318,61 @@ struct hoop_napi {
 	uint32_t resv;
 };
 
+struct hoop_region_desc {
+	uint64_t user_addr;
+	uint64_t size;
+	uint32_t flags;
+	uint32_t id;
+	uint64_t mmap_offset;
+	uint64_t resv[4];
+};
+
+struct hoop_mem_region_reg {
+	uint64_t region_uptr;
+	uint64_t flags;
+	uint64_t resv[2];
+};
+
+struct hoop_reg_wait {
+	struct hoop_timespec ts;
+	uint32_t min_wait_usec;
+	uint32_t flags;
+	uint64_t sigmask;
+	uint32_t sigmask_sz;
+	uint32_t pad[3];
+	uint64_t pad2[2];
+};
+
+struct hoop_zcrx_offsets {
+	uint32_t head;
+	uint32_t tail;
+	uint32_t rqes;
+	uint32_t resv2;
+	uint64_t resv[2];
+};
+
+struct hoop_zcrx_area_reg {
+	uint64_t addr;
+	uint64_t len;
+	uint64_t rq_area_token;
+	uint32_t flags;
+	uint32_t dmabuf_fd;
+	uint64_t resv2[2];
+};
+
+struct hoop_zcrx_ifq_reg {
+	uint32_t if_idx;
+	uint32_t if_rxq;
+	uint32_t rq_entries;
+	uint32_t flags;
+	uint64_t area_ptr;
+	uint64_t region_ptr;
+	struct hoop_zcrx_offsets offsets;
+	uint32_t zcrx_id;
+	uint32_t rx_buf_len;
+	uint64_t resv[3];
+};
+
 struct hoop_recvmsg_out {
 	uint32_t namelen;
 	uint32_t controllen;
@@ -394,6 +453,15 @@ int hoop_ring_close_ring_fd(hoop_ring *ring);
 int hoop_ring_set_iowait(hoop_ring *ring, int enabled);
 int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
                      unsigned cq_entries);
+int hoop_ring_register_region(hoop_ring *ring,
+                              struct hoop_mem_region_reg *reg);
+int hoop_ring_submit_and_wait_reg(hoop_ring *ring, struct hoop_cqe **cqe_out,
+                                  unsigned wait_nr, int reg_index);
+int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p);
+int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                         const hoop_ring_params *p, void *buf,
+                         size_t buf_size);
+int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);
@@ -629,6 +697,7 @@ void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
 #define HOOP_SYNC_CANCEL_NO_WAIT 0x01u
 #define HOOP_PBUF_RING_MMAP 0x01u
 #define HOOP_PBUF_RING_INC 0x02u
+#define HOOP_CLONE_BUFFERS_REPLACE 0x02u
 
 int hoop_ring_register_buffers(hoop_ring *ring, const struct iovec *iovecs,
                                unsigned nr);
@@ -700,6 +769,11 @@ int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
 int hoop_ring_unregister_buf_ring(hoop_ring *ring, uint16_t bgid);
 int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                             uint16_t bgid);
+int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
+                                   unsigned dst_off, unsigned src_off,
+                                   unsigned nr, unsigned flags);
+int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src);
+int hoop_register_sync_msg(const struct hoop_sqe *sqe);
 unsigned hoop_buf_ring_mask(unsigned entries);
 void hoop_buf_ring_init(struct hoop_buf *br);
 void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,
@@ -847,6 +921,13 @@ void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 #define HOOP_TIER_MID 2
 #define HOOP_TIER_HIGH 3
 #define HOOP_TIER_SQPOLL 0x100
+#define HOOP_PROBE_X_SYNC_MSG 0x01ull
+#define HOOP_PROBE_X_CLONE_BUFFERS 0x02ull
+#define HOOP_PROBE_X_CLONE_OFFSETS 0x04ull
+#define HOOP_PROBE_X_MEM_REGION 0x08ull
+#define HOOP_PROBE_X_WAIT_REGION 0x10ull
+#define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull
+#define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull
 #define HOOP_PROBE_SIZE_V1 856
 
 struct hoop_probe {
@@ -878,6 +959,7 @@ struct hoop_probe {
 	char reason[256];
 	char memlock_note[128];
 	char auto_reason[288];
+	uint64_t ring_extras;
 };
 
 int hoop_probe_run(struct hoop_probe *out);

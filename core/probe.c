@@ -10,6 +10,7 @@
 #include "hoop/probe.h"
 #include "hoop/engine.h"
 #include "hoop/register.h"
+#include "hoop/prep.h"
 #include "engine_internal.h"
 #include "sys.h"
 
@@ -19,12 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct hoop_probe) == 856, "hoop_probe is 856 bytes");
+_Static_assert(sizeof(struct hoop_probe) == 864, "hoop_probe is 864 bytes");
+_Static_assert(offsetof(struct hoop_probe, ring_extras) == HOOP_PROBE_SIZE_V1,
+               "hoop_probe grows at its end");
 _Static_assert(offsetof(struct hoop_probe, opcodes) == 80, "probe layout");
 _Static_assert(offsetof(struct hoop_probe, kernel_release) == 104,
                "probe layout");
@@ -277,6 +281,96 @@ static int probe_buf_ring(hoop_ring *ring)
 	return ok;
 }
 
+/* A scratch ring for one try; NULL if none sets up. */
+static hoop_ring *scratch(uint32_t flags)
+{
+	hoop_ring_params rp;
+	memset(&rp, 0, sizeof(rp));
+	rp.flags = flags;
+	hoop_ring *r = NULL;
+	return hoop_ring_create(&r, 2, &rp) == 0 ? r : NULL;
+}
+
+/* 1 if a user-memory region of one page registers on `r` (flags: reg's). */
+static int try_region(hoop_ring *r, void *page, uint64_t flags)
+{
+	struct hoop_region_desc rd;
+	memset(&rd, 0, sizeof(rd));
+	rd.user_addr = (uint64_t)(uintptr_t)page;
+	rd.size = 4096;
+	rd.flags = HOOP_MEM_REGION_TYPE_USER;
+	struct hoop_mem_region_reg mr;
+	memset(&mr, 0, sizeof(mr));
+	mr.region_uptr = (uint64_t)(uintptr_t)&rd;
+	mr.flags = flags;
+	return hoop_ring_register_region(r, &mr) == 0;
+}
+
+/* 1 if the getsockname socket command answers on a socket. */
+static int try_getsockname(hoop_ring *r)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
+	struct hoop_cqe *c = NULL;
+	int ok = 0;
+	if (sqe) {
+		hoop_prep_cmd_getsockname(sqe, s, (struct sockaddr *)&ss, &len, 0);
+		if (hoop_ring_submit_and_wait(r, 1) >= 0 &&
+		    hoop_ring_peek_cqe(r, &c) == 0) {
+			ok = c->res == 0;
+			hoop_ring_cqe_seen(r, c);
+		}
+	}
+	close(s);
+	return ok;
+}
+
+/* HOOP_PROBE_X_*: try each call on scratch rings. */
+static uint64_t probe_ring_extras(void)
+{
+	uint64_t x = 0;
+	hoop_ring *a = scratch(0), *b = scratch(0), *d = scratch(0);
+	void *mem = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!a || !b || !d || mem == MAP_FAILED)
+		goto out;
+	struct hoop_sqe msg;
+	hoop_prep_msg_ring(&msg, hoop_ring_fd(a), 0, 1, 0);
+	if (hoop_register_sync_msg(&msg) == 0)
+		x |= HOOP_PROBE_X_SYNC_MSG;
+	struct iovec iov = {mem, 4096};
+	if (hoop_ring_register_buffers(a, &iov, 1) == 0) {
+		if (hoop_ring_clone_buffers(b, a) == 0)
+			x |= HOOP_PROBE_X_CLONE_BUFFERS;
+		if (hoop_ring_clone_buffers_offset(d, a, 1, 0, 1, 0) == 0)
+			x |= HOOP_PROBE_X_CLONE_OFFSETS;
+	}
+	if (try_region(b, (char *)mem + 4096, 0))
+		x |= HOOP_PROBE_X_MEM_REGION;
+	hoop_ring *w = scratch(HOOP_SETUP_R_DISABLED);
+	if (w) {
+		if (try_region(w, (char *)mem + 4096,
+		               HOOP_MEM_REGION_REG_WAIT_ARG))
+			x |= HOOP_PROBE_X_WAIT_REGION;
+		hoop_ring_destroy(w);
+	}
+	if (try_getsockname(d)) /* a holds the message CQE */
+		x |= HOOP_PROBE_X_CMD_GETSOCKNAME;
+	if (hoop_ring_cq_eventfd_toggle(a, 1) == 0)
+		x |= HOOP_PROBE_X_CQ_EVENTFD_TOGGLE;
+out:
+	hoop_ring_destroy(a);
+	hoop_ring_destroy(b);
+	hoop_ring_destroy(d);
+	if (mem != MAP_FAILED)
+		munmap(mem, 2 * 4096);
+	return x;
+}
+
 /*
  * The largest power-of-two ring hoop_ring_create sets up now under the
  * memlock limit. Each SQE alone takes 64 bytes, so start at the largest
@@ -486,6 +580,7 @@ static void probe_fill(struct hoop_probe *p)
 		}
 		p->buf_ring = probe_buf_ring(ring);
 		probe_setup_flags(p, hoop_ring_fd(ring));
+		p->ring_extras = probe_ring_extras();
 		hoop_ring_destroy(ring);
 	}
 	probe_memlock(p);

@@ -8,6 +8,7 @@
 #include "asan_check.h" /* reliability suite: ASan buffer check */
 
 #include "hoop/inline.h"
+#include "hoop/register.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -72,6 +73,10 @@ static unsigned round_pow2(unsigned v)
 
 static void ring_unmap(hoop_ring *r)
 {
+	if (r->int_flags & HOOP_INT_CALLER_MEM) {
+		r->sqes_ptr = r->cq_ring_ptr = r->sq_ring_ptr = NULL;
+		return;
+	}
 	if (r->sqes_ptr && r->sqes_ptr != MAP_FAILED)
 		munmap(r->sqes_ptr, r->sqes_sz);
 	if (r->cq_ring_ptr && r->cq_ring_ptr != MAP_FAILED &&
@@ -88,14 +93,22 @@ static size_t page_round(size_t n)
 	return (n + pg - 1) & ~(pg - 1);
 }
 
+/* Memory hoop_ring_create_mem hands to the setup running in this thread:
+ * alloc_app_mem carves the rings from it instead of mapping. */
+static _Thread_local struct {
+	unsigned char *mem;
+	size_t size;
+} caller_mem;
+
 /*
  * With NO_MMAP the application supplies the ring memory. The kernel lays out
  * its ring header, then the CQEs, then the SQ index array; a page for the
  * header is more than enough. We allocate before knowing the kernel's exact
- * sizes, so compute them the way the kernel will.
+ * sizes, so compute them the way the kernel will: the two areas' sizes
+ * (page multiples) for `entries` and `p`.
  */
-static int alloc_app_mem(hoop_ring *r, unsigned entries,
-                         struct hoop_sys_params *p)
+static void app_mem_sizes(unsigned entries, const struct hoop_sys_params *p,
+                          size_t *ring_sz, size_t *sqes_sz)
 {
 	unsigned sq = round_pow2(entries), cq;
 	if (sq > HOOP_MAX_SQ_ENTRIES)
@@ -109,8 +122,13 @@ static int alloc_app_mem(hoop_ring *r, unsigned entries,
 	}
 	size_t cqe_sz = (p->flags & HOOP_SETUP_CQE32) ? 32 : 16;
 	size_t sqe_sz = (p->flags & HOOP_SETUP_SQE128) ? 128 : 64;
-	r->sq_ring_sz = page_round(4096 + cq * cqe_sz + sq * sizeof(unsigned));
-	r->sqes_sz = page_round(sq * sqe_sz);
+	*ring_sz = page_round(4096 + cq * cqe_sz + sq * sizeof(unsigned));
+	*sqes_sz = page_round(sq * sqe_sz);
+}
+
+/* Anonymous shared memory for the NO_MMAP rings, sizes already set. */
+static int map_app_mem(hoop_ring *r)
+{
 	r->sq_ring_ptr = mmap(NULL, r->sq_ring_sz, PROT_READ | PROT_WRITE,
 	                      MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (r->sq_ring_ptr == MAP_FAILED) {
@@ -123,6 +141,27 @@ static int alloc_app_mem(hoop_ring *r, unsigned entries,
 		r->sqes_ptr = NULL;
 		ring_unmap(r);
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The NO_MMAP rings: in the caller's memory (hoop_ring_create_mem) or in
+ * memory we map. */
+static int alloc_app_mem(hoop_ring *r, unsigned entries,
+                         struct hoop_sys_params *p)
+{
+	app_mem_sizes(entries, p, &r->sq_ring_sz, &r->sqes_sz);
+	if (caller_mem.mem) {
+		if (r->sq_ring_sz + r->sqes_sz > caller_mem.size)
+			return -ENOMEM;
+		r->sq_ring_ptr = caller_mem.mem;
+		r->sqes_ptr = caller_mem.mem + r->sq_ring_sz;
+		r->int_flags |= HOOP_INT_CALLER_MEM;
+	} else {
+		r->int_flags &= ~HOOP_INT_CALLER_MEM;
+		int e = map_app_mem(r);
+		if (e < 0)
+			return e;
 	}
 	r->cq_ring_ptr = r->sq_ring_ptr;
 	r->cq_ring_sz = r->sq_ring_sz;
@@ -1117,6 +1156,9 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 	 * is refused. */
 	if (cq_entries && round_pow2(cq_entries) < round_pow2(sq_entries))
 		return -EINVAL;
+	/* New rings would need new caller memory: not offered. */
+	if (r->int_flags & HOOP_INT_CALLER_MEM)
+		return -EOPNOTSUPP;
 	/*
 	 * The kernel resizes only DEFER_TASKRUN rings: there nobody but the
 	 * owner thread posts to the CQ or reads the SQ outside its calls,
@@ -1198,4 +1240,160 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 	ring_unmap(r);
 	*r = n;
 	return 0;
+}
+
+/* ---- registrations between rings, and without one ---- */
+
+/* struct io_uring_clone_buffers (6.12; offsets and nr 6.13). */
+struct clone_buffers_arg {
+	uint32_t src_fd;
+	uint32_t flags;
+	uint32_t src_off;
+	uint32_t dst_off;
+	uint32_t nr;
+	uint32_t pad[3];
+};
+
+#define CLONE_SRC_REGISTERED 0x01u /* src_fd is a registered ring index */
+
+int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
+                                   unsigned dst_off, unsigned src_off,
+                                   unsigned nr, unsigned flags)
+{
+	if (!dst || !src || (flags & ~HOOP_CLONE_BUFFERS_REPLACE))
+		return -EINVAL;
+	struct clone_buffers_arg a;
+	memset(&a, 0, sizeof(a));
+	if (src->ring_fd >= 0) {
+		a.src_fd = (uint32_t)src->ring_fd;
+	} else {
+		/* Only a registered index is left (hoop_ring_close_ring_fd,
+		 * REGISTERED_FD_ONLY): the kernel looks it up in this task's
+		 * table. */
+		a.src_fd = (uint32_t)src->enter_fd;
+		a.flags |= CLONE_SRC_REGISTERED;
+	}
+	a.flags |= flags;
+	a.src_off = src_off;
+	a.dst_off = dst_off;
+	a.nr = nr;
+	return hoop_ring_register(dst, HOOP_REGISTER_CLONE_BUFFERS, &a, 1);
+}
+
+int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src)
+{
+	return hoop_ring_clone_buffers_offset(dst, src, 0, 0, 0, 0);
+}
+
+int hoop_register_sync_msg(const struct hoop_sqe *sqe)
+{
+	if (!sqe)
+		return -EINVAL;
+	/* fd -1: a registration that belongs to no ring. */
+	return hoop__sys_register(-1, HOOP_REGISTER_SEND_MSG_RING, sqe, 1);
+}
+
+_Static_assert(sizeof(struct hoop_region_desc) == 64, "io_uring_region_desc");
+_Static_assert(sizeof(struct hoop_mem_region_reg) == 32,
+               "io_uring_mem_region_reg");
+_Static_assert(sizeof(struct hoop_reg_wait) == 64, "io_uring_reg_wait");
+
+int hoop_ring_register_region(hoop_ring *r, struct hoop_mem_region_reg *reg)
+{
+	if (!r || !reg)
+		return -EINVAL;
+	return hoop_ring_register(r, HOOP_REGISTER_MEM_REGION, reg, 1);
+}
+
+int hoop_ring_submit_and_wait_reg(hoop_ring *r, struct hoop_cqe **cqe_out,
+                                  unsigned wait_nr, int reg_index)
+{
+	if (cqe_out)
+		*cqe_out = NULL;
+	if (!r || reg_index < 0)
+		return -EINVAL;
+	if (wait_nr > r->cq_entries)
+		return -EINVAL;
+	unsigned pending, flags = HOOP_ENTER_GETEVENTS | HOOP_ENTER_EXT_ARG |
+	                          HOOP_ENTER_EXT_ARG_REG;
+	unsigned to_submit = submit_publish(r, &pending);
+	(void)sq_needs_enter(r, pending, &flags); /* SQPOLL: wake it */
+	/* The argument is the entry's byte offset in the region. */
+	size_t off = (size_t)reg_index * sizeof(struct hoop_reg_wait);
+	int ret = hoop_ring_enter(r, to_submit, wait_nr, flags,
+	                          (const void *)(uintptr_t)off,
+	                          sizeof(struct hoop_reg_wait));
+	unsigned avail, slots;
+	struct hoop_cqe *c = cq_state(r, wait_nr, &avail, &slots);
+	if (cqe_out)
+		*cqe_out = c;
+	if (ret < 0)
+		return ret;
+	return (r->setup_flags & HOOP_SETUP_SQPOLL) ? (int)to_submit : ret;
+}
+
+_Static_assert(sizeof(struct hoop_zcrx_ifq_reg) == 96, "io_uring_zcrx_ifq_reg");
+_Static_assert(sizeof(struct hoop_zcrx_area_reg) == 48,
+               "io_uring_zcrx_area_reg");
+
+int hoop_ring_register_ifq(hoop_ring *r, struct hoop_zcrx_ifq_reg *reg)
+{
+	if (!r || !reg)
+		return -EINVAL;
+	return hoop_ring_register(r, HOOP_REGISTER_ZCRX_IFQ, reg, 1);
+}
+
+/* ---- rings in the caller's memory ---- */
+
+/* The params hoop_ring_create_mem sets up with: NO_MMAP added. */
+static hoop_ring_params mem_params(const hoop_ring_params *p)
+{
+	hoop_ring_params q;
+	if (p)
+		q = *p;
+	else
+		memset(&q, 0, sizeof(q));
+	q.flags |= HOOP_SETUP_NO_MMAP;
+	return q;
+}
+
+int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p)
+{
+	if (entries == 0 || (p && (p->flags & HOOP_SETUP_CQSIZE) &&
+	                     p->cq_entries == 0))
+		return -EINVAL;
+	if (entries > HOOP_MAX_SQ_ENTRIES &&
+	    !(p && (p->flags & HOOP_SETUP_CLAMP)))
+		return -EINVAL;
+	hoop_ring_params q = mem_params(p);
+	struct hoop_sys_params sp;
+	memset(&sp, 0, sizeof(sp));
+	sp.flags = q.flags;
+	sp.cq_entries = q.cq_entries;
+	size_t ring_sz, sqes_sz;
+	app_mem_sizes(entries, &sp, &ring_sz, &sqes_sz);
+	return (int64_t)(ring_sz + sqes_sz);
+}
+
+int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                         const hoop_ring_params *p, void *buf,
+                         size_t buf_size)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	if (!out || !buf || ((uintptr_t)buf & (pg - 1)))
+		return -EINVAL;
+	int64_t need = hoop_ring_memory_size(entries, p);
+	if (need < 0)
+		return (int)need;
+	if ((uint64_t)need > buf_size)
+		return -ENOMEM;
+	hoop_ring_params q = mem_params(p);
+	/* Sized for `entries` exactly: no shrinking into a smaller ring. */
+	q.min_entries = entries;
+	caller_mem.mem = buf;
+	caller_mem.size = buf_size;
+	int e = hoop_ring_create(out, entries, &q);
+	caller_mem.mem = NULL;
+	caller_mem.size = 0;
+	return e;
 }

@@ -38,6 +38,9 @@ extern int hoop__fence_word;
                                         hoop_ring_close_ring_fd) */
 #define HOOP_INT_APP_MEM 0x04u       /* NO_MMAP: we own the ring memory */
 #define HOOP_INT_NO_IOWAIT 0x08u     /* add ENTER_NO_IOWAIT to each enter */
+#define HOOP_INT_CALLER_MEM 0x10u    /* NO_MMAP in the caller's memory
+                                        (hoop_ring_create_mem): not ours
+                                        to unmap */
 
 struct hoop_ring {
 	/* submission side */

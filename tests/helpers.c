@@ -161,3 +161,11 @@ int t_kernel_at_least(unsigned major, unsigned minor)
 		return 1;
 	return a > major || (a == major && b >= minor);
 }
+
+void t_user_region(struct hoop_region_desc *rd, void *mem, size_t sz)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->user_addr = (uint64_t)(uintptr_t)mem;
+	rd->size = sz;
+	rd->flags = HOOP_MEM_REGION_TYPE_USER;
+}

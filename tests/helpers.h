@@ -93,4 +93,8 @@ uint64_t t_now_ns(void);
 /* 1 if the running kernel's release (uname -r) is major.minor or later. */
 int t_kernel_at_least(unsigned major, unsigned minor);
 
+/* Describe `sz` bytes of caller memory at `mem` as a user-memory region
+ * (HOOP_MEM_REGION_TYPE_USER), everything else zero. */
+void t_user_region(struct hoop_region_desc *rd, void *mem, size_t sz);
+
 #endif

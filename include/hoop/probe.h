@@ -105,7 +105,20 @@ struct hoop_probe {
 	                              charged: CAP_IPC_LOCK (root)", ...) */
 	char auto_reason[288];     /* why auto_backend, in the words of
 	                              hoop_engine_backend_reason */
+	/* Since hoop 0.2 (size > HOOP_PROBE_SIZE_V1): */
+	uint64_t ring_extras;      /* HOOP_PROBE_X_*: the liburing-parity
+	                              calls this kernel takes, each tried on a
+	                              scratch ring */
 };
+
+/* ring_extras bits: which of these calls work here. */
+#define HOOP_PROBE_X_SYNC_MSG 0x01ull       /* hoop_register_sync_msg */
+#define HOOP_PROBE_X_CLONE_BUFFERS 0x02ull  /* hoop_ring_clone_buffers */
+#define HOOP_PROBE_X_CLONE_OFFSETS 0x04ull  /* ..._clone_buffers_offset */
+#define HOOP_PROBE_X_MEM_REGION 0x08ull     /* hoop_ring_register_region */
+#define HOOP_PROBE_X_WAIT_REGION 0x10ull    /* hoop_ring_submit_and_wait_reg */
+#define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull /* hoop_prep_cmd_getsockname */
+#define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull /* ..._cq_eventfd_toggle */
 
 /* Bytes of the first struct hoop_probe that carried a size: this one. */
 #define HOOP_PROBE_SIZE_V1 856

@@ -420,6 +420,38 @@ HOOP_API int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
                                      uint16_t bgid);
 
 /*
+ * hoop_ring_clone_buffers_offset - give ring `dst` registered buffers
+ * `src_off` .. `src_off`+`nr`-1 of ring `src`, as dst's buffers `dst_off`
+ * onwards (liburing's io_uring_clone_buffers_offset): the same memory,
+ * pinned once, usable from both rings; unregistering either ring's table
+ * leaves the other's. `nr` 0 with both offsets 0 clones the whole table
+ * (hoop_ring_clone_buffers). dst must have no buffer table unless `flags`
+ * has HOOP_CLONE_BUFFERS_REPLACE, which replaces that range of dst's.
+ * A src whose fd was closed (hoop_ring_close_ring_fd) is found by its
+ * registered index. Returns 0, -EBUSY (dst has buffers, no REPLACE),
+ * -ENXIO (src has none), -EOVERFLOW (a range past src's table), -EINVAL
+ * (offsets without nr, unknown flags, NULL ring; kernels before 6.12 do
+ * not know the call and before 6.13 refuse offsets the same way), or
+ * -errno.
+ */
+#define HOOP_CLONE_BUFFERS_REPLACE 0x02u /* IORING_REGISTER_DST_REPLACE */
+HOOP_API int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
+                                           unsigned dst_off, unsigned src_off,
+                                           unsigned nr, unsigned flags);
+HOOP_API int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src);
+
+/*
+ * hoop_register_sync_msg - post a message CQE in another ring without a
+ * ring of our own (liburing's io_uring_register_sync_msg; 6.13): `sqe` is
+ * prepared with hoop_prep_msg_ring (HOOP_MSG_DATA only) where `fd` is the
+ * target ring's fd; the target gets a CQE with user_data `data` and res
+ * `len` before this returns. Returns 0, -EBADFD / -EBADF (fd not a ring),
+ * -EINVAL (not a MSG_RING data message, or a kernel without the call), or
+ * -errno; -EOVERFLOW when the target's CQ is full.
+ */
+HOOP_API int hoop_register_sync_msg(const struct hoop_sqe *sqe);
+
+/*
  * Filling a provided-buffer ring by hand (liburing's io_uring_buf_ring_*):
  * `br` is the ring memory given to hoop_ring_register_buf_ring (entries a
  * power of two). The kernel takes entries from its head up to the tail

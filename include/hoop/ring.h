@@ -336,6 +336,75 @@ HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
                               unsigned cq_entries);
 
 /*
+ * hoop_ring_register_region - register a memory region with the ring
+ * (IORING_REGISTER_MEM_REGION, 6.13; liburing's io_uring_register_region):
+ * `reg->region_uptr` points at a struct hoop_region_desc of caller memory
+ * (HOOP_MEM_REGION_TYPE_USER), which stays pinned until the ring is
+ * destroyed. With HOOP_MEM_REGION_REG_WAIT_ARG in reg->flags the region
+ * holds the struct hoop_reg_wait entries of hoop_ring_submit_and_wait_reg
+ * (the kernel's CQWAIT_REG wait regions); the ring must then have been
+ * created with HOOP_SETUP_R_DISABLED and not yet enabled. One region per
+ * ring. Returns 0, -EBUSY (a region is there), -EINVAL (WAIT_ARG on an
+ * enabled ring, bad flags, resv, size or alignment, or a kernel without
+ * regions), -EFAULT, or -errno.
+ */
+HOOP_API int hoop_ring_register_region(hoop_ring *ring,
+                                       struct hoop_mem_region_reg *reg);
+
+/*
+ * hoop_ring_submit_and_wait_reg - submit, then wait for `wait_nr`
+ * completions with the arguments in entry `reg_index` of the registered
+ * wait region (liburing's io_uring_submit_and_wait_reg): its timeout
+ * (with HOOP_REG_WAIT_TS), min_wait_usec and signal mask, read by the
+ * kernel at each wait, so a program sets them once and waits with an
+ * index. One entry into the kernel: it returns early on a signal
+ * (-EINTR). *cqe_out (may be NULL) gets the oldest CQE or NULL. Returns
+ * the number submitted, -ETIME when the timeout ran out first, -EFAULT
+ * for an index outside the region (or no region), -EINVAL for a negative
+ * index or a kernel without wait regions, or -errno.
+ */
+HOOP_API int hoop_ring_submit_and_wait_reg(hoop_ring *ring,
+                                           struct hoop_cqe **cqe_out,
+                                           unsigned wait_nr, int reg_index);
+
+/*
+ * Rings in the caller's memory (liburing's io_uring_memory_size_params
+ * and io_uring_queue_init_mem): hoop_ring_memory_size says how many bytes
+ * a ring of `entries` with params `p` (NULL: defaults; HOOP_SETUP_NO_MMAP
+ * is implied) needs, or -EINVAL. hoop_ring_create_mem sets it up in `buf`
+ * (page aligned, `buf_size` at least that many bytes, e.g. one huge page,
+ * which then holds the SQ, the CQ and the SQEs) instead of memory hoop
+ * maps: as hoop_ring_create with HOOP_SETUP_NO_MMAP otherwise, but the
+ * ring is never shrunk below `entries` (min_entries is ignored). `buf`
+ * must stay mapped until hoop_ring_destroy, which leaves it to the
+ * caller; hoop_ring_resize of such a ring is -EOPNOTSUPP. Returns 0,
+ * -EINVAL (NULL, unaligned buf, bad params), -ENOMEM (buf_size too small),
+ * or hoop_ring_create's errors (-EINVAL before 6.5, which lacks NO_MMAP).
+ */
+HOOP_API int64_t hoop_ring_memory_size(unsigned entries,
+                                       const hoop_ring_params *p);
+HOOP_API int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
+                                  const hoop_ring_params *p, void *buf,
+                                  size_t buf_size);
+
+/*
+ * hoop_ring_register_ifq - attach receive queue reg->if_rxq of network
+ * interface reg->if_idx to the ring for zero-copy receive
+ * (IORING_REGISTER_ZCRX_IFQ, 6.15; liburing's io_uring_register_ifq):
+ * packets land in the area reg->area_ptr describes and the refill queue
+ * lives in the region reg->region_ptr describes; the kernel fills
+ * reg->offsets, reg->zcrx_id and the area's rq_area_token. Needs a ring
+ * with HOOP_SETUP_DEFER_TASKRUN and 32-byte CQEs (CQE32 or CQE_MIXED),
+ * CAP_NET_ADMIN, and a NIC whose driver does header split and queue
+ * management; elsewhere the kernel answers -EINVAL (ring flags, a kernel
+ * without zcrx), -EPERM, or -EOPNOTSUPP (a device that cannot, such as
+ * loopback). Returns 0 or -errno. The queue stays attached until the ring
+ * is destroyed.
+ */
+HOOP_API int hoop_ring_register_ifq(hoop_ring *ring,
+                                    struct hoop_zcrx_ifq_reg *reg);
+
+/*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.
  * Returns 0 or -errno.
  */

@@ -113,6 +113,83 @@ struct hoop_napi {
 	uint32_t resv;            /* must be zero */
 };
 
+/*
+ * A memory region (struct io_uring_region_desc, 64 bytes), for
+ * hoop_ring_register_region: `user_addr` (page aligned) and `size` (a
+ * multiple of the page size) of memory the caller provides, with flags
+ * HOOP_MEM_REGION_TYPE_USER; id and mmap_offset 0.
+ */
+struct hoop_region_desc {
+	uint64_t user_addr;
+	uint64_t size;
+	uint32_t flags; /* HOOP_MEM_REGION_TYPE_USER */
+	uint32_t id;
+	uint64_t mmap_offset;
+	uint64_t resv[4]; /* must be zero */
+};
+#define HOOP_MEM_REGION_TYPE_USER 0x01u
+
+/* What HOOP_REGISTER_MEM_REGION takes (struct io_uring_mem_region_reg). */
+struct hoop_mem_region_reg {
+	uint64_t region_uptr; /* a struct hoop_region_desc * */
+	uint64_t flags;       /* HOOP_MEM_REGION_REG_WAIT_ARG */
+	uint64_t resv[2];     /* must be zero */
+};
+/* The region holds struct hoop_reg_wait entries for waits (ring created
+ * with HOOP_SETUP_R_DISABLED, registered before hoop_ring_enable). */
+#define HOOP_MEM_REGION_REG_WAIT_ARG 0x01u
+
+/*
+ * A registered wait's arguments (struct io_uring_reg_wait, 64 bytes): the
+ * entries of a wait region, picked by index in
+ * hoop_ring_submit_and_wait_reg, and changed in place between waits.
+ */
+struct hoop_reg_wait {
+	struct hoop_timespec ts; /* with HOOP_REG_WAIT_TS: how long to wait */
+	uint32_t min_wait_usec;  /* as hoop_ring_wait_cqes_min_timeout */
+	uint32_t flags;          /* HOOP_REG_WAIT_TS */
+	uint64_t sigmask;        /* a sigset_t * to wait with, or 0 */
+	uint32_t sigmask_sz;
+	uint32_t pad[3];
+	uint64_t pad2[2];
+};
+#define HOOP_REG_WAIT_TS 0x01u
+
+/*
+ * Zero-copy receive (zcrx) registration, as the kernel reads it: where the
+ * kernel put the refill queue's fields in the region (out), the receive
+ * area, and the interface queue (structs io_uring_zcrx_offsets,
+ * io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg).
+ */
+struct hoop_zcrx_offsets {
+	uint32_t head;
+	uint32_t tail;
+	uint32_t rqes;
+	uint32_t resv2;
+	uint64_t resv[2];
+};
+struct hoop_zcrx_area_reg {
+	uint64_t addr;          /* page-aligned receive memory */
+	uint64_t len;
+	uint64_t rq_area_token; /* out: the area's token for refill entries */
+	uint32_t flags;         /* HOOP_ZCRX_AREA_DMABUF */
+	uint32_t dmabuf_fd;
+	uint64_t resv2[2];
+};
+#define HOOP_ZCRX_AREA_DMABUF 0x01u
+struct hoop_zcrx_ifq_reg {
+	uint32_t if_idx;      /* network interface index */
+	uint32_t if_rxq;      /* its hardware receive queue */
+	uint32_t rq_entries;  /* refill queue size */
+	uint32_t flags;
+	uint64_t area_ptr;    /* a struct hoop_zcrx_area_reg * */
+	uint64_t region_ptr;  /* a struct hoop_region_desc * (refill queue) */
+	struct hoop_zcrx_offsets offsets; /* out */
+	uint32_t zcrx_id;     /* out: the id RECV_ZC SQEs name */
+	uint32_t rx_buf_len;  /* 0: the default receive buffer size */
+	uint64_t resv[3];
+};
+
 /* Opcodes (IORING_OP_*). */
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
