@@ -101,6 +101,7 @@ struct hoop_loop {
 	int efd;
 	bool stop_armed;
 	bool destroying;
+	bool cancels_owed; /* a cancel found the SQ full: send it next round */
 	bool bundles; /* HOOP_FEAT_RECVSEND_BUNDLE */
 	_Atomic int stop_req;
 	struct hoop_loop *next_loop;
@@ -292,18 +293,20 @@ static void stamp_one(struct hoop_sqe *sqe, uint64_t ud)
 /*
  * Ask the kernel to cancel whatever carries `ud`. The cancel's own CQE
  * carries `self`: UD_IGNORE, or ud | UD_CANCEL for an op's cancel, whose
- * -ENOENT on_cancel_cqe looks at.
+ * -ENOENT on_cancel_cqe looks at. Returns false when the SQ stays full
+ * (the kernel took no SQE when asked: -EBUSY or -EAGAIN): nothing was
+ * sent, and the loop owes the cancel (resend_owed on the next round).
  */
-static void send_cancel(hoop_loop *l, uint64_t ud, uint64_t self)
+static bool send_cancel(hoop_loop *l, uint64_t ud, uint64_t self)
 {
 	struct hoop_sqe *sqe = get_sqe(l, self);
 	if (!sqe) {
-		/* The SQ is full of work: that work will be submitted and
-		 * the cancel sent on a later round (see cancel_pass). */
-		return;
+		l->cancels_owed = true;
+		return false;
 	}
 	hoop_prep_cancel(sqe, ud, HOOP_ASYNC_CANCEL_ALL);
 	stamp_one(sqe, self);
+	return true;
 }
 
 /*
@@ -326,7 +329,7 @@ static void on_cancel_cqe(hoop_loop *l, uint64_t self, int32_t res)
 	uint64_t ud = self & ~UD_CANCEL;
 	struct lop *op = op_from_ud(l, ud);
 	if (op && op->in_kernel && op->cancel_sent)
-		send_cancel(l, ud, self);
+		op->cancel_sent = send_cancel(l, ud, self);
 }
 
 static void cancel_op(hoop_loop *l, struct lop *op)
@@ -356,10 +359,9 @@ static void cancel_op(hoop_loop *l, struct lop *op)
 		defer(l, op, -ECANCELED);
 		return;
 	}
-	if (op->in_kernel && !op->cancel_sent) {
-		op->cancel_sent = true;
-		send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
-	}
+	if (op->in_kernel && !op->cancel_sent)
+		op->cancel_sent =
+		    send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
 	/* Otherwise it is between completions (in its own callback, or a
 	 * zero-copy send waiting for its notification): dispatch sees the
 	 * flag. */
@@ -487,7 +489,8 @@ static void on_timer(hoop_loop *l, struct lop *op, int32_t res, uint32_t fl)
 		 * was cancelled for real just finds nothing.
 		 */
 		if (op->cancelled && op->cancel_sent)
-			send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
+			op->cancel_sent = send_cancel(l, op_ud(l, op),
+			                              op_ud(l, op) | UD_CANCEL);
 		op->fn(l, op->arg, res, fl);
 		return;
 	}
@@ -761,10 +764,30 @@ static int drain(hoop_loop *l, unsigned limit)
 }
 
 /* One round: submit, wait up to timeout_ns, run callbacks. */
+/*
+ * Send the cancels an earlier call could not (the SQ was full and the
+ * kernel took nothing): every op cancelled, still in the kernel and not
+ * yet asked. Without this, hoop_loop_cancel on a full SQ was lost and the
+ * op ran on until it ended by itself.
+ */
+static void resend_owed(hoop_loop *l)
+{
+	l->cancels_owed = false;
+	for (uint32_t i = 0; i < l->nops && !l->cancels_owed; i++) {
+		struct lop *op = &l->ops[i];
+		if (op->live && op->cancelled && op->in_kernel &&
+		    !op->cancel_sent && op->kind != K_CLOSE)
+			op->cancel_sent = send_cancel(l, op_ud(l, op),
+			                              op_ud(l, op) | UD_CANCEL);
+	}
+}
+
 static int run_round(hoop_loop *l, int64_t timeout_ns)
 {
 	int ran = run_deferred(l);
 	run_retries(l);
+	if (l->cancels_owed)
+		resend_owed(l);
 	if (ran || atomic_load_explicit(&l->stop_req, memory_order_relaxed))
 		timeout_ns = 0;
 	stamp(l);
@@ -887,10 +910,8 @@ static void cancel_pass(hoop_loop *l)
 		         op->kind != K_CLOSE)
 			cancel_op(l, op);
 	}
-	if (l->stop_armed) {
-		send_cancel(l, UD_STOP, UD_IGNORE);
+	if (l->stop_armed && send_cancel(l, UD_STOP, UD_IGNORE))
 		l->stop_armed = false;
-	}
 }
 
 void hoop_loop_destroy(hoop_loop *l)
