@@ -32,13 +32,7 @@ const maxIO = 1 << 30
 // registered with Go's netpoller. hoop_queue_wait clears the eventfd; this
 // side only waits for it to become readable.
 func pollFile(q *C.hoop_queue) (*os.File, error) {
-	return pollDup(int(C.hoop_queue_fd(q)), "hoop-queue-eventfd")
-}
-
-// pollDup wraps a non-blocking dup of fd in an *os.File registered with
-// Go's netpoller (the caller only waits for readability; closing the file
-// leaves fd open).
-func pollDup(fd int, name string) (*os.File, error) {
+	fd := int(C.hoop_queue_fd(q))
 	nfd, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
 	if e != 0 {
 		return nil, &OpError{Op: "dup", Err: e}
@@ -47,7 +41,7 @@ func pollDup(fd int, name string) (*os.File, error) {
 		syscall.Close(int(nfd))
 		return nil, &OpError{Op: "setnonblock", Err: err}
 	}
-	return os.NewFile(nfd, name), nil
+	return os.NewFile(nfd, "hoop-queue-eventfd"), nil
 }
 
 // waitReadable parks the goroutine in the netpoller until completions are

@@ -21,14 +21,10 @@ import (
 //
 // Operations go through an internal hoop_queue: a goroutine adds its
 // operation (one cgo call, which also collects whatever has already
-// completed) and then waits on a channel. A reaper goroutine parks in Go's
-// netpoller on the queue's readiness eventfd, collects each batch of
-// completions with one cgo call and hands every completion to its
-// goroutine. On io_uring a second one parks on the ring's own fd, which is
-// readable as soon as the kernel posts a completion, and reaps the ring
-// itself in that one call, without waiting for the engine's C thread to
-// pass the completions on. No OS thread is blocked in C while a goroutine
-// waits.
+// completed) and then waits on a channel. One reaper goroutine per engine
+// parks in Go's netpoller on the queue's readiness eventfd, collects each
+// batch of completions with one cgo call and hands every completion to its
+// goroutine. No OS thread is blocked in C while a goroutine waits.
 //
 // Memory passed to an operation is pinned (runtime.Pinner) from submission
 // until the final completion, and belongs to the kernel until then.
@@ -73,8 +69,6 @@ type Engine struct {
 
 	efile      *os.File
 	reaperDone chan struct{}
-	rfile      *os.File      // a dup of the ring's fd; nil on the thread pool
-	ringDone   chan struct{} // closed when ringReaper has returned
 
 	queuesMu sync.Mutex
 	queues   map[*Queue]struct{}
@@ -227,36 +221,7 @@ func NewEngine(opts ...EngineOption) (*Engine, error) {
 		rgSize:     cfg.recvSize,
 	}
 	go e.reaper()
-	// HOOP_GO_NO_RING_FD (any value) keeps to the eventfd, to compare.
-	if rfd := int(C.hoop_engine_ring_fd(ptr)); rfd >= 0 && os.Getenv("HOOP_GO_NO_RING_FD") == "" {
-		if rf, err := pollDup(rfd, "hoop-ring"); err == nil {
-			e.rfile, e.ringDone = rf, make(chan struct{})
-			go e.ringReaper()
-		}
-	}
 	return e, nil
-}
-
-// ringReaper waits in the netpoller for the ring's fd and collects until
-// nothing more comes, reaping the ring in this goroutine: a completion
-// reaches its goroutine without the C thread's hand-off. The netpoller's
-// readiness is consumed before each collection, so a completion posted
-// after it raises a new edge; one the C thread (or a submitter) reaps first
-// is pushed to the queue and arrives through the eventfd, which reaper
-// watches: nothing is lost whoever wins.
-func (e *Engine) ringReaper() {
-	defer close(e.ringDone)
-	rc, err := e.rfile.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Read(func(uintptr) bool {
-		e.consumer.Lock()
-		for e.collectLocked() == len(e.cbuf) {
-		}
-		e.consumer.Unlock()
-		return false // wait for the next edge; only Close ends this
-	})
 }
 
 // reaper waits in the netpoller for the queue's eventfd, then collects and
@@ -280,10 +245,10 @@ func (e *Engine) reaper() {
 	}
 }
 
-// collectLocked moves ready completions out of the queue, reaping the ring
-// until it brings no more, and dispatches them. Caller holds e.consumer.
+// collectLocked moves ready completions out of the queue and dispatches
+// them. Caller holds e.consumer.
 func (e *Engine) collectLocked() int {
-	n := int(C.hoopgo_collect_all(e.q, &e.cbuf[0], C.uint(len(e.cbuf)), e.rgPtr()))
+	n := int(C.hoopgo_collect(e.q, &e.cbuf[0], C.uint(len(e.cbuf)), e.rgPtr()))
 	if n > 0 {
 		e.dispatch(e.cbuf[:n])
 	}
@@ -882,10 +847,6 @@ func (e *Engine) Close() error {
 
 	e.efile.Close() // stops the reaper
 	<-e.reaperDone
-	if e.rfile != nil {
-		e.rfile.Close() // stops ringReaper; the ring itself stays open
-		<-e.ringDone
-	}
 	e.consumer.Lock()
 	for {
 		e.pendMu.Lock()

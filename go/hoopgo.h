@@ -186,25 +186,4 @@ static inline int hoopgo_collect(hoop_queue *q, struct hoop_completion *out,
 	return w == -ETIME ? 0 : w;
 }
 
-/* Collect until the queue is empty and a reap of the ring brings nothing */
-/* more (hoop_queue_wait reaps the ring itself when the queue is empty), or */
-/* out is full: one crossing for everything the kernel has posted so far. */
-/* Returns the count, or -errno when nothing was collected. */
-static inline int hoopgo_collect_all(hoop_queue *q, struct hoop_completion *out,
-                                     unsigned max, hoop_bufgroup *g)
-{
-	unsigned n = 0;
-	while (n < max) {
-		int w = hoop_queue_wait(q, out + n, max - n, 1, 0);
-		if (w <= 0) {
-			if (w != -ETIME && n == 0)
-				return w;
-			break;
-		}
-		hoopgo_mark(g, out + n, w);
-		n += (unsigned)w;
-	}
-	return (int)n;
-}
-
 #endif
