@@ -8,7 +8,9 @@
 # {"case", "unit", "hoop", "baseline", "baseline_value", "ratio",
 # "ratio_min", "ratio_max", "runs"}: medians over the rounds, ratio oriented
 # so that > 1 means hoop is better, min and max of the per-round ratios.
-# HOOP_BENCH_TIME sets -benchtime (default 1s). Run from the repository
+# HOOP_BENCH_TIME sets -benchtime (default 1s); HOOP_BENCH_FILTER narrows
+# the first set to a -test.bench pattern (say 'Echo|HTTP'), and with it set
+# the O_DIRECT run is left out. Run from the repository
 # root: sh go/run_bench.sh [> go-bench.jsonl]
 set -e
 count=${HOOP_BENCH_COUNT:-5}
@@ -22,8 +24,10 @@ i=0
 while [ "$i" -lt "$count" ]; do
 	i=$((i + 1))
 	"$bin" -test.run '^$' -test.benchtime "${HOOP_BENCH_TIME:-1s}" \
-		-test.bench 'ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|QueueNOP32|EngineNop' >>"$out"
-	"$bin" -test.run '^$' -test.benchtime 30000x -test.bench 'ODirect128' >>"$out"
+		-test.bench "${HOOP_BENCH_FILTER:-ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|QueueNOP32|EngineNop}" >>"$out"
+	if [ -z "${HOOP_BENCH_FILTER:-}" ]; then
+		"$bin" -test.run '^$' -test.benchtime 30000x -test.bench 'ODirect128' >>"$out"
+	fi
 done
 python3 - "$out" <<'PY'
 import json, re, statistics, sys
