@@ -315,6 +315,19 @@ static int ring_put(struct rf_call *c)
 }
 
 /*
+ * How many completions to wait for. One would return after the first of a
+ * round's chains is done, while the kernel still runs the others' later
+ * steps: an enter for a few files each. Half of what is in flight gives
+ * rounds of many files, and still keeps half of them in flight while a
+ * slow one (a cold read) is waited for.
+ */
+static unsigned rf_wait_nr(const struct rf_call *c)
+{
+	unsigned want = c->ring_out / 2;
+	return want ? want : 1;
+}
+
+/*
  * Submit what ring_put queued and wait for at least one completion, in
  * one enter; then take every completion there is. Returns how many were
  * put in cq[], or -errno.
@@ -324,7 +337,7 @@ static int ring_wait(struct rf_call *c, struct hoop_completion *cq,
 {
 	int r;
 	do
-		r = hoop_ring_submit_and_wait(c->ring, 1);
+		r = hoop_ring_submit_and_wait(c->ring, rf_wait_nr(c));
 	while (r == -EINTR || r == -EAGAIN || r == -EBUSY);
 	if (r < 0)
 		return r;
