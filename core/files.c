@@ -21,8 +21,11 @@
  * returns 0, then close. Starting again (rather than reopening at an
  * offset) keeps every result the product of one open, as a read loop's is.
  *
- * The thread-pool backend serves the same operations (no direct
- * descriptors there). Nothing here touches the engine's internals beyond
+ * With 32 paths or more on an io_uring engine, the same operations go to
+ * a ring the call makes for itself and drives from the calling thread
+ * (rf_ring_open, ring_put, ring_wait): one enter per round submits and
+ * waits, and no other thread takes part. The thread-pool backend serves
+ * the same operations (no direct descriptors there). Nothing here touches the engine's internals beyond
  * reading its ring, SQ size and pool mask to choose the mode.
  */
 #include "engine_internal.h"
