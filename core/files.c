@@ -341,8 +341,10 @@ static int ring_wait(struct rf_call *c, struct hoop_completion *cq,
 	int r;
 	do
 		r = hoop_ring_submit_and_wait(c->ring, rf_wait_nr(c));
-	while (r == -EINTR || r == -EAGAIN || r == -EBUSY);
-	if (r < 0)
+	while (r == -EINTR);
+	/* EBUSY, EAGAIN: the kernel wants completions taken first; the
+	 * next call submits what is left. */
+	if (r < 0 && r != -EBUSY && r != -EAGAIN)
 		return r;
 	struct hoop_cqe *cqe;
 	unsigned n = 0;
