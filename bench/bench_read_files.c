@@ -15,7 +15,18 @@
  * alternate (hoop, loop, loop_T, pool, hoop, ...); medians of >= 5 rounds
  * (HOOP_BENCH_REPEATS), ratios are medians of per-round ratios.
  *
- *   bench_read_files [-n N] [-s SIZE] [DIR]
+ *   bench_read_files [-n N] [-s SIZE] [-c] [-e fadvise|drop] [DIR]
+ *
+ * -c measures CPU time (user + system, every thread of the process, from
+ * getrusage) instead of wall time: steadier on a loaded machine, and what
+ * the one-thread rows compare; the loop_T row is then its total CPU, not
+ * its wall time.
+ *
+ * -e makes every run start cold (the eviction is not timed): "fadvise"
+ * drops the files' pages with posix_fadvise(POSIX_FADV_DONTNEED) (their
+ * dentries and inodes stay cached); "drop" writes 3 to
+ * /proc/sys/vm/drop_caches (root; empties the whole machine's page,
+ * dentry and inode caches). Put DIR on a disk, not tmpfs.
  *
  * DIR defaults to $HOOP_BENCH_DIR or /tmp/hoop-bench-files; the files are
  * created there if missing (and left for the next run), then read once so
@@ -29,10 +40,13 @@
 #include "bench_engine.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 
 enum { IMPL_HOOP, IMPL_LOOP, IMPL_LOOP_T, IMPL_LOOP_KEEP, IMPL_POOL, NIMPL };
 
 struct rf_ctx {
+	bool cpu; /* -c */
+	int evict; /* -e: 0 none, 1 fadvise, 2 drop_caches */
 	char **paths;
 	size_t n, size;
 	unsigned nthreads;
@@ -104,11 +118,41 @@ static void hoop_run(struct rf_ctx *c, hoop_engine *e)
 	hoop_files_free(mem);
 }
 
+static double cpu_now(void)
+{
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+	       (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+static void evict(struct rf_ctx *c)
+{
+	if (c->evict == 2) {
+		int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "3\n", 2) != 2)
+			BENCH_DIE("drop_caches: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		int fd = open(c->paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			BENCH_DIE("open %s: %s", c->paths[i], strerror(errno));
+		int r = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		if (r)
+			BENCH_DIE("posix_fadvise: %s", strerror(r));
+		close(fd);
+	}
+}
+
 /* One run; returns microseconds per file. */
 static double run(void *ctx, int impl)
 {
 	struct rf_ctx *c = ctx;
-	double t0 = bench_now();
+	if (c->evict)
+		evict(c);
+	double t0 = c->cpu ? cpu_now() : bench_now();
 	if (impl == IMPL_HOOP) {
 		hoop_run(c, c->e);
 	} else if (impl == IMPL_POOL) {
@@ -131,7 +175,8 @@ static double run(void *ctx, int impl)
 		for (unsigned i = 0; i < t; i++)
 			pthread_join(a[i].tid, NULL);
 	}
-	return (bench_now() - t0) * 1e6 / (double)c->n;
+	double t1 = c->cpu ? cpu_now() : bench_now();
+	return (t1 - t0) * 1e6 / (double)c->n;
 }
 
 /* Create (if needed) and cache the N files of SIZE bytes. */
@@ -164,14 +209,22 @@ static char **make_files(const char *dir, size_t n, size_t size)
 int main(int argc, char **argv)
 {
 	size_t n = 5000, size = 4096;
+	bool cpu = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
-		if (opt == 'n')
+	int ev = 0;
+	while ((opt = getopt(argc, argv, "n:s:ce:")) != -1) {
+		if (opt == 'c')
+			cpu = true;
+		else if (opt == 'e' && !strcmp(optarg, "fadvise"))
+			ev = 1;
+		else if (opt == 'e' && !strcmp(optarg, "drop"))
+			ev = 2;
+		else if (opt == 'n')
 			n = strtoul(optarg, NULL, 0);
 		else if (opt == 's')
 			size = strtoul(optarg, NULL, 0);
 		else
-			BENCH_DIE("usage: bench_read_files [-n N] [-s SIZE] [DIR]");
+			BENCH_DIE("usage: bench_read_files [-n N] [-s SIZE] [-c] [-e fadvise|drop] [DIR]");
 	}
 	const char *dir = optind < argc ? argv[optind] : getenv("HOOP_BENCH_DIR");
 	if (!dir)
@@ -182,6 +235,8 @@ int main(int argc, char **argv)
 	struct rf_ctx c = {0};
 	c.n = n;
 	c.size = size;
+	c.cpu = cpu;
+	c.evict = ev;
 	c.paths = make_files(dir, n, size);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	c.nthreads = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;

@@ -547,6 +547,8 @@ static const struct suite suites[] = {
      "bench_engine_direct", {"-d", "128"}, {"-d", "32,128"}, 15, 120},
     {"engine-nop", "engine and queue overhead per NOP", S_EXEC,
      "bench_engine_nop", {"batch", "latency"}, {"batch", "latency"}, 10, 60},
+    {"read-files", "many small files: hoop_read_files vs open/read/close",
+     S_EXEC, "bench_read_files", {"-n", "2000"}, {0}, 15, 60},
     {"net", "loopback echo vs epoll, HTTP vs nginx", S_NET, NULL,
      {0}, {0}, 20, 120},
     {"python", "the Python package vs os.pread and asyncio", S_PYTHON, NULL,

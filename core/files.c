@@ -21,13 +21,18 @@
  * returns 0, then close. Starting again (rather than reopening at an
  * offset) keeps every result the product of one open, as a read loop's is.
  *
- * The thread-pool backend serves the same operations (no direct
- * descriptors there). Nothing here touches the engine's internals beyond
+ * With 32 paths or more on an io_uring engine, the same operations go to
+ * a ring the call makes for itself and drives from the calling thread
+ * (rf_ring_open, ring_put, ring_wait): one enter per round submits and
+ * waits, and no other thread takes part. The thread-pool backend serves
+ * the same operations (no direct descriptors there). Nothing here touches the engine's internals beyond
  * reading its ring, SQ size and pool mask to choose the mode.
  */
 #include "engine_internal.h"
 #include "hoop/files.h"
+#include "hoop/prep.h"
 #include "hoop/register.h"
+#include "hoop/ring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +52,7 @@
 #define RF_TAIL 8u
 #define RF_CHUNK (1u << 20) /* results are packed into blocks this large */
 #define RF_OPS 4u           /* most operations a slot has outstanding */
+#define RF_RING_MIN 32u     /* fewer paths: the engine's ring (no setup) */
 
 _Static_assert(sizeof(struct hoop_file_data) == 24, "fixed layout");
 _Static_assert(sizeof(hoop_read_files_params) == 48, "fixed size");
@@ -93,6 +99,8 @@ struct hoop_files {
 struct rf_call {
 	hoop_engine *e;
 	hoop_queue *q;
+	hoop_ring *ring;       /* a private ring this call drives, or NULL */
+	unsigned ring_out;     /* its operations submitted, not completed */
 	int dirfd;
 	bool direct;
 	bool pool;             /* the engine is the thread pool */
@@ -276,6 +284,82 @@ static void op_close(const struct rf_call *c, const struct rf_slot *s,
 	op->user_data = ud(c, s, K_CLOSE);
 }
 
+/*
+ * The round's operations as SQEs of the private ring (submitted by the
+ * next ring_wait, in one enter with the wait). The SQ holds every
+ * operation the slots can have outstanding, so there is always room.
+ */
+static int ring_put(struct rf_call *c)
+{
+	for (unsigned i = 0; i < c->nops; i++) {
+		const struct hoop_op *op = &c->ops[i];
+		struct hoop_sqe *q = hoop_ring_get_sqe(c->ring);
+		if (!q) /* not expected (see above): make room */
+			while (hoop_ring_submit(c->ring) == -EINTR)
+				;
+		if (!q && !(q = hoop_ring_get_sqe(c->ring)))
+			return -EBUSY;
+		if (op->opcode == HOOP_OP_OPENAT)
+			hoop_prep_openat_direct(q, op->fd,
+			                        (const char *)(uintptr_t)op->addr,
+			                        (int)op->op_flags, 0,
+			                        (unsigned)op->file_index - 1);
+		else if (op->opcode == HOOP_OP_READ)
+			hoop_prep_read(q, op->fd, (void *)(uintptr_t)op->addr,
+			               op->len, op->off);
+		else
+			hoop_prep_close_direct(q, (unsigned)op->file_index - 1);
+		q->flags = op->sqe_flags;
+		q->user_data = op->user_data;
+		c->ring_out++;
+	}
+	c->nops = 0;
+	return 0;
+}
+
+/*
+ * How many completions to wait for. One would return after the first of a
+ * round's chains is done, while the kernel still runs the others' later
+ * steps: an enter for a few files each. Half of what is in flight gives
+ * rounds of many files, and still keeps half of them in flight while a
+ * slow one (a cold read) is waited for.
+ */
+static unsigned rf_wait_nr(const struct rf_call *c)
+{
+	unsigned want = c->ring_out / 2;
+	return want ? want : 1;
+}
+
+/*
+ * Submit what ring_put queued and wait for at least one completion, in
+ * one enter; then take every completion there is. Returns how many were
+ * put in cq[], or -errno.
+ */
+static int ring_wait(struct rf_call *c, struct hoop_completion *cq,
+                     unsigned max)
+{
+	int r;
+	do
+		r = hoop_ring_submit_and_wait(c->ring, rf_wait_nr(c));
+	while (r == -EINTR);
+	/* EBUSY, EAGAIN: the kernel wants completions taken first; the
+	 * next call submits what is left. */
+	if (r < 0 && r != -EBUSY && r != -EAGAIN)
+		return r;
+	struct hoop_cqe *cqe;
+	unsigned n = 0;
+	while (n < max && hoop_ring_peek_cqe(c->ring, &cqe) == 0) {
+		cq[n].user_data = cqe->user_data;
+		cq[n].token = 0;
+		cq[n].res = cqe->res;
+		cq[n].flags = cqe->flags;
+		hoop_ring_cqe_seen(c->ring, cqe);
+		n++;
+	}
+	c->ring_out -= n;
+	return (int)n;
+}
+
 /* Submit the round's operations (whole chains) in one call. */
 static int flush_ops(struct rf_call *c)
 {
@@ -295,6 +379,8 @@ static int flush_ops(struct rf_call *c)
 			c->ops[i].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
 	}
 	int r = 0;
+	if (c->ring)
+		return ring_put(c);
 	if (c->pool) {
 		/* One job per CPU, cut between steps (a step's ops stay in
 		 * order in one job). */
@@ -575,6 +661,49 @@ static int collect_pool(struct rf_call *c, struct hoop_completion *cq)
 	return n;
 }
 
+/* Wait for completions, wherever the call's operations went. */
+static int collect(struct rf_call *c, struct hoop_completion *cq, unsigned max)
+{
+	if (c->ring)
+		return ring_wait(c, cq, max);
+	if (c->pool)
+		return collect_pool(c, cq);
+	return hoop_queue_wait(c->q, cq, max, 1, -1);
+}
+
+/*
+ * A ring for one call, used by this thread alone: single issuer with
+ * deferred task work where the kernel has them (6.1+; older ones get a
+ * plain ring), and a sparse file table of `nslots`. NULL when any of it
+ * fails (a seccomp filter, no sparse tables, ...): the engine then serves
+ * the call.
+ */
+static hoop_ring *rf_ring_open(unsigned entries, unsigned nslots)
+{
+	static const uint32_t tries[] = {
+		HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
+		HOOP_SETUP_COOP_TASKRUN,
+		0,
+	};
+	hoop_ring *ring = NULL;
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		hoop_ring_params rp;
+		memset(&rp, 0, sizeof(rp));
+		rp.flags = tries[i];
+		int r = hoop_ring_create(&ring, entries, &rp);
+		if (r == 0)
+			break;
+		ring = NULL;
+		if (r != -EINVAL)
+			return NULL;
+	}
+	if (ring && hoop_ring_register_files_sparse(ring, nslots) < 0) {
+		hoop_ring_destroy(ring);
+		ring = NULL;
+	}
+	return ring;
+}
+
 /* Start files while slots, the open limit and paths allow. */
 static int fill(struct rf_call *c)
 {
@@ -719,21 +848,32 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 		c.free_stack[i] = c.nslots - 1 - i;
 	}
 	c.nfree = c.nslots;
-	err = hoop_queue_create(&c.q, e, qcap);
-	if (err < 0)
-		goto out_free;
-
 	/*
-	 * Direct descriptors need a file table on the engine's ring, and
-	 * openat, read and close served by the ring (not the pool). The table
-	 * lives for this call; a concurrent call finds it taken (EBUSY) and
-	 * uses ordinary descriptors, as do kernels without sparse tables.
+	 * Direct descriptors need a file table on a ring, and openat, read
+	 * and close served by the ring (not the pool). With enough paths the
+	 * call drives a ring of its own from this thread (see rf_ring_open):
+	 * one enter submits a round and waits, the chains' later steps run in
+	 * that enter, and no other thread is woken. Otherwise the table goes
+	 * on the engine's ring for this call; a concurrent call finds it
+	 * taken (EBUSY) and uses ordinary descriptors, as do kernels without
+	 * sparse tables.
 	 */
 	uint64_t need = (1ull << HOOP_OP_OPENAT) | (1ull << HOOP_OP_READ) |
 	                (1ull << HOOP_OP_CLOSE);
-	if (!(p.flags & HOOP_READ_FILES_NO_DIRECT) && e->ring &&
-	    !(e->pool_opmask & need))
-		c.direct = hoop_ring_register_files_sparse(e->ring, c.nslots) == 0;
+	bool may_direct = !(p.flags & HOOP_READ_FILES_NO_DIRECT) && e->ring &&
+	                  !(e->pool_opmask & need);
+	if (may_direct && n >= RF_RING_MIN) {
+		c.ring = rf_ring_open(qcap, c.nslots);
+		c.direct = c.ring != NULL;
+	}
+	if (!c.ring) {
+		err = hoop_queue_create(&c.q, e, qcap);
+		if (err < 0)
+			goto out_free;
+		if (may_direct)
+			c.direct = hoop_ring_register_files_sparse(e->ring,
+			                                           c.nslots) == 0;
+	}
 
 	while (c.done < n && !c.fatal) {
 		int r = fill(&c);
@@ -743,8 +883,7 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 			c.fatal = r;
 			break;
 		}
-		r = c.pool ? collect_pool(&c, cq)
-		           : hoop_queue_wait(c.q, cq, qcap, 1, -1);
+		r = collect(&c, cq, qcap);
 		if (r < 0) {
 			c.fatal = r;
 			break;
@@ -754,21 +893,27 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	}
 	if (c.fatal) {
 		/* Collect what is still in flight (its buffers are ours). */
-		while (c.pool ? c.ntoks > 0 : hoop_queue_outstanding(c.q) > 0) {
-			int r = c.pool ? collect_pool(&c, cq)
-			               : hoop_queue_wait(c.q, cq, qcap, 1, -1);
+		c.nops = 0; /* queued for the private ring, never submitted */
+		while (c.ring ? c.ring_out > 0
+		              : c.pool ? c.ntoks > 0
+		                       : hoop_queue_outstanding(c.q) > 0) {
+			int r = collect(&c, cq, qcap);
 			if (r < 0)
 				break;
 			for (int i = 0; i < r; i++)
 				on_completion(&c, &cq[i]);
 		}
 	}
-	hoop_queue_destroy(c.q); /* waits for anything left */
-	for (unsigned i = 0; i < c.nslots; i++)
-		if (!c.direct && c.slots[i].is_open && c.slots[i].fd >= 0)
-			close(c.slots[i].fd);
-	if (c.direct)
-		hoop_ring_unregister_files(e->ring); /* empties any slot left */
+	if (c.ring) {
+		hoop_ring_destroy(c.ring); /* closes any direct slot left */
+	} else {
+		hoop_queue_destroy(c.q); /* waits for anything left */
+		for (unsigned i = 0; i < c.nslots; i++)
+			if (!c.direct && c.slots[i].is_open && c.slots[i].fd >= 0)
+				close(c.slots[i].fd);
+		if (c.direct)
+			hoop_ring_unregister_files(e->ring); /* empties any slot left */
+	}
 	if (c.fatal) {
 		err = c.fatal;
 		goto out_free;
