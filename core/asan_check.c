@@ -35,9 +35,10 @@ static int is_tracked(const void *p)
 	                strcmp(kind, "global") == 0);
 }
 
-__attribute__((noinline)) static void
-report(const struct hoop_sqe *sqe, const char *what, uint64_t addr,
-       uint64_t len, const void *bad, int is_write)
+__attribute__((noinline)) static void report(const struct hoop_sqe *sqe,
+                                             const char *what, uint64_t addr,
+                                             uint64_t len, const void *bad,
+                                             int is_write)
 {
 	fprintf(stderr,
 	        "hoop ASan buffer check: a %s SQE (user_data 0x%llx) is being "
@@ -172,17 +173,13 @@ static void check_sqe(const struct hoop_sqe *sqe)
 	}
 }
 
-void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
-                           unsigned tail)
+void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head, unsigned tail)
 {
 	for (unsigned i = head; i != tail; i++)
 		check_sqe(&r->sqes[(i & r->sq_mask) << r->sqe_shift]);
 }
 
-void hoop__asan_check_sqe(const struct hoop_sqe *sqe)
-{
-	check_sqe(sqe);
-}
+void hoop__asan_check_sqe(const struct hoop_sqe *sqe) { check_sqe(sqe); }
 #else
 /* ISO C wants at least one declaration in a translation unit. */
 typedef int hoop_asan_check_unused;

@@ -24,8 +24,7 @@ struct hoop_ring;
  * through ASan (which prints the submitting call's stack and where the
  * memory was freed) and abort.
  */
-void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head,
-                           unsigned tail);
+void hoop__asan_check_sqes(const struct hoop_ring *r, unsigned head, unsigned tail);
 #define HOOP_ASAN_CHECK_SQES(r, head, tail) hoop__asan_check_sqes(r, head, tail)
 /* The same for one SQE that is never published (an op done inline). */
 struct hoop_sqe;

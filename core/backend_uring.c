@@ -242,8 +242,7 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 	if (np == 0) {
 		r = submit_ring(e, &src, n, tok, flags, to, idx);
 	} else if (np == n) {
-		r = hoop__engine_pool_submit(e, ops, n, tok, to, idx,
-		                   false);
+		r = hoop__engine_pool_submit(e, ops, n, tok, to, idx, false);
 	} else {
 		/* Both: compact each side's ops, slots and tokens, then
 		 * scatter the tokens back into call order. */
@@ -265,12 +264,12 @@ static int submit_split(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 			sidx[at] = idx[i];
 		}
 		src.ops = sops;
-		r = submit_ring(e, &src, nr, stok, flags, to,
-		                sidx);
+		r = submit_ring(e, &src, nr, stok, flags, to, sidx);
 		if (r < 0) {
 			hoop__slots_untake(&e->tab, sidx + nr, np);
 		} else {
-			hoop__engine_pool_submit(e, sops + nr, np, stok + nr, to, sidx + nr, true);
+			hoop__engine_pool_submit(e, sops + nr, np, stok + nr,
+			                         to, sidx + nr, true);
 			a = 0;
 			b = nr;
 			for (unsigned i = 0; i < n; i++)
@@ -316,8 +315,10 @@ static bool timer_refused(hoop_engine *e, const struct hoop_sqe *sqe)
 	if (sqe->op_flags & HOOP_TIMEOUT_ABS)
 		return false; /* the kernel refuses multishot ABS itself */
 	struct hoop_timespec ts;
-	struct iovec l = {&ts, sizeof(ts)}, r = {(void *)(uintptr_t)at, sizeof(ts)};
-	if (!at || process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(ts))
+	struct iovec l = {&ts, sizeof(ts)},
+	             r = {(void *)(uintptr_t)at, sizeof(ts)};
+	if (!at ||
+	    process_vm_readv(getpid(), &l, 1, &r, 1, 0) != (ssize_t)sizeof(ts))
 		return false;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
 		return false;
@@ -379,10 +380,11 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		 * hoop_engine_cancel retries on it (cancel_ring_token). */
 		uint32_t bits = (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
 		                 (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
-		                    ? SLOT_TIMER
-		                    : 0;
+		                        ? SLOT_TIMER
+		                        : 0;
 		linked = (sqe->flags & HOOP_LINK_FLAGS) != 0;
-		uint64_t token = hoop__engine_arm(e, idx[i], sqe->user_data, to, bits);
+		uint64_t token = hoop__engine_arm(e, idx[i], sqe->user_data, to,
+		                                  bits);
 		sqe->user_data = token;
 		if (tokens)
 			tokens[i] = token;
@@ -403,9 +405,10 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		 * operations were accepted.
 		 */
 		enter_locked(e);
-	} else if (e->batch_ns &&
-	           !atomic_load_explicit(&e->batch_deadline, memory_order_relaxed)) {
-		atomic_store_explicit(&e->batch_deadline, hoop__now_ns() + e->batch_ns,
+	} else if (e->batch_ns && !atomic_load_explicit(&e->batch_deadline,
+	                                                memory_order_relaxed)) {
+		atomic_store_explicit(&e->batch_deadline,
+		                      hoop__now_ns() + e->batch_ns,
 		                      memory_order_relaxed);
 		first_of_batch = true;
 	}
@@ -492,8 +495,8 @@ static int sync_cancel(hoop_engine *e, uint64_t ud, int fd, unsigned flags)
  */
 #define CANCEL_MISS_NS 20000000 /* 20 ms: a preempted io-wq worker */
 
-static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s,
-                             uint32_t gen, uint64_t token)
+static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s, uint32_t gen,
+                             uint64_t token)
 {
 	int found = -ENOENT;
 	uint64_t missed_since = 0;
@@ -610,8 +613,7 @@ static void dead_quiesce(hoop_engine *e, int err)
 		if (tail != head &&
 		    (unseen = malloc((tail - head) * sizeof(*unseen))))
 			for (unsigned i = head; i != tail; i++)
-				unseen[nunseen++] =
-				    hoop__ring_sqe_at(r, i)->user_data;
+				unseen[nunseen++] = hoop__ring_sqe_at(r, i)->user_data;
 		pthread_mutex_unlock(&e->submit_lock);
 	}
 	if (nunseen) {
@@ -637,7 +639,8 @@ static void dead_quiesce(hoop_engine *e, int err)
 		return;
 	pthread_mutex_lock(&e->drain_lock);
 	for (unsigned i = 0; i < e->tab.n; i++)
-		fail_token_locked(e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
+		fail_token_locked(
+		        e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
 	pthread_mutex_unlock(&e->drain_lock);
 }
 
@@ -672,7 +675,8 @@ static void *engine_thread(void *arg)
 		 * in the kernel with no timeout while the batched SQEs waited for
 		 * it to flush them (engine_batching hung 1 run in ~30 under TSan).
 		 */
-		uint32_t seq = atomic_load_explicit(&e->bg_seq, memory_order_seq_cst);
+		uint32_t seq = atomic_load_explicit(&e->bg_seq,
+		                                    memory_order_seq_cst);
 		uint64_t dl = atomic_load_explicit(&e->batch_deadline,
 		                                   memory_order_acquire);
 		uint64_t now = dl ? hoop__now_ns() : 0;
@@ -698,7 +702,8 @@ static void *engine_thread(void *arg)
 			 * batch deadline needs us. */
 			atomic_store_explicit(&e->bg_idle, 1, memory_order_seq_cst);
 			if (LOAD(&e->inflight) == 0 && !LOAD(&e->closing) &&
-			    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
+			    atomic_load_explicit(&e->bg_seq,
+			                         memory_order_seq_cst) == seq) {
 				int64_t t = dl ? (int64_t)(dl - now) : -1;
 				hoop__futex_wait(&e->bg_seq, seq, t);
 			}
@@ -711,11 +716,11 @@ static void *engine_thread(void *arg)
 		    atomic_load_explicit(&e->bg_seq, memory_order_seq_cst) == seq) {
 			if (dl) {
 				struct hoop_timespec ts = {0, (int64_t)(dl - now)};
-				struct hoop_sys_getevents_arg ga = {0, 0, 0,
-				                                    (uint64_t)(uintptr_t)&ts};
+				struct hoop_sys_getevents_arg ga = {
+				        0, 0, 0, (uint64_t)(uintptr_t)&ts};
 				ret = hoop_ring_enter(r, 0, 1,
 				                      HOOP_ENTER_GETEVENTS |
-				                          HOOP_ENTER_EXT_ARG,
+				                              HOOP_ENTER_EXT_ARG,
 				                      &ga, sizeof(ga));
 			} else {
 				ret = hoop_ring_enter(r, 0, 1, HOOP_ENTER_GETEVENTS,
@@ -786,7 +791,6 @@ int hoop__uring_setup(hoop_engine *e, const hoop_engine_params *p, unsigned sq,
 	}
 	return hoop_ring_create(&e->ring, sq, &rp);
 }
-
 
 /* ---- the backend's entry points ---- */
 
@@ -882,15 +886,15 @@ static void uring_destroy(hoop_engine *e, bool in_child)
  * inline), so only small calls go inline.
  */
 const struct hoop_backend_ops hoop__backend_uring = {
-	.inline_max = 2,
-	.submit = uring_submit,
-	.cancel = uring_cancel,
-	.cancel_fd = uring_cancel_fd,
-	.cancel_all = uring_cancel_all,
-	.flush = uring_flush,
-	.flush_pending = uring_flush_pending,
-	.reap = uring_reap,
-	.notify = bg_notify,
-	.start = uring_start,
-	.destroy = uring_destroy,
+        .inline_max = 2,
+        .submit = uring_submit,
+        .cancel = uring_cancel,
+        .cancel_fd = uring_cancel_fd,
+        .cancel_all = uring_cancel_all,
+        .flush = uring_flush,
+        .flush_pending = uring_flush_pending,
+        .reap = uring_reap,
+        .notify = bg_notify,
+        .start = uring_start,
+        .destroy = uring_destroy,
 };

@@ -176,8 +176,8 @@ static bool cq_extract(hoop_ring *r, uint64_t ud, int32_t *res)
 /* Submit `sqe` (already filled) on the ring and wait for its result. */
 static int ring_run_one(hoop_ring *r, const struct hoop_sqe *src)
 {
-	void (*hook)(hoop_ring *) =
-	    __atomic_load_n(&hoop__bufgroup_presubmit, __ATOMIC_ACQUIRE);
+	void (*hook)(hoop_ring *) = __atomic_load_n(&hoop__bufgroup_presubmit,
+	                                            __ATOMIC_ACQUIRE);
 	if (hook)
 		hook(r);
 	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
@@ -344,10 +344,7 @@ void hoop__bufgroup_note(hoop_bufgroup *g, unsigned bid, int32_t res)
 	pthread_mutex_unlock(&g->lock);
 }
 
-hoop_ring *hoop__bufgroup_ring(const hoop_bufgroup *g)
-{
-	return g->ring;
-}
+hoop_ring *hoop__bufgroup_ring(const hoop_bufgroup *g) { return g->ring; }
 
 /* ---- create / destroy ---- */
 
@@ -382,8 +379,7 @@ static int setup_ring_mode(hoop_bufgroup *g)
 	g->br = map_anon(g->br_len);
 	if (!g->br)
 		return -ENOMEM;
-	int r = hoop_ring_register_buf_ring(g->ring, g->br, g->count, g->bgid,
-	                                    0);
+	int r = hoop_ring_register_buf_ring(g->ring, g->br, g->count, g->bgid, 0);
 	if (r < 0) {
 		munmap(g->br, g->br_len);
 		g->br = NULL;
@@ -395,9 +391,9 @@ static int setup_ring_mode(hoop_bufgroup *g)
 	return 0;
 }
 
-static int create_common(hoop_bufgroup **out, hoop_ring *ring,
-                         hoop_engine *e, uint16_t bgid, unsigned count,
-                         unsigned size, unsigned flags)
+static int create_common(hoop_bufgroup **out, hoop_ring *ring, hoop_engine *e,
+                         uint16_t bgid, unsigned count, unsigned size,
+                         unsigned flags)
 {
 	if (!out || !ring || count == 0 || count > BG_MAX_COUNT ||
 	    (count & (count - 1)) || size == 0 || size > BG_MAX_SIZE ||
@@ -454,9 +450,8 @@ int hoop_bufgroup_create(hoop_bufgroup **out, hoop_ring *ring, uint16_t bgid,
 	return create_common(out, ring, NULL, bgid, count, size, flags);
 }
 
-int hoop_bufgroup_create_engine(hoop_bufgroup **out, hoop_engine *e,
-                                uint16_t bgid, unsigned count, unsigned size,
-                                unsigned flags)
+int hoop_bufgroup_create_engine(hoop_bufgroup **out, hoop_engine *e, uint16_t bgid,
+                                unsigned count, unsigned size, unsigned flags)
 {
 	if (!e)
 		return -EINVAL;
@@ -491,7 +486,10 @@ void hoop_bufgroup_destroy(hoop_bufgroup *g)
 /* ---- queries ---- */
 
 uint16_t hoop_bufgroup_id(const hoop_bufgroup *g) { return g ? g->bgid : 0; }
-unsigned hoop_bufgroup_count(const hoop_bufgroup *g) { return g ? g->count : 0; }
+unsigned hoop_bufgroup_count(const hoop_bufgroup *g)
+{
+	return g ? g->count : 0;
+}
 unsigned hoop_bufgroup_size(const hoop_bufgroup *g) { return g ? g->size : 0; }
 int hoop_bufgroup_mode(const hoop_bufgroup *g) { return g ? g->mode : -EINVAL; }
 
@@ -530,8 +528,8 @@ int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
 	note_locked(g, bid, n);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned b = g->mode == HOOP_BUFGROUP_MODE_RING
-		                 ? g->br[(p + i) & g->mask].bid
-		                 : bid;
+		                     ? g->br[(p + i) & g->mask].bid
+		                     : bid;
 		iov[i].iov_base = g->bufs + (size_t)b * g->size;
 		iov[i].iov_len = i + 1 < n ? g->size
 		                           : (size_t)res - (size_t)i * g->size;

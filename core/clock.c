@@ -42,6 +42,5 @@ int hoop__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
 
 void hoop__futex_wake(_Atomic uint32_t *addr, int n)
 {
-	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL,
-	        0);
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }

@@ -100,15 +100,9 @@ int hoop__engine_check(hoop_engine *e)
 
 /* ---- what every backend is asked ---- */
 
-void hoop__engine_reap_some(hoop_engine *e)
-{
-	e->be->reap(e);
-}
+void hoop__engine_reap_some(hoop_engine *e) { e->be->reap(e); }
 
-void hoop__engine_flush_pending(hoop_engine *e)
-{
-	e->be->flush_pending(e);
-}
+void hoop__engine_flush_pending(hoop_engine *e) { e->be->flush_pending(e); }
 
 int hoop_engine_flush(hoop_engine *e)
 {
@@ -143,8 +137,9 @@ void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
 		 * stale release or wait of its token never takes it for an
 		 * uncollected result (it would be freed twice).
 		 */
-		uint32_t old = atomic_fetch_xor_explicit(
-		    &s->state, SLOT_INFLIGHT ^ SLOT_DONE, memory_order_acq_rel);
+		uint32_t old = atomic_fetch_xor_explicit(&s->state,
+		                                         SLOT_INFLIGHT ^ SLOT_DONE,
+		                                         memory_order_acq_rel);
 		if (old & SLOT_RELEASED) {
 			hoop__slot_free(&e->tab, s);
 		} else if (old & SLOT_WAITER) {
@@ -175,8 +170,7 @@ void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
 	}
 }
 
-void hoop__engine_dispatch(hoop_engine *e, uint64_t ud, int32_t res,
-                           uint32_t cflags)
+void hoop__engine_dispatch(hoop_engine *e, uint64_t ud, int32_t res, uint32_t cflags)
 {
 	uint32_t gen;
 	struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
@@ -187,8 +181,7 @@ void hoop__engine_dispatch(hoop_engine *e, uint64_t ud, int32_t res,
 	/* Acquire pairs with the submitter's release of INFLIGHT: the slot's
 	 * fields written before the SQE was published are visible. */
 	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
-	    LOAD(&s->gen) != gen) {
+	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT || LOAD(&s->gen) != gen) {
 		ADD(&e->m_unknown, 1);
 		return;
 	}
@@ -265,16 +258,15 @@ static bool inline_wanted(const hoop_engine *e, unsigned n)
  * to the queue (the slot only lends its index and a fresh generation to
  * the token). Sets tokens[i] (if tokens is not NULL).
  */
-static void inline_commit(hoop_engine *e, const struct hoop_op *op,
-                          int32_t res, unsigned idx, uint64_t *token,
+static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
+                          unsigned idx, uint64_t *token,
                           const struct hoop_target *to)
 {
 	ADD(&hoop__stripe(e)->submitted, 1);
 	ADD(&hoop__stripe(e)->inline_ops, 1);
 	if (to->kind == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
-		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE,
-		                        res);
+		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE, res);
 		ADD(&hoop__stripe(e)->completed, 1);
 		return;
 	}
@@ -292,8 +284,8 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op,
  * The ops of a submit call as hoop_op records: src->ops itself, or what the
  * fill callback writes, copied into buf (n records).
  */
-static const struct hoop_op *src_ops(const struct hoop_submit_src *src, unsigned n,
-                                     struct hoop_op *buf)
+static const struct hoop_op *src_ops(const struct hoop_submit_src *src,
+                                     unsigned n, struct hoop_op *buf)
 {
 	if (src->ops)
 		return src->ops;
@@ -307,13 +299,13 @@ static const struct hoop_op *src_ops(const struct hoop_submit_src *src, unsigned
 }
 
 static int submit_counted(hoop_engine *e, const struct hoop_submit_src *src,
-                             unsigned n, uint64_t *tokens, unsigned flags,
-                             const struct hoop_target *to);
+                          unsigned n, uint64_t *tokens, unsigned flags,
+                          const struct hoop_target *to);
 static int submit_routed(hoop_engine *e, const struct hoop_submit_src *src,
                          unsigned n, uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx);
-static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
-                         unsigned n, uint64_t *tokens, unsigned flags,
+static int submit_inline(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                         uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx);
 
 static bool ops_refused(const struct hoop_op *ops, unsigned n)
@@ -342,8 +334,8 @@ static int submit_common(hoop_engine *e, const struct hoop_submit_src *src,
 }
 
 static int submit_counted(hoop_engine *e, const struct hoop_submit_src *src,
-                             unsigned n, uint64_t *tokens, unsigned flags,
-                             const struct hoop_target *to)
+                          unsigned n, uint64_t *tokens, unsigned flags,
+                          const struct hoop_target *to)
 {
 	unsigned stack_idx[64], *idx = stack_idx;
 	int err;
@@ -367,8 +359,7 @@ static int submit_counted(hoop_engine *e, const struct hoop_submit_src *src,
 	if (err < 0)
 		goto out;
 	if (inline_wanted(e, n) && to->kind != DELIVER_CALLBACK && src->ops)
-		err = submit_inline(e, src->ops, n, tokens, flags, to,
-		                    idx);
+		err = submit_inline(e, src->ops, n, tokens, flags, to, idx);
 	else
 		err = submit_routed(e, src, n, tokens, flags, to, idx);
 out:
@@ -385,9 +376,8 @@ static int submit_routed(hoop_engine *e, const struct hoop_submit_src *src,
 	return e->be->submit(e, src, n, tokens, flags, to, idx);
 }
 
-int hoop__engine_submit_records(hoop_engine *e,
-                                const struct hoop_submit_src *src, unsigned n,
-                                uint64_t *tokens, unsigned flags,
+int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *src,
+                                unsigned n, uint64_t *tokens, unsigned flags,
                                 const struct hoop_target *to,
                                 const unsigned *idx, hoop__records_fn go)
 {
@@ -419,8 +409,8 @@ int hoop__engine_submit_records(hoop_engine *e,
  * the rest as usual. The inline results are delivered only once the rest
  * is accepted, so a call that fails has delivered nothing. Slots are taken.
  */
-static int submit_inline(hoop_engine *e, const struct hoop_op *ops,
-                         unsigned n, uint64_t *tokens, unsigned flags,
+static int submit_inline(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                         uint64_t *tokens, unsigned flags,
                          const struct hoop_target *to, const unsigned *idx)
 {
 	int32_t stack_res[64], *res = stack_res;
@@ -498,8 +488,8 @@ int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
-int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
-                          unsigned n, uint64_t *tokens, unsigned flags,
+int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                          uint64_t *tokens, unsigned flags,
                           hoop_completion_fn fn, void *arg)
 {
 	if (!fn)
@@ -577,11 +567,9 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
  * hoop_engine_wait for a result not there yet: reap, spin, sleep. Apart
  * from the quick path, so that the quick one stays small.
  */
-__attribute__((noinline)) static int wait_slow(hoop_engine *e,
-                                               struct hoop_slot *s,
-                                               uint64_t token,
-                                               struct hoop_completion *out,
-                                               int64_t timeout_ns)
+__attribute__((noinline)) static int
+wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
+          struct hoop_completion *out, int64_t timeout_ns)
 {
 	uint32_t st;
 	hoop__caller_enter(e);
@@ -636,7 +624,8 @@ __attribute__((noinline)) static int wait_slow(hoop_engine *e,
 		now = hoop__now_ns();
 		if (now >= deadline)
 			continue; /* report -ETIME after one more look */
-		int64_t left = deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now);
+		int64_t left = deadline == UINT64_MAX ? -1
+		                                      : (int64_t)(deadline - now);
 		hoop__futex_wait(&s->state, want, left);
 	}
 	if (ret == 0) {
@@ -937,7 +926,7 @@ static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 }
 
 _Static_assert(offsetof(struct hoop_engine_metrics, pool_ops) ==
-                   HOOP_ENGINE_METRICS_SIZE_V1,
+                       HOOP_ENGINE_METRICS_SIZE_V1,
                "the first metrics layout is 12 fields");
 
 /* The growth rule (common.h): the caller's size, never more than ours. */
@@ -962,8 +951,7 @@ __asm__(".symver hoop__engine_get_metrics_v0_1,"
         "hoop_engine_get_metrics@HOOP_0.1");
 HOOP_API int hoop__engine_get_metrics_v0_1(hoop_engine *e,
                                            struct hoop_engine_metrics *out);
-int hoop__engine_get_metrics_v0_1(hoop_engine *e,
-                                  struct hoop_engine_metrics *out)
+int hoop__engine_get_metrics_v0_1(hoop_engine *e, struct hoop_engine_metrics *out)
 {
 	return hoop_engine_get_metrics(e, out, HOOP_ENGINE_METRICS_SIZE_V1);
 }

@@ -40,8 +40,7 @@
  */
 static bool inline_candidate(const struct hoop_op *op)
 {
-	if (op->sqe_flags || op->personality || op->ioprio ||
-	    op->off == UINT64_MAX)
+	if (op->sqe_flags || op->personality || op->ioprio || op->off == UINT64_MAX)
 		return false;
 	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE ||
 	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
@@ -90,8 +89,8 @@ static int32_t try_inline(const struct hoop_op *op, int fl)
 	}
 	int rwf = (int)op->op_flags | RWF_NOWAIT;
 	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
-	                ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
-	                : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
+	                    ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
+	                    : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
 	if (r < 0)
 		return -1; /* EFAULT included: the ring reports it */
 	if (iov != &one) {
@@ -164,4 +163,3 @@ unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res)
 	}
 	return k;
 }
-

@@ -40,18 +40,18 @@ struct hoop_stripe {
 
 struct hoop_engine {
 	const struct hoop_backend_ops *be; /* what runs the operations */
-	hoop_ring *ring;          /* NULL with the thread-pool backend */
+	hoop_ring *ring; /* NULL with the thread-pool backend */
 	/* The thread pool: the whole backend when ring is NULL; with io_uring,
 	 * present only if some opcodes are served by it (pool_opmask). */
 	struct hoop_pool *pool;
-	uint64_t pool_opmask;     /* bit op: the ring lacks opcode op (< 64) */
+	uint64_t pool_opmask; /* bit op: the ring lacks opcode op (< 64) */
 	int backend;
 	const char *backend_reason;
 	unsigned fork_gen;
 
 	/* submission side, under submit_lock */
 	pthread_mutex_t submit_lock;
-	unsigned pending;        /* SQEs published but not yet entered */
+	unsigned pending; /* SQEs published but not yet entered */
 	unsigned batch_count;
 	uint64_t batch_ns;
 	_Atomic uint64_t batch_deadline; /* monotonic ns, 0 = none */
@@ -68,25 +68,24 @@ struct hoop_engine {
 	pthread_t thread;
 	bool thread_started;
 	int kick_fd;
-	_Atomic uint32_t bg_seq;     /* futex word the idle thread sleeps on */
-	_Atomic int bg_idle;         /* sleeping on bg_seq */
-	_Atomic int bg_in_kernel;    /* blocked in io_uring_enter */
+	_Atomic uint32_t bg_seq;  /* futex word the idle thread sleeps on */
+	_Atomic int bg_idle;      /* sleeping on bg_seq */
+	_Atomic int bg_in_kernel; /* blocked in io_uring_enter */
 	_Atomic int closing;
-	_Atomic int dead;            /* fatal ring error, as -errno */
-	uint64_t dead_next_cancel;   /* engine thread: next SYNC_CANCEL (ns) */
-	bool dead_cancel_found;      /* engine thread: the last one found some */
+	_Atomic int dead;          /* fatal ring error, as -errno */
+	uint64_t dead_next_cancel; /* engine thread: next SYNC_CANCEL (ns) */
+	bool dead_cancel_found;    /* engine thread: the last one found some */
 	_Atomic int spinners;
 
 	uint64_t spin_ns;
-	bool inline_rw; /* try reads/writes in the submitting thread first */
+	bool inline_rw;    /* try reads/writes in the submitting thread first */
 	unsigned sq_limit; /* most ops in one submit call (the SQ size) */
 
 	/* counters */
 	struct hoop_stripe *stripes; /* HOOP_STRIPES, 64-byte aligned */
-	_Atomic uint64_t m_enters,
-	    m_sqes_entered, m_wakeups, m_reaps_waiters, m_reaps_thread,
-	    m_overflow, m_unknown, m_blocked, m_pool_ops,
-	    m_queue_wakeups;
+	_Atomic uint64_t m_enters, m_sqes_entered, m_wakeups, m_reaps_waiters,
+	        m_reaps_thread, m_overflow, m_unknown, m_blocked, m_pool_ops,
+	        m_queue_wakeups;
 	_Atomic uint64_t inflight;
 };
 
@@ -148,10 +147,9 @@ int hoop__uring_missing_opcodes(hoop_ring *ring, uint64_t *mask);
 /* backend_pool.c: hand n ops (records) to the pool in slots idx[]. If the
  * pool refuses them: with `accepted` each op gets the error as its result,
  * else everything is undone and the error returned. n or -errno. */
-int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
-                             unsigned n, uint64_t *tok,
-                             const struct hoop_target *to, const unsigned *idx,
-                             bool accepted);
+int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                             uint64_t *tok, const struct hoop_target *to,
+                             const unsigned *idx, bool accepted);
 /* Stop and free the pool (if any): its destroy, or in a forked child its
  * forget. */
 void hoop__engine_pool_free(hoop_engine *e, bool in_child);
@@ -163,7 +161,8 @@ int hoop__engine_pool_cancel(hoop_engine *e, uint64_t token);
  * which never ends, so the op would never complete and cancel could not
  * reach it; CQE_SKIP_SUCCESS posts no completion on success, so the owner
  * would never get its result. */
-#define HOOP_ENGINE_BAD_SQE_FLAGS (HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
+#define HOOP_ENGINE_BAD_SQE_FLAGS                                              \
+	(HOOP_SQE_IO_DRAIN | HOOP_SQE_CQE_SKIP_SUCCESS)
 #define HOOP_LINK_FLAGS (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)
 
 static inline bool hoop__engine_flags_refused(unsigned sqe_flags)
@@ -196,11 +195,9 @@ int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q);
  * caller wants none. Slots idx[] are taken. */
 typedef int (*hoop__records_fn)(hoop_engine *e, const struct hoop_op *ops,
                                 unsigned n, uint64_t *tok, unsigned flags,
-                                const struct hoop_target *to,
-                                const unsigned *idx);
-int hoop__engine_submit_records(hoop_engine *e,
-                                const struct hoop_submit_src *src, unsigned n,
-                                uint64_t *tokens, unsigned flags,
+                                const struct hoop_target *to, const unsigned *idx);
+int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *src,
+                                unsigned n, uint64_t *tokens, unsigned flags,
                                 const struct hoop_target *to,
                                 const unsigned *idx, hoop__records_fn go);
 

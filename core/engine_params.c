@@ -40,8 +40,7 @@ bool hoop__engine_fallback_allowed(int err)
 {
 	if (hoop__backend_env(NULL) == HOOP_BACKEND_URING)
 		return false;
-	return err == -ENOSYS || err == -EPERM || err == -EACCES ||
-	       err == -ENOMEM;
+	return err == -ENOSYS || err == -EPERM || err == -EACCES || err == -ENOMEM;
 }
 
 #define WHY(...) (why ? snprintf(why, n, __VA_ARGS__) : 0)
@@ -56,7 +55,8 @@ int hoop__engine_params_check(const hoop_engine_params *p, int *sig, char *why,
 {
 	if (p->backend > HOOP_BACKEND_THREADS) {
 		WHY("hoop_engine_params.backend %u is not HOOP_BACKEND_AUTO, "
-		    "_URING or _THREADS (0..2)", p->backend);
+		    "_URING or _THREADS (0..2)",
+		    p->backend);
 		return -EINVAL;
 	}
 	if (p->flags & ~(HOOP_ENGINE_SQPOLL | HOOP_ENGINE_NO_INLINE |
@@ -67,8 +67,10 @@ int hoop__engine_params_check(const hoop_engine_params *p, int *sig, char *why,
 	}
 	for (size_t i = 0; i < sizeof(p->resv) / sizeof(p->resv[0]); i++)
 		if (p->resv[i]) {
-			WHY("hoop_engine_params.resv[%zu] is %u: reserved fields "
-			    "must be 0", i, p->resv[i]);
+			WHY("hoop_engine_params.resv[%zu] is %u: reserved "
+			    "fields "
+			    "must be 0",
+			    i, p->resv[i]);
 			return -EINVAL;
 		}
 	unsigned sq = p->sq_entries ? p->sq_entries : HOOP_ENGINE_DEFAULT_SQ;
@@ -79,13 +81,15 @@ int hoop__engine_params_check(const hoop_engine_params *p, int *sig, char *why,
 	unsigned cq = p->cq_entries ? p->cq_entries : 4 * sq;
 	if (cq < 4 || cq > 65536 || cq < sq) {
 		WHY("hoop_engine_params.cq_entries %u is outside 4..65536 or "
-		    "below the SQ size %u", cq, sq);
+		    "below the SQ size %u",
+		    cq, sq);
 		return -EINVAL;
 	}
 	const char *env;
 	if (p->backend == HOOP_BACKEND_AUTO && hoop__backend_env(&env) < 0) {
-		WHY("HOOP_BACKEND=%s is not a backend: use " HOOP_BACKEND_ACCEPTED
-		    " (or unset it)", env);
+		WHY("HOOP_BACKEND=%s is not a backend: "
+		    "use " HOOP_BACKEND_ACCEPTED " (or unset it)",
+		    env);
 		return -EINVAL;
 	}
 	int s = hoop__pool_signal_resolve(p->pool_signal, why, n);
@@ -111,11 +115,12 @@ int hoop_engine_explain(int err, const hoop_engine_params *params, char *buf,
 	int r = hoop__engine_params_check(&p, &sig, why, sizeof(why));
 	if (r == 0 && err == -EBUSY)
 		hoop__pool_signal_busy(sig, why, sizeof(why));
-	if (r == 0 && (err == -ENOSYS || err == -EPERM || err == -EACCES ||
-	               err == -ENOMEM) &&
+	if (r == 0 &&
+	    (err == -ENOSYS || err == -EPERM || err == -EACCES || err == -ENOMEM) &&
 	    (p.backend == HOOP_BACKEND_URING ||
 	     hoop__backend_env(NULL) == HOOP_BACKEND_URING))
-		snprintf(why, sizeof(why), "io_uring forced (%s) and "
+		snprintf(why, sizeof(why),
+		         "io_uring forced (%s) and "
 		         "io_uring_setup gave %s",
 		         p.backend == HOOP_BACKEND_URING ? "HOOP_BACKEND_URING"
 		                                         : "HOOP_BACKEND=uring",
@@ -129,18 +134,20 @@ const char *hoop__engine_fallback_reason(int err)
 {
 	switch (err) {
 	case -ENOSYS:
-		return "thread pool: io_uring_setup gave ENOSYS (kernel without "
+		return "thread pool: io_uring_setup gave ENOSYS (kernel "
+		       "without "
 		       "io_uring, or a seccomp filter)";
 	case -EPERM:
 		return "thread pool: io_uring_setup gave EPERM (seccomp, e.g. "
-		       "Docker's default profile, or the kernel.io_uring_disabled "
+		       "Docker's default profile, or the "
+		       "kernel.io_uring_disabled "
 		       "sysctl)";
 	case -EACCES:
 		return "thread pool: io_uring_setup gave EACCES (a security "
 		       "module refused it)";
 	default:
-		return "thread pool: io_uring_setup gave ENOMEM (RLIMIT_MEMLOCK "
+		return "thread pool: io_uring_setup gave ENOMEM "
+		       "(RLIMIT_MEMLOCK "
 		       "too small for the ring)";
 	}
 }
-

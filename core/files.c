@@ -47,7 +47,7 @@
 #define RF_DEFAULT_OPEN 64u
 #define RF_DEFAULT_GUESS (64u * 1024u)
 #define RF_DEFAULT_MEMORY (16ull << 20)
-#define RF_MAX_READ (1u << 30) /* one read's length (op len is 32 bits) */
+#define RF_MAX_READ (1u << 30)   /* one read's length (op len is 32 bits) */
 #define RF_MAX_GUESS (16u << 20) /* larger files are read on in long mode */
 #define RF_TAIL 8u
 #define RF_CHUNK (1u << 20) /* results are packed into blocks this large */
@@ -62,24 +62,24 @@ enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3 };
 
 enum rf_phase {
 	PH_FREE = 0,
-	PH_OPEN,       /* ordinary: the open alone */
-	PH_SHORT,      /* the chain with the two reads and the close */
-	PH_LONG_OPEN,  /* long mode: the open alone */
-	PH_LONG_READ,  /* long mode: one read */
-	PH_CLOSE,      /* the close alone (long mode, and after errors) */
+	PH_OPEN,      /* ordinary: the open alone */
+	PH_SHORT,     /* the chain with the two reads and the close */
+	PH_LONG_OPEN, /* long mode: the open alone */
+	PH_LONG_READ, /* long mode: one read */
+	PH_CLOSE,     /* the close alone (long mode, and after errors) */
 };
 
 struct rf_slot {
 	size_t path;
-	int fd;          /* ordinary descriptor, -1 with direct ones */
+	int fd; /* ordinary descriptor, -1 with direct ones */
 	uint8_t phase;
-	bool is_open;    /* a descriptor (or direct slot) is installed */
+	bool is_open; /* a descriptor (or direct slot) is installed */
 	unsigned pending;
-	int32_t res[4];  /* by kind */
-	int32_t err;     /* the file's error, 0 if none */
-	char *slab;      /* where the next first read goes: results are read */
+	int32_t res[4];   /* by kind */
+	int32_t err;      /* the file's error, 0 if none */
+	char *slab;       /* where the next first read goes: results are read */
 	size_t slab_left; /* in place, into the slot's part of a block */
-	char *lbuf;      /* long mode: the result being built */
+	char *lbuf;       /* long mode: the result being built */
 	size_t llen, lcap;
 	char tail[RF_TAIL];
 };
@@ -92,22 +92,22 @@ struct rf_block {
 struct hoop_files {
 	struct rf_block *blocks;
 	size_t nblocks, cap;
-	char *cur;       /* free space in the newest packing block */
+	char *cur; /* free space in the newest packing block */
 	size_t left;
 };
 
 struct rf_call {
 	hoop_engine *e;
 	hoop_queue *q;
-	hoop_ring *ring;       /* a private ring this call drives, or NULL */
-	unsigned ring_out;     /* its operations submitted, not completed */
+	hoop_ring *ring;   /* a private ring this call drives, or NULL */
+	unsigned ring_out; /* its operations submitted, not completed */
 	int dirfd;
 	bool direct;
-	bool pool;             /* the engine is the thread pool */
-	uint64_t *toks;        /* pool: tokens submitted, not yet collected */
+	bool pool;      /* the engine is the thread pool */
+	uint64_t *toks; /* pool: tokens submitted, not yet collected */
 	unsigned ntoks;
-	unsigned ncpu;         /* pool: jobs per round */
-	uint8_t *step;         /* ops[i] starts a step */
+	unsigned ncpu; /* pool: jobs per round */
+	uint8_t *step; /* ops[i] starts a step */
 	const char *const *paths;
 	struct hoop_file_data *out;
 	hoop_files *mem;
@@ -118,10 +118,10 @@ struct rf_call {
 	size_t n;              /* paths */
 	size_t next;           /* next path never started */
 	size_t done;
-	size_t ndata;          /* files with contents */
+	size_t ndata; /* files with contents */
 	uint32_t guess;
-	size_t slab;           /* bytes a slot takes for its first reads */
-	int fatal;             /* an engine error: stop submitting */
+	size_t slab; /* bytes a slot takes for its first reads */
+	int fatal;   /* an engine error: stop submitting */
 	/* This round's operations, submitted together: one enter, and the
 	 * engine thread is not woken for what completes inside it. */
 	struct hoop_op *ops;
@@ -335,8 +335,7 @@ static unsigned rf_wait_nr(const struct rf_call *c)
  * one enter; then take every completion there is. Returns how many were
  * put in cq[], or -errno.
  */
-static int ring_wait(struct rf_call *c, struct hoop_completion *cq,
-                     unsigned max)
+static int ring_wait(struct rf_call *c, struct hoop_completion *cq, unsigned max)
 {
 	int r;
 	do
@@ -376,7 +375,8 @@ static int flush_ops(struct rf_call *c)
 		 * would wake it for every result (see collect_pool).
 		 */
 		for (unsigned i = 0; i + 1 < c->nops; i++)
-			c->ops[i].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
+			c->ops[i].sqe_flags |= HOOP_SQE_IO_LINK |
+			                       HOOP_SQE_IO_HARDLINK;
 	}
 	int r = 0;
 	if (c->ring)
@@ -605,8 +605,8 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 		return submit_one(c, s, K_CLOSE, PH_CLOSE);
 	case PH_CLOSE:
 		if (s->err < 0)
-			finish(c, s, s->err, s->err == -ENOMEM ? 0 : HOOP_OP_READ,
-			       NULL, 0);
+			finish(c, s, s->err,
+			       s->err == -ENOMEM ? 0 : HOOP_OP_READ, NULL, 0);
 		else
 			finish(c, s, 0, 0, s->lbuf, s->llen);
 		return 0;
@@ -681,9 +681,9 @@ static int collect(struct rf_call *c, struct hoop_completion *cq, unsigned max)
 static hoop_ring *rf_ring_open(unsigned entries, unsigned nslots)
 {
 	static const uint32_t tries[] = {
-		HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
-		HOOP_SETUP_COOP_TASKRUN,
-		0,
+	        HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
+	        HOOP_SETUP_COOP_TASKRUN,
+	        0,
 	};
 	hoop_ring *ring = NULL;
 	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
@@ -707,8 +707,7 @@ static hoop_ring *rf_ring_open(unsigned entries, unsigned nslots)
 /* Start files while slots, the open limit and paths allow. */
 static int fill(struct rf_call *c)
 {
-	while (c->nfree && c->active < c->limit &&
-	       (c->nretry || c->next < c->n)) {
+	while (c->nfree && c->active < c->limit && (c->nretry || c->next < c->n)) {
 		bool retried = c->nretry > 0;
 		size_t path = retried ? c->retry[--c->nretry] : c->next++;
 		struct rf_slot *s = &c->slots[c->free_stack[--c->nfree]];
@@ -838,8 +837,8 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	c.step = malloc(c.ops_cap);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	c.ncpu = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
-	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq ||
-	    !c.ops || !c.toks || !c.step) {
+	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq || !c.ops ||
+	    !c.toks || !c.step) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -894,9 +893,9 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	if (c.fatal) {
 		/* Collect what is still in flight (its buffers are ours). */
 		c.nops = 0; /* queued for the private ring, never submitted */
-		while (c.ring ? c.ring_out > 0
-		              : c.pool ? c.ntoks > 0
-		                       : hoop_queue_outstanding(c.q) > 0) {
+		while (c.ring   ? c.ring_out > 0
+		       : c.pool ? c.ntoks > 0
+		                : hoop_queue_outstanding(c.q) > 0) {
 			int r = collect(&c, cq, qcap);
 			if (r < 0)
 				break;

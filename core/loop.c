@@ -41,14 +41,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define UD_IGNORE 0ull                   /* cancels: result not needed */
+#define UD_IGNORE 0ull /* cancels: result not needed */
 /* A cancel for an op carries the op's id with this bit (ids never have it:
  * their generation is at most GEN_MAX), so its result finds the op. */
 #define UD_CANCEL (1ull << 63)
-#define UD_STOP 0xffffffffffffff03ull    /* the stop eventfd's poll */
+#define UD_STOP 0xffffffffffffff03ull /* the stop eventfd's poll */
 #define GEN_MAX 0x7fffffffu
 
-#define BATCH 64              /* CQEs copied out at a time */
+#define BATCH 64                        /* CQEs copied out at a time */
 #define LOOP_MULTISHOT_MIN_NS 100000ull /* REPEAT timers faster: by hand */
 #define ACCEPT_BACKOFF_NS 1000000ull /* before re-arming after -EMFILE etc. */
 
@@ -75,8 +75,8 @@ struct lop {
 	hoop_bufgroup *g;
 	const unsigned char *buf;
 	size_t len, done;
-	int32_t result;     /* send: what fn gets; deferred: the result */
-	uint32_t notifs;    /* zero-copy notifications still to come */
+	int32_t result;  /* send: what fn gets; deferred: the result */
+	uint32_t notifs; /* zero-copy notifications still to come */
 	uint64_t ns;
 	struct hoop_timespec ts;
 	uint32_t next;  /* free list and fd send queue: index + 1 */
@@ -102,7 +102,7 @@ struct hoop_loop {
 	bool stop_armed;
 	bool destroying;
 	bool cancels_owed; /* a cancel found the SQ full: send it next round */
-	bool bundles; /* HOOP_FEAT_RECVSEND_BUNDLE */
+	bool bundles;      /* HOOP_FEAT_RECVSEND_BUNDLE */
 	_Atomic int stop_req;
 	struct hoop_loop *next_loop;
 };
@@ -163,8 +163,7 @@ static struct lop *op_from_ud(hoop_loop *l, uint64_t ud)
 	return op;
 }
 
-static struct lop *op_alloc(hoop_loop *l, int kind, hoop_loop_fn fn,
-                            void *arg)
+static struct lop *op_alloc(hoop_loop *l, int kind, hoop_loop_fn fn, void *arg)
 {
 	if (!l->free_head)
 		return NULL;
@@ -261,7 +260,7 @@ static void stamp(hoop_loop *l)
 	hoop_ring *r = l->ring;
 	for (unsigned i = r->sqe_head; i != r->sqe_tail; i++)
 		r->sqes[(i & r->sq_mask) << r->sqe_shift].user_data =
-		    l->sq_ud[i & r->sq_mask];
+		        l->sq_ud[i & r->sq_mask];
 }
 
 static int submit(hoop_loop *l)
@@ -360,8 +359,8 @@ static void cancel_op(hoop_loop *l, struct lop *op)
 		return;
 	}
 	if (op->in_kernel && !op->cancel_sent)
-		op->cancel_sent =
-		    send_cancel(l, op_ud(l, op), op_ud(l, op) | UD_CANCEL);
+		op->cancel_sent = send_cancel(l, op_ud(l, op),
+		                              op_ud(l, op) | UD_CANCEL);
 	/* Otherwise it is between completions (in its own callback, or a
 	 * zero-copy send waiting for its notification): dispatch sees the
 	 * flag. */
@@ -799,13 +798,12 @@ static int run_round(hoop_loop *l, int64_t timeout_ns)
 		if (timeout_ns > 0)
 			ns_to_ts((uint64_t)timeout_ns, &ts);
 		r = hoop_ring_submit_and_wait_timeout(
-		    l->ring, NULL, 1, timeout_ns > 0 ? &ts : NULL, NULL);
+		        l->ring, NULL, 1, timeout_ns > 0 ? &ts : NULL, NULL);
 	}
 	/* A timeout or a signal ends the wait; EBUSY/EAGAIN mean the kernel
 	 * wants completions reaped before it takes more: both are for us to
 	 * handle here, not results. */
-	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY &&
-	    r != -EAGAIN)
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
 		return r;
 	ran += drain(l, 4 * l->ring->cq_entries);
 	ran += run_deferred(l);
@@ -817,12 +815,12 @@ static int run_round(hoop_loop *l, int64_t timeout_ns)
 static int loop_ring(hoop_loop *l, const hoop_loop_params *p)
 {
 	static const uint32_t ladder[] = {
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-		    HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-		    HOOP_SETUP_SINGLE_ISSUER,
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG,
-		0,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
+	                HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
+	                HOOP_SETUP_SINGLE_ISSUER,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG,
+	        0,
 	};
 	unsigned entries = p && p->entries ? p->entries : 256;
 	if (entries > 32768)
@@ -849,7 +847,8 @@ int hoop_loop_create(hoop_loop **out, const hoop_loop_params *params)
 	if (!out)
 		return -EINVAL;
 	if (params) {
-		for (size_t i = 0; i < sizeof(params->resv) / sizeof(params->resv[0]); i++)
+		for (size_t i = 0;
+		     i < sizeof(params->resv) / sizeof(params->resv[0]); i++)
 			if (params->resv[i])
 				return -EINVAL;
 	}
@@ -906,8 +905,7 @@ static void cancel_pass(hoop_loop *l)
 			continue;
 		if (op->queued)
 			cancel_op(l, op);
-		else if (op->in_kernel && !op->cancel_sent &&
-		         op->kind != K_CLOSE)
+		else if (op->in_kernel && !op->cancel_sent && op->kind != K_CLOSE)
 			cancel_op(l, op);
 	}
 	if (l->stop_armed && send_cancel(l, UD_STOP, UD_IGNORE))
@@ -1026,8 +1024,8 @@ static int start(hoop_loop *l, int kind, hoop_loop_fn fn, void *arg,
 	return 0;
 }
 
-int hoop_loop_timer(hoop_loop *l, uint64_t ns, unsigned flags,
-                    hoop_loop_fn fn, void *arg, uint64_t *id_out)
+int hoop_loop_timer(hoop_loop *l, uint64_t ns, unsigned flags, hoop_loop_fn fn,
+                    void *arg, uint64_t *id_out)
 {
 	if (!l || !fn || ns == 0 || (flags & ~HOOP_LOOP_TIMER_REPEAT))
 		return -EINVAL;
@@ -1042,8 +1040,7 @@ int hoop_loop_timer(hoop_loop *l, uint64_t ns, unsigned flags,
 	 * for it, so a cancel keeps missing it (on_cancel_cqe). Re-arming a
 	 * one-shot timeout after each fire costs an SQE per fire but ends at
 	 * once when cancelled. */
-	op->manual = (flags & HOOP_LOOP_TIMER_REPEAT) &&
-	             ns < LOOP_MULTISHOT_MIN_NS;
+	op->manual = (flags & HOOP_LOOP_TIMER_REPEAT) && ns < LOOP_MULTISHOT_MIN_NS;
 	ns_to_ts(ns, &op->ts);
 	arm(l, op);
 	if (id_out)
@@ -1136,8 +1133,7 @@ int hoop_loop_send(hoop_loop *l, int fd, const void *buf, size_t len,
 	return 0;
 }
 
-int hoop_loop_close(hoop_loop *l, int fd, unsigned flags, hoop_loop_fn fn,
-                    void *arg)
+int hoop_loop_close(hoop_loop *l, int fd, unsigned flags, hoop_loop_fn fn, void *arg)
 {
 	if (!l || fd < 0 || (flags & ~HOOP_LOOP_ABORT))
 		return -EINVAL;

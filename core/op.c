@@ -12,17 +12,16 @@ void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe)
 	memcpy(op, sqe, sizeof(*op));
 }
 
-#define OP_VIA_SQE(call)                                                     \
-	do {                                                                 \
-		struct hoop_sqe sqe;                                         \
-		call;                                                        \
-		memcpy(op, &sqe, sizeof(*op));                               \
+#define OP_VIA_SQE(call)                                                       \
+	do {                                                                   \
+		struct hoop_sqe sqe;                                           \
+		call;                                                          \
+		memcpy(op, &sqe, sizeof(*op));                                 \
 	} while (0)
 
 void hoop_op_nop(struct hoop_op *op) { OP_VIA_SQE(hoop_prep_nop(&sqe)); }
 
-void hoop_op_read(struct hoop_op *op, int fd, void *buf, uint32_t len,
-                  uint64_t off)
+void hoop_op_read(struct hoop_op *op, int fd, void *buf, uint32_t len, uint64_t off)
 {
 	OP_VIA_SQE(hoop_prep_read(&sqe, fd, buf, len, off));
 }

@@ -13,10 +13,7 @@
 #include "hoop/prep.h"
 #include "hoop/inline.h"
 
-static inline uint64_t ptr64(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
+static inline uint64_t ptr64(const void *p) { return (uint64_t)(uintptr_t)p; }
 
 static inline void sqe_fill(struct hoop_sqe *sqe, uint8_t op, int fd,
                             uint64_t addr, uint32_t len, uint64_t off)
@@ -266,8 +263,7 @@ void hoop_prep_fadvise64(struct hoop_sqe *sqe, int fd, uint64_t offset,
 	sqe->op_flags = (uint32_t)advice;
 }
 
-void hoop_prep_madvise(struct hoop_sqe *sqe, void *addr, uint32_t length,
-                       int advice)
+void hoop_prep_madvise(struct hoop_sqe *sqe, void *addr, uint32_t length, int advice)
 {
 	sqe_fill(sqe, HOOP_OP_MADVISE, -1, ptr64(addr), length, 0);
 	sqe->op_flags = (uint32_t)advice;
@@ -341,8 +337,7 @@ static inline void prep_two_paths(struct hoop_sqe *sqe, uint8_t op, int olddfd,
                                   const char *oldpath, int newdfd,
                                   const char *newpath, unsigned flags)
 {
-	sqe_fill(sqe, op, olddfd, ptr64(oldpath), (uint32_t)newdfd,
-	         ptr64(newpath));
+	sqe_fill(sqe, op, olddfd, ptr64(oldpath), (uint32_t)newdfd, ptr64(newpath));
 	sqe->op_flags = flags;
 }
 
@@ -360,21 +355,19 @@ void hoop_prep_linkat(struct hoop_sqe *sqe, int olddfd, const char *oldpath,
 	               (unsigned)flags);
 }
 
-void hoop_prep_unlinkat(struct hoop_sqe *sqe, int dfd, const char *path,
-                        int flags)
+void hoop_prep_unlinkat(struct hoop_sqe *sqe, int dfd, const char *path, int flags)
 {
 	sqe_fill(sqe, HOOP_OP_UNLINKAT, dfd, ptr64(path), 0, 0);
 	sqe->op_flags = (uint32_t)flags;
 }
 
-void hoop_prep_mkdirat(struct hoop_sqe *sqe, int dfd, const char *path,
-                       mode_t mode)
+void hoop_prep_mkdirat(struct hoop_sqe *sqe, int dfd, const char *path, mode_t mode)
 {
 	sqe_fill(sqe, HOOP_OP_MKDIRAT, dfd, ptr64(path), (uint32_t)mode, 0);
 }
 
-void hoop_prep_symlinkat(struct hoop_sqe *sqe, const char *target,
-                         int newdirfd, const char *linkpath)
+void hoop_prep_symlinkat(struct hoop_sqe *sqe, const char *target, int newdirfd,
+                         const char *linkpath)
 {
 	sqe_fill(sqe, HOOP_OP_SYMLINKAT, newdirfd, ptr64(target), 0,
 	         ptr64(linkpath));
@@ -397,9 +390,8 @@ void hoop_prep_fsetxattr(struct hoop_sqe *sqe, int fd, const char *name,
 	           (unsigned)flags, len);
 }
 
-void hoop_prep_setxattr(struct hoop_sqe *sqe, const char *name,
-                        const char *value, const char *path, int flags,
-                        unsigned len)
+void hoop_prep_setxattr(struct hoop_sqe *sqe, const char *name, const char *value,
+                        const char *path, int flags, unsigned len)
 {
 	prep_xattr(sqe, HOOP_OP_SETXATTR, 0, name, value, path, (unsigned)flags,
 	           len);
@@ -424,8 +416,7 @@ void hoop_prep_files_update(struct hoop_sqe *sqe, int *fds, unsigned nr_fds,
 	         (uint64_t)(int64_t)offset);
 }
 
-void hoop_prep_fixed_fd_install(struct hoop_sqe *sqe, int fixed_fd,
-                                unsigned flags)
+void hoop_prep_fixed_fd_install(struct hoop_sqe *sqe, int fixed_fd, unsigned flags)
 {
 	/* The source is always a direct descriptor: the kernel demands it. */
 	sqe_fill(sqe, HOOP_OP_FIXED_FD_INSTALL, fixed_fd, 0, 0, 0);
@@ -435,9 +426,8 @@ void hoop_prep_fixed_fd_install(struct hoop_sqe *sqe, int fixed_fd,
 
 /* --- pipes, splice --- */
 
-void hoop_prep_splice(struct hoop_sqe *sqe, int fd_in, int64_t off_in,
-                      int fd_out, int64_t off_out, unsigned nbytes,
-                      unsigned splice_flags)
+void hoop_prep_splice(struct hoop_sqe *sqe, int fd_in, int64_t off_in, int fd_out,
+                      int64_t off_out, unsigned nbytes, unsigned splice_flags)
 {
 	/* fd and off describe the output; the input's fd and offset have
 	 * their own fields (splice_fd_in, splice_off_in). -1 = no offset. */
@@ -447,8 +437,8 @@ void hoop_prep_splice(struct hoop_sqe *sqe, int fd_in, int64_t off_in,
 	sqe->op_flags = splice_flags;
 }
 
-void hoop_prep_tee(struct hoop_sqe *sqe, int fd_in, int fd_out,
-                   unsigned nbytes, unsigned splice_flags)
+void hoop_prep_tee(struct hoop_sqe *sqe, int fd_in, int fd_out, unsigned nbytes,
+                   unsigned splice_flags)
 {
 	sqe_fill(sqe, HOOP_OP_TEE, fd_out, 0, nbytes, 0);
 	sqe->file_index = fd_in;
@@ -492,8 +482,7 @@ void hoop_prep_poll_update(struct hoop_sqe *sqe, uint64_t old_user_data,
                            uint64_t new_user_data, unsigned poll_mask,
                            unsigned flags)
 {
-	sqe_fill(sqe, HOOP_OP_POLL_REMOVE, -1, old_user_data, flags,
-	         new_user_data);
+	sqe_fill(sqe, HOOP_OP_POLL_REMOVE, -1, old_user_data, flags, new_user_data);
 	sqe->op_flags = poll_mask32(poll_mask);
 }
 
@@ -504,12 +493,11 @@ void hoop_prep_epoll_ctl(struct hoop_sqe *sqe, int epfd, int fd, int op,
 	         (uint64_t)(uint32_t)fd);
 }
 
-void hoop_prep_epoll_wait(struct hoop_sqe *sqe, int fd,
-                          struct epoll_event *events, int maxevents,
-                          unsigned flags)
+void hoop_prep_epoll_wait(struct hoop_sqe *sqe, int fd, struct epoll_event *events,
+                          int maxevents, unsigned flags)
 {
-	sqe_fill(sqe, HOOP_OP_EPOLL_WAIT, fd, ptr64(events), (uint32_t)maxevents,
-	         0);
+	sqe_fill(sqe, HOOP_OP_EPOLL_WAIT, fd, ptr64(events),
+	         (uint32_t)maxevents, 0);
 	sqe->op_flags = flags;
 }
 
@@ -530,8 +518,7 @@ void hoop_prep_timeout_remove(struct hoop_sqe *sqe, uint64_t user_data,
 	sqe->op_flags = flags;
 }
 
-void hoop_prep_timeout_update(struct hoop_sqe *sqe,
-                              const struct hoop_timespec *ts,
+void hoop_prep_timeout_update(struct hoop_sqe *sqe, const struct hoop_timespec *ts,
                               uint64_t user_data, unsigned flags)
 {
 	sqe_fill(sqe, HOOP_OP_TIMEOUT_REMOVE, -1, user_data, 0, ptr64(ts));
@@ -602,17 +589,15 @@ void hoop_prep_accept(struct hoop_sqe *sqe, int fd, struct sockaddr *addr,
 	sqe->op_flags = (uint32_t)flags;
 }
 
-void hoop_prep_accept_direct(struct hoop_sqe *sqe, int fd,
-                             struct sockaddr *addr, socklen_t *addrlen,
-                             int flags, unsigned file_index)
+void hoop_prep_accept_direct(struct hoop_sqe *sqe, int fd, struct sockaddr *addr,
+                             socklen_t *addrlen, int flags, unsigned file_index)
 {
 	hoop_prep_accept(sqe, fd, addr, addrlen, flags);
 	sqe->file_index = slot_encode(file_index);
 }
 
-void hoop_prep_multishot_accept(struct hoop_sqe *sqe, int fd,
-                                struct sockaddr *addr, socklen_t *addrlen,
-                                int flags)
+void hoop_prep_multishot_accept(struct hoop_sqe *sqe, int fd, struct sockaddr *addr,
+                                socklen_t *addrlen, int flags)
 {
 	hoop_prep_accept(sqe, fd, addr, addrlen, flags);
 	sqe->ioprio = HOOP_ACCEPT_MULTISHOT;
@@ -649,9 +634,8 @@ void hoop_prep_send(struct hoop_sqe *sqe, int sockfd, const void *buf,
 	prep_sr(sqe, HOOP_OP_SEND, sockfd, buf, len, flags, 0);
 }
 
-void hoop_prep_sendto(struct hoop_sqe *sqe, int sockfd, const void *buf,
-                      size_t len, int flags, const struct sockaddr *addr,
-                      socklen_t addrlen)
+void hoop_prep_sendto(struct hoop_sqe *sqe, int sockfd, const void *buf, size_t len,
+                      int flags, const struct sockaddr *addr, socklen_t addrlen)
 {
 	/* Destination in off (addr2); its 16-bit length shares file_index. */
 	prep_sr(sqe, HOOP_OP_SEND, sockfd, buf, len, flags, 0);
@@ -674,11 +658,9 @@ void hoop_prep_send_zc_fixed(struct hoop_sqe *sqe, int sockfd, const void *buf,
 	sqe->buf_index = (uint16_t)buf_index;
 }
 
-void hoop_prep_send_bundle(struct hoop_sqe *sqe, int sockfd, size_t len,
-                           int flags)
+void hoop_prep_send_bundle(struct hoop_sqe *sqe, int sockfd, size_t len, int flags)
 {
-	prep_sr(sqe, HOOP_OP_SEND, sockfd, NULL, len, flags,
-	        HOOP_RECVSEND_BUNDLE);
+	prep_sr(sqe, HOOP_OP_SEND, sockfd, NULL, len, flags, HOOP_RECVSEND_BUNDLE);
 	sqe->flags = HOOP_SQE_BUFFER_SELECT;
 }
 
@@ -691,16 +673,13 @@ void hoop_prep_recv(struct hoop_sqe *sqe, int sockfd, void *buf, size_t len,
 void hoop_prep_recv_multishot(struct hoop_sqe *sqe, int sockfd, void *buf,
                               size_t len, int flags)
 {
-	prep_sr(sqe, HOOP_OP_RECV, sockfd, buf, len, flags,
-	        HOOP_RECV_MULTISHOT);
+	prep_sr(sqe, HOOP_OP_RECV, sockfd, buf, len, flags, HOOP_RECV_MULTISHOT);
 	sqe->flags = HOOP_SQE_BUFFER_SELECT;
 }
 
-void hoop_prep_recv_bundle(struct hoop_sqe *sqe, int sockfd, size_t len,
-                           int flags)
+void hoop_prep_recv_bundle(struct hoop_sqe *sqe, int sockfd, size_t len, int flags)
 {
-	prep_sr(sqe, HOOP_OP_RECV, sockfd, NULL, len, flags,
-	        HOOP_RECVSEND_BUNDLE);
+	prep_sr(sqe, HOOP_OP_RECV, sockfd, NULL, len, flags, HOOP_RECVSEND_BUNDLE);
 	sqe->flags = HOOP_SQE_BUFFER_SELECT;
 }
 
@@ -766,10 +745,7 @@ struct hoop_recvmsg_out *hoop_recvmsg_validate(void *buf, int buf_len,
 	return buf;
 }
 
-void *hoop_recvmsg_name(struct hoop_recvmsg_out *o)
-{
-	return o + 1;
-}
+void *hoop_recvmsg_name(struct hoop_recvmsg_out *o) { return o + 1; }
 
 /* Where the control data starts and ends. */
 static unsigned char *recvmsg_control(struct hoop_recvmsg_out *o,
@@ -818,8 +794,7 @@ unsigned hoop_recvmsg_payload_length(struct hoop_recvmsg_out *o, int buf_len,
 }
 
 void hoop_prep_cmd_getsockname(struct hoop_sqe *sqe, int fd,
-                               struct sockaddr *addr, socklen_t *addrlen,
-                               int peer)
+                               struct sockaddr *addr, socklen_t *addrlen, int peer)
 {
 	/* addr: the address; addr3: the length; optlen: which end. */
 	sqe_fill(sqe, HOOP_OP_URING_CMD, fd, ptr64(addr), 0,
@@ -889,8 +864,7 @@ void hoop_prep_msg_ring(struct hoop_sqe *sqe, int fd, unsigned len,
 }
 
 void hoop_prep_msg_ring_cqe_flags(struct hoop_sqe *sqe, int fd, unsigned len,
-                                  uint64_t data, unsigned flags,
-                                  unsigned cqe_flags)
+                                  uint64_t data, unsigned flags, unsigned cqe_flags)
 {
 	hoop_prep_msg_ring(sqe, fd, len, data, flags | HOOP_MSG_RING_FLAGS_PASS);
 	sqe->file_index = (int32_t)cqe_flags;
@@ -911,15 +885,14 @@ void hoop_prep_waitid(struct hoop_sqe *sqe, idtype_t idtype, id_t id,
                       siginfo_t *infop, int options, unsigned flags)
 {
 	/* id in fd, idtype in len, infop in off, options in file_index. */
-	sqe_fill(sqe, HOOP_OP_WAITID, (int)id, 0, (uint32_t)idtype,
-	         ptr64(infop));
+	sqe_fill(sqe, HOOP_OP_WAITID, (int)id, 0, (uint32_t)idtype, ptr64(infop));
 	sqe->file_index = options;
 	sqe->op_flags = flags;
 }
 
-static inline void prep_futex(struct hoop_sqe *sqe, uint8_t op,
-                              uint32_t *futex, uint64_t val, uint64_t mask,
-                              uint32_t futex_flags, unsigned flags)
+static inline void prep_futex(struct hoop_sqe *sqe, uint8_t op, uint32_t *futex,
+                              uint64_t val, uint64_t mask, uint32_t futex_flags,
+                              unsigned flags)
 {
 	/* futex2 flags in fd, value in off, mask in addr3. */
 	sqe_fill(sqe, op, (int)futex_flags, ptr64(futex), 0, val);

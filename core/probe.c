@@ -30,8 +30,8 @@ _Static_assert(sizeof(struct hoop_probe) == 864, "hoop_probe is 864 bytes");
 _Static_assert(offsetof(struct hoop_probe, ring_extras) == HOOP_PROBE_SIZE_V1,
                "hoop_probe grows at its end");
 _Static_assert(offsetof(struct hoop_probe, opcodes) == 80, "probe layout");
-_Static_assert(offsetof(struct hoop_probe, kernel_release) == 104,
-               "probe layout");
+_Static_assert(offsetof(struct hoop_probe, kernel_release) == 104, "probe "
+                                                                   "layout");
 
 #define MAX_ENTRIES 32768u /* the kernel's IORING_MAX_ENTRIES */
 #define CAP_IPC_LOCK_BIT 14
@@ -95,8 +95,7 @@ static void parse_release(struct hoop_probe *p)
 	struct utsname u;
 	if (uname(&u) != 0)
 		return;
-	snprintf(p->kernel_release, sizeof(p->kernel_release), "%s",
-	         u.release);
+	snprintf(p->kernel_release, sizeof(p->kernel_release), "%s", u.release);
 	unsigned a = 0, b = 0, c = 0;
 	if (sscanf(u.release, "%u.%u.%u", &a, &b, &c) >= 2) {
 		p->kernel_major = a;
@@ -114,53 +113,67 @@ static void explain_refusal(struct hoop_probe *p)
 	switch (p->setup_err) {
 	case -ENOSYS:
 		if (p->seccomp_mode == 2)
-			snprintf(r, n, "io_uring_setup gave ENOSYS: a seccomp "
+			snprintf(r, n,
+			         "io_uring_setup gave ENOSYS: a seccomp "
 			         "filter in this process refuses it (a kernel "
 			         "without io_uring gives the same)");
 		else
-			snprintf(r, n, "io_uring_setup gave ENOSYS: this kernel "
-			         "has no io_uring (built without CONFIG_IO_URING, "
+			snprintf(r, n,
+			         "io_uring_setup gave ENOSYS: this kernel "
+			         "has no io_uring (built without "
+			         "CONFIG_IO_URING, "
 			         "or older than 5.1)%s",
 			         p->seccomp_mode < 0
-			             ? ", or a seccomp filter refuses it" : "");
+			                 ? ", or a seccomp filter refuses it"
+			                 : "");
 		break;
 	case -EPERM:
 		if (p->io_uring_disabled == 2)
-			snprintf(r, n, "io_uring_setup gave EPERM: the sysctl "
-			         "kernel.io_uring_disabled is 2 (io_uring is off "
+			snprintf(r, n,
+			         "io_uring_setup gave EPERM: the sysctl "
+			         "kernel.io_uring_disabled is 2 (io_uring is "
+			         "off "
 			         "for every process)");
 		else if (p->io_uring_disabled == 1)
-			snprintf(r, n, "io_uring_setup gave EPERM: the sysctl "
+			snprintf(r, n,
+			         "io_uring_setup gave EPERM: the sysctl "
 			         "kernel.io_uring_disabled is 1 (only "
 			         "CAP_SYS_ADMIN or members of group %d, "
 			         "kernel.io_uring_group, may use io_uring)",
 			         p->io_uring_group);
 		else if (p->seccomp_mode == 2)
-			snprintf(r, n, "io_uring_setup gave EPERM: a seccomp "
+			snprintf(r, n,
+			         "io_uring_setup gave EPERM: a seccomp "
 			         "filter in this process refuses it (Docker's "
 			         "default profile does)");
 		else if (p->seccomp_mode == 0 && p->io_uring_disabled == 0)
-			snprintf(r, n, "io_uring_setup gave EPERM with no seccomp "
+			snprintf(r, n,
+			         "io_uring_setup gave EPERM with no seccomp "
 			         "filter and kernel.io_uring_disabled 0: a "
 			         "security module refuses it");
 		else
-			snprintf(r, n, "io_uring_setup gave EPERM: a seccomp "
-			         "filter (Docker's default profile) or the sysctl "
+			snprintf(r, n,
+			         "io_uring_setup gave EPERM: a seccomp "
+			         "filter (Docker's default profile) or the "
+			         "sysctl "
 			         "kernel.io_uring_disabled (unreadable here)");
 		break;
 	case -EACCES:
-		snprintf(r, n, "io_uring_setup gave EACCES: a security module "
+		snprintf(r, n,
+		         "io_uring_setup gave EACCES: a security module "
 		         "(SELinux, AppArmor) refuses io_uring here");
 		break;
 	case -ENOMEM:
 		if (p->memlock_charged)
-			snprintf(r, n, "io_uring_setup gave ENOMEM: RLIMIT_MEMLOCK "
+			snprintf(r, n,
+			         "io_uring_setup gave ENOMEM: RLIMIT_MEMLOCK "
 			         "is %llu bytes, too small for even a 1-entry "
 			         "ring (ring memory is charged to it without "
 			         "CAP_IPC_LOCK; raise it with ulimit -l)",
 			         (unsigned long long)p->memlock_limit);
 		else
-			snprintf(r, n, "io_uring_setup gave ENOMEM: out of "
+			snprintf(r, n,
+			         "io_uring_setup gave ENOMEM: out of "
 			         "kernel memory");
 		break;
 	default:
@@ -217,25 +230,25 @@ struct flag_test {
 };
 
 static const struct flag_test flag_tests[] = {
-	{HOOP_SETUP_IOPOLL, 0},
-	{HOOP_SETUP_SQPOLL, 0},
-	{HOOP_SETUP_SQ_AFF, HOOP_SETUP_SQPOLL},
-	{HOOP_SETUP_CQSIZE, 0},
-	{HOOP_SETUP_CLAMP, 0},
-	{HOOP_SETUP_ATTACH_WQ, 0}, /* plus a ring to attach to */
-	{HOOP_SETUP_R_DISABLED, 0},
-	{HOOP_SETUP_SUBMIT_ALL, 0},
-	{HOOP_SETUP_COOP_TASKRUN, 0},
-	{HOOP_SETUP_TASKRUN_FLAG, HOOP_SETUP_COOP_TASKRUN},
-	{HOOP_SETUP_SQE128, 0},
-	{HOOP_SETUP_CQE32, 0},
-	{HOOP_SETUP_SINGLE_ISSUER, 0},
-	{HOOP_SETUP_DEFER_TASKRUN, HOOP_SETUP_SINGLE_ISSUER},
-	{HOOP_SETUP_NO_MMAP, 0},
-	{HOOP_SETUP_REGISTERED_FD_ONLY, HOOP_SETUP_NO_MMAP},
-	{HOOP_SETUP_NO_SQARRAY, 0},
-	{HOOP_SETUP_HYBRID_IOPOLL, HOOP_SETUP_IOPOLL},
-	{HOOP_SETUP_CQE_MIXED, 0},
+        {HOOP_SETUP_IOPOLL, 0},
+        {HOOP_SETUP_SQPOLL, 0},
+        {HOOP_SETUP_SQ_AFF, HOOP_SETUP_SQPOLL},
+        {HOOP_SETUP_CQSIZE, 0},
+        {HOOP_SETUP_CLAMP, 0},
+        {HOOP_SETUP_ATTACH_WQ, 0}, /* plus a ring to attach to */
+        {HOOP_SETUP_R_DISABLED, 0},
+        {HOOP_SETUP_SUBMIT_ALL, 0},
+        {HOOP_SETUP_COOP_TASKRUN, 0},
+        {HOOP_SETUP_TASKRUN_FLAG, HOOP_SETUP_COOP_TASKRUN},
+        {HOOP_SETUP_SQE128, 0},
+        {HOOP_SETUP_CQE32, 0},
+        {HOOP_SETUP_SINGLE_ISSUER, 0},
+        {HOOP_SETUP_DEFER_TASKRUN, HOOP_SETUP_SINGLE_ISSUER},
+        {HOOP_SETUP_NO_MMAP, 0},
+        {HOOP_SETUP_REGISTERED_FD_ONLY, HOOP_SETUP_NO_MMAP},
+        {HOOP_SETUP_NO_SQARRAY, 0},
+        {HOOP_SETUP_HYBRID_IOPOLL, HOOP_SETUP_IOPOLL},
+        {HOOP_SETUP_CQE_MIXED, 0},
 };
 
 static void probe_setup_flags(struct hoop_probe *p, int base_fd)
@@ -353,8 +366,7 @@ static uint64_t probe_ring_extras(void)
 		x |= HOOP_PROBE_X_MEM_REGION;
 	hoop_ring *w = scratch(HOOP_SETUP_R_DISABLED);
 	if (w) {
-		if (try_region(w, (char *)mem + 4096,
-		               HOOP_MEM_REGION_REG_WAIT_ARG))
+		if (try_region(w, (char *)mem + 4096, HOOP_MEM_REGION_REG_WAIT_ARG))
 			x |= HOOP_PROBE_X_WAIT_REGION;
 		hoop_ring_destroy(w);
 	}
@@ -436,13 +448,15 @@ static void probe_memlock(struct hoop_probe *p)
 	size_t n = sizeof(p->memlock_note);
 	if (!p->memlock_charged) {
 		p->max_entries = MAX_ENTRIES;
-		snprintf(note, n, "unlimited: ring memory is not charged "
+		snprintf(note, n,
+		         "unlimited: ring memory is not charged "
 		         "(CAP_IPC_LOCK, e.g. root)");
 	} else if (p->memlock_limit != UINT64_MAX && p->usable &&
 	           !rings_charged(p->memlock_limit)) {
 		p->memlock_charged = 0;
 		p->max_entries = MAX_ENTRIES;
-		snprintf(note, n, "unlimited: this kernel does not charge ring "
+		snprintf(note, n,
+		         "unlimited: this kernel does not charge ring "
 		         "memory to RLIMIT_MEMLOCK (%llu bytes)",
 		         (unsigned long long)p->memlock_limit);
 	} else if (p->memlock_limit == UINT64_MAX) {
@@ -451,7 +465,8 @@ static void probe_memlock(struct hoop_probe *p)
 	} else {
 		p->max_entries = p->usable ? probe_max_entries(p->memlock_limit)
 		                           : 0;
-		snprintf(note, n, "RLIMIT_MEMLOCK %llu bytes, charged for ring "
+		snprintf(note, n,
+		         "RLIMIT_MEMLOCK %llu bytes, charged for ring "
 		         "memory: rings up to %u entries",
 		         (unsigned long long)p->memlock_limit, p->max_entries);
 	}
@@ -482,9 +497,12 @@ static void choose_auto(struct hoop_probe *p)
 	size_t n = sizeof(p->auto_reason);
 	if (want < 0) {
 		p->auto_backend = want;
-		snprintf(r, n, "none: HOOP_BACKEND=%s is not a backend (use "
-		         HOOP_BACKEND_ACCEPTED "): engines with AUTO fail with "
-		         "EINVAL", env);
+		snprintf(r, n,
+		         "none: HOOP_BACKEND=%s is not a backend "
+		         "(use " HOOP_BACKEND_ACCEPTED
+		         "): engines with AUTO fail with "
+		         "EINVAL",
+		         env);
 	} else if (want == HOOP_BACKEND_THREADS) {
 		p->auto_backend = HOOP_BACKEND_THREADS;
 		snprintf(r, n, "thread pool: HOOP_BACKEND=threads");
@@ -497,7 +515,8 @@ static void choose_auto(struct hoop_probe *p)
 	} else if (want == HOOP_BACKEND_URING) {
 		/* No fallback: engines fail with the setup error. */
 		p->auto_backend = HOOP_BACKEND_URING;
-		snprintf(r, n, "io_uring forced by HOOP_BACKEND=uring, but "
+		snprintf(r, n,
+		         "io_uring forced by HOOP_BACKEND=uring, but "
 		         "unusable (%s): engines fail with it",
 		         hoop_strerror(p->setup_err));
 	} else {
@@ -549,10 +568,10 @@ static void probe_fill(struct hoop_probe *p)
 	memset(p, 0, sizeof(*p));
 	p->size = sizeof(*p);
 	parse_release(p);
-	p->io_uring_disabled = (int32_t)read_long_file(
-	    "/proc/sys/kernel/io_uring_disabled");
-	p->io_uring_group = (int32_t)read_long_file(
-	    "/proc/sys/kernel/io_uring_group");
+	p->io_uring_disabled = (int32_t)read_long_file("/proc/sys/kernel/"
+	                                               "io_uring_disabled");
+	p->io_uring_group = (int32_t)read_long_file("/proc/sys/kernel/"
+	                                            "io_uring_group");
 	int cap_ipc_lock = 0;
 	p->seccomp_mode = -1;
 	read_status(&p->seccomp_mode, &cap_ipc_lock);
@@ -604,8 +623,8 @@ const char *hoop_probe_tier_name(int tier)
 	}
 }
 
-#define TASKRUN_FLAGS \
-	(HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG | \
+#define TASKRUN_FLAGS                                                          \
+	(HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |                   \
 	 HOOP_SETUP_DEFER_TASKRUN)
 
 int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
@@ -640,12 +659,12 @@ int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
 int hoop_ring_create_best(hoop_ring **out, unsigned entries)
 {
 	static const uint32_t ladder[] = {
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-		    HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-		    HOOP_SETUP_SINGLE_ISSUER,
-		HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG,
-		0,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
+	                HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
+	                HOOP_SETUP_SINGLE_ISSUER,
+	        HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG,
+	        0,
 	};
 	if (!out || entries == 0)
 		return -EINVAL;

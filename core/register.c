@@ -24,10 +24,7 @@ struct hoop_sys_clock_register {
 	uint32_t resv[3];
 };
 
-static inline uint64_t ptr_u64(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
+static inline uint64_t ptr_u64(const void *p) { return (uint64_t)(uintptr_t)p; }
 
 /* ---- fixed buffers ---- */
 
@@ -87,8 +84,8 @@ int hoop_ring_register_buffers_update_tag(hoop_ring *ring, unsigned off,
 {
 	if (!iovecs && nr)
 		return -EFAULT;
-	return rsrc_update(ring, HOOP_REGISTER_BUFFERS_UPDATE, off, iovecs, tags,
-	                   nr);
+	return rsrc_update(ring, HOOP_REGISTER_BUFFERS_UPDATE, off, iovecs,
+	                   tags, nr);
 }
 
 int hoop_ring_unregister_buffers(hoop_ring *ring)
@@ -145,8 +142,7 @@ int hoop_ring_unregister_files(hoop_ring *ring)
 	return hoop_ring_register(ring, HOOP_UNREGISTER_FILES, NULL, 0);
 }
 
-int hoop_ring_register_file_alloc_range(hoop_ring *ring, unsigned off,
-                                        unsigned len)
+int hoop_ring_register_file_alloc_range(hoop_ring *ring, unsigned off, unsigned len)
 {
 	struct hoop_sys_file_index_range range;
 	memset(&range, 0, sizeof(range));
@@ -161,9 +157,9 @@ struct hoop_file_registry {
 	hoop_ring *ring;
 	unsigned nr_slots;
 	unsigned used;
-	int *slot_fd;     /* slot -> fd, -1 when free */
-	int *fd_slot;     /* fd -> slot + 1, 0 when not registered */
-	unsigned fd_cap;  /* entries in fd_slot */
+	int *slot_fd;    /* slot -> fd, -1 when free */
+	int *fd_slot;    /* fd -> slot + 1, 0 when not registered */
+	unsigned fd_cap; /* entries in fd_slot */
 };
 
 int hoop_file_registry_create(hoop_file_registry **out, hoop_ring *ring,
@@ -385,8 +381,7 @@ int hoop_ring_unregister_personality(hoop_ring *ring, int id)
 }
 
 int hoop_ring_register_restrictions(hoop_ring *ring,
-                                    const struct hoop_restriction *res,
-                                    unsigned nr)
+                                    const struct hoop_restriction *res, unsigned nr)
 {
 	if (!res && nr)
 		return -EFAULT;
@@ -418,8 +413,8 @@ int hoop_ring_unregister_iowq_aff(hoop_ring *ring)
 
 /* ---- synchronous cancel ---- */
 
-_Static_assert(sizeof(struct hoop_sync_cancel) == 32,
-               "struct hoop_sync_cancel is part of the ABI");
+_Static_assert(sizeof(struct hoop_sync_cancel) == 32, "struct hoop_sync_cancel "
+                                                      "is part of the ABI");
 _Static_assert(offsetof(struct hoop_sync_cancel, opcode) == 24,
                "struct hoop_sync_cancel is part of the ABI");
 _Static_assert(offsetof(struct hoop_sync_cancel, hoop_flags) == 25,
@@ -465,8 +460,7 @@ int hoop_ring_register_sync_cancel(hoop_ring *ring,
 /* ---- provided-buffer rings ---- */
 
 int hoop_ring_register_buf_ring(hoop_ring *ring, void *ring_addr,
-                                unsigned entries, uint16_t bgid,
-                                unsigned flags)
+                                unsigned entries, uint16_t bgid, unsigned flags)
 {
 	struct hoop_sys_buf_reg reg;
 	if (flags > UINT16_MAX)
@@ -509,10 +503,7 @@ unsigned hoop_buf_ring_mask(unsigned entries)
 }
 
 /* The tail shares entry 0 with a buffer: the resv field of entry 0. */
-static uint16_t *buf_ring_tail(struct hoop_buf *br)
-{
-	return &br[0].resv;
-}
+static uint16_t *buf_ring_tail(struct hoop_buf *br) { return &br[0].resv; }
 
 void hoop_buf_ring_init(struct hoop_buf *br)
 {
@@ -536,15 +527,13 @@ void hoop_buf_ring_advance(struct hoop_buf *br, unsigned count)
 	                 __ATOMIC_RELEASE);
 }
 
-void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br,
-                              unsigned count)
+void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br, unsigned count)
 {
 	hoop_buf_ring_advance(br, count);
 	hoop_ring_cq_advance(ring, count);
 }
 
-int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br,
-                            uint16_t bgid)
+int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br, uint16_t bgid)
 {
 	uint16_t head;
 	int r = hoop_ring_buf_ring_head(ring, &head, bgid);
@@ -568,13 +557,12 @@ int hoop_ring_register_clock(hoop_ring *ring, int clockid)
 
 /* ---- provided-buffer rings, every field ---- */
 
-_Static_assert(sizeof(struct hoop_buf_reg) == 40,
-               "struct hoop_buf_reg is struct io_uring_buf_reg");
+_Static_assert(sizeof(struct hoop_buf_reg) == 40, "struct hoop_buf_reg is "
+                                                  "struct io_uring_buf_reg");
 _Static_assert(offsetof(struct hoop_buf_reg, min_left) == 16,
                "struct hoop_buf_reg is struct io_uring_buf_reg");
 
-int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
-                                    const struct hoop_buf_reg *reg)
+int hoop_ring_register_buf_ring_reg(hoop_ring *ring, const struct hoop_buf_reg *reg)
 {
 	if (!reg)
 		return -EINVAL;
@@ -593,8 +581,8 @@ int hoop_ring_register_buf_ring_reg(hoop_ring *ring,
 
 /* ---- NAPI busy polling ---- */
 
-_Static_assert(sizeof(struct hoop_napi) == 16,
-               "struct hoop_napi is struct io_uring_napi");
+_Static_assert(sizeof(struct hoop_napi) == 16, "struct hoop_napi is struct "
+                                               "io_uring_napi");
 
 int hoop_ring_register_napi(hoop_ring *ring, struct hoop_napi *napi)
 {

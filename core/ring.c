@@ -24,9 +24,9 @@ int hoop__fence_word;
 #endif
 
 /* hoop/inline.h reads the ring's first fields: they must match its view. */
-#define HOOP_VIEW_SAME(f)                                                     \
+#define HOOP_VIEW_SAME(f)                                                      \
 	_Static_assert(offsetof(struct hoop_ring, f) ==                        \
-	                   offsetof(struct hoop_ring_view, f),                 \
+	                       offsetof(struct hoop_ring_view, f),             \
 	               "hoop_ring_view." #f)
 HOOP_VIEW_SAME(sq_khead);
 HOOP_VIEW_SAME(sq_ktail);
@@ -147,8 +147,7 @@ static int map_app_mem(hoop_ring *r)
 
 /* The NO_MMAP rings: in the caller's memory (hoop_ring_create_mem) or in
  * memory we map. */
-static int alloc_app_mem(hoop_ring *r, unsigned entries,
-                         struct hoop_sys_params *p)
+static int alloc_app_mem(hoop_ring *r, unsigned entries, struct hoop_sys_params *p)
 {
 	app_mem_sizes(entries, p, &r->sq_ring_sz, &r->sqes_sz);
 	if (caller_mem.mem) {
@@ -225,8 +224,8 @@ static int ring_map(hoop_ring *r, int fd, const struct hoop_sys_params *p)
 	r->sq_kflags = (unsigned *)(sq + p->sq_off.flags);
 	r->sq_kdropped = (unsigned *)(sq + p->sq_off.dropped);
 	r->sq_array = (p->flags & HOOP_SETUP_NO_SQARRAY)
-	                  ? NULL
-	                  : (unsigned *)(sq + p->sq_off.array);
+	                      ? NULL
+	                      : (unsigned *)(sq + p->sq_off.array);
 	r->sqes = r->sqes_ptr;
 	r->sq_mask = *(unsigned *)(sq + p->sq_off.ring_mask);
 	r->sq_entries = *(unsigned *)(sq + p->sq_off.ring_entries);
@@ -405,7 +404,7 @@ void hoop_ring_destroy(hoop_ring *r)
 		struct hoop_sys_rsrc_update up = {.offset = (uint32_t)r->enter_fd};
 		hoop__sys_register(r->enter_fd,
 		                   HOOP_UNREGISTER_RING_FDS |
-		                       HOOP_REGISTER_USE_REGISTERED_RING,
+		                           HOOP_REGISTER_USE_REGISTERED_RING,
 		                   &up, 1);
 	}
 	free(r);
@@ -574,8 +573,8 @@ static unsigned cq_count(const hoop_ring *r, unsigned head, unsigned tail,
 		return tail - head;
 	unsigned n = 0;
 	struct hoop_cqe *c;
-	while (n < limit && (c = hoop_ring_cq_entry_inline(cview(r), &head,
-	                                                   tail)) != NULL) {
+	while (n < limit &&
+	       (c = hoop_ring_cq_entry_inline(cview(r), &head, tail)) != NULL) {
 		head += hoop_ring_cq_steps_inline(cview(r), c);
 		n++;
 	}
@@ -769,8 +768,7 @@ int hoop_ring_peek_cqe(hoop_ring *r, struct hoop_cqe **cqe_out)
 	return cqe ? 0 : -EAGAIN;
 }
 
-int hoop_ring_wait_cqe_nr(hoop_ring *r, struct hoop_cqe **cqe_out,
-                          unsigned wait_nr)
+int hoop_ring_wait_cqe_nr(hoop_ring *r, struct hoop_cqe **cqe_out, unsigned wait_nr)
 {
 	int e = wait_internal(r, cqe_out, false, wait_nr, NULL, NULL);
 	return e < 0 ? e : 0;
@@ -794,9 +792,8 @@ int hoop_ring_wait_cqe_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
 	return e < 0 ? e : 0;
 }
 
-int hoop_ring_wait_cqes(hoop_ring *r, struct hoop_cqe **cqe_out,
-                        unsigned wait_nr, const struct hoop_timespec *ts,
-                        const void *sigmask)
+int hoop_ring_wait_cqes(hoop_ring *r, struct hoop_cqe **cqe_out, unsigned wait_nr,
+                        const struct hoop_timespec *ts, const void *sigmask)
 {
 	int e = wait_internal(r, cqe_out, true, wait_nr, ts, sigmask);
 	return e < 0 ? e : 0;
@@ -818,7 +815,7 @@ unsigned hoop_ring_peek_batch_cqe(hoop_ring *r, struct hoop_cqe **cqes,
 		}
 		if (n)
 			return n; /* cq_advance steps over them again */
-		if (h != head) /* padding alone: consume it */
+		if (h != head)    /* padding alone: consume it */
 			hoop_store_release(r->cq_khead, h);
 		if (flushed || !cq_needs_flush(r))
 			return 0;
@@ -874,8 +871,8 @@ unsigned hoop_ring_sq_ready(const hoop_ring *r)
 {
 	/* Prepared SQEs the kernel has not consumed yet, published or not. */
 	unsigned head = (r->setup_flags & HOOP_SETUP_SQPOLL)
-	                    ? hoop_load_acquire(r->sq_khead)
-	                    : hoop_load_relaxed(r->sq_khead);
+	                        ? hoop_load_acquire(r->sq_khead)
+	                        : hoop_load_relaxed(r->sq_khead);
 	return r->sqe_tail - head;
 }
 
@@ -1001,7 +998,7 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 
 	uint64_t start = hoop__now_ns();
 	uint64_t deadline = ts ? start + (uint64_t)ts->tv_sec * 1000000000ull +
-	                             (uint64_t)ts->tv_nsec
+	                                    (uint64_t)ts->tv_nsec
 	                       : UINT64_MAX;
 	uint64_t min_deadline = start + (uint64_t)min_wait_usec * 1000ull;
 	if (min_deadline > deadline)
@@ -1036,9 +1033,9 @@ static int wait_min_internal(hoop_ring *r, struct hoop_cqe **cqe_out,
 				/* Hand over what was published, no wait. */
 				int ret;
 				do {
-					ret = hoop_ring_enter(
-					    r, to_submit, 0,
-					    flags & ~HOOP_ENTER_EXT_ARG, NULL, 0);
+					ret = hoop_ring_enter(r, to_submit, 0,
+					                      flags & ~HOOP_ENTER_EXT_ARG,
+					                      NULL, 0);
 				} while (ret == -EINTR);
 				if (ret < 0)
 					err = ret;
@@ -1094,20 +1091,17 @@ int hoop_ring_wait_cqes_min_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
                                     const struct hoop_timespec *ts,
                                     unsigned min_wait_usec, const void *sigmask)
 {
-	int e = wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
-	                          sigmask);
+	int e = wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec, sigmask);
 	return e < 0 ? e : 0;
 }
 
-int hoop_ring_submit_and_wait_min_timeout(hoop_ring *r,
-                                          struct hoop_cqe **cqe_out,
+int hoop_ring_submit_and_wait_min_timeout(hoop_ring *r, struct hoop_cqe **cqe_out,
                                           unsigned wait_nr,
                                           const struct hoop_timespec *ts,
                                           unsigned min_wait_usec,
                                           const void *sigmask)
 {
-	return wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec,
-	                         sigmask);
+	return wait_min_internal(r, cqe_out, wait_nr, ts, min_wait_usec, sigmask);
 }
 
 /* ---- closing the ring fd, iowait ---- */
@@ -1208,7 +1202,8 @@ int hoop_ring_resize(hoop_ring *r, unsigned sq_entries, unsigned cq_entries)
 		/* NO_MMAP: the new rings live in memory we provide, sized
 		 * as at setup. */
 		struct hoop_sys_params sz = p;
-		sz.flags |= r->setup_flags & (HOOP_SETUP_CQE32 | HOOP_SETUP_SQE128);
+		sz.flags |= r->setup_flags &
+		            (HOOP_SETUP_CQE32 | HOOP_SETUP_SQE128);
 		e = alloc_app_mem(&n, want_sq, &sz);
 		if (e < 0)
 			return e;
@@ -1256,9 +1251,8 @@ struct clone_buffers_arg {
 
 #define CLONE_SRC_REGISTERED 0x01u /* src_fd is a registered ring index */
 
-int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
-                                   unsigned dst_off, unsigned src_off,
-                                   unsigned nr, unsigned flags)
+int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src, unsigned dst_off,
+                                   unsigned src_off, unsigned nr, unsigned flags)
 {
 	if (!dst || !src || (flags & ~HOOP_CLONE_BUFFERS_REPLACE))
 		return -EINVAL;
@@ -1294,8 +1288,8 @@ int hoop_register_sync_msg(const struct hoop_sqe *sqe)
 }
 
 _Static_assert(sizeof(struct hoop_region_desc) == 64, "io_uring_region_desc");
-_Static_assert(sizeof(struct hoop_mem_region_reg) == 32,
-               "io_uring_mem_region_reg");
+_Static_assert(sizeof(struct hoop_mem_region_reg) == 32, "io_uring_mem_region_"
+                                                         "reg");
 _Static_assert(sizeof(struct hoop_reg_wait) == 64, "io_uring_reg_wait");
 
 int hoop_ring_register_region(hoop_ring *r, struct hoop_mem_region_reg *reg)
@@ -1333,8 +1327,8 @@ int hoop_ring_submit_and_wait_reg(hoop_ring *r, struct hoop_cqe **cqe_out,
 }
 
 _Static_assert(sizeof(struct hoop_zcrx_ifq_reg) == 96, "io_uring_zcrx_ifq_reg");
-_Static_assert(sizeof(struct hoop_zcrx_area_reg) == 48,
-               "io_uring_zcrx_area_reg");
+_Static_assert(sizeof(struct hoop_zcrx_area_reg) == 48, "io_uring_zcrx_area_"
+                                                        "reg");
 
 int hoop_ring_register_ifq(hoop_ring *r, struct hoop_zcrx_ifq_reg *reg)
 {
@@ -1359,11 +1353,10 @@ static hoop_ring_params mem_params(const hoop_ring_params *p)
 
 int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p)
 {
-	if (entries == 0 || (p && (p->flags & HOOP_SETUP_CQSIZE) &&
-	                     p->cq_entries == 0))
+	if (entries == 0 ||
+	    (p && (p->flags & HOOP_SETUP_CQSIZE) && p->cq_entries == 0))
 		return -EINVAL;
-	if (entries > HOOP_MAX_SQ_ENTRIES &&
-	    !(p && (p->flags & HOOP_SETUP_CLAMP)))
+	if (entries > HOOP_MAX_SQ_ENTRIES && !(p && (p->flags & HOOP_SETUP_CLAMP)))
 		return -EINVAL;
 	hoop_ring_params q = mem_params(p);
 	struct hoop_sys_params sp;
@@ -1376,8 +1369,7 @@ int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p)
 }
 
 int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
-                         const hoop_ring_params *p, void *buf,
-                         size_t buf_size)
+                         const hoop_ring_params *p, void *buf, size_t buf_size)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	if (!out || !buf || ((uintptr_t)buf & (pg - 1)))

@@ -27,18 +27,21 @@
  */
 #if defined(__SANITIZE_THREAD__)
 extern int hoop__fence_word;
-#define hoop_full_fence() __atomic_fetch_add(&hoop__fence_word, 0, __ATOMIC_SEQ_CST)
+#define hoop_full_fence()                                                      \
+	__atomic_fetch_add(&hoop__fence_word, 0, __ATOMIC_SEQ_CST)
 #else
 #define hoop_full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
 /* int_flags */
-#define HOOP_INT_REG_RING 0x01u      /* enter through the registered index */
-#define HOOP_INT_REG_RING_ONLY 0x02u /* no real fd (REGISTERED_FD_ONLY, or
+#define HOOP_INT_REG_RING 0x01u /* enter through the registered index */
+#define HOOP_INT_REG_RING_ONLY                                                 \
+	0x02u                    /* no real fd (REGISTERED_FD_ONLY, or
                                         hoop_ring_close_ring_fd) */
-#define HOOP_INT_APP_MEM 0x04u       /* NO_MMAP: we own the ring memory */
-#define HOOP_INT_NO_IOWAIT 0x08u     /* add ENTER_NO_IOWAIT to each enter */
-#define HOOP_INT_CALLER_MEM 0x10u    /* NO_MMAP in the caller's memory
+#define HOOP_INT_APP_MEM 0x04u   /* NO_MMAP: we own the ring memory */
+#define HOOP_INT_NO_IOWAIT 0x08u /* add ENTER_NO_IOWAIT to each enter */
+#define HOOP_INT_CALLER_MEM                                                    \
+	0x10u /* NO_MMAP in the caller's memory
                                         (hoop_ring_create_mem): not ours
                                         to unmap */
 
@@ -65,7 +68,7 @@ struct hoop_ring {
 	unsigned cq_mask;
 	unsigned cq_entries;
 	unsigned cqe_shift; /* 1 with CQE32 */
-	unsigned cq_mixed;  /* 1 with CQE_MIXED: see hoop_ring_cq_entry_inline */
+	unsigned cq_mixed; /* 1 with CQE_MIXED: see hoop_ring_cq_entry_inline */
 
 	uint32_t setup_flags;
 	uint32_t features;

@@ -55,8 +55,8 @@ static bool closing(const struct hoop_slots *t)
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
 
 /* Pop one free slot's index into *idx; false if none is free. */
-static inline __attribute__((always_inline)) bool
-slot_pop(struct hoop_slots *t, unsigned *idx)
+static inline __attribute__((always_inline)) bool slot_pop(struct hoop_slots *t,
+                                                           unsigned *idx)
 {
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
@@ -67,9 +67,9 @@ slot_pop(struct hoop_slots *t, unsigned *idx)
 		uint64_t nt = ((top >> 32) + 1) << 32 | next;
 		/* Acquire: the freeing thread's last writes to the slot
 		 * happen before ours. A stale `next` fails on the count. */
-		if (atomic_compare_exchange_weak_explicit(
-		        &t->free_top, &top, nt, memory_order_acquire,
-		        memory_order_acquire)) {
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_acquire,
+		                                          memory_order_acquire)) {
 			*idx = k1 - 1;
 			return true;
 		}
@@ -85,9 +85,9 @@ slot_push_raw(struct hoop_slots *t, unsigned k)
 		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
 		                      memory_order_relaxed);
 		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
-		if (atomic_compare_exchange_weak_explicit(
-		        &t->free_top, &top, nt, memory_order_seq_cst,
-		        memory_order_relaxed))
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_seq_cst,
+		                                          memory_order_relaxed))
 			break;
 	}
 }
@@ -119,13 +119,12 @@ static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx,
 	return true;
 }
 
-int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait,
-                     unsigned *idx)
+int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx)
 {
 	bool gave_back = false;
 	while (!slots_pop_n(t, n, idx, &gave_back)) {
-		if (gave_back && atomic_load_explicit(&t->room_waiters,
-		                                      memory_order_seq_cst))
+		if (gave_back &&
+		    atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
 			hoop__slots_wake_all(t);
 		if (nowait || closing(t))
 			return closing(t) ? -ESHUTDOWN : -EBUSY;
@@ -139,15 +138,14 @@ int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait,
 		gave_back = false;
 		bool got = slots_pop_n(t, n, idx, &gave_back);
 		if (!got) {
-			if (gave_back && atomic_load_explicit(
-			                     &t->room_waiters,
-			                     memory_order_seq_cst) > 1)
+			if (gave_back &&
+			    atomic_load_explicit(&t->room_waiters,
+			                         memory_order_seq_cst) > 1)
 				pthread_cond_broadcast(&t->room_cv);
 			if (!closing(t)) {
 				struct timespec ts;
 				hoop__cond_deadline(&ts, 1000000); /* every ms */
-				pthread_cond_timedwait(&t->room_cv, &t->lock,
-				                       &ts);
+				pthread_cond_timedwait(&t->room_cv, &t->lock, &ts);
 			}
 		}
 		pthread_mutex_unlock(&t->lock);
@@ -171,8 +169,7 @@ void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
 	hoop__slot_push_free(t, s);
 }
 
-void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx,
-                        unsigned n)
+void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		hoop__slot_free(t, &t->slots[idx[i]]);

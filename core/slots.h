@@ -43,7 +43,8 @@ static inline uint32_t hoop__token_gen(uint64_t token)
 #define SLOT_WAITER 0x100u   /* a thread sleeps on this word */
 #define SLOT_RELEASED 0x200u /* the owner gave up; free on completion */
 #define SLOT_POOL 0x400u     /* served by the thread pool, not the ring */
-#define SLOT_TIMER 0x800u    /* a multishot timeout on the ring: cancel
+#define SLOT_TIMER                                                             \
+	0x800u /* a multishot timeout on the ring: cancel
                                 retries while the kernel re-arms it */
 
 enum hoop_delivery {
@@ -110,8 +111,7 @@ void hoop__slots_wake_all(struct hoop_slots *t);
  * Take n free slots into idx[]; blocks for room unless nowait. Returns 0 or
  * -EBUSY / -ESHUTDOWN.
  */
-int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait,
-                     unsigned *idx);
+int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx);
 
 /* Put a slot whose state is FREE already (claimed by the caller) on the
  * free list. */
@@ -121,8 +121,7 @@ void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s);
 void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s);
 
 /* Return slots taken by hoop__slots_take that were never used. */
-void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx,
-                        unsigned n);
+void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n);
 
 /* The slot a token names, or NULL if it names none (gen checked later). */
 static inline struct hoop_slot *hoop__slot_of(const struct hoop_slots *t,
@@ -139,9 +138,8 @@ static inline struct hoop_slot *hoop__slot_of(const struct hoop_slots *t,
 static inline uint64_t hoop__slot_token(const struct hoop_slots *t,
                                         struct hoop_slot *s)
 {
-	return hoop__token_make(
-	    (uint32_t)(s - t->slots),
-	    atomic_load_explicit(&s->gen, memory_order_relaxed));
+	return hoop__token_make((uint32_t)(s - t->slots),
+	                        atomic_load_explicit(&s->gen, memory_order_relaxed));
 }
 
 /*
@@ -166,9 +164,9 @@ static inline uint32_t hoop__slot_state_for(struct hoop_slot *s, uint32_t gen)
  */
 static inline bool hoop__slot_claim_done(struct hoop_slot *s, uint32_t st)
 {
-	return atomic_compare_exchange_strong_explicit(
-	    &s->state, &st, SLOT_FREE, memory_order_acquire,
-	    memory_order_relaxed);
+	return atomic_compare_exchange_strong_explicit(&s->state, &st, SLOT_FREE,
+	                                               memory_order_acquire,
+	                                               memory_order_relaxed);
 }
 
 /* Start a new generation of slot idx (taken, not yet published): its

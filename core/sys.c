@@ -26,7 +26,8 @@ _Static_assert(sizeof(struct hoop_sqe) == 64, "SQE is 64 bytes");
 _Static_assert(sizeof(struct hoop_cqe) == 16, "CQE is 16 bytes");
 _Static_assert(sizeof(struct hoop_sys_params) == 120, "io_uring_params");
 _Static_assert(sizeof(struct hoop_sys_getevents_arg) == 24, "getevents_arg");
-_Static_assert(sizeof(struct hoop_sys_sync_cancel_reg) == 64, "sync_cancel_reg");
+_Static_assert(sizeof(struct hoop_sys_sync_cancel_reg) == 64, "sync_cancel_"
+                                                              "reg");
 _Static_assert(sizeof(struct hoop_buf) == 16, "io_uring_buf");
 _Static_assert(sizeof(struct hoop_probe_op) == 8, "probe op");
 _Static_assert(sizeof(struct hoop_probe_hdr) == 16, "probe header");
@@ -34,11 +35,11 @@ _Static_assert(sizeof(struct hoop_restriction) == 16, "restriction");
 
 #ifdef HOOP_FAULT_INJECTION
 static int fault_check(int call, unsigned reg_opcode);
-#define FAULT_POINT(call, op)                                                 \
-	do {                                                                  \
-		int _f = fault_check((call), (op));                           \
-		if (_f)                                                       \
-			return _f;                                            \
+#define FAULT_POINT(call, op)                                                  \
+	do {                                                                   \
+		int _f = fault_check((call), (op));                            \
+		if (_f)                                                        \
+			return _f;                                             \
 	} while (0)
 #else
 #define FAULT_POINT(call, op) ((void)0)
@@ -84,8 +85,7 @@ static inline long raw_syscall6(long n, long a1, long a2, long a3, long a4,
 	register long x5 __asm__("x5") = a6;
 	__asm__ __volatile__("svc 0"
 	                     : "+r"(x0)
-	                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4),
-	                       "r"(x5)
+	                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
 	                     : "memory");
 	return x0;
 }
@@ -100,14 +100,13 @@ int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
 	                         (long)min_complete, (long)flags, (long)arg,
 	                         (long)argsz);
 #else
-	long r = syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags,
-	                 arg, argsz);
+	long r = syscall(__NR_io_uring_enter, fd, to_submit, min_complete,
+	                 flags, arg, argsz);
 	return r < 0 ? -errno : (int)r;
 #endif
 }
 
-int hoop__sys_register(int fd, unsigned opcode, const void *arg,
-                       unsigned nr_args)
+int hoop__sys_register(int fd, unsigned opcode, const void *arg, unsigned nr_args)
 {
 	FAULT_POINT(HOOP_FAULT_REGISTER, opcode);
 	long r = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
@@ -187,12 +186,16 @@ void hoop__fault_clear(void)
 
 unsigned long hoop__fault_calls(int call)
 {
-	return call >= 0 && call < HOOP_FAULT_NCALLS ? atomic_load(&faults[call].calls) : 0;
+	return call >= 0 && call < HOOP_FAULT_NCALLS
+	               ? atomic_load(&faults[call].calls)
+	               : 0;
 }
 
 unsigned long hoop__fault_hits(int call)
 {
-	return call >= 0 && call < HOOP_FAULT_NCALLS ? atomic_load(&faults[call].hits) : 0;
+	return call >= 0 && call < HOOP_FAULT_NCALLS
+	               ? atomic_load(&faults[call].hits)
+	               : 0;
 }
 
 static int fault_check(int call, unsigned reg_opcode)
@@ -220,10 +223,10 @@ static const struct {
 	const char *name;
 	int err;
 } fault_errnos[] = {
-	{"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"EBUSY", EBUSY},
-	{"EBADR", EBADR}, {"ENOMEM", ENOMEM}, {"EPERM", EPERM},
-	{"ENOSYS", ENOSYS}, {"EACCES", EACCES}, {"EINVAL", EINVAL},
-	{"EFAULT", EFAULT}, {"ENXIO", ENXIO}, {"EOWNERDEAD", EOWNERDEAD},
+        {"EINTR", EINTR},   {"EAGAIN", EAGAIN}, {"EBUSY", EBUSY},
+        {"EBADR", EBADR},   {"ENOMEM", ENOMEM}, {"EPERM", EPERM},
+        {"ENOSYS", ENOSYS}, {"EACCES", EACCES}, {"EINVAL", EINVAL},
+        {"EFAULT", EFAULT}, {"ENXIO", ENXIO},   {"EOWNERDEAD", EOWNERDEAD},
 };
 
 /* One rule "call:ERRNO[:key=value]..." of length len. */

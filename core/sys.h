@@ -98,8 +98,7 @@ struct hoop_sys_file_index_range {
 int hoop__sys_setup(unsigned entries, struct hoop_sys_params *p);
 int hoop__sys_enter(int fd, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);
-int hoop__sys_register(int fd, unsigned opcode, const void *arg,
-                       unsigned nr_args);
+int hoop__sys_register(int fd, unsigned opcode, const void *arg, unsigned nr_args);
 
 /*
  * Fault injection, for tests only. Compiled in only when the library is

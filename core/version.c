@@ -11,7 +11,7 @@ uint32_t hoop_version(void) { return HOOP_VERSION_NUMBER; }
 const char *hoop_version_string(void)
 {
 	return HOOP_STR(HOOP_VERSION_MAJOR) "." HOOP_STR(
-	    HOOP_VERSION_MINOR) "." HOOP_STR(HOOP_VERSION_PATCH);
+	        HOOP_VERSION_MINOR) "." HOOP_STR(HOOP_VERSION_PATCH);
 }
 
 const char *hoop_strerror(int err)

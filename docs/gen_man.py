@@ -122,7 +122,8 @@ def parse_header(path):
             last_comment = (last_comment[0], j)
             i = j + 1
             continue
-        if s.startswith("HOOP_API") and "(" in s:
+        if s.startswith("HOOP_API") and ("(" in s or "(" in lines[i + 1]):
+            # (clang-format may put the return type alone on the line.)
             j = i
             while ";" not in lines[j]:
                 j += 1

@@ -94,9 +94,11 @@ static void print_kernel_support(hoop_ring *ring)
 	printf("\n%d supported", count);
 	if (count < nops) {
 		printf("; not supported:");
-		for (unsigned op = 0; op < (unsigned)nops && op < sizeof(supported); op++)
+		for (unsigned op = 0;
+		     op < (unsigned)nops && op < sizeof(supported); op++)
 			if (!supported[op])
-				printf(" %s", hoop_op_name(op) ? hoop_op_name(op) : "?");
+				printf(" %s", hoop_op_name(op) ? hoop_op_name(op)
+				                               : "?");
 	}
 	printf("\n");
 }

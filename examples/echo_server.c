@@ -62,11 +62,11 @@ static void echo_on_recv(hoop_loop *loop, void *arg, int32_t res, uint32_t flags
 }
 
 static const struct hs_proto echo_proto = {
-	.name = "echo_server",
-	.buf_count = ECHO_BUF_COUNT,
-	.buf_size = ECHO_BUF_SIZE,
-	.conn_size = sizeof(struct hs_conn),
-	.on_recv = echo_on_recv,
+        .name = "echo_server",
+        .buf_count = ECHO_BUF_COUNT,
+        .buf_size = ECHO_BUF_SIZE,
+        .conn_size = sizeof(struct hs_conn),
+        .on_recv = echo_on_recv,
 };
 
 int echo_server_run(const struct hoop_server_opts *o)
@@ -75,8 +75,5 @@ int echo_server_run(const struct hoop_server_opts *o)
 }
 
 #ifndef HOOP_EXAMPLE_NO_MAIN
-int main(int argc, char **argv)
-{
-	return hs_main(argc, argv, echo_server_run);
-}
+int main(int argc, char **argv) { return hs_main(argc, argv, echo_server_run); }
 #endif

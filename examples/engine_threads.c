@@ -36,7 +36,8 @@ static void *worker(void *arg)
 		hoop_engine_wait(engine, tokens[i], &c, -1);
 		if (c.res < 0)
 			fprintf(stderr, "read %llu: %s\n",
-			        (unsigned long long)c.user_data, hoop_strerror(c.res));
+			        (unsigned long long)c.user_data,
+			        hoop_strerror(c.res));
 		else
 			total += c.res;
 	}

@@ -30,11 +30,12 @@ int main(int argc, char **argv)
 	struct hoop_cqe *cqe;
 	err = hoop_ring_wait_cqe(ring, &cqe);
 	if (err < 0 || cqe->res < 0) {
-		fprintf(stderr, "read: %s\n", hoop_strerror(err < 0 ? err : cqe->res));
+		fprintf(stderr, "read: %s\n",
+		        hoop_strerror(err < 0 ? err : cqe->res));
 		return 1;
 	}
-	printf("request %llu read %d bytes:\n%.*s", (unsigned long long)cqe->user_data,
-	       cqe->res, cqe->res, buf);
+	printf("request %llu read %d bytes:\n%.*s",
+	       (unsigned long long)cqe->user_data, cqe->res, cqe->res, buf);
 	hoop_ring_cqe_seen(ring, cqe);
 
 	hoop_ring_destroy(ring);

@@ -31,20 +31,19 @@
 #define HTTP_BATCH 64u        /* responses per send at most */
 
 #define HTTP_BODY "Hello, World!"
-#define HTTP_HEAD(status, conn)                                              \
+#define HTTP_HEAD(status, conn)                                                \
 	"HTTP/1.1 " status "\r\nServer: hoop\r\nContent-Type: text/plain\r\n"  \
 	"Connection: " conn "\r\n"
-static const char http_ok_keep[] =
-	HTTP_HEAD("200 OK", "keep-alive") "Content-Length: 13\r\n\r\n" HTTP_BODY;
+static const char http_ok_keep[] = HTTP_HEAD(
+        "200 OK", "keep-alive") "Content-Length: 13\r\n\r\n" HTTP_BODY;
 static const char http_ok_close[] =
-	HTTP_HEAD("200 OK", "close") "Content-Length: 13\r\n\r\n" HTTP_BODY;
-static const char http_400[] =
-	HTTP_HEAD("400 Bad Request", "close") "Content-Length: 0\r\n\r\n";
-static const char http_431[] =
-	HTTP_HEAD("431 Request Header Fields Too Large", "close")
-	"Content-Length: 0\r\n\r\n";
-static const char http_501[] =
-	HTTP_HEAD("501 Not Implemented", "close") "Content-Length: 0\r\n\r\n";
+        HTTP_HEAD("200 OK", "close") "Content-Length: 13\r\n\r\n" HTTP_BODY;
+static const char http_400[] = HTTP_HEAD("400 Bad Request",
+                                         "close") "Content-Length: 0\r\n\r\n";
+static const char http_431[] = HTTP_HEAD("431 Request Header Fields Too Large",
+                                         "close") "Content-Length: 0\r\n\r\n";
+static const char http_501[] = HTTP_HEAD("501 Not Implemented",
+                                         "close") "Content-Length: 0\r\n\r\n";
 
 #define HTTP_OK_LEN (sizeof(http_ok_keep) - 1)
 /* HTTP_BATCH copies of http_ok_keep, back to back; filled once. */
@@ -65,7 +64,13 @@ struct http_conn {
 };
 
 /* What a complete request asks for. */
-enum http_verdict { HTTP_KEEP, HTTP_CLOSE, HTTP_BAD, HTTP_TOO_BIG, HTTP_NOT_IMPL };
+enum http_verdict {
+	HTTP_KEEP,
+	HTTP_CLOSE,
+	HTTP_BAD,
+	HTTP_TOO_BIG,
+	HTTP_NOT_IMPL
+};
 
 /* RFC 9110 token characters. */
 static int http_tchar(unsigned char ch)
@@ -203,8 +208,8 @@ static void http_respond(struct hs_conn *c, unsigned ok, enum http_verdict last,
 	}
 	if (!have_last)
 		return;
-	const char *r = last == HTTP_CLOSE     ? http_ok_close
-	                : last == HTTP_TOO_BIG ? http_431
+	const char *r = last == HTTP_CLOSE      ? http_ok_close
+	                : last == HTTP_TOO_BIG  ? http_431
 	                : last == HTTP_NOT_IMPL ? http_501
 	                                        : http_400;
 	if (http_send(c, r, strlen(r)) == 0)
@@ -250,7 +255,9 @@ static void http_feed(struct http_conn *h, const char *d, size_t n)
 		} else {
 			/* The end may straddle the reads: look 3 bytes back. */
 			size_t old = h->hlen;
-			size_t k = n < HTTP_MAX_HEADER - old ? n : HTTP_MAX_HEADER - old;
+			size_t k = n < HTTP_MAX_HEADER - old
+			                   ? n
+			                   : HTTP_MAX_HEADER - old;
 			memcpy(h->hbuf + old, d, k);
 			size_t from = old >= 3 ? old - 3 : 0;
 			const char *e = memmem(h->hbuf + from, old + k - from,
@@ -268,8 +275,9 @@ static void http_feed(struct http_conn *h, const char *d, size_t n)
 			h->hlen = 0;
 		}
 		uint64_t body = 0;
-		enum http_verdict v =
-			rlen > HTTP_MAX_HEADER ? HTTP_TOO_BIG : http_parse(req, rlen, &body);
+		enum http_verdict v = rlen > HTTP_MAX_HEADER
+		                              ? HTTP_TOO_BIG
+		                              : http_parse(req, rlen, &body);
 		if (v == HTTP_KEEP) {
 			ok++;
 			h->body_left = body;
@@ -302,11 +310,11 @@ static void http_on_recv(hoop_loop *loop, void *arg, int32_t res, uint32_t flags
 }
 
 static const struct hs_proto http_proto = {
-	.name = "http_server",
-	.buf_count = HTTP_BUF_COUNT,
-	.buf_size = HTTP_BUF_SIZE,
-	.conn_size = sizeof(struct http_conn),
-	.on_recv = http_on_recv,
+        .name = "http_server",
+        .buf_count = HTTP_BUF_COUNT,
+        .buf_size = HTTP_BUF_SIZE,
+        .conn_size = sizeof(struct http_conn),
+        .on_recv = http_on_recv,
 };
 
 int http_server_run(const struct hoop_server_opts *o)
@@ -316,8 +324,5 @@ int http_server_run(const struct hoop_server_opts *o)
 }
 
 #ifndef HOOP_EXAMPLE_NO_MAIN
-int main(int argc, char **argv)
-{
-	return hs_main(argc, argv, http_server_run);
-}
+int main(int argc, char **argv) { return hs_main(argc, argv, http_server_run); }
 #endif

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (out[i].res < 0)
-			printf("%s: %s\n", paths[i], hoop_strerror((int)out[i].res));
+			printf("%s: %s\n", paths[i],
+			       hoop_strerror((int)out[i].res));
 		else
 			printf("%s: %lld bytes\n", paths[i], (long long)out[i].res);
 	}

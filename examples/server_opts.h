@@ -51,8 +51,13 @@ int http_server_run(const struct hoop_server_opts *o);
 #define HS_MAX_THREADS 64
 #define HS_TICK_NS 100000000ull /* how often a loop looks at *stop */
 
-enum { HS_PHASE_START, HS_PHASE_RUN, HS_PHASE_SHUTDOWN, HS_PHASE_DESTROY,
-       HS_PHASE_DONE };
+enum {
+	HS_PHASE_START,
+	HS_PHASE_RUN,
+	HS_PHASE_SHUTDOWN,
+	HS_PHASE_DESTROY,
+	HS_PHASE_DONE
+};
 static const char *const hs_phase_names[] = {"starting", "serving",
                                              "closing connections",
                                              "destroying its loop", "done"};
@@ -107,10 +112,7 @@ struct hs_thread {
 	struct hs_conn conns; /* list head */
 };
 
-static int hs_quiet(const struct hs_thread *t)
-{
-	return t->o->quiet;
-}
+static int hs_quiet(const struct hs_thread *t) { return t->o->quiet; }
 
 static int hs_stop_requested(const struct hoop_server_opts *o)
 {
@@ -360,8 +362,7 @@ static void hs_shutdown(struct hs_thread *t)
 		int ret = hoop_loop_run_once(t->loop, 50000000);
 		if (ret < 0 && ret != -EINTR)
 			break;
-		for (struct hs_conn *c = t->conns.next; c != &t->conns;
-		     c = c->next)
+		for (struct hs_conn *c = t->conns.next; c != &t->conns; c = c->next)
 			if (c->closing == 2)
 				hs_conn_close(c, HOOP_LOOP_ABORT);
 		if (hs_now_ns() > deadline) {
@@ -404,8 +405,7 @@ static void *hs_thread_main(void *arg)
 	}
 	for (unsigned i = 0; i < p->buf_count; i++)
 		t->slots[i].t = t;
-	err = hoop_loop_accept(t->loop, t->lfd, 0, hs_on_accept, t,
-	                       &t->accept_id);
+	err = hoop_loop_accept(t->loop, t->lfd, 0, hs_on_accept, t, &t->accept_id);
 	if (err == 0)
 		err = hoop_loop_timer(t->loop, HS_TICK_NS, HOOP_LOOP_TIMER_REPEAT,
 		                      hs_on_tick, t, &t->timer_id);
@@ -442,7 +442,7 @@ static void hs_join(struct hs_thread *ts, int started)
 	uint64_t deadline = hs_now_ns() + 2000000000ull;
 	for (int i = 1; i < started; i++) {
 		while (__atomic_load_n(&ts[i].phase, __ATOMIC_ACQUIRE) !=
-		           HS_PHASE_DONE &&
+		               HS_PHASE_DONE &&
 		       hs_now_ns() < deadline) {
 			struct timespec ts10 = {0, 10000000};
 			nanosleep(&ts10, NULL);
@@ -454,14 +454,12 @@ static void hs_join(struct hs_thread *ts, int started)
 			        "%u ticks, accept %s, tick %s\n",
 			        ts[i].p->name, i, hs_phase_names[ph],
 			        __atomic_load_n(&ts[i].ticks, __ATOMIC_RELAXED),
-			        __atomic_load_n(&ts[i].accept_ended,
-			                        __ATOMIC_RELAXED)
-			            ? "ended"
-			            : "not ended",
-			        __atomic_load_n(&ts[i].tick_ended,
-			                        __ATOMIC_RELAXED)
-			            ? "ended"
-			            : "not ended");
+			        __atomic_load_n(&ts[i].accept_ended, __ATOMIC_RELAXED)
+			                ? "ended"
+			                : "not ended",
+			        __atomic_load_n(&ts[i].tick_ended, __ATOMIC_RELAXED)
+			                ? "ended"
+			                : "not ended");
 		pthread_join(ts[i].tid, NULL);
 	}
 }
@@ -504,8 +502,8 @@ static int hs_run(const struct hoop_server_opts *o, const struct hs_proto *p)
 			port = hs_bound_port(fd);
 			hs_parse_addr(&a, host, port);
 		}
-		ts[made] = (struct hs_thread){.o = o, .p = p, .index = made,
-		                              .lfd = fd, .failed = &failed};
+		ts[made] = (struct hs_thread){
+		        .o = o, .p = p, .index = made, .lfd = fd, .failed = &failed};
 	}
 	if (code == 0) {
 		printf(a.family == AF_INET6 ? "listening on [%s]:%d\n"
@@ -514,8 +512,8 @@ static int hs_run(const struct hoop_server_opts *o, const struct hs_proto *p)
 		fflush(stdout);
 		int started = 1;
 		for (; started < n; started++)
-			if (pthread_create(&ts[started].tid, NULL, hs_thread_main,
-			                   &ts[started]) != 0)
+			if (pthread_create(&ts[started].tid, NULL,
+			                   hs_thread_main, &ts[started]) != 0)
 				break;
 		if (started < n) {
 			fprintf(stderr, "%s: could not start %d threads\n",
@@ -546,9 +544,12 @@ static void hs_on_signal(int sig)
 }
 
 /* main(): --host H --port N --threads N --quiet; SIGINT/SIGTERM stop. */
-static int hs_main(int argc, char **argv, int (*run)(const struct hoop_server_opts *))
+static int hs_main(int argc, char **argv,
+                   int (*run)(const struct hoop_server_opts *))
 {
-	struct hoop_server_opts o = {.host = "127.0.0.1", .port = 0, .threads = 1,
+	struct hoop_server_opts o = {.host = "127.0.0.1",
+	                             .port = 0,
+	                             .threads = 1,
 	                             .stop = &hs_main_stop};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -563,8 +564,9 @@ static int hs_main(int argc, char **argv, int (*run)(const struct hoop_server_op
 		else if (v && !strcmp(a, "--threads"))
 			o.threads = atoi(v);
 		else {
-			fprintf(stderr, "usage: %s [--host ADDR] [--port N] "
-			                "[--threads N] [--quiet]\n",
+			fprintf(stderr,
+			        "usage: %s [--host ADDR] [--port N] "
+			        "[--threads N] [--quiet]\n",
 			        argv[0]);
 			return 2;
 		}

@@ -21,8 +21,8 @@ hoop_ring *t_ring(unsigned entries, uint32_t flags)
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring unavailable here: %s", hoop_strerror(r));
 	if (r < 0) {
-		fprintf(stderr, "hoop_ring_create(%u, %#x): %s\n", entries, flags,
-		        hoop_strerror(r));
+		fprintf(stderr, "hoop_ring_create(%u, %#x): %s\n", entries,
+		        flags, hoop_strerror(r));
 		exit(T_FAIL);
 	}
 	return ring;

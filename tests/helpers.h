@@ -17,36 +17,37 @@
 #define T_FAIL 1
 #define T_SKIP 77
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,   \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
 			        __LINE__, #cond);                              \
-			exit(T_FAIL);                                        \
-		}                                                            \
+			exit(T_FAIL);                                          \
+		}                                                              \
 	} while (0)
 
 /* Compare two integers; on mismatch print both values and the errno names. */
-#define CHECK_EQ(a, b)                                                       \
-	do {                                                                 \
-		long long _a = (long long)(a), _b = (long long)(b);          \
-		if (_a != _b) {                                              \
-			fprintf(stderr,                                      \
-			        "%s:%d: CHECK_EQ failed: %s == %lld, expected " \
-			        "%s == %lld (%s)\n",                          \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);            \
+		if (_a != _b) {                                                \
+			fprintf(stderr,                                        \
+			        "%s:%d: CHECK_EQ failed: %s == %lld, "         \
+			        "expected "                                    \
+			        "%s == %lld (%s)\n",                           \
 			        __FILE__, __LINE__, #a, _a, #b, _b,            \
 			        _a < 0 ? hoop_strerror((int)_a) : "");         \
-			exit(T_FAIL);                                        \
-		}                                                            \
+			exit(T_FAIL);                                          \
+		}                                                              \
 	} while (0)
 
 /* Print the reason and exit 77. */
-#define SKIP(...)                                                            \
-	do {                                                                 \
-		fprintf(stderr, "SKIP: ");                                   \
-		fprintf(stderr, __VA_ARGS__);                                \
-		fprintf(stderr, "\n");                                       \
-		exit(T_SKIP);                                                \
+#define SKIP(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "SKIP: ");                                     \
+		fprintf(stderr, __VA_ARGS__);                                  \
+		fprintf(stderr, "\n");                                         \
+		exit(T_SKIP);                                                  \
 	} while (0)
 
 /*

@@ -35,25 +35,25 @@ static inline int t_seccomp_refuse_uring(int err)
 {
 #ifdef T_AUDIT_ARCH
 	struct sock_filter prog[] = {
-		/* Syscall numbers mean something only for a known arch: a
+	        /* Syscall numbers mean something only for a known arch: a
 		 * call through another ABI (32-bit compat) kills the process
 		 * rather than slipping past with a different numbering. */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		         offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_AUDIT_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		         offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_NR_IO_URING_SETUP, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		         T_X32_BIT | T_NR_IO_URING_SETUP, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K,
-		         SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	        BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                 offsetof(struct seccomp_data, arch)),
+	        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_AUDIT_ARCH, 1, 0),
+	        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	        BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                 offsetof(struct seccomp_data, nr)),
+	        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_NR_IO_URING_SETUP, 1, 0),
+	        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	                 T_X32_BIT | T_NR_IO_URING_SETUP, 0, 1),
+	        BPF_STMT(BPF_RET | BPF_K,
+	                 SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+	        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog fprog = {
-		.len = (unsigned short)(sizeof(prog) / sizeof(prog[0])),
-		.filter = prog,
+	        .len = (unsigned short)(sizeof(prog) / sizeof(prog[0])),
+	        .filter = prog,
 	};
 	/* Without CAP_SYS_ADMIN a filter needs no_new_privs; set it anyway. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

@@ -56,7 +56,8 @@ static void metrics(hoop_engine *e)
 	memset(&old, 0x5a, sizeof(old));
 	CHECK_EQ(HOOP_ENGINE_METRICS_SIZE_V1, sizeof(old.m));
 	CHECK_EQ(hoop_engine_get_metrics(e, (struct hoop_engine_metrics *)&old,
-	                                 sizeof(old.m)), 0);
+	                                 sizeof(old.m)),
+	         0);
 	check_canary(old.canary, 8);
 	CHECK_EQ(old.m.f[0], 1); /* submitted */
 	CHECK_EQ(old.m.f[1], 1); /* completed */
@@ -68,7 +69,7 @@ static void metrics(hoop_engine *e)
 	static const size_t small[] = {0, 1, 8, 88, 95};
 	for (unsigned i = 0; i < sizeof(small) / sizeof(small[0]); i++)
 		CHECK_EQ(hoop_engine_get_metrics(
-		             e, (struct hoop_engine_metrics *)&old, small[i]),
+		                 e, (struct hoop_engine_metrics *)&old, small[i]),
 		         -EINVAL);
 	check_canary((const uint64_t *)&old, sizeof(old) / 8);
 
@@ -79,7 +80,8 @@ static void metrics(hoop_engine *e)
 	} big;
 	memset(&big, 0x5a, sizeof(big));
 	CHECK_EQ(hoop_engine_get_metrics(e, (struct hoop_engine_metrics *)&big,
-	                                 sizeof(big)), 0);
+	                                 sizeof(big)),
+	         0);
 	check_canary(big.newer, 6);
 	CHECK_EQ(big.m.submitted, 1);
 	CHECK_EQ(big.m.queue_wakeups, full.queue_wakeups);
@@ -173,7 +175,8 @@ static void old_binaries(void)
 		path = HOOP_LIBHOOP_PATH;
 #endif
 	if (!path) {
-		fprintf(stderr, "no libhoop.so named: symbol versions not checked\n");
+		fprintf(stderr, "no libhoop.so named: symbol versions not "
+		                "checked\n");
 		return;
 	}
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -182,16 +185,16 @@ static void old_binaries(void)
 		CHECK(h != NULL);
 	}
 	int (*create)(hoop_engine **, const hoop_engine_params *) =
-	    (int (*)(hoop_engine **, const hoop_engine_params *))dlsym(
-	        h, "hoop_engine_create");
+	        (int (*)(hoop_engine **, const hoop_engine_params *))dlsym(
+	                h, "hoop_engine_create");
 	void (*destroy)(hoop_engine *) =
-	    (void (*)(hoop_engine *))dlsym(h, "hoop_engine_destroy");
+	        (void (*)(hoop_engine *))dlsym(h, "hoop_engine_destroy");
 	int (*metrics_v01)(hoop_engine *, void *) =
-	    (int (*)(hoop_engine *, void *))dlvsym(h, "hoop_engine_get_metrics",
-	                                           "HOOP_0.1");
+	        (int (*)(hoop_engine *,
+	                 void *))dlvsym(h, "hoop_engine_get_metrics", "HOOP_0.1");
 	int (*metrics_v02)(hoop_engine *, void *, size_t) =
-	    (int (*)(hoop_engine *, void *, size_t))dlvsym(
-	        h, "hoop_engine_get_metrics", "HOOP_0.2");
+	        (int (*)(hoop_engine *, void *,
+	                 size_t))dlvsym(h, "hoop_engine_get_metrics", "HOOP_0.2");
 	int (*probe_v01)(void *) = (int (*)(void *))dlvsym(h, "hoop_probe_run",
 	                                                   "HOOP_0.1");
 	int (*probe_v02)(void *) = (int (*)(void *))dlvsym(h, "hoop_probe_run",

@@ -36,7 +36,8 @@ int main(void)
 	CHECK_EQ(hoop_backend_from_name("io_uring"), HOOP_BACKEND_URING);
 	CHECK_EQ(hoop_backend_from_name("threads"), HOOP_BACKEND_THREADS);
 	static const char *const bad[] = {"thread", "Threads", "uring ",
-	                                  "bogus", "1", "iouring", "pool"};
+	                                  "bogus",  "1",       "iouring",
+	                                  "pool"};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_EQ(hoop_backend_from_name(bad[i]), -EINVAL);
 	CHECK_EQ(hoop_backend_from_name(NULL), -EINVAL);
@@ -81,7 +82,8 @@ int main(void)
 		CHECK_EQ(create_with(NULL, b, &e), -EINVAL);
 	CHECK_EQ(create_with(NULL, UINT32_MAX, &e), -EINVAL);
 	CHECK_EQ(hoop_engine_explain(-EINVAL, &(hoop_engine_params){.backend = 7},
-	                             why, sizeof(why)) > 0, 1);
+	                             why, sizeof(why)) > 0,
+	         1);
 	CHECK(strstr(why, "backend 7") != NULL);
 
 	/* The accepted names work. */
@@ -98,7 +100,8 @@ int main(void)
 	for (unsigned i = 0; i < 2; i++) {
 		int r = create_with(uring[i], HOOP_BACKEND_AUTO, &e);
 		if (r == -EPERM || r == -ENOSYS) {
-			fprintf(stderr, "io_uring unavailable: %s\n", hoop_strerror(r));
+			fprintf(stderr, "io_uring unavailable: %s\n",
+			        hoop_strerror(r));
 			continue;
 		}
 		CHECK_EQ(r, 0);

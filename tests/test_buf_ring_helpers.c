@@ -58,8 +58,8 @@ int main(void)
 	CHECK_EQ(r, 0);
 	unsigned mask = hoop_buf_ring_mask(NBUF);
 	for (unsigned i = 0; i < NBUF; i++)
-		hoop_buf_ring_add(br, bufs[i], BUF_SIZE, (uint16_t)(100 + i), mask,
-		                  i);
+		hoop_buf_ring_add(br, bufs[i], BUF_SIZE, (uint16_t)(100 + i),
+		                  mask, i);
 	/* Added but not published: the tail has not moved. */
 	CHECK_EQ(br[0].resv, 0);
 	hoop_buf_ring_advance(br, NBUF);

@@ -47,8 +47,7 @@ static void on_ring(unsigned flags, int mode)
 	check_fresh(g, 3, mode);
 	/* bgid 3 is taken in either mode. */
 	CHECK_EQ(hoop_bufgroup_create(&g2, ring, 3, 8, 256, 0), -EEXIST);
-	CHECK_EQ(hoop_bufgroup_create(&g2, ring, 3, 8, 256,
-	                              HOOP_BUFGROUP_LEGACY),
+	CHECK_EQ(hoop_bufgroup_create(&g2, ring, 3, 8, 256, HOOP_BUFGROUP_LEGACY),
 	         -EEXIST);
 	CHECK(g2 == (hoop_bufgroup *)0x1); /* untouched on failure */
 	/* Another bgid is fine; and bgid 3 again once destroyed. */
@@ -118,8 +117,7 @@ int main(void)
 	hoop_engine *e = tn_engine(HOOP_BACKEND_THREADS);
 	g = NULL;
 	CHECK_EQ(hoop_bufgroup_create_engine(&g, e, 1, 8, 64, 0), -EOPNOTSUPP);
-	CHECK_EQ(hoop_bufgroup_create_engine(&g, e, 1, 8, 64,
-	                                     HOOP_BUFGROUP_LEGACY),
+	CHECK_EQ(hoop_bufgroup_create_engine(&g, e, 1, 8, 64, HOOP_BUFGROUP_LEGACY),
 	         -EOPNOTSUPP);
 	CHECK(g == NULL);
 	hoop_engine_destroy(e);

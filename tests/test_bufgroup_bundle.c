@@ -43,16 +43,17 @@ static int bundle_recv(hoop_ring *ring, hoop_bufgroup *g, int fd, size_t n,
 			CHECK_EQ(hoop_bufgroup_bundle(g, (unsigned)bid, cqe.res,
 			                              iov, bids, 1),
 			         -ENOSPC);
-		int pieces = hoop_bufgroup_bundle(g, (unsigned)bid, cqe.res, iov,
-		                                  bids, 8);
+		int pieces = hoop_bufgroup_bundle(g, (unsigned)bid, cqe.res,
+		                                  iov, bids, 8);
 		CHECK_EQ(pieces, need);
 		CHECK_EQ(bids[0], bid);
 		size_t at = base + got;
 		for (int i = 0; i < pieces; i++) {
 			CHECK(iov[i].iov_base == hoop_bufgroup_buf(g, bids[i]));
-			CHECK_EQ(iov[i].iov_len, i + 1 < pieces
-			                             ? SZ
-			                             : (size_t)cqe.res - (size_t)i * SZ);
+			CHECK_EQ(iov[i].iov_len,
+			         i + 1 < pieces
+			                 ? SZ
+			                 : (size_t)cqe.res - (size_t)i * SZ);
 			const unsigned char *p = iov[i].iov_base;
 			for (size_t k = 0; k < iov[i].iov_len; k++, at++)
 				CHECK_EQ(p[k], pat(at));

@@ -71,7 +71,8 @@ static void stream(hoop_engine *e, unsigned flags)
 			CHECK_EQ(hoop_bufgroup_bundle(g, (unsigned)bid, cq.res,
 			                              iov, NULL, 1),
 			         1);
-			CHECK(iov[0].iov_base == hoop_bufgroup_buf(g, (unsigned)bid));
+			CHECK(iov[0].iov_base ==
+			      hoop_bufgroup_buf(g, (unsigned)bid));
 			CHECK_EQ(iov[0].iov_len, cq.res);
 			const unsigned char *p = iov[0].iov_base;
 			for (int i = 0; i < cq.res; i++, got++) {

@@ -21,10 +21,7 @@ static void nops(hoop_ring *ring, uint64_t first, int n)
 	CHECK_EQ(hoop_ring_submit(ring), n);
 }
 
-static struct hoop_cqe take(hoop_ring *ring)
-{
-	return t_wait_one(ring);
-}
+static struct hoop_cqe take(hoop_ring *ring) { return t_wait_one(ring); }
 
 int main(void)
 {
@@ -35,8 +32,7 @@ int main(void)
 
 	nops(ring, 1, 3);
 	hoop_bufgroup *g;
-	CHECK_EQ(hoop_bufgroup_create(&g, ring, 1, 2, 32, HOOP_BUFGROUP_LEGACY),
-	         0);
+	CHECK_EQ(hoop_bufgroup_create(&g, ring, 1, 2, 32, HOOP_BUFGROUP_LEGACY), 0);
 	CHECK_EQ(hoop_bufgroup_mode(g), HOOP_BUFGROUP_MODE_PROVIDE);
 	CHECK_EQ(hoop_ring_cq_ready(ring), 3);
 

@@ -44,7 +44,8 @@ static void *worker(void *arg)
 		unsigned bid = (unsigned)v - 1;
 		const unsigned char *p = hoop_bufgroup_buf(G, bid);
 		size_t off = atomic_load_explicit(&offs[bid], memory_order_relaxed);
-		size_t len = atomic_load_explicit(&lens_[bid], memory_order_relaxed);
+		size_t len = atomic_load_explicit(&lens_[bid],
+		                                  memory_order_relaxed);
 		if (memcmp(p, sent + off, len) != 0)
 			atomic_fetch_add(&bad, 1);
 		if (hoop_bufgroup_return(G, bid) != 0)

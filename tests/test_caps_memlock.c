@@ -20,10 +20,7 @@
  * other run of this test shares. For limit 0 nothing can fit anyway:
  * "nobody" (65534) as such.
  */
-static uid_t private_uid(void)
-{
-	return (uid_t)(300000 + getpid() % 100000);
-}
+static uid_t private_uid(void) { return (uid_t)(300000 + getpid() % 100000); }
 
 /*
  * Whether this kernel charges ring memory to RLIMIT_MEMLOCK at all (called
@@ -35,11 +32,14 @@ static int charges_rings(uint64_t limit)
 {
 	hoop_ring *ring = NULL;
 	unsigned big = limit ? (unsigned)(limit / 64) * 2 : 1;
-	int r = hoop_ring_create(&ring, big, &(hoop_ring_params){.min_entries = big});
+	int r = hoop_ring_create(&ring, big,
+	                         &(hoop_ring_params){.min_entries = big});
 	if (r == 0) {
 		hoop_ring_destroy(ring);
-		fprintf(stderr, "SKIP part: this kernel does not charge ring "
-		        "memory to RLIMIT_MEMLOCK: a %u-entry ring fits in %llu "
+		fprintf(stderr,
+		        "SKIP part: this kernel does not charge ring "
+		        "memory to RLIMIT_MEMLOCK: a %u-entry ring fits in "
+		        "%llu "
 		        "bytes; checking the probe says so\n",
 		        big, (unsigned long long)limit);
 		CHECK(!t_kernel_at_least(6, 18));

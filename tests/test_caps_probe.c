@@ -65,11 +65,11 @@ static void check_tier_flags(const struct hoop_probe *p)
 	CHECK_EQ(hoop_probe_tier_flags(p, HOOP_TIER_HIGH, 0, &f), 0);
 	CHECK_EQ(f, mid);
 	/* SQPOLL drops the task-work flags the kernel refuses beside it. */
-	CHECK_EQ(hoop_probe_tier_flags(p, HOOP_TIER_HIGH | HOOP_TIER_SQPOLL, 1,
-	                               &f), 0);
+	CHECK_EQ(hoop_probe_tier_flags(p, HOOP_TIER_HIGH | HOOP_TIER_SQPOLL, 1, &f),
+	         0);
 	CHECK_EQ(f, HOOP_SETUP_SQPOLL | HOOP_SETUP_SINGLE_ISSUER);
-	CHECK_EQ(hoop_probe_tier_flags(p, HOOP_TIER_MID | HOOP_TIER_SQPOLL, 1,
-	                               &f), 0);
+	CHECK_EQ(hoop_probe_tier_flags(p, HOOP_TIER_MID | HOOP_TIER_SQPOLL, 1, &f),
+	         0);
 	CHECK_EQ(f, HOOP_SETUP_SQPOLL);
 
 	f = 0xdead;
@@ -83,8 +83,7 @@ static void check_tier_flags(const struct hoop_probe *p)
 	 * is left out where the kernel did not accept it. */
 	struct hoop_probe low = *p;
 	low.tier = HOOP_TIER_MID;
-	CHECK_EQ(hoop_probe_tier_flags(&low, HOOP_TIER_HIGH, 1, &f),
-	         -EOPNOTSUPP);
+	CHECK_EQ(hoop_probe_tier_flags(&low, HOOP_TIER_HIGH, 1, &f), -EOPNOTSUPP);
 	low.tier = HOOP_TIER_HIGH;
 	low.setup_flags &= ~HOOP_SETUP_DEFER_TASKRUN;
 	CHECK_EQ(hoop_probe_tier_flags(&low, HOOP_TIER_HIGH, 1, &f), 0);
@@ -92,7 +91,8 @@ static void check_tier_flags(const struct hoop_probe *p)
 	low.sqpoll_permitted = 0;
 	low.sqpoll_err = -EPERM;
 	CHECK_EQ(hoop_probe_tier_flags(&low, HOOP_TIER_BASE | HOOP_TIER_SQPOLL,
-	                               1, &f), -EPERM);
+	                               1, &f),
+	         -EPERM);
 
 	CHECK(strcmp(hoop_probe_tier_name(HOOP_TIER_NONE), "none") == 0);
 	CHECK(strcmp(hoop_probe_tier_name(HOOP_TIER_BASE), "base") == 0);
@@ -111,8 +111,7 @@ static void check_create_best(void)
 	CHECK(ring == NULL);
 	CHECK_EQ(hoop_ring_create_best(&ring, 8), 0);
 	const uint32_t want = HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_TASKRUN_FLAG |
-	                      HOOP_SETUP_SINGLE_ISSUER |
-	                      HOOP_SETUP_DEFER_TASKRUN;
+	                      HOOP_SETUP_SINGLE_ISSUER | HOOP_SETUP_DEFER_TASKRUN;
 	CHECK_EQ(hoop_ring_setup_flags(ring) & want, want);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 8);
 	for (uint64_t i = 1; i <= 20; i++) {
@@ -139,7 +138,8 @@ int main(void)
 	CHECK_EQ(t_fd_count(), fds);
 	if (!p.usable)
 		SKIP("io_uring unusable here: %s", p.reason);
-	fprintf(stderr, "kernel %s, tier %s, features %#x, setup flags %#x, "
+	fprintf(stderr,
+	        "kernel %s, tier %s, features %#x, setup flags %#x, "
 	        "%u opcodes\nmemlock: %s\nauto: %s\n",
 	        p.kernel_release, hoop_probe_tier_name(p.tier), p.features,
 	        p.setup_flags, p.opcode_count, p.memlock_note, p.auto_reason);
@@ -195,8 +195,8 @@ int main(void)
 
 	struct rlimit rl;
 	CHECK_EQ(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
-	CHECK_EQ(p.memlock_limit, rl.rlim_cur == RLIM_INFINITY
-	                              ? UINT64_MAX : (uint64_t)rl.rlim_cur);
+	CHECK_EQ(p.memlock_limit,
+	         rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur);
 	if (geteuid() == 0) {
 		/* Root has CAP_IPC_LOCK: rings are not charged at all. */
 		CHECK_EQ(p.memlock_charged, 0);

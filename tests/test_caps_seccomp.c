@@ -33,8 +33,7 @@ static void blocked_child(void)
 	CHECK_EQ(p.setup_err, -blocked_err);
 	CHECK_EQ(p.seccomp_mode, 2);
 	CHECK(strstr(p.reason, "seccomp") != NULL);
-	CHECK(strstr(p.reason, blocked_err == EPERM ? "EPERM" : "ENOSYS") !=
-	      NULL);
+	CHECK(strstr(p.reason, blocked_err == EPERM ? "EPERM" : "ENOSYS") != NULL);
 	CHECK_EQ(p.tier, HOOP_TIER_NONE);
 	CHECK_EQ(p.features, 0);
 	CHECK_EQ(p.opcodes, 0);

@@ -109,14 +109,15 @@ int main(void)
 			}
 			for (int owner = 0; owner <= 1; owner++) {
 				uint32_t f = 0;
-				CHECK_EQ(hoop_probe_tier_flags(&p, t, owner, &f), 0);
+				CHECK_EQ(hoop_probe_tier_flags(&p, t, owner, &f),
+				         0);
 				fprintf(stderr, "tier %s%s %s: flags %#x\n",
 				        hoop_probe_tier_name(tier),
 				        sq ? "+sqpoll" : "",
 				        owner ? "single-owner" : "shared", f);
 				hoop_ring *ring = make_ring(f);
-				nop_round_trip(ring, 1000 * (unsigned)(tier + 1),
-				               8);
+				nop_round_trip(ring,
+				               1000 * (unsigned)(tier + 1), 8);
 				struct other o = {ring, 0};
 				if (!owner) {
 					/* Shared: another thread may wait. */

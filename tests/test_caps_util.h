@@ -49,8 +49,7 @@ static inline void caps_drop_root(rlim_t limit, uid_t uid)
 	if (setgroups(0, NULL) != 0 || setgid(65534) != 0)
 		SKIP("cannot switch to gid 65534: %s", strerror(errno));
 	if (setuid(uid) != 0)
-		SKIP("cannot switch to uid %u: %s", (unsigned)uid,
-		     strerror(errno));
+		SKIP("cannot switch to uid %u: %s", (unsigned)uid, strerror(errno));
 	/* Losing root clears "dumpable", which LeakSanitizer needs. */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	CHECK_EQ(getuid(), uid);
@@ -58,8 +57,7 @@ static inline void caps_drop_root(rlim_t limit, uid_t uid)
 }
 
 /* Submit one op, wait for its result and check the tag; returns res. */
-static inline int caps_engine_run(hoop_engine *e, struct hoop_op *op,
-                                  uint64_t tag)
+static inline int caps_engine_run(hoop_engine *e, struct hoop_op *op, uint64_t tag)
 {
 	uint64_t tok = 0;
 	struct hoop_completion c;

@@ -38,7 +38,8 @@ static void visit(hoop_ring *ring, uint64_t first, unsigned n)
 {
 	unsigned head, seen = 0;
 	struct hoop_cqe *cqe;
-	hoop_ring_for_each_cqe(ring, head, cqe) {
+	hoop_ring_for_each_cqe(ring, head, cqe)
+	{
 		CHECK(seen < n);
 		CHECK_EQ(cqe->user_data, first + seen);
 		CHECK_EQ(cqe->res, (int32_t)((first + seen) % 1000));
@@ -48,14 +49,12 @@ static void visit(hoop_ring *ring, uint64_t first, unsigned n)
 	CHECK_EQ(seen, n);
 	/* Nothing consumed: a second pass sees the same. */
 	unsigned again = 0;
-	hoop_ring_for_each_cqe(ring, head, cqe)
-		again++;
+	hoop_ring_for_each_cqe(ring, head, cqe) again++;
 	CHECK_EQ(again, n);
 	CHECK_EQ(hoop_ring_cq_ready(ring), n);
 	hoop_ring_cq_advance(ring, seen);
 	CHECK_EQ(hoop_ring_cq_ready(ring), 0);
-	hoop_ring_for_each_cqe(ring, head, cqe)
-		CHECK(0);
+	hoop_ring_for_each_cqe(ring, head, cqe) CHECK(0);
 }
 
 int main(void)

@@ -119,7 +119,7 @@ static void check_padding_in_ring(hoop_ring *ring)
 		unsigned idx = pad_at[i];
 		CHECK_EQ(idx & v->cq_mask, CQ_SLOTS - 1);
 		const struct hoop_cqe *pad =
-		    &v->cqes[(idx & v->cq_mask) << v->cqe_shift];
+		        &v->cqes[(idx & v->cq_mask) << v->cqe_shift];
 		CHECK(pad->flags & HOOP_CQE_F_SKIP);
 		CHECK_EQ(pad->user_data, 0);
 	}

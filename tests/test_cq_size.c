@@ -9,8 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-static int create(hoop_ring **ring, unsigned entries, uint32_t flags,
-                  unsigned cq)
+static int create(hoop_ring **ring, unsigned entries, uint32_t flags, unsigned cq)
 {
 	hoop_ring_params p;
 	memset(&p, 0, sizeof(p));

@@ -22,8 +22,9 @@ int main(void)
 	hoop_ring *ring = t_ring(8, 0);
 	if (!(hoop_ring_features(ring) & HOOP_FEAT_EXT_ARG))
 		SKIP("kernel lacks HOOP_FEAT_EXT_ARG");
-	struct hoop_timespec timers[3] = {
-	    {0, 5 * 1000000}, {0, 10 * 1000000}, {0, 15 * 1000000}};
+	struct hoop_timespec timers[3] = {{0, 5 * 1000000},
+	                                  {0, 10 * 1000000},
+	                                  {0, 15 * 1000000}};
 	char buf[3][8];
 	struct hoop_sqe *sqe = t_sqe(ring);
 	hoop_prep_nop(sqe);

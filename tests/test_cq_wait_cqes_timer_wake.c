@@ -35,7 +35,8 @@ int main(void)
 	int r = hoop_ring_wait_cqes(ring, &cqe, 2, &two, NULL);
 	uint64_t ms = (t_now_ns() - t0) / 1000000;
 	if (r != 0)
-		fprintf(stderr, "wait_cqes returned %d after %llu ms with %u ready\n",
+		fprintf(stderr,
+		        "wait_cqes returned %d after %llu ms with %u ready\n",
 		        r, (unsigned long long)ms, hoop_ring_cq_ready(ring));
 	CHECK_EQ(r, 0);
 	CHECK(ms >= 45);

@@ -88,14 +88,12 @@ static void run(uint32_t setup_flags)
 	/* Bad input: nothing submitted. */
 	nops(ring, 1, 1);
 	struct hoop_timespec bad = {0, 1000000000};
-	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 0, &ts, 1000,
-	                                         NULL),
+	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 0, &ts, 1000, NULL),
 	         -EINVAL);
 	CHECK_EQ(hoop_ring_submit_and_wait_min_timeout(
-	             ring, &cqe, hoop_ring_cq_entries(ring) + 1, &ts, 1000, NULL),
+	                 ring, &cqe, hoop_ring_cq_entries(ring) + 1, &ts, 1000, NULL),
 	         -EINVAL);
-	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 1, &bad, 1000,
-	                                         NULL),
+	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 1, &bad, 1000, NULL),
 	         -EINVAL);
 	bad.tv_nsec = 0;
 	bad.tv_sec = -1;
@@ -121,8 +119,7 @@ static void run(uint32_t setup_flags)
 	pipe_read(ring, p[0], 10);
 	nops(ring, 1, 11);
 	t0 = t_now_ns();
-	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 2, &ts, 50000,
-	                                         NULL),
+	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 2, &ts, 50000, NULL),
 	         0);
 	uint64_t el = t_now_ns() - t0;
 	CHECK(el >= 45 * MS);
@@ -163,8 +160,7 @@ static void run(uint32_t setup_flags)
 	 * return at the minimum with nothing; hoop waits on for one). */
 	timer(ring, 21);
 	t0 = t_now_ns();
-	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 2, NULL, 20000,
-	                                         NULL),
+	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 2, NULL, 20000, NULL),
 	         0);
 	el = t_now_ns() - t0;
 	CHECK(cqe != NULL);
@@ -174,8 +170,7 @@ static void run(uint32_t setup_flags)
 
 	/* A minimum of 0 is a plain wait for the batch. */
 	nops(ring, 1, 30);
-	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 1, &ts, 0, NULL),
-	         0);
+	CHECK_EQ(hoop_ring_wait_cqes_min_timeout(ring, &cqe, 1, &ts, 0, NULL), 0);
 	CHECK_EQ(cqe->user_data, 30);
 	hoop_ring_cqe_seen(ring, cqe);
 

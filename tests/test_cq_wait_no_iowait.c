@@ -134,8 +134,7 @@ int main(void)
 		double after = blocked_share();
 		printf("procs_blocked > 0 in: %.0f%% default, %.0f%% on "
 		       "again; %.0f%% idle, %.0f%% iowait off, %.0f%% idle\n",
-		       on * 100, on2 * 100, before * 100, off * 100,
-		       after * 100);
+		       on * 100, on2 * 100, before * 100, off * 100, after * 100);
 		if (before <= 0.05 && after <= 0.05) {
 			CHECK(off <= 0.3);
 			checked = 1;

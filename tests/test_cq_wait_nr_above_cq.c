@@ -51,7 +51,8 @@ int main(void)
 	if (n == -EINVAL) {
 		n = 0;
 		while (n < 16) {
-			int k = hoop_ring_copy_cqes(ring, out + n, 16 - (unsigned)n, 1);
+			int k = hoop_ring_copy_cqes(ring, out + n,
+			                            16 - (unsigned)n, 1);
 			CHECK(k > 0);
 			n += k;
 		}

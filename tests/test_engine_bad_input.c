@@ -30,8 +30,8 @@ static void noop_cb(void *arg, const struct hoop_completion *c)
 	(void)c;
 }
 
-static int try_create(uint32_t sq, uint32_t cq, uint32_t maxf,
-                      uint32_t flags, uint32_t backend)
+static int try_create(uint32_t sq, uint32_t cq, uint32_t maxf, uint32_t flags,
+                      uint32_t backend)
 {
 	hoop_engine_params prm;
 	memset(&prm, 0, sizeof(prm));
@@ -50,16 +50,16 @@ static int try_create(uint32_t sq, uint32_t cq, uint32_t maxf,
 static void test_params(void)
 {
 	CHECK_EQ(hoop_engine_create(NULL, NULL), -EINVAL);
-	CHECK_EQ(try_create(8, 64, 0, 0, 3), -EINVAL);          /* backend */
+	CHECK_EQ(try_create(8, 64, 0, 0, 3), -EINVAL); /* backend */
 	CHECK_EQ(try_create(8, 64, 0, 0, 0xffffffffu), -EINVAL);
-	CHECK_EQ(try_create(8, 64, 0, 0x100, 0), -EINVAL);      /* flags */
+	CHECK_EQ(try_create(8, 64, 0, 0x100, 0), -EINVAL); /* flags */
 	CHECK_EQ(try_create(8, 64, 0, 0x80000000u, 0), -EINVAL);
-	CHECK_EQ(try_create(64, 32, 0, 0, 0), -EINVAL);         /* cq < sq */
-	CHECK_EQ(try_create(8, 64, 65, 0, 0), -EINVAL);         /* > CQ */
+	CHECK_EQ(try_create(64, 32, 0, 0, 0), -EINVAL); /* cq < sq */
+	CHECK_EQ(try_create(8, 64, 65, 0, 0), -EINVAL); /* > CQ */
 	CHECK_EQ(try_create(8, 64, 64, 0, 0), -EINVAL);
 	CHECK_EQ(try_create(8, 64, 1u << 20, 0, 0), -EINVAL);
-	CHECK_EQ(try_create(1u << 20, 0, 0, 0, 0), -EINVAL);    /* huge SQ */
-	CHECK_EQ(try_create(8, 1u << 24, 0, 0, 0), -EINVAL);    /* huge CQ */
+	CHECK_EQ(try_create(1u << 20, 0, 0, 0, 0), -EINVAL); /* huge SQ */
+	CHECK_EQ(try_create(8, 1u << 24, 0, 0, 0), -EINVAL); /* huge CQ */
 	/* A valid bound just below the CQ is accepted. */
 	CHECK_EQ(try_create(8, 64, 62, 0, 0), 0);
 }
@@ -152,8 +152,7 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(e, ops, 0, NULL, 0), 0);
 	CHECK_EQ(hoop_engine_submit_cb(NULL, ops, 1, tok, 0, noop_cb, NULL),
 	         -EINVAL);
-	CHECK_EQ(hoop_engine_submit_cb(e, NULL, 1, tok, 0, noop_cb, NULL),
-	         -EINVAL);
+	CHECK_EQ(hoop_engine_submit_cb(e, NULL, 1, tok, 0, noop_cb, NULL), -EINVAL);
 	CHECK_EQ(hoop_engine_flush(NULL), -EINVAL);
 	CHECK_EQ(hoop_engine_wait(NULL, 1, &c, 0), -EINVAL);
 	CHECK_EQ(hoop_engine_release(NULL, 1), -EINVAL);
@@ -212,8 +211,7 @@ int main(void)
 	/* Last (a failure here hides nothing else): "-EINVAL (n larger than
 	 * the SQ ...)", whichever backend serves the engine. */
 	CHECK_EQ(hoop_engine_submit(e, ops, 9, tok, 0), -EINVAL);
-	CHECK_EQ(hoop_engine_submit_cb(e, ops, 9, tok, 0, noop_cb, NULL),
-	         -EINVAL);
+	CHECK_EQ(hoop_engine_submit_cb(e, ops, 9, tok, 0, noop_cb, NULL), -EINVAL);
 	CHECK_EQ(hoop_engine_get_metrics(e, &m0, sizeof(m0)), 0);
 	CHECK_EQ(m0.submitted, m.submitted);
 	hoop_engine_destroy(e);

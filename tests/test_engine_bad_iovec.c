@@ -56,8 +56,7 @@ static const struct iovec *wild_iov(int kind)
 	return base_wild;
 }
 
-static void prep(struct hoop_op *ops, int fd, bool write, int kind,
-                 unsigned nr)
+static void prep(struct hoop_op *ops, int fd, bool write, int kind, unsigned nr)
 {
 	const struct iovec *iov = wild_iov(kind);
 	if (write)
@@ -160,8 +159,7 @@ static void run(unsigned flags, int fd)
 
 int main(void)
 {
-	noaccess = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-	                -1, 0);
+	noaccess = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	CHECK(noaccess != MAP_FAILED);
 	int fd = t_tmpfile(8192, NULL);
 	char warm[8192];

@@ -52,8 +52,8 @@ static void submit_nops(hoop_engine *e, int n, uint64_t *tok, unsigned flags)
 		if (tok)
 			CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok[i], flags), 1);
 		else
-			CHECK_EQ(hoop_engine_submit_cb(e, &op, 1, &t, flags, on_done,
-			                               NULL),
+			CHECK_EQ(hoop_engine_submit_cb(e, &op, 1, &t, flags,
+			                               on_done, NULL),
 			         1);
 	}
 }
@@ -70,8 +70,7 @@ static void wait_cb(int n)
 }
 
 /* Nothing reached the kernel since m0: no enter, no completion. */
-static void check_held(hoop_engine *e, const struct hoop_engine_metrics *m0,
-                       int cbs)
+static void check_held(hoop_engine *e, const struct hoop_engine_metrics *m0, int cbs)
 {
 	usleep(20000); /* the engine thread has had time to (wrongly) flush */
 	struct hoop_engine_metrics m = metrics(e);
@@ -175,7 +174,8 @@ int main(void)
 	int backend = hoop_engine_backend(probe);
 	hoop_engine_destroy(probe);
 	if (backend != HOOP_BACKEND_URING)
-		SKIP("batching holds SQEs in the ring; this engine is served by "
+		SKIP("batching holds SQEs in the ring; this engine is served "
+		     "by "
 		     "the thread pool");
 	test_count_only();
 	test_noflush();

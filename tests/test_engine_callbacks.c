@@ -62,8 +62,8 @@ static void on_done_submit(void *arg, const struct hoop_completion *c)
 		uint64_t tok;
 		hoop_op_nop(&op);
 		op.user_data = c->user_data + N;
-		int r = hoop_engine_submit_cb(e, &op, 1, &tok, HOOP_SUBMIT_NOWAIT,
-		                              on_done, &rec);
+		int r = hoop_engine_submit_cb(e, &op, 1, &tok,
+		                              HOOP_SUBMIT_NOWAIT, on_done, &rec);
 		if (r != 1)
 			atomic_store(&chained_ret, r);
 		else if (c->user_data == 0)
@@ -141,8 +141,7 @@ static void test_submit_sqes(void)
 	struct hoop_completion c;
 	file_fd = t_tmpfile(8192, NULL);
 	memset(bufs, 0, sizeof(bufs));
-	CHECK_EQ(hoop_engine_submit_sqes(e, 8, fill_read, &base, tok, 0, NULL,
-	                                 NULL),
+	CHECK_EQ(hoop_engine_submit_sqes(e, 8, fill_read, &base, tok, 0, NULL, NULL),
 	         8);
 	for (int i = 0; i < 8; i++) {
 		CHECK_EQ(hoop_engine_wait(e, tok[i], &c, 5000000000ll), 0);
@@ -153,8 +152,8 @@ static void test_submit_sqes(void)
 
 	reset();
 	memset(bufs, 0, sizeof(bufs));
-	CHECK_EQ(hoop_engine_submit_sqes(e, 8, fill_read, &base, tok, 0, on_done,
-	                                 &rec),
+	CHECK_EQ(hoop_engine_submit_sqes(e, 8, fill_read, &base, tok, 0,
+	                                 on_done, &rec),
 	         8);
 	wait_total(8);
 	for (int i = 0; i < 8; i++) {
@@ -165,8 +164,7 @@ static void test_submit_sqes(void)
 	check_bufs();
 	CHECK_EQ(hoop_engine_submit_sqes(e, 1, NULL, NULL, tok, 0, NULL, NULL),
 	         -EINVAL);
-	CHECK_EQ(hoop_engine_submit_sqes(e, 1, fill_read, &base, NULL, 0, NULL,
-	                                 NULL),
+	CHECK_EQ(hoop_engine_submit_sqes(e, 1, fill_read, &base, NULL, 0, NULL, NULL),
 	         -EINVAL);
 	close(file_fd);
 }

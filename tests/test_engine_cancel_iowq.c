@@ -81,8 +81,8 @@ static void nops(void)
 			cr == 0 ? found++ : late++;
 		}
 	}
-	printf("nop: %u rounds: %u stopped, %u found running, %u too late\n",
-	       n, stopped, found, late);
+	printf("nop: %u rounds: %u stopped, %u found running, %u too late\n", n,
+	       stopped, found, late);
 	CHECK(n > 0);
 }
 

@@ -27,10 +27,9 @@
 
 #define TRIES 40
 
-static const long long short_periods[] = {1, 10, 100, 1000, 7000, 10000,
-                                          HOOP_ENGINE_MIN_MULTISHOT_NS - 1};
-static const long long periods[] = {HOOP_ENGINE_MIN_MULTISHOT_NS, 150000,
-                                    1000000};
+static const long long short_periods[] = {
+        1, 10, 100, 1000, 7000, 10000, HOOP_ENGINE_MIN_MULTISHOT_NS - 1};
+static const long long periods[] = {HOOP_ENGINE_MIN_MULTISHOT_NS, 150000, 1000000};
 #define NSHORT (sizeof(short_periods) / sizeof(short_periods[0]))
 #define NPERIODS (sizeof(periods) / sizeof(periods[0]))
 
@@ -210,7 +209,8 @@ int main(void)
 		CHECK_EQ(hoop_engine_cancel(e, tok), -ENOENT);
 		hoop_queue_destroy(q);
 		hoop_engine_destroy(e);
-		SKIP("multishot timeouts need io_uring (the thread pool refused "
+		SKIP("multishot timeouts need io_uring (the thread pool "
+		     "refused "
 		     "it cleanly)");
 	}
 
@@ -231,7 +231,8 @@ int main(void)
 		CHECK_EQ(hoop_engine_cancel(e, tok), -ENOENT);
 		hoop_queue_destroy(q);
 		hoop_engine_destroy(e);
-		SKIP("multishot timeouts need 6.4 (this kernel refused one with "
+		SKIP("multishot timeouts need 6.4 (this kernel refused one "
+		     "with "
 		     "-EINVAL, checked)");
 	}
 

@@ -127,8 +127,8 @@ int main(void)
 		spin_for(seed % (uint64_t)(3 * ns));
 		r = hoop_engine_cancel(e, tok);
 		if (r != 0)
-			fprintf(stderr, "try %d (period %lld ns): cancel %d\n", k,
-			        ns, r);
+			fprintf(stderr, "try %d (period %lld ns): cancel %d\n",
+			        k, ns, r);
 		CHECK_EQ(r, 0);
 		struct hoop_completion c;
 		r = hoop_engine_wait(e, tok, &c, 2000000000ll);
@@ -136,8 +136,10 @@ int main(void)
 			struct hoop_engine_metrics m;
 			hoop_engine_get_metrics(e, &m, sizeof(m));
 			fprintf(stderr,
-			        "try %d (period %lld ns): cancel said 0, but no "
-			        "final completion within 2 s (wait %d); inflight "
+			        "try %d (period %lld ns): cancel said 0, but "
+			        "no "
+			        "final completion within 2 s (wait %d); "
+			        "inflight "
 			        "%llu\n",
 			        k, ns, r, (unsigned long long)m.inflight);
 		}

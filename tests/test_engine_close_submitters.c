@@ -60,7 +60,8 @@ int main(void)
 		pthread_t th[NSUB];
 		for (int i = 0; i < NSUB; i++) {
 			results[i] = 12345;
-			CHECK_EQ(pthread_create(&th[i], NULL, submitter, &results[i]),
+			CHECK_EQ(pthread_create(&th[i], NULL, submitter,
+			                        &results[i]),
 			         0);
 		}
 		/* All submitters are in, and they block (bounded: 10 s). */
@@ -68,8 +69,7 @@ int main(void)
 		struct hoop_engine_metrics m;
 		for (;;) {
 			CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
-			if (atomic_load(&started) == NSUB &&
-			    m.submit_blocked >= NSUB)
+			if (atomic_load(&started) == NSUB && m.submit_blocked >= NSUB)
 				break;
 			CHECK(t_now_ns() < until);
 			usleep(500);

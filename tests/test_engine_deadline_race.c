@@ -37,7 +37,8 @@ int main(void)
 	CHECK_EQ(r, 0);
 	if (hoop_engine_backend(e) != HOOP_BACKEND_URING) {
 		hoop_engine_destroy(e);
-		SKIP("batch deadlines hold SQEs in the ring; this engine is served "
+		SKIP("batch deadlines hold SQEs in the ring; this engine is "
+		     "served "
 		     "by the thread pool");
 	}
 	struct hoop_op op;
@@ -53,12 +54,14 @@ int main(void)
 		uint64_t at = t_now_ns() + (uint64_t)(rounds % 64) * 100;
 		while (t_now_ns() < at)
 			;
-		CHECK_EQ(hoop_engine_submit_cb(e, &op, 1, &tok, 0, on_done, NULL), 1);
+		CHECK_EQ(hoop_engine_submit_cb(e, &op, 1, &tok, 0, on_done, NULL),
+		         1);
 		uint64_t until = t_now_ns() + 2000000000ull;
 		while (atomic_load(&done) < want) {
 			if (t_now_ns() >= until) {
-				fprintf(stderr, "round %d: the NOP was not flushed "
-				                "within 2 s of its 50 us deadline\n",
+				fprintf(stderr,
+				        "round %d: the NOP was not flushed "
+				        "within 2 s of its 50 us deadline\n",
 				        rounds);
 				CHECK(0);
 			}

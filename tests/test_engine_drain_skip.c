@@ -81,8 +81,8 @@ int main(void)
 		                            HOOP_SUBMIT_NOWAIT | HOOP_SUBMIT_NOFLUSH),
 		         -EINVAL);
 		struct fill f = {2, bad[b], 0};
-		CHECK_EQ(hoop_engine_submit_sqes(e, 3, fill_nop, &f, tok, 0, NULL,
-		                                 NULL),
+		CHECK_EQ(hoop_engine_submit_sqes(e, 3, fill_nop, &f, tok, 0,
+		                                 NULL, NULL),
 		         -EINVAL);
 		CHECK_EQ(f.calls, 3);
 		f.bad_at = 0;

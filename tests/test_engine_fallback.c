@@ -131,7 +131,8 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit_cb(e, ops, 1, NULL, 0, on_done, NULL), 1);
 	pool_expected++;
 	total++;
-	for (int i = 0; i < 5000 && __atomic_load_n(&cb_calls, __ATOMIC_ACQUIRE) == 0; i++)
+	for (int i = 0;
+	     i < 5000 && __atomic_load_n(&cb_calls, __ATOMIC_ACQUIRE) == 0; i++)
 		usleep(1000);
 	CHECK_EQ(__atomic_load_n(&cb_calls, __ATOMIC_ACQUIRE), 1);
 	CHECK_EQ(cb_res, 0);

@@ -101,7 +101,8 @@ int main(void)
 		if (preadv2(fd, &v, 1, 0, RWF_NOWAIT) < 0) {
 			CHECK_EQ(errno, EOPNOTSUPP);
 			nowait_ok = 0;
-			printf("SKIP part: /tmp refuses RWF_NOWAIT reads (tmpfs on "
+			printf("SKIP part: /tmp refuses RWF_NOWAIT reads "
+			       "(tmpfs on "
 			       "this kernel): no op can go inline; checking "
 			       "they all take the ring or the pool\n");
 		}
@@ -183,8 +184,8 @@ int main(void)
 	/* O_DIRECT: never inline (it would wait for the device here). */
 	int dfd = open("/tmp", O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
 	if (dfd < 0)
-		dfd = open("/var/tmp", O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC,
-		           0600);
+		dfd = open("/var/tmp",
+		           O_TMPFILE | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
 	if (dfd >= 0) {
 		memset(buf, 'd', 4096);
 		CHECK_EQ(pwrite(dfd, buf, 4096, 0), 4096);
@@ -193,8 +194,10 @@ int main(void)
 		CHECK_EQ(buf[4095], 'd');
 		close(dfd);
 	} else {
-		fprintf(stderr, "note: no O_DIRECT file in /tmp or /var/tmp (%s); "
-		        "that case is not checked\n", strerror(errno));
+		fprintf(stderr,
+		        "note: no O_DIRECT file in /tmp or /var/tmp (%s); "
+		        "that case is not checked\n",
+		        strerror(errno));
 	}
 
 	/* A pipe with data, read at offset 0: not inline (a stream). */
@@ -310,7 +313,8 @@ int main(void)
 
 	struct hoop_engine_metrics m;
 	for (int i = 0; i < 2; i++) {
-		CHECK_EQ(hoop_engine_get_metrics(i ? slow : fast, &m, sizeof(m)), 0);
+		CHECK_EQ(hoop_engine_get_metrics(i ? slow : fast, &m, sizeof(m)),
+		         0);
 		CHECK_EQ(m.submitted, m.completed);
 		CHECK_EQ(m.inflight, 0);
 		CHECK_EQ(m.unknown_cqes, 0);

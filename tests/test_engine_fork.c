@@ -13,14 +13,15 @@
 #include <unistd.h>
 
 /* In the child: report the failing line through the exit status. */
-#define CHILD_EQ(a, b)                                                       \
-	do {                                                                 \
-		long long _a = (long long)(a), _b = (long long)(b);          \
-		if (_a != _b) {                                              \
-			fprintf(stderr, "child %s:%d: %s == %lld, expected %lld\n", \
+#define CHILD_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);            \
+		if (_a != _b) {                                                \
+			fprintf(stderr,                                        \
+			        "child %s:%d: %s == %lld, expected %lld\n",    \
 			        __FILE__, __LINE__, #a, _a, _b);               \
-			_exit(1);                                            \
-		}                                                            \
+			_exit(1);                                              \
+		}                                                              \
 	} while (0)
 
 static void never_called(void *arg, const struct hoop_completion *c)
@@ -30,8 +31,7 @@ static void never_called(void *arg, const struct hoop_completion *c)
 	_exit(3);
 }
 
-static void child(hoop_engine *e, hoop_queue *q, uint64_t pending_tok,
-                  int rfd)
+static void child(hoop_engine *e, hoop_queue *q, uint64_t pending_tok, int rfd)
 {
 	alarm(10); /* a hang ends as a failure, not a stuck test */
 	struct hoop_op op;
@@ -40,8 +40,7 @@ static void child(hoop_engine *e, hoop_queue *q, uint64_t pending_tok,
 	struct hoop_completion c;
 	hoop_op_nop(&op);
 	CHILD_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), -ECHILD);
-	CHILD_EQ(hoop_engine_submit_cb(e, &op, 1, &tok, 0,
-	                               never_called, NULL),
+	CHILD_EQ(hoop_engine_submit_cb(e, &op, 1, &tok, 0, never_called, NULL),
 	         -ECHILD);
 	CHILD_EQ(hoop_engine_wait(e, pending_tok, &c, 0), -ECHILD);
 	CHILD_EQ(hoop_engine_wait(e, pending_tok, &c, -1), -ECHILD);

@@ -34,7 +34,8 @@ int main(void)
 {
 	const char *be = getenv("HOOP_BACKEND");
 	if (!be || strcmp(be, "uring") != 0)
-		SKIP("checks the io_uring engine's choice: run with HOOP_BACKEND=uring");
+		SKIP("checks the io_uring engine's choice: run with "
+		     "HOOP_BACKEND=uring");
 	hoop_engine *e = NULL;
 	int r = hoop_engine_create(&e, NULL);
 	if (r == -ENOSYS || r == -EPERM)
@@ -76,7 +77,8 @@ int main(void)
 	close(s);
 
 	static uint32_t word = 1;
-	hoop_prep_futex_wait(&sqe, &word, 2, 0xffffffffu /* FUTEX_BITSET_MATCH_ANY */,
+	hoop_prep_futex_wait(&sqe, &word, 2,
+	                     0xffffffffu /* FUTEX_BITSET_MATCH_ANY */,
 	                     0x02 /* FUTEX2_SIZE_U32 */, 0);
 	CHECK_EQ(run_one(e, &sqe), has_futex ? -EAGAIN : -EOPNOTSUPP);
 

@@ -56,12 +56,12 @@ static void run(hoop_engine *e, unsigned flags, uint32_t guess)
 	/* name, size (SIZE_MAX: an error expected) */
 	size_t sizes[16];
 	int n = 0;
-#define ADD(name, sz)                                                        \
-	do {                                                                 \
-		snprintf(p[n], sizeof(p[n]), "%s/%s", dir, name);            \
-		sizes[n] = (sz);                                             \
-		paths[n] = p[n];                                             \
-		n++;                                                         \
+#define ADD(name, sz)                                                          \
+	do {                                                                   \
+		snprintf(p[n], sizeof(p[n]), "%s/%s", dir, name);              \
+		sizes[n] = (sz);                                               \
+		paths[n] = p[n];                                               \
+		n++;                                                           \
 	} while (0)
 	ADD("empty", 0);
 	ADD("small", 100);
@@ -73,8 +73,8 @@ static void run(hoop_engine *e, unsigned flags, uint32_t guess)
 	ADD("small/x", SIZE_MAX);              /* ENOTDIR */
 	ADD("caf\xe9\xff", 777);               /* not UTF-8 */
 	ADD("page", 4096);
-	ADD("noperm", SIZE_MAX);               /* EACCES (not as root) */
-	ADD("", SIZE_MAX);                     /* the empty path: ENOENT */
+	ADD("noperm", SIZE_MAX); /* EACCES (not as root) */
+	ADD("", SIZE_MAX);       /* the empty path: ENOENT */
 	paths[n - 1] = "";
 	int err[16] = {0};
 	err[2] = -ENOENT;
@@ -95,7 +95,8 @@ static void run(hoop_engine *e, unsigned flags, uint32_t guess)
 	memset(out, 0xa5, sizeof(out));
 	hoop_files *mem = NULL;
 	int fds = t_fd_count();
-	CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, (size_t)n, &prm, out, &mem), 0);
+	CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, (size_t)n, &prm, out, &mem),
+	         0);
 	CHECK_EQ(t_fd_count(), fds);
 	CHECK(mem != NULL);
 	unsigned seeds[16] = {0};
@@ -159,8 +160,9 @@ static int eacces_as_nobody(void)
 		for (unsigned f = 0; f < 2; f++) {
 			hoop_read_files_params prm = {0};
 			prm.flags = f ? HOOP_READ_FILES_NO_DIRECT : 0;
-			CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 3, &prm, out,
-			                         &mem), 0);
+			CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 3, &prm,
+			                         out, &mem),
+			         0);
 			CHECK_EQ(out[0].res, -EACCES);
 			expect(&out[1], 100, 0);
 			CHECK_EQ(out[2].res, -EACCES);
@@ -189,7 +191,8 @@ int main(void)
 		CHECK_EQ(chmod(path, 0), 0);
 		int st = eacces_as_nobody();
 		if (st == T_SKIP)
-			fprintf(stderr, "note: EACCES not checked (setuid failed)\n");
+			fprintf(stderr, "note: EACCES not checked (setuid "
+			                "failed)\n");
 		else
 			CHECK_EQ(st, T_PASS);
 	}
@@ -224,7 +227,8 @@ int main(void)
 	const char *paths[2] = {path, NULL};
 	CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 2, NULL, out, &mem), -EINVAL);
 	CHECK_EQ(out[0].res, 0x5a5a5a5a5a5a5a5all);
-	CHECK_EQ(hoop_read_files(NULL, AT_FDCWD, paths, 1, NULL, out, &mem), -EINVAL);
+	CHECK_EQ(hoop_read_files(NULL, AT_FDCWD, paths, 1, NULL, out, &mem),
+	         -EINVAL);
 	CHECK_EQ(hoop_read_files(e, AT_FDCWD, NULL, 1, NULL, out, &mem), -EINVAL);
 	CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 1, NULL, NULL, &mem), -EINVAL);
 	CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 1, NULL, out, NULL), -EINVAL);
@@ -240,8 +244,8 @@ int main(void)
 	CHECK(mem == NULL);
 	hoop_files_free(NULL);
 
-	const char *names[] = {"empty", "small", "guess", "guess1", "big",
-	                       "caf\xe9\xff", "page", "noperm"};
+	const char *names[] = {"empty", "small",       "guess", "guess1",
+	                       "big",   "caf\xe9\xff", "page",  "noperm"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);

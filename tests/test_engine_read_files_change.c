@@ -36,7 +36,8 @@ static void *writer(void *arg)
 		size_t add = 1 + (step * 977) % 9000;
 		if (glen + add > MAXSZ) {
 			close(g);
-			g = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			g = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			         0644);
 			CHECK(g >= 0);
 			CHECK_EQ(rename(tmp, grow_path), 0);
 			glen = 0;
@@ -116,7 +117,8 @@ int main(void)
 		/* Deterministic: grown and shrunk between two calls. */
 		write_file(grow_path, 100);
 		write_file(shrink_path, 50000);
-		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 2, &prm, out, &mem), 0);
+		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 2, &prm, out, &mem),
+		         0);
 		CHECK_EQ(out[0].res, 100);
 		CHECK_EQ(out[1].res, 50000);
 		check_prefix(&out[0]);
@@ -124,7 +126,8 @@ int main(void)
 		hoop_files_free(mem);
 		write_file(grow_path, 70000);
 		CHECK_EQ(truncate(shrink_path, 10), 0);
-		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 2, &prm, out, &mem), 0);
+		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, 2, &prm, out, &mem),
+		         0);
 		CHECK_EQ(out[0].res, 70000);
 		CHECK_EQ(out[1].res, 10);
 		check_prefix(&out[0]);

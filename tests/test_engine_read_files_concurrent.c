@@ -31,24 +31,24 @@ static atomic_ulong ncalls;
 
 struct file {
 	const char *name;
-	size_t size;  /* SIZE_MAX: an error */
-	int err;      /* expected -errno */
+	size_t size; /* SIZE_MAX: an error */
+	int err;     /* expected -errno */
 	unsigned seed;
 };
 
 static const struct file files[] = {
-	{"empty", 0, 0, 0},
-	{"small", 100, 0, 1},
-	{"page", 4096, 0, 2},
-	{"g4k1", 4097, 0, 3},
-	{"big", 300 * 1024, 0, 4},
-	{"k64", 64 * 1024, 0, 5},
-	{"k64p1", 64 * 1024 + 1, 0, 6},
-	{"k20", 20000, 0, 7},
-	{"missing", SIZE_MAX, -ENOENT, 0},
-	{"sub", SIZE_MAX, -EISDIR, 0},
-	{"small/x", SIZE_MAX, -ENOTDIR, 0},
-	{"m1", 1 << 20, 0, 8},
+        {"empty", 0, 0, 0},
+        {"small", 100, 0, 1},
+        {"page", 4096, 0, 2},
+        {"g4k1", 4097, 0, 3},
+        {"big", 300 * 1024, 0, 4},
+        {"k64", 64 * 1024, 0, 5},
+        {"k64p1", 64 * 1024 + 1, 0, 6},
+        {"k20", 20000, 0, 7},
+        {"missing", SIZE_MAX, -ENOENT, 0},
+        {"sub", SIZE_MAX, -EISDIR, 0},
+        {"small/x", SIZE_MAX, -ENOTDIR, 0},
+        {"m1", 1 << 20, 0, 8},
 };
 #define NFILES (sizeof(files) / sizeof(files[0]))
 
@@ -75,8 +75,8 @@ static void put(const struct file *f, const char *path)
 static void fail(const char *what, size_t k, const struct file *f, long long a,
                  long long b)
 {
-	fprintf(stderr, "%s: path %zu (%s): %lld, want %lld\n", what, k, f->name,
-	        a, b);
+	fprintf(stderr, "%s: path %zu (%s): %lld, want %lld\n", what, k,
+	        f->name, a, b);
 	atomic_store(&failed, 1);
 }
 
@@ -169,10 +169,19 @@ static void *worker(void *arg)
 		hoop_read_files_params prm;
 		memset(&prm, 0, sizeof(prm));
 		switch (rnd(&seed) % 4) {
-		case 0: break; /* defaults */
-		case 1: prm.size_guess = 4096; prm.max_open = 8; break;
-		case 2: prm.size_guess = 1000; prm.max_open = 3; break;
-		case 3: prm.flags = HOOP_READ_FILES_NO_DIRECT; break;
+		case 0:
+			break; /* defaults */
+		case 1:
+			prm.size_guess = 4096;
+			prm.max_open = 8;
+			break;
+		case 2:
+			prm.size_guess = 1000;
+			prm.max_open = 3;
+			break;
+		case 3:
+			prm.flags = HOOP_READ_FILES_NO_DIRECT;
+			break;
 		}
 		memset(raw[cur], CANARY, bytes);
 		hoop_files *mem = (hoop_files *)(uintptr_t)1;

@@ -45,7 +45,8 @@ int main(void)
 		if (i % 7 == 3)
 			snprintf(names[i], sizeof(names[i]), "%s/none%u", dir, i);
 		else
-			snprintf(names[i], sizeof(names[i]), "%s/%u", dir, i % NFILES);
+			snprintf(names[i], sizeof(names[i]), "%s/%u", dir,
+			         i % NFILES);
 		paths[i] = names[i];
 	}
 
@@ -65,11 +66,11 @@ int main(void)
 	const struct {
 		unsigned flags, max_open, guess;
 	} runs[] = {
-		{0, 0, 4096},
-		{HOOP_READ_FILES_NO_DIRECT, 0, 4096},
-		{HOOP_READ_FILES_NO_DIRECT, 1000, 4096},
-		{0, 1000, 0},
-		{HOOP_READ_FILES_NO_DIRECT, 7, 1000},
+	        {0, 0, 4096},
+	        {HOOP_READ_FILES_NO_DIRECT, 0, 4096},
+	        {HOOP_READ_FILES_NO_DIRECT, 1000, 4096},
+	        {0, 1000, 0},
+	        {HOOP_READ_FILES_NO_DIRECT, 7, 1000},
 	};
 	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
 		hoop_read_files_params prm = {0};
@@ -80,7 +81,9 @@ int main(void)
 		memset(out, 0, sizeof(out));
 		int fds = t_fd_count();
 		uint64_t t0 = t_now_ns();
-		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, NPATHS, &prm, out, &mem), 0);
+		CHECK_EQ(hoop_read_files(e, AT_FDCWD, paths, NPATHS, &prm, out,
+		                         &mem),
+		         0);
 		uint64_t t1 = t_now_ns();
 		CHECK_EQ(t_fd_count(), fds);
 		for (unsigned i = 0; i < NPATHS; i++) {

@@ -83,7 +83,8 @@ int main(void)
 		hoop_files *mem = (hoop_files *)out;
 		int r = hoop_read_files(e, AT_FDCWD, paths, 1, NULL, out, &mem);
 		_exit(r == -ECHILD && mem == NULL && out[0].res == 0x7777777777777777ll
-		          ? 0 : 1);
+		              ? 0
+		              : 1);
 	}
 	int st = 0;
 	CHECK_EQ(waitpid(pid, &st, 0), pid);

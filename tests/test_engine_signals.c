@@ -120,8 +120,8 @@ int main(void)
 
 	pthread_t th[NTHREADS];
 	for (int i = 0; i < NTHREADS; i++)
-		CHECK_EQ(pthread_create(&th[i], NULL, i % 2 ? by_queue : by_wait,
-		                        NULL),
+		CHECK_EQ(pthread_create(&th[i], NULL,
+		                        i % 2 ? by_queue : by_wait, NULL),
 		         0);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);

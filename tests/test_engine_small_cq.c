@@ -149,8 +149,8 @@ int main(void)
 	for (unsigned i = 0; i < maxf; i++) {
 		if ((int)i == got)
 			continue;
-		int w = hoop_engine_wait(e, tok[i], &c, old_kernel ? 200000000ll
-		                                                  : 5000000000ll);
+		int w = hoop_engine_wait(e, tok[i], &c,
+		                         old_kernel ? 200000000ll : 5000000000ll);
 		if (old_kernel && w == -ETIME) {
 			/* 6.1's cancel by fd can miss a read moving between a
 			 * poll and io-wq: one by token finds it. */
@@ -169,8 +169,8 @@ int main(void)
 		printf("SKIP part: kernel before 6.12: cancel_fd counted %d of "
 		       "%u, %u interrupted in io-wq (-EINTR), %u missed\n",
 		       ncf, maxf - 1, nintr, missed);
-		CHECK(ncf == (int)maxf - 1 || (nintr > 0 && ncf >= 0 &&
-		                               ncf < (int)maxf - 1));
+		CHECK(ncf == (int)maxf - 1 ||
+		      (nintr > 0 && ncf >= 0 && ncf < (int)maxf - 1));
 	} else {
 		CHECK_EQ(ncf, (int)maxf - 1);
 	}

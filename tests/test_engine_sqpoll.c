@@ -41,8 +41,8 @@ static void *worker(void *arg)
 			int r = hoop_engine_wait(e, tok[k], &c, 5000000000ll);
 			CHECK_EQ(r, 0);
 			int32_t want = k % 2 ? 16 : 0;
-			if (c.res != want ||
-			    c.user_data != (((uint64_t)id << 32) | (b * BURST + k)))
+			if (c.res != want || c.user_data != (((uint64_t)id << 32) |
+			                                     (b * BURST + k)))
 				atomic_fetch_add(&wrong, 1);
 			if (want && buf[k][5] != t_pattern(k * 16 + 5))
 				atomic_fetch_add(&wrong, 1);

@@ -31,7 +31,7 @@ static hoop_engine *e;
 static hoop_queue *qs[OWNERS];
 static int fd;
 static _Atomic int stop;
-static _Atomic uint64_t stale[STALE]; /* token << 0, kind in stale_kind */
+static _Atomic uint64_t stale[STALE];     /* token << 0, kind in stale_kind */
 static _Atomic uint8_t stale_kind[STALE]; /* 1 collected, 2 released */
 static _Atomic unsigned stale_next;
 static _Atomic unsigned long bad_release, bad_wait, bad_cancel, hammered;
@@ -70,15 +70,15 @@ struct owner {
 
 /* Periods for timeouts that will be released: their memory must outlive
  * them, so they come from this table, never written. */
-static const struct hoop_timespec rel_ts[4] = {{0, 0}, {0, 1000}, {0, 7000},
-                                               {0, 20000}};
+static const struct hoop_timespec rel_ts[4] = {
+        {0, 0}, {0, 1000}, {0, 7000}, {0, 20000}};
 
 /* Build op j of a call: a NOP, a read of the cached file or a timeout of
  * 0-20 us, tagged (owner, serial, index). An op to be released (its
  * buffers are the kernel's until it ends, unknown to us) is a NOP or a
  * timeout on rel_ts. */
-static void build(struct owner *o, struct hoop_op *op, unsigned j,
-                  uint64_t tag, bool release, uint32_t *seed)
+static void build(struct owner *o, struct hoop_op *op, unsigned j, uint64_t tag,
+                  bool release, uint32_t *seed)
 {
 	switch (rnd(seed) % 3) {
 	case 0:
@@ -150,16 +150,17 @@ static void *owner_main(void *arg)
 					exit(T_FAIL);
 				}
 				for (int i = 0; i < k; i++) {
-					unsigned j = (unsigned)(c[i].user_data & 0xff);
+					unsigned j = (unsigned)(c[i].user_data &
+					                        0xff);
 					if (j >= n || (seen & (1u << j)) ||
 					    c[i].token != tok[j] ||
 					    c[i].user_data != ops[j].user_data ||
 					    !res_ok(&ops[j], c[i].res)) {
-						fprintf(stderr, "queue: bad or "
+						fprintf(stderr,
+						        "queue: bad or "
 						        "repeated completion "
 						        "%#llx res %d\n",
-						        (unsigned long long)
-						            c[i].user_data,
+						        (unsigned long long)c[i].user_data,
 						        c[i].res);
 						exit(T_FAIL);
 					}
@@ -180,8 +181,10 @@ static void *owner_main(void *arg)
 				/* Released, often while still in flight. */
 				int rr = hoop_engine_release(e, tok[j]);
 				if (rr != 0) {
-					fprintf(stderr, "release of a live token: "
-					        "%d\n", rr);
+					fprintf(stderr,
+					        "release of a live token: "
+					        "%d\n",
+					        rr);
 					exit(T_FAIL);
 				}
 				atomic_fetch_add(&released_ops, 1);
@@ -193,9 +196,10 @@ static void *owner_main(void *arg)
 			if (w != 0 || c.token != tok[j] ||
 			    c.user_data != ops[j].user_data ||
 			    !res_ok(&ops[j], c.res)) {
-				fprintf(stderr, "wait: %d, tag %#llx (want %#llx), "
-				        "res %d\n", w,
-				        (unsigned long long)c.user_data,
+				fprintf(stderr,
+				        "wait: %d, tag %#llx (want %#llx), "
+				        "res %d\n",
+				        w, (unsigned long long)c.user_data,
 				        (unsigned long long)ops[j].user_data,
 				        c.res);
 				exit(T_FAIL);
@@ -224,16 +228,20 @@ static void *hammer_main(void *arg)
 		int r = hoop_engine_release(e, tok);
 		if (r != -ENOENT) {
 			if (atomic_fetch_add(&bad_release, 1) < 5)
-				fprintf(stderr, "stale release of %#llx (%s): "
-				        "%d\n", (unsigned long long)tok,
+				fprintf(stderr,
+				        "stale release of %#llx (%s): "
+				        "%d\n",
+				        (unsigned long long)tok,
 				        kind == 1 ? "collected" : "released", r);
 		}
 		struct hoop_completion c;
 		r = hoop_engine_wait(e, tok, &c, 0);
 		if (r != -ENOENT) {
 			if (atomic_fetch_add(&bad_wait, 1) < 5)
-				fprintf(stderr, "stale wait on %#llx (%s): %d "
-				        "(tag %#llx)\n", (unsigned long long)tok,
+				fprintf(stderr,
+				        "stale wait on %#llx (%s): %d "
+				        "(tag %#llx)\n",
+				        (unsigned long long)tok,
 				        kind == 1 ? "collected" : "released", r,
 				        r == 0 ? (unsigned long long)c.user_data
 				               : 0ull);
@@ -244,11 +252,12 @@ static void *hammer_main(void *arg)
 			r = hoop_engine_cancel(e, tok);
 			if (kind == 1 ? r != -ENOENT : (r != 0 && r != -ENOENT)) {
 				if (atomic_fetch_add(&bad_cancel, 1) < 5)
-					fprintf(stderr, "stale cancel of %#llx "
+					fprintf(stderr,
+					        "stale cancel of %#llx "
 					        "(%s): %d\n",
 					        (unsigned long long)tok,
-					        kind == 1 ? "collected"
-					                  : "released", r);
+					        kind == 1 ? "collected" : "released",
+					        r);
 			}
 		}
 		atomic_fetch_add(&hammered, 1);
@@ -280,7 +289,8 @@ int main(void)
 	}
 	for (int i = 0; i < HAMMERS; i++)
 		CHECK_EQ(pthread_create(&ht[i], NULL, hammer_main,
-		                        (void *)(uintptr_t)i), 0);
+		                        (void *)(uintptr_t)i),
+		         0);
 	uint64_t end = now_ns() + RUN_NS;
 	while (now_ns() < end && !atomic_load(&bad_release) &&
 	       !atomic_load(&bad_wait) && !atomic_load(&bad_cancel)) {
@@ -292,10 +302,11 @@ int main(void)
 		pthread_join(ot[i], NULL);
 	for (int i = 0; i < HAMMERS; i++)
 		pthread_join(ht[i], NULL);
-	fprintf(stderr, "collected %lu, released %lu, queued %lu, stale "
-	        "probes %lu\n", atomic_load(&collected_ops),
-	        atomic_load(&released_ops), atomic_load(&queued_ops),
-	        atomic_load(&hammered));
+	fprintf(stderr,
+	        "collected %lu, released %lu, queued %lu, stale "
+	        "probes %lu\n",
+	        atomic_load(&collected_ops), atomic_load(&released_ops),
+	        atomic_load(&queued_ops), atomic_load(&hammered));
 	CHECK_EQ(atomic_load(&bad_release), 0);
 	CHECK_EQ(atomic_load(&bad_wait), 0);
 	CHECK_EQ(atomic_load(&bad_cancel), 0);
@@ -316,8 +327,8 @@ int main(void)
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.completed, m.submitted);
 	CHECK_EQ(m.submitted, atomic_load(&collected_ops) +
-	                          atomic_load(&released_ops) +
-	                          atomic_load(&queued_ops));
+	                              atomic_load(&released_ops) +
+	                              atomic_load(&queued_ops));
 	CHECK_EQ(m.unknown_cqes, 0);
 	for (int i = 0; i < OWNERS; i++) {
 		CHECK_EQ(hoop_queue_outstanding(qs[i]), 0);

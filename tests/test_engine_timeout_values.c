@@ -48,12 +48,14 @@ int main(void)
 
 	/* Refused, as io_uring refuses them. */
 	static const int64_t bad[][2] = {
-		{-1, 0}, {0, -1}, {INT64_MIN, 0}, {0, INT64_MIN}, {-1, 999999999},
+	        {-1, 0},        {0, -1},         {INT64_MIN, 0},
+	        {0, INT64_MIN}, {-1, 999999999},
 	};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		for (unsigned abs = 0; abs < 2; abs++) {
 			struct hoop_timespec ts = {bad[i][0], bad[i][1]};
-			uint64_t t = submit_timeout(&ts, abs ? HOOP_TIMEOUT_ABS : 0);
+			uint64_t t = submit_timeout(&ts,
+			                            abs ? HOOP_TIMEOUT_ABS : 0);
 			int res = result(t);
 			if (res != -EINVAL)
 				fprintf(stderr, "{%lld, %lld}%s: %d\n",
@@ -66,13 +68,16 @@ int main(void)
 	/* Far away (tv_nsec 4e18, or tv_sec at its maximum): pending, and
 	 * a cancel ends it at once. */
 	static const int64_t far[][2] = {
-		{0, 4000000000000000000ll}, {INT64_MAX, 0},
-		{INT64_MAX, 999999999}, {0, INT64_MAX},
+	        {0, 4000000000000000000ll},
+	        {INT64_MAX, 0},
+	        {INT64_MAX, 999999999},
+	        {0, INT64_MAX},
 	};
 	for (unsigned i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
 		for (unsigned abs = 0; abs < 2; abs++) {
 			struct hoop_timespec ts = {far[i][0], far[i][1]};
-			uint64_t t = submit_timeout(&ts, abs ? HOOP_TIMEOUT_ABS : 0);
+			uint64_t t = submit_timeout(&ts,
+			                            abs ? HOOP_TIMEOUT_ABS : 0);
 			struct hoop_completion c;
 			CHECK_EQ(hoop_engine_wait(e, t, &c, 20000000), -ETIME);
 			uint64_t t0 = now_ns();
@@ -80,9 +85,11 @@ int main(void)
 			uint64_t took = now_ns() - t0;
 			CHECK_EQ(result(t), -ECANCELED);
 			if (took > 1000000000ull)
-				fprintf(stderr, "cancel of {%lld, %lld}%s took %llu ms\n",
-				        (long long)far[i][0], (long long)far[i][1],
-				        abs ? " abs" : "",
+				fprintf(stderr,
+				        "cancel of {%lld, %lld}%s took %llu "
+				        "ms\n",
+				        (long long)far[i][0],
+				        (long long)far[i][1], abs ? " abs" : "",
 				        (unsigned long long)(took / 1000000));
 			CHECK(took < 1000000000ull);
 		}

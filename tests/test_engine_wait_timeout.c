@@ -118,8 +118,7 @@ int main(void)
 		hoop_op_nop(&nops[i]);
 		nops[i].user_data = 200 + i;
 	}
-	CHECK_EQ(hoop_engine_submit(e, nops, MAXF, toks, HOOP_SUBMIT_NOWAIT),
-	         MAXF);
+	CHECK_EQ(hoop_engine_submit(e, nops, MAXF, toks, HOOP_SUBMIT_NOWAIT), MAXF);
 	for (int i = 0; i < MAXF; i++) {
 		CHECK_EQ(hoop_engine_wait(e, toks[i], &c, 5000000000ll), 0);
 		CHECK_EQ(c.res, 0);
@@ -131,8 +130,7 @@ int main(void)
 	wait_inflight(0);
 	CHECK_EQ(hoop_engine_release(e, tok), 0);
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 0), -ENOENT);
-	CHECK_EQ(hoop_engine_submit(e, nops, MAXF, toks, HOOP_SUBMIT_NOWAIT),
-	         MAXF);
+	CHECK_EQ(hoop_engine_submit(e, nops, MAXF, toks, HOOP_SUBMIT_NOWAIT), MAXF);
 	for (int i = 0; i < MAXF; i++)
 		CHECK_EQ(hoop_engine_wait(e, toks[i], &c, 5000000000ll), 0);
 

@@ -35,10 +35,7 @@ static size_t msg_size(int i, unsigned m)
 	return MIB; /* only for i % 8 == 0 */
 }
 
-static unsigned msg_count(int i)
-{
-	return NSIZES + (i % 8 == 0);
-}
+static unsigned msg_count(int i) { return NSIZES + (i % 8 == 0); }
 
 static unsigned char msg_byte(int i, unsigned m, size_t k)
 {
@@ -71,7 +68,8 @@ static void flood(const struct ex_server *s)
 			continue;
 		}
 		if (pfd.revents & POLLOUT) {
-			size_t k = total - sent < sizeof(chunk) ? total - sent : sizeof(chunk);
+			size_t k = total - sent < sizeof(chunk) ? total - sent
+			                                        : sizeof(chunk);
 			for (size_t i = 0; i < k; i++)
 				chunk[i] = msg_byte(99, 0, sent + i);
 			ssize_t w = send(fd, chunk, k, MSG_NOSIGNAL);
@@ -148,10 +146,15 @@ int main(void)
 			CHECK(r > 0); /* no end of stream, no error */
 			CHECK(c->got + (size_t)r <= c->sent);
 			for (ssize_t k = 0; k < r; k++)
-				if (in[k] != msg_byte(i, c->msg, c->got + (size_t)k)) {
-					fprintf(stderr, "conn %d msg %u byte %zu: %u, expected %u\n",
-					        i, c->msg, c->got + (size_t)k, in[k],
-					        msg_byte(i, c->msg, c->got + (size_t)k));
+				if (in[k] !=
+				    msg_byte(i, c->msg, c->got + (size_t)k)) {
+					fprintf(stderr,
+					        "conn %d msg %u byte %zu: %u, "
+					        "expected %u\n",
+					        i, c->msg, c->got + (size_t)k,
+					        in[k],
+					        msg_byte(i, c->msg,
+					                 c->got + (size_t)k));
 					return T_FAIL;
 				}
 			c->got += (size_t)r;

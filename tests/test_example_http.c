@@ -11,24 +11,25 @@
 
 #include "test_example_util.h"
 
-#define HDR(status, conn)                                                     \
+#define HDR(status, conn)                                                      \
 	"HTTP/1.1 " status "\r\nServer: hoop\r\nContent-Type: text/plain\r\n"  \
 	"Connection: " conn "\r\n"
-static const char ok_keep[] = HDR("200 OK", "keep-alive")
-	"Content-Length: 13\r\n\r\nHello, World!";
-static const char ok_close[] = HDR("200 OK", "close")
-	"Content-Length: 13\r\n\r\nHello, World!";
-static const char bad[] = HDR("400 Bad Request", "close") "Content-Length: 0\r\n\r\n";
-static const char too_big[] =
-	HDR("431 Request Header Fields Too Large", "close") "Content-Length: 0\r\n\r\n";
-static const char not_impl[] =
-	HDR("501 Not Implemented", "close") "Content-Length: 0\r\n\r\n";
+static const char ok_keep[] =
+        HDR("200 OK", "keep-alive") "Content-Length: 13\r\n\r\nHello, World!";
+static const char ok_close[] = HDR("200 OK", "close") "Content-Length: "
+                                                      "13\r\n\r\nHello, World!";
+static const char bad[] = HDR("400 Bad Request", "close") "Content-Length: "
+                                                          "0\r\n\r\n";
+static const char too_big[] = HDR("431 Request Header Fields Too Large",
+                                  "close") "Content-Length: 0\r\n\r\n";
+static const char not_impl[] = HDR("501 Not Implemented",
+                                   "close") "Content-Length: 0\r\n\r\n";
 
 static const char burst[] =
-	"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-	"POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 18\r\n\r\n"
-	"GET / HTTP/1.1\r\n\r\n" /* a body that looks like a request */
-	"GET /last?q=1 HTTP/1.1\r\nHost: a\r\nUser-Agent: t\r\n\r\n";
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+        "POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 18\r\n\r\n"
+        "GET / HTTP/1.1\r\n\r\n" /* a body that looks like a request */
+        "GET /last?q=1 HTTP/1.1\r\nHost: a\r\nUser-Agent: t\r\n\r\n";
 
 /* Expect exactly `n` copies of `resp` and nothing more yet. */
 static void expect(int fd, const char *resp, int n)
@@ -39,8 +40,8 @@ static void expect(int fd, const char *resp, int n)
 	CHECK_EQ(ex_recv_n(fd, buf, len * (size_t)n), len * (size_t)n);
 	for (int i = 0; i < n; i++)
 		if (memcmp(buf + len * (size_t)i, resp, len) != 0) {
-			fprintf(stderr, "response %d: %.*s\nexpected: %s\n", i, (int)len,
-			        buf + len * (size_t)i, resp);
+			fprintf(stderr, "response %d: %.*s\nexpected: %s\n", i,
+			        (int)len, buf + len * (size_t)i, resp);
 			exit(T_FAIL);
 		}
 	free(buf);
@@ -103,7 +104,8 @@ int main(void)
 	static const char cl[] = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
 	expect_final(&s, cl, sizeof(cl) - 1, ok_close);
 	static const char mid[] = "GET / HTTP/1.1\r\n\r\n"
-	                          "GET / HTTP/1.1\r\nConnection: Keep-Alive, Close\r\n\r\n"
+	                          "GET / HTTP/1.1\r\nConnection: Keep-Alive, "
+	                          "Close\r\n\r\n"
 	                          "GET /never HTTP/1.1\r\n\r\n";
 	int fd = ex_connect(&s);
 	ex_send_all(fd, mid, sizeof(mid) - 1);
@@ -118,7 +120,8 @@ int main(void)
 	/* HTTP/1.0 closes unless asked to keep alive. */
 	static const char h10[] = "GET / HTTP/1.0\r\n\r\n";
 	expect_final(&s, h10, sizeof(h10) - 1, ok_close);
-	static const char h10ka[] = "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+	static const char h10ka[] = "GET / HTTP/1.0\r\nConnection: "
+	                            "keep-alive\r\n\r\n";
 	fd = ex_connect(&s);
 	ex_send_all(fd, h10ka, sizeof(h10ka) - 1);
 	expect(fd, ok_keep, 1);
@@ -129,7 +132,8 @@ int main(void)
 	expect_final(&s, g1, sizeof(g1) - 1, bad);
 	static const char g2[] = "GET / HTTP/1.1\r\nNo colon here\r\n\r\n";
 	expect_final(&s, g2, sizeof(g2) - 1, bad);
-	static const char g3[] = "GET / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n";
+	static const char g3[] = "GET / HTTP/1.1\r\nContent-Length: "
+	                         "12x\r\n\r\n";
 	expect_final(&s, g3, sizeof(g3) - 1, bad);
 	static const char g4[] = "GET / HTTP/2.0\r\n\r\n";
 	expect_final(&s, g4, sizeof(g4) - 1, bad);
@@ -145,7 +149,8 @@ int main(void)
 	CHECK_EQ(ex_recv_eof(fd), 0);
 	close(fd);
 
-	static const char te[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+	static const char te[] = "POST / HTTP/1.1\r\nTransfer-Encoding: "
+	                         "chunked\r\n\r\n";
 	expect_final(&s, te, sizeof(te) - 1, not_impl);
 	/*
 	 * 8 KiB of headers without an end: exactly the limit, so that the

@@ -69,8 +69,10 @@ static inline void ex_server_start(struct ex_server *s,
 {
 	memset(s, 0, sizeof(*s));
 	s->run = run;
-	s->o = (struct hoop_server_opts){.host = "127.0.0.1", .port = 0,
-	                                 .threads = threads, .quiet = 1,
+	s->o = (struct hoop_server_opts){.host = "127.0.0.1",
+	                                 .port = 0,
+	                                 .threads = threads,
+	                                 .quiet = 1,
 	                                 .stop = &s->stop};
 	int p[2];
 	CHECK_EQ(pipe(p), 0);

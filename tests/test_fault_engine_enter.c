@@ -37,7 +37,8 @@ static void *worker(void *arg)
 		CHECK_EQ(write(p[1], "wxyz", 4), 4);
 		for (int k = 0; k < 2; k++) {
 			struct hoop_completion c;
-			CHECK_EQ(hoop_engine_wait(eng, tok[k], &c, 10000000000ll), 0);
+			CHECK_EQ(hoop_engine_wait(eng, tok[k], &c, 10000000000ll),
+			         0);
 			CHECK_EQ(c.user_data, op[k].user_data);
 			CHECK_EQ(c.token, tok[k]);
 			CHECK_EQ(c.res, k == 0 ? 0 : 4);
@@ -67,7 +68,8 @@ static void run(int err, unsigned every)
 
 	pthread_t th[THREADS];
 	for (unsigned i = 0; i < THREADS; i++)
-		CHECK_EQ(pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i), 0);
+		CHECK_EQ(pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i),
+		         0);
 	for (unsigned i = 0; i < THREADS; i++)
 		CHECK_EQ(pthread_join(th[i], NULL), 0);
 
@@ -75,9 +77,10 @@ static void run(int err, unsigned every)
 	hoop__fault_clear();
 	struct hoop_engine_metrics m;
 	CHECK_EQ(hoop_engine_get_metrics(eng, &m, sizeof(m)), 0);
-	fprintf(stderr, "%s every %u: %lu enters failed on purpose, %llu "
-	        "operations\n", hoop_strerror(-err), every, hits,
-	        (unsigned long long)m.completed);
+	fprintf(stderr,
+	        "%s every %u: %lu enters failed on purpose, %llu "
+	        "operations\n",
+	        hoop_strerror(-err), every, hits, (unsigned long long)m.completed);
 	CHECK(hits > 0);
 	CHECK_EQ(atomic_load(&delivered), 2 * THREADS * PER_THREAD);
 	CHECK_EQ(m.submitted, 2 * THREADS * PER_THREAD);

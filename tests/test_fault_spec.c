@@ -11,7 +11,9 @@
 int main(void)
 {
 	CHECK_EQ(hoop__fault_parse("enter:EINTR"), 0);
-	CHECK_EQ(hoop__fault_parse("enter:EINTR:every=3,register:EBUSY:op=24:count=1"), 0);
+	CHECK_EQ(hoop__fault_parse("enter:EINTR:every=3,register:EBUSY:op=24:"
+	                           "count=1"),
+	         0);
 	CHECK_EQ(hoop__fault_parse("setup:12:skip=2"), 0);
 	CHECK_EQ(hoop__fault_parse(""), 0);
 	CHECK_EQ(hoop__fault_parse("bogus:EINTR"), -EINVAL);

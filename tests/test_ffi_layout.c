@@ -35,7 +35,7 @@ struct layout_entry {
 #endif
 
 #define LAYOUT_STRUCT(tag) {#tag, sizeof(tag), _Alignof(tag)},
-#define LAYOUT_FIELD(tag, m) \
+#define LAYOUT_FIELD(tag, m)                                                   \
 	{#tag "." #m, sizeof(((tag *)0)->m), offsetof(tag, m)},
 
 extern const struct layout_entry LAYOUT_TABLE[];
@@ -43,7 +43,7 @@ extern const size_t LAYOUT_COUNT;
 
 const struct layout_entry LAYOUT_TABLE[] = {
 #include "ffi_layout.inc"
-	{NULL, 0, 0}};
+        {NULL, 0, 0}};
 const size_t LAYOUT_COUNT = sizeof(LAYOUT_TABLE) / sizeof(LAYOUT_TABLE[0]) - 1;
 
 #ifndef HOOP_FFI_SIDE
@@ -64,10 +64,10 @@ int main(void)
 		CHECK_EQ(strcmp(ffi[i].what, real[i].what), 0);
 		if (!strchr(real[i].what, '.'))
 			structs++;
-		if (ffi[i].size != real[i].size ||
-		    ffi[i].offset != real[i].offset) {
+		if (ffi[i].size != real[i].size || ffi[i].offset != real[i].offset) {
 			fprintf(stderr,
-			        "%s: hoop_ffi.h says size %zu offset/align %zu, "
+			        "%s: hoop_ffi.h says size %zu offset/align "
+			        "%zu, "
 			        "the headers say size %zu offset/align %zu\n",
 			        real[i].what, ffi[i].size, ffi[i].offset,
 			        real[i].size, real[i].offset);

@@ -13,8 +13,8 @@ int main(void)
 	struct hoop_sqe *sqe;
 	int fd = t_tmpfile(1 << 16, NULL);
 
-	static const int advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL,
-	                             POSIX_FADV_RANDOM, POSIX_FADV_WILLNEED,
+	static const int advice[] = {POSIX_FADV_NORMAL,   POSIX_FADV_SEQUENTIAL,
+	                             POSIX_FADV_RANDOM,   POSIX_FADV_WILLNEED,
 	                             POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
 	for (unsigned i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
 		sqe = t_sqe(ring);
@@ -55,8 +55,7 @@ int main(void)
 	CHECK_EQ(mem[2 * page], 0xaa);
 
 	sqe = t_sqe(ring);
-	hoop_prep_madvise64(sqe, mem + 2 * page, (uint64_t)page * 2,
-	                    MADV_DONTNEED);
+	hoop_prep_madvise64(sqe, mem + 2 * page, (uint64_t)page * 2, MADV_DONTNEED);
 	CHECK_EQ(fs_run(ring, sqe), len64 ? 0 : -EINVAL);
 	CHECK_EQ(mem[2 * page], len64 ? 0 : 0xaa);
 	CHECK_EQ(mem[4 * page - 1], len64 ? 0 : 0xaa);

@@ -24,8 +24,8 @@ int main(void)
 	sqe = t_sqe(ring);
 	hoop_prep_sync_file_range(sqe, fd, 4096, 8192,
 	                          SYNC_FILE_RANGE_WAIT_BEFORE |
-	                              SYNC_FILE_RANGE_WRITE |
-	                              SYNC_FILE_RANGE_WAIT_AFTER);
+	                                  SYNC_FILE_RANGE_WRITE |
+	                                  SYNC_FILE_RANGE_WAIT_AFTER);
 	CHECK_EQ(fs_run(ring, sqe), 0);
 
 	/* the data is still there after the syncs */

@@ -38,8 +38,8 @@ int main(void)
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	CHECK(dfd >= 0);
 	sqe = t_sqe(ring);
-	hoop_prep_openat(sqe, dfd, "new", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-	                 0640);
+	hoop_prep_openat(sqe, dfd, "new",
+	                 O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
 	fd = fs_run(ring, sqe);
 	CHECK(fd >= 0);
 	struct stat st;

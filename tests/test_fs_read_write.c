@@ -92,8 +92,7 @@ int main(void)
 	 * file system has no NOWAIT reads (tmpfs on 6.1 and 6.12, the /tmp of
 	 * tests/kernels). */
 	struct statfs sfs;
-	if (r == -EOPNOTSUPP && fstatfs(fd, &sfs) == 0 &&
-	    sfs.f_type == TMPFS_MAGIC)
+	if (r == -EOPNOTSUPP && fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC)
 		r = -EAGAIN;
 	if (r != -EAGAIN) {
 		CHECK_EQ(r, 16);

@@ -40,8 +40,8 @@ int main(void)
 
 	/* by path, create-only */
 	sqe = t_sqe(ring);
-	hoop_prep_setxattr(sqe, "user.other", "\x01\x00\x02", path, XATTR_CREATE,
-	                   3);
+	hoop_prep_setxattr(sqe, "user.other", "\x01\x00\x02", path,
+	                   XATTR_CREATE, 3);
 	CHECK_EQ(fs_run(ring, sqe), 0);
 	sqe = t_sqe(ring);
 	hoop_prep_setxattr(sqe, "user.other", "zz", path, XATTR_CREATE, 2);

@@ -40,8 +40,8 @@ int main(void)
 		SKIP("io_uring unavailable");
 	CHECK_EQ(r, 0);
 	CHECK_EQ(hoop_ring_setup_flags(hoop_loop_ring(l)) &
-	             (HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_SINGLE_ISSUER |
-	              HOOP_SETUP_CQSIZE),
+	                 (HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_SINGLE_ISSUER |
+	                  HOOP_SETUP_CQSIZE),
 	         HOOP_SETUP_COOP_TASKRUN | HOOP_SETUP_CQSIZE);
 	CHECK_EQ(hoop_ring_cq_entries(hoop_loop_ring(l)), 32);
 	hoop_loop_destroy(l);
@@ -107,8 +107,7 @@ int main(void)
 	CHECK_EQ(hoop_loop_send(l, -1, "x", 1, 0, NULL, NULL), -EINVAL);
 	CHECK_EQ(hoop_loop_send(l, 0, NULL, 1, 0, NULL, NULL), -EINVAL);
 	CHECK_EQ(hoop_loop_send(l, 0, "x", 1, 0x80, NULL, NULL), -EINVAL);
-	CHECK_EQ(hoop_loop_send(l, 0, "x", (size_t)INT32_MAX + 1, 0, NULL,
-	                        NULL),
+	CHECK_EQ(hoop_loop_send(l, 0, "x", (size_t)INT32_MAX + 1, 0, NULL, NULL),
 	         -EINVAL);
 	CHECK_EQ(hoop_loop_close(l, -1, 0, NULL, NULL), -EINVAL);
 	CHECK_EQ(hoop_loop_close(l, 0, 0x80, NULL, NULL), -EINVAL);

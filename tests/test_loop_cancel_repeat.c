@@ -40,8 +40,7 @@ static void one(hoop_loop *l, uint64_t ns, int from_callback)
 {
 	struct rt t = {0};
 	t.cancel_at = from_callback ? 2 : 0;
-	CHECK_EQ(hoop_loop_timer(l, ns, HOOP_LOOP_TIMER_REPEAT, on_fire, &t,
-	                         &t.id),
+	CHECK_EQ(hoop_loop_timer(l, ns, HOOP_LOOP_TIMER_REPEAT, on_fire, &t, &t.id),
 	         0);
 	/* Let it fire at least once, so the cancel meets a running timer. */
 	uint64_t t0 = t_now_ns();
@@ -54,8 +53,9 @@ static void one(hoop_loop *l, uint64_t ns, int from_callback)
 	while (!t.finals && t_now_ns() - t0 < 5000000000ull)
 		CHECK(hoop_loop_run_once(l, 1000000ll) >= 0);
 	if (!t.finals)
-		fprintf(stderr, "period %llu ns: no final callback 5 s after the "
-		                "cancel (%d fires)\n",
+		fprintf(stderr,
+		        "period %llu ns: no final callback 5 s after the "
+		        "cancel (%d fires)\n",
 		        (unsigned long long)ns, t.fires);
 	CHECK_EQ(t.finals, 1);
 	CHECK_EQ(t.final_res, -ECANCELED);

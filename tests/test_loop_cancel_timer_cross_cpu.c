@@ -84,7 +84,8 @@ int main(void)
 			CHECK(hoop_loop_run_once(l, 1000000ll) >= 0);
 		if (!t.finals)
 			fprintf(stderr,
-			        "try %d (period %llu ns): no final callback 2 s "
+			        "try %d (period %llu ns): no final callback 2 "
+			        "s "
 			        "after the cancel (%d fires)\n",
 			        k, (unsigned long long)ns, t.fires);
 		CHECK_EQ(t.finals, 1);

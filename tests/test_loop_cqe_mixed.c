@@ -92,8 +92,8 @@ int main(void)
 			sqe = hoop_loop_sqe(l, on_nop, &recs[n]);
 			CHECK(sqe != NULL);
 			hoop_prep_nop(sqe);
-			sqe->op_flags =
-			    T_NOP_INJECT_RESULT | (big ? T_NOP_CQE32 : 0);
+			sqe->op_flags = T_NOP_INJECT_RESULT |
+			                (big ? T_NOP_CQE32 : 0);
 			sqe->len = 100 + n;
 			if (big) {
 				sqe->off = sentinel; /* the second half's ud */

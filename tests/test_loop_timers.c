@@ -59,7 +59,7 @@ int main(void)
 	CHECK_EQ(hoop_loop_cancel(l, d.id), 0);
 
 	TN_RUN_UNTIL(l, a.finals && e.finals && c.finals && d.finals &&
-	                    b.fires >= 5);
+	                        b.fires >= 5);
 	CHECK_EQ(a.fires, 0);
 	CHECK_EQ(a.finals, 1);
 	CHECK_EQ(a.final_res, -ETIME);

@@ -34,7 +34,8 @@ int main(void)
 	for (int i = 0; i < 4; i++) {
 		clients[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		CHECK(clients[i] >= 0);
-		CHECK_EQ(connect(clients[i], (struct sockaddr *)&to, sizeof(to)), 0);
+		CHECK_EQ(connect(clients[i], (struct sockaddr *)&to, sizeof(to)),
+		         0);
 		struct hoop_cqe c = t_wait_one(ring);
 		CHECK_EQ(c.user_data, 1);
 		CHECK(c.res >= 0);

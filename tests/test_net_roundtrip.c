@@ -15,8 +15,8 @@
 #define SIZE 65536
 
 /* Send all of buf from `from` and receive it all on `to`, via the ring. */
-static void transfer(hoop_ring *ring, int from, int to, const unsigned char *buf,
-                     unsigned char *into)
+static void transfer(hoop_ring *ring, int from, int to,
+                     const unsigned char *buf, unsigned char *into)
 {
 	size_t sent = 0, got = 0;
 	int send_busy = 0, recv_busy = 0;

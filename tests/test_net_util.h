@@ -24,8 +24,6 @@ static inline hoop_engine *tn_engine(int backend)
 	return e;
 }
 
-
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -124,13 +122,13 @@ static inline void *tn_reader_main(void *arg)
 }
 
 /* Run the loop until `cond` holds, for at most 10 s. */
-#define TN_RUN_UNTIL(loop, cond)                                             \
-	do {                                                                 \
-		uint64_t _until = t_now_ns() + 10000000000ull;               \
-		while (!(cond)) {                                            \
-			CHECK(t_now_ns() < _until);                          \
-			int _r = hoop_loop_run_once((loop), 100000000ll);    \
-			CHECK(_r >= 0);                                      \
-		}                                                            \
+#define TN_RUN_UNTIL(loop, cond)                                               \
+	do {                                                                   \
+		uint64_t _until = t_now_ns() + 10000000000ull;                 \
+		while (!(cond)) {                                              \
+			CHECK(t_now_ns() < _until);                            \
+			int _r = hoop_loop_run_once((loop), 100000000ll);      \
+			CHECK(_r >= 0);                                        \
+		}                                                              \
 	} while (0)
 #endif

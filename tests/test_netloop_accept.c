@@ -115,8 +115,7 @@ int main(void)
 	struct acc d;
 	memset(&d, 0, sizeof(d));
 	CHECK_EQ(hoop_ring_register_files_sparse(hoop_loop_ring(l), 4), 0);
-	CHECK_EQ(hoop_loop_accept(l, lfd, HOOP_LOOP_DIRECT, on_accept, &d, &id),
-	         0);
+	CHECK_EQ(hoop_loop_accept(l, lfd, HOOP_LOOP_DIRECT, on_accept, &d, &id), 0);
 	int dc = tn_connect(port);
 	TN_RUN_UNTIL(l, d.nconn == 1);
 	CHECK(d.conns[0] >= 0 && d.conns[0] < 4);

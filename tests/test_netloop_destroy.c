@@ -42,8 +42,7 @@ int main(void)
 	CHECK_EQ(hoop_loop_recv(l, s, g, 0, on_cb, (void *)RCV, NULL), 0);
 	CHECK_EQ(hoop_loop_send(l, s, data, big, 0, on_cb, (void *)BIG), 0);
 	CHECK_EQ(hoop_loop_send(l, s, data, 10, 0, on_cb, (void *)Q1), 0);
-	CHECK_EQ(hoop_loop_send(l, s, data, 10, HOOP_LOOP_ZC, on_cb,
-	                        (void *)Q2),
+	CHECK_EQ(hoop_loop_send(l, s, data, 10, HOOP_LOOP_ZC, on_cb, (void *)Q2),
 	         0);
 	CHECK_EQ(hoop_loop_timer(l, 1000000, HOOP_LOOP_TIMER_REPEAT, on_cb,
 	                         (void *)TMR, NULL),

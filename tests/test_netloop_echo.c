@@ -164,7 +164,8 @@ static void *client(void *arg)
 			while (rr > 0 && bad < (size_t)rr && in[bad] == out[bad])
 				bad++;
 			fprintf(stderr,
-			        "client %u: size %zu failed: send %d, recv %zd, "
+			        "client %u: size %zu failed: send %d, recv "
+			        "%zd, "
 			        "first difference at %zu\n",
 			        id, n, sr, rr, bad);
 			atomic_fetch_add(&client_fail, 1);
@@ -188,15 +189,13 @@ int main(void)
 	hoop_loop *l = tn_loop();
 	int lfd = t_tcp_listener(&port);
 	CHECK(lfd >= 0);
-	CHECK_EQ(hoop_bufgroup_create(&G, hoop_loop_ring(l), 1, 512, 16384, 0),
-	         0);
+	CHECK_EQ(hoop_bufgroup_create(&G, hoop_loop_ring(l), 1, 512, 16384, 0), 0);
 	uint64_t aid;
 	CHECK_EQ(hoop_loop_accept(l, lfd, 0, on_accept, NULL, &aid), 0);
 
 	pthread_t th[CLIENTS];
 	for (unsigned i = 0; i < CLIENTS; i++)
-		CHECK_EQ(pthread_create(&th[i], NULL, client,
-		                        (void *)(uintptr_t)i),
+		CHECK_EQ(pthread_create(&th[i], NULL, client, (void *)(uintptr_t)i),
 		         0);
 	uint64_t until = t_now_ns() + 100000000000ull;
 	while (atomic_load(&clients_done) < CLIENTS || conns_live > 0) {

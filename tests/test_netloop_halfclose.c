@@ -35,7 +35,8 @@ static void on_recv(hoop_loop *l, void *arg, int32_t res, uint32_t flags)
 	int fd = *(int *)arg;
 	if (res > 0) {
 		int bid = hoop_bufgroup_cqe_bid(flags);
-		memcpy(req + nreq, hoop_bufgroup_buf(G, (unsigned)bid), (size_t)res);
+		memcpy(req + nreq, hoop_bufgroup_buf(G, (unsigned)bid),
+		       (size_t)res);
 		nreq += (size_t)res;
 		CHECK_EQ(hoop_bufgroup_return(G, (unsigned)bid), 0);
 	}

@@ -33,7 +33,9 @@ static hoop_bufgroup *G;
 static void on_recv(hoop_loop *l, void *arg, int32_t res, uint32_t flags)
 {
 	if (res > 0)
-		CHECK_EQ(hoop_bufgroup_return(G, (unsigned)hoop_bufgroup_cqe_bid(flags)), 0);
+		CHECK_EQ(hoop_bufgroup_return(G, (unsigned)hoop_bufgroup_cqe_bid(
+		                                         flags)),
+		         0);
 	on_any(l, arg, res, flags);
 }
 

@@ -43,8 +43,7 @@ static void run(unsigned mode_flags, int mode)
 	hoop_loop *l = tn_loop();
 	int c, s;
 	CHECK_EQ(t_tcp_pair(&c, &s), 0);
-	CHECK_EQ(hoop_bufgroup_create(&G, hoop_loop_ring(l), 7, 1, 64,
-	                              mode_flags),
+	CHECK_EQ(hoop_bufgroup_create(&G, hoop_loop_ring(l), 7, 1, 64, mode_flags),
 	         0);
 	CHECK_EQ(hoop_bufgroup_mode(G), mode);
 	ngot = 0;

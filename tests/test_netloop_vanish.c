@@ -22,7 +22,9 @@ static void on_recv(hoop_loop *l, void *arg, int32_t res, uint32_t flags)
 	(void)arg;
 	if (res > 0) {
 		got += (size_t)res;
-		CHECK_EQ(hoop_bufgroup_return(G, (unsigned)hoop_bufgroup_cqe_bid(flags)), 0);
+		CHECK_EQ(hoop_bufgroup_return(G, (unsigned)hoop_bufgroup_cqe_bid(
+		                                         flags)),
+		         0);
 	}
 	if (!(flags & HOOP_CQE_F_MORE))
 		recv_final = res;

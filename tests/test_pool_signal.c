@@ -138,14 +138,15 @@ int main(void)
 	CHECK_EQ(create(&e, 0), -EINVAL); /* HOOP_POOL_SIGNAL=bogus */
 	explain(-EINVAL, 0, why, sizeof(why));
 	CHECK(strstr(why, "HOOP_POOL_SIGNAL=bogus") != NULL);
-	static const char *const bad_env[] = {"SIGRTMIN+999", "9", "2", "-1",
-	                                      "RTMIN+", "34x"};
+	static const char *const bad_env[] = {"SIGRTMIN+999", "9",      "2",
+	                                      "-1",           "RTMIN+", "34x"};
 	for (unsigned i = 0; i < sizeof(bad_env) / sizeof(bad_env[0]); i++) {
 		setenv("HOOP_POOL_SIGNAL", bad_env[i], 1);
 		CHECK_EQ(create(&e, 0), -EINVAL);
 	}
 	unsetenv("HOOP_POOL_SIGNAL");
-	static const int bad_sig[] = {SIGKILL, SIGSTOP, SIGINT, SIGSEGV, -1, 65};
+	static const int bad_sig[] = {SIGKILL, SIGSTOP, SIGINT,
+	                              SIGSEGV, -1,      65};
 	for (unsigned i = 0; i < sizeof(bad_sig) / sizeof(bad_sig[0]); i++)
 		CHECK_EQ(create(&e, bad_sig[i]), -EINVAL);
 	explain(-EINVAL, SIGKILL, why, sizeof(why));

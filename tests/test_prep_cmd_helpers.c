@@ -23,10 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct hoop_cqe run(hoop_ring *ring)
-{
-	return t_submit_wait_one(ring);
-}
+static struct hoop_cqe run(hoop_ring *ring) { return t_submit_wait_one(ring); }
 
 /* A connected TCP pair over loopback: *c the client, *s the server side. */
 static void tcp_pair(int *c, int *s)
@@ -132,8 +129,8 @@ static void getsockname_cmd(hoop_ring *ring)
 		socklen_t glen = sizeof(got), wlen = sizeof(want);
 		memset(&got, 0, sizeof(got));
 		struct hoop_sqe *sqe = t_sqe(ring);
-		hoop_prep_cmd_getsockname(sqe, c, (struct sockaddr *)&got, &glen,
-		                          peer);
+		hoop_prep_cmd_getsockname(sqe, c, (struct sockaddr *)&got,
+		                          &glen, peer);
 		CHECK_EQ(sqe->opcode, HOOP_OP_URING_CMD);
 		CHECK_EQ((uint32_t)sqe->off, HOOP_SOCKET_OP_GETSOCKNAME);
 		CHECK_EQ(sqe->addr3, (uint64_t)(uintptr_t)&glen);
@@ -150,9 +147,11 @@ static void getsockname_cmd(hoop_ring *ring)
 		}
 		CHECK_EQ(r.res, 0);
 		if (peer)
-			CHECK_EQ(getpeername(c, (struct sockaddr *)&want, &wlen), 0);
+			CHECK_EQ(getpeername(c, (struct sockaddr *)&want, &wlen),
+			         0);
 		else
-			CHECK_EQ(getsockname(c, (struct sockaddr *)&want, &wlen), 0);
+			CHECK_EQ(getsockname(c, (struct sockaddr *)&want, &wlen),
+			         0);
 		CHECK_EQ(glen, wlen);
 		CHECK_EQ(got.sin_port, want.sin_port);
 		CHECK_EQ(got.sin_addr.s_addr, want.sin_addr.s_addr);

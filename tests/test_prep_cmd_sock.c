@@ -23,8 +23,8 @@ int main(void)
 	CHECK_EQ(t_tcp_pair(&c, &s), 0);
 
 	int val = -1;
-	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c, SOL_SOCKET,
-	                   SO_TYPE, &val, sizeof(val));
+	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c,
+	                   SOL_SOCKET, SO_TYPE, &val, sizeof(val));
 	int r = t_submit_wait_one(ring).res;
 	if (r == -EOPNOTSUPP || r == -EINVAL)
 		SKIP("socket uring_cmd unsupported here: %s", hoop_strerror(r));
@@ -33,8 +33,8 @@ int main(void)
 
 	/* set TCP_NODELAY through the ring, read it back with getsockopt(2) */
 	int one = 1;
-	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_SETSOCKOPT, c, IPPROTO_TCP,
-	                   TCP_NODELAY, &one, sizeof(one));
+	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_SETSOCKOPT, c,
+	                   IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	CHECK_EQ(t_submit_wait_one(ring).res, 0);
 	int got = 0;
 	socklen_t len = sizeof(got);
@@ -53,8 +53,8 @@ int main(void)
 	}
 	CHECK_EQ(inq, 5);
 
-	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c, SOL_SOCKET,
-	                   12345, &val, sizeof(val));
+	hoop_prep_cmd_sock(t_sqe(ring), HOOP_SOCKET_OP_GETSOCKOPT, c,
+	                   SOL_SOCKET, 12345, &val, sizeof(val));
 	CHECK_EQ(t_submit_wait_one(ring).res, -ENOPROTOOPT);
 
 	close(c);

@@ -39,7 +39,8 @@ static void dump(const char *what, const struct hoop_sqe *s)
 {
 	fprintf(stderr,
 	        "  %s: op=%u flags=%#x ioprio=%#x fd=%d off=%#llx addr=%#llx "
-	        "len=%#x op_flags=%#x ud=%#llx buf=%u pers=%u fi=%#x addr3=%#llx "
+	        "len=%#x op_flags=%#x ud=%#llx buf=%u pers=%u fi=%#x "
+	        "addr3=%#llx "
 	        "pad2=%#llx\n",
 	        what, s->opcode, s->flags, s->ioprio, s->fd,
 	        (unsigned long long)s->off, (unsigned long long)s->addr, s->len,
@@ -61,12 +62,12 @@ static void expect(int line, const char *name, const struct hoop_sqe *got,
 }
 
 /* Fill the SQE with 0xff, run the prep call, compare with the expectation. */
-#define CASE(call, ...)                                                      \
-	do {                                                                 \
-		struct hoop_sqe *sqe = &slot;                                \
-		memset(sqe, 0xff, sizeof(*sqe));                             \
-		call;                                                        \
-		expect(__LINE__, #call, sqe, (struct hoop_sqe){__VA_ARGS__}); \
+#define CASE(call, ...)                                                        \
+	do {                                                                   \
+		struct hoop_sqe *sqe = &slot;                                  \
+		memset(sqe, 0xff, sizeof(*sqe));                               \
+		call;                                                          \
+		expect(__LINE__, #call, sqe, (struct hoop_sqe){__VA_ARGS__});  \
 	} while (0)
 
 int main(void)
@@ -96,9 +97,8 @@ int main(void)
 	     .addr = P(buf), .len = 9, .off = 10);
 	CASE(hoop_prep_read(sqe, 3, buf, 64, 4096), .opcode = HOOP_OP_READ,
 	     .fd = 3, .addr = P(buf), .len = 64, .off = 4096);
-	CASE(hoop_prep_write(sqe, 3, buf, 64, UINT64_MAX),
-	     .opcode = HOOP_OP_WRITE, .fd = 3, .addr = P(buf), .len = 64,
-	     .off = UINT64_MAX);
+	CASE(hoop_prep_write(sqe, 3, buf, 64, UINT64_MAX), .opcode = HOOP_OP_WRITE,
+	     .fd = 3, .addr = P(buf), .len = 64, .off = UINT64_MAX);
 	CASE(hoop_prep_readv2(sqe, 4, iov, 2, 8, 0x10), .opcode = HOOP_OP_READV,
 	     .fd = 4, .addr = P(iov), .len = 2, .off = 8, .op_flags = 0x10);
 	CASE(hoop_prep_writev(sqe, 4, iov, 2, 8), .opcode = HOOP_OP_WRITEV,
@@ -168,9 +168,8 @@ int main(void)
 	CASE(hoop_prep_mkdirat(sqe, AT_FDCWD, path, 0755),
 	     .opcode = HOOP_OP_MKDIRAT, .fd = AT_FDCWD, .addr = P(path),
 	     .len = 0755);
-	CASE(hoop_prep_symlinkat(sqe, path, 8, path2),
-	     .opcode = HOOP_OP_SYMLINKAT, .fd = 8, .addr = P(path),
-	     .off = P(path2));
+	CASE(hoop_prep_symlinkat(sqe, path, 8, path2), .opcode = HOOP_OP_SYMLINKAT,
+	     .fd = 8, .addr = P(path), .off = P(path2));
 	CASE(hoop_prep_linkat(sqe, 3, path, 4, path2, AT_SYMLINK_FOLLOW),
 	     .opcode = HOOP_OP_LINKAT, .fd = 3, .addr = P(path), .len = 4,
 	     .off = P(path2), .op_flags = AT_SYMLINK_FOLLOW);
@@ -180,9 +179,8 @@ int main(void)
 	CASE(hoop_prep_getxattr(sqe, "user.a", buf, path, 64),
 	     .opcode = HOOP_OP_GETXATTR, .addr = P("user.a"), .off = P(buf),
 	     .len = 64, .addr3 = P(path));
-	CASE(hoop_prep_files_update(sqe, fds, 2, 4),
-	     .opcode = HOOP_OP_FILES_UPDATE, .fd = -1, .addr = P(fds), .len = 2,
-	     .off = 4);
+	CASE(hoop_prep_files_update(sqe, fds, 2, 4), .opcode = HOOP_OP_FILES_UPDATE,
+	     .fd = -1, .addr = P(fds), .len = 2, .off = 4);
 	CASE(hoop_prep_fixed_fd_install(sqe, 2, HOOP_FIXED_FD_NO_CLOEXEC),
 	     .opcode = HOOP_OP_FIXED_FD_INSTALL, .flags = HOOP_SQE_FIXED_FILE,
 	     .fd = 2, .op_flags = HOOP_FIXED_FD_NO_CLOEXEC);
@@ -209,7 +207,7 @@ int main(void)
 	     .addr = 0x1122334455667788ull);
 	CASE(hoop_prep_poll_update(sqe, 1, 2, POLLIN,
 	                           HOOP_POLL_UPDATE_EVENTS |
-	                               HOOP_POLL_UPDATE_USER_DATA),
+	                                   HOOP_POLL_UPDATE_USER_DATA),
 	     .opcode = HOOP_OP_POLL_REMOVE, .fd = -1, .addr = 1, .off = 2,
 	     .len = HOOP_POLL_UPDATE_EVENTS | HOOP_POLL_UPDATE_USER_DATA,
 	     .op_flags = POLLIN);
@@ -252,10 +250,9 @@ int main(void)
 	     .opcode = HOOP_OP_BIND, .fd = 3, .addr = P(&sa), .off = 16);
 	CASE(hoop_prep_listen(sqe, 3, 128), .opcode = HOOP_OP_LISTEN, .fd = 3,
 	     .len = 128);
-	CASE(hoop_prep_accept(sqe, 3, (struct sockaddr *)&sa, &salen,
-	                      SOCK_CLOEXEC),
-	     .opcode = HOOP_OP_ACCEPT, .fd = 3, .addr = P(&sa), .off = P(&salen),
-	     .op_flags = SOCK_CLOEXEC);
+	CASE(hoop_prep_accept(sqe, 3, (struct sockaddr *)&sa, &salen, SOCK_CLOEXEC),
+	     .opcode = HOOP_OP_ACCEPT, .fd = 3, .addr = P(&sa),
+	     .off = P(&salen), .op_flags = SOCK_CLOEXEC);
 	CASE(hoop_prep_accept_direct(sqe, 3, NULL, NULL, 0, 9),
 	     .opcode = HOOP_OP_ACCEPT, .fd = 3, .file_index = 10);
 	CASE(hoop_prep_multishot_accept_direct(sqe, 3, NULL, NULL, 0),
@@ -277,9 +274,8 @@ int main(void)
 	CASE(hoop_prep_recv_multishot(sqe, 3, NULL, 0, 0),
 	     .opcode = HOOP_OP_RECV, .fd = 3, .ioprio = HOOP_RECV_MULTISHOT,
 	     .flags = HOOP_SQE_BUFFER_SELECT);
-	CASE(hoop_prep_recv_bundle(sqe, 3, 0, 0), .opcode = HOOP_OP_RECV,
-	     .fd = 3, .ioprio = HOOP_RECVSEND_BUNDLE,
-	     .flags = HOOP_SQE_BUFFER_SELECT);
+	CASE(hoop_prep_recv_bundle(sqe, 3, 0, 0), .opcode = HOOP_OP_RECV, .fd = 3,
+	     .ioprio = HOOP_RECVSEND_BUNDLE, .flags = HOOP_SQE_BUFFER_SELECT);
 	CASE(hoop_prep_sendmsg(sqe, 3, &msg, MSG_NOSIGNAL),
 	     .opcode = HOOP_OP_SENDMSG, .fd = 3, .addr = P(&msg), .len = 1,
 	     .op_flags = MSG_NOSIGNAL);
@@ -291,8 +287,7 @@ int main(void)
 	/* level in addr's low word, optname in its high word (little-endian) */
 	CASE(hoop_prep_cmd_sock(sqe, HOOP_SOCKET_OP_GETSOCKOPT, 3, SOL_SOCKET,
 	                        SO_RCVBUF, &optval, 4),
-	     .opcode = HOOP_OP_URING_CMD, .fd = 3,
-	     .off = HOOP_SOCKET_OP_GETSOCKOPT,
+	     .opcode = HOOP_OP_URING_CMD, .fd = 3, .off = HOOP_SOCKET_OP_GETSOCKOPT,
 	     .addr = ((uint64_t)SO_RCVBUF << 32) | SOL_SOCKET, .file_index = 4,
 	     .addr3 = P(&optval));
 
@@ -341,7 +336,8 @@ int main(void)
 	hoop_sqe_set_ioprio(&slot, HOOP_RECVSEND_POLL_FIRST);
 	CHECK_EQ(slot.ioprio, HOOP_RECVSEND_POLL_FIRST);
 
-	struct hoop_cqe cqe = {.user_data = P(buf), .res = 5,
+	struct hoop_cqe cqe = {.user_data = P(buf),
+	                       .res = 5,
 	                       .flags = (17u << HOOP_CQE_BUFFER_SHIFT) |
 	                                HOOP_CQE_F_BUFFER | HOOP_CQE_F_MORE};
 	CHECK_EQ(hoop_cqe_get_data(&cqe), P(buf));

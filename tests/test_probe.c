@@ -88,7 +88,8 @@ int main(void)
 	printf("kernel knows %d opcodes; unsupported below that:", n);
 	for (int op = 0; op < n; op++)
 		if (!sup[op])
-			printf(" %s", op < HOOP_OP_LAST ? hoop_op_name((unsigned)op) : "?");
+			printf(" %s", op < HOOP_OP_LAST ? hoop_op_name((unsigned)op)
+			                                : "?");
 	printf("\n");
 
 	hoop_ring_destroy(ring);

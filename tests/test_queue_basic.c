@@ -100,7 +100,7 @@ int main(void)
 	CHECK_EQ(hoop_queue_wait(q, out, 8, 0, 10000000000ll), 0);
 	CHECK(t_now_ns() - t0 < 2000000000ull);
 	CHECK_EQ(hoop_queue_wait(q, out, 8, 1, 1000000), -ETIME);
-	CHECK_EQ(hoop_queue_wait(q, out, 2, 3, 0), -EINVAL);   /* min > max */
+	CHECK_EQ(hoop_queue_wait(q, out, 2, 3, 0), -EINVAL); /* min > max */
 	CHECK_EQ(hoop_queue_wait(q, out, 8, CAP + 1, 0), -EINVAL);
 	CHECK_EQ(hoop_queue_wait(NULL, out, 8, 0, 0), -EINVAL);
 

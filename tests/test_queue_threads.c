@@ -66,7 +66,8 @@ int main(void)
 
 	pthread_t th[NPROD];
 	for (unsigned i = 0; i < NPROD; i++)
-		CHECK_EQ(pthread_create(&th[i], NULL, producer, (void *)(uintptr_t)i),
+		CHECK_EQ(pthread_create(&th[i], NULL, producer,
+		                        (void *)(uintptr_t)i),
 		         0);
 	static unsigned char seen[TOTAL];
 	unsigned got = 0, waits = 0;
@@ -87,8 +88,7 @@ int main(void)
 	}
 	for (unsigned i = 0; i < NPROD; i++)
 		pthread_join(th[i], NULL);
-	printf("%u waits, %u EAGAIN retries\n", waits,
-	       atomic_load(&eagain));
+	printf("%u waits, %u EAGAIN retries\n", waits, atomic_load(&eagain));
 	CHECK_EQ(got, TOTAL);
 	CHECK_EQ(hoop_queue_outstanding(q), 0);
 	CHECK_EQ(hoop_queue_ready(q), 0);

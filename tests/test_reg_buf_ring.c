@@ -17,8 +17,7 @@
 
 /* The head of group bgid is want (or the call gives want_rc); before 6.8
  * the kernel does not know REGISTER_PBUF_STATUS. */
-static void check_head(hoop_ring *ring, uint16_t bgid, int want_rc,
-                       uint16_t want)
+static void check_head(hoop_ring *ring, uint16_t bgid, int want_rc, uint16_t want)
 {
 	uint16_t head = 99;
 	int r = hoop_ring_buf_ring_head(ring, &head, bgid);

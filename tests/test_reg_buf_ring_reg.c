@@ -133,7 +133,8 @@ int main(void)
 		CHECK(c.flags & HOOP_CQE_F_BUF_MORE);
 		all(data[1], 100, 'b');
 		all(data[1] + 100, 50, 'c');
-		CHECK_EQ(hoop_ring_buf_ring_head(ring, &head, 2), has_head ? 0 : -EINVAL);
+		CHECK_EQ(hoop_ring_buf_ring_head(ring, &head, 2),
+		         has_head ? 0 : -EINVAL);
 		CHECK_EQ(head, 0); /* still the same buffer */
 
 		/* 950 of 1024: 74 left, kept. */
@@ -150,8 +151,7 @@ int main(void)
 		if (r == -EINVAL) {
 			printf("kernel lacks min_left: -EINVAL, not "
 			       "registered\n");
-			CHECK_EQ(hoop_ring_buf_ring_head(ring, &head, 4),
-			         -ENOENT);
+			CHECK_EQ(hoop_ring_buf_ring_head(ring, &head, 4), -ENOENT);
 		} else {
 			CHECK_EQ(r, 0);
 			printf("kernel has min_left\n");

@@ -29,8 +29,8 @@ static void check_pattern(const unsigned char *buf, size_t len, uint64_t off)
 {
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] != t_pattern(off + i)) {
-			fprintf(stderr, "byte %zu: %u, expected %u\n", i, buf[i],
-			        t_pattern(off + i));
+			fprintf(stderr, "byte %zu: %u, expected %u\n", i,
+			        buf[i], t_pattern(off + i));
 			exit(T_FAIL);
 		}
 }

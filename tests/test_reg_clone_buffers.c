@@ -52,7 +52,8 @@ int main(void)
 
 	int r = hoop_ring_clone_buffers(dst, src);
 	if (r == -EINVAL)
-		SKIP("no buffer cloning in this kernel (6.12+): a clean -EINVAL");
+		SKIP("no buffer cloning in this kernel (6.12+): a clean "
+		     "-EINVAL");
 	CHECK_EQ(r, 0);
 	/* dst's buffer 2 is src's memory. */
 	memset(mem[2], 0, BS);
@@ -63,8 +64,7 @@ int main(void)
 	CHECK_EQ(hoop_ring_clone_buffers(none, dst), 0); /* a clone of a clone */
 	CHECK_EQ(hoop_ring_unregister_buffers(none), 0);
 	CHECK_EQ(hoop_ring_clone_buffers(dst, NULL), -EINVAL);
-	CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 0, 0, 0, 0x100),
-	         -EINVAL);
+	CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 0, 0, 0, 0x100), -EINVAL);
 	/* Unregistering the clone leaves the source's table. */
 	CHECK_EQ(hoop_ring_unregister_buffers(dst), 0);
 	CHECK_EQ(read_fixed(src, 2, mem[2], 200), 16);
@@ -75,7 +75,8 @@ int main(void)
 	/* Offsets: src 1..2 at dst 3..4. */
 	r = hoop_ring_clone_buffers_offset(dst, src, 3, 1, 2, 0);
 	if (r == -EINVAL) {
-		printf("clone with offsets: not in this kernel (6.13+), a clean "
+		printf("clone with offsets: not in this kernel (6.13+), a "
+		       "clean "
 		       "-EINVAL; whole-table cloning passed\n");
 	} else {
 		CHECK_EQ(r, 0);
@@ -86,15 +87,15 @@ int main(void)
 		/* Replace slot 3 with src buffer 0. */
 		CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 3, 0, 1, 0),
 		         -EBUSY);
-		CHECK_EQ(hoop_ring_clone_buffers_offset(
-		             dst, src, 3, 0, 1, HOOP_CLONE_BUFFERS_REPLACE),
+		CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 3, 0, 1,
+		                                        HOOP_CLONE_BUFFERS_REPLACE),
 		         0);
 		memset(mem[0], 0, BS);
 		CHECK_EQ(read_fixed(dst, 3, mem[0], 400), 16);
 		check_pattern(mem[0], 400);
 		/* A range past src's table; offsets without nr. */
-		CHECK_EQ(hoop_ring_clone_buffers_offset(
-		             dst, src, 0, 3, 2, HOOP_CLONE_BUFFERS_REPLACE),
+		CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 0, 3, 2,
+		                                        HOOP_CLONE_BUFFERS_REPLACE),
 		         -EOVERFLOW);
 		CHECK_EQ(hoop_ring_unregister_buffers(dst), 0);
 		CHECK_EQ(hoop_ring_clone_buffers_offset(dst, src, 1, 0, 0, 0),

@@ -99,14 +99,15 @@ int main(void)
 	b = napi_of(7, 0, 0, 0);
 	b.resv = 1;
 	bad(ring, b);
-	bad(ring, napi_of(7, 0, 9, 0));               /* unknown opcode */
+	bad(ring, napi_of(7, 0, 9, 0));                     /* unknown opcode */
 	bad(ring, napi_of(7, 0, HOOP_NAPI_REGISTER_OP, 3)); /* unknown mode */
 	/* A static id operation under dynamic tracking. */
 	bad(ring, napi_of(0, 0, HOOP_NAPI_STATIC_ADD_ID, 0x12345));
 
 	/* The settings are still the first call's. */
-	reg_expect_prev(ring, napi_of(50, 0, HOOP_NAPI_REGISTER_OP,
-	                              HOOP_NAPI_TRACKING_DYNAMIC),
+	reg_expect_prev(ring,
+	                napi_of(50, 0, HOOP_NAPI_REGISTER_OP,
+	                        HOOP_NAPI_TRACKING_DYNAMIC),
 	                100, 1, HOOP_NAPI_TRACKING_DYNAMIC);
 
 	/* Busy polling on: a loopback TCP recv still completes. */
@@ -130,8 +131,9 @@ int main(void)
 	CHECK_EQ(hoop_ring_wait_cqe_timeout(ring, &cqe, &short_ts), -ETIME);
 
 	/* Static tracking: ids can be added only now; id 0 is invalid. */
-	reg_expect_prev(ring, napi_of(20, 1, HOOP_NAPI_REGISTER_OP,
-	                              HOOP_NAPI_TRACKING_STATIC),
+	reg_expect_prev(ring,
+	                napi_of(20, 1, HOOP_NAPI_REGISTER_OP,
+	                        HOOP_NAPI_TRACKING_STATIC),
 	                50, 0, HOOP_NAPI_TRACKING_DYNAMIC);
 	bad(ring, napi_of(0, 0, HOOP_NAPI_STATIC_ADD_ID, 0));
 
@@ -142,8 +144,9 @@ int main(void)
 	CHECK_EQ(prev.busy_poll_to, 20);
 	CHECK_EQ(prev.prefer_busy_poll, 1);
 	CHECK_EQ(hoop_ring_unregister_napi(ring, NULL), 0);
-	reg_expect_prev(ring, napi_of(10, 0, HOOP_NAPI_REGISTER_OP,
-	                              HOOP_NAPI_TRACKING_DYNAMIC),
+	reg_expect_prev(ring,
+	                napi_of(10, 0, HOOP_NAPI_REGISTER_OP,
+	                        HOOP_NAPI_TRACKING_DYNAMIC),
 	                0, 0, HOOP_NAPI_TRACKING_INACTIVE);
 	hoop_ring_destroy(ring);
 
@@ -151,8 +154,7 @@ int main(void)
 	ring = t_ring(4, HOOP_SETUP_IOPOLL);
 	n = napi_of(10, 0, HOOP_NAPI_REGISTER_OP, HOOP_NAPI_TRACKING_DYNAMIC);
 	r = hoop_ring_register_napi(ring, &n);
-	printf("IOPOLL ring: register_napi gives %d (%s)\n", r,
-	       hoop_strerror(r));
+	printf("IOPOLL ring: register_napi gives %d (%s)\n", r, hoop_strerror(r));
 	CHECK(r == -EINVAL || r == 0);
 	hoop_ring_destroy(ring);
 

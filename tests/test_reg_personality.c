@@ -41,7 +41,8 @@ int main(void)
 	if (geteuid() != 0) {
 		CHECK_EQ(hoop_ring_unregister_personality(ring, id), 0);
 		hoop_ring_destroy(ring);
-		SKIP("credential switch needs root (registration itself passed)");
+		SKIP("credential switch needs root (registration itself "
+		     "passed)");
 	}
 
 	CHECK_EQ(hoop_ring_unregister_personality(ring, id), 0);
@@ -67,7 +68,8 @@ int main(void)
 			_exit(2);
 		int r = open_with(cr, path, 0);
 		if (r != -EACCES) {
-			fprintf(stderr, "open as nobody: %d, expected -EACCES\n", r);
+			fprintf(stderr,
+			        "open as nobody: %d, expected -EACCES\n", r);
 			_exit(1);
 		}
 		r = open_with(cr, path, root_id);

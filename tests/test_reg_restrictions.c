@@ -28,7 +28,7 @@ int main(void)
 	int fd = t_tmpfile(64, NULL);
 	char buf[8];
 	struct hoop_restriction only_nop[1] = {
-	    {.opcode = HOOP_RESTRICTION_SQE_OP, .op = HOOP_OP_NOP}};
+	        {.opcode = HOOP_RESTRICTION_SQE_OP, .op = HOOP_OP_NOP}};
 
 	/* An enabled ring cannot take restrictions any more. */
 	hoop_ring *plain = t_ring(4, 0);
@@ -53,8 +53,8 @@ int main(void)
 	/* Register opcodes: allow the probe, nothing else. */
 	ring = t_ring(4, HOOP_SETUP_R_DISABLED);
 	struct hoop_restriction probe_only[2] = {
-	    {.opcode = HOOP_RESTRICTION_REGISTER_OP, .op = HOOP_REGISTER_PROBE},
-	    {.opcode = HOOP_RESTRICTION_SQE_OP, .op = HOOP_OP_READ}};
+	        {.opcode = HOOP_RESTRICTION_REGISTER_OP, .op = HOOP_REGISTER_PROBE},
+	        {.opcode = HOOP_RESTRICTION_SQE_OP, .op = HOOP_OP_READ}};
 	CHECK_EQ(hoop_ring_register_restrictions(ring, probe_only, 2), 0);
 	CHECK_EQ(hoop_ring_enable(ring), 0);
 	CHECK(hoop_ring_probe_ops(ring, NULL, 0) > HOOP_OP_READ);

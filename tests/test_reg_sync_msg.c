@@ -24,7 +24,8 @@ int main(void)
 	int r = hoop_register_sync_msg(&sqe);
 	if (r == -EINVAL) {
 		CHECK_EQ(hoop_ring_cq_ready(target), 0);
-		SKIP("no sync MSG_RING in this kernel (6.13+): a clean -EINVAL");
+		SKIP("no sync MSG_RING in this kernel (6.13+): a clean "
+		     "-EINVAL");
 	}
 	CHECK_EQ(r, 0);
 	/* Posted before the call returned. */

@@ -97,8 +97,7 @@ int main(void)
 	took = now_ns() - t0;
 	CHECK(took >= 18000000ull && took < 45000000ull * 20);
 
-	CHECK_EQ(hoop_ring_submit_and_wait_reg(ring, NULL, 1, (int)nent),
-	         -EFAULT);
+	CHECK_EQ(hoop_ring_submit_and_wait_reg(ring, NULL, 1, (int)nent), -EFAULT);
 	CHECK_EQ(hoop_ring_submit_and_wait_reg(ring, NULL, 1, -1), -EINVAL);
 	hoop_ring_destroy(ring);
 
@@ -106,8 +105,7 @@ int main(void)
 	ring = t_ring(8, 0);
 	size_t sz2;
 	void *m2 = page(&sz2);
-	CHECK_EQ(reg_region(ring, m2, sz2, HOOP_MEM_REGION_REG_WAIT_ARG),
-	         -EINVAL);
+	CHECK_EQ(reg_region(ring, m2, sz2, HOOP_MEM_REGION_REG_WAIT_ARG), -EINVAL);
 	CHECK_EQ(reg_region(ring, m2, sz2, 0), 0);
 	CHECK_EQ(reg_region(ring, m2, sz2, 0), -EBUSY);
 	CHECK_EQ(hoop_ring_register_region(ring, NULL), -EINVAL);

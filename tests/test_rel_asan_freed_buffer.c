@@ -92,7 +92,8 @@ static char *run_child(void (*fn)(void), int *status)
 	static char out[65536];
 	size_t n = 0;
 	ssize_t r;
-	while (n < sizeof(out) - 1 && (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
+	while (n < sizeof(out) - 1 &&
+	       (r = read(p[0], out + n, sizeof(out) - 1 - n)) > 0)
 		n += (size_t)r;
 	out[n] = 0;
 	close(p[0]);
@@ -109,8 +110,10 @@ static void expect_report(void (*fn)(void), const char *opname,
 	int died = (WIFEXITED(st) && WEXITSTATUS(st) != 0) || WIFSIGNALED(st);
 	if (!died || !strstr(out, "hoop ASan buffer check") ||
 	    !strstr(out, opname) || !strstr(out, diag) || !strstr(out, caller)) {
-		fprintf(stderr, "expected %s / %s / %s in the child's report "
-		        "(status %#x):\n%s\n", opname, diag, caller, st, out);
+		fprintf(stderr,
+		        "expected %s / %s / %s in the child's report "
+		        "(status %#x):\n%s\n",
+		        opname, diag, caller, st, out);
 		exit(T_FAIL);
 	}
 	/* Show the first line of the report in the test log. */
@@ -135,8 +138,8 @@ int main(void)
 	              "hoop_ring_submit");
 	expect_report(engine_readv_freed, "a readv SQE", "heap-use-after-free",
 	              "hoop_engine_submit");
-	expect_report(ring_write_overflow, "a write SQE", "heap-buffer-overflow",
-	              "hoop_ring_submit");
+	expect_report(ring_write_overflow, "a write SQE",
+	              "heap-buffer-overflow", "hoop_ring_submit");
 	close(file_fd);
 	CHECK_EQ(t_fd_count(), fds0);
 	return T_PASS;

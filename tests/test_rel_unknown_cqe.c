@@ -62,9 +62,9 @@ int main(void)
 	CHECK_EQ(hoop_engine_submit(e, &op, 1, &tok, 0), 1);
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 5000000000ll), 0);
 
-	post(mine, target, 0);                   /* no slot */
-	post(mine, target, (uint64_t)UINT_MAX);  /* slot out of range */
-	post(mine, target, tok);                 /* stale generation */
+	post(mine, target, 0);                  /* no slot */
+	post(mine, target, (uint64_t)UINT_MAX); /* slot out of range */
+	post(mine, target, tok);                /* stale generation */
 	CHECK_EQ(hoop_engine_wait(e, tok, &c, 0), -ENOENT);
 
 	/*

@@ -64,7 +64,8 @@ static void child_64k(void)
 	int r = create(&ring, 4096, 4096, 0);
 	if (r == 0) {
 		hoop_ring_destroy(ring);
-		SKIP("this kernel does not charge ring memory to RLIMIT_MEMLOCK");
+		SKIP("this kernel does not charge ring memory to "
+		     "RLIMIT_MEMLOCK");
 	}
 	CHECK_EQ(r, -ENOMEM);
 	CHECK(ring == NULL);

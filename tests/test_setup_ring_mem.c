@@ -53,7 +53,8 @@ int main(void)
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring unavailable: %s", hoop_strerror(r));
 	if (r == -EINVAL)
-		SKIP("no HOOP_SETUP_NO_MMAP in this kernel (6.5+): a clean -EINVAL");
+		SKIP("no HOOP_SETUP_NO_MMAP in this kernel (6.5+): a clean "
+		     "-EINVAL");
 	CHECK_EQ(r, 0);
 	CHECK(hoop_ring_setup_flags(ring) & HOOP_SETUP_NO_MMAP);
 	CHECK_EQ(hoop_ring_sq_entries(ring), 64);

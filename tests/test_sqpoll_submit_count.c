@@ -85,12 +85,13 @@ int main(void)
 					break;
 				default:
 					r = hoop_ring_submit_and_wait_timeout(
-					    ring, NULL, k, NULL, NULL);
+					        ring, NULL, k, NULL, NULL);
 					break;
 				}
 				if (r != (int)k)
 					fprintf(stderr,
-					        "variant %d call %lu: %d for %u\n",
+					        "variant %d call %lu: %d for "
+					        "%u\n",
 					        variant, calls, r, k);
 				CHECK_EQ(r, (int)k);
 				calls++;

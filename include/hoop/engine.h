@@ -56,8 +56,8 @@ typedef struct hoop_queue hoop_queue;
  * a stack hoop_sqe with hoop_prep_* and convert it with hoop_op_from_sqe.
  */
 struct hoop_op {
-	uint8_t opcode;     /* HOOP_OP_* */
-	uint8_t sqe_flags;  /* HOOP_SQE_* (IO_LINK chains ops of one call;
+	uint8_t opcode;    /* HOOP_OP_* */
+	uint8_t sqe_flags; /* HOOP_SQE_* (IO_LINK chains ops of one call;
 	                       IO_DRAIN and CQE_SKIP_SUCCESS are refused) */
 	uint16_t ioprio;
 	int32_t fd;
@@ -181,22 +181,22 @@ HOOP_API const char *hoop_backend_name(int backend);
 #define HOOP_POOL_SIGNAL_DEFAULT_OFFSET 3 /* SIGRTMIN + 3 */
 
 typedef struct hoop_engine_params {
-	uint32_t sq_entries;   /* SQ size; 0 = 256 */
-	uint32_t cq_entries;   /* CQ size; 0 = 4 * sq_entries */
-	uint32_t max_inflight; /* bound on operations in flight; 0 = CQ size
+	uint32_t sq_entries;     /* SQ size; 0 = 256 */
+	uint32_t cq_entries;     /* CQ size; 0 = 4 * sq_entries */
+	uint32_t max_inflight;   /* bound on operations in flight; 0 = CQ size
 	                          minus internal reserve */
-	uint32_t batch_count;  /* enter the kernel once this many SQEs wait;
+	uint32_t batch_count;    /* enter the kernel once this many SQEs wait;
 	                          0 or 1 = every submit call enters */
-	uint32_t batch_usec;   /* ... or once the oldest waited this long; 0 =
+	uint32_t batch_usec;     /* ... or once the oldest waited this long; 0 =
 	                          no deadline (count or explicit flush only,
 	                          when batch_count > 1) */
-	uint32_t spin_usec;    /* spin before sleeping in waits; 0 = 20 */
-	uint32_t flags;        /* HOOP_ENGINE_* */
+	uint32_t spin_usec;      /* spin before sleeping in waits; 0 = 20 */
+	uint32_t flags;          /* HOOP_ENGINE_* */
 	uint32_t sq_thread_idle; /* SQPOLL idle, ms */
-	uint32_t backend;      /* HOOP_BACKEND_* */
-	int32_t pool_signal;   /* the pool's cancel signal (above); 0 =
+	uint32_t backend;        /* HOOP_BACKEND_* */
+	int32_t pool_signal;     /* the pool's cancel signal (above); 0 =
 	                          HOOP_POOL_SIGNAL, else SIGRTMIN + 3 */
-	uint32_t resv[6];      /* must be 0 (see common.h) */
+	uint32_t resv[6];        /* must be 0 (see common.h) */
 } hoop_engine_params;
 
 /*
@@ -235,7 +235,7 @@ HOOP_API int hoop_engine_explain(int err, const hoop_engine_params *params,
 HOOP_API void hoop_engine_destroy(hoop_engine *e);
 
 /* Submission flags. */
-#define HOOP_SUBMIT_NOWAIT 0x01u /* -EBUSY instead of blocking when full */
+#define HOOP_SUBMIT_NOWAIT 0x01u  /* -EBUSY instead of blocking when full */
 #define HOOP_SUBMIT_NOFLUSH 0x02u /* leave for batching even if count 1 */
 
 /*
@@ -306,9 +306,8 @@ HOOP_API int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops,
  * delivered by calling `fn(arg, completion)` (see hoop_completion_fn).
  */
 HOOP_API int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops,
-                                   unsigned n, uint64_t *tokens,
-                                   unsigned flags, hoop_completion_fn fn,
-                                   void *arg);
+                                   unsigned n, uint64_t *tokens, unsigned flags,
+                                   hoop_completion_fn fn, void *arg);
 
 /*
  * hoop_engine_submit_sqes - reserve `n` SQEs, let `fill` write each in
@@ -377,22 +376,22 @@ HOOP_API int hoop_engine_cancel_all(hoop_engine *e);
  * sizeof of yours to hoop_engine_get_metrics.
  */
 struct hoop_engine_metrics {
-	uint64_t submitted;        /* operations accepted */
-	uint64_t completed;        /* final results delivered */
-	uint64_t cqes;             /* CQEs reaped (multishot: several per op) */
-	uint64_t inflight;         /* accepted and not yet final */
-	uint64_t enters;           /* io_uring_enter calls that submitted */
-	uint64_t sqes_entered;     /* SQEs passed by those calls */
-	uint64_t wakeups;          /* sleeping waiters woken by another thread */
+	uint64_t submitted;    /* operations accepted */
+	uint64_t completed;    /* final results delivered */
+	uint64_t cqes;         /* CQEs reaped (multishot: several per op) */
+	uint64_t inflight;     /* accepted and not yet final */
+	uint64_t enters;       /* io_uring_enter calls that submitted */
+	uint64_t sqes_entered; /* SQEs passed by those calls */
+	uint64_t wakeups;      /* sleeping waiters woken by another thread */
 	uint64_t reaps_by_waiters; /* CQEs reaped by waiting/submitting threads */
 	uint64_t reaps_by_thread;  /* CQEs reaped by the engine thread */
 	uint64_t overflow_flushes; /* times a CQ overflow backlog was flushed */
 	uint64_t unknown_cqes;     /* CQEs with no matching slot (dropped) */
 	uint64_t submit_blocked;   /* submitters that had to wait for room */
 	/* The first published layout ends here (HOOP_ENGINE_METRICS_SIZE_V1). */
-	uint64_t pool_ops;         /* operations served by the thread pool */
-	uint64_t inline_ops;       /* completed inline in the submitting thread */
-	uint64_t queue_wakeups;    /* queue consumers woken by a push */
+	uint64_t pool_ops;      /* operations served by the thread pool */
+	uint64_t inline_ops;    /* completed inline in the submitting thread */
+	uint64_t queue_wakeups; /* queue consumers woken by a push */
 };
 
 /* Bytes of the first published struct hoop_engine_metrics (12 fields). */
@@ -407,8 +406,7 @@ struct hoop_engine_metrics {
  * an older symbol version that fills the 12 fields of the first layout.)
  */
 HOOP_API int hoop_engine_get_metrics(hoop_engine *e,
-                                     struct hoop_engine_metrics *out,
-                                     size_t size);
+                                     struct hoop_engine_metrics *out, size_t size);
 
 /* The backend serving this engine: HOOP_BACKEND_URING or _THREADS. */
 HOOP_API int hoop_engine_backend(const hoop_engine *e);
@@ -443,8 +441,7 @@ HOOP_API unsigned hoop_engine_max_inflight(const hoop_engine *e);
  * max_inflight), -ENOMEM, -errno. The consumer side (wait, destroy) is for
  * one thread at a time; add may be called from any thread.
  */
-HOOP_API int hoop_queue_create(hoop_queue **out, hoop_engine *e,
-                               unsigned capacity);
+HOOP_API int hoop_queue_create(hoop_queue **out, hoop_engine *e, unsigned capacity);
 
 /*
  * hoop_queue_destroy - cancel the queue's operations still in flight, wait
@@ -499,20 +496,17 @@ HOOP_API unsigned hoop_queue_outstanding(hoop_queue *q);
  * as -errno. Why these exist next to hoop_prep_*: see struct hoop_op.
  */
 HOOP_API void hoop_op_nop(struct hoop_op *op);
-HOOP_API void hoop_op_read(struct hoop_op *op, int fd, void *buf,
-                           uint32_t len, uint64_t off);
+HOOP_API void hoop_op_read(struct hoop_op *op, int fd, void *buf, uint32_t len,
+                           uint64_t off);
 HOOP_API void hoop_op_write(struct hoop_op *op, int fd, const void *buf,
                             uint32_t len, uint64_t off);
-HOOP_API void hoop_op_readv(struct hoop_op *op, int fd,
-                            const struct iovec *iov, unsigned nr,
-                            uint64_t off);
+HOOP_API void hoop_op_readv(struct hoop_op *op, int fd, const struct iovec *iov,
+                            unsigned nr, uint64_t off);
 HOOP_API void hoop_op_writev(struct hoop_op *op, int fd,
-                             const struct iovec *iov, unsigned nr,
-                             uint64_t off);
+                             const struct iovec *iov, unsigned nr, uint64_t off);
 HOOP_API void hoop_op_fsync(struct hoop_op *op, int fd, unsigned flags);
-HOOP_API void hoop_op_timeout(struct hoop_op *op,
-                              const struct hoop_timespec *ts, unsigned count,
-                              unsigned flags);
+HOOP_API void hoop_op_timeout(struct hoop_op *op, const struct hoop_timespec *ts,
+                              unsigned count, unsigned flags);
 /* Convert a prepared SQE into an op (the SQE's user_data becomes the tag). */
 HOOP_API void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 

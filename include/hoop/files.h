@@ -80,9 +80,8 @@ typedef struct hoop_files hoop_files;
  * -EBADR). Blocks until done; any thread, several at once on one engine.
  * Not from an engine callback.
  */
-HOOP_API int hoop_read_files(hoop_engine *e, int dirfd,
-                             const char *const *paths, size_t n,
-                             const hoop_read_files_params *params,
+HOOP_API int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
+                             size_t n, const hoop_read_files_params *params,
                              struct hoop_file_data *out, hoop_files **mem);
 
 /*

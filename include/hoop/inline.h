@@ -32,26 +32,26 @@ extern "C" {
 
 /* The first fields of every hoop_ring, in this order. */
 struct hoop_ring_view {
-	unsigned *sq_khead;    /* kernel: first SQE it has not consumed */
-	unsigned *sq_ktail;    /* ours: published SQEs end here */
+	unsigned *sq_khead; /* kernel: first SQE it has not consumed */
+	unsigned *sq_ktail; /* ours: published SQEs end here */
 	unsigned *sq_kflags;
 	unsigned *sq_kdropped;
-	unsigned *sq_array;    /* NULL with HOOP_SETUP_NO_SQARRAY */
+	unsigned *sq_array; /* NULL with HOOP_SETUP_NO_SQARRAY */
 	struct hoop_sqe *sqes;
-	unsigned sqe_head;     /* first SQE not yet published */
-	unsigned sqe_tail;     /* next SQE to hand out */
+	unsigned sqe_head; /* first SQE not yet published */
+	unsigned sqe_tail; /* next SQE to hand out */
 	unsigned sq_mask;
 	unsigned sq_entries;
-	unsigned sqe_shift;    /* 1 with SQE128 */
-	unsigned *cq_khead;    /* ours: first CQE not yet consumed */
-	unsigned *cq_ktail;    /* kernel: posted CQEs end here */
+	unsigned sqe_shift; /* 1 with SQE128 */
+	unsigned *cq_khead; /* ours: first CQE not yet consumed */
+	unsigned *cq_ktail; /* kernel: posted CQEs end here */
 	unsigned *cq_kflags;
 	unsigned *cq_koverflow;
 	struct hoop_cqe *cqes;
 	unsigned cq_mask;
 	unsigned cq_entries;
-	unsigned cqe_shift;    /* 1 with CQE32 */
-	unsigned cq_mixed;     /* 1 with CQE_MIXED, else 0 */
+	unsigned cqe_shift; /* 1 with CQE32 */
+	unsigned cq_mixed;  /* 1 with CQE_MIXED, else 0 */
 };
 
 static inline struct hoop_ring_view *hoop_ring_view_of(hoop_ring *ring)
@@ -91,8 +91,7 @@ hoop_ring_cq_entry_inline(const struct hoop_ring_view *v, unsigned *head,
                           unsigned tail)
 {
 	for (; *head != tail; (*head)++) {
-		struct hoop_cqe *c =
-		    &v->cqes[(*head & v->cq_mask) << v->cqe_shift];
+		struct hoop_cqe *c = &v->cqes[(*head & v->cq_mask) << v->cqe_shift];
 		if (__builtin_expect(!v->cq_mixed, 1) ||
 		    !(c->flags & HOOP_CQE_F_SKIP))
 			return c;
@@ -140,13 +139,13 @@ static inline unsigned hoop_ring_cq_walk_inline(const struct hoop_ring_view *v,
  *     hoop_ring_for_each_cqe(ring, head, cqe) { use(cqe); n++; }
  *     hoop_ring_cq_advance(ring, n);
  */
-#define hoop_ring_for_each_cqe(ring, head, cqe)                              \
-	for ((head) = __atomic_load_n(hoop_ring_view_of(ring)->cq_khead,     \
-	                              __ATOMIC_RELAXED);                     \
-	     ((cqe) = hoop_ring_cq_entry_inline(                              \
-	          hoop_ring_view_of(ring), &(head),                          \
-	          __atomic_load_n(hoop_ring_view_of(ring)->cq_ktail,         \
-	                          __ATOMIC_ACQUIRE))) != 0;                  \
+#define hoop_ring_for_each_cqe(ring, head, cqe)                                \
+	for ((head) = __atomic_load_n(hoop_ring_view_of(ring)->cq_khead,       \
+	                              __ATOMIC_RELAXED);                       \
+	     ((cqe) = hoop_ring_cq_entry_inline(                               \
+	              hoop_ring_view_of(ring), &(head),                        \
+	              __atomic_load_n(hoop_ring_view_of(ring)->cq_ktail,       \
+	                              __ATOMIC_ACQUIRE))) != 0;                \
 	     (head) += hoop_ring_cq_steps_inline(hoop_ring_view_of(ring), (cqe)))
 
 /* As hoop_ring_cq_advance. */
@@ -157,8 +156,9 @@ static inline void hoop_ring_cq_advance_inline(hoop_ring *ring, unsigned nr)
 		unsigned head = __atomic_load_n(v->cq_khead, __ATOMIC_RELAXED);
 		if (__builtin_expect(v->cq_mixed, 0))
 			head = hoop_ring_cq_walk_inline(
-			    v, head, __atomic_load_n(v->cq_ktail, __ATOMIC_ACQUIRE),
-			    nr);
+			        v, head,
+			        __atomic_load_n(v->cq_ktail, __ATOMIC_ACQUIRE),
+			        nr);
 		else
 			head += nr;
 		/* Release: our reads of the CQEs are done before the kernel may
@@ -168,17 +168,15 @@ static inline void hoop_ring_cq_advance_inline(hoop_ring *ring, unsigned nr)
 }
 
 /* As hoop_ring_cqe_seen. */
-static inline void hoop_ring_cqe_seen_inline(hoop_ring *ring,
-                                             struct hoop_cqe *cqe)
+static inline void hoop_ring_cqe_seen_inline(hoop_ring *ring, struct hoop_cqe *cqe)
 {
 	if (cqe)
 		hoop_ring_cq_advance_inline(ring, 1);
 }
 
 /* Write every field of an SQE: the building block of the prep functions. */
-static inline void hoop_sqe_fill_inline(struct hoop_sqe *sqe, uint8_t op,
-                                        int fd, uint64_t addr, uint32_t len,
-                                        uint64_t off)
+static inline void hoop_sqe_fill_inline(struct hoop_sqe *sqe, uint8_t op, int fd,
+                                        uint64_t addr, uint32_t len, uint64_t off)
 {
 	sqe->opcode = op;
 	sqe->flags = 0;
@@ -197,8 +195,7 @@ static inline void hoop_sqe_fill_inline(struct hoop_sqe *sqe, uint8_t op,
 }
 
 /* As hoop_sqe_set_data. */
-static inline void hoop_sqe_set_data_inline(struct hoop_sqe *sqe,
-                                            uint64_t user_data)
+static inline void hoop_sqe_set_data_inline(struct hoop_sqe *sqe, uint64_t user_data)
 {
 	sqe->user_data = user_data;
 }
@@ -210,9 +207,8 @@ static inline void hoop_prep_nop_inline(struct hoop_sqe *sqe)
 }
 
 /* As hoop_prep_read. */
-static inline void hoop_prep_read_inline(struct hoop_sqe *sqe, int fd,
-                                         void *buf, uint32_t nbytes,
-                                         uint64_t offset)
+static inline void hoop_prep_read_inline(struct hoop_sqe *sqe, int fd, void *buf,
+                                         uint32_t nbytes, uint64_t offset)
 {
 	hoop_sqe_fill_inline(sqe, HOOP_OP_READ, fd, (uint64_t)(uintptr_t)buf,
 	                     nbytes, offset);
@@ -239,8 +235,7 @@ static inline void hoop_prep_read_fixed_inline(struct hoop_sqe *sqe, int fd,
 
 /* As hoop_prep_write_fixed. */
 static inline void hoop_prep_write_fixed_inline(struct hoop_sqe *sqe, int fd,
-                                                const void *buf,
-                                                uint32_t nbytes,
+                                                const void *buf, uint32_t nbytes,
                                                 uint64_t offset, int buf_index)
 {
 	hoop_sqe_fill_inline(sqe, HOOP_OP_WRITE_FIXED, fd,

@@ -59,8 +59,8 @@ typedef struct hoop_bufgroup hoop_bufgroup;
  * before the ring (a loop's ring: before or after hoop_loop_destroy).
  */
 HOOP_API int hoop_bufgroup_create(hoop_bufgroup **out, hoop_ring *ring,
-                                  uint16_t bgid, unsigned count,
-                                  unsigned size, unsigned flags);
+                                  uint16_t bgid, unsigned count, unsigned size,
+                                  unsigned flags);
 
 /*
  * hoop_bufgroup_create_engine - the same for an engine's ring (LEGACY
@@ -119,8 +119,7 @@ HOOP_API void *hoop_bufgroup_buf(hoop_bufgroup *g, unsigned bid);
  * hoop_bufgroup_return). Any thread.
  */
 HOOP_API int hoop_bufgroup_bundle(hoop_bufgroup *g, unsigned bid, int32_t res,
-                                  struct iovec *iov, uint16_t *bids,
-                                  unsigned max);
+                                  struct iovec *iov, uint16_t *bids, unsigned max);
 
 /*
  * hoop_bufgroup_return - give buffer `bid` back to the kernel. Returns 0,
@@ -328,9 +327,8 @@ HOOP_API int hoop_loop_recv(hoop_loop *loop, int fd, hoop_bufgroup *g,
  * they were started, one at a time. Returns 0, -EBUSY, -EINVAL, -EBADF (a
  * close of fd is pending), -ESHUTDOWN.
  */
-HOOP_API int hoop_loop_send(hoop_loop *loop, int fd, const void *buf,
-                            size_t len, unsigned flags, hoop_loop_fn fn,
-                            void *arg);
+HOOP_API int hoop_loop_send(hoop_loop *loop, int fd, const void *buf, size_t len,
+                            unsigned flags, hoop_loop_fn fn, void *arg);
 
 /*
  * hoop_loop_close - close `fd`. Graceful (flags 0): receives and accepts on

@@ -94,9 +94,8 @@ HOOP_API void hoop_prep_write(struct hoop_sqe *sqe, int fd, const void *buf,
                               uint32_t nbytes, uint64_t offset);
 /* preadv(2) into `nr_vecs` iovecs (the array must outlive submission,
  * the buffers the completion). res: bytes read. */
-HOOP_API void hoop_prep_readv(struct hoop_sqe *sqe, int fd,
-                              const struct iovec *iov, unsigned nr_vecs,
-                              uint64_t offset);
+HOOP_API void hoop_prep_readv(struct hoop_sqe *sqe, int fd, const struct iovec *iov,
+                              unsigned nr_vecs, uint64_t offset);
 /* preadv2(2): the same with RWF_* `rw_flags`. */
 HOOP_API void hoop_prep_readv2(struct hoop_sqe *sqe, int fd,
                                const struct iovec *iov, unsigned nr_vecs,
@@ -121,13 +120,11 @@ HOOP_API void hoop_prep_write_fixed(struct hoop_sqe *sqe, int fd,
  * (6.15+). */
 HOOP_API void hoop_prep_readv_fixed(struct hoop_sqe *sqe, int fd,
                                     const struct iovec *iov, unsigned nr_vecs,
-                                    uint64_t offset, int rw_flags,
-                                    int buf_index);
+                                    uint64_t offset, int rw_flags, int buf_index);
 /* Vectored write from registered buffer `buf_index` (6.15+). */
 HOOP_API void hoop_prep_writev_fixed(struct hoop_sqe *sqe, int fd,
                                      const struct iovec *iov, unsigned nr_vecs,
-                                     uint64_t offset, int rw_flags,
-                                     int buf_index);
+                                     uint64_t offset, int rw_flags, int buf_index);
 /*
  * Multishot read into buffers of group `buf_group` (pollable files: pipes,
  * eventfds, ttys; 6.7+). Sets HOOP_SQE_BUFFER_SELECT. Current kernels want
@@ -141,12 +138,10 @@ HOOP_API void hoop_prep_read_multishot(struct hoop_sqe *sqe, int fd,
 
 /* --- file sync and space --- */
 /* fsync(2), or fdatasync(2) with HOOP_FSYNC_DATASYNC. res: 0. */
-HOOP_API void hoop_prep_fsync(struct hoop_sqe *sqe, int fd,
-                              unsigned fsync_flags);
+HOOP_API void hoop_prep_fsync(struct hoop_sqe *sqe, int fd, unsigned fsync_flags);
 /* sync_file_range(2) of `len` bytes at `offset` (SYNC_FILE_RANGE_*). */
 HOOP_API void hoop_prep_sync_file_range(struct hoop_sqe *sqe, int fd,
-                                        uint32_t len, uint64_t offset,
-                                        int flags);
+                                        uint32_t len, uint64_t offset, int flags);
 /* fallocate(2) with FALLOC_FL_* `mode`. res: 0. */
 HOOP_API void hoop_prep_fallocate(struct hoop_sqe *sqe, int fd, int mode,
                                   uint64_t offset, uint64_t len);
@@ -154,8 +149,8 @@ HOOP_API void hoop_prep_fallocate(struct hoop_sqe *sqe, int fd, int mode,
 HOOP_API void hoop_prep_fadvise(struct hoop_sqe *sqe, int fd, uint64_t offset,
                                 uint32_t len, int advice);
 /* The same with a 64-bit length (6.11+; older kernels: -EINVAL). */
-HOOP_API void hoop_prep_fadvise64(struct hoop_sqe *sqe, int fd,
-                                  uint64_t offset, uint64_t len, int advice);
+HOOP_API void hoop_prep_fadvise64(struct hoop_sqe *sqe, int fd, uint64_t offset,
+                                  uint64_t len, int advice);
 /* madvise(2) of this process's memory with MADV_* `advice`. res: 0. */
 HOOP_API void hoop_prep_madvise(struct hoop_sqe *sqe, void *addr,
                                 uint32_t length, int advice);
@@ -179,8 +174,7 @@ HOOP_API void hoop_prep_openat2(struct hoop_sqe *sqe, int dfd, const char *path,
                                 const struct open_how *how);
 /* openat2 into a direct-descriptor slot, as hoop_prep_openat_direct. */
 HOOP_API void hoop_prep_openat2_direct(struct hoop_sqe *sqe, int dfd,
-                                       const char *path,
-                                       const struct open_how *how,
+                                       const char *path, const struct open_how *how,
                                        unsigned file_index);
 /* close(2). res: 0 or -EBADF. */
 HOOP_API void hoop_prep_close(struct hoop_sqe *sqe, int fd);
@@ -207,13 +201,12 @@ HOOP_API void hoop_prep_linkat(struct hoop_sqe *sqe, int olddfd,
                                const char *oldpath, int newdfd,
                                const char *newpath, int flags);
 /* fsetxattr(2): `len` bytes of `value` (XATTR_CREATE/REPLACE). res: 0. */
-HOOP_API void hoop_prep_fsetxattr(struct hoop_sqe *sqe, int fd,
-                                  const char *name, const char *value,
-                                  int flags, unsigned len);
+HOOP_API void hoop_prep_fsetxattr(struct hoop_sqe *sqe, int fd, const char *name,
+                                  const char *value, int flags, unsigned len);
 /* setxattr(2) on `path`. res: 0. */
 HOOP_API void hoop_prep_setxattr(struct hoop_sqe *sqe, const char *name,
-                                 const char *value, const char *path,
-                                 int flags, unsigned len);
+                                 const char *value, const char *path, int flags,
+                                 unsigned len);
 /* fgetxattr(2) into `value` of `len` bytes. res: the value's size. */
 HOOP_API void hoop_prep_fgetxattr(struct hoop_sqe *sqe, int fd,
                                   const char *name, char *value, unsigned len);
@@ -249,8 +242,7 @@ HOOP_API void hoop_prep_pipe_direct(struct hoop_sqe *sqe, int *fds,
 
 /* --- polling and epoll --- */
 /* One-shot poll for POLL* `poll_mask`. res: the ready events. */
-HOOP_API void hoop_prep_poll_add(struct hoop_sqe *sqe, int fd,
-                                 unsigned poll_mask);
+HOOP_API void hoop_prep_poll_add(struct hoop_sqe *sqe, int fd, unsigned poll_mask);
 /* Multishot poll: a CQE with HOOP_CQE_F_MORE each time the fd is ready. */
 HOOP_API void hoop_prep_poll_multishot(struct hoop_sqe *sqe, int fd,
                                        unsigned poll_mask);
@@ -290,8 +282,7 @@ HOOP_API void hoop_prep_link_timeout(struct hoop_sqe *sqe,
                                      unsigned flags);
 /* Cancel by user_data (flags may add HOOP_ASYNC_CANCEL_ALL/ANY/...).
  * res: 0 (or the number with ALL), -ENOENT, -EALREADY. */
-HOOP_API void hoop_prep_cancel(struct hoop_sqe *sqe, uint64_t user_data,
-                               int flags);
+HOOP_API void hoop_prep_cancel(struct hoop_sqe *sqe, uint64_t user_data, int flags);
 /* Cancel by fd (HOOP_ASYNC_CANCEL_FD is added). */
 HOOP_API void hoop_prep_cancel_fd(struct hoop_sqe *sqe, int fd, unsigned flags);
 /* Cancel by opcode (HOOP_ASYNC_CANCEL_OP is added; 6.6+). 6.1 does not
@@ -314,14 +305,12 @@ HOOP_API void hoop_prep_bind(struct hoop_sqe *sqe, int fd,
 /* listen(2) (6.11+). res: 0. */
 HOOP_API void hoop_prep_listen(struct hoop_sqe *sqe, int fd, int backlog);
 /* accept4(2); `addr` and `addrlen` may be NULL. res: the new fd. */
-HOOP_API void hoop_prep_accept(struct hoop_sqe *sqe, int fd,
-                               struct sockaddr *addr, socklen_t *addrlen,
-                               int flags);
+HOOP_API void hoop_prep_accept(struct hoop_sqe *sqe, int fd, struct sockaddr *addr,
+                               socklen_t *addrlen, int flags);
 /* accept into a direct-descriptor slot. */
 HOOP_API void hoop_prep_accept_direct(struct hoop_sqe *sqe, int fd,
-                                      struct sockaddr *addr,
-                                      socklen_t *addrlen, int flags,
-                                      unsigned file_index);
+                                      struct sockaddr *addr, socklen_t *addrlen,
+                                      int flags, unsigned file_index);
 /* One CQE per accepted connection, with HOOP_CQE_F_MORE while armed. */
 HOOP_API void hoop_prep_multishot_accept(struct hoop_sqe *sqe, int fd,
                                          struct sockaddr *addr,
@@ -332,8 +321,7 @@ HOOP_API void hoop_prep_multishot_accept_direct(struct hoop_sqe *sqe, int fd,
                                                 socklen_t *addrlen, int flags);
 /* connect(2). res: 0. */
 HOOP_API void hoop_prep_connect(struct hoop_sqe *sqe, int fd,
-                                const struct sockaddr *addr,
-                                socklen_t addrlen);
+                                const struct sockaddr *addr, socklen_t addrlen);
 /* send(2) with MSG_* `flags`. res: bytes sent. */
 HOOP_API void hoop_prep_send(struct hoop_sqe *sqe, int sockfd, const void *buf,
                              size_t len, int flags);
@@ -343,9 +331,8 @@ HOOP_API void hoop_prep_sendto(struct hoop_sqe *sqe, int sockfd,
                                const struct sockaddr *addr, socklen_t addrlen);
 /* Zero-copy send; `zc_flags` are HOOP_RECVSEND_* / HOOP_SEND_ZC_*. Two CQEs:
  * the result (with HOOP_CQE_F_MORE), then a notification when `buf` is free. */
-HOOP_API void hoop_prep_send_zc(struct hoop_sqe *sqe, int sockfd,
-                                const void *buf, size_t len, int flags,
-                                unsigned zc_flags);
+HOOP_API void hoop_prep_send_zc(struct hoop_sqe *sqe, int sockfd, const void *buf,
+                                size_t len, int flags, unsigned zc_flags);
 /* Zero-copy send from registered buffer `buf_index`. */
 HOOP_API void hoop_prep_send_zc_fixed(struct hoop_sqe *sqe, int sockfd,
                                       const void *buf, size_t len, int flags,
@@ -419,8 +406,7 @@ HOOP_API void hoop_prep_shutdown(struct hoop_sqe *sqe, int fd, int how);
  * res: the option length for GETSOCKOPT, 0 for SETSOCKOPT, bytes queued
  * for SIOCINQ/SIOCOUTQ. */
 HOOP_API void hoop_prep_cmd_sock(struct hoop_sqe *sqe, int cmd_op, int fd,
-                                 int level, int optname, void *optval,
-                                 int optlen);
+                                 int level, int optname, void *optval, int optlen);
 #define HOOP_SOCKET_OP_TX_TIMESTAMP 4
 #define HOOP_SOCKET_OP_GETSOCKNAME 5
 /* getsockname(2) (`peer` 0) or getpeername(2) (`peer` 1) of socket `fd`
@@ -480,17 +466,16 @@ HOOP_API void hoop_prep_msg_ring_cqe_flags(struct hoop_sqe *sqe, int fd,
                                            unsigned flags, unsigned cqe_flags);
 /* Send our direct descriptor `source_fd` to slot `target_fd` (or
  * HOOP_FILE_INDEX_ALLOC) of the ring `fd`. */
-HOOP_API void hoop_prep_msg_ring_fd(struct hoop_sqe *sqe, int fd,
-                                    int source_fd, int target_fd,
-                                    uint64_t data, unsigned flags);
+HOOP_API void hoop_prep_msg_ring_fd(struct hoop_sqe *sqe, int fd, int source_fd,
+                                    int target_fd, uint64_t data, unsigned flags);
 /*
  * waitid(2); `infop` written on completion; `flags` must be 0 (6.7+).
  * idtype_t, id_t and siginfo_t are POSIX types that a strict ISO C build
  * (-std=c11 without a feature macro) does not define, so there the
  * declaration is left out; the symbol is always exported.
  */
-#if defined(__cplusplus) ||                                                  \
-	(defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L)
+#if defined(__cplusplus) ||                                                    \
+        (defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L)
 HOOP_API void hoop_prep_waitid(struct hoop_sqe *sqe, idtype_t idtype, id_t id,
                                siginfo_t *infop, int options, unsigned flags);
 #endif
@@ -504,8 +489,7 @@ HOOP_API void hoop_prep_futex_wake(struct hoop_sqe *sqe, uint32_t *futex,
                                    uint64_t val, uint64_t mask,
                                    uint32_t futex_flags, unsigned flags);
 /* futex_waitv(2) on `nr_futex` entries. res: the index that woke. */
-HOOP_API void hoop_prep_futex_waitv(struct hoop_sqe *sqe,
-                                    struct futex_waitv *futex,
+HOOP_API void hoop_prep_futex_waitv(struct hoop_sqe *sqe, struct futex_waitv *futex,
                                     uint32_t nr_futex, unsigned flags);
 /* A driver command `cmd_op` on `fd`; the command payload is up to the
  * caller (pad2 onwards, a 128-byte SQE for most drivers). */

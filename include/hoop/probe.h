@@ -78,45 +78,45 @@ struct hoop_probe {
 	uint32_t kernel_major;     /* from kernel_release: 6.18.2 is 6, 18, 2 */
 	uint32_t kernel_minor;
 	uint32_t kernel_patch;
-	uint32_t features;         /* HOOP_FEAT_* of a fresh ring */
-	uint32_t setup_flags;      /* HOOP_SETUP_* with which a small ring
+	uint32_t features;        /* HOOP_FEAT_* of a fresh ring */
+	uint32_t setup_flags;     /* HOOP_SETUP_* with which a small ring
 	                              sets up here (each tried with what it
 	                              needs, e.g. DEFER_TASKRUN with
 	                              SINGLE_ISSUER) */
-	int32_t sqpoll_permitted;  /* 1 if an SQPOLL ring sets up here */
-	int32_t sqpoll_err;        /* 0, or -errno of the SQPOLL attempt */
-	int32_t buf_ring;          /* 1 if provided-buffer rings register */
-	uint32_t opcode_count;     /* number of supported opcodes */
-	uint32_t kernel_ops;       /* opcodes the kernel knows (last + 1) */
+	int32_t sqpoll_permitted; /* 1 if an SQPOLL ring sets up here */
+	int32_t sqpoll_err;       /* 0, or -errno of the SQPOLL attempt */
+	int32_t buf_ring;         /* 1 if provided-buffer rings register */
+	uint32_t opcode_count;    /* number of supported opcodes */
+	uint32_t kernel_ops;      /* opcodes the kernel knows (last + 1) */
 	uint32_t resv0;
 	uint32_t resv1;
-	uint64_t opcodes;          /* bit n set: opcode n supported (n < 64) */
-	uint64_t memlock_limit;    /* RLIMIT_MEMLOCK soft limit in bytes;
+	uint64_t opcodes;        /* bit n set: opcode n supported (n < 64) */
+	uint64_t memlock_limit;  /* RLIMIT_MEMLOCK soft limit in bytes;
 	                              UINT64_MAX means unlimited */
-	int32_t memlock_charged;   /* 1 if ring memory counts against it (no
+	int32_t memlock_charged; /* 1 if ring memory counts against it (no
 	                              CAP_IPC_LOCK in the initial namespace) */
-	uint32_t max_entries;      /* largest SQ size (a power of two) that
+	uint32_t max_entries;    /* largest SQ size (a power of two) that
 	                              hoop_ring_create with default parameters
 	                              can set up now; 32768 (the kernel's
 	                              maximum) when not charged; 0 if none */
-	char kernel_release[80];   /* uname -r */
-	char reason[256];          /* why io_uring is unusable; "" if usable */
-	char memlock_note[128];    /* the memlock finding in words ("not
+	char kernel_release[80]; /* uname -r */
+	char reason[256];        /* why io_uring is unusable; "" if usable */
+	char memlock_note[128];  /* the memlock finding in words ("not
 	                              charged: CAP_IPC_LOCK (root)", ...) */
-	char auto_reason[288];     /* why auto_backend, in the words of
+	char auto_reason[288];   /* why auto_backend, in the words of
 	                              hoop_engine_backend_reason */
 	/* Since hoop 0.2 (size > HOOP_PROBE_SIZE_V1): */
-	uint64_t ring_extras;      /* HOOP_PROBE_X_*: the liburing-parity
+	uint64_t ring_extras; /* HOOP_PROBE_X_*: the liburing-parity
 	                              calls this kernel takes, each tried on a
 	                              scratch ring */
 };
 
 /* ring_extras bits: which of these calls work here. */
-#define HOOP_PROBE_X_SYNC_MSG 0x01ull       /* hoop_register_sync_msg */
-#define HOOP_PROBE_X_CLONE_BUFFERS 0x02ull  /* hoop_ring_clone_buffers */
-#define HOOP_PROBE_X_CLONE_OFFSETS 0x04ull  /* ..._clone_buffers_offset */
-#define HOOP_PROBE_X_MEM_REGION 0x08ull     /* hoop_ring_register_region */
-#define HOOP_PROBE_X_WAIT_REGION 0x10ull    /* hoop_ring_submit_and_wait_reg */
+#define HOOP_PROBE_X_SYNC_MSG 0x01ull        /* hoop_register_sync_msg */
+#define HOOP_PROBE_X_CLONE_BUFFERS 0x02ull   /* hoop_ring_clone_buffers */
+#define HOOP_PROBE_X_CLONE_OFFSETS 0x04ull   /* ..._clone_buffers_offset */
+#define HOOP_PROBE_X_MEM_REGION 0x08ull      /* hoop_ring_register_region */
+#define HOOP_PROBE_X_WAIT_REGION 0x10ull     /* hoop_ring_submit_and_wait_reg */
 #define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull /* hoop_prep_cmd_getsockname */
 #define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull /* ..._cq_eventfd_toggle */
 
@@ -155,8 +155,7 @@ HOOP_API const char *hoop_probe_tier_name(int tier);
  * SQPOLL was asked for and is not permitted. Any thread.
  */
 HOOP_API int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
-                                   int single_owner,
-                                   uint32_t *setup_flags_out);
+                                   int single_owner, uint32_t *setup_flags_out);
 
 /*
  * hoop_ring_create_best - create a ring of `entries` at the best tier this

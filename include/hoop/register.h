@@ -43,8 +43,7 @@ extern "C" {
  * must stay mapped while registered.
  */
 HOOP_API int hoop_ring_register_buffers(hoop_ring *ring,
-                                        const struct iovec *iovecs,
-                                        unsigned nr);
+                                        const struct iovec *iovecs, unsigned nr);
 
 /*
  * hoop_ring_register_buffers_sparse - a buffer table of `nr` empty slots to
@@ -62,8 +61,7 @@ HOOP_API int hoop_ring_register_buffers_sparse(hoop_ring *ring, unsigned nr);
  */
 HOOP_API int hoop_ring_register_buffers_tags(hoop_ring *ring,
                                              const struct iovec *iovecs,
-                                             const uint64_t *tags,
-                                             unsigned nr);
+                                             const uint64_t *tags, unsigned nr);
 
 /*
  * hoop_ring_register_buffers_update_tag - replace buffer slots off..off+nr-1
@@ -71,8 +69,7 @@ HOOP_API int hoop_ring_register_buffers_tags(hoop_ring *ring,
  * zero length empties its slot. Returns the number of slots updated, or
  * -EINVAL (range beyond the table), -ENXIO (no buffer table), -EFAULT.
  */
-HOOP_API int hoop_ring_register_buffers_update_tag(hoop_ring *ring,
-                                                   unsigned off,
+HOOP_API int hoop_ring_register_buffers_update_tag(hoop_ring *ring, unsigned off,
                                                    const struct iovec *iovecs,
                                                    const uint64_t *tags,
                                                    unsigned nr);
@@ -94,8 +91,7 @@ HOOP_API int hoop_ring_unregister_buffers(hoop_ring *ring);
  * -EBUSY if a file table exists, -EBADF for a bad fd, -EINVAL for nr 0,
  * -EMFILE when nr exceeds RLIMIT_NOFILE.
  */
-HOOP_API int hoop_ring_register_files(hoop_ring *ring, const int *fds,
-                                      unsigned nr);
+HOOP_API int hoop_ring_register_files(hoop_ring *ring, const int *fds, unsigned nr);
 
 /*
  * hoop_ring_register_files_sparse - a file table of `nr` empty slots, for
@@ -230,8 +226,7 @@ HOOP_API int hoop_ring_unregister_eventfd(hoop_ring *ring);
  * 0). `supported` may be NULL when len is 0. Returns the number of opcodes
  * the kernel knows (its last opcode + 1), or -errno (-EINVAL before 5.6).
  */
-HOOP_API int hoop_ring_probe_ops(hoop_ring *ring, uint8_t *supported,
-                                 unsigned len);
+HOOP_API int hoop_ring_probe_ops(hoop_ring *ring, uint8_t *supported, unsigned len);
 
 /*
  * hoop_opcode_supported - 1 if this kernel supports opcode `op`, 0 if not
@@ -335,12 +330,12 @@ HOOP_API int hoop_ring_unregister_iowq_aff(hoop_ring *ring);
 struct hoop_sync_cancel {
 	uint64_t user_data;
 	int32_t fd;
-	uint32_t flags;      /* HOOP_ASYNC_CANCEL_* */
-	int64_t timeout_ns;  /* > 0: give up with -ETIME after this long;
+	uint32_t flags;     /* HOOP_ASYNC_CANCEL_* */
+	int64_t timeout_ns; /* > 0: give up with -ETIME after this long;
 	                        <= 0: wait as long as it takes */
-	uint8_t opcode;      /* with HOOP_ASYNC_CANCEL_OP */
-	uint8_t hoop_flags;  /* HOOP_SYNC_CANCEL_* (was resv[0]; 0 = as before) */
-	uint8_t resv[6];     /* must be zero */
+	uint8_t opcode;     /* with HOOP_ASYNC_CANCEL_OP */
+	uint8_t hoop_flags; /* HOOP_SYNC_CANCEL_* (was resv[0]; 0 = as before) */
+	uint8_t resv[6];    /* must be zero */
 };
 
 /*
@@ -436,8 +431,8 @@ HOOP_API int hoop_ring_buf_ring_head(hoop_ring *ring, uint16_t *head_out,
  */
 #define HOOP_CLONE_BUFFERS_REPLACE 0x02u /* IORING_REGISTER_DST_REPLACE */
 HOOP_API int hoop_ring_clone_buffers_offset(hoop_ring *dst, hoop_ring *src,
-                                           unsigned dst_off, unsigned src_off,
-                                           unsigned nr, unsigned flags);
+                                            unsigned dst_off, unsigned src_off,
+                                            unsigned nr, unsigned flags);
 HOOP_API int hoop_ring_clone_buffers(hoop_ring *dst, hoop_ring *src);
 
 /*
@@ -473,8 +468,7 @@ HOOP_API int hoop_register_sync_msg(const struct hoop_sqe *sqe);
 HOOP_API unsigned hoop_buf_ring_mask(unsigned entries);
 HOOP_API void hoop_buf_ring_init(struct hoop_buf *br);
 HOOP_API void hoop_buf_ring_add(struct hoop_buf *br, void *addr, unsigned len,
-                                uint16_t bid, unsigned mask,
-                                unsigned buf_offset);
+                                uint16_t bid, unsigned mask, unsigned buf_offset);
 HOOP_API void hoop_buf_ring_advance(struct hoop_buf *br, unsigned count);
 HOOP_API void hoop_buf_ring_cq_advance(hoop_ring *ring, struct hoop_buf *br,
                                        unsigned count);

@@ -30,9 +30,9 @@ typedef struct hoop_ring hoop_ring;
  * a plain ring. Fields the kernel reads are passed through unchanged.
  */
 typedef struct hoop_ring_params {
-	uint32_t flags;          /* HOOP_SETUP_* */
-	uint32_t cq_entries;     /* CQ size, used with HOOP_SETUP_CQSIZE */
-	uint32_t sq_thread_cpu;  /* with HOOP_SETUP_SQPOLL | HOOP_SETUP_SQ_AFF */
+	uint32_t flags;         /* HOOP_SETUP_* */
+	uint32_t cq_entries;    /* CQ size, used with HOOP_SETUP_CQSIZE */
+	uint32_t sq_thread_cpu; /* with HOOP_SETUP_SQPOLL | HOOP_SETUP_SQ_AFF */
 	uint32_t sq_thread_idle; /* SQPOLL idle time in milliseconds */
 	int32_t wq_fd;           /* ring fd to share io-wq with (ATTACH_WQ) */
 	/*
@@ -41,8 +41,8 @@ typedef struct hoop_ring_params {
 	 * up. 0 means "do not shrink".
 	 */
 	uint32_t min_entries;
-	uint32_t hoop_flags;     /* HOOP_RING_* */
-	uint32_t resv;           /* must be 0 (see common.h) */
+	uint32_t hoop_flags; /* HOOP_RING_* */
+	uint32_t resv;       /* must be 0 (see common.h) */
 } hoop_ring_params;
 
 /* hoop_flags: after setup, register the ring fd to skip fd lookups. */
@@ -151,8 +151,7 @@ HOOP_API int hoop_ring_wait_cqe_nr(hoop_ring *ring, struct hoop_cqe **cqe_out,
  * one completion. Returns 0 and sets *cqe_out, -ETIME on timeout, -EINTR, or
  * -errno. Needs HOOP_FEAT_EXT_ARG (5.11+); -EOPNOTSUPP without it.
  */
-HOOP_API int hoop_ring_wait_cqe_timeout(hoop_ring *ring,
-                                        struct hoop_cqe **cqe_out,
+HOOP_API int hoop_ring_wait_cqe_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                         const struct hoop_timespec *ts);
 
 /*
@@ -164,8 +163,7 @@ HOOP_API int hoop_ring_wait_cqe_timeout(hoop_ring *ring,
  * same rules hold for every wait below and above.
  */
 HOOP_API int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
-                                 unsigned wait_nr,
-                                 const struct hoop_timespec *ts,
+                                 unsigned wait_nr, const struct hoop_timespec *ts,
                                  const void *sigmask);
 
 /*
@@ -184,30 +182,29 @@ HOOP_API int hoop_ring_wait_cqes(hoop_ring *ring, struct hoop_cqe **cqe_out,
  * anything is submitted. A `ts` shorter than the minimum ends the minimum
  * there. Owner thread only, as every call on a ring.
  */
-HOOP_API int hoop_ring_wait_cqes_min_timeout(hoop_ring *ring,
-                                             struct hoop_cqe **cqe_out,
-                                             unsigned wait_nr,
-                                             const struct hoop_timespec *ts,
-                                             unsigned min_wait_usec,
-                                             const void *sigmask);
+HOOP_API int
+hoop_ring_wait_cqes_min_timeout(hoop_ring *ring, struct hoop_cqe **cqe_out,
+                                unsigned wait_nr, const struct hoop_timespec *ts,
+                                unsigned min_wait_usec, const void *sigmask);
 
 /*
  * hoop_ring_submit_and_wait_min_timeout - as
  * hoop_ring_wait_cqes_min_timeout, returning the number of SQEs submitted
  * (counted as in hoop_ring_submit) instead of 0.
  */
-HOOP_API int hoop_ring_submit_and_wait_min_timeout(
-    hoop_ring *ring, struct hoop_cqe **cqe_out, unsigned wait_nr,
-    const struct hoop_timespec *ts, unsigned min_wait_usec,
-    const void *sigmask);
+HOOP_API int hoop_ring_submit_and_wait_min_timeout(hoop_ring *ring,
+                                                   struct hoop_cqe **cqe_out,
+                                                   unsigned wait_nr,
+                                                   const struct hoop_timespec *ts,
+                                                   unsigned min_wait_usec,
+                                                   const void *sigmask);
 
 /*
  * hoop_ring_peek_batch_cqe - store up to `count` ready completions, oldest
  * first, in cqes[]; returns how many (0 when none). Flushes a CQ overflow
  * backlog if the CQ looks empty. Mark them seen with hoop_ring_cq_advance.
  */
-HOOP_API unsigned hoop_ring_peek_batch_cqe(hoop_ring *ring,
-                                           struct hoop_cqe **cqes,
+HOOP_API unsigned hoop_ring_peek_batch_cqe(hoop_ring *ring, struct hoop_cqe **cqes,
                                            unsigned count);
 
 /*
@@ -381,8 +378,7 @@ HOOP_API int hoop_ring_submit_and_wait_reg(hoop_ring *ring,
  * -EINVAL (NULL, unaligned buf, bad params), -ENOMEM (buf_size too small),
  * or hoop_ring_create's errors (-EINVAL before 6.5, which lacks NO_MMAP).
  */
-HOOP_API int64_t hoop_ring_memory_size(unsigned entries,
-                                       const hoop_ring_params *p);
+HOOP_API int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p);
 HOOP_API int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
                                   const hoop_ring_params *p, void *buf,
                                   size_t buf_size);
@@ -401,8 +397,7 @@ HOOP_API int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
  * loopback). Returns 0 or -errno. The queue stays attached until the ring
  * is destroyed.
  */
-HOOP_API int hoop_ring_register_ifq(hoop_ring *ring,
-                                    struct hoop_zcrx_ifq_reg *reg);
+HOOP_API int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
 
 /*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.

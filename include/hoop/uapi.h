@@ -22,23 +22,23 @@ extern "C" {
  * lists the other meanings. hoop's prep functions fill every byte.
  */
 struct hoop_sqe {
-	uint8_t opcode;       /* HOOP_OP_* */
-	uint8_t flags;        /* HOOP_SQE_* */
-	uint16_t ioprio;      /* ioprio, or send/recv/accept op flags */
-	int32_t fd;           /* file descriptor or fixed-file index */
-	uint64_t off;         /* offset; also addr2, cmd_op */
-	uint64_t addr;        /* buffer or iovec pointer; also splice_off_in */
-	uint32_t len;         /* length or iovec count */
-	uint32_t op_flags;    /* rw_flags, fsync_flags, poll32_events, msg_flags,
+	uint8_t opcode;     /* HOOP_OP_* */
+	uint8_t flags;      /* HOOP_SQE_* */
+	uint16_t ioprio;    /* ioprio, or send/recv/accept op flags */
+	int32_t fd;         /* file descriptor or fixed-file index */
+	uint64_t off;       /* offset; also addr2, cmd_op */
+	uint64_t addr;      /* buffer or iovec pointer; also splice_off_in */
+	uint32_t len;       /* length or iovec count */
+	uint32_t op_flags;  /* rw_flags, fsync_flags, poll32_events, msg_flags,
 	                         timeout_flags, accept_flags, cancel_flags,
 	                         open_flags, statx_flags, fadvise_advice, ... */
-	uint64_t user_data;   /* returned in the completion */
-	uint16_t buf_index;   /* fixed buffer index; also buf_group */
+	uint64_t user_data; /* returned in the completion */
+	uint16_t buf_index; /* fixed buffer index; also buf_group */
 	uint16_t personality; /* registered credentials id, 0 for none */
 	int32_t file_index;   /* direct-descriptor slot + 1; also splice_fd_in,
 	                         optlen, addr_len (low 16 bits) */
 	uint64_t addr3;       /* third address (sendmsg_zc, socket options) */
-	uint64_t pad2;        /* reserved, or the start of a 128-byte SQE's cmd */
+	uint64_t pad2; /* reserved, or the start of a 128-byte SQE's cmd */
 };
 
 /* A completion queue entry, 16 bytes (32 with HOOP_SETUP_CQE32). */
@@ -91,7 +91,7 @@ struct hoop_buf {
  * as the kernel reads it (struct io_uring_buf_reg).
  */
 struct hoop_buf_reg {
-	uint64_t ring_addr;    /* page-aligned ring; 0 with HOOP_PBUF_RING_MMAP */
+	uint64_t ring_addr; /* page-aligned ring; 0 with HOOP_PBUF_RING_MMAP */
 	uint32_t ring_entries; /* a power of two */
 	uint16_t bgid;         /* buffer group id */
 	uint16_t flags;        /* HOOP_PBUF_RING_* (hoop/register.h) */
@@ -106,11 +106,11 @@ struct hoop_buf_reg {
 struct hoop_napi {
 	uint32_t busy_poll_to;    /* busy-poll time, microseconds */
 	uint8_t prefer_busy_poll; /* 1: prefer busy polling to interrupts */
-	uint8_t opcode;           /* HOOP_NAPI_REGISTER_OP, _STATIC_ADD/DEL_ID */
-	uint8_t pad[2];           /* must be zero */
-	uint32_t op_param;        /* HOOP_NAPI_TRACKING_* with REGISTER_OP,
+	uint8_t opcode;    /* HOOP_NAPI_REGISTER_OP, _STATIC_ADD/DEL_ID */
+	uint8_t pad[2];    /* must be zero */
+	uint32_t op_param; /* HOOP_NAPI_TRACKING_* with REGISTER_OP,
 	                             else a NAPI id */
-	uint32_t resv;            /* must be zero */
+	uint32_t resv;     /* must be zero */
 };
 
 /*
@@ -169,7 +169,7 @@ struct hoop_zcrx_offsets {
 	uint64_t resv[2];
 };
 struct hoop_zcrx_area_reg {
-	uint64_t addr;          /* page-aligned receive memory */
+	uint64_t addr; /* page-aligned receive memory */
 	uint64_t len;
 	uint64_t rq_area_token; /* out: the area's token for refill entries */
 	uint32_t flags;         /* HOOP_ZCRX_AREA_DMABUF */
@@ -178,15 +178,15 @@ struct hoop_zcrx_area_reg {
 };
 #define HOOP_ZCRX_AREA_DMABUF 0x01u
 struct hoop_zcrx_ifq_reg {
-	uint32_t if_idx;      /* network interface index */
-	uint32_t if_rxq;      /* its hardware receive queue */
-	uint32_t rq_entries;  /* refill queue size */
+	uint32_t if_idx;     /* network interface index */
+	uint32_t if_rxq;     /* its hardware receive queue */
+	uint32_t rq_entries; /* refill queue size */
 	uint32_t flags;
-	uint64_t area_ptr;    /* a struct hoop_zcrx_area_reg * */
-	uint64_t region_ptr;  /* a struct hoop_region_desc * (refill queue) */
+	uint64_t area_ptr;   /* a struct hoop_zcrx_area_reg * */
+	uint64_t region_ptr; /* a struct hoop_region_desc * (refill queue) */
 	struct hoop_zcrx_offsets offsets; /* out */
-	uint32_t zcrx_id;     /* out: the id RECV_ZC SQEs name */
-	uint32_t rx_buf_len;  /* 0: the default receive buffer size */
+	uint32_t zcrx_id;                 /* out: the id RECV_ZC SQEs name */
+	uint32_t rx_buf_len; /* 0: the default receive buffer size */
 	uint64_t resv[3];
 };
 

@@ -81,11 +81,11 @@ static hoop_engine *eng;
 static hoop_queue *queue;
 #define QCAP 16
 
-#define FAIL(...)                                                            \
-	do {                                                                 \
-		fprintf(stderr, "fuzz_ops oracle: " __VA_ARGS__);            \
-		fprintf(stderr, "\n");                                       \
-		abort();                                                     \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "fuzz_ops oracle: " __VA_ARGS__);              \
+		fprintf(stderr, "\n");                                         \
+		abort();                                                       \
 	} while (0)
 
 static int pick_fd(struct in *in)
@@ -155,9 +155,10 @@ static struct hoop_timespec *pick_ts(struct in *in)
 
 /* ---- ring side ---- */
 
-static const uint8_t ring_ops[] = {HOOP_OP_NOP, HOOP_OP_READ, HOOP_OP_READV,
-                                   HOOP_OP_TIMEOUT, HOOP_OP_TIMEOUT_REMOVE,
-                                   HOOP_OP_ASYNC_CANCEL, HOOP_OP_LINK_TIMEOUT};
+static const uint8_t ring_ops[] = {
+        HOOP_OP_NOP,         HOOP_OP_READ,           HOOP_OP_READV,
+        HOOP_OP_TIMEOUT,     HOOP_OP_TIMEOUT_REMOVE, HOOP_OP_ASYNC_CANCEL,
+        HOOP_OP_LINK_TIMEOUT};
 #define NRING_OPS (sizeof(ring_ops) / sizeof(ring_ops[0]))
 
 /* Ring ops of this input: user_data = index + 1. */
@@ -180,7 +181,8 @@ static void ring_cqe(const struct hoop_cqe *c)
 		     (unsigned long long)c->user_data, c->res);
 	unsigned i = (unsigned)c->user_data - 1;
 	if (ring_state[i] != 1)
-		FAIL("ring op %u: a CQE after its final one (res %d, flags %#x)",
+		FAIL("ring op %u: a CQE after its final one (res %d, flags "
+		     "%#x)",
 		     i, c->res, c->flags);
 	if (!(c->flags & HOOP_CQE_F_MORE)) {
 		ring_state[i] = 2;
@@ -258,7 +260,8 @@ static void ring_record(struct in *in, uint8_t kind)
 			return;
 		int fd = pick_fd(in);
 		pick_buf(in, &addr, &len);
-		hoop_prep_read(sqe, fd, (void *)(uintptr_t)addr, len, U32(in) % 100000);
+		hoop_prep_read(sqe, fd, (void *)(uintptr_t)addr, len,
+		               U32(in) % 100000);
 		sqe->op_flags = U8(in) == 0xff ? U32(in) : 0; /* RWF_* */
 		break;
 	}
@@ -422,11 +425,12 @@ static void ring_finish(void)
 		for (unsigned i = 0; i < ring_nops; i++)
 			if (ring_state[i] != 2)
 				FAIL("ring op %u (of %u: opcode %u flags %#x "
-				     "fd %d len %u op_flags %#x off %llu) never "
-				     "got its final completion", i, ring_nops,
-				     ring_sqes[i].opcode, ring_sqes[i].flags,
-				     ring_sqes[i].fd, ring_sqes[i].len,
-				     ring_sqes[i].op_flags,
+				     "fd %d len %u op_flags %#x off %llu) "
+				     "never "
+				     "got its final completion",
+				     i, ring_nops, ring_sqes[i].opcode,
+				     ring_sqes[i].flags, ring_sqes[i].fd,
+				     ring_sqes[i].len, ring_sqes[i].op_flags,
 				     (unsigned long long)ring_sqes[i].off);
 }
 
@@ -500,7 +504,8 @@ static void match_early(void)
 	unsigned keep = 0;
 	for (unsigned i = 0; i < nearly; i++) {
 		if (eop_by_token(early[i].token))
-			final_for(early[i].token, early[i].flags, "callback (inline)");
+			final_for(early[i].token, early[i].flags,
+			          "callback (inline)");
 		else
 			early[keep++] = early[i];
 	}
@@ -516,9 +521,13 @@ static void final_locked(uint64_t token, uint32_t flags, const char *how)
 
 static void build_op(struct in *in, struct hoop_op *op)
 {
-	static const uint8_t eng_ops[] = {HOOP_OP_NOP, HOOP_OP_READ, HOOP_OP_READV,
-	                                  HOOP_OP_TIMEOUT, HOOP_OP_TIMEOUT_REMOVE,
-	                                  HOOP_OP_ASYNC_CANCEL, HOOP_OP_LINK_TIMEOUT};
+	static const uint8_t eng_ops[] = {HOOP_OP_NOP,
+	                                  HOOP_OP_READ,
+	                                  HOOP_OP_READV,
+	                                  HOOP_OP_TIMEOUT,
+	                                  HOOP_OP_TIMEOUT_REMOVE,
+	                                  HOOP_OP_ASYNC_CANCEL,
+	                                  HOOP_OP_LINK_TIMEOUT};
 	uint64_t addr;
 	uint32_t len;
 	memset(op, 0, sizeof(*op));
@@ -648,7 +657,8 @@ static void eng_record(struct in *in, uint8_t kind)
 	case 0: { /* submit, delivered by waiting */
 		for (unsigned i = 0; i < n; i++)
 			build_op(in, &ops[i]);
-		int r = hoop_engine_submit(eng, ops, n, tok, flags | HOOP_SUBMIT_NOWAIT);
+		int r = hoop_engine_submit(eng, ops, n, tok,
+		                           flags | HOOP_SUBMIT_NOWAIT);
 		eng_check_submit(r, n, "engine_submit");
 		if (r > 0)
 			record_tokens(tok, n, 0);
@@ -657,8 +667,8 @@ static void eng_record(struct in *in, uint8_t kind)
 	case 1: { /* by callback */
 		for (unsigned i = 0; i < n; i++)
 			build_op(in, &ops[i]);
-		int r = hoop_engine_submit_cb(eng, ops, n, tok, HOOP_SUBMIT_NOWAIT,
-		                              on_cb, NULL);
+		int r = hoop_engine_submit_cb(eng, ops, n, tok,
+		                              HOOP_SUBMIT_NOWAIT, on_cb, NULL);
 		eng_check_submit(r, n, "engine_submit_cb");
 		if (r > 0)
 			record_tokens(tok, n, 1);
@@ -690,17 +700,20 @@ static void eng_record(struct in *in, uint8_t kind)
 			return;
 		struct eop *o = &eops[U16(in) % neops];
 		struct hoop_completion c;
-		int r = hoop_engine_wait(eng, o->token, &c, (int64_t)(U8(in) % 3) * 100000);
+		int r = hoop_engine_wait(eng, o->token, &c,
+		                         (int64_t)(U8(in) % 3) * 100000);
 		if (r == 0) {
 			if (o->delivery != 0 || o->collected)
 				FAIL("wait delivered token %#llx (delivery %u, "
-				     "collected %u)", (unsigned long long)o->token,
-				     o->delivery, o->collected);
+				     "collected %u)",
+				     (unsigned long long)o->token, o->delivery,
+				     o->collected);
 			o->collected = 1;
 			final_locked(o->token, c.flags, "wait");
 		} else if (r == -ENOENT) {
 			if (o->delivery == 0 && !o->collected && o->token)
-				FAIL("wait: -ENOENT for uncollected token %#llx",
+				FAIL("wait: -ENOENT for uncollected token "
+				     "%#llx",
 				     (unsigned long long)o->token);
 		} else if (r != -ETIME && r != -EINVAL) {
 			FAIL("wait: %d", r);
@@ -722,7 +735,8 @@ static void eng_record(struct in *in, uint8_t kind)
 		int r = hoop_engine_release(eng, o->token);
 		if (r == 0) {
 			if (o->delivery != 0 || o->collected)
-				FAIL("release accepted token %#llx (delivery %u, "
+				FAIL("release accepted token %#llx (delivery "
+				     "%u, "
 				     "collected %u, finals %u)",
 				     (unsigned long long)o->token, o->delivery,
 				     o->collected, o->finals);
@@ -734,7 +748,8 @@ static void eng_record(struct in *in, uint8_t kind)
 		if (U8(in) & 1)
 			hoop_engine_flush(eng);
 		else
-			hoop_engine_cancel_fd(eng, pick_fd(in) < 0 ? memfd : pick_fd(in), 0);
+			hoop_engine_cancel_fd(
+			        eng, pick_fd(in) < 0 ? memfd : pick_fd(in), 0);
 		return;
 	default:
 		collect_queue(0, 0);
@@ -752,15 +767,19 @@ static void eng_finish(void)
 			continue;
 		struct hoop_completion c;
 		int r;
-		for (int k = 0; (r = hoop_engine_wait(eng, o->token, &c, 100000000)) == -ETIME && k < 100; k++)
+		for (int k = 0;
+		     (r = hoop_engine_wait(eng, o->token, &c, 100000000)) == -ETIME &&
+		     k < 100;
+		     k++)
 			hoop_engine_cancel_all(eng);
 		if (r != 0)
-			FAIL("engine op %u (token %#llx) never delivered: %d", i,
-			     (unsigned long long)o->token, r);
+			FAIL("engine op %u (token %#llx) never delivered: %d",
+			     i, (unsigned long long)o->token, r);
 		o->collected = 1;
 		final_locked(o->token, c.flags, "final wait");
 		if (hoop_engine_wait(eng, o->token, &c, 0) != -ENOENT)
-			FAIL("token %#llx delivered twice", (unsigned long long)o->token);
+			FAIL("token %#llx delivered twice",
+			     (unsigned long long)o->token);
 	}
 	/*
 	 * Drain until every op added to the queue has had its final
@@ -804,7 +823,8 @@ static void eng_finish(void)
 		     (unsigned long long)m.inflight);
 	if (m.completed != m.submitted)
 		FAIL("engine submitted %llu, completed %llu",
-		     (unsigned long long)m.submitted, (unsigned long long)m.completed);
+		     (unsigned long long)m.submitted,
+		     (unsigned long long)m.completed);
 	/* The engine counts a callback's op complete just before it calls
 	 * the callback, which may still be on its way (or waiting for olock):
 	 * give the stragglers a moment. */

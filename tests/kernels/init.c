@@ -210,7 +210,8 @@ static void dump_tasks(pid_t pid)
 static int split(char *s, char **v, int max)
 {
 	int n = 0;
-	for (char *tok = strtok(s, " "); tok && n < max - 1; tok = strtok(NULL, " "))
+	for (char *tok = strtok(s, " "); tok && n < max - 1;
+	     tok = strtok(NULL, " "))
 		v[n++] = tok;
 	v[n] = NULL;
 	return n;
@@ -258,7 +259,8 @@ static void run_step(char *line)
 				break;
 			}
 			if (now_ms() - t0 > (long long)timeout * 1000) {
-				say("init: %s still running after %d s: killed\n",
+				say("init: %s still running after %d s: "
+				    "killed\n",
 				    name, timeout);
 				dump_tasks(pid);
 				kill(-pid, SIGKILL);
