@@ -165,6 +165,7 @@ int main(int argc, char **argv)
 {
 	size_t n = 5000, size = 4096;
 	int opt;
+	bench_help(argc, argv, "[-n N] [-s SIZE] [DIR]");
 	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
 		if (opt == 'n')
 			n = strtoul(optarg, NULL, 0);

@@ -193,7 +193,7 @@ int bench_suite_cp(struct bench *b, double limit)
 	bench_own(b, dst);
 	int r = make_cp_source(src, b->cp_size);
 	if (r < 0) {
-		cli_errno(r, "bench: cannot create %s", src);
+		cli_errno(r, "cannot create %s", src);
 		return r;
 	}
 	static const char *const quick_modes[] = {"warm"};

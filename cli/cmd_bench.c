@@ -188,14 +188,14 @@ int cmd_bench(int argc, char **argv)
 		                    strcmp(a, "--cp-size") == 0 ||
 		                    strcmp(a, "--cp-dir") == 0 ||
 		                    strcmp(a, "--repeat") == 0)) {
-			cli_err("bench: option '%s' requires an argument", a);
+			cli_err("option '%s' requires an argument", a);
 			return CLI_USAGE;
 		} else if (strcmp(a, "--json") == 0) {
 			b.json_path = argv[++i];
 		} else if (strcmp(a, "--plot") == 0) {
 			size_t l = strlen(argv[++i]);
 			if (l < 5 || strcmp(argv[i] + l - 4, ".svg") != 0) {
-				cli_err("bench: --plot writes SVG: name the file "
+				cli_err("--plot writes SVG: name the file "
 				        "*.svg, not '%s'", argv[i]);
 				return CLI_USAGE;
 			}
@@ -209,20 +209,20 @@ int cmd_bench(int argc, char **argv)
 		} else if (strcmp(a, "--cp-size") == 0) {
 			if (cli_parse_size(argv[++i], &b.cp_size) < 0 ||
 			    b.cp_size < (1u << 20)) {
-				cli_err("bench: invalid size '%s' (at least 1M)", argv[i]);
+				cli_err("invalid size '%s' (at least 1M)", argv[i]);
 				return CLI_USAGE;
 			}
 		} else if (strcmp(a, "--repeat") == 0) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 1 || v > CP_MAX_REPEAT) {
-				cli_err("bench: invalid repeat count '%s' (1-%d)", argv[i],
+				cli_err("invalid repeat count '%s' (1-%d)", argv[i],
 				        CP_MAX_REPEAT);
 				return CLI_USAGE;
 			}
 			b.repeat = (int)v;
 		} else {
-			cli_err("bench: unknown option '%s'", a);
+			cli_err("unknown option '%s'", a);
 			fprintf(stderr, "Try 'hoop bench --help' for more information.\n");
 			return CLI_USAGE;
 		}
@@ -236,7 +236,7 @@ int cmd_bench(int argc, char **argv)
 		for (const char *p = b.only; *p;) {
 			size_t n = strcspn(p, ",");
 			if (!bench_suite_exists(p, n)) {
-				cli_err("bench: unknown suite '%.*s' (see hoop bench --list)",
+				cli_err("unknown suite '%.*s' (see hoop bench --list)",
 				        (int)n, p);
 				return CLI_USAGE;
 			}
@@ -274,7 +274,7 @@ int cmd_bench(int argc, char **argv)
 			continue;
 		FILE *f = fopen(reports[i], "we");
 		if (!f) {
-			cli_errno(-errno, "bench: cannot write '%s'", reports[i]);
+			cli_errno(-errno, "cannot write '%s'", reports[i]);
 			return CLI_FAIL;
 		}
 		fclose(f);
@@ -286,7 +286,7 @@ int cmd_bench(int argc, char **argv)
 	} else {
 		b.json = fopen(b.json_path, "w");
 		if (!b.json) {
-			cli_errno(-errno, "bench: cannot write '%s'", b.json_path);
+			cli_errno(-errno, "cannot write '%s'", b.json_path);
 			return CLI_FAIL;
 		}
 	}
@@ -321,7 +321,7 @@ int cmd_bench(int argc, char **argv)
 	if (b.json == stdout && fflush(stdout) != 0 && !b.json_err)
 		b.json_err = -errno;
 	if (b.json_err) {
-		cli_errno(b.json_err, "bench: writing the results to '%s'",
+		cli_errno(b.json_err, "writing the results to '%s'",
 		          b.json_path);
 		failed = 1;
 	}
@@ -353,7 +353,7 @@ int cmd_bench(int argc, char **argv)
 			continue;
 		int r = i ? bench_write_markdown(&b, path) : bench_write_svg(&b, path);
 		if (r < 0) {
-			cli_errno(r, "bench: cannot write '%s'", path);
+			cli_errno(r, "cannot write '%s'", path);
 			failed = 1;
 		} else {
 			fprintf(table, "%s: %s\n", i ? "Report" : "Chart", path);
