@@ -18,6 +18,8 @@
  *
  * Every child runs in its own process group with a time limit; on timeout
  * or Ctrl-C the group is killed, and the results it printed so far are kept.
+ * This file holds the options and the main flow; bench.h says which file
+ * does what.
  */
 #include "cli.h"
 #include "bench.h"
@@ -27,15 +29,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,9 +43,6 @@ static void on_sigint(int sig)
 {
 	bench_stop = sig;
 }
-
-
-/* ---- main ---- */
 
 static void bench_usage(FILE *f)
 {
