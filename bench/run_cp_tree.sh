@@ -3,8 +3,14 @@
 #
 # `hoop cp -r` against coreutils `cp -r` on a tree of 10,000 files of 4 KiB
 # (100 directories of 100), made once under DIR (default /tmp/hoop-cp-tree;
-# removed at the end). Rounds alternate which tool goes first; before each
-# run the previous copy is removed, `sync` runs and the machine rests 1 s.
+# removed at the end). Rounds alternate which tool goes first; each run
+# copies to a new directory (all copies are removed at the end; REUSE=1
+# removes the previous copy before each run instead), then `sync` runs and
+# the machine rests 1 s. Why new directories: on ext4 without a journal
+# (the disk here), creating an inode skips every inode deleted in the last
+# 60 s, reading its inode table block (find_inode_bit, recently_deleted),
+# so after `rm -rf` of 10,000 files each create scans them all and the
+# allocator's scan, not the copy, sets both tools' times.
 # "evicted" drops the page cache of the source's files alone before each
 # run (POSIX_FADV_DONTNEED, so other work on a shared machine keeps its
 # cache); "warm" reads the tree once first. Prints one line per round
@@ -37,7 +43,7 @@ for root, _, files in os.walk(sys.argv[1]):
 PY
 }
 prep() {
-	rm -rf dst
+	if [ "${REUSE:-0}" = 1 ]; then rm -rf dst*; fi
 	sync
 	if [ "$mode" = evicted ]; then evict src; else cat $(find src -type f) >/dev/null; fi
 	sleep 1
@@ -52,11 +58,11 @@ timed() {
 cps=() hoops=()
 for ((i = 1; i <= rounds; i++)); do
 	if ((i % 2)); then
-		prep; c=$(timed cp -r src dst); prep; h=$(timed "$hoop" cp -r src dst)
+		prep; c=$(timed cp -r src dstc$i); prep; h=$(timed "$hoop" cp -r src dsth$i)
 	else
-		prep; h=$(timed "$hoop" cp -r src dst); prep; c=$(timed cp -r src dst)
+		prep; h=$(timed "$hoop" cp -r src dsth$i); prep; c=$(timed cp -r src dstc$i)
 	fi
-	cmp <(cd src && find . -type f | sort | xargs cat) <(cd dst && find . -type f | sort | xargs cat) ||
+	cmp <(cd src && find . -type f | sort | xargs cat) <(cd dsth$i && find . -type f | sort | xargs cat) ||
 		{ echo "copy differs" >&2; exit 1; }
 	echo "round $i: cp $((c / 1000)) ms, hoop $((h / 1000)) ms"
 	cps+=("$c") hoops+=("$h")

@@ -832,6 +832,8 @@ struct cp {
 	mode_t umask;
 	int status;          /* CLI_OK, or CLI_FAIL after any error */
 	struct slots *sl;    /* -r: the many-files pipeline (below) */
+	struct rtree *rt;    /* -r: small files on a ring of our own (below) */
+	int no_rt;           /* that ring could not be made */
 	/* -r: directories to finish (mode, -p) once their contents are in */
 	struct dirfix {
 		char *path;
@@ -1540,6 +1542,207 @@ static void slots_free(struct cp *c)
 	c->sl = NULL;
 }
 
+/*
+ * -r without -p and --fsync: each small file is one linked chain on a ring
+ * of our own (no engine thread in between), through direct descriptors so
+ * that the whole chain is known when it is submitted:
+ *
+ *   openat SRC -> openat DST (O_CREAT|O_TRUNC) -> read SIZE+1 bytes ->
+ *   write SIZE bytes -> close SRC -> close DST
+ *
+ * SIZE is the one lstat of the walk saw. The opens are linked (an open that
+ * fails cancels the rest); the read, the write and the first close are hard
+ * links, so the closes run whatever the data steps return. A read that does
+ * not return exactly SIZE (the file grew or shrank since the walk) or a
+ * short write marks the file for another copy through the one-file
+ * pipeline, which reads to the source's end and reports errors. RSLOT
+ * chains are in flight at once; the walk goes on while they run.
+ */
+#define RSLOT 64u
+enum { R_OPEN_IN, R_OPEN_OUT, R_READ, R_WRITE, R_CLOSE };
+
+struct rslot {
+	int busy, failed, redo;
+	unsigned left;  /* completions still to come */
+	uint32_t size;  /* of the source, as the walk saw it */
+	char *buf;      /* SLOT_BUF bytes */
+	char src[PATH_MAX], dst[PATH_MAX];
+};
+
+struct rtree {
+	hoop_ring *ring;
+	unsigned nbusy, queued; /* chains in flight; of them not submitted */
+	struct rslot s[RSLOT];
+};
+
+static int grow(void **arr, size_t *cap, size_t n, size_t size);
+
+static struct rtree *rtree_new(void)
+{
+	const char *b = getenv("HOOP_BACKEND");
+	if (b && strcmp(b, "threads") == 0)
+		return NULL; /* the caller asked for no io_uring */
+	struct rtree *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (hoop_ring_create(&t->ring, 8 * RSLOT, NULL) < 0) {
+		free(t);
+		return NULL;
+	}
+	if (hoop_ring_register_files_sparse(t->ring, 2 * RSLOT) < 0)
+		goto fail;
+	for (unsigned i = 0; i < RSLOT; i++)
+		if (!(t->s[i].buf = malloc(SLOT_BUF)))
+			goto fail;
+	return t;
+fail:
+	for (unsigned i = 0; i < RSLOT; i++)
+		free(t->s[i].buf);
+	hoop_ring_destroy(t->ring);
+	free(t);
+	return NULL;
+}
+
+static void rslot_done(struct cp *c, struct rslot *s)
+{
+	if (s->failed) {
+		c->status = CLI_FAIL;
+	} else if (s->redo) {
+		if (grow((void **)&c->big, &c->capbig, c->nbig, sizeof(*c->big)) < 0 ||
+		    !(c->big[c->nbig].src = strdup(s->src)) ||
+		    !(c->big[c->nbig].dst = strdup(s->dst))) {
+			say_errno(-ENOMEM, "'%s'", s->src);
+			c->status = CLI_FAIL;
+		} else {
+			c->big[c->nbig++].fresh = 0;
+		}
+	}
+	s->busy = 0;
+	c->rt->nbusy--;
+}
+
+static void rslot_complete(struct cp *c, uint64_t ud, int32_t res)
+{
+	struct rslot *s = &c->rt->s[ud >> 3];
+	switch (ud & 7) {
+	case R_OPEN_IN:
+		if (res < 0) {
+			say_errno(res, "cannot open '%s' for reading", s->src);
+			s->failed = 1;
+		}
+		break;
+	case R_OPEN_OUT:
+		if (res < 0 && res != -ECANCELED) { /* else SRC's open failed */
+			say_errno(res, "cannot create regular file '%s'", s->dst);
+			s->failed = 1;
+		}
+		break;
+	case R_READ:
+	case R_WRITE:
+		if (res != (int32_t)s->size && res != -ECANCELED)
+			s->redo = 1;
+		break;
+	}
+	if (--s->left == 0)
+		rslot_done(c, s);
+}
+
+/* Submit what is queued and collect completions until at most `busy`
+ * chains are in flight. */
+static void rtree_drain(struct cp *c, unsigned busy)
+{
+	struct rtree *t = c->rt;
+	while (t->queued || t->nbusy > busy) {
+		int r = hoop_ring_submit_and_wait(t->ring, t->nbusy > busy ? 1 : 0);
+		if (r >= 0)
+			t->queued = 0;
+		else if (r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			/* Nothing more will arrive: the files are left to exit. */
+			say_errno(r, "waiting for the I/O engine");
+			c->status = CLI_FAIL;
+			for (unsigned i = 0; i < RSLOT; i++)
+				t->s[i].busy = 0;
+			t->nbusy = t->queued = 0;
+			return;
+		}
+		struct hoop_cqe *cqes[64];
+		unsigned n;
+		while ((n = hoop_ring_peek_batch_cqe(t->ring, cqes, 64)) > 0) {
+			for (unsigned k = 0; k < n; k++)
+				rslot_complete(c, cqes[k]->user_data, cqes[k]->res);
+			hoop_ring_cq_advance(t->ring, n);
+		}
+	}
+}
+
+static void rtree_free(struct cp *c)
+{
+	struct rtree *t = c->rt;
+	if (!t)
+		return;
+	hoop_ring_destroy(t->ring); /* cancels what is left, closes the slots */
+	for (unsigned i = 0; i < RSLOT; i++)
+		free(t->s[i].buf);
+	free(t);
+	c->rt = NULL;
+}
+
+/* Tag the SQE just prepared for slot i: its link flags, what it is. */
+static void rtag(struct hoop_sqe *sqe, struct rslot *s, unsigned i,
+                 unsigned kind, unsigned flags)
+{
+	sqe->flags |= (uint8_t)flags;
+	sqe->user_data = ((uint64_t)i << 3) | kind;
+	s->left++;
+}
+
+/* Start the chain for the small regular file c->sp (st) to c->dp. */
+static void rtree_start(struct cp *c, const struct stat *st)
+{
+	struct rtree *t = c->rt;
+	if (t->nbusy == RSLOT)
+		rtree_drain(c, RSLOT - 1);
+	if (hoop_ring_sq_space_left(t->ring) < 6)
+		rtree_drain(c, RSLOT);
+	unsigned i = 0;
+	while (t->s[i].busy)
+		i++;
+	struct rslot *s = &t->s[i];
+	s->busy = 1;
+	s->failed = s->redo = 0;
+	s->left = 0;
+	s->size = (uint32_t)st->st_size;
+	strcpy(s->src, c->sp);
+	strcpy(s->dst, c->dp);
+	t->nbusy++;
+	hoop_ring *r = t->ring;
+	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
+	hoop_prep_openat_direct(sqe, AT_FDCWD, s->src, O_RDONLY | O_NOFOLLOW, 0,
+	                        2 * i);
+	rtag(sqe, s, i, R_OPEN_IN, HOOP_SQE_IO_LINK);
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_openat_direct(sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC,
+	                        st->st_mode & 0777, 2 * i + 1);
+	rtag(sqe, s, i, R_OPEN_OUT, HOOP_SQE_IO_LINK);
+	/* One byte more than SIZE: a file that grew reads long. */
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_read(sqe, (int)(2 * i), s->buf, s->size + 1, 0);
+	rtag(sqe, s, i, R_READ, HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
+	if (s->size) {
+		sqe = hoop_ring_get_sqe(r);
+		hoop_prep_write(sqe, (int)(2 * i + 1), s->buf, s->size, 0);
+		rtag(sqe, s, i, R_WRITE, HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
+	}
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_close_direct(sqe, 2 * i);
+	rtag(sqe, s, i, R_CLOSE, HOOP_SQE_IO_HARDLINK);
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_close_direct(sqe, 2 * i + 1);
+	rtag(sqe, s, i, R_CLOSE, 0);
+	if (++t->queued >= RSLOT / 4)
+		rtree_drain(c, RSLOT);
+}
+
 /* Start copying the regular file c->sp (st) to c->dp in a slot. */
 static int slot_start(struct cp *c, const struct stat *st)
 {
@@ -1650,6 +1853,14 @@ static void copy_regular(struct cp *c, const struct stat *st, int fresh)
 		fresh = !have; /* no need to look again */
 	}
 	int small = st->st_size < (off_t)SLOT_BUF && !c->o.atomic && !c->o.direct;
+	if (small && !c->o.preserve && !c->o.fsync && !c->no_rt) {
+		if (!c->rt && !(c->rt = rtree_new()))
+			c->no_rt = 1; /* no ring of our own: the engine's slots */
+		if (c->rt) {
+			rtree_start(c, st);
+			return;
+		}
+	}
 	if (small) {
 		if (slot_start(c, st) < 0)
 			c->status = CLI_FAIL;
@@ -1781,6 +1992,8 @@ static void cp_tree(struct cp *c, const char *src, const struct stat *st,
 	strcpy(c->sp, src);
 	strcpy(c->dp, dst);
 	copy_entry(c, 0);
+	if (c->rt)
+		rtree_drain(c, 0);
 	if (c->sl)
 		slots_drain(c, 0);
 	for (size_t i = 0; i < c->nbig; i++) {
@@ -1910,6 +2123,7 @@ int cmd_cp(int argc, char **argv)
 		cp_operand(c, files[i], dst);
 	}
 	slots_free(c);
+	rtree_free(c);
 	xfer_close_queue(&c->x);
 	hoop_engine_destroy(c->eng);
 	xfer_free_bufs(&c->x);
