@@ -33,6 +33,37 @@
 		exit(2);                                                       \
 	} while (0)
 
+/*
+ * The command line, before anything is created: -h or --help anywhere
+ * prints "usage: PROG <usage>" on stdout and exits 0; an argument that
+ * starts with '-' where a file or directory is expected is an unknown
+ * option (bench_positional). Every program here calls bench_help first.
+ */
+BENCH_UNUSED
+static void bench_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: %s %s\n", argv[0], usage);
+			exit(0);
+		}
+}
+
+/* argv[i..argc): at most `max` positional arguments, none an option. */
+BENCH_UNUSED
+static void bench_positional(int argc, char **argv, int i, int max,
+                             const char *usage)
+{
+	for (int k = i; k < argc; k++)
+		if (argv[k][0] == '-' || k - i >= max) {
+			fprintf(stderr, "bench: %s '%s'\nusage: %s %s\n",
+			        argv[k][0] == '-' ? "unknown option"
+			                          : "extra argument",
+			        argv[k], argv[0], usage);
+			exit(2);
+		}
+}
+
 static inline double bench_now(void)
 {
 	struct timespec ts;

@@ -298,6 +298,15 @@ int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *label = "server";
 	int port = 0, conns = 64, threads = 1, server_pid = 0;
+	static const char usage[] =
+	    "usage: %s --port P [--host A] [--conns N] [--size S] "
+	    "[--seconds D] [--warmup W] [--drain E] [--threads T] "
+	    "[--label L] [--server-pid PID]\n";
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf(usage, argv[0]);
+			return 0;
+		}
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *k = argv[i], *v = argv[i + 1];
 		if (!strcmp(k, "--host"))
@@ -325,10 +334,7 @@ int main(int argc, char **argv)
 	}
 	if (argc % 2 == 0 || port <= 0 || conns < 1 || g_size < 1 || threads < 1 ||
 	    threads > conns || g_seconds <= 0 || !(g_drain > 0)) {
-		fprintf(stderr, "usage: %s --port P [--host A] [--conns N] [--size S] "
-		                "[--seconds D] [--warmup W] [--drain E] [--threads T] "
-		                "[--label L] [--server-pid PID]\n",
-		        argv[0]);
+		fprintf(stderr, usage, argv[0]);
 		return 2;
 	}
 	g_addr.sin_family = AF_INET;

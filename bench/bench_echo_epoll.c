@@ -127,7 +127,11 @@ int main(int argc, char **argv)
 	const char *host = "127.0.0.1";
 	int port = 0, quiet = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quiet"))
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: %s [--host IPv4] [--port N] [--quiet]\n",
+			       argv[0]);
+			return 0;
+		} else if (!strcmp(argv[i], "--quiet"))
 			quiet = 1;
 		else if (i + 1 < argc && !strcmp(argv[i], "--host"))
 			host = argv[++i];

@@ -277,6 +277,7 @@ static int be_options(int argc, char **argv, const char *listopt,
 		}
 		argi += 2;
 	}
+	bench_positional(argc, argv, argi, 1, "(see --help)");
 	return argi;
 }
 

@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 {
 	unsigned depths[8] = {32, 128}, ndepths = 2;
 	int only;
+	bench_help(argc, argv, "[-d DEPTH,...] [-o IMPL] [FILE]");
 	int argi = be_options(argc, argv, "-d", depths, &ndepths, 8, MAX_DEPTH,
 	                      impl_names, NIMPL, &only);
 	struct direct_ctx c;

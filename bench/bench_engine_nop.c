@@ -245,6 +245,14 @@ static int wants(int argc, char **argv, const char *what)
 
 int main(int argc, char **argv)
 {
+	static const char usage[] = "[batch] [latency] [instr]";
+	bench_help(argc, argv, usage);
+	if (!(argc == 4 && strcmp(argv[1], "--loop") == 0))
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "batch") && strcmp(argv[i], "latency") &&
+			    strcmp(argv[i], "instr"))
+				BENCH_DIE("unknown case '%s'\nusage: %s %s", argv[i],
+				          argv[0], usage);
 	struct nop_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.e = be_engine(NULL);

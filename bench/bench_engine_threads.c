@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 {
 	unsigned counts[16] = {1, 4, 16, 64}, ncounts = 4;
 	int only;
+	bench_help(argc, argv, "[-t THREADS,...] [-o IMPL] [FILE]");
 	int argi = be_options(argc, argv, "-t", counts, &ncounts, 16,
 	                      MAX_THREADS, impl_names, NIMPL, &only);
 	struct threads_ctx c;

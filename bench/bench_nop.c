@@ -115,6 +115,7 @@ static int loop_once(const char *lib, const char *batch_s, const char *ops_s)
 
 int main(int argc, char **argv)
 {
+	bench_help(argc, argv, "[throughput] [instr]");
 	if (argc == 5 && strcmp(argv[1], "--loop") == 0)
 		return loop_once(argv[2], argv[3], argv[4]);
 	int do_tp = argc < 2, do_instr = argc < 2;

@@ -44,6 +44,10 @@ static void read_run(void *p, int lib, long ops)
 
 int main(int argc, char **argv)
 {
+	static const char usage[] = "[FILE]  (default $HOOP_BENCH_FILE, else "
+	                            "/tmp/hoop-bench-1g.dat: 1 GiB, created)";
+	bench_help(argc, argv, usage);
+	bench_positional(argc, argv, 1, 1, usage);
 	const char *path = argc > 1 ? argv[1] : getenv("HOOP_BENCH_FILE");
 	if (!path)
 		path = "/tmp/hoop-bench-1g.dat";

@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	bool cpu = false;
 	int opt;
 	int ev = 0;
+	bench_help(argc, argv, "[-n N] [-s SIZE] [-c] [-e fadvise|drop] [DIR]");
 	while ((opt = getopt(argc, argv, "n:s:ce:")) != -1) {
 		if (opt == 'c')
 			cpu = true;

@@ -1,8 +1,16 @@
 /*
- * cli/bench.h - what the parts of `hoop bench` share: the results table,
- * running a child with a time limit, and the reports. Private to cli/:
- * cmd_bench.c (options, suites, the table), bench_net.c (the networking
- * suite) and bench_report.c (--plot and --markdown).
+ * cli/bench.h - what the parts of `hoop bench` share. Private to cli/.
+ * The files and who calls whom (arrows one way, no loop):
+ *
+ *   cmd_bench.c      options and the main flow
+ *     -> bench_suites.c  the table of suites; bench/, Python, Go suites
+ *          -> bench_cp.c     the cp suite
+ *          -> bench_net.c    the networking suite
+ *     -> bench_report.c  the table on the terminal, --plot, --markdown
+ *   and below all of them, calling nothing of the bench:
+ *     bench_run.c      children with a time limit, owned files, finding
+ *                      programs
+ *     bench_results.c  JSON lines (cJSON) into rows, ratios, the JSON file
  */
 #ifndef HOOP_CLI_BENCH_H
 #define HOOP_CLI_BENCH_H
@@ -11,7 +19,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Set by cli/CMakeLists.txt: where hoop was built from, where bench/
+ * installs its programs (relative to the installed hoop), and what bench/
+ * could build. */
+#ifndef HOOP_SOURCE_DIR
+#define HOOP_SOURCE_DIR ""
+#endif
+#ifndef HOOP_BENCH_LIBEXEC
+#define HOOP_BENCH_LIBEXEC "../libexec/hoop"
+#endif
+#ifndef HOOP_BENCH_BUILT
+#define HOOP_BENCH_BUILT 1
+#endif
+#ifndef HOOP_BENCH_URING
+#define HOOP_BENCH_URING 1
+#endif
+
 #define MAX_ROWS 256
+#define CP_MAX_REPEAT 15
 #define MAX_RAN 16
 #define MAX_OWNED 8
 
@@ -71,10 +96,15 @@ struct bench {
 	int nran;
 };
 
+/* Set by SIGINT and SIGTERM (cmd_bench.c): stop the run. */
 extern volatile sig_atomic_t bench_stop;
 
-/* A result line (JSON object) from a suite: to the JSON file, and to the
- * rows if it has a "case". */
+/* ---- bench_results.c ---- */
+
+/* A result line (JSON object) from a suite: to the JSON file with
+ * "suite" added first (and "ratio" set to that of the two values), and to
+ * the rows if it has a "case". Lines that are not JSON objects are left
+ * out. */
 void bench_take_line(struct bench *b, const char *suite, const char *line);
 
 /* A result hoop bench measured itself; baseline NULL: no comparison.
@@ -99,6 +129,17 @@ void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
                         const char *unit, const double *h,
                         const char *baseline, const double *base, int n);
 
+/* One JSON object line to the JSON file with "suite" added first. */
+void bench_json_out(struct bench *b, const char *suite, const char *line);
+
+/* The number `key` of the JSON object `line`, or NAN. */
+double bench_json_num(const char *line, const char *key);
+
+/* The median of v[0..n) (sorts v); n > 0. */
+double bench_median(double *v, int n);
+
+/* ---- bench_report.c ---- */
+
 /* The table on the terminal (after a run). */
 void bench_print_table(struct bench *b, FILE *f);
 
@@ -106,6 +147,18 @@ void bench_print_table(struct bench *b, FILE *f);
  * absent. */
 void bench_fmt_ratio(const struct row *r, char *out, size_t len);
 void bench_fmt_spread(const struct row *r, char *out, size_t len);
+
+/* A row's case in words, its values with units, and whether the terminal
+ * table shows it (--quick hides comparisons with hoop's own ring). */
+void bench_describe(const struct row *r, char *out, size_t len);
+void bench_fmt_value(double v, const char *unit, char *out, size_t len);
+int bench_show_in_table(const struct bench *b, const struct row *r);
+
+/* The reports. Each returns 0 or -errno. */
+int bench_write_svg(const struct bench *b, const char *path);
+int bench_write_markdown(const struct bench *b, const char *path);
+
+/* ---- bench_run.c ---- */
 
 typedef void (*bench_line_fn)(struct bench *b, const char *suite,
                               const char *line);
@@ -157,22 +210,35 @@ int bench_is_exec(const char *path);
 int bench_find_program(const char *name, const char *extra, char *out,
                        size_t len);
 
-/* The median of v[0..n) (sorts v); n > 0. */
-double bench_median(double *v, int n);
+/* The end of a run: remove the files bench_own listed. */
+void bench_remove_owned(struct bench *b);
 
-/* A row's case in words, its values with units, and whether the terminal
- * table shows it (--quick hides comparisons with hoop's own ring). */
-void bench_describe(const struct row *r, char *out, size_t len);
-void bench_fmt_value(double v, const char *unit, char *out, size_t len);
-int bench_show_in_table(const struct bench *b, const struct row *r);
+/* Where the bench/ programs are (b->bench_dir, and b->bench_where for
+ * messages) and the source tree (b->src_dir). */
+void bench_locate(struct bench *b);
+
+/* ---- bench_suites.c ---- */
+
+/* 1 if the n bytes at `name` name a suite. */
+int bench_suite_exists(const char *name, size_t n);
+
+/* How many suites this run runs (--only, --quick). */
+int bench_count_suites(const struct bench *b);
+
+/* Run them in turn until done, out of time or stopped; 1 if one failed
+ * or ran out of time, else 0. */
+int bench_run_suites(struct bench *b);
+
+/* --list: each suite and where it comes from, on stdout. */
+void bench_list_suites(struct bench *b);
+
+/* The cp suite (bench_cp.c), at most CP_MAX_REPEAT rounds (--repeat).
+ * Returns 0 (or > 0), -ETIME, -EINTR, -errno. */
+int bench_suite_cp(struct bench *b, double limit);
 
 /* The networking suite (bench_net.c): echo against the epoll server and,
  * without --quick, HTTP against nginx with wrk. Returns 0, a note in
  * `note` if it was skipped (then 0 too), or -ETIME, -EINTR, -errno. */
 int bench_suite_net(struct bench *b, double limit, char *note, size_t len);
-
-/* The reports (bench_report.c). Each returns 0 or -errno. */
-int bench_write_svg(const struct bench *b, const char *path);
-int bench_write_markdown(const struct bench *b, const char *path);
 
 #endif /* HOOP_CLI_BENCH_H */

@@ -42,19 +42,6 @@ struct server {
 	char name[64]; /* for messages: "hoop echo-server", "bench_echo_epoll" */
 };
 
-/* A number after "key": in a JSON line, or NAN. */
-static double json_num(const char *line, const char *key)
-{
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	const char *p = strstr(line, pat);
-	if (!p)
-		return NAN;
-	char *end;
-	double v = strtod(p + strlen(pat), &end);
-	return end == p + strlen(pat) ? NAN : v;
-}
-
 /* Port of a free loopback TCP port (bound, read, closed), or -errno. */
 static int free_port(void)
 {
@@ -375,11 +362,11 @@ static int echo_once(struct bench *b, struct server *srv, int conns,
 			(void)server_alive(b, srv); /* did the server die? say so */
 			return st > 0 ? -EIO : st;
 		}
-		*rate = json_num(cap.echo, "rt_per_s");
-		*cpu = json_num(cap.echo, "server_cpu_us_per_rt");
+		*rate = bench_json_num(cap.echo, "rt_per_s");
+		*cpu = bench_json_num(cap.echo, "server_cpu_us_per_rt");
 		if (*rate > 0)
 			return 0;
-		double echoed = json_num(cap.echo, "bytes_checked");
+		double echoed = bench_json_num(cap.echo, "bytes_checked");
 		int again = attempt < 2 && echoed > 0;
 		bench_log(b, "net", "bench_echo_client against %s (port %d): no "
 		          "round trips in its window in its line '%s'%s", srv->name,

@@ -5,7 +5,8 @@
  *                      SVG written here, no plotting tool needed;
  *   --markdown FILE    the machine, the command line, the summary table
  *                      and one table per suite, in Markdown (the top of
- *                      docs/BENCHMARKS.md is one such report).
+ *                      docs/BENCHMARKS.md is one such report);
+ * and the table on the terminal, which both reports repeat.
  */
 #include "cli.h"
 #include "bench.h"
@@ -20,6 +21,181 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+/* ---- the table ---- */
+
+struct desc {
+	const char *prefix;
+	const char *text;
+};
+
+/* What a case measures, in words; matched by prefix, longest first. */
+static const struct desc descs[] = {
+    {"nop_batch1", "NOP, one per submit"},
+    {"nop_batch32_engine", "NOP batch 32: engine vs bare ring"},
+    {"nop_batch32_queue", "NOP batch 32: queue vs bare ring"},
+    {"nop_batch32", "NOPs, batches of 32"},
+    {"nop_batch256", "NOPs, batches of 256"},
+    {"read4k_qd1_registered", "4K cached read, depth 1, registered"},
+    {"read4k_qd32_registered", "4K cached reads, depth 32, registered"},
+    {"read4k_qd1", "4K cached read, depth 1"},
+    {"read4k_qd32", "4K cached reads, depth 32"},
+    {"lat_nop_p50", "NOP round trip, median: engine vs ring"},
+    {"lat_nop_p99", "NOP round trip, p99: engine vs ring"},
+};
+
+void bench_describe(const struct row *r, char *out, size_t len)
+{
+	size_t best = 0;
+	const char *text = NULL;
+	for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		size_t n = strlen(descs[i].prefix);
+		if (strncmp(r->name, descs[i].prefix, n) == 0 && n > best &&
+		    (r->name[n] == '\0' || r->name[n] == '_')) {
+			best = n;
+			text = descs[i].text;
+		}
+	}
+	unsigned k, size;
+	char mode[16];
+	if (text) {
+		snprintf(out, len, "%s", text);
+	} else if (sscanf(r->name, "threads_t%u", &k) == 1) {
+		/* "_pool_vs_": the engine forced onto its thread-pool backend. */
+		snprintf(out, len, "%u threads, 4K cached reads%s", k,
+		         strstr(r->name, "_pool_vs_") ? ", engine on threads" : "");
+	} else if (sscanf(r->name, "direct_qd%u", &k) == 1) {
+		const char *what = strstr(r->name, "_cpu_per_op") ? "CPU per read"
+		                   : strstr(r->name, "_cpu") ? "CPU time"
+		                                             : "reads";
+		snprintf(out, len, "O_DIRECT 4K, depth %u: %s%s", k, what,
+		         strncmp(strchr(r->name + 9, '_'), "_pool_", 6) == 0
+		             ? " (queue on threads)"
+		             : "");
+	} else if (sscanf(r->name, "echo_c%u_%uB", &k, &size) == 2) {
+		int cpu = strstr(r->name, "_server_cpu") != NULL;
+		snprintf(out, len, "echo, %u conn%s x %u%s%s", k, k == 1 ? "" : "s",
+		         size >= 1024 ? size / 1024 : size,
+		         size >= 1024 ? " KiB" : " B",
+		         cpu ? ": server CPU per round trip" : "");
+	} else if (sscanf(r->name, "http_c%u", &k) == 1) {
+		snprintf(out, len, "HTTP, %u conns (wrk)%s", k,
+		         strstr(r->name, "_server_cpu") ? ": server CPU per request"
+		                                        : "");
+	} else if (sscanf(r->name, "cp_%u%*[MG]_%15[a-z]", &k, mode) == 2) {
+		const char *unit = strchr(r->name + 3, 'G') &&
+		                           strchr(r->name + 3, 'G') < strchr(r->name + 3, '_')
+		                       ? "GiB"
+		                       : "MiB";
+		snprintf(out, len, "copy %u %s file, %s", k, unit,
+		         strcmp(mode, "warm") == 0   ? "warm cache"
+		         : strcmp(mode, "cold") == 0 ? "cold cache"
+		                                     : "O_DIRECT, to disk");
+	} else {
+		snprintf(out, len, "%s", r->name);
+	}
+}
+
+void bench_fmt_value(double v, const char *unit, char *out, size_t len)
+{
+	if (isnan(v)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	int rate = strstr(unit, "/s") != NULL;
+	if (rate && v >= 1e6)
+		snprintf(out, len, "%.2f M%s", v / 1e6, unit);
+	else if (rate && v >= 1e3)
+		snprintf(out, len, "%.1f k%s", v / 1e3, unit);
+	else if (strcmp(unit, "s") == 0)
+		snprintf(out, len, "%.2f s", v);
+	else if (v >= 100)
+		snprintf(out, len, "%.0f %s", v, unit);
+	else if (v >= 10)
+		snprintf(out, len, "%.1f %s", v, unit);
+	else
+		snprintf(out, len, "%.3g %s", v, unit);
+}
+
+int bench_show_in_table(const struct bench *b, const struct row *r)
+{
+	/* In --quick, comparisons of hoop with its own single-owner ring
+	 * (engine overhead, for hoop's developers) stay in the JSON. */
+	return !b->quick || strcmp(r->baseline, "hoop_ring") != 0;
+}
+
+void bench_fmt_ratio(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->ratio))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2fx", r->ratio);
+}
+
+void bench_fmt_spread(const struct row *r, char *out, size_t len)
+{
+	if (isnan(r->lo) || isnan(r->hi))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.2f-%.2fx", r->lo, r->hi);
+}
+
+void bench_print_table(struct bench *b, FILE *f)
+{
+	char desc[MAX_ROWS][64], hv[MAX_ROWS][32], bv[MAX_ROWS][32];
+	char rv[MAX_ROWS][32], sv[MAX_ROWS][48];
+	int w_suite = 5, w_desc = 4, w_h = 4, w_base = 8, w_bv = 5, w_r = 7;
+	int w_s = 6;
+	for (int i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+		bench_describe(r, desc[i], sizeof(desc[i]));
+		bench_fmt_value(r->hoop, r->unit, hv[i], sizeof(hv[i]));
+		bench_fmt_value(r->base, r->unit, bv[i], sizeof(bv[i]));
+		bench_fmt_ratio(r, rv[i], sizeof(rv[i]));
+		bench_fmt_spread(r, sv[i], sizeof(sv[i]));
+		if (!r->baseline[0])
+			snprintf(r->baseline, sizeof(r->baseline), "-");
+		if (!bench_show_in_table(b, r))
+			continue;
+#define WIDEN(w, s)                                                            \
+	do {                                                                   \
+		int l_ = (int)strlen(s);                                       \
+		if (l_ > (w))                                                  \
+			(w) = l_;                                              \
+	} while (0)
+		WIDEN(w_suite, r->suite);
+		WIDEN(w_desc, desc[i]);
+		WIDEN(w_h, hv[i]);
+		WIDEN(w_base, r->baseline);
+		WIDEN(w_bv, bv[i]);
+		WIDEN(w_r, rv[i]);
+		WIDEN(w_s, sv[i]);
+#undef WIDEN
+	}
+	fprintf(f, "\n%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite, "suite",
+	        w_desc, "what", w_h, "hoop", w_base, "baseline", w_bv, "value",
+	        w_r, "hoop is", "spread");
+	int total = w_suite + w_desc + w_h + w_base + w_bv + w_r + w_s + 12;
+	for (int i = 0; i < total; i++)
+		fputc('-', f);
+	fputc('\n', f);
+	b->hidden = 0;
+	for (int i = 0; i < b->nrows; i++) {
+		struct row *r = &b->rows[i];
+		if (!bench_show_in_table(b, r)) {
+			b->hidden++;
+			continue;
+		}
+		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite,
+		        r->suite, w_desc, desc[i], w_h, hv[i], w_base, r->baseline,
+		        w_bv, bv[i], w_r, rv[i], sv[i]);
+	}
+	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the "
+	        "baseline: the ratio of\nthe two medians beside it (higher "
+	        "rates, lower times); below 1.00x the\nbaseline won. \"spread\" "
+	        "= the lowest and highest ratio of single repeats\n(each measured "
+	        "in one round, in turns; \"-\": not known).\n");
+}
 
 /* ---- the chart ---- */
 

@@ -18,10 +18,15 @@
 /* The program name used in messages: "hoop". */
 extern const char *cli_prog;
 
-/* "hoop: <message>\n" on stderr. */
+/* The command running ("bench", "probe", ...), set by main before it
+ * runs it; NULL before. Messages name it, as coreutils name themselves. */
+extern const char *cli_cmd;
+
+/* "hoop CMD: <message>\n" on stderr ("hoop: <message>\n" before a
+ * command runs): one prefix for every message, as "hoop cp: ..." does. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "hoop: <message>: <strerror(-err)>\n" on stderr; err is -errno. */
+/* "hoop CMD: <message>: <strerror(-err)>\n" on stderr; err is -errno. */
 void cli_errno(int err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

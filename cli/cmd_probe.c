@@ -309,7 +309,7 @@ int cmd_probe(int argc, char **argv)
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else {
-			cli_err("probe: unknown option '%s'", argv[i]);
+			cli_err("unknown option '%s'", argv[i]);
 			probe_usage(stderr);
 			return CLI_USAGE;
 		}
@@ -317,7 +317,7 @@ int cmd_probe(int argc, char **argv)
 	struct hoop_probe p = {.size = sizeof(struct hoop_probe)};
 	int err = hoop_probe_run(&p);
 	if (err < 0) {
-		cli_err("probe: %s", hoop_strerror(err));
+		cli_err("%s", hoop_strerror(err));
 		return CLI_FAIL;
 	}
 	if (json)
@@ -328,7 +328,7 @@ int cmd_probe(int argc, char **argv)
 		return CLI_FAIL;
 	if (p.auto_backend < 0) {
 		/* auto_reason names the value and the accepted ones. */
-		cli_err("probe: %s", p.auto_reason);
+		cli_err("%s", p.auto_reason);
 		return CLI_FAIL;
 	}
 	return CLI_OK;

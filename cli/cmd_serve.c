@@ -34,9 +34,8 @@ static void serve_usage(FILE *f, const char *cmd)
 	int http = strcmp(cmd, "http-server") == 0;
 	fprintf(f,
 	        "Usage: hoop %s [--host ADDR] [--port N] [--threads N] [--quiet]\n"
-	        "%s on hoop's event loop (io_uring: multishot accept, multishot\n"
-	        "receive into provided buffers%s), one loop per thread, each with\n"
-	        "its own SO_REUSEPORT listener.\n"
+	        "%s\n"
+	        "one loop per thread, each with its own SO_REUSEPORT listener.\n"
 	        "\n"
 	        "  --host ADDR     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
 	        "  --port N        port (default 0: an ephemeral port)\n"
@@ -49,9 +48,11 @@ static void serve_usage(FILE *f, const char *cmd)
 	        "connection and exits with status 0 within about a second.\n",
 	        cmd,
 	        http ? "A minimal HTTP/1.1 server answering every request with a\n"
-	               "short page, keep-alive,"
-	             : "A TCP echo server",
-	        http ? "" : ", sends of the received buffers without a copy");
+	               "short page, keep-alive, on hoop's event loop (io_uring:\n"
+	               "multishot accept, multishot receive into provided buffers),"
+	             : "A TCP echo server on hoop's event loop (io_uring: multishot\n"
+	               "accept, multishot receive into provided buffers, sends of\n"
+	               "the received buffers without a copy),");
 }
 
 /* Parse a decimal option value in [lo, hi]; -1 if it is not one. */
@@ -84,11 +85,11 @@ static int serve(int argc, char **argv, int http)
 		              : strcmp(a, "--threads") == 0 ? &threads
 		                                            : NULL;
 		if (!target && strcmp(a, "--host") != 0) {
-			cli_err("%s: unknown option '%s'", cmd, a);
+			cli_err("unknown option '%s'", a);
 			goto usage;
 		}
 		if (!v) {
-			cli_err("%s: option '%s' requires an argument", cmd, a);
+			cli_err("option '%s' requires an argument", a);
 			goto usage;
 		}
 		i++;
@@ -98,7 +99,7 @@ static int serve(int argc, char **argv, int http)
 		}
 		*target = target == &port ? int_opt(v, 0, 65535) : int_opt(v, 1, 64);
 		if (*target < 0) {
-			cli_err("%s: invalid value '%s' for %s", cmd, v, a);
+			cli_err("invalid value '%s' for %s", v, a);
 			goto usage;
 		}
 	}
@@ -119,7 +120,7 @@ static int serve(int argc, char **argv, int http)
 	}
 #else
 	(void)http, (void)quiet, (void)host;
-	cli_err("%s: not built into this hoop (its tree had no event loop)", cmd);
+	cli_err("not built into this hoop (its tree had no event loop)");
 	return CLI_FAIL;
 #endif
 usage:

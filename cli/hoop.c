@@ -18,12 +18,17 @@
 #include <unistd.h>
 
 const char *cli_prog = "hoop";
+const char *cli_cmd;
 
-/* "hoop: <message>", then ": <error>" if err, then a newline. */
+/* "hoop CMD: <message>" (or "hoop: <message>" outside a command), then
+ * ": <error>" if err, then a newline. */
 static void cli_verr(int err, const char *fmt, va_list ap)
 {
 	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_prog);
+	if (cli_cmd)
+		fprintf(stderr, "%s %s: ", cli_prog, cli_cmd);
+	else
+		fprintf(stderr, "%s: ", cli_prog);
 	vfprintf(stderr, fmt, ap);
 	if (err)
 		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
@@ -185,8 +190,10 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strcmp(cmd, commands[i].name) == 0)
+		if (strcmp(cmd, commands[i].name) == 0) {
+			cli_cmd = commands[i].name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	cli_err("unknown command '%s'", cmd);
 	fprintf(stderr, "Try 'hoop --help' for the list of commands.\n");
 	return CLI_USAGE;

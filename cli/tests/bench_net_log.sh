@@ -129,7 +129,7 @@ rc=0
 HOOP_BENCH_DIR=$T/json_full "$HOOP" bench --quick --only net --json /dev/full \
 	>"$T/json_full.table" 2>"$T/json_full.progress" || rc=$?
 expect_eq "--json /dev/full: status" "$rc" 1
-grep -q "^hoop: bench: writing the results to '/dev/full': No space left on device$" \
+grep -q "^hoop bench: writing the results to '/dev/full': No space left on device$" \
 	"$T/json_full.progress" || fail "--json /dev/full: no message: $(cat "$T/json_full.progress")"
 bench_logs "$T/json_full.progress" >/dev/null
 

@@ -24,7 +24,7 @@ expect_eq "bench --only nosuchsuite: status" "$rc" 2
 run_hoop bench --plot "$T/chart.png"
 expect_eq "bench --plot FILE.png: status" "$rc" 2
 expect_eq "bench --plot FILE.png: message" "$(head -1 "$T/err")" \
-	"hoop: bench: --plot writes SVG: name the file *.svg, not '$T/chart.png'"
+	"hoop bench: --plot writes SVG: name the file *.svg, not '$T/chart.png'"
 run_hoop bench --json "$T/b.jsonl" --markdown "$T/no/such/dir/report.md"
 expect_eq "bench --markdown into a missing directory: status" "$rc" 1
 [ ! -e "$T/b.jsonl" ] || fail "bench ran after a bad --markdown"
