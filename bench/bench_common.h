@@ -51,8 +51,7 @@ static void bench_help(int argc, char **argv, const char *usage)
 
 /* argv[i..argc): at most `max` positional arguments, none an option. */
 BENCH_UNUSED
-static void bench_positional(int argc, char **argv, int i, int max,
-                             const char *usage)
+static void bench_positional(int argc, char **argv, int i, int max, const char *usage)
 {
 	for (int k = i; k < argc; k++)
 		if (argv[k][0] == '-' || k - i >= max) {
@@ -151,8 +150,7 @@ static double bench_time(bench_run_fn run, void *ctx, int lib, long ops)
  * after it, which see nearly the same load on a shared machine).
  * `grain` is the op count granularity (the batch size).
  */
-static void bench_case(const char *name, bench_run_fn run, void *ctx,
-                       long grain)
+static void bench_case(const char *name, bench_run_fn run, void *ctx, long grain)
 {
 	long ops = grain * 64;
 	double t;
@@ -254,15 +252,16 @@ static int bench_cached_file(const char *path, off_t size)
 			in = 0;
 			for (size_t i = 0; i < pages; i++)
 				in += vec[i] & 1;
-			fprintf(stderr, "bench: %s: %.1f%% in page cache\n", path,
-			        100.0 * (double)in / (double)pages);
+			fprintf(stderr, "bench: %s: %.1f%% in page cache\n",
+			        path, 100.0 * (double)in / (double)pages);
 		}
 		free(vec);
 		munmap(map, (size_t)size);
 		if (in >= pages * 99 / 100)
 			break;
 		if (attempt == 3)
-			BENCH_DIE("%s is not cached after %d reads; is memory short?",
+			BENCH_DIE("%s is not cached after %d reads; is memory "
+			          "short?",
 			          path, attempt);
 	}
 	free(buf);
@@ -326,8 +325,8 @@ static long long bench_callgrind_ir(const char *self, const char *fn,
 		while (fgets(line, sizeof(line), f)) {
 			if (strncmp(line, "summary:", 8) == 0 ||
 			    strncmp(line, "totals:", 7) == 0)
-				ir = strtoll(line + (line[0] == 's' ? 8 : 7), NULL,
-				             10);
+				ir = strtoll(line + (line[0] == 's' ? 8 : 7),
+				             NULL, 10);
 		}
 		fclose(f);
 	}

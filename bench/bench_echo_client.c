@@ -58,7 +58,7 @@ struct cthread {
 	pthread_t tid;
 	int nconns;
 	struct cconn *c;
-	uint64_t trips;  /* round trips inside the measured window */
+	uint64_t trips; /* round trips inside the measured window */
 	uint64_t checked;
 	double cpu_ns; /* this thread's CPU time inside the window */
 	int failed;
@@ -123,7 +123,8 @@ static int set_out(int ep, struct cconn *c, int on)
 	if (c->want_out == on)
 		return 0;
 	c->want_out = on;
-	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0u), .data.ptr = c};
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0u),
+	                         .data.ptr = c};
 	return epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -131,7 +132,8 @@ static int set_out(int ep, struct cconn *c, int on)
 static int pump_out(int ep, struct cconn *c, char *msg)
 {
 	while (c->sent < g_size) {
-		ssize_t w = send(c->fd, msg + c->sent, g_size - c->sent, MSG_NOSIGNAL);
+		ssize_t w = send(c->fd, msg + c->sent, g_size - c->sent,
+		                 MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -213,8 +215,10 @@ static void *run(void *arg)
 				break;
 			if (now >= g_end + g_drain) {
 				char what[96];
-				snprintf(what, sizeof(what), "its echo did not come "
-				         "back within %g s of the end", g_drain);
+				snprintf(what, sizeof(what),
+				         "its echo did not come "
+				         "back within %g s of the end",
+				         g_drain);
 				for (int i = 0; i < t->nconns; i++)
 					if (!t->c[i].idle) {
 						conn_failed(t, &t->c[i], what, 0);
@@ -250,8 +254,10 @@ static void *run(void *arg)
 				goto fail;
 			}
 			if (r == 0) {
-				conn_failed(t, c, "recv: the server closed the "
-				                  "connection", 0);
+				conn_failed(t, c,
+				            "recv: the server closed the "
+				            "connection",
+				            0);
 				goto fail;
 			}
 			if (c->got + (size_t)r > c->sent) {
@@ -299,9 +305,9 @@ int main(int argc, char **argv)
 	const char *host = "127.0.0.1", *label = "server";
 	int port = 0, conns = 64, threads = 1, server_pid = 0;
 	static const char usage[] =
-	    "usage: %s --port P [--host A] [--conns N] [--size S] "
-	    "[--seconds D] [--warmup W] [--drain E] [--threads T] "
-	    "[--label L] [--server-pid PID]\n";
+	        "usage: %s --port P [--host A] [--conns N] [--size S] "
+	        "[--seconds D] [--warmup W] [--drain E] [--threads T] "
+	        "[--label L] [--server-pid PID]\n";
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf(usage, argv[0]);
@@ -332,8 +338,8 @@ int main(int argc, char **argv)
 		else
 			port = -1;
 	}
-	if (argc % 2 == 0 || port <= 0 || conns < 1 || g_size < 1 || threads < 1 ||
-	    threads > conns || g_seconds <= 0 || !(g_drain > 0)) {
+	if (argc % 2 == 0 || port <= 0 || conns < 1 || g_size < 1 ||
+	    threads < 1 || threads > conns || g_seconds <= 0 || !(g_drain > 0)) {
 		fprintf(stderr, usage, argv[0]);
 		return 2;
 	}
@@ -353,8 +359,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < conns; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		int one = 1;
-		if (fd < 0 || connect(fd, (struct sockaddr *)&g_addr, sizeof(g_addr)) < 0) {
-			fprintf(stderr, "bench_echo_client: connection %d to %s:%d: %s\n",
+		if (fd < 0 ||
+		    connect(fd, (struct sockaddr *)&g_addr, sizeof(g_addr)) < 0) {
+			fprintf(stderr,
+			        "bench_echo_client: connection %d to %s:%d: "
+			        "%s\n",
 			        i, host, port, strerror(errno));
 			return 1;
 		}
@@ -395,7 +404,8 @@ int main(int argc, char **argv)
 		ccpu += ts[i].cpu_ns;
 		failed |= ts[i].failed;
 		if (ts[i].failed)
-			fprintf(stderr, "bench_echo_client: port %d, thread %d: %s\n",
+			fprintf(stderr,
+			        "bench_echo_client: port %d, thread %d: %s\n",
 			        port, i, ts[i].why[0] ? ts[i].why : "failed");
 	}
 	double measured = g_seconds; /* every thread ran until g_end */
@@ -405,8 +415,10 @@ int main(int argc, char **argv)
 	       label, conns, g_size, measured, (unsigned long long)trips,
 	       (double)trips / measured, (unsigned long long)checked);
 	if (server_pid > 0 && trips > 0 && s0 >= 0 && s1 >= s0)
-		printf(", \"server_cpu_us_per_rt\": %.3f, \"client_cpu_us_per_rt\": %.3f",
-		       (s1 - s0) / 1e3 / (double)trips, ccpu / 1e3 / (double)trips);
+		printf(", \"server_cpu_us_per_rt\": %.3f, "
+		       "\"client_cpu_us_per_rt\": %.3f",
+		       (s1 - s0) / 1e3 / (double)trips,
+		       ccpu / 1e3 / (double)trips);
 	printf("}\n");
 	for (int i = 0; i < conns; i++)
 		close(all[i].fd);

@@ -53,10 +53,7 @@ static int be_repeats(void)
 
 /* Seconds per timed run: HOOP_BENCH_SECONDS scaled by `scale`. */
 BENCH_UNUSED
-static double be_seconds(double scale)
-{
-	return bench_seconds() * scale;
-}
+static double be_seconds(double scale) { return bench_seconds() * scale; }
 
 /* One timed run of implementation `impl`; returns the measured value. */
 typedef double (*be_run_fn)(void *ctx, int impl);
@@ -125,8 +122,8 @@ static double be_median(const double *v, int n)
  */
 BENCH_UNUSED
 static void be_emit_pair(const char *fmt, unsigned k, const char *unit,
-                         const double *h, const char *baseline,
-                         const double *b, int reps, int lower_is_better)
+                         const double *h, const char *baseline, const double *b,
+                         int reps, int lower_is_better)
 {
 	char name[96];
 	snprintf(name, sizeof(name), fmt, k);
@@ -137,8 +134,8 @@ static void be_emit_pair(const char *fmt, unsigned k, const char *unit,
 	printf("{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %.6g, "
 	       "\"baseline\": \"%s\", \"baseline_value\": %.6g, "
 	       "\"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f}\n",
-	       name, unit, mh, baseline, mb, lower_is_better ? mb / mh : mh / mb,
-	       lo, hi);
+	       name, unit, mh, baseline, mb,
+	       lower_is_better ? mb / mh : mh / mb, lo, hi);
 	fflush(stdout);
 }
 
@@ -205,8 +202,7 @@ static hoop_engine *be_engine(const hoop_engine_params *p)
  * readable line on stderr.
  */
 BENCH_UNUSED
-static void be_emit_metrics(const char *name,
-                            const struct hoop_engine_metrics *a,
+static void be_emit_metrics(const char *name, const struct hoop_engine_metrics *a,
                             const struct hoop_engine_metrics *b)
 {
 	double ops = (double)(b->completed - a->completed);
@@ -234,8 +230,7 @@ static void be_emit_metrics(const char *name,
 
 /* Parse "1,4,16,64" into v[] (each 1..hi); returns the count. */
 BENCH_UNUSED
-static unsigned be_parse_list(const char *s, unsigned *v, unsigned max,
-                              long hi)
+static unsigned be_parse_list(const char *s, unsigned *v, unsigned max, long hi)
 {
 	unsigned n = 0;
 	while (*s && n < max) {

@@ -33,8 +33,8 @@
 #define MAX_DEPTH 256
 
 enum { IMPL_QUEUE, IMPL_PREAD1, IMPL_POOL, IMPL_RING, IMPL_QUEUE_POOL, NIMPL };
-static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool",
-                                              "ring", "queue_pool"};
+static const char *const impl_names[NIMPL] = {"queue", "pread1", "pool", "ring",
+                                              "queue_pool"};
 
 struct direct_ctx {
 	int fd;
@@ -157,8 +157,7 @@ static long run_queue(struct direct_ctx *c, hoop_engine *e)
 	return n_done;
 }
 
-static void ring_queue_read(struct direct_ctx *c, unsigned slot,
-                            uint64_t *seed)
+static void ring_queue_read(struct direct_ctx *c, unsigned slot, uint64_t *seed)
 {
 	struct hoop_sqe *sqe = hoop_ring_get_sqe(c->ring);
 	if (!sqe)
@@ -208,9 +207,9 @@ static double direct_run(void *p, int impl)
 	double cpu0 = be_cpu_seconds(), t0 = bench_now();
 	long ops = impl == IMPL_QUEUE        ? run_queue(c, c->e)
 	           : impl == IMPL_QUEUE_POOL ? run_queue(c, c->e_pool)
-	           : impl == IMPL_RING   ? run_ring(c)
-	           : impl == IMPL_PREAD1 ? run_threads(c, 1)
-	                                 : run_threads(c, c->depth);
+	           : impl == IMPL_RING       ? run_ring(c)
+	           : impl == IMPL_PREAD1     ? run_threads(c, 1)
+	                                     : run_threads(c, c->depth);
 	double t = bench_now() - t0, cpu = be_cpu_seconds() - cpu0;
 	/* The first call of each impl is the warm-up: not recorded. */
 	int k = c->round[impl]++ - 1;
@@ -272,7 +271,9 @@ int main(int argc, char **argv)
 			for (int r = 0; r < reps; r++) {
 				double cpu0 = be_cpu_seconds();
 				double rate = direct_run(&c, only);
-				fprintf(stderr, "  depth %u %s: %.0f ops/s, %.3f cpu_s\n",
+				fprintf(stderr,
+				        "  depth %u %s: %.0f ops/s, %.3f "
+				        "cpu_s\n",
 				        c.depth, impl_names[only], rate,
 				        be_cpu_seconds() - cpu0);
 			}
@@ -291,9 +292,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < NIMPL; i++)
 			for (int r = 0; r < reps; r++)
 				per[i][r] = c.cpu[i][r] * 1e6 / c.ops[i][r];
-		be_emit_pair("direct_qd%u_cpu_per_op_vs_pool", c.depth,
-		             "cpu_us/op", per[IMPL_QUEUE], "pool", per[IMPL_POOL],
-		             reps, 1);
+		be_emit_pair("direct_qd%u_cpu_per_op_vs_pool", c.depth, "cpu_us/op",
+		             per[IMPL_QUEUE], "pool", per[IMPL_POOL], reps, 1);
 		be_emit_pair("direct_qd%u_cpu_per_op_vs_ring", c.depth,
 		             "cpu_us/op", per[IMPL_QUEUE], "hoop_ring",
 		             per[IMPL_RING], reps, 1);

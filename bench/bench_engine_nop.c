@@ -192,8 +192,8 @@ static void latency_case(struct nop_ctx *c, int reps)
 }
 
 static const char *const loop_names[NIMPL] = {"engine", "queue", "ring"};
-static const char *const loop_fns[NIMPL] = {
-    "engine_batch_loop", "queue_batch_loop", "nop_loop_hoop*"};
+static const char *const loop_fns[NIMPL] = {"engine_batch_loop",
+                                            "queue_batch_loop", "nop_loop_hoop*"};
 
 /*
  * Instructions per NOP: callgrind counts only inside the loop function (on
@@ -218,9 +218,10 @@ static void instr_case(void)
 		long long x = bench_callgrind_ir(self, loop_fns[i], args1);
 		long long y = bench_callgrind_ir(self, loop_fns[i], args2);
 		if (x < 0 || y < 0) {
-			fprintf(stderr, "bench: skipping nop_batch32 instructions: "
-			                "valgrind --tool=callgrind failed or is "
-			                "not installed\n");
+			fprintf(stderr,
+			        "bench: skipping nop_batch32 instructions: "
+			        "valgrind --tool=callgrind failed or is "
+			        "not installed\n");
 			return;
 		}
 		per[i] = (double)(y - x) / (double)(n2 - n1);
@@ -249,10 +250,10 @@ int main(int argc, char **argv)
 	bench_help(argc, argv, usage);
 	if (!(argc == 4 && strcmp(argv[1], "--loop") == 0))
 		for (int i = 1; i < argc; i++)
-			if (strcmp(argv[i], "batch") && strcmp(argv[i], "latency") &&
-			    strcmp(argv[i], "instr"))
-				BENCH_DIE("unknown case '%s'\nusage: %s %s", argv[i],
-				          argv[0], usage);
+			if (strcmp(argv[i], "batch") &&
+			    strcmp(argv[i], "latency") && strcmp(argv[i], "instr"))
+				BENCH_DIE("unknown case '%s'\nusage: %s %s",
+				          argv[i], argv[0], usage);
 	struct nop_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.e = be_engine(NULL);

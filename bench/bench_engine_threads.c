@@ -28,8 +28,8 @@
 #define MAX_THREADS 256
 
 enum { IMPL_ENGINE, IMPL_PREAD, IMPL_MUTEX_RING, IMPL_ENGINE_POOL, NIMPL };
-static const char *const impl_names[NIMPL] = {"engine", "pread",
-                                              "mutex_ring", "engine_pool"};
+static const char *const impl_names[NIMPL] = {"engine", "pread", "mutex_ring",
+                                              "engine_pool"};
 
 struct threads_ctx {
 	int fd;
@@ -105,11 +105,11 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct threads_ctx *c = w->c;
-	void (*one)(struct threads_ctx *, char *, uint64_t) =
-	    c->impl == IMPL_ENGINE        ? read_engine
-	    : c->impl == IMPL_ENGINE_POOL ? read_engine_pool
-	    : c->impl == IMPL_PREAD       ? read_pread
-	                                  : read_mutex_ring;
+	void (*one)(struct threads_ctx *, char *,
+	            uint64_t) = c->impl == IMPL_ENGINE        ? read_engine
+	                        : c->impl == IMPL_ENGINE_POOL ? read_engine_pool
+	                        : c->impl == IMPL_PREAD       ? read_pread
+	                                                      : read_mutex_ring;
 	long ops = 0;
 	pthread_barrier_wait(&c->start);
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {

@@ -26,8 +26,7 @@
  * wait is normally not taken). Aborts on any error: a bench that silently
  * fails is faster than one that works.
  */
-BENCH_NOINLINE static void BR_NAME(nop_loop)(BR_RING *r, unsigned batch,
-                                             long ops)
+BENCH_NOINLINE static void BR_NAME(nop_loop)(BR_RING *r, unsigned batch, long ops)
 {
 	BR_CQE *cqes[BR_MAX_BATCH];
 	for (long done = 0; done < ops; done += batch) {
@@ -87,9 +86,8 @@ static inline void BR_NAME(queue_read)(BR_RING *r, int fd, int fixed,
  * round submits what the previous round completed.
  */
 BENCH_NOINLINE static void BR_NAME(read_loop)(BR_RING *r, int fd, int fixed,
-                                              char *bufs, unsigned qd,
-                                              long ops, uint64_t nblocks,
-                                              uint64_t seed)
+                                              char *bufs, unsigned qd, long ops,
+                                              uint64_t nblocks, uint64_t seed)
 {
 	BR_CQE *cqes[BR_MAX_BATCH];
 	long issued = 0, done = 0;
@@ -117,8 +115,8 @@ BENCH_NOINLINE static void BR_NAME(read_loop)(BR_RING *r, int fd, int fixed,
 				BENCH_DIE("read: res %d", cqes[i]->res);
 			unsigned slot = (unsigned)cqes[i]->user_data;
 			if (issued < ops) {
-				BR_NAME(queue_read)(r, fd, fixed, bufs, slot,
-				                    nblocks, &seed);
+				BR_NAME(queue_read)
+				(r, fd, fixed, bufs, slot, nblocks, &seed);
 				issued++;
 				queued++;
 			}

@@ -45,8 +45,7 @@ static void throughput(void)
 }
 
 /* Instructions inside nop_loop_<lib> for `ops` NOPs, or -1. */
-static long long loop_ir(const char *self, const char *lib, unsigned batch,
-                         long ops)
+static long long loop_ir(const char *self, const char *lib, unsigned batch, long ops)
 {
 	char fn[64], b[16], n[32];
 	snprintf(fn, sizeof(fn), "nop_loop_%s*", lib);
@@ -78,9 +77,10 @@ static int instr(void)
 		long long a = loop_ir(self, libs[l], batch, n1);
 		long long b = loop_ir(self, libs[l], batch, n2);
 		if (a < 0 || b < 0) {
-			fprintf(stderr, "bench: skipping nop_batch32_instr: "
-			                "valgrind --tool=callgrind failed or is "
-			                "not installed\n");
+			fprintf(stderr,
+			        "bench: skipping nop_batch32_instr: "
+			        "valgrind --tool=callgrind failed or is "
+			        "not installed\n");
 			return 0;
 		}
 		per[l] = (double)(b - a) / (double)(n2 - n1);

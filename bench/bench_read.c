@@ -58,19 +58,18 @@ int main(int argc, char **argv)
 		for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
 			struct iovec hiov[READ_MAX_QD], uiov[READ_MAX_QD];
 			struct read_ctx c = {
-			    .h = bench_hoop_ring(READ_RING_ENTRIES),
-			    .u = bench_liburing_ring(READ_RING_ENTRIES),
-			    .fd = fd,
-			    .fixed = fixed,
-			    .qd = depths[d],
-			    .hbufs = bench_buffers(READ_MAX_QD, hiov),
-			    .ubufs = bench_buffers(READ_MAX_QD, uiov),
-			    .seed = 0x9e3779b97f4a7c15ull,
+			        .h = bench_hoop_ring(READ_RING_ENTRIES),
+			        .u = bench_liburing_ring(READ_RING_ENTRIES),
+			        .fd = fd,
+			        .fixed = fixed,
+			        .qd = depths[d],
+			        .hbufs = bench_buffers(READ_MAX_QD, hiov),
+			        .ubufs = bench_buffers(READ_MAX_QD, uiov),
+			        .seed = 0x9e3779b97f4a7c15ull,
 			};
 			if (fixed) {
 				bench_hoop_register(c.h, fd, hiov, READ_MAX_QD);
-				bench_liburing_register(c.u, fd, uiov,
-				                        READ_MAX_QD);
+				bench_liburing_register(c.u, fd, uiov, READ_MAX_QD);
 			}
 			char name[64];
 			snprintf(name, sizeof(name), "read4k_qd%u%s", c.qd,

@@ -45,7 +45,7 @@
 enum { IMPL_HOOP, IMPL_LOOP, IMPL_LOOP_T, IMPL_LOOP_KEEP, IMPL_POOL, NIMPL };
 
 struct rf_ctx {
-	bool cpu; /* -c */
+	bool cpu;  /* -c */
 	int evict; /* -e: 0 none, 1 fadvise, 2 drop_caches */
 	char **paths;
 	size_t n, size;
@@ -225,7 +225,8 @@ int main(int argc, char **argv)
 		else if (opt == 's')
 			size = strtoul(optarg, NULL, 0);
 		else
-			BENCH_DIE("usage: bench_read_files [-n N] [-s SIZE] [-c] [-e fadvise|drop] [DIR]");
+			BENCH_DIE("usage: bench_read_files [-n N] [-s SIZE] "
+			          "[-c] [-e fadvise|drop] [DIR]");
 	}
 	const char *dir = optind < argc ? argv[optind] : getenv("HOOP_BENCH_DIR");
 	if (!dir)
@@ -259,8 +260,8 @@ int main(int argc, char **argv)
 	int reps = be_repeats();
 	static double v[NIMPL][BE_MAX_REPEATS];
 	be_alternate(run, &c, NIMPL, reps, v, NULL, NULL);
-	fprintf(stderr, "%zu files of %zu bytes in %s; loop_T: %u threads\n",
-	        n, size, dir, c.nthreads);
+	fprintf(stderr, "%zu files of %zu bytes in %s; loop_T: %u threads\n", n,
+	        size, dir, c.nthreads);
 	be_emit_pair("read_files_vs_loop", 0, "us/file", v[IMPL_HOOP], "loop",
 	             v[IMPL_LOOP], reps, 1);
 	be_emit_pair("read_files_vs_loop_threads", 0, "us/file", v[IMPL_HOOP],

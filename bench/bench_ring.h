@@ -29,7 +29,7 @@
 #define BR_GET_SQE(r) hoop_ring_get_sqe_inline(r)
 #define BR_PREP_NOP(s) hoop_prep_nop_inline(s)
 #define BR_PREP_READ(s, fd, b, n, o) hoop_prep_read_inline(s, fd, b, n, o)
-#define BR_PREP_READ_FIXED(s, fd, b, n, o, i) \
+#define BR_PREP_READ_FIXED(s, fd, b, n, o, i)                                  \
 	hoop_prep_read_fixed_inline(s, fd, b, n, o, i)
 #define BR_SET_DATA(s, v) hoop_sqe_set_data_inline(s, v)
 #define BR_SET_FLAGS(s, f) hoop_sqe_set_flags(s, f)
@@ -61,7 +61,7 @@
 #define BR_GET_SQE(r) io_uring_get_sqe(r)
 #define BR_PREP_NOP(s) io_uring_prep_nop(s)
 #define BR_PREP_READ(s, fd, b, n, o) io_uring_prep_read(s, fd, b, n, o)
-#define BR_PREP_READ_FIXED(s, fd, b, n, o, i) \
+#define BR_PREP_READ_FIXED(s, fd, b, n, o, i)                                  \
 	io_uring_prep_read_fixed(s, fd, b, n, o, i)
 #define BR_SET_DATA(s, v) io_uring_sqe_set_data64(s, v)
 #define BR_SET_FLAGS(s, f) io_uring_sqe_set_flags(s, f)

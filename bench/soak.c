@@ -70,11 +70,11 @@ static long rss_kb(void)
 	return res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-#define BAD(...)                                                             \
-	do {                                                                 \
-		fprintf(stderr, "soak: " __VA_ARGS__);                       \
-		fprintf(stderr, "\n");                                       \
-		atomic_fetch_add(&n_bad, 1);                                 \
+#define BAD(...)                                                               \
+	do {                                                                   \
+		fprintf(stderr, "soak: " __VA_ARGS__);                         \
+		fprintf(stderr, "\n");                                         \
+		atomic_fetch_add(&n_bad, 1);                                   \
 	} while (0)
 
 struct worker {
@@ -206,11 +206,15 @@ static void op_file_read(struct worker *w)
 	hoop_op_read(&op, file_fd, w->buf, 4096, off);
 	uint64_t tok = submit1(&op);
 	if (tok && wait1(tok, -1, &c) == 0) {
-		unsigned want = off + 4096 <= FILE_SIZE ? 4096 : FILE_SIZE - (unsigned)off;
+		unsigned want = off + 4096 <= FILE_SIZE
+		                        ? 4096
+		                        : FILE_SIZE - (unsigned)off;
 		expect(&c, (int)want, "file read");
 		if (c.res > 0 && ((unsigned char)w->buf[0] != pattern(off) ||
-		                  (unsigned char)w->buf[c.res - 1] != pattern(off + (uint64_t)c.res - 1)))
-			BAD("file read: wrong bytes at %llu", (unsigned long long)off);
+		                  (unsigned char)w->buf[c.res - 1] !=
+		                          pattern(off + (uint64_t)c.res - 1)))
+			BAD("file read: wrong bytes at %llu",
+			    (unsigned long long)off);
 	}
 }
 
@@ -432,7 +436,8 @@ int main(int argc, char **argv)
 	unsigned long ops_at[3];
 	unsigned marks[2] = {seconds * 100 / 1000, seconds * 500 / 1000};
 	for (int s = 0; s < 2; s++) {
-		while (now_ns() - t0 < (uint64_t)(marks[s] ? marks[s] : 1) * 1000000000ull)
+		while (now_ns() - t0 <
+		       (uint64_t)(marks[s] ? marks[s] : 1) * 1000000000ull)
 			usleep(100000);
 		rss[s] = rss_kb();
 		fds[s] = fd_count();
@@ -460,29 +465,35 @@ int main(int argc, char **argv)
 	fds[2] = fd_count();
 	ops_at[2] = atomic_load(&n_submitted);
 
-	unsigned long sub = atomic_load(&n_submitted), del = atomic_load(&n_delivered);
+	unsigned long sub = atomic_load(&n_submitted),
+	              del = atomic_load(&n_delivered);
 	unsigned long rel = atomic_load(&n_released);
 	int ok = atomic_load(&n_bad) == 0 && m.submitted == sub &&
-	         m.completed == m.submitted && del + rel == sub && m.inflight == 0 &&
-	         m.unknown_cqes == 0;
+	         m.completed == m.submitted && del + rel == sub &&
+	         m.inflight == 0 && m.unknown_cqes == 0;
 	if (m.submitted != sub || m.completed != m.submitted || del + rel != sub)
-		fprintf(stderr, "soak: counts differ: engine submitted %llu "
-		        "completed %llu, ours submitted %lu delivered %lu released %lu\n",
-		        (unsigned long long)m.submitted, (unsigned long long)m.completed,
-		        sub, del, rel);
-	const char *backend =
-	    hoop_engine_backend(eng) == HOOP_BACKEND_URING ? "uring" : "threads";
+		fprintf(stderr,
+		        "soak: counts differ: engine submitted %llu "
+		        "completed %llu, ours submitted %lu delivered %lu "
+		        "released %lu\n",
+		        (unsigned long long)m.submitted,
+		        (unsigned long long)m.completed, sub, del, rel);
+	const char *backend = hoop_engine_backend(eng) == HOOP_BACKEND_URING
+	                              ? "uring"
+	                              : "threads";
 	hoop_engine_destroy(eng);
 	close(file_fd);
 	int fds_end = fd_count();
 	if (fds_end != fds0) {
-		fprintf(stderr, "soak: fds %d at start, %d at the end\n", fds0, fds_end);
+		fprintf(stderr, "soak: fds %d at start, %d at the end\n", fds0,
+		        fds_end);
 		ok = 0;
 	}
 	/* Flat memory: after the first 10 % (allocator warmed up) RSS may not
 	 * keep growing; allow 8 MiB of noise. */
 	if (rss[2] - rss[0] > 8192) {
-		fprintf(stderr, "soak: RSS grew from %ld to %ld KiB\n", rss[0], rss[2]);
+		fprintf(stderr, "soak: RSS grew from %ld to %ld KiB\n", rss[0],
+		        rss[2]);
 		ok = 0;
 	}
 	printf("{\"bench\":\"soak\",\"backend\":\"%s\",\"seconds\":%.1f,"
@@ -492,13 +503,13 @@ int main(int argc, char **argv)
 	       "\"ops_per_s\":%.0f,\"rss_kib\":[%ld,%ld,%ld],"
 	       "\"fds\":[%d,%d,%d],\"fds_before_after\":[%d,%d],"
 	       "\"errors\":%lu,\"ok\":%s}\n",
-	       backend, elapsed, nthreads, sub, (unsigned long long)m.completed, del, rel,
-	       (unsigned long)atomic_load(&n_cancelled),
+	       backend, elapsed, nthreads, sub, (unsigned long long)m.completed,
+	       del, rel, (unsigned long)atomic_load(&n_cancelled),
 	       (unsigned long)atomic_load(&n_cancel_all),
-	       (unsigned long long)m.cqes, (unsigned long long)m.overflow_flushes,
-	       (double)sub / elapsed, rss[0], rss[1], rss[2], fds[0], fds[1],
-	       fds[2], fds0, fds_end, (unsigned long)atomic_load(&n_bad),
-	       ok ? "true" : "false");
+	       (unsigned long long)m.cqes,
+	       (unsigned long long)m.overflow_flushes, (double)sub / elapsed,
+	       rss[0], rss[1], rss[2], fds[0], fds[1], fds[2], fds0, fds_end,
+	       (unsigned long)atomic_load(&n_bad), ok ? "true" : "false");
 	free(w);
 	free(th);
 	return ok ? 0 : 1;

@@ -65,9 +65,9 @@ struct ran {
 struct bench {
 	int quick;
 	int verbose;
-	int repeat;      /* cp suite: runs per tool */
+	int repeat; /* cp suite: runs per tool */
 	uint64_t cp_size;
-	char cp_dir[512];  /* the cp suite's files (--cp-dir, else tmp_dir) */
+	char cp_dir[512]; /* the cp suite's files (--cp-dir, else tmp_dir) */
 	char tmp_dir[512]; /* the other data files and the log: $TMPDIR or /tmp */
 	char data_file[600]; /* the bench/ programs' file ($HOOP_BENCH_FILE) */
 	char py_file[600];   /* the Python suite's file */
@@ -78,17 +78,17 @@ struct bench {
 	const char *markdown_path; /* --markdown */
 	FILE *json;
 	const char *json_path;
-	int json_err;    /* first failed write of a JSON line: -errno */
-	int log_fd;      /* children's stderr unless verbose */
+	int json_err; /* first failed write of a JSON line: -errno */
+	int log_fd;   /* children's stderr unless verbose */
 	char log_path[600];
-	int log_named;   /* a failure note named the log: it is kept */
+	int log_named; /* a failure note named the log: it is kept */
 	double t0, deadline;
 	char exe[1024], exe_dir[1024], bench_dir[1100], src_dir[1024];
 	char bench_where[2400]; /* where the bench/ programs were looked for */
-	int argc;        /* the command line, for the report */
+	int argc;               /* the command line, for the report */
 	char **argv;
-	char load_start[64];  /* /proc/loadavg when the run started */
-	char date_start[64];  /* and the date, UTC */
+	char load_start[64]; /* /proc/loadavg when the run started */
+	char date_start[64]; /* and the date, UTC */
 	struct row rows[MAX_ROWS];
 	int nrows;
 	int hidden; /* rows left out of the table (in the JSON only) */
@@ -126,8 +126,8 @@ double bench_ratio(double hoop, double base, const char *unit);
  * round): emits the medians, their ratio and the min-max of the per-round
  * ratios. Leaves h and base untouched; n <= 64. */
 void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
-                        const char *unit, const double *h,
-                        const char *baseline, const double *base, int n);
+                        const char *unit, const double *h, const char *baseline,
+                        const double *base, int n);
 
 /* One JSON object line to the JSON file with "suite" added first. */
 void bench_json_out(struct bench *b, const char *suite, const char *line);
@@ -160,8 +160,7 @@ int bench_write_markdown(const struct bench *b, const char *path);
 
 /* ---- bench_run.c ---- */
 
-typedef void (*bench_line_fn)(struct bench *b, const char *suite,
-                              const char *line);
+typedef void (*bench_line_fn)(struct bench *b, const char *suite, const char *line);
 
 /*
  * Run argv (in `cwd` if not NULL) for at most `limit` seconds in its own
@@ -177,7 +176,7 @@ int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
  * messages go (ours on stderr when verbose or without a log): why a suite
  * failed, next to what its programs said. */
 void bench_log(struct bench *b, const char *suite, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Pin the calling process to CPU `cpu`, best effort; nothing for -1 or
  * on a single-CPU machine. */
@@ -207,8 +206,7 @@ void bench_own(struct bench *b, const char *path);
 int bench_is_exec(const char *path);
 
 /* Find `name` on PATH, then in the ':'-list `extra`, into out; 1 if found. */
-int bench_find_program(const char *name, const char *extra, char *out,
-                       size_t len);
+int bench_find_program(const char *name, const char *extra, char *out, size_t len);
 
 /* The end of a run: remove the files bench_own listed. */
 void bench_remove_owned(struct bench *b);

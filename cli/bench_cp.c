@@ -88,7 +88,6 @@ static const char *drop_cache(const char *path)
 	return "fadvise";
 }
 
-
 #define CP_TOOLS 3
 
 /*
@@ -108,13 +107,15 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 	char of[1200], iff[1200];
 	snprintf(iff, sizeof(iff), "if=%s", src);
 	snprintf(of, sizeof(of), "of=%s", dst);
-	char *hoop_argv[] = {b->exe, "cp", "-q", (char *)src, (char *)dst, NULL};
-	char *hoop_dargv[] = {b->exe,      "cp",         "-q", "--direct",
+	char *hoop_argv[] = {b->exe,      "cp",        "-q",
+	                     (char *)src, (char *)dst, NULL};
+	char *hoop_dargv[] = {b->exe,      "cp",        "-q", "--direct",
 	                      (char *)src, (char *)dst, NULL};
 	char *cp_argv[] = {"cp", (char *)src, (char *)dst, NULL};
 	char *dd_argv[] = {"dd", iff, of, "bs=1M", "status=none", NULL};
-	char *dd_dargv[] = {"dd",           iff,          of, "bs=1M",
-	                    "iflag=direct", "oflag=direct", "status=none", NULL};
+	char *dd_dargv[] = {
+	        "dd",           iff,           of,  "bs=1M", "iflag=direct",
+	        "oflag=direct", "status=none", NULL};
 	char **argvs[CP_TOOLS] = {direct ? hoop_dargv : hoop_argv, cp_argv,
 	                          direct ? dd_dargv : dd_argv};
 	static const char *const tools[CP_TOOLS] = {"hoop", "cp", "dd"};
@@ -138,7 +139,8 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 				goto done;
 			}
 			double t0 = cli_now();
-			int st = bench_run_child(b, argvs[tool], NULL, left, NULL, "cp");
+			int st = bench_run_child(b, argvs[tool], NULL, left,
+			                         NULL, "cp");
 			if (st == 0 && direct) {
 				/* Time to disk: O_DIRECT data is on the device
 				 * already; cp's waits in the page cache. */
@@ -154,7 +156,8 @@ static int cp_case(struct bench *b, const char *mode, const char *src,
 				if (st == -ETIME || st == -EINTR)
 					goto done;
 				fprintf(stderr,
-				        "               %s failed (status %d); see %s\n",
+				        "               %s failed (status %d); "
+				        "see %s\n",
 				        tools[tool], st, b->log_path);
 				return -EIO;
 			}
@@ -168,12 +171,15 @@ done:
 		return -ETIME;
 	char name[64], base[64];
 	const char *size_s = b->cp_size >= (1u << 30) ? "G" : "M";
-	unsigned long long size_n = b->cp_size >> (b->cp_size >= (1u << 30) ? 30 : 20);
+	unsigned long long size_n = b->cp_size >>
+	                            (b->cp_size >= (1u << 30) ? 30 : 20);
 	for (int k = 1; k < CP_TOOLS; k++) {
-		snprintf(name, sizeof(name), "cp_%llu%s_%s_vs_%s", size_n, size_s,
-		         mode, tools[k]);
+		snprintf(name, sizeof(name), "cp_%llu%s_%s_vs_%s", size_n,
+		         size_s, mode, tools[k]);
 		snprintf(base, sizeof(base), "%s%s", tools[k],
-		         !direct ? "" : k == 2 ? " (O_DIRECT)" : "+fsync");
+		         !direct  ? ""
+		         : k == 2 ? " (O_DIRECT)"
+		                  : "+fsync");
 		bench_emit_repeats(b, "cp", name, "s", t[0], base, t[k], rounds);
 	}
 	if (cold && b->verbose)

@@ -52,9 +52,9 @@ static int free_port(void)
 	socklen_t len = sizeof(a);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	int r = bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	                getsockname(fd, (struct sockaddr *)&a, &len) < 0
-	            ? -errno
-	            : ntohs(a.sin_port);
+	                        getsockname(fd, (struct sockaddr *)&a, &len) < 0
+	                ? -errno
+	                : ntohs(a.sin_port);
 	close(fd);
 	return r;
 }
@@ -81,8 +81,8 @@ static const char *status_words(int status, char *buf, size_t len)
 	else if (WIFEXITED(status))
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
-		         strsignal(WTERMSIG(status)));
+		snprintf(buf, len, "was killed by signal %d (%s)",
+		         WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(buf, len, "ended with wait status 0x%x", (unsigned)status);
 	return buf;
@@ -137,8 +137,8 @@ static int server_alive(struct bench *b, struct server *s)
  * something else; -EINTR on Ctrl-C. On failure the server is stopped and
  * the log says why.
  */
-static int start_server(struct bench *b, char *const argv[], int cpu,
-                        int port, double end, struct server *s)
+static int start_server(struct bench *b, char *const argv[], int cpu, int port,
+                        double end, struct server *s)
 {
 	int pfd[2];
 	s->pid = 0;
@@ -195,14 +195,17 @@ static int start_server(struct bench *b, char *const argv[], int cpu,
 				buf[have] = '\0';
 				const char *l = strstr(buf, "listening on ");
 				const char *nl = l ? strchr(l, '\n') : NULL;
-				const char *colon =
-				    nl ? memrchr(l, ':', (size_t)(nl - l)) : NULL;
+				const char *colon = nl ? memrchr(l, ':',
+				                                 (size_t)(nl - l))
+				                       : NULL;
 				if (colon && (s->port = atoi(colon + 1)) > 0)
 					return 0;
 				if (colon || have == sizeof(buf) - 1) {
-					bench_log(b, "net", "%s printed no 'listening on "
-					          "ADDR:PORT' line, but: %.200s", s->name,
-					          buf);
+					bench_log(b, "net",
+					          "%s printed no 'listening on "
+					          "ADDR:PORT' line, but: "
+					          "%.200s",
+					          s->name, buf);
 					r = -EPROTO;
 					break;
 				}
@@ -219,8 +222,10 @@ static int start_server(struct bench *b, char *const argv[], int cpu,
 	if (bench_stop)
 		r = -EINTR;
 	else if (r == -ETIME)
-		bench_log(b, "net", "%s: not listening after %.1f s (the suite's "
-		          "time ran out)", s->name, cli_now() - t0);
+		bench_log(b, "net",
+		          "%s: not listening after %.1f s (the suite's "
+		          "time ran out)",
+		          s->name, cli_now() - t0);
 	stop_server(b, s);
 	return r;
 }
@@ -239,8 +244,8 @@ static double cpu_ns(pid_t pid)
 			continue;
 		char p[128];
 		unsigned long long ns;
-		snprintf(p, sizeof(p), "/proc/%d/task/%.20s/schedstat", (int)pid,
-		         e->d_name);
+		snprintf(p, sizeof(p), "/proc/%d/task/%.20s/schedstat",
+		         (int)pid, e->d_name);
 		FILE *f = fopen(p, "re");
 		if (f && fscanf(f, "%llu", &ns) == 1)
 			sum += (double)ns;
@@ -256,7 +261,7 @@ static double cpu_ns(pid_t pid)
 static struct capture {
 	char echo[512]; /* bench_echo_client's JSON line */
 	double rps, requests;
-	int errors;     /* wrk saw non-2xx answers or socket errors */
+	int errors; /* wrk saw non-2xx answers or socket errors */
 } cap;
 
 static void capture_line(struct bench *b, const char *suite, const char *line)
@@ -275,8 +280,7 @@ static void capture_line(struct bench *b, const char *suite, const char *line)
 }
 
 /* Run a client on `cpu` (hoop bench pins itself around the fork). */
-static int run_client(struct bench *b, char *const argv[], int cpu,
-                      double limit)
+static int run_client(struct bench *b, char *const argv[], int cpu, double limit)
 {
 	cpu_set_t old;
 	int pinned = sched_getaffinity(0, sizeof(old), &old) == 0;
@@ -293,8 +297,8 @@ static int run_client(struct bench *b, char *const argv[], int cpu,
 
 struct samples {
 	int n;
-	double h[NET_MAX_REPEAT], base[NET_MAX_REPEAT];       /* rates */
-	double hc[NET_MAX_REPEAT], basec[NET_MAX_REPEAT];     /* CPU per trip */
+	double h[NET_MAX_REPEAT], base[NET_MAX_REPEAT];   /* rates */
+	double hc[NET_MAX_REPEAT], basec[NET_MAX_REPEAT]; /* CPU per trip */
 };
 
 static void emit_case(struct bench *b, const char *name, const char *unit,
@@ -322,9 +326,8 @@ static void emit_case(struct bench *b, const char *name, const char *unit,
 
 /* ---- echo ---- */
 
-static int echo_once(struct bench *b, struct server *srv, int conns,
-                     int size, double secs, double end, double *rate,
-                     double *cpu)
+static int echo_once(struct bench *b, struct server *srv, int conns, int size,
+                     double secs, double end, double *rate, double *cpu)
 {
 	char client[1200], port[16], nconns[16], nsize[16], dur[16], pid[16];
 	const char *warm = b->quick ? "0.1" : "0.2";
@@ -334,9 +337,10 @@ static int echo_once(struct bench *b, struct server *srv, int conns,
 	snprintf(nsize, sizeof(nsize), "%d", size);
 	snprintf(dur, sizeof(dur), "%.2f", secs);
 	snprintf(pid, sizeof(pid), "%d", (int)srv->pid);
-	char *argv[] = {client, "--port", port, "--conns", nconns, "--size",
-	                nsize, "--seconds", dur, "--warmup", (char *)warm,
-	                "--server-pid", pid, NULL};
+	char *argv[] = {client, "--port",   port,         "--conns",
+	                nconns, "--size",   nsize,        "--seconds",
+	                dur,    "--warmup", (char *)warm, "--server-pid",
+	                pid,    NULL};
 	/* A client that got no CPU during its window (on a loaded machine:
 	 * everything here shares CPU 0) counts no round trip although the
 	 * server answered: that is no measurement, so try again, twice. */
@@ -347,17 +351,20 @@ static int echo_once(struct bench *b, struct server *srv, int conns,
 		int r = server_alive(b, srv);
 		if (r < 0)
 			return r;
-		int st = run_client(b, argv, 0, left < secs + 20 ? left : secs + 20);
+		int st = run_client(b, argv, 0,
+		                    left < secs + 20 ? left : secs + 20);
 		if (st != 0) {
 			char how[96];
 			if (st > 128)
-				snprintf(how, sizeof(how), "status %d (signal %d: %s)",
-				         st, st - 128, strsignal(st - 128));
+				snprintf(how, sizeof(how),
+				         "status %d (signal %d: %s)", st,
+				         st - 128, strsignal(st - 128));
 			else if (st > 0)
 				snprintf(how, sizeof(how), "status %d", st);
 			else
 				snprintf(how, sizeof(how), "%s", strerror(-st));
-			bench_log(b, "net", "bench_echo_client against %s (port %d): %s",
+			bench_log(b, "net",
+			          "bench_echo_client against %s (port %d): %s",
 			          srv->name, srv->port, how);
 			(void)server_alive(b, srv); /* did the server die? say so */
 			return st > 0 ? -EIO : st;
@@ -368,10 +375,12 @@ static int echo_once(struct bench *b, struct server *srv, int conns,
 			return 0;
 		double echoed = bench_json_num(cap.echo, "bytes_checked");
 		int again = attempt < 2 && echoed > 0;
-		bench_log(b, "net", "bench_echo_client against %s (port %d): no "
-		          "round trips in its window in its line '%s'%s", srv->name,
-		          srv->port, cap.echo,
-		          again ? "; bytes came back, so it had no CPU then: again"
+		bench_log(b, "net",
+		          "bench_echo_client against %s (port %d): no "
+		          "round trips in its window in its line '%s'%s",
+		          srv->name, srv->port, cap.echo,
+		          again ? "; bytes came back, so it had no CPU then: "
+		                  "again"
 		                : "");
 		if (!again)
 			return -EPROTO;
@@ -381,8 +390,7 @@ static int echo_once(struct bench *b, struct server *srv, int conns,
 /* Start hoop's echo or HTTP server: this hoop's own command where it has
  * one, else the example program next to it. */
 static int start_hoop_server(struct bench *b, const char *cmd,
-                             const char *example, double end,
-                             struct server *s)
+                             const char *example, double end, struct server *s)
 {
 #ifdef HOOP_CLI_SERVERS
 	(void)example;
@@ -415,8 +423,9 @@ static int suite_echo(struct bench *b, double end, char *note, size_t len)
 	char client[1200];
 	snprintf(client, sizeof(client), "%s/bench_echo_client", b->bench_dir);
 	if (!bench_is_exec(epoll) || !bench_is_exec(client)) {
-		bench_missing_note(b, bench_is_exec(epoll) ? "bench_echo_client"
-		                                           : "bench_echo_epoll",
+		bench_missing_note(b,
+		                   bench_is_exec(epoll) ? "bench_echo_client"
+		                                        : "bench_echo_epoll",
 		                   0, note, len);
 		return 0;
 	}
@@ -442,8 +451,9 @@ static int suite_echo(struct bench *b, double end, char *note, size_t len)
 				for (int j = 0; j < 2 && r == 0; j++) {
 					int which = (j + k) % 2; /* 0: hoop */
 					r = echo_once(b, which ? &epoll_srv : &hoop_srv,
-					              conns[ci], sizes[si], secs, end,
-					              &rate[which], &cpu[which]);
+					              conns[ci], sizes[si],
+					              secs, end, &rate[which],
+					              &cpu[which]);
 				}
 				if (r == 0) {
 					s.h[s.n] = rate[0];
@@ -454,8 +464,8 @@ static int suite_echo(struct bench *b, double end, char *note, size_t len)
 				}
 			}
 			char name[64];
-			snprintf(name, sizeof(name), "echo_c%d_%dB_same", conns[ci],
-			         sizes[si]);
+			snprintf(name, sizeof(name), "echo_c%d_%dB_same",
+			         conns[ci], sizes[si]);
 			emit_case(b, name, "rt/s", "us/rt", "epoll", &s);
 		}
 	}
@@ -545,14 +555,18 @@ static int wrk_once(struct bench *b, const char *wrk, int port, pid_t spid,
 	double c1 = cpu_ns(spid);
 	if (st != 0) {
 		if (st > 0)
-			bench_log(b, "net", "wrk on port %d: exit status %d", port, st);
+			bench_log(b, "net", "wrk on port %d: exit status %d",
+			          port, st);
 		else
-			bench_log(b, "net", "wrk on port %d: %s", port, strerror(-st));
+			bench_log(b, "net", "wrk on port %d: %s", port,
+			          strerror(-st));
 		return st > 0 ? -EIO : st;
 	}
 	if (cap.errors || cap.rps <= 0 || cap.requests <= 0) {
-		fprintf(stderr, "               wrk saw errors or no requests on "
-		                "port %d\n", port);
+		fprintf(stderr,
+		        "               wrk saw errors or no requests on "
+		        "port %d\n",
+		        port);
 		return -EPROTO;
 	}
 	*rate = cap.rps;

@@ -31,17 +31,17 @@ struct desc {
 
 /* What a case measures, in words; matched by prefix, longest first. */
 static const struct desc descs[] = {
-    {"nop_batch1", "NOP, one per submit"},
-    {"nop_batch32_engine", "NOP batch 32: engine vs bare ring"},
-    {"nop_batch32_queue", "NOP batch 32: queue vs bare ring"},
-    {"nop_batch32", "NOPs, batches of 32"},
-    {"nop_batch256", "NOPs, batches of 256"},
-    {"read4k_qd1_registered", "4K cached read, depth 1, registered"},
-    {"read4k_qd32_registered", "4K cached reads, depth 32, registered"},
-    {"read4k_qd1", "4K cached read, depth 1"},
-    {"read4k_qd32", "4K cached reads, depth 32"},
-    {"lat_nop_p50", "NOP round trip, median: engine vs ring"},
-    {"lat_nop_p99", "NOP round trip, p99: engine vs ring"},
+        {"nop_batch1", "NOP, one per submit"},
+        {"nop_batch32_engine", "NOP batch 32: engine vs bare ring"},
+        {"nop_batch32_queue", "NOP batch 32: queue vs bare ring"},
+        {"nop_batch32", "NOPs, batches of 32"},
+        {"nop_batch256", "NOPs, batches of 256"},
+        {"read4k_qd1_registered", "4K cached read, depth 1, registered"},
+        {"read4k_qd32_registered", "4K cached reads, depth 32, registered"},
+        {"read4k_qd1", "4K cached read, depth 1"},
+        {"read4k_qd32", "4K cached reads, depth 32"},
+        {"lat_nop_p50", "NOP round trip, median: engine vs ring"},
+        {"lat_nop_p99", "NOP round trip, p99: engine vs ring"},
 };
 
 void bench_describe(const struct row *r, char *out, size_t len)
@@ -65,28 +65,31 @@ void bench_describe(const struct row *r, char *out, size_t len)
 		snprintf(out, len, "%u threads, 4K cached reads%s", k,
 		         strstr(r->name, "_pool_vs_") ? ", engine on threads" : "");
 	} else if (sscanf(r->name, "direct_qd%u", &k) == 1) {
-		const char *what = strstr(r->name, "_cpu_per_op") ? "CPU per read"
+		const char *what = strstr(r->name, "_cpu_per_op")
+		                           ? "CPU per read"
 		                   : strstr(r->name, "_cpu") ? "CPU time"
 		                                             : "reads";
 		snprintf(out, len, "O_DIRECT 4K, depth %u: %s%s", k, what,
 		         strncmp(strchr(r->name + 9, '_'), "_pool_", 6) == 0
-		             ? " (queue on threads)"
-		             : "");
+		                 ? " (queue on threads)"
+		                 : "");
 	} else if (sscanf(r->name, "echo_c%u_%uB", &k, &size) == 2) {
 		int cpu = strstr(r->name, "_server_cpu") != NULL;
-		snprintf(out, len, "echo, %u conn%s x %u%s%s", k, k == 1 ? "" : "s",
-		         size >= 1024 ? size / 1024 : size,
+		snprintf(out, len, "echo, %u conn%s x %u%s%s", k,
+		         k == 1 ? "" : "s", size >= 1024 ? size / 1024 : size,
 		         size >= 1024 ? " KiB" : " B",
 		         cpu ? ": server CPU per round trip" : "");
 	} else if (sscanf(r->name, "http_c%u", &k) == 1) {
 		snprintf(out, len, "HTTP, %u conns (wrk)%s", k,
-		         strstr(r->name, "_server_cpu") ? ": server CPU per request"
-		                                        : "");
+		         strstr(r->name, "_server_cpu")
+		                 ? ": server CPU per request"
+		                 : "");
 	} else if (sscanf(r->name, "cp_%u%*[MG]_%15[a-z]", &k, mode) == 2) {
 		const char *unit = strchr(r->name + 3, 'G') &&
-		                           strchr(r->name + 3, 'G') < strchr(r->name + 3, '_')
-		                       ? "GiB"
-		                       : "MiB";
+		                                   strchr(r->name + 3, 'G') <
+		                                           strchr(r->name + 3, '_')
+		                           ? "GiB"
+		                           : "MiB";
 		snprintf(out, len, "copy %u %s file, %s", k, unit,
 		         strcmp(mode, "warm") == 0   ? "warm cache"
 		         : strcmp(mode, "cold") == 0 ? "cold cache"
@@ -187,14 +190,16 @@ void bench_print_table(struct bench *b, FILE *f)
 			continue;
 		}
 		fprintf(f, "%-*s  %-*s  %*s  %-*s  %*s  %*s  %s\n", w_suite,
-		        r->suite, w_desc, desc[i], w_h, hv[i], w_base, r->baseline,
-		        w_bv, bv[i], w_r, rv[i], sv[i]);
+		        r->suite, w_desc, desc[i], w_h, hv[i], w_base,
+		        r->baseline, w_bv, bv[i], w_r, rv[i], sv[i]);
 	}
 	fprintf(f, "\n\"hoop is\" = how many times better hoop did than the "
-	        "baseline: the ratio of\nthe two medians beside it (higher "
-	        "rates, lower times); below 1.00x the\nbaseline won. \"spread\" "
-	        "= the lowest and highest ratio of single repeats\n(each measured "
-	        "in one round, in turns; \"-\": not known).\n");
+	           "baseline: the ratio of\nthe two medians beside it (higher "
+	           "rates, lower times); below 1.00x the\nbaseline won. "
+	           "\"spread\" "
+	           "= the lowest and highest ratio of single repeats\n(each "
+	           "measured "
+	           "in one round, in turns; \"-\": not known).\n");
 }
 
 /* ---- the chart ---- */
@@ -204,11 +209,20 @@ static void xml_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -257,7 +271,8 @@ int bench_write_svg(const struct bench *b, const char *path)
 	fprintf(f,
 	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-	        "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, "
+	        "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"DejaVu "
+	        "Sans, "
 	        "Helvetica, Arial, sans-serif\" font-size=\"11\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
 	        width, height, width, height);
@@ -288,23 +303,26 @@ int bench_write_svg(const struct bench *b, const char *path)
 		double x1 = XPOS(1.0), x = XPOS(r->ratio);
 		double bx = x < x1 ? x : x1, bw = fabs(x - x1);
 		int won = r->ratio >= 1.0;
-		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", left - 8,
-		        y + bar_h - 4);
+		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
+		        left - 8, y + bar_h - 4);
 		xml_text(f, label[k]);
 		fprintf(f,
 		        "</text>\n<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" "
 		        "height=\"%d\" fill=\"%s\"/>\n"
 		        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
 		        "fill=\"#222\">%.2fx</text>\n",
-		        bx, y, bw < 1 ? 1 : bw, bar_h, won ? "#3a7d44" : "#c0504d",
-		        won ? x + 4 : x - 4, y + bar_h - 4, won ? "start" : "end",
-		        r->ratio);
+		        bx, y, bw < 1 ? 1 : bw, bar_h,
+		        won ? "#3a7d44" : "#c0504d", won ? x + 4 : x - 4,
+		        y + bar_h - 4, won ? "start" : "end", r->ratio);
 	}
 	if (n == 0)
-		fprintf(f, "<text x=\"%d\" y=\"%d\">no comparisons in this run"
-		           "</text>\n", left, top + bar_h);
+		fprintf(f,
+		        "<text x=\"%d\" y=\"%d\">no comparisons in this run"
+		        "</text>\n",
+		        left, top + bar_h);
 	fprintf(f,
-	        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">"
+	        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+	        "fill=\"#444\">"
 	        "hoop is N times better (the ratio of the medians; higher "
 	        "rates, lower times)</text>\n</svg>\n",
 	        left + plot_w / 2.0, y_end + 36);
@@ -316,8 +334,7 @@ int bench_write_svg(const struct bench *b, const char *path)
 
 /* The first line of `path` that starts with `key`, after its ':', into
  * out; 0 if there is none. */
-static int proc_field(const char *path, const char *key, char *out,
-                      size_t len)
+static int proc_field(const char *path, const char *key, char *out, size_t len)
 {
 	char line[512];
 	int found = 0;
@@ -369,10 +386,11 @@ static void md_machine(FILE *f, const struct bench *b)
 	fprintf(f, "- Load average at the start (1, 5, 15 min): %s\n",
 	        b->load_start[0] ? b->load_start : "unknown");
 	fprintf(f, "- Date: %s; hoop %s\n", b->date_start, hoop_version_string());
-	fprintf(f, "- The machine is shared with other work: each ratio compares "
-	           "hoop with its baseline\n  measured in the same run, in "
-	           "turns, so both sides see the same load;\n  absolute "
-	           "figures move with the load, ratios much less.\n\n");
+	fprintf(f,
+	        "- The machine is shared with other work: each ratio compares "
+	        "hoop with its baseline\n  measured in the same run, in "
+	        "turns, so both sides see the same load;\n  absolute "
+	        "figures move with the load, ratios much less.\n\n");
 }
 
 /* Relative path from the report's directory to the chart, if both are in
@@ -416,12 +434,13 @@ int bench_write_markdown(const struct bench *b, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f, "# One run of `hoop bench`\n\n");
-	fprintf(f, "Generated by `hoop bench --markdown` (the command below); "
-	           "\"hoop is\" = how many\ntimes better hoop did than the "
-	           "baseline in the same run: the ratio of the\ntwo medians "
-	           "shown (higher rates, lower times); below 1.00x the baseline\n"
-	           "won. \"spread\" = the lowest and highest ratio of single "
-	           "repeats.\n\n```sh\nhoop");
+	fprintf(f,
+	        "Generated by `hoop bench --markdown` (the command below); "
+	        "\"hoop is\" = how many\ntimes better hoop did than the "
+	        "baseline in the same run: the ratio of the\ntwo medians "
+	        "shown (higher rates, lower times); below 1.00x the baseline\n"
+	        "won. \"spread\" = the lowest and highest ratio of single "
+	        "repeats.\n\n```sh\nhoop");
 	for (int i = 0; i < b->argc; i++)
 		fprintf(f, " %s", b->argv[i]);
 	fprintf(f, "\n```\n\n");
@@ -430,8 +449,9 @@ int bench_write_markdown(const struct bench *b, const char *path)
 	fprintf(f, "## Summary\n\n%d results from %d suites in %.0f s%s.\n\n",
 	        b->nrows, b->nran, cli_now() - b->t0,
 	        b->quick ? " (--quick)" : "");
-	fprintf(f, "| suite | what | hoop | baseline | baseline value | hoop is "
-	           "| spread |\n|---|---|---:|---|---:|---:|---:|\n");
+	fprintf(f,
+	        "| suite | what | hoop | baseline | baseline value | hoop is "
+	        "| spread |\n|---|---|---:|---|---:|---:|---:|\n");
 	for (int i = 0; i < b->nrows; i++) {
 		const struct row *r = &b->rows[i];
 		char desc[80];
@@ -460,8 +480,10 @@ int bench_write_markdown(const struct bench *b, const char *path)
 			        s->rows == 1 ? "" : "s", s->secs);
 		if (!s->rows)
 			continue;
-		fprintf(f, "\n| case | unit | hoop | baseline | baseline value | "
-		           "hoop is | spread |\n|---|---|---:|---|---:|---:|---:|\n");
+		fprintf(f,
+		        "\n| case | unit | hoop | baseline | baseline value | "
+		        "hoop is | spread "
+		        "|\n|---|---|---:|---|---:|---:|---:|\n");
 		for (int i = 0; i < b->nrows; i++) {
 			const struct row *r = &b->rows[i];
 			char name[80];

@@ -56,7 +56,8 @@ static int parse_row(const char *line, struct row *r)
 		cJSON_Delete(o);
 		return -1;
 	}
-	int has_case = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "case"));
+	int has_case = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "cas"
+	                                                                  "e"));
 	get_str(o, "case", r->name, sizeof(r->name));
 	get_str(o, "unit", r->unit, sizeof(r->unit));
 	get_str(o, "baseline", r->baseline, sizeof(r->baseline));
@@ -101,8 +102,7 @@ double bench_ratio(double hoop, double base, const char *unit)
  * The line with its "ratio" set to `ratio` (replaced, or added at the end
  * of the object), into out: the JSON file says what the table says.
  */
-static const char *set_ratio(const char *line, double ratio, char *out,
-                             size_t len)
+static const char *set_ratio(const char *line, double ratio, char *out, size_t len)
 {
 	const char *k = strstr(line, "\"ratio\"");
 	const char *v = k ? skip_ws(k + 7) : NULL;
@@ -164,8 +164,8 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
 	int n;
 	if (!baseline) {
 		snprintf(line, sizeof(line),
-		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %s}", name,
-		         unit, num(v[0], sizeof(v[0]), "%.6g", hoop));
+		         "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %s}",
+		         name, unit, num(v[0], sizeof(v[0]), "%.6g", hoop));
 		bench_take_line(b, suite, line);
 		return;
 	}
@@ -173,10 +173,9 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
 	             "{\"case\": \"%s\", \"unit\": \"%s\", \"hoop\": %s, "
 	             "\"baseline\": \"%s\", \"baseline_value\": %s, "
 	             "\"ratio\": %s",
-	             name, unit, num(v[0], sizeof(v[0]), "%.6g", hoop), baseline,
-	             num(v[1], sizeof(v[1]), "%.6g", base),
-	             num(v[2], sizeof(v[2]), "%.4f",
-	                 bench_ratio(hoop, base, unit)));
+	             name, unit, num(v[0], sizeof(v[0]), "%.6g", hoop),
+	             baseline, num(v[1], sizeof(v[1]), "%.6g", base),
+	             num(v[2], sizeof(v[2]), "%.4f", bench_ratio(hoop, base, unit)));
 	if (!isnan(lo) && !isnan(hi) && n > 0 && (size_t)n < sizeof(line))
 		n += snprintf(line + n, sizeof(line) - (size_t)n,
 		              ", \"ratio_min\": %s, \"ratio_max\": %s",
@@ -190,8 +189,8 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
 #define MAX_REPEATS 64
 
 void bench_emit_repeats(struct bench *b, const char *suite, const char *name,
-                        const char *unit, const double *h,
-                        const char *baseline, const double *base, int n)
+                        const char *unit, const double *h, const char *baseline,
+                        const double *base, int n)
 {
 	double mh[MAX_REPEATS], mb[MAX_REPEATS];
 	double lo = NAN, hi = NAN;

@@ -25,7 +25,6 @@ volatile sig_atomic_t bench_stop;
 
 /* ---- running a child with a time limit ---- */
 
-
 int bench_kill_group(pid_t pid, double grace)
 {
 	int status;
@@ -91,7 +90,7 @@ void bench_exec(struct bench *b, char *const argv[], int out, const char *cwd,
  * timeout, -EINTR on Ctrl-C, or -errno if it could not start.
  */
 int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
-                     double limit, bench_line_fn fn, const char *suite)
+                    double limit, bench_line_fn fn, const char *suite)
 {
 	int pfd[2] = {-1, -1};
 	if (fn && pipe2(pfd, O_CLOEXEC) < 0)
@@ -127,7 +126,8 @@ int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
 				continue;
 			if (pr <= 0)
 				continue;
-			ssize_t n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
+			ssize_t n = read(pfd[0], buf + have,
+			                 sizeof(buf) - 1 - have);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
@@ -171,10 +171,7 @@ int bench_run_child(struct bench *b, char *const argv[], const char *cwd,
 
 /* ---- finding things ---- */
 
-int bench_is_exec(const char *path)
-{
-	return access(path, X_OK) == 0;
-}
+int bench_is_exec(const char *path) { return access(path, X_OK) == 0; }
 
 void bench_own(struct bench *b, const char *path)
 {
@@ -197,8 +194,7 @@ void bench_remove_owned(struct bench *b)
 }
 
 /* Find `name` on PATH (or in extra), into out. */
-int bench_find_program(const char *name, const char *extra, char *out,
-                        size_t len)
+int bench_find_program(const char *name, const char *extra, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
 	char buf[4096];
@@ -242,8 +238,8 @@ void bench_locate(struct bench *b)
 	} else {
 		cli_copy(b->bench_dir, sizeof(b->bench_dir),
 		         is_dir(tree) || !is_dir(inst) ? tree : inst);
-		snprintf(b->bench_where, sizeof(b->bench_where), "%s, nor in %s",
-		         tree, inst);
+		snprintf(b->bench_where, sizeof(b->bench_where),
+		         "%s, nor in %s", tree, inst);
 	}
 	env = getenv("HOOP_SOURCE_DIR");
 	snprintf(b->src_dir, sizeof(b->src_dir), "%s",
@@ -255,12 +251,16 @@ void bench_missing_note(const struct bench *b, const char *prog,
 {
 	const char *env = getenv("HOOP_BENCH_DIR");
 	if (!(env && *env) && !HOOP_BENCH_BUILT)
-		snprintf(note, len, "skipped: %s not built (this hoop was built "
-		         "with HOOP_BUILD_BENCH=OFF)", prog);
+		snprintf(note, len,
+		         "skipped: %s not built (this hoop was built "
+		         "with HOOP_BUILD_BENCH=OFF)",
+		         prog);
 	else if (!(env && *env) && needs_uring && !HOOP_BENCH_URING)
-		snprintf(note, len, "skipped: %s not built (liburing was not "
+		snprintf(note, len,
+		         "skipped: %s not built (liburing was not "
 		         "found when this hoop was built; install liburing-dev "
-		         "and rebuild)", prog);
+		         "and rebuild)",
+		         prog);
 	else
 		snprintf(note, len, "skipped: no program %s in %s", prog,
 		         b->bench_where);

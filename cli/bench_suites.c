@@ -21,31 +21,72 @@ struct suite {
 	const char *name;
 	const char *what;
 	enum suite_kind kind;
-	const char *prog;     /* S_EXEC: program in bench_dir */
-	const char *quick[4]; /* its arguments in --quick */
-	const char *full[4];  /* and by default */
+	const char *prog;           /* S_EXEC: program in bench_dir */
+	const char *quick[4];       /* its arguments in --quick */
+	const char *full[4];        /* and by default */
 	double quick_cap, full_cap; /* time limits; 0: not run in that mode */
 };
 
 static const struct suite suites[] = {
-    {"core-nop", "NOPs, hoop_ring vs liburing", S_EXEC, "bench_nop",
-     {"throughput"}, {"throughput"}, 15, 60},
-    {"core-read", "4 KiB cached reads, hoop_ring vs liburing", S_EXEC,
-     "bench_read", {0}, {0}, 40, 90},
-    {"engine-threads", "threads sharing one engine vs pread", S_EXEC,
-     "bench_engine_threads", {"-t", "16"}, {"-t", "1,4,16,64"}, 15, 120},
-    {"engine-direct", "O_DIRECT reads: queue vs thread pool", S_EXEC,
-     "bench_engine_direct", {"-d", "128"}, {"-d", "32,128"}, 15, 120},
-    {"engine-nop", "engine and queue overhead per NOP", S_EXEC,
-     "bench_engine_nop", {"batch", "latency"}, {"batch", "latency"}, 10, 60},
-    {"read-files", "many small files: hoop_read_files vs open/read/close",
-     S_EXEC, "bench_read_files", {"-n", "2000"}, {0}, 15, 60},
-    {"net", "loopback echo vs epoll, HTTP vs nginx", S_NET, NULL,
-     {0}, {0}, 20, 120},
-    {"python", "the Python package vs os.pread and asyncio", S_PYTHON, NULL,
-     {"--rounds", "40"}, {"--rounds", "300"}, 20, 120},
-    {"go", "the Go package vs os.File", S_GO, NULL, {0}, {0}, 0, 180},
-    {"cp", "hoop cp vs cp and dd", S_CP, NULL, {0}, {0}, 25, 240},
+        {"core-nop",
+         "NOPs, hoop_ring vs liburing",
+         S_EXEC,
+         "bench_nop",
+         {"throughput"},
+         {"throughput"},
+         15,
+         60},
+        {"core-read",
+         "4 KiB cached reads, hoop_ring vs liburing",
+         S_EXEC,
+         "bench_read",
+         {0},
+         {0},
+         40,
+         90},
+        {"engine-threads",
+         "threads sharing one engine vs pread",
+         S_EXEC,
+         "bench_engine_threads",
+         {"-t", "16"},
+         {"-t", "1,4,16,64"},
+         15,
+         120},
+        {"engine-direct",
+         "O_DIRECT reads: queue vs thread pool",
+         S_EXEC,
+         "bench_engine_direct",
+         {"-d", "128"},
+         {"-d", "32,128"},
+         15,
+         120},
+        {"engine-nop",
+         "engine and queue overhead per NOP",
+         S_EXEC,
+         "bench_engine_nop",
+         {"batch", "latency"},
+         {"batch", "latency"},
+         10,
+         60},
+        {"read-files",
+         "many small files: hoop_read_files vs open/read/close",
+         S_EXEC,
+         "bench_read_files",
+         {"-n", "2000"},
+         {0},
+         15,
+         60},
+        {"net", "loopback echo vs epoll, HTTP vs nginx", S_NET, NULL, {0}, {0}, 20, 120},
+        {"python",
+         "the Python package vs os.pread and asyncio",
+         S_PYTHON,
+         NULL,
+         {"--rounds", "40"},
+         {"--rounds", "300"},
+         20,
+         120},
+        {"go", "the Go package vs os.File", S_GO, NULL, {0}, {0}, 0, 180},
+        {"cp", "hoop cp vs cp and dd", S_CP, NULL, {0}, {0}, 25, 240},
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
@@ -65,8 +106,8 @@ static void progress(struct bench *b, int i, int n, const struct suite *s)
 static void progress_done(struct bench *b, double t, int rows, const char *note)
 {
 	if (note && rows)
-		fprintf(stderr, "               %d result%s in %.1f s; %s\n", rows,
-		        rows == 1 ? "" : "s", t, note);
+		fprintf(stderr, "               %d result%s in %.1f s; %s\n",
+		        rows, rows == 1 ? "" : "s", t, note);
 	else if (note)
 		fprintf(stderr, "               %s (%.1f s)\n", note, t);
 	else
@@ -138,7 +179,8 @@ static void go_line(struct bench *b, const char *suite, const char *line)
 	if (dash)
 		*dash = '\0';
 	if (go_nresults < 32) {
-		cli_copy(go_results[go_nresults].name, sizeof(go_results[0].name), name + 9);
+		cli_copy(go_results[go_nresults].name,
+		         sizeof(go_results[0].name), name + 9);
 		go_results[go_nresults++].ns = ns;
 	}
 }
@@ -156,8 +198,8 @@ static void go_emit(struct bench *b)
 	double h = go_find("ReadAt64Goroutines/hoop");
 	double o = go_find("ReadAt64Goroutines/os");
 	if (!isnan(h) && !isnan(o))
-		bench_emit(b, "go", "go_readat_64goroutines", "reads/s", 1e9 / h,
-		           "os.File.ReadAt", 1e9 / o, NAN, NAN);
+		bench_emit(b, "go", "go_readat_64goroutines", "reads/s",
+		           1e9 / h, "os.File.ReadAt", 1e9 / o, NAN, NAN);
 	for (int i = 0; i < go_nresults; i++) {
 		const char *n = go_results[i].name;
 		if (strncmp(n, "ReadAt64Goroutines", 18) == 0)
@@ -167,8 +209,8 @@ static void go_emit(struct bench *b)
 		for (char *p = name; *p; p++)
 			if (*p == '/')
 				*p = '_';
-		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0, NAN,
-		           NAN);
+		bench_emit(b, "go", name, "ns/op", go_results[i].ns, NULL, 0,
+		           NAN, NAN);
 	}
 }
 
@@ -179,17 +221,19 @@ void bench_list_suites(struct bench *b)
 		char where[1200];
 		switch (s->kind) {
 		case S_EXEC:
-			snprintf(where, sizeof(where), "%s/%s", b->bench_dir, s->prog);
+			snprintf(where, sizeof(where), "%s/%s", b->bench_dir,
+			         s->prog);
 			if (!bench_is_exec(where))
 				strncat(where, " (missing)",
 				        sizeof(where) - strlen(where) - 1);
 			break;
 		case S_PYTHON:
-			snprintf(where, sizeof(where), "%s/python/bench/bench_py.py",
-			         b->src_dir);
+			snprintf(where, sizeof(where),
+			         "%s/python/bench/bench_py.py", b->src_dir);
 			break;
 		case S_GO:
-			snprintf(where, sizeof(where), "go test -bench in %s/go", b->src_dir);
+			snprintf(where, sizeof(where),
+			         "go test -bench in %s/go", b->src_dir);
 			break;
 		case S_CP:
 			snprintf(where, sizeof(where), "built in");
@@ -233,11 +277,13 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 		const char *const *args = b->quick ? s->quick : s->full;
 		for (int i = 0; i < 4 && args[i]; i++)
 			argv[i + 1] = (char *)args[i];
-		st = bench_run_child(b, argv, NULL, limit, bench_take_line, s->name);
+		st = bench_run_child(b, argv, NULL, limit, bench_take_line,
+		                     s->name);
 		break;
 	}
 	case S_PYTHON: {
-		snprintf(path, sizeof(path), "%s/python/bench/bench_py.py", b->src_dir);
+		snprintf(path, sizeof(path), "%s/python/bench/bench_py.py",
+		         b->src_dir);
 		if (access(path, R_OK) != 0) {
 			progress_done(b, 0, 0, "skipped: source tree not found");
 			return 0;
@@ -249,11 +295,16 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			return 0;
 		}
 		const char *const *args = b->quick ? s->quick : s->full;
-		char *argv[] = {py, path, (char *)args[0], (char *)args[1],
-		                "--file", b->py_file, NULL};
+		char *argv[] = {py,
+		                path,
+		                (char *)args[0],
+		                (char *)args[1],
+		                "--file",
+		                b->py_file,
+		                NULL};
 		bench_own(b, b->py_file);
-		st = bench_run_child(b, argv, NULL, limit - (cli_now() - t0), bench_take_line,
-		               s->name);
+		st = bench_run_child(b, argv, NULL, limit - (cli_now() - t0),
+		                     bench_take_line, s->name);
 		break;
 	}
 	case S_GO: {
@@ -267,8 +318,8 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			progress_done(b, 0, 0, "skipped: Go is not installed");
 			return 0;
 		}
-		char *argv[] = {go, "test", "-run", "^$", "-bench", ".",
-		                "-benchtime", "300ms", NULL};
+		char *argv[] = {go,  "test",       "-run",  "^$", "-bench",
+		                ".", "-benchtime", "300ms", NULL};
 		go_nresults = 0;
 		st = bench_run_child(b, argv, dir, limit, go_line, s->name);
 		go_emit(b);
@@ -295,8 +346,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 	int got = b->nrows - before;
 	if (st == -ETIME) {
 		char note[128];
-		snprintf(note, sizeof(note), "stopped at its time limit, %d result%s kept",
-		         got, got == 1 ? "" : "s");
+		snprintf(note, sizeof(note),
+		         "stopped at its time limit, %d result%s kept", got,
+		         got == 1 ? "" : "s");
 		progress_done(b, dt, got, note);
 		return 1;
 	}
@@ -304,8 +356,9 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 		return 1;
 	if (st != 0) {
 		char note[sizeof(b->log_path) + 100];
-		snprintf(note, sizeof(note), "failed (status %d); its messages are in %s",
-		         st, b->log_path);
+		snprintf(note, sizeof(note),
+		         "failed (status %d); its messages are in %s", st,
+		         b->log_path);
 		b->log_named = 1;
 		progress_done(b, dt, got, note);
 		return 1;
@@ -317,7 +370,8 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 int bench_suite_exists(const char *name, size_t n)
 {
 	for (size_t i = 0; i < NSUITES; i++)
-		if (strlen(suites[i].name) == n && strncmp(name, suites[i].name, n) == 0)
+		if (strlen(suites[i].name) == n &&
+		    strncmp(name, suites[i].name, n) == 0)
 			return 1;
 	return 0;
 }

@@ -28,7 +28,7 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "hoop CMD: <message>: <strerror(-err)>\n" on stderr; err is -errno. */
 void cli_errno(int err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* 1 if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

@@ -39,68 +39,95 @@
 #define QUICK_BUDGET 55.0 /* seconds, --quick */
 #define FULL_BUDGET 570.0 /* seconds, default */
 
-static void on_sigint(int sig)
-{
-	bench_stop = sig;
-}
+static void on_sigint(int sig) { bench_stop = sig; }
 
 static void bench_usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: hoop bench [--quick] [--json FILE] [--only SUITE[,SUITE]...]\n"
+	        "Usage: hoop bench [--quick] [--json FILE] [--only "
+	        "SUITE[,SUITE]...]\n"
 	        "                  [--plot FILE.svg] [--markdown FILE]\n"
-	        "Run hoop side by side with what it replaces, on this machine, and\n"
-	        "print one table of ratios (each measured in one run, in turns, so a\n"
+	        "Run hoop side by side with what it replaces, on this machine, "
+	        "and\n"
+	        "print one table of ratios (each measured in one run, in "
+	        "turns, so a\n"
 	        "busy machine slows both sides alike).\n"
 	        "\n"
-	        "  --quick          a short run, under a minute (the default run\n"
+	        "  --quick          a short run, under a minute (the default "
+	        "run\n"
 	        "                   stays under ten)\n"
-	        "  --json FILE      write every result as a JSON line to FILE ('-':\n"
-	        "                   stdout, and the table goes to stderr); default\n"
+	        "  --json FILE      write every result as a JSON line to FILE "
+	        "('-':\n"
+	        "                   stdout, and the table goes to stderr); "
+	        "default\n"
 	        "                   hoop-bench.jsonl in the current directory\n"
-	        "  --plot FILE.svg  draw the ratios of the table as a bar chart\n"
+	        "  --plot FILE.svg  draw the ratios of the table as a bar "
+	        "chart\n"
 	        "                   (SVG, log scale around 1x)\n"
 	        "  --markdown FILE  write a Markdown report: the machine, the\n"
-	        "                   command line, the table and one table per suite\n"
+	        "                   command line, the table and one table per "
+	        "suite\n"
 	        "  --only LIST      run only these suites (see --list)\n"
 	        "  --list           list the suites and where each comes from\n"
-	        "  --cp-size SIZE   file size for the cp suite (default 256M with\n"
+	        "  --cp-size SIZE   file size for the cp suite (default 256M "
+	        "with\n"
 	        "                   --quick, else 1G)\n"
-	        "  --cp-dir DIR     where the cp suite puts its files (default\n"
-	        "                   $TMPDIR or /tmp; a real disk, not tmpfs, for\n"
+	        "  --cp-dir DIR     where the cp suite puts its files "
+	        "(default\n"
+	        "                   $TMPDIR or /tmp; a real disk, not tmpfs, "
+	        "for\n"
 	        "                   the cold and O_DIRECT cases)\n"
-	        "  --repeat N       cp suite: runs of each tool (default 3, or 5\n"
+	        "  --repeat N       cp suite: runs of each tool (default 3, or "
+	        "5\n"
 	        "                   without --quick); medians are reported\n"
 	        "  -v, --verbose    show the suites' own notes (stderr)\n"
 	        "  -h, --help       this text\n"
 	        "\n"
-	        "The suites are the programs in bench/ (built with the library when\n"
-	        "liburing is installed), found in $HOOP_BENCH_DIR, ../bench next to\n"
-	        "this executable (a build tree) or " HOOP_BENCH_LIBEXEC " next to it\n"
+	        "The suites are the programs in bench/ (built with the library "
+	        "when\n"
+	        "liburing is installed), found in $HOOP_BENCH_DIR, ../bench "
+	        "next to\n"
+	        "this executable (a build tree) or " HOOP_BENCH_LIBEXEC
+	        " next to it\n"
 	        "(installed); python/bench/bench_py.py when the hoop Python\n"
-	        "package imports; go test -bench in go/ when Go is installed (not\n"
-	        "with --quick); net, which runs bench/'s echo client against hoop's\n"
-	        "echo server and bench/'s epoll server, and without --quick wrk\n"
+	        "package imports; go test -bench in go/ when Go is installed "
+	        "(not\n"
+	        "with --quick); net, which runs bench/'s echo client against "
+	        "hoop's\n"
+	        "echo server and bench/'s epoll server, and without --quick "
+	        "wrk\n"
 	        "against hoop's HTTP server and nginx when both are installed\n"
 	        "(hoop bench installs nothing); and cp, which times `hoop cp`\n"
-	        "against coreutils' cp and `dd bs=1M` (warm cache; without --quick\n"
-	        "also cold cache and O_DIRECT). Missing suites are skipped with a\n"
+	        "against coreutils' cp and `dd bs=1M` (warm cache; without "
+	        "--quick\n"
+	        "also cold cache and O_DIRECT). Missing suites are skipped "
+	        "with a\n"
 	        "note.\n"
-	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are passed\n"
-	        "to the bench/ programs (--quick sets 0.02 and 5 unless given).\n"
+	        "Environment: HOOP_BENCH_SECONDS and HOOP_BENCH_REPEATS are "
+	        "passed\n"
+	        "to the bench/ programs (--quick sets 0.02 and 5 unless "
+	        "given).\n"
 	        "\n"
-	        "Files: the data files go to $TMPDIR (default /tmp), the cp suite's\n"
-	        "to --cp-dir: hoop-bench-1g.dat (1 GiB, the core and engine suites;\n"
+	        "Files: the data files go to $TMPDIR (default /tmp), the cp "
+	        "suite's\n"
+	        "to --cp-dir: hoop-bench-1g.dat (1 GiB, the core and engine "
+	        "suites;\n"
 	        "$HOOP_BENCH_FILE names another, which is then left alone),\n"
-	        "hoop-bench-py.dat (the Python suite), hoop-bench-cp-SIZE.dat and\n"
-	        "hoop-bench-cp.PID.out (cp), and the log of the suites' messages,\n"
-	        "hoop-bench-PID.log. What a run creates it removes at its end and on\n"
-	        "Ctrl-C; the log stays when a suite failed (its path is printed).\n"
+	        "hoop-bench-py.dat (the Python suite), hoop-bench-cp-SIZE.dat "
+	        "and\n"
+	        "hoop-bench-cp.PID.out (cp), and the log of the suites' "
+	        "messages,\n"
+	        "hoop-bench-PID.log. What a run creates it removes at its end "
+	        "and on\n"
+	        "Ctrl-C; the log stays when a suite failed (its path is "
+	        "printed).\n"
 	        "The first JSON line says where they are (data_dir, cp_dir,\n"
 	        "data_file, log).\n"
 	        "\n"
-	        "Exit status: 0 if every suite that ran finished, 1 if one failed or\n"
-	        "ran out of time or a result or report could not be written, 2 for\n"
+	        "Exit status: 0 if every suite that ran finished, 1 if one "
+	        "failed or\n"
+	        "ran out of time or a result or report could not be written, 2 "
+	        "for\n"
 	        "bad usage.\n");
 }
 
@@ -110,8 +137,8 @@ static void start_facts(struct bench *b)
 	FILE *f = fopen("/proc/loadavg", "re");
 	double l1, l5, l15;
 	if (f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-		snprintf(b->load_start, sizeof(b->load_start), "%.2f, %.2f, %.2f",
-		         l1, l5, l15);
+		snprintf(b->load_start, sizeof(b->load_start),
+		         "%.2f, %.2f, %.2f", l1, l5, l15);
 	if (f)
 		fclose(f);
 	time_t t = time(NULL);
@@ -176,7 +203,8 @@ int cmd_bench(int argc, char **argv)
 			b.verbose = 1;
 		} else if (strcmp(a, "--list") == 0) {
 			list = 1;
-		} else if (!val && (strcmp(a, "--json") == 0 || strcmp(a, "--only") == 0 ||
+		} else if (!val && (strcmp(a, "--json") == 0 ||
+		                    strcmp(a, "--only") == 0 ||
 		                    strcmp(a, "--plot") == 0 ||
 		                    strcmp(a, "--markdown") == 0 ||
 		                    strcmp(a, "--cp-size") == 0 ||
@@ -190,7 +218,8 @@ int cmd_bench(int argc, char **argv)
 			size_t l = strlen(argv[++i]);
 			if (l < 5 || strcmp(argv[i] + l - 4, ".svg") != 0) {
 				cli_err("--plot writes SVG: name the file "
-				        "*.svg, not '%s'", argv[i]);
+				        "*.svg, not '%s'",
+				        argv[i]);
 				return CLI_USAGE;
 			}
 			b.plot_path = argv[i];
@@ -210,14 +239,15 @@ int cmd_bench(int argc, char **argv)
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 1 || v > CP_MAX_REPEAT) {
-				cli_err("invalid repeat count '%s' (1-%d)", argv[i],
-				        CP_MAX_REPEAT);
+				cli_err("invalid repeat count '%s' (1-%d)",
+				        argv[i], CP_MAX_REPEAT);
 				return CLI_USAGE;
 			}
 			b.repeat = (int)v;
 		} else {
 			cli_err("unknown option '%s'", a);
-			fprintf(stderr, "Try 'hoop bench --help' for more information.\n");
+			fprintf(stderr, "Try 'hoop bench --help' for more "
+			                "information.\n");
 			return CLI_USAGE;
 		}
 	}
@@ -230,7 +260,8 @@ int cmd_bench(int argc, char **argv)
 		for (const char *p = b.only; *p;) {
 			size_t n = strcspn(p, ",");
 			if (!bench_suite_exists(p, n)) {
-				cli_err("unknown suite '%.*s' (see hoop bench --list)",
+				cli_err("unknown suite '%.*s' (see hoop bench "
+				        "--list)",
 				        (int)n, p);
 				return CLI_USAGE;
 			}
@@ -250,8 +281,7 @@ int cmd_bench(int argc, char **argv)
 		setenv("HOOP_BENCH_FILE", b.data_file, 1);
 		bench_own(&b, b.data_file);
 	}
-	snprintf(b.py_file, sizeof(b.py_file), "%s/hoop-bench-py.dat",
-	         b.tmp_dir);
+	snprintf(b.py_file, sizeof(b.py_file), "%s/hoop-bench-py.dat", b.tmp_dir);
 	if (!b.cp_size)
 		b.cp_size = b.quick ? (256u << 20) : (1u << 30);
 	if (!b.repeat)
@@ -289,8 +319,8 @@ int cmd_bench(int argc, char **argv)
 	start_facts(&b);
 	snprintf(b.log_path, sizeof(b.log_path), "%s/hoop-bench-%d.log",
 	         b.tmp_dir, (int)getpid());
-	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-	                0644);
+	b.log_fd = open(b.log_path,
+	                O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -301,10 +331,10 @@ int cmd_bench(int argc, char **argv)
 	b.t0 = cli_now();
 	b.deadline = b.t0 + (b.quick ? QUICK_BUDGET : FULL_BUDGET);
 	int n = bench_count_suites(&b), failed;
-	fprintf(stderr, "hoop bench%s: %d suites, at most %.0f s; results in %s\n"
+	fprintf(stderr,
+	        "hoop bench%s: %d suites, at most %.0f s; results in %s\n"
 	        "hoop bench: data files in %s (cp: %s), removed at the end\n",
-	        b.quick ? " --quick" : "", n,
-	        b.quick ? QUICK_BUDGET : FULL_BUDGET,
+	        b.quick ? " --quick" : "", n, b.quick ? QUICK_BUDGET : FULL_BUDGET,
 	        b.json == stdout ? "stdout" : b.json_path, b.tmp_dir, b.cp_dir);
 	bench_where_json(&b);
 	int suite_failed = bench_run_suites(&b);
@@ -315,8 +345,7 @@ int cmd_bench(int argc, char **argv)
 	if (b.json == stdout && fflush(stdout) != 0 && !b.json_err)
 		b.json_err = -errno;
 	if (b.json_err) {
-		cli_errno(b.json_err, "writing the results to '%s'",
-		          b.json_path);
+		cli_errno(b.json_err, "writing the results to '%s'", b.json_path);
 		failed = 1;
 	}
 	bench_remove_owned(&b);
@@ -338,14 +367,17 @@ int cmd_bench(int argc, char **argv)
 	if (b.hidden)
 		fprintf(table, " (%d more there: engine vs hoop's own ring)",
 		        b.hidden);
-	fprintf(table, ".\nThe machine: %ld CPUs; other work on it slows both "
-	        "sides of each comparison.\n", sysconf(_SC_NPROCESSORS_ONLN));
+	fprintf(table,
+	        ".\nThe machine: %ld CPUs; other work on it slows both "
+	        "sides of each comparison.\n",
+	        sysconf(_SC_NPROCESSORS_ONLN));
 	fflush(table);
 	for (int i = 0; i < 2; i++) {
 		const char *path = i ? b.markdown_path : b.plot_path;
 		if (!path)
 			continue;
-		int r = i ? bench_write_markdown(&b, path) : bench_write_svg(&b, path);
+		int r = i ? bench_write_markdown(&b, path)
+		          : bench_write_svg(&b, path);
 		if (r < 0) {
 			cli_errno(r, "cannot write '%s'", path);
 			failed = 1;

@@ -86,10 +86,7 @@
 
 static volatile sig_atomic_t interrupted;
 
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
+static void on_signal(int sig) { interrupted = sig; }
 
 static void catch_signals(void)
 {
@@ -138,8 +135,7 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 
 /* The message, then ": " and strerror(-err) (err is -errno; 0 reads EIO). */
 __attribute__((format(printf, 2, 3))) static void say_errno(int err,
-                                                            const char *fmt,
-                                                            ...)
+                                                            const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -171,9 +167,9 @@ struct xfer {
 	int out_tail_fd; /* buffered fd for an unaligned tail; -1 if none */
 	int direct;      /* aligned reads (and writes through out_fd) */
 	int in_stream;   /* read at the file position, one at a time */
-	int out_stream;  /* write at the file position, in order, one at a time */
-	int sparse;      /* skip holes with SEEK_DATA/SEEK_HOLE */
-	int splice;      /* move data with splice through each buffer's pipe
+	int out_stream; /* write at the file position, in order, one at a time */
+	int sparse;     /* skip holes with SEEK_DATA/SEEK_HOLE */
+	int splice;     /* move data with splice through each buffer's pipe
 	                    instead of read and write (see use_splice) */
 	uint32_t chunk;
 	unsigned nbuf;
@@ -183,10 +179,10 @@ struct xfer {
 	uint64_t pos;     /* next source offset to schedule */
 	uint64_t ext_end; /* end of the current data extent */
 	uint64_t next_seq, next_write_seq;
-	int src_done;     /* nothing more to schedule */
-	int reading;      /* reads in flight */
-	int writing;      /* writes in flight */
-	uint64_t eof_at;  /* where an early EOF was met; UINT64_MAX if none */
+	int src_done;    /* nothing more to schedule */
+	int reading;     /* reads in flight */
+	int writing;     /* writes in flight */
+	uint64_t eof_at; /* where an early EOF was met; UINT64_MAX if none */
 
 	uint64_t done_bytes; /* written, plus holes skipped */
 	int err;             /* first error, -errno */
@@ -400,7 +396,8 @@ static int schedule(struct xfer *x, struct hoop_op *ops, unsigned *n)
 			}
 			b->rlen = b->want;
 			if (x->direct)
-				b->rlen = (b->want + DIO_ALIGN - 1) & ~(DIO_ALIGN - 1);
+				b->rlen = (b->want + DIO_ALIGN - 1) &
+				          ~(DIO_ALIGN - 1);
 		}
 		b->seq = x->next_seq++;
 		b->have = b->written = 0;
@@ -524,8 +521,7 @@ static void progress_draw(struct xfer *x, int final)
 }
 
 /* hoop_queue_add refused ops[0..n): nothing of it was submitted. */
-static void undo_ops(struct xfer *x, const struct hoop_op *ops, unsigned n,
-                     int err)
+static void undo_ops(struct xfer *x, const struct hoop_op *ops, unsigned n, int err)
 {
 	for (unsigned k = 0; k < n; k++) {
 		if (ops[k].user_data & 1)
@@ -594,25 +590,27 @@ struct xopts {
 	uint32_t chunk;
 	int direct;
 	int quiet;
-	int progress; /* -1 auto, 0 never, 1 always */
-	int splice;   /* cp: splice through pipes rather than read and write */
-	int atomic;   /* cp --atomic: a temporary file renamed over DST */
-	int fsync;    /* cp --fsync */
+	int progress;  /* -1 auto, 0 never, 1 always */
+	int splice;    /* cp: splice through pipes rather than read and write */
+	int atomic;    /* cp --atomic: a temporary file renamed over DST */
+	int fsync;     /* cp --fsync */
 	int recursive; /* cp -r */
-	int preserve; /* cp -p */
+	int preserve;  /* cp -p */
 };
 
-static const char *xopts_help =
-    "  -d, --depth N    chunks in flight, 1-256 (default: cp 8, cp --direct\n"
-    "                   16, cat 8)\n"
-    "  -c, --chunk SIZE bytes per read and write, 4K-64M in 4 KiB steps, with\n"
-    "                   an optional K/M suffix (default: cp 512K, cp --direct\n"
-    "                   4M, cat 128K)\n";
+static const char *xopts_help = "  -d, --depth N    chunks in flight, 1-256 "
+                                "(default: cp 8, cp --direct\n"
+                                "                   16, cat 8)\n"
+                                "  -c, --chunk SIZE bytes per read and write, "
+                                "4K-64M in 4 KiB steps, with\n"
+                                "                   an optional K/M suffix "
+                                "(default: cp 512K, cp --direct\n"
+                                "                   4M, cat 128K)\n";
 
 /* Parse a size-valued option's value into *out within [lo, hi] (and a
  * multiple of `step`); prints the error. Returns 0 or -1. */
-static int size_opt(const char *what, const char *val,
-                    uint64_t lo, uint64_t hi, uint64_t step, uint64_t *out)
+static int size_opt(const char *what, const char *val, uint64_t lo, uint64_t hi,
+                    uint64_t step, uint64_t *out)
 {
 	if (cli_parse_size(val, out) < 0 || *out < lo || *out > hi || *out % step) {
 		say("invalid %s '%s'", what, val);
@@ -648,7 +646,8 @@ static int xopts_parse(struct xopts *o, int argc, char **argv, const char *cmd,
 		} else if (strcmp(a, "--direct") == 0) {
 			o->direct = 1;
 			continue;
-		} else if (is_cp && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
+		} else if (is_cp &&
+		           (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
 			o->progress = 0;
 			continue;
 		} else if (is_cp && strcmp(a, "--progress") == 0) {
@@ -666,7 +665,8 @@ static int xopts_parse(struct xopts *o, int argc, char **argv, const char *cmd,
 		} else if (is_cp && strcmp(a, "--recursive") == 0) {
 			o->recursive = 1;
 			continue;
-		} else if (is_cp && a[1] != '-' && strspn(a + 1, "rRpaq") == strlen(a + 1)) {
+		} else if (is_cp && a[1] != '-' &&
+		           strspn(a + 1, "rRpaq") == strlen(a + 1)) {
 			/* -r, -R, -p, -a (= -rp), -q, and combinations: -rp */
 			for (const char *f = a + 1; *f; f++) {
 				if (*f == 'r' || *f == 'R' || *f == 'a')
@@ -718,9 +718,13 @@ static int xfer_setup(struct xfer *x, struct xopts *o, const char *cmd)
 {
 	int cat = strcmp(cmd, "cat") == 0;
 	if (!o->depth)
-		o->depth = cat ? CAT_DEPTH : o->direct ? DIRECT_DEPTH : CP_DEPTH;
+		o->depth = cat         ? CAT_DEPTH
+		           : o->direct ? DIRECT_DEPTH
+		                       : CP_DEPTH;
 	if (!o->chunk)
-		o->chunk = cat ? CAT_CHUNK : o->direct ? DIRECT_CHUNK : CP_CHUNK;
+		o->chunk = cat         ? CAT_CHUNK
+		           : o->direct ? DIRECT_CHUNK
+		                       : CP_CHUNK;
 	if (xfer_init(x, o->depth, o->chunk) < 0) {
 		say_errno(-ENOMEM, "cannot allocate buffers");
 		xfer_free_bufs(x);
@@ -783,70 +787,97 @@ static void cp_usage(FILE *f)
 	fprintf(f,
 	        "Usage: hoop cp [OPTION]... SRC DST\n"
 	        "  or:  hoop cp [OPTION]... SRC... DIRECTORY\n"
-	        "Copy SRC to DST, or each SRC into DIRECTORY, through io_uring: a\n"
+	        "Copy SRC to DST, or each SRC into DIRECTORY, through "
+	        "io_uring: a\n"
 	        "deep queue of reads and writes on hoop's engine.\n"
 	        "\n"
-	        "As cp(1): DST is written in place (an existing DST keeps its inode,\n"
-	        "mode and owner; a symlink DST is written through); a new DST gets\n"
-	        "SRC's permission bits less the umask; SRC is copied to its end,\n"
-	        "even if it grows during the copy. Holes in a sparse SRC stay holes.\n"
+	        "As cp(1): DST is written in place (an existing DST keeps its "
+	        "inode,\n"
+	        "mode and owner; a symlink DST is written through); a new DST "
+	        "gets\n"
+	        "SRC's permission bits less the umask; SRC is copied to its "
+	        "end,\n"
+	        "even if it grows during the copy. Holes in a sparse SRC stay "
+	        "holes.\n"
 	        "\n"
-	        "  -r, -R, --recursive  copy directories recursively, many files in\n"
-	        "                   flight at once; symlinks are copied as symlinks,\n"
-	        "                   FIFOs and devices are recreated (as cp -r)\n"
-	        "  -p               preserve mode, ownership (where permitted) and\n"
+	        "  -r, -R, --recursive  copy directories recursively, many "
+	        "files in\n"
+	        "                   flight at once; symlinks are copied as "
+	        "symlinks,\n"
+	        "                   FIFOs and devices are recreated (as cp "
+	        "-r)\n"
+	        "  -p               preserve mode, ownership (where permitted) "
+	        "and\n"
 	        "                   timestamps\n"
 	        "  -a               -r -p\n"
-	        "  --atomic         write a temporary file .hoop-tmp.PID.NAME in DST's\n"
-	        "                   directory and rename it over DST when complete:\n"
-	        "                   after an error or a signal, DST is as it was and\n"
-	        "                   the temporary file is removed (one left by a\n"
-	        "                   killed run is removed by the next run to DST)\n"
-	        "  --fsync          fsync DST before exit (with --atomic: the file\n"
+	        "  --atomic         write a temporary file .hoop-tmp.PID.NAME "
+	        "in DST's\n"
+	        "                   directory and rename it over DST when "
+	        "complete:\n"
+	        "                   after an error or a signal, DST is as it "
+	        "was and\n"
+	        "                   the temporary file is removed (one left by "
+	        "a\n"
+	        "                   killed run is removed by the next run to "
+	        "DST)\n"
+	        "  --fsync          fsync DST before exit (with --atomic: the "
+	        "file\n"
 	        "                   before the rename, its directory after)\n"
-	        "  --direct         O_DIRECT reads and writes (bypass the page\n"
-	        "                   cache), 4 KiB-aligned; an unaligned tail is\n"
-	        "                   written through the page cache. Falls back to\n"
-	        "                   buffered I/O, with a warning, where the file\n"
+	        "  --direct         O_DIRECT reads and writes (bypass the "
+	        "page\n"
+	        "                   cache), 4 KiB-aligned; an unaligned tail "
+	        "is\n"
+	        "                   written through the page cache. Falls back "
+	        "to\n"
+	        "                   buffered I/O, with a warning, where the "
+	        "file\n"
 	        "                   system refuses O_DIRECT\n"
-	        "  --no-splice      read into and write from user memory, instead of\n"
-	        "                   the default splice(2) through a pipe per chunk\n"
-	        "                   (which copies in the kernel only; not used with\n"
-	        "                   --direct or a DST that is not a regular file)\n"
+	        "  --no-splice      read into and write from user memory, "
+	        "instead of\n"
+	        "                   the default splice(2) through a pipe per "
+	        "chunk\n"
+	        "                   (which copies in the kernel only; not used "
+	        "with\n"
+	        "                   --direct or a DST that is not a regular "
+	        "file)\n"
 	        "%s"
-	        "  --progress       always show the progress line on stderr (default:\n"
-	        "                   on a terminal, for a file that takes over a second)\n"
+	        "  --progress       always show the progress line on stderr "
+	        "(default:\n"
+	        "                   on a terminal, for a file that takes over "
+	        "a second)\n"
 	        "  -q, --quiet      no progress line\n"
 	        "  -h, --help       this text\n"
 	        "\n"
-	        "Exit status: 0 if all went well, 1 on any error; killed by SIGINT\n"
-	        "(status 130 in a shell), after removing an --atomic temporary file.\n",
+	        "Exit status: 0 if all went well, 1 on any error; killed by "
+	        "SIGINT\n"
+	        "(status 130 in a shell), after removing an --atomic temporary "
+	        "file.\n",
 	        xopts_help);
 }
 
 /* State of one `hoop cp` run. */
 struct cp {
 	struct xopts o;
-	struct xfer x;       /* the one-file pipeline */
-	hoop_engine *eng;    /* made on first use */
+	struct xfer x;    /* the one-file pipeline */
+	hoop_engine *eng; /* made on first use */
 	mode_t umask;
-	int status;          /* CLI_OK, or CLI_FAIL after any error */
-	struct slots *sl;    /* -r: the many-files pipeline (below) */
-	struct rtree *rt;    /* -r: small files on a ring of our own (below) */
-	int no_rt;           /* that ring could not be made */
+	int status;       /* CLI_OK, or CLI_FAIL after any error */
+	struct slots *sl; /* -r: the many-files pipeline (below) */
+	struct rtree *rt; /* -r: small files on a ring of our own (below) */
+	int no_rt;        /* that ring could not be made */
 	/* -r: directories to finish (mode, -p) once their contents are in */
 	struct dirfix {
 		char *path;
 		struct stat st;
-		int fresh;       /* made by this run */
-	} *dirs;
+		int fresh; /* made by this run */
+	} * dirs;
 	size_t ndirs, capdirs;
 	/* -r: regular files left to the one-file pipeline (large, or
 	 * --atomic/--direct), copied after the walk */
 	struct bigfile {
 		char *src, *dst;
 		int fresh;
-	} *big;
+	} * big;
 	size_t nbig, capbig;
 	/* -r: the paths being walked */
 	char sp[PATH_MAX], dp[PATH_MAX];
@@ -896,7 +927,8 @@ static void sweep_stale(const char *dir, const char *base)
 		errno = 0;
 		long pid = strtol(e->d_name + plen, &end, 10);
 		if (errno || pid <= 0 || pid > INT_MAX || *end != '.' ||
-		    strlen(end + 1) != (size_t)blen || memcmp(end + 1, base, (size_t)blen))
+		    strlen(end + 1) != (size_t)blen ||
+		    memcmp(end + 1, base, (size_t)blen))
 			continue;
 		/* Our own PID is a dead earlier process's: ours is not made yet. */
 		if (pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
@@ -918,8 +950,9 @@ static int make_temp(const char *dst, int *fd)
 	const char *dir = dirname(dircopy);
 	const char *base = basename(basecopy);
 	sweep_stale(dir, base);
-	int n = snprintf(cp_tmp_path, sizeof(cp_tmp_path), "%s/" TMP_PREFIX "%d.%.*s",
-	                 dir, (int)getpid(), tmp_base_len(base), base);
+	int n = snprintf(cp_tmp_path, sizeof(cp_tmp_path),
+	                 "%s/" TMP_PREFIX "%d.%.*s", dir, (int)getpid(),
+	                 tmp_base_len(base), base);
 	if (n < 0 || (size_t)n >= sizeof(cp_tmp_path)) {
 		cp_tmp_path[0] = '\0';
 		return -ENAMETOOLONG;
@@ -965,7 +998,8 @@ static int preserve_fd(int fd, const struct stat *st, const char *dst)
 {
 	if (fchown(fd, st->st_uid, st->st_gid) < 0) {
 		if (errno != EPERM && errno != EINVAL) {
-			say_errno(-errno, "failed to preserve ownership for '%s'", dst);
+			say_errno(-errno,
+			          "failed to preserve ownership for '%s'", dst);
 			return -1;
 		}
 		(void)!fchown(fd, (uid_t)-1, st->st_gid);
@@ -988,7 +1022,8 @@ static int preserve_path(const char *path, const struct stat *st, int nofollow)
 	int fl = nofollow ? AT_SYMLINK_NOFOLLOW : 0;
 	if (fchownat(AT_FDCWD, path, st->st_uid, st->st_gid, fl) < 0) {
 		if (errno != EPERM && errno != EINVAL) {
-			say_errno(-errno, "failed to preserve ownership for '%s'", path);
+			say_errno(-errno,
+			          "failed to preserve ownership for '%s'", path);
 			return -1;
 		}
 		(void)!fchownat(AT_FDCWD, path, (uid_t)-1, st->st_gid, fl);
@@ -1028,7 +1063,8 @@ static int check_dst(const char *src, const struct stat *ss, const char *dst,
 		*is_link = 1;
 		if (stat(dst, ds) < 0) {
 			if (errno == ENOENT)
-				say("not writing through dangling symlink '%s'", dst);
+				say("not writing through dangling symlink '%s'",
+				    dst);
 			else
 				say_errno(-errno, "cannot stat '%s'", dst);
 			return -1;
@@ -1080,10 +1116,12 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 
 	int direct = o->direct && S_ISREG(ss->st_mode);
 	int nofollow = o->recursive ? O_NOFOLLOW : 0;
-	in_fd = open(src, O_RDONLY | O_CLOEXEC | nofollow | (direct ? O_DIRECT : 0));
+	in_fd = open(src,
+	             O_RDONLY | O_CLOEXEC | nofollow | (direct ? O_DIRECT : 0));
 	if (in_fd < 0 && direct && errno == EINVAL) {
 		say("warning: '%s': O_DIRECT not supported here; reading "
-		    "through the page cache", src);
+		    "through the page cache",
+		    src);
 		direct = 0;
 		in_fd = open(src, O_RDONLY | O_CLOEXEC | nofollow);
 	}
@@ -1109,8 +1147,10 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 		out_fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		              ss->st_mode & 0777);
 		if (out_fd < 0) {
-			say_errno(-errno, have ? "cannot open '%s' for writing"
-			                       : "cannot create regular file '%s'", dst);
+			say_errno(-errno,
+			          have ? "cannot open '%s' for writing"
+			               : "cannot create regular file '%s'",
+			          dst);
 			goto out;
 		}
 	}
@@ -1126,7 +1166,8 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 		               O_WRONLY | O_CLOEXEC | O_DIRECT);
 		if (dfd < 0) {
 			say("warning: '%s': O_DIRECT not supported here; "
-			    "writing through the page cache", dst);
+			    "writing through the page cache",
+			    dst);
 			direct = 0;
 		} else {
 			tail_fd = out_fd;
@@ -1154,8 +1195,9 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 	if (!direct && !x->in_stream)
 		posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* readahead */
 	x->label = src;
-	x->progress = o->progress > 0 ? 1
-	              : o->progress < 0 && isatty(STDERR_FILENO) ? 2 : 0;
+	x->progress = o->progress > 0                            ? 1
+	              : o->progress < 0 && isatty(STDERR_FILENO) ? 2
+	                                                         : 0;
 	x->drawn = 0;
 
 	if (out_reg && x->size && ftruncate(x->out_tail_fd, (off_t)x->size) < 0) {
@@ -1365,7 +1407,8 @@ static void slot_data_done(struct cp *c, unsigned i)
 	}
 	if (c->o.fsync) {
 		hoop_op_fsync(slot_op(c->sl, i, K_FSYNC), s->out_fd, 0);
-		c->sl->pend[c->sl->npend - 1].user_data = ((uint64_t)i << 3) | K_FSYNC;
+		c->sl->pend[c->sl->npend - 1].user_data = ((uint64_t)i << 3) |
+		                                          K_FSYNC;
 		return;
 	}
 	slot_close(c, i);
@@ -1381,9 +1424,11 @@ static void slot_complete(struct cp *c, uint64_t ud, int32_t res)
 	case K_OPEN_OUT:
 		if (res < 0) {
 			if (kind == K_OPEN_IN)
-				say_errno(res, "cannot open '%s' for reading", s->src);
+				say_errno(res, "cannot open '%s' for reading",
+				          s->src);
 			else if (res != -ECANCELED) /* else SRC's open failed */
-				say_errno(res, "cannot create regular file '%s'", s->dst);
+				say_errno(res, "cannot create regular file '%s'",
+				          s->dst);
 			s->failed = 1;
 		} else if (kind == K_OPEN_IN) {
 			s->in_fd = res;
@@ -1410,7 +1455,8 @@ static void slot_complete(struct cp *c, uint64_t ud, int32_t res)
 		return;
 	case K_WRITE:
 		if (res <= 0) {
-			say_errno(res < 0 ? res : -EIO, "error writing '%s'", s->dst);
+			say_errno(res < 0 ? res : -EIO, "error writing '%s'",
+			          s->dst);
 			slot_fail(c, i);
 			return;
 		}
@@ -1476,7 +1522,8 @@ static void slots_drain(struct cp *c, unsigned busy)
 	struct hoop_completion comps[2 * NSLOT];
 	slots_flush(c);
 	while (sl->nbusy > busy) {
-		int got = hoop_queue_wait(sl->q, comps, 2 * NSLOT, 1, WAIT_SLICE_NS);
+		int got = hoop_queue_wait(sl->q, comps, 2 * NSLOT, 1,
+		                          WAIT_SLICE_NS);
 		if (got == -ETIME)
 			continue;
 		if (got < 0) {
@@ -1563,9 +1610,9 @@ enum { R_OPEN_IN, R_OPEN_OUT, R_READ, R_WRITE, R_CLOSE };
 
 struct rslot {
 	int busy, failed, redo;
-	unsigned left;  /* completions still to come */
-	uint32_t size;  /* of the source, as the walk saw it */
-	char *buf;      /* SLOT_BUF bytes */
+	unsigned left; /* completions still to come */
+	uint32_t size; /* of the source, as the walk saw it */
+	char *buf;     /* SLOT_BUF bytes */
 	char src[PATH_MAX], dst[PATH_MAX];
 };
 
@@ -1731,7 +1778,8 @@ static void rtree_start(struct cp *c, const struct stat *st)
 	if (s->size) {
 		sqe = hoop_ring_get_sqe(r);
 		hoop_prep_write(sqe, (int)(2 * i + 1), s->buf, s->size, 0);
-		rtag(sqe, s, i, R_WRITE, HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
+		rtag(sqe, s, i, R_WRITE,
+		     HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
 	}
 	sqe = hoop_ring_get_sqe(r);
 	hoop_prep_close_direct(sqe, 2 * i);
@@ -1767,10 +1815,12 @@ static int slot_start(struct cp *c, const struct stat *st)
 	strcpy(s->dst, c->dp);
 	struct hoop_sqe sqe;
 	/* DST is opened (created, truncated) only if SRC opened: linked. */
-	hoop_prep_openat(&sqe, AT_FDCWD, s->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	hoop_prep_openat(&sqe, AT_FDCWD, s->src,
+	                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 	slot_prep(sl, i, K_OPEN_IN, &sqe);
 	sl->pend[sl->npend - 1].sqe_flags |= HOOP_SQE_IO_LINK;
-	hoop_prep_openat(&sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	hoop_prep_openat(&sqe, AT_FDCWD, s->dst,
+	                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	                 st->st_mode & 0777);
 	slot_prep(sl, i, K_OPEN_OUT, &sqe);
 	s->pending = 2;
@@ -1809,7 +1859,9 @@ static void copy_symlink(struct cp *c, const struct stat *st, int fresh)
 	if (r < 0 && errno == EEXIST && !fresh) {
 		struct stat ds;
 		if (lstat(c->dp, &ds) == 0 && S_ISDIR(ds.st_mode)) {
-			say("cannot overwrite directory '%s' with non-directory", c->dp);
+			say("cannot overwrite directory '%s' with "
+			    "non-directory",
+			    c->dp);
 			c->status = CLI_FAIL;
 			return;
 		}
@@ -1831,8 +1883,10 @@ static void copy_symlink(struct cp *c, const struct stat *st, int fresh)
 static void copy_special(struct cp *c, const struct stat *st)
 {
 	if (mknod(c->dp, st->st_mode & (S_IFMT | 0777), st->st_rdev) < 0) {
-		say_errno(-errno, S_ISFIFO(st->st_mode) ? "cannot create fifo '%s'"
-		                                      : "cannot create special file '%s'",
+		say_errno(-errno,
+		          S_ISFIFO(st->st_mode)
+		                  ? "cannot create fifo '%s'"
+		                  : "cannot create special file '%s'",
 		          c->dp);
 		c->status = CLI_FAIL;
 		return;
@@ -1891,15 +1945,16 @@ static void copy_dir(struct cp *c, const struct stat *st, int fresh)
 		}
 		made = 1;
 	} else if (!S_ISDIR(ds.st_mode)) {
-		say("cannot overwrite non-directory '%s' with directory '%s'", c->dp,
-		    c->sp);
+		say("cannot overwrite non-directory '%s' with directory '%s'",
+		    c->dp, c->sp);
 		c->status = CLI_FAIL;
 		return;
 	}
 	/* Finished later: a directory made u+rwx for filling gets its own
 	 * bits; -p sets times after the contents are written. */
 	if (c->o.preserve || (made && (st->st_mode & S_IRWXU) != S_IRWXU)) {
-		if (grow((void **)&c->dirs, &c->capdirs, c->ndirs, sizeof(*c->dirs)) < 0 ||
+		if (grow((void **)&c->dirs, &c->capdirs, c->ndirs,
+		         sizeof(*c->dirs)) < 0 ||
 		    !(c->dirs[c->ndirs].path = strdup(c->dp))) {
 			say_errno(-ENOMEM, "'%s'", c->dp);
 			c->status = CLI_FAIL;
@@ -2000,7 +2055,8 @@ static void cp_tree(struct cp *c, const char *src, const struct stat *st,
 		if (!interrupted) {
 			struct stat bs;
 			if (lstat(c->big[i].src, &bs) < 0) {
-				say_errno(-errno, "cannot stat '%s'", c->big[i].src);
+				say_errno(-errno, "cannot stat '%s'",
+				          c->big[i].src);
 				c->status = CLI_FAIL;
 			} else if (cp_file(c, c->big[i].src, &bs, c->big[i].dst,
 			                   c->big[i].fresh) != CLI_OK) {
@@ -2018,8 +2074,10 @@ static void cp_tree(struct cp *c, const char *src, const struct stat *st,
 			if (c->o.preserve) {
 				if (preserve_path(f->path, &f->st, 0) < 0)
 					c->status = CLI_FAIL;
-			} else if (chmod(f->path, f->st.st_mode & 0777 & ~c->umask) < 0) {
-				say_errno(-errno, "setting permissions for '%s'", f->path);
+			} else if (chmod(f->path,
+			                 f->st.st_mode & 0777 & ~c->umask) < 0) {
+				say_errno(-errno, "setting permissions for '%s'",
+				          f->path);
 				c->status = CLI_FAIL;
 			}
 		}
@@ -2078,9 +2136,11 @@ int cmd_cp(int argc, char **argv)
 		if (nfiles == 0)
 			say("missing file operand");
 		else if (nfiles == 1)
-			say("missing destination file operand after '%s'", files[0]);
+			say("missing destination file operand after '%s'",
+			    files[0]);
 		if (nfiles >= 0)
-			fprintf(stderr, "Try 'hoop cp --help' for more information.\n");
+			fprintf(stderr, "Try 'hoop cp --help' for more "
+			                "information.\n");
 		free(files);
 		free(c);
 		return nfiles == -2 ? CLI_OK : CLI_FAIL;
@@ -2113,7 +2173,8 @@ int cmd_cp(int argc, char **argv)
 		const char *dst = target;
 		if (target_dir) {
 			if (path_join(path, sizeof(path), target, files[i]) < 0) {
-				say_errno(-ENAMETOOLONG, "cannot create regular file '%s'",
+				say_errno(-ENAMETOOLONG,
+				          "cannot create regular file '%s'",
 				          target);
 				c->status = CLI_FAIL;
 				continue;
@@ -2151,16 +2212,20 @@ static void cat_usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: hoop cat [OPTION]... [FILE]...\n"
-	        "Concatenate FILEs to standard output through io_uring: reads run\n"
-	        "ahead on a deep queue while writes go out in order. With no FILE,\n"
-	        "or when FILE is -, read standard input. Runs of small regular files\n"
+	        "Concatenate FILEs to standard output through io_uring: reads "
+	        "run\n"
+	        "ahead on a deep queue while writes go out in order. With no "
+	        "FILE,\n"
+	        "or when FILE is -, read standard input. Runs of small regular "
+	        "files\n"
 	        "are read whole, many at once (hoop_read_files).\n"
 	        "\n"
 	        "  --direct         read regular files with O_DIRECT\n"
 	        "%s"
 	        "  -h, --help       this text\n"
 	        "\n"
-	        "Exit status: 0 if all went well, 1 if any FILE could not be read or\n"
+	        "Exit status: 0 if all went well, 1 if any FILE could not be "
+	        "read or\n"
 	        "standard output could not be written.\n",
 	        xopts_help);
 }
@@ -2305,8 +2370,8 @@ static int cat_batch(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 	hoop_files *mem = NULL;
 	int r = engine_get(eng);
 	if (r == 0)
-		r = hoop_read_files(*eng, AT_FDCWD, (const char *const *)names, n,
-		                    NULL, out, &mem);
+		r = hoop_read_files(*eng, AT_FDCWD, (const char *const *)names,
+		                    n, NULL, out, &mem);
 	if (r < 0) {
 		int status = CLI_OK;
 		for (size_t i = 0; i < n && !interrupted; i++) {

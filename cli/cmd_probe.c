@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 /* ---- the report for a person ---- */
 
 /* Prints words after a label, wrapping at 78 columns with a hanging indent. */
@@ -77,7 +76,8 @@ static const char *tier_meaning(int tier)
 	case HOOP_TIER_MID:
 		return "rings with COOP_TASKRUN (no task-work interrupts)";
 	case HOOP_TIER_HIGH:
-		return "SINGLE_ISSUER/DEFER_TASKRUN rings, multishot accept and "
+		return "SINGLE_ISSUER/DEFER_TASKRUN rings, multishot accept "
+		       "and "
 		       "recv, provided-buffer rings";
 	}
 	return "?";
@@ -133,10 +133,11 @@ static void print_report(const struct hoop_probe *p)
 	if (!p->usable)
 		return;
 	if (p->sqpoll_permitted)
-		printf("%-14spermitted (used only when asked for)\n", "SQPOLL:");
+		printf("%-14spermitted (used only when asked for)\n", "SQPOLL"
+		                                                      ":");
 	else
-		printf("%-14snot permitted: %s\n", "SQPOLL:",
-		       hoop_strerror(p->sqpoll_err));
+		printf("%-14snot permitted: %s\n",
+		       "SQPOLL:", hoop_strerror(p->sqpoll_err));
 	printf("%-14s%s\n", "buffer rings:",
 	       p->buf_ring ? "yes (provided-buffer rings register)" : "no");
 	print_bits("setup flags:", p->setup_flags, hoop_setup_flag_name);
@@ -145,8 +146,9 @@ static void print_report(const struct hoop_probe *p)
 	struct wrap w;
 	char head[64];
 	wrap_start(&w, "opcodes:");
-	snprintf(head, sizeof(head), "%" PRIu32 " of %" PRIu32 " supported:",
-	         p->opcode_count, p->kernel_ops);
+	snprintf(head, sizeof(head),
+	         "%" PRIu32 " of %" PRIu32 " supported:", p->opcode_count,
+	         p->kernel_ops);
 	wrap_word(&w, head);
 	int missing = 0;
 	for (unsigned op = 0; op < 64 && op < p->kernel_ops; op++) {
@@ -174,7 +176,8 @@ static void print_report(const struct hoop_probe *p)
 			if (p->opcodes & (UINT64_C(1) << op))
 				continue;
 			if (op < p->kernel_ops)
-				wrap_word(&w, hoop_op_name(op) ? hoop_op_name(op) : "?");
+				wrap_word(&w, hoop_op_name(op) ? hoop_op_name(op)
+				                               : "?");
 			else if (op < HOOP_OP_LAST && hoop_op_name(op))
 				wrap_word(&w, hoop_op_name(op));
 		}
@@ -282,19 +285,26 @@ static void probe_usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: hoop probe [--json]\n"
-	        "Report what io_uring allows on this kernel and in this process:\n"
-	        "whether it is usable (and if not, why: ENOSYS, EPERM from seccomp,\n"
-	        "the kernel.io_uring_disabled sysctl, memlock), the tier, the setup\n"
-	        "flags accepted, features, supported opcodes, the locked-memory\n"
+	        "Report what io_uring allows on this kernel and in this "
+	        "process:\n"
+	        "whether it is usable (and if not, why: ENOSYS, EPERM from "
+	        "seccomp,\n"
+	        "the kernel.io_uring_disabled sysctl, memlock), the tier, the "
+	        "setup\n"
+	        "flags accepted, features, supported opcodes, the "
+	        "locked-memory\n"
 	        "budget and the backend hoop's engine would pick.\n"
 	        "\n"
-	        "  --json     one JSON object with every field of struct hoop_probe\n"
+	        "  --json     one JSON object with every field of struct "
+	        "hoop_probe\n"
 	        "             (include/hoop/probe.h), plus tier_name,\n"
-	        "             auto_backend_name, feature_names, setup_flag_names\n"
+	        "             auto_backend_name, feature_names, "
+	        "setup_flag_names\n"
 	        "             and opcode_names\n"
 	        "  -h, --help this text\n"
 	        "\n"
-	        "Exit status: 0 (also when io_uring is unusable: the report says\n"
+	        "Exit status: 0 (also when io_uring is unusable: the report "
+	        "says\n"
 	        "why), 1 if the probe itself failed or HOOP_BACKEND names no\n"
 	        "backend (the report is still printed), 2 for bad usage.\n");
 }

@@ -33,25 +33,34 @@ static void serve_usage(FILE *f, const char *cmd)
 {
 	int http = strcmp(cmd, "http-server") == 0;
 	fprintf(f,
-	        "Usage: hoop %s [--host ADDR] [--port N] [--threads N] [--quiet]\n"
+	        "Usage: hoop %s [--host ADDR] [--port N] [--threads N] "
+	        "[--quiet]\n"
 	        "%s\n"
-	        "one loop per thread, each with its own SO_REUSEPORT listener.\n"
+	        "one loop per thread, each with its own SO_REUSEPORT "
+	        "listener.\n"
 	        "\n"
-	        "  --host ADDR     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
+	        "  --host ADDR     numeric IPv4 or IPv6 address (default "
+	        "127.0.0.1)\n"
 	        "  --port N        port (default 0: an ephemeral port)\n"
 	        "  --threads N     loops, one per thread, 1-64 (default 1)\n"
 	        "  --quiet         no messages but \"listening on ADDR:PORT\"\n"
 	        "  -h, --help      this text\n"
 	        "\n"
-	        "Prints \"listening on ADDR:PORT\" once it accepts connections.\n"
+	        "Prints \"listening on ADDR:PORT\" once it accepts "
+	        "connections.\n"
 	        "SIGINT or SIGTERM stops it: it stops accepting, closes every\n"
 	        "connection and exits with status 0 within about a second.\n",
 	        cmd,
-	        http ? "A minimal HTTP/1.1 server answering every request with a\n"
-	               "short page, keep-alive, on hoop's event loop (io_uring:\n"
-	               "multishot accept, multishot receive into provided buffers),"
-	             : "A TCP echo server on hoop's event loop (io_uring: multishot\n"
-	               "accept, multishot receive into provided buffers, sends of\n"
+	        http ? "A minimal HTTP/1.1 server answering every request with "
+	               "a\n"
+	               "short page, keep-alive, on hoop's event loop "
+	               "(io_uring:\n"
+	               "multishot accept, multishot receive into provided "
+	               "buffers),"
+	             : "A TCP echo server on hoop's event loop (io_uring: "
+	               "multishot\n"
+	               "accept, multishot receive into provided buffers, sends "
+	               "of\n"
 	               "the received buffers without a copy),");
 }
 
@@ -97,7 +106,8 @@ static int serve(int argc, char **argv, int http)
 			host = v;
 			continue;
 		}
-		*target = target == &port ? int_opt(v, 0, 65535) : int_opt(v, 1, 64);
+		*target = target == &port ? int_opt(v, 0, 65535)
+		                          : int_opt(v, 1, 64);
 		if (*target < 0) {
 			cli_err("invalid value '%s' for %s", v, a);
 			goto usage;
@@ -128,12 +138,6 @@ usage:
 	return CLI_USAGE;
 }
 
-int cmd_echo_server(int argc, char **argv)
-{
-	return serve(argc, argv, 0);
-}
+int cmd_echo_server(int argc, char **argv) { return serve(argc, argv, 0); }
 
-int cmd_http_server(int argc, char **argv)
-{
-	return serve(argc, argv, 1);
-}
+int cmd_http_server(int argc, char **argv) { return serve(argc, argv, 1); }

@@ -103,7 +103,8 @@ const char *cli_human_bytes(double bytes, char *buf, size_t len)
 	if (u == 0)
 		snprintf(buf, len, "%.0f B", bytes);
 	else
-		snprintf(buf, len, "%.*f %s", bytes < 10.0 ? 1 : 0, bytes, units[u]);
+		snprintf(buf, len, "%.*f %s", bytes < 10.0 ? 1 : 0, bytes,
+		         units[u]);
 	return buf;
 }
 
@@ -145,31 +146,35 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
-    {"probe", cmd_probe, "what io_uring allows on this kernel and in this process"},
-    {"bench", cmd_bench, "hoop against liburing, system calls and cp, side by side"},
-    {"cp", cmd_cp, "copy a file through the engine's queue"},
-    {"cat", cmd_cat, "concatenate files to standard output through the queue"},
-    {"echo-server", cmd_echo_server, "a TCP echo server on io_uring"},
-    {"http-server", cmd_http_server, "a minimal HTTP/1.1 server on io_uring"},
+        {"probe", cmd_probe,
+         "what io_uring allows on this kernel and in this process"},
+        {"bench", cmd_bench,
+         "hoop against liburing, system calls and cp, side by side"},
+        {"cp", cmd_cp, "copy a file through the engine's queue"},
+        {"cat", cmd_cat, "concatenate files to standard output through the queue"},
+        {"echo-server", cmd_echo_server, "a TCP echo server on io_uring"},
+        {"http-server", cmd_http_server, "a minimal HTTP/1.1 server on io_uring"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "Usage: hoop COMMAND [OPTION]... [ARG]...\n"
-	        "       hoop COMMAND --help | hoop --help | hoop --version\n"
-	        "\n"
-	        "hoop is an io_uring library for C, Go and Python; this command shows\n"
-	        "what it does on this machine.\n"
-	        "\n"
-	        "Commands:\n");
+	fprintf(f, "Usage: hoop COMMAND [OPTION]... [ARG]...\n"
+	           "       hoop COMMAND --help | hoop --help | hoop --version\n"
+	           "\n"
+	           "hoop is an io_uring library for C, Go and Python; this "
+	           "command shows\n"
+	           "what it does on this machine.\n"
+	           "\n"
+	           "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n"
 	           "Start with `hoop probe`, then `hoop bench --quick`.\n"
-	           "Exit status: 0 success, 1 failure, 2 bad usage (cp and cat: 1, as\n"
-	           "in coreutils; killed by a signal: 128 + the signal's number).\n"
+	           "Exit status: 0 success, 1 failure, 2 bad usage (cp and "
+	           "cat: 1, as\n"
+	           "in coreutils; killed by a signal: 128 + the signal's "
+	           "number).\n"
 	           "The manual: man hoop (docs/hoop.1 in the source tree).\n");
 }
 

@@ -30,11 +30,36 @@
 #include <string.h>
 
 /* The other subcommands are not part of this test. */
-int cmd_probe(int argc, char **argv) { (void)argc; (void)argv; return 2; }
-int cmd_cp(int argc, char **argv) { (void)argc; (void)argv; return 2; }
-int cmd_cat(int argc, char **argv) { (void)argc; (void)argv; return 2; }
-int cmd_echo_server(int argc, char **argv) { (void)argc; (void)argv; return 2; }
-int cmd_http_server(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+int cmd_probe(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}
+int cmd_cp(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}
+int cmd_cat(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}
+int cmd_echo_server(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}
+int cmd_http_server(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 2;
+}
 
 static int failures;
 
@@ -68,14 +93,15 @@ static void expect_line(const char *where, const char *text, const char *key,
 {
 	char line[1024];
 	if (!line_with(text, key, line, sizeof(line))) {
-		fprintf(stderr, "FAIL: %s: no line with '%s':\n%s\n", where, key,
-		        text);
+		fprintf(stderr, "FAIL: %s: no line with '%s':\n%s\n", where,
+		        key, text);
 		failures++;
 		return;
 	}
 	for (; *want; want++)
 		if (!strstr(line, *want)) {
-			fprintf(stderr, "FAIL: %s: '%s' not in the line of %s: %s\n",
+			fprintf(stderr,
+			        "FAIL: %s: '%s' not in the line of %s: %s\n",
 			        where, *want, key, line);
 			failures++;
 		}

@@ -38,7 +38,8 @@ static void check_int(const char *key, long long want)
 	}
 	long long got = strtoll(v, NULL, 10);
 	if (got != want) {
-		fprintf(stderr, "FAIL: %s = %lld, library says %lld\n", key, got, want);
+		fprintf(stderr, "FAIL: %s = %lld, library says %lld\n", key,
+		        got, want);
 		failures++;
 	}
 }
@@ -53,7 +54,8 @@ static void check_u64(const char *key, uint64_t want)
 	}
 	uint64_t got = strtoull(v, NULL, 10);
 	if (got != want) {
-		fprintf(stderr, "FAIL: %s = %" PRIu64 ", library says %" PRIu64 "\n",
+		fprintf(stderr,
+		        "FAIL: %s = %" PRIu64 ", library says %" PRIu64 "\n",
 		        key, got, want);
 		failures++;
 	}
@@ -82,8 +84,8 @@ static void check_str(const char *key, const char *want)
 	}
 	got[n] = '\0';
 	if (strcmp(got, want) != 0) {
-		fprintf(stderr, "FAIL: %s = \"%s\", library says \"%s\"\n", key, got,
-		        want);
+		fprintf(stderr, "FAIL: %s = \"%s\", library says \"%s\"\n", key,
+		        got, want);
 		failures++;
 	}
 }
@@ -145,7 +147,8 @@ int main(int argc, char **argv)
 	for (const char *q = names; q && *q && *q != ']'; q++)
 		count += *q == '"';
 	if (count / 2 != (int)p.opcode_count) {
-		fprintf(stderr, "FAIL: opcode_names has %d names, opcode_count %u\n",
+		fprintf(stderr,
+		        "FAIL: opcode_names has %d names, opcode_count %u\n",
 		        count / 2, p.opcode_count);
 		failures++;
 	}
@@ -154,15 +157,18 @@ int main(int argc, char **argv)
 		failures++;
 	}
 	if (argc > 2 && strcmp(argv[2], "none") == 0 &&
-	    (p.usable != 0 || p.tier != HOOP_TIER_NONE || !strstr(p.reason, "EPERM"))) {
-		fprintf(stderr, "FAIL: expected io_uring refused with EPERM, got "
-		                "usable %d tier %d reason '%s'\n",
+	    (p.usable != 0 || p.tier != HOOP_TIER_NONE ||
+	     !strstr(p.reason, "EPERM"))) {
+		fprintf(stderr,
+		        "FAIL: expected io_uring refused with EPERM, got "
+		        "usable %d tier %d reason '%s'\n",
 		        p.usable, p.tier, p.reason);
 		failures++;
 	}
 	if (failures)
 		return 1;
-	printf("probe_json_check: %s matches hoop_probe_run (%u opcodes, tier %s)\n",
+	printf("probe_json_check: %s matches hoop_probe_run (%u opcodes, tier "
+	       "%s)\n",
 	       argv[1], p.opcode_count, hoop_probe_tier_name(p.tier));
 	return 0;
 }
