@@ -79,6 +79,30 @@ func TestEngineThreadsBackend(t *testing.T) {
 		t.Fatalf("backend %q reason %q", e.Backend(), e.BackendReason())
 	}
 	useEngine(t, e)
+	if e.MaxInflight() <= 0 || e.MaxInflight() != e.Cap() {
+		t.Fatalf("MaxInflight %d, Cap %d", e.MaxInflight(), e.Cap())
+	}
+	f, err := os.CreateTemp(t.TempDir(), "sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := e.Fdatasync(context.Background(), int(f.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Fdatasync(context.Background(), -1); !errors.Is(err, syscall.EBADF) {
+		t.Fatalf("Fdatasync(-1) = %v, want EBADF", err)
+	}
+	q, err := e.NewQueue(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Close(); err != nil { // again: nothing
+		t.Fatal(err)
+	}
 }
 
 // io_uring_setup refused by seccomp with EPERM (as Docker's default profile

@@ -714,6 +714,12 @@ func (e *Engine) Fsync(ctx context.Context, fd int, flags uint32) error {
 	return err
 }
 
+// Fdatasync flushes fd's data to storage, like fdatasync(2) and
+// os.File.Sync's data-only cousin: Fsync with FsyncDataSync.
+func (e *Engine) Fdatasync(ctx context.Context, fd int) error {
+	return e.Fsync(ctx, fd, FsyncDataSync)
+}
+
 // Nop runs one no-op through the ring: the cost of a round trip.
 func (e *Engine) Nop(ctx context.Context) error {
 	c := getCall()
@@ -723,7 +729,13 @@ func (e *Engine) Nop(ctx context.Context) error {
 	return err
 }
 
-// Cap is the number of operations the engine keeps in flight at most.
+// MaxInflight is the number of operations the engine keeps in flight at
+// most (C: hoop_engine_max_inflight; Python: Engine.max_inflight).
+func (e *Engine) MaxInflight() int { return e.cap }
+
+// Cap is MaxInflight.
+//
+// Deprecated: use MaxInflight (Queue.Cap is a queue's capacity).
 func (e *Engine) Cap() int { return e.cap }
 
 // Backend names the implementation serving the engine: "io_uring" or

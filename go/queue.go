@@ -260,9 +260,18 @@ func (q *Queue) Wait(cs []Completion, min int) ([]Completion, error) {
 	}
 }
 
-// Destroy cancels the requests still in flight, waits until the kernel is
+// Close cancels the requests still in flight, waits until the kernel is
 // done with all of them, discards completions not yet collected, unpins
-// every buffer and frees the queue. Calling it again does nothing.
+// every buffer and frees the queue, like every other Close in this package
+// (io.Closer). It returns nil; calling it again does nothing.
+func (q *Queue) Close() error {
+	q.Destroy()
+	return nil
+}
+
+// Destroy is Close without the error result.
+//
+// Deprecated: use Close.
 func (q *Queue) Destroy() {
 	q.mu.Lock()
 	if q.destroyed {

@@ -999,7 +999,12 @@ func (r *Ring) UnregisterFiles() error {
 	return errno("unregister_files", int(C.hoop_ring_unregister_files(r.r)))
 }
 
-// Probe asks the kernel, through this ring, which operations it supports.
+// SupportedOps asks the kernel, through this ring, which operations it
+// supports (the package-level Probe answers a wider question: whether
+// io_uring is usable here at all, and what).
+func (r *Ring) SupportedOps() (*ProbeResult, error) { return r.Probe() }
+
+// Probe is SupportedOps.
 func (r *Ring) Probe() (*ProbeResult, error) {
 	var sup [256]C.uint8_t
 	n := C.hoop_ring_probe_ops(r.r, &sup[0], C.uint(len(sup)))

@@ -210,9 +210,12 @@ func TestRingSockets(t *testing.T) {
 
 func TestRingRegister(t *testing.T) {
 	r := newRing(t, 8, WithCQSize(64))
-	p, err := r.Probe()
+	p, err := r.SupportedOps()
 	if err != nil || !p.Supports(OpRead) || !p.Supports(OpNop) || p.Known < int(OpWrite) {
-		t.Fatalf("Probe = %+v, %v", p, err)
+		t.Fatalf("SupportedOps = %+v, %v", p, err)
+	}
+	if p2, err := r.Probe(); err != nil || p2.Known != p.Known {
+		t.Fatalf("Probe = %+v, %v; SupportedOps %+v", p2, err, p)
 	}
 	f := tempFile(t, []byte("fixed file data"))
 	if err := r.RegisterFiles([]int{int(f.Fd())}); err != nil {

@@ -430,6 +430,18 @@ class Engine:
         return {lib.HOOP_BACKEND_URING: "io_uring",
                 lib.HOOP_BACKEND_THREADS: "threads"}.get(b, str(b))
 
+    @property
+    def backend_reason(self) -> str:
+        """Why this backend serves the engine, in words ("io_uring:
+        available", or why the thread pool was chosen); Go's
+        Engine.BackendReason, C's hoop_engine_backend_reason."""
+        e = self._enter()
+        try:
+            why: bytes = ffi.string(lib.hoop_engine_backend_reason(e))
+        finally:
+            self._leave()
+        return why.decode("utf-8", "replace")
+
     def metrics(self) -> Dict[str, int]:
         """The engine's counters (struct hoop_engine_metrics) as a dict."""
         m = ffi.new("struct hoop_engine_metrics *")

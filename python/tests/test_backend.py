@@ -22,6 +22,7 @@ def test_unknown_backend_argument_is_value_error(name):
 def test_known_backend_names():
     with hoop.Engine(backend="threads") as e:
         assert e.backend == "threads"
+        assert e.backend_reason == "thread pool: requested by the caller", e.backend_reason
         assert e.pread(os.open("/dev/zero", os.O_RDONLY | os.O_CLOEXEC), 3, 0) == b"\0\0\0"
     for name in ("auto", None):
         with hoop.Engine(backend=name) as e:
@@ -30,6 +31,7 @@ def test_known_backend_names():
         for name in ("uring", "io_uring"):
             with hoop.Engine(backend=name) as e:
                 assert e.backend == "io_uring"
+                assert e.backend_reason == "io_uring: requested by the caller", e.backend_reason
 
 
 def child(env_value, code):
