@@ -28,6 +28,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@
 struct job {
 	struct job *next, *prev; /* in the pending list or the running list */
 	unsigned n;              /* ops in the chain */
-	unsigned cur;            /* the op being run */
+	_Atomic unsigned cur;    /* ops before it are delivered (or being) */
 	_Atomic int cancel;      /* cancel requested */
 	bool running;
 	pthread_t worker;
@@ -507,9 +508,9 @@ static void run_job(struct hoop_pool *p, struct job *j)
 			broken = true;
 		if (res >= 0 && (op->sqe_flags & HOOP_SQE_CQE_SKIP_SUCCESS))
 			res = 0; /* still delivered: the engine owes a result */
-		pthread_mutex_lock(&p->mu);
-		j->cur = i + 1;
-		pthread_mutex_unlock(&p->mu);
+		/* No lock: a canceller reads cur under p->mu, which orders
+		 * nothing here; it only learns which ops are too late. */
+		atomic_store_explicit(&j->cur, i + 1, memory_order_release);
 		p->done(p->done_ctx, j->tokens[i], res);
 	}
 }
@@ -699,10 +700,13 @@ int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 		if (spawn_locked(p) < 0)
 			break;
 	/* One wake-up per job, not a broadcast: with many idle workers a
-	 * broadcast wakes them all to find one job each at most. */
-	for (unsigned i = 0; i < njobs && i < p->idle; i++)
-		pthread_cond_signal(&p->work_cv);
+	 * broadcast wakes them all to find one job each at most. Signalled
+	 * after the unlock, so a woken worker does not at once block on the
+	 * mutex this thread still holds (a second switch per job). */
+	unsigned wake = njobs < p->idle ? njobs : p->idle;
 	pthread_mutex_unlock(&p->mu);
+	while (wake--)
+		pthread_cond_signal(&p->work_cv);
 	return 0;
 }
 
@@ -711,7 +715,10 @@ static bool job_matches(const struct job *j, uint64_t token, int fd, bool any)
 	if (any)
 		return true;
 	/* Ops before j->cur have been delivered already: too late for them. */
-	for (unsigned i = j->running ? j->cur : 0; i < j->n; i++) {
+	unsigned from = j->running ? atomic_load_explicit(&j->cur,
+	                                                  memory_order_acquire)
+	                           : 0;
+	for (unsigned i = from; i < j->n; i++) {
 		if (token && j->tokens[i] == token)
 			return true;
 		if (fd >= 0 && j->ops[i].fd == fd &&
