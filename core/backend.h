@@ -24,8 +24,8 @@ struct hoop_pool;
  * the application's handler). Every operation submitted ends with exactly
  * one call done(ctx, token, result), from a worker or from a canceller.
  */
-int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig,
-                      bool take, hoop__done_fn done, void *ctx);
+int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig, bool take,
+                      hoop__done_fn done, void *ctx);
 /*
  * The pool's cancel signal from params.pool_signal (0: HOOP_POOL_SIGNAL,
  * else SIGRTMIN + 3): the signal number, or -EINVAL (not SIGUSR1, SIGUSR2

@@ -11,13 +11,13 @@
 
 #define ADD(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 
-int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
-                             unsigned n, uint64_t *tok,
-                             const struct hoop_target *to, const unsigned *idx,
-                             bool accepted)
+int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
+                             uint64_t *tok, const struct hoop_target *to,
+                             const unsigned *idx, bool accepted)
 {
 	for (unsigned i = 0; i < n; i++)
-		tok[i] = hoop__engine_arm(e, idx[i], ops[i].user_data, to, SLOT_POOL);
+		tok[i] = hoop__engine_arm(e, idx[i], ops[i].user_data, to,
+		                          SLOT_POOL);
 	ADD(&e->inflight, n);
 	ADD(&hoop__stripe(e)->submitted, n);
 	ADD(&e->m_pool_ops, n);
@@ -39,7 +39,6 @@ int hoop__engine_pool_submit(hoop_engine *e, const struct hoop_op *ops,
 	hoop__slots_untake(&e->tab, idx, n);
 	return err;
 }
-
 
 void hoop__engine_pool_free(hoop_engine *e, bool in_child)
 {
@@ -112,15 +111,15 @@ static void pool_notify(hoop_engine *e, bool kernel)
 
 /* On the thread pool every op done inline saves two thread hand-offs. */
 const struct hoop_backend_ops hoop__backend_pool = {
-	.inline_max = ~0u,
-	.submit = pool_submit,
-	.cancel = pool_cancel,
-	.cancel_fd = pool_cancel_fd,
-	.cancel_all = pool_cancel_all,
-	.flush = pool_flush,
-	.flush_pending = pool_nothing,
-	.reap = pool_nothing,
-	.notify = pool_notify,
-	.start = pool_flush,
-	.destroy = hoop__engine_pool_free,
+        .inline_max = ~0u,
+        .submit = pool_submit,
+        .cancel = pool_cancel,
+        .cancel_fd = pool_cancel_fd,
+        .cancel_all = pool_cancel_all,
+        .flush = pool_flush,
+        .flush_pending = pool_nothing,
+        .reap = pool_nothing,
+        .notify = pool_notify,
+        .start = pool_flush,
+        .destroy = hoop__engine_pool_free,
 };

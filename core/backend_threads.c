@@ -57,17 +57,17 @@ struct hoop_pool {
 	hoop__done_fn done; /* each result goes here, with done_ctx */
 	void *done_ctx;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv;  /* workers wait for jobs */
-	pthread_cond_t done_cv;  /* cancellers wait for running jobs to end */
+	pthread_cond_t work_cv; /* workers wait for jobs */
+	pthread_cond_t done_cv; /* cancellers wait for running jobs to end */
 	struct job *pending_head, *pending_tail;
-	struct job *running;     /* doubly linked */
+	struct job *running; /* doubly linked */
 	unsigned nworkers, idle, max_workers;
 	unsigned npending;       /* jobs queued and not yet taken */
 	unsigned cancel_waiters; /* cancellers waiting on done_cv */
 	bool stopping;
 	pthread_t *threads;
 	unsigned nthreads_cap;
-	int sig;                 /* the cancel signal */
+	int sig; /* the cancel signal */
 };
 
 /* ---- the cancel signal ---- */
@@ -111,9 +111,10 @@ int hoop__pool_signal_resolve(int32_t param, char *why, size_t n)
 		if (signal_allowed(param))
 			return param;
 		if (why)
-			snprintf(why, n, "pool_signal %d is not SIGUSR1, SIGUSR2 "
-			         "or a real-time signal (%d..%d)", (int)param,
-			         (int)SIGRTMIN, (int)SIGRTMAX);
+			snprintf(why, n,
+			         "pool_signal %d is not SIGUSR1, SIGUSR2 "
+			         "or a real-time signal (%d..%d)",
+			         (int)param, (int)SIGRTMIN, (int)SIGRTMAX);
 		return -EINVAL;
 	}
 	const char *env = getenv("HOOP_POOL_SIGNAL");
@@ -123,9 +124,11 @@ int hoop__pool_signal_resolve(int32_t param, char *why, size_t n)
 	if (sig > 0 && signal_allowed(sig))
 		return (int)sig;
 	if (why)
-		snprintf(why, n, "HOOP_POOL_SIGNAL=%s is not SIGUSR1, SIGUSR2 or "
+		snprintf(why, n,
+		         "HOOP_POOL_SIGNAL=%s is not SIGUSR1, SIGUSR2 or "
 		         "a real-time signal: use a number in %d..%d or "
-		         "SIGRTMIN+n", env, (int)SIGRTMIN, (int)SIGRTMAX);
+		         "SIGRTMIN+n",
+		         env, (int)SIGRTMIN, (int)SIGRTMAX);
 	return -EINVAL;
 }
 
@@ -189,7 +192,8 @@ static int claim(int sig, bool take, bool install, char *why, size_t n)
 		snprintf(name, sizeof(name), " (%s)",
 		         sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
 	if (err == -EBUSY && why)
-		snprintf(why, n, "the thread pool's cancel signal %d%s"
+		snprintf(why, n,
+		         "the thread pool's cancel signal %d%s"
 		         " has a handler the application installed; hoop does "
 		         "not replace it: choose another with "
 		         "hoop_engine_params.pool_signal or HOOP_POOL_SIGNAL "
@@ -309,7 +313,8 @@ static int run_call(const struct hoop_op *op)
 			return neg(write(op->fd, addr, op->len));
 		{
 			int r = neg(pwrite(op->fd, addr, op->len, off));
-			return r == -ESPIPE ? neg(write(op->fd, addr, op->len)) : r;
+			return r == -ESPIPE ? neg(write(op->fd, addr, op->len))
+			                    : r;
 		}
 	case HOOP_OP_READV: {
 		int r = neg(preadv2(op->fd, addr, (int)op->len, off,
@@ -340,8 +345,7 @@ static int run_call(const struct hoop_op *op)
 	case HOOP_OP_OPENAT:
 		if (op->file_index)
 			return -EOPNOTSUPP; /* direct descriptors need io_uring */
-		return neg(openat(op->fd, addr, (int)op->op_flags,
-		                  (mode_t)op->len));
+		return neg(openat(op->fd, addr, (int)op->op_flags, (mode_t)op->len));
 	case HOOP_OP_OPENAT2:
 		if (op->file_index)
 			return -EOPNOTSUPP;
@@ -352,8 +356,7 @@ static int run_call(const struct hoop_op *op)
 			return -EOPNOTSUPP;
 		return neg(close(op->fd));
 	case HOOP_OP_STATX:
-		return neg(statx(op->fd, addr, (int)op->op_flags, op->len,
-		                 addr2));
+		return neg(statx(op->fd, addr, (int)op->op_flags, op->len, addr2));
 	case HOOP_OP_UNLINKAT:
 		return neg(unlinkat(op->fd, addr, (int)op->op_flags));
 	case HOOP_OP_RENAMEAT:
@@ -576,8 +579,8 @@ static int spawn_locked(struct hoop_pool *p)
 	return 0;
 }
 
-int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig,
-                      bool take, hoop__done_fn done, void *ctx)
+int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig, bool take,
+                      hoop__done_fn done, void *ctx)
 {
 	int err = hoop__pool_signal_claim(sig, take, NULL, 0);
 	if (err < 0)
@@ -662,8 +665,8 @@ int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 	unsigned njobs = 0;
 	for (unsigned i = 0; i < n;) {
 		unsigned k = i;
-		while (k + 1 < n &&
-		       (ops[k].sqe_flags & (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)))
+		while (k + 1 < n && (ops[k].sqe_flags &
+		                     (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)))
 			k++;
 		struct job *j = job_new(&ops[i], &tokens[i], k - i + 1);
 		if (!j) {

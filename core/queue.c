@@ -175,8 +175,7 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 }
 
 /* Move up to max completions out. Caller holds q->mu. */
-static unsigned take_locked(hoop_queue *q, struct hoop_completion *out,
-                            unsigned max)
+static unsigned take_locked(hoop_queue *q, struct hoop_completion *out, unsigned max)
 {
 	unsigned n = q->count < max ? q->count : max;
 	for (unsigned i = 0; i < n; i++) {
@@ -204,8 +203,9 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 	int err = hoop__engine_check(q->e);
 	if (err == -ECHILD)
 		return err;
-	uint64_t deadline =
-	    timeout_ns < 0 ? UINT64_MAX : hoop__now_ns() + (uint64_t)timeout_ns;
+	uint64_t deadline = timeout_ns < 0
+	                            ? UINT64_MAX
+	                            : hoop__now_ns() + (uint64_t)timeout_ns;
 	hoop__caller_enter(q->e);
 	int ret;
 	for (;;) {
