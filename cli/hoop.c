@@ -17,6 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* HOOP_CLI_BENCH=0 builds the command without `hoop bench` (and without
+ * cJSON): the static CLI that tests/kernels/run.sh boots under QEMU, where
+ * no static cJSON library exists and only probe and cp are run. */
+#ifndef HOOP_CLI_BENCH
+#define HOOP_CLI_BENCH 1
+#endif
+
 const char *cli_prog = "hoop";
 const char *cli_cmd;
 
@@ -148,8 +155,10 @@ static const struct {
 } commands[] = {
         {"probe", cmd_probe,
          "what io_uring allows on this kernel and in this process"},
+#if HOOP_CLI_BENCH
         {"bench", cmd_bench,
          "hoop against liburing, system calls and cp, side by side"},
+#endif
         {"cp", cmd_cp, "copy a file through the engine's queue"},
         {"cat", cmd_cat, "concatenate files to standard output through the queue"},
         {"echo-server", cmd_echo_server, "a TCP echo server on io_uring"},
