@@ -66,6 +66,54 @@ static void print_bits(const char *label, uint32_t bits, bit_name_fn name)
 	printf("\n");
 }
 
+/* A name for each HOOP_PROBE_X_* bit of ring_extras: the hoop call the
+ * bit says works here. */
+static const char *extra_name(uint64_t bit)
+{
+	switch (bit) {
+	case HOOP_PROBE_X_SYNC_MSG:
+		return "sync_msg";
+	case HOOP_PROBE_X_CLONE_BUFFERS:
+		return "clone_buffers";
+	case HOOP_PROBE_X_CLONE_OFFSETS:
+		return "clone_offsets";
+	case HOOP_PROBE_X_MEM_REGION:
+		return "mem_region";
+	case HOOP_PROBE_X_WAIT_REGION:
+		return "wait_region";
+	case HOOP_PROBE_X_CMD_GETSOCKNAME:
+		return "cmd_getsockname";
+	case HOOP_PROBE_X_CQ_EVENTFD_TOGGLE:
+		return "cq_eventfd_toggle";
+	}
+	return NULL;
+}
+
+/* The ring_extras line: like print_bits, over 64 bits. */
+static void print_extras(uint64_t bits)
+{
+	struct wrap w;
+	char hex[48];
+	uint64_t unnamed = 0;
+	wrap_start(&w, "extras:");
+	snprintf(hex, sizeof(hex), "%#" PRIx64 ":", bits);
+	wrap_word(&w, bits ? hex : "none");
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t bit = UINT64_C(1) << i;
+		if (!(bits & bit))
+			continue;
+		if (extra_name(bit))
+			wrap_word(&w, extra_name(bit));
+		else
+			unnamed |= bit;
+	}
+	if (unnamed) {
+		snprintf(hex, sizeof(hex), "(unnamed %#" PRIx64 ")", unnamed);
+		wrap_word(&w, hex);
+	}
+	printf("\n");
+}
+
 static const char *tier_meaning(int tier)
 {
 	switch (tier) {
@@ -142,6 +190,7 @@ static void print_report(const struct hoop_probe *p)
 	       p->buf_ring ? "yes (provided-buffer rings register)" : "no");
 	print_bits("setup flags:", p->setup_flags, hoop_setup_flag_name);
 	print_bits("features:", p->features, hoop_feature_name);
+	print_extras(p->ring_extras);
 
 	struct wrap w;
 	char head[64];
@@ -278,7 +327,18 @@ static void print_json(const struct hoop_probe *p)
 	json_string(p->memlock_note);
 	printf(",\n  \"auto_reason\": ");
 	json_string(p->auto_reason);
-	printf("\n}\n");
+	printf(",\n  \"ring_extras\": %" PRIu64 ",\n", p->ring_extras);
+	printf("  \"ring_extra_names\": [");
+	first = 1;
+	for (unsigned i = 0; i < 64; i++) {
+		const char *n = extra_name(UINT64_C(1) << i);
+		if (!(p->ring_extras & (UINT64_C(1) << i)) || !n)
+			continue;
+		printf("%s", first ? "" : ", ");
+		json_string(n);
+		first = 0;
+	}
+	printf("]\n}\n");
 }
 
 static void probe_usage(FILE *f)
@@ -299,8 +359,8 @@ static void probe_usage(FILE *f)
 	        "hoop_probe\n"
 	        "             (include/hoop/probe.h), plus tier_name,\n"
 	        "             auto_backend_name, feature_names, "
-	        "setup_flag_names\n"
-	        "             and opcode_names\n"
+	        "setup_flag_names,\n"
+	        "             opcode_names and ring_extra_names\n"
 	        "  -h, --help this text\n"
 	        "\n"
 	        "Exit status: 0 (also when io_uring is unusable: the report "

@@ -140,6 +140,7 @@ int main(int argc, char **argv)
 	check_str("reason", p.reason);
 	check_str("memlock_note", p.memlock_note);
 	check_str("auto_reason", p.auto_reason);
+	check_u64("ring_extras", p.ring_extras);
 
 	/* The opcode names list as many names as there are supported opcodes. */
 	const char *names = value_of("opcode_names");
@@ -150,6 +151,26 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 		        "FAIL: opcode_names has %d names, opcode_count %u\n",
 		        count / 2, p.opcode_count);
+		failures++;
+	}
+	/* ring_extra_names: one name per HOOP_PROBE_X_* bit set, in bit
+	 * order, with the CLI's names. */
+	static const char *const extra_names[] = {
+	        "sync_msg",         "clone_buffers", "clone_offsets",
+	        "mem_region",       "wait_region",   "cmd_getsockname",
+	        "cq_eventfd_toggle"};
+	char want[512] = "[", *end = want + 1;
+	for (unsigned i = 0; i < sizeof(extra_names) / sizeof(*extra_names); i++) {
+		if (!(p.ring_extras & (UINT64_C(1) << i)))
+			continue;
+		end += sprintf(end, "%s\"%s\"", end == want + 1 ? "" : ", ",
+		               extra_names[i]);
+	}
+	strcpy(end, "]");
+	const char *xn = value_of("ring_extra_names");
+	if (!xn || strncmp(xn, want, strlen(want)) != 0) {
+		fprintf(stderr, "FAIL: ring_extra_names is %.80s, want %s\n",
+		        xn ? xn : "(missing)", want);
 		failures++;
 	}
 	if (argc > 2 && strcmp(argv[2], "uring") == 0 && p.usable != 1) {
