@@ -98,6 +98,8 @@ const char *hoop_strerror(int err);
 #define HOOP_OP_WRITEV_FIXED 61
 #define HOOP_OP_PIPE 62
 #define HOOP_OP_LAST 63
+#define HOOP_OP_NOP128 63
+#define HOOP_OP_URING_CMD128 64
 #define HOOP_SQE_FIXED_FILE 0x01
 #define HOOP_SQE_IO_DRAIN 0x02
 #define HOOP_SQE_IO_LINK 0x04
@@ -124,6 +126,7 @@ const char *hoop_strerror(int err);
 #define HOOP_SETUP_NO_SQARRAY 0x00010000u
 #define HOOP_SETUP_HYBRID_IOPOLL 0x00020000u
 #define HOOP_SETUP_CQE_MIXED 0x00040000u
+#define HOOP_SETUP_SQE_MIXED 0x00080000u
 #define HOOP_FEAT_SINGLE_MMAP 0x00000001u
 #define HOOP_FEAT_NODROP 0x00000002u
 #define HOOP_FEAT_SUBMIT_STABLE 0x00000004u
@@ -406,6 +409,7 @@ uint32_t hoop_ring_features(const hoop_ring *ring);
 unsigned hoop_ring_sq_entries(const hoop_ring *ring);
 unsigned hoop_ring_cq_entries(const hoop_ring *ring);
 struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *ring);
+struct hoop_sqe *hoop_ring_get_sqe128(hoop_ring *ring);
 int hoop_ring_submit(hoop_ring *ring);
 int hoop_ring_submit_and_wait(hoop_ring *ring, unsigned wait_nr);
 int hoop_ring_submit_and_wait_timeout(hoop_ring *ring,
@@ -692,6 +696,8 @@ void hoop_prep_futex_wake(struct hoop_sqe *sqe, uint32_t *futex, uint64_t val,
 void hoop_prep_futex_waitv(struct hoop_sqe *sqe, struct futex_waitv *futex,
                            uint32_t nr_futex, unsigned flags);
 void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
+void hoop_prep_nop128(struct hoop_sqe *sqe);
+void hoop_prep_uring_cmd128(struct hoop_sqe *sqe, int cmd_op, int fd);
 
 /* hoop/register.h */
 #define HOOP_SYNC_CANCEL_NO_WAIT 0x01u

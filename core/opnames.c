@@ -111,10 +111,10 @@ static const char *const setup_names[] = {
         "clamp",         "attach_wq",     "r_disabled", "submit_all",
         "coop_taskrun",  "taskrun_flag",  "sqe128",     "cqe32",
         "single_issuer", "defer_taskrun", "no_mmap",    "registered_fd_only",
-        "no_sqarray",    "hybrid_iopoll", "cqe_mixed",
+        "no_sqarray",    "hybrid_iopoll", "cqe_mixed",  "sqe_mixed",
 };
-_Static_assert(sizeof(setup_names) / sizeof(setup_names[0]) == 19 &&
-                       HOOP_SETUP_CQE_MIXED == 1u << 18,
+_Static_assert(sizeof(setup_names) / sizeof(setup_names[0]) == 20 &&
+                       HOOP_SETUP_SQE_MIXED == 1u << 19,
                "setup_names follows HOOP_SETUP_*");
 
 static const char *bit_name(uint32_t bit, const char *const *names, unsigned n)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <linux/openat2.h>
+#include <string.h>
 
 #include "hoop/prep.h"
 #include "hoop/inline.h"
@@ -923,4 +924,16 @@ void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd)
 {
 	/* cmd_op is the low 32 bits of off; the upper half must stay 0. */
 	sqe_fill(sqe, HOOP_OP_URING_CMD, fd, 0, 0, pair32((uint32_t)cmd_op, 0));
+}
+
+void hoop_prep_nop128(struct hoop_sqe *sqe)
+{
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe_fill(sqe, HOOP_OP_NOP128, -1, 0, 0, 0);
+}
+
+void hoop_prep_uring_cmd128(struct hoop_sqe *sqe, int cmd_op, int fd)
+{
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe_fill(sqe, HOOP_OP_URING_CMD128, fd, 0, 0, pair32((uint32_t)cmd_op, 0));
 }

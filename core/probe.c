@@ -249,6 +249,7 @@ static const struct flag_test flag_tests[] = {
         {HOOP_SETUP_NO_SQARRAY, 0},
         {HOOP_SETUP_HYBRID_IOPOLL, HOOP_SETUP_IOPOLL},
         {HOOP_SETUP_CQE_MIXED, 0},
+        {HOOP_SETUP_SQE_MIXED, 0},
 };
 
 static void probe_setup_flags(struct hoop_probe *p, int base_fd)

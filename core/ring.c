@@ -54,7 +54,7 @@ HOOP_VIEW_SAME(cq_mixed);
 #define HOOP_MAX_CQ_ENTRIES 65536u
 
 /* Setup flags this build knows; anything else is refused before the syscall. */
-#define HOOP_SETUP_KNOWN 0x0007ffffu
+#define HOOP_SETUP_KNOWN 0x000fffffu
 
 /*
  * After close, the memlock charge of a ring is released asynchronously, so
@@ -445,6 +445,28 @@ int hoop_ring_register(hoop_ring *r, unsigned opcode, const void *arg,
 struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *r)
 {
 	return hoop_ring_get_sqe_inline(r);
+}
+
+struct hoop_sqe *hoop_ring_get_sqe128(hoop_ring *r)
+{
+	if (r->sqe_shift)
+		return hoop_ring_get_sqe_inline(r);
+	if (!(r->setup_flags & HOOP_SETUP_SQE_MIXED))
+		return NULL;
+	unsigned head = __atomic_load_n(r->sq_khead, __ATOMIC_ACQUIRE);
+	unsigned tail = r->sqe_tail;
+	/* A 128-byte entry must not start in the last slot: pad it. */
+	unsigned pad = (tail & r->sq_mask) == r->sq_mask;
+	if (tail - head + pad + 2 > r->sq_entries)
+		return NULL;
+	if (pad) {
+		struct hoop_sqe *nop = &r->sqes[tail & r->sq_mask];
+		hoop_prep_nop_inline(nop);
+		nop->flags = HOOP_SQE_CQE_SKIP_SUCCESS;
+		tail++;
+	}
+	r->sqe_tail = tail + 2;
+	return &r->sqes[tail & r->sq_mask];
 }
 
 unsigned hoop__ring_flush_sq(hoop_ring *r)

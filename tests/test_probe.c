@@ -67,19 +67,20 @@ int main(void)
 	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_SINGLE_ISSUER),
 	             "single_issuer") == 0);
 	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_CQE_MIXED), "cqe_mixed") == 0);
+	CHECK(strcmp(hoop_setup_flag_name(HOOP_SETUP_SQE_MIXED), "sqe_mixed") == 0);
 	unsigned nfeat = 0, nsetup = 0;
 	for (unsigned i = 0; i < 32; i++) {
 		nfeat += hoop_feature_name(1u << i) != NULL;
 		nsetup += hoop_setup_flag_name(1u << i) != NULL;
 	}
 	CHECK_EQ(nfeat, 18);
-	CHECK_EQ(nsetup, 19);
+	CHECK_EQ(nsetup, 20);
 	CHECK(hoop_feature_name(0) == NULL);
 	CHECK(hoop_feature_name(HOOP_FEAT_NODROP | HOOP_FEAT_EXT_ARG) == NULL);
 	CHECK(hoop_feature_name(1u << 31) == NULL);
 	CHECK(hoop_setup_flag_name(0) == NULL);
 	CHECK(hoop_setup_flag_name(3) == NULL);
-	CHECK(hoop_setup_flag_name(1u << 19) == NULL);
+	CHECK(hoop_setup_flag_name(1u << 20) == NULL);
 	CHECK_EQ(hoop_op_from_name("no_such_op"), -ENOENT);
 	CHECK_EQ(hoop_op_from_name(""), -ENOENT);
 	CHECK_EQ(hoop_op_from_name(NULL), -EINVAL);

@@ -494,6 +494,13 @@ HOOP_API void hoop_prep_futex_waitv(struct hoop_sqe *sqe, struct futex_waitv *fu
 /* A driver command `cmd_op` on `fd`; the command payload is up to the
  * caller (pad2 onwards, a 128-byte SQE for most drivers). */
 HOOP_API void hoop_prep_uring_cmd(struct hoop_sqe *sqe, int cmd_op, int fd);
+/* A NOP in a 128-byte SQE (from hoop_ring_get_sqe128 on a
+ * HOOP_SETUP_SQE_MIXED ring, 6.19+): clears all 128 bytes. res: 0. */
+HOOP_API void hoop_prep_nop128(struct hoop_sqe *sqe);
+/* hoop_prep_uring_cmd in a 128-byte SQE (from hoop_ring_get_sqe128 on a
+ * HOOP_SETUP_SQE_MIXED ring, 6.19+): clears all 128 bytes; the command
+ * payload (80 bytes from pad2) is up to the caller. */
+HOOP_API void hoop_prep_uring_cmd128(struct hoop_sqe *sqe, int cmd_op, int fd);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,20 @@ HOOP_API unsigned hoop_ring_cq_entries(const hoop_ring *ring);
 HOOP_API struct hoop_sqe *hoop_ring_get_sqe(hoop_ring *ring);
 
 /*
+ * hoop_ring_get_sqe128 - the next free 128-byte SQE (two struct hoop_sqe
+ * in a row), or NULL when the SQ lacks room (submit first) or the ring has
+ * neither HOOP_SETUP_SQE128 nor HOOP_SETUP_SQE_MIXED. On an SQE128 ring it
+ * is hoop_ring_get_sqe. On an SQE_MIXED ring the entry takes two SQ slots,
+ * and as the kernel refuses one that would start in the ring's last slot
+ * and wrap, that slot is first filled with a NOP flagged
+ * HOOP_SQE_CQE_SKIP_SUCCESS (no CQE), so up to three slots are used. Fill
+ * the entry with a 128-byte opcode (hoop_prep_nop128,
+ * hoop_prep_uring_cmd128); a 64-byte one from hoop_ring_get_sqe goes
+ * beside it as usual. Owner thread.
+ */
+HOOP_API struct hoop_sqe *hoop_ring_get_sqe128(hoop_ring *ring);
+
+/*
  * hoop_ring_submit - publish all prepared SQEs and tell the kernel. Returns
  * the number submitted (>= 0) or -errno: -EBUSY or -EAGAIN when the kernel
  * cannot take more right now (reap completions and retry). EINTR is retried.

@@ -256,6 +256,10 @@ struct hoop_zcrx_ifq_reg {
 #define HOOP_OP_PIPE 62
 /* One past the highest opcode hoop knows by name. */
 #define HOOP_OP_LAST 63
+/* 128-byte SQE opcodes of a HOOP_SETUP_SQE_MIXED ring (6.19+): not counted
+ * in HOOP_OP_LAST (the probe's opcode mask has 64 bits). */
+#define HOOP_OP_NOP128 63
+#define HOOP_OP_URING_CMD128 64
 
 /* SQE flags (IOSQE_*). */
 #define HOOP_SQE_FIXED_FILE 0x01
@@ -286,6 +290,8 @@ struct hoop_zcrx_ifq_reg {
 #define HOOP_SETUP_NO_SQARRAY 0x00010000u
 #define HOOP_SETUP_HYBRID_IOPOLL 0x00020000u
 #define HOOP_SETUP_CQE_MIXED 0x00040000u
+/* 64- and 128-byte SQEs in one SQ (6.19+): see hoop_ring_get_sqe128. */
+#define HOOP_SETUP_SQE_MIXED 0x00080000u
 
 /* Features reported by the kernel at setup (IORING_FEAT_*). */
 #define HOOP_FEAT_SINGLE_MMAP 0x00000001u
