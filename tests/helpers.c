@@ -115,6 +115,29 @@ int t_tcp_listener(uint16_t *port)
 	return fd;
 }
 
+int t_udp_pair(int *rx, int *tx, struct sockaddr_in *rx_addr)
+{
+	int r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int t = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(rx_addr, 0, sizeof(*rx_addr));
+	rx_addr->sin_family = AF_INET;
+	rx_addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(*rx_addr);
+	if (r < 0 || t < 0 ||
+	    bind(r, (struct sockaddr *)rx_addr, sizeof(*rx_addr)) < 0 ||
+	    getsockname(r, (struct sockaddr *)rx_addr, &len) < 0) {
+		int e = -errno;
+		if (r >= 0)
+			close(r);
+		if (t >= 0)
+			close(t);
+		return e;
+	}
+	*rx = r;
+	*tx = t;
+	return 0;
+}
+
 int t_tcp_pair(int *client, int *server)
 {
 	uint16_t port;

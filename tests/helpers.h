@@ -85,6 +85,11 @@ static inline unsigned char t_pattern(uint64_t i)
 /* A connected TCP pair on 127.0.0.1; returns 0 or -errno. */
 int t_tcp_pair(int *client, int *server);
 
+/* Two UDP sockets: rx bound to 127.0.0.1 on an ephemeral port (its address
+ * in *rx_addr), tx unbound. Returns 0 or -errno (nothing left open). */
+struct sockaddr_in;
+int t_udp_pair(int *rx, int *tx, struct sockaddr_in *rx_addr);
+
 /* A listening TCP socket on 127.0.0.1 with an ephemeral port; port stored. */
 int t_tcp_listener(uint16_t *port);
 

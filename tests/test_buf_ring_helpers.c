@@ -76,19 +76,13 @@ int main(void)
 		CHECK_EQ(r, (int)NBUF);
 
 	/* UDP: a receiver with IP_RECVTTL, a sender on a known port. */
-	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK(rx >= 0 && tx >= 0);
-	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK_EQ(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
-	CHECK_EQ(bind(tx, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t al = sizeof(a);
+	int rx, tx;
 	struct sockaddr_in rxa, txa;
-	CHECK_EQ(getsockname(rx, (struct sockaddr *)&rxa, &al), 0);
-	al = sizeof(a);
+	CHECK_EQ(t_udp_pair(&rx, &tx, &rxa), 0);
+	txa = rxa;
+	txa.sin_port = 0;
+	CHECK_EQ(bind(tx, (struct sockaddr *)&txa, sizeof(txa)), 0);
+	socklen_t al = sizeof(txa);
 	CHECK_EQ(getsockname(tx, (struct sockaddr *)&txa, &al), 0);
 	int one = 1;
 	CHECK_EQ(setsockopt(rx, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)), 0);

@@ -48,16 +48,9 @@ static void tcp_pair(int *c, int *s)
 
 static void send_set_addr(hoop_ring *ring)
 {
-	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK(rx >= 0 && tx >= 0);
+	int rx, tx;
 	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK_EQ(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t al = sizeof(a);
-	CHECK_EQ(getsockname(rx, (struct sockaddr *)&a, &al), 0);
+	CHECK_EQ(t_udp_pair(&rx, &tx, &a), 0);
 	struct hoop_sqe *sqe = t_sqe(ring);
 	hoop_prep_send(sqe, tx, "to-addr", 7, 0);
 	hoop_prep_send_set_addr(sqe, (struct sockaddr *)&a, sizeof(a));

@@ -15,16 +15,9 @@ int main(void)
 {
 	int fds_before = t_fd_count();
 	hoop_ring *ring = t_ring(8, 0);
-	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK(rx >= 0 && tx >= 0);
+	int rx, tx;
 	struct sockaddr_in a;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK_EQ(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
-	socklen_t alen = sizeof(a);
-	CHECK_EQ(getsockname(rx, (struct sockaddr *)&a, &alen), 0);
+	CHECK_EQ(t_udp_pair(&rx, &tx, &a), 0);
 
 	hoop_prep_sendto(t_sqe(ring), tx, "datagram", 8, 0,
 	                 (struct sockaddr *)&a, sizeof(a));
