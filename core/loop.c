@@ -774,10 +774,8 @@ static void resend_owed(hoop_loop *l)
 	l->cancels_owed = false;
 	for (uint32_t i = 0; i < l->nops && !l->cancels_owed; i++) {
 		struct lop *op = &l->ops[i];
-		if (op->live && op->cancelled && op->in_kernel &&
-		    !op->cancel_sent && op->kind != K_CLOSE)
-			op->cancel_sent = send_cancel(l, op_ud(l, op),
-			                              op_ud(l, op) | UD_CANCEL);
+		if (op->live && op->cancelled && op->in_kernel && !op->cancel_sent)
+			cancel_op(l, op);
 	}
 }
 
