@@ -12,7 +12,10 @@ import (
 	"syscall"
 )
 
-// Op is one operation of a batch given to Engine.Submit.
+// Op is one operation for Engine.Submit, Queue.Add and Queue.AddBatch:
+// the one request type of the package, as hoop's C API has one struct
+// hoop_op for hoop_engine_submit and hoop_queue_add. Build it with Read,
+// Write, Readv, Writev, or as a literal. Request is another name for it.
 type Op struct {
 	Code     uint8    // OpNop, OpRead, OpWrite, OpReadv, OpWritev, OpFsync
 	FD       int      // file descriptor
@@ -20,7 +23,7 @@ type Op struct {
 	Buf      []byte   // OpRead, OpWrite
 	Vecs     [][]byte // OpReadv, OpWritev
 	Flags    uint32   // OpFsync: FsyncDataSync
-	UserData uint64   // returned in the Result
+	UserData uint64   // returned in the Result (Engine.Wait) or as the Completion's ID (Queue.Wait)
 }
 
 // Result is the final completion of one Op of a batch.
@@ -48,8 +51,8 @@ type Batch struct {
 // Submit submits ops as one unit with one cgo call (IO_LINK-free; they may
 // complete in any order). The buffers in ops are pinned and belong to the
 // kernel until Wait has returned the batch's results. Fails with an
-// *OpError wrapping EINVAL for an empty batch, one larger than Cap, or an
-// unknown Code.
+// *OpError wrapping EINVAL for an empty batch, one larger than MaxInflight,
+// an unknown Code, or an FD out of int32's range.
 func (e *Engine) Submit(ops []Op) (*Batch, error) {
 	n := len(ops)
 	if n == 0 || n > e.cap {
@@ -65,17 +68,11 @@ func (e *Engine) Submit(ops []Op) (*Batch, error) {
 	reqs := make([]C.struct_hoopgo_req, n)
 	ptrs := make([]*call, n)
 	for i := range ops {
-		op := &ops[i]
-		buf, cnt := bytesPtr(op.Buf), len(op.Buf)
-		if op.Code == OpReadv || op.Code == OpWritev {
-			iov := iovecs(op.Vecs)
-			buf, cnt = iovPtr(iov), len(iov)
-		}
-		if err := fillReq(&b.pin, &reqs[i], op.Code, int32(op.FD), op.Off, op.Flags, buf, cnt); err != nil {
+		if _, err := opReq(&b.pin, &reqs[i], &ops[i]); err != nil {
 			b.pin.Unpin()
 			return nil, &OpError{Op: "submit", Err: err}
 		}
-		b.res[i].UserData = op.UserData
+		b.res[i].UserData = ops[i].UserData
 		b.calls[i].batch = b
 		b.calls[i].idx = i
 		ptrs[i] = &b.calls[i]

@@ -129,9 +129,9 @@ func BenchmarkQueueNOP32(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer q.Destroy()
-	reqs := make([]Request, 32)
+	reqs := make([]Op, 32)
 	for i := range reqs {
-		reqs[i] = Request{ID: uint64(i), Op: OpNop}
+		reqs[i] = Op{UserData: uint64(i), Code: OpNop}
 	}
 	cs := make([]Completion, 32)
 	b.ResetTimer()

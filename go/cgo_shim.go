@@ -10,8 +10,8 @@ import (
 	"syscall"
 )
 
-// Operation codes accepted by Engine.Submit, Queue.Add and Request.Op; the
-// values are the kernel's io_uring opcodes.
+// Operation codes for Op.Code (Engine.Submit, Queue.Add); the values are
+// the kernel's io_uring opcodes.
 const (
 	OpNop    uint8 = C.HOOP_OP_NOP
 	OpReadv  uint8 = C.HOOP_OP_READV

@@ -13,55 +13,47 @@ import (
 	"unsafe"
 )
 
-// Request is one operation for Queue.Add, in the shape of gVisor's aio
-// Request. Build it with Read, Readv, Write, Writev, or by hand.
-type Request struct {
-	ID  uint64         // caller's tag, returned in the Completion
-	Op  uint8          // OpRead, OpWrite, OpReadv, OpWritev, OpFsync, OpNop
-	FD  int32          // file descriptor
-	Off int64          // file offset; -1 uses the file position
-	Buf unsafe.Pointer // first byte (OpRead/OpWrite) or first syscall.Iovec (OpReadv/OpWritev)
-	Len int            // bytes (OpRead/OpWrite) or iovec count (OpReadv/OpWritev)
-}
+// Request is the name Queue.Add's request type had when it was a type of
+// its own, in the shape of gVisor's aio Request; it is now Op, the one
+// request type Engine.Submit and Queue.Add both take. Code built with the
+// constructors (Read, Write, Readv, Writev) is unchanged. A literal takes
+// Op's field names: Request{ID: id, Op: code, FD: fd} is
+// Op{UserData: id, Code: code, FD: int(fd)}, and Buf is a []byte (Vecs
+// for OpReadv and OpWritev) instead of a pointer and a length.
+//
+// Deprecated: use Op.
+type Request = Op
 
-// Completion is the result of one Request, as gVisor's aio Completion.
+// Completion is the result of one Op collected by Queue.Wait, as gVisor's
+// aio Completion.
 type Completion struct {
-	ID     uint64 // the Request's ID
+	ID     uint64 // the Op's UserData
 	Result int32  // bytes moved, or -errno
 }
 
 // Err is nil when Result >= 0, else the syscall.Errno in Result.
 func (c *Completion) Err() error { return resultErr(c.Result) }
 
-// Read returns a Request reading into dst from fd at off.
-func Read(id uint64, fd int32, off int64, dst []byte) Request {
-	return Request{ID: id, Op: OpRead, FD: fd, Off: off, Buf: bytesPtr(dst), Len: len(dst)}
+// Read returns an Op reading into dst from fd at off, with user data id.
+func Read(id uint64, fd int32, off int64, dst []byte) Op {
+	return Op{UserData: id, Code: OpRead, FD: int(fd), Off: off, Buf: dst}
 }
 
-// Write returns a Request writing src to fd at off.
-func Write(id uint64, fd int32, off int64, src []byte) Request {
-	return Request{ID: id, Op: OpWrite, FD: fd, Off: off, Buf: bytesPtr(src), Len: len(src)}
+// Write returns an Op writing src to fd at off, with user data id.
+func Write(id uint64, fd int32, off int64, src []byte) Op {
+	return Op{UserData: id, Code: OpWrite, FD: int(fd), Off: off, Buf: src}
 }
 
-// Readv returns a Request reading into the buffers dsts in order from fd at
-// off (preadv(2)).
-func Readv(id uint64, fd int32, off int64, dsts [][]byte) Request {
-	iov := iovecs(dsts)
-	return Request{ID: id, Op: OpReadv, FD: fd, Off: off, Buf: iovPtr(iov), Len: len(iov)}
+// Readv returns an Op reading into the buffers dsts in order from fd at
+// off (preadv(2)), with user data id.
+func Readv(id uint64, fd int32, off int64, dsts [][]byte) Op {
+	return Op{UserData: id, Code: OpReadv, FD: int(fd), Off: off, Vecs: dsts}
 }
 
-// Writev returns a Request writing the buffers srcs in order to fd at off
-// (pwritev(2)).
-func Writev(id uint64, fd int32, off int64, srcs [][]byte) Request {
-	iov := iovecs(srcs)
-	return Request{ID: id, Op: OpWritev, FD: fd, Off: off, Buf: iovPtr(iov), Len: len(iov)}
-}
-
-func bytesPtr(b []byte) unsafe.Pointer {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Pointer(&b[0])
+// Writev returns an Op writing the buffers srcs in order to fd at off
+// (pwritev(2)), with user data id.
+func Writev(id uint64, fd int32, off int64, srcs [][]byte) Op {
+	return Op{UserData: id, Code: OpWritev, FD: int(fd), Off: off, Vecs: srcs}
 }
 
 func iovPtr(iov []syscall.Iovec) unsafe.Pointer {
@@ -71,25 +63,14 @@ func iovPtr(iov []syscall.Iovec) unsafe.Pointer {
 	return unsafe.Pointer(&iov[0])
 }
 
-func iovecs(bufs [][]byte) []syscall.Iovec {
-	iov := make([]syscall.Iovec, len(bufs))
-	for i, b := range bufs {
-		if len(b) > 0 {
-			iov[i].Base = &b[0]
-			iov[i].SetLen(len(b))
-		}
-	}
-	return iov
-}
-
 // Queue is a completion queue on an Engine with gVisor's aio Queue
-// interface: add requests, then wait for at least some number of
-// completions. Add may be called from any goroutine; Wait and Destroy by
+// interface: add operations (Op), then wait for at least some number of
+// completions. Add may be called from any goroutine; Wait and Close by
 // one goroutine at a time. Wait parks in Go's netpoller, not in C.
 //
-// Buffers of a request (and its iovec array) are pinned from Add until the
-// request's completion has been returned by Wait; they belong to the kernel
-// until then.
+// The buffers of an Op (and the iovec array built over its Vecs) are
+// pinned from Add until its completion has been returned by Wait; they
+// belong to the kernel until then.
 type Queue struct {
 	e   *Engine
 	q   *C.hoop_queue
@@ -115,7 +96,7 @@ type pinGroup struct {
 }
 
 // NewQueue creates a Queue on e holding up to capacity outstanding
-// requests (added and not yet returned by Wait). The engine's Close
+// operations (added and not yet returned by Wait). The engine's Close
 // destroys queues still open.
 func (e *Engine) NewQueue(capacity int) (*Queue, error) {
 	if capacity <= 0 || capacity > e.cap {
@@ -147,17 +128,18 @@ func (e *Engine) NewQueue(capacity int) (*Queue, error) {
 // Cap returns the queue's capacity.
 func (q *Queue) Cap() int { return q.cap }
 
-// Add submits one request. It fails with an *OpError wrapping EAGAIN when
-// the queue already holds Cap outstanding requests, EINVAL for an unknown
-// Op, ErrClosed after Destroy.
-func (q *Queue) Add(r Request) error {
-	return q.AddBatch([]Request{r})
+// Add submits one operation; its completion carries op.UserData as ID. It
+// fails with an *OpError wrapping EAGAIN when the queue already holds Cap
+// outstanding operations, EINVAL for an unknown Code or an FD out of
+// int32's range, ErrClosed after Close.
+func (q *Queue) Add(op Op) error {
+	return q.AddBatch([]Op{op})
 }
 
-// AddBatch submits all of rs with one cgo call: all are added, or none
+// AddBatch submits all of ops with one cgo call: all are added, or none
 // (with the error of Add).
-func (q *Queue) AddBatch(rs []Request) error {
-	n := len(rs)
+func (q *Queue) AddBatch(ops []Op) error {
+	n := len(ops)
 	if n == 0 {
 		return nil
 	}
@@ -177,15 +159,15 @@ func (q *Queue) AddBatch(rs []Request) error {
 	}
 	q.spare = nil
 	pinned := false
-	for i := range rs {
-		r := &rs[i]
-		reqs[i] = C.struct_hoopgo_req{id: C.uint64_t(r.ID)}
-		if err := fillReq(&g.p, &reqs[i], r.Op, r.FD, r.Off, 0, r.Buf, r.Len); err != nil {
+	for i := range ops {
+		reqs[i] = C.struct_hoopgo_req{id: C.uint64_t(ops[i].UserData)}
+		p, err := opReq(&g.p, &reqs[i], &ops[i])
+		if err != nil {
 			g.p.Unpin()
 			q.spare = g
 			return &OpError{Op: "queue_add", Err: err}
 		}
-		pinned = pinned || (r.Buf != nil && r.Len > 0)
+		pinned = pinned || p
 	}
 	var nout C.int
 	if r := C.hoopgo_add(q.q, &reqs[0], C.uint(n), &tokens[0], nil, 0, &nout, nil); r < 0 {
@@ -298,36 +280,36 @@ func (q *Queue) Destroy() {
 	q.e.queuesMu.Unlock()
 }
 
-// fillReq describes one operation in r, pinning its memory with p: buf is
-// the first byte (read, write) or the first syscall.Iovec (readv, writev)
-// and n the byte or iovec count. It fails with EINVAL for an unsupported
-// code.
-func fillReq(p *runtime.Pinner, r *C.struct_hoopgo_req, code uint8, fd int32, off int64, flags uint32, buf unsafe.Pointer, n int) error {
-	r.op = C.uint8_t(code)
-	r.fd = C.int32_t(fd)
-	r.off = C.int64_t(off)
-	r.flags = C.uint32_t(flags)
-	switch code {
+// opReq describes op in r, pinning its buffers (and, for OpReadv and
+// OpWritev, the iovec array it builds over Vecs) with p; pinned says
+// whether anything was. It fails with EINVAL for an unsupported Code or an
+// FD that is no int32.
+func opReq(p *runtime.Pinner, r *C.struct_hoopgo_req, op *Op) (pinned bool, err error) {
+	if op.FD != int(int32(op.FD)) {
+		return false, syscall.EINVAL
+	}
+	r.op = C.uint8_t(op.Code)
+	r.fd = C.int32_t(op.FD)
+	r.off = C.int64_t(op.Off)
+	r.flags = C.uint32_t(op.Flags)
+	switch op.Code {
 	case OpRead, OpWrite:
-		if buf != nil && n > 0 {
-			p.Pin(buf)
-			r.addr = C.uint64_t(uintptr(buf))
-			r.len = C.uint32_t(min(n, maxIO))
+		if len(op.Buf) > 0 {
+			p.Pin(&op.Buf[0])
+			r.addr = C.uint64_t(uintptr(unsafe.Pointer(&op.Buf[0])))
+			r.len = C.uint32_t(min(len(op.Buf), maxIO))
+			return true, nil
 		}
 	case OpReadv, OpWritev:
-		if buf != nil && n > 0 {
-			p.Pin(buf)
-			for _, v := range unsafe.Slice((*syscall.Iovec)(buf), n) {
-				if v.Base != nil {
-					p.Pin(v.Base)
-				}
-			}
-			r.addr = C.uint64_t(uintptr(buf))
-			r.len = C.uint32_t(n)
+		if len(op.Vecs) > 0 {
+			iov := pinIovecs(p, op.Vecs)
+			r.addr = C.uint64_t(uintptr(unsafe.Pointer(&iov[0])))
+			r.len = C.uint32_t(len(iov))
+			return true, nil
 		}
 	case OpNop, OpFsync:
 	default:
-		return syscall.EINVAL
+		return false, syscall.EINVAL
 	}
-	return nil
+	return false, nil
 }
