@@ -10,16 +10,22 @@
 //     submitting SQEs and reaping CQEs run in Go over the ring's shared
 //     memory (the layout include/hoop/inline.h publishes), entering the
 //     kernel with a raw io_uring_enter: no cgo call and no allocation per
-//     operation.
+//     operation. So SQE.Prepare* write the SQE's fields in Go instead of
+//     calling the C core's hoop_prep_* helpers; a test compares every one
+//     of them, byte for byte, with its C helper (shared test vectors).
 //   - Engine: one ring shared by any number of goroutines, with
-//     context-aware operations (ReadAt, WriteAt, Fsync, Nop), batches and
-//     ReadFiles (many whole files in one call). Completions reach goroutines through one reaper goroutine that waits
-//     on a readiness eventfd in Go's netpoller, so a waiting goroutine never
-//     holds an OS thread blocked in C. A read the page cache can serve is
-//     done in the calling goroutine instead (preadv2 with RWF_NOWAIT, a raw
-//     system call: no cgo, no ring), so it costs what os.File.ReadAt costs;
-//     only what would wait for the device goes through the ring.
-//   - Queue: gVisor's aio Queue shape (Add, Wait, Cap, Destroy).
+//     context-aware operations (ReadAt, WriteAt, Fsync, Fdatasync, Nop),
+//     batches (Submit a []Op, Wait for their Results) and ReadFiles (many
+//     whole files in one call). Completions reach goroutines through one
+//     reaper goroutine that waits on a readiness eventfd in Go's
+//     netpoller, so a waiting goroutine never holds an OS thread blocked
+//     in C. A read the page cache can serve is done in the calling
+//     goroutine instead (preadv2 with RWF_NOWAIT, a raw system call: no
+//     cgo, no ring), so it costs what os.File.ReadAt costs; only what
+//     would wait for the device goes through the ring.
+//   - Queue: gVisor's aio Queue shape (Add, Wait, Cap, Close), taking the
+//     same Op values as Engine.Submit (Read, Write, Readv, Writev build
+//     them; Request is Op's deprecated second name).
 //   - File: an *os.File-like file whose I/O goes through an Engine.
 //   - Listen, ListenConfig, Listener, Dial, DialContext, Dialer, Conn: TCP
 //     as a net.Listener and net.Conns (net/http serves over them; they

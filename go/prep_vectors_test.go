@@ -52,8 +52,6 @@ var sqeFields = []struct {
 }
 
 func sqeAddr(g *[8]uint64) uint64 { return g[2] }
-func sqeOff(g *[8]uint64) uint64  { return g[1] }
-func sqeLen(g *[8]uint64) uint32  { return uint32(g[3]) }
 
 func addrOf(p []byte) uint64 {
 	if len(p) == 0 {
