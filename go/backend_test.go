@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -191,5 +192,33 @@ func TestEngineBackendEnvUnknown(t *testing.T) {
 	want := `hoop: engine_create: HOOP_BACKEND="thread" is not a backend (accepted: uring, threads): invalid argument`
 	if !errors.Is(err, syscall.EINVAL) || err.Error() != want {
 		t.Fatalf("HOOP_BACKEND=thread: %v, want %q", err, want)
+	}
+}
+
+// Metrics carries every counter of struct hoop_engine_metrics under its C
+// name: on the thread pool a NOP counts in PoolOps (the counters C added
+// after the first layout were missing from Go), and the deprecated
+// OverflowFlush equals OverflowFlushes.
+func TestEngineMetricsMirrorC(t *testing.T) {
+	fields := reflect.TypeOf(Metrics{}).NumField() - 1 // OverflowFlush is an alias
+	if fields != cMetricsCounters {
+		t.Fatalf("Metrics has %d counters, struct hoop_engine_metrics %d", fields, cMetricsCounters)
+	}
+	e, err := NewEngine(WithEngineBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for i := 0; i < 3; i++ {
+		if err := e.Nop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := e.Metrics()
+	if m.PoolOps < 3 || m.Completed < 3 || m.InlineOps != 0 {
+		t.Errorf("after 3 NOPs on the thread pool: %+v", m)
+	}
+	if m.OverflowFlush != m.OverflowFlushes {
+		t.Errorf("OverflowFlush %d, OverflowFlushes %d", m.OverflowFlush, m.OverflowFlushes)
 	}
 }

@@ -798,19 +798,32 @@ func createErr(r int) error {
 
 // Metrics is a snapshot of an engine's counters.
 type Metrics struct {
-	Submitted      uint64 // operations accepted
-	Completed      uint64 // final results delivered
-	CQEs           uint64 // completion entries reaped
-	Inflight       uint64 // accepted and not yet final
-	Enters         uint64 // io_uring_enter calls that submitted
-	SQEsEntered    uint64 // SQEs passed by those calls
-	Wakeups        uint64 // sleeping waiters woken by another thread
-	ReapsByWaiters uint64 // CQEs reaped by submitting or waiting threads
-	ReapsByThread  uint64 // CQEs reaped by the engine's C thread
-	OverflowFlush  uint64 // CQ overflow backlogs flushed
-	UnknownCQEs    uint64 // CQEs with no owner (dropped)
-	SubmitBlocked  uint64 // submitters that waited for room in C
+	Submitted       uint64 // operations accepted
+	Completed       uint64 // final results delivered
+	CQEs            uint64 // completion entries reaped
+	Inflight        uint64 // accepted and not yet final
+	Enters          uint64 // io_uring_enter calls that submitted
+	SQEsEntered     uint64 // SQEs passed by those calls
+	Wakeups         uint64 // sleeping waiters woken by another thread
+	ReapsByWaiters  uint64 // CQEs reaped by submitting or waiting threads
+	ReapsByThread   uint64 // CQEs reaped by the engine's C thread
+	OverflowFlushes uint64 // CQ overflow backlogs flushed
+	UnknownCQEs     uint64 // CQEs with no owner (dropped)
+	SubmitBlocked   uint64 // submitters that waited for room in C
+	PoolOps         uint64 // operations served by the thread pool
+	InlineOps       uint64 // operations completed inline in the calling thread
+	QueueWakeups    uint64 // queue consumers woken by a completion
+
+	// OverflowFlush is OverflowFlushes, under a name that differed from
+	// the C field (overflow_flushes) and Python's metrics() key.
+	//
+	// Deprecated: use OverflowFlushes.
+	OverflowFlush uint64
 }
+
+// cMetricsCounters is the number of counters in struct hoop_engine_metrics:
+// Metrics has one field for each (TestEngineMetricsMirrorC).
+const cMetricsCounters = C.sizeof_struct_hoop_engine_metrics / 8
 
 // Metrics returns the engine's counters; the zero value once closed.
 func (e *Engine) Metrics() Metrics {
@@ -826,8 +839,10 @@ func (e *Engine) Metrics() Metrics {
 		CQEs: uint64(m.cqes), Inflight: uint64(m.inflight),
 		Enters: uint64(m.enters), SQEsEntered: uint64(m.sqes_entered),
 		Wakeups: uint64(m.wakeups), ReapsByWaiters: uint64(m.reaps_by_waiters),
-		ReapsByThread: uint64(m.reaps_by_thread), OverflowFlush: uint64(m.overflow_flushes),
+		ReapsByThread: uint64(m.reaps_by_thread), OverflowFlushes: uint64(m.overflow_flushes),
 		UnknownCQEs: uint64(m.unknown_cqes), SubmitBlocked: uint64(m.submit_blocked),
+		PoolOps: uint64(m.pool_ops), InlineOps: uint64(m.inline_ops),
+		QueueWakeups: uint64(m.queue_wakeups), OverflowFlush: uint64(m.overflow_flushes),
 	}
 }
 

@@ -1010,10 +1010,7 @@ func (r *Ring) UnregisterFiles() error {
 // SupportedOps asks the kernel, through this ring, which operations it
 // supports (the package-level Probe answers a wider question: whether
 // io_uring is usable here at all, and what).
-func (r *Ring) SupportedOps() (*ProbeResult, error) { return r.Probe() }
-
-// Probe is SupportedOps.
-func (r *Ring) Probe() (*ProbeResult, error) {
+func (r *Ring) SupportedOps() (*ProbeResult, error) {
 	var sup [256]C.uint8_t
 	n := C.hoop_ring_probe_ops(r.r, &sup[0], C.uint(len(sup)))
 	if n < 0 {
@@ -1025,6 +1022,12 @@ func (r *Ring) Probe() (*ProbeResult, error) {
 	}
 	return p, nil
 }
+
+// Probe is SupportedOps, under a name that the package-level Probe also
+// has for another question.
+//
+// Deprecated: use SupportedOps.
+func (r *Ring) Probe() (*ProbeResult, error) { return r.SupportedOps() }
 
 // FileRegistry owns a ring's fixed-file table and maps fds to slots. Like
 // the ring, it is used by one goroutine at a time; close it before the
