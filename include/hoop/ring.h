@@ -457,8 +457,9 @@ struct hoop_zcrx_rq {
 };
 
 /*
- * Giving zero-copy receive buffers back to the kernel through the refill
- * queue (liburing has no call for this; its programs do it by hand):
+ * Giving zero-copy receive buffers back to the kernel through the zcrx
+ * refill queue. liburing has no calls for this; its programs do these
+ * steps by hand.
  *
  * hoop_zcrx_rq_size - the bytes of refill region to register for
  *   `rq_entries` entries (rounded up to a power of two as the kernel does):
