@@ -34,6 +34,8 @@ const char *hoop_strerror(int err);
 #define HOOP_MEM_REGION_REG_WAIT_ARG 0x01u
 #define HOOP_REG_WAIT_TS 0x01u
 #define HOOP_ZCRX_AREA_DMABUF 0x01u
+#define HOOP_ZCRX_AREA_SHIFT 48
+#define HOOP_ZCRX_AREA_MASK 0xffff000000000000ull
 #define HOOP_OP_NOP 0
 #define HOOP_OP_READV 1
 #define HOOP_OP_WRITEV 2
@@ -97,9 +99,9 @@ const char *hoop_strerror(int err);
 #define HOOP_OP_READV_FIXED 60
 #define HOOP_OP_WRITEV_FIXED 61
 #define HOOP_OP_PIPE 62
-#define HOOP_OP_LAST 63
 #define HOOP_OP_NOP128 63
 #define HOOP_OP_URING_CMD128 64
+#define HOOP_OP_LAST 65
 #define HOOP_SQE_FIXED_FILE 0x01
 #define HOOP_SQE_IO_DRAIN 0x02
 #define HOOP_SQE_IO_LINK 0x04
@@ -363,6 +365,17 @@ struct hoop_zcrx_area_reg {
 	uint64_t resv2[2];
 };
 
+struct hoop_zcrx_rqe {
+	uint64_t off;
+	uint32_t len;
+	uint32_t pad;
+};
+
+struct hoop_zcrx_cqe {
+	uint64_t off;
+	uint64_t pad;
+};
+
 struct hoop_zcrx_ifq_reg {
 	uint32_t if_idx;
 	uint32_t if_rxq;
@@ -459,6 +472,9 @@ int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
                      unsigned cq_entries);
 int hoop_ring_register_region(hoop_ring *ring,
                               struct hoop_mem_region_reg *reg);
+int hoop_ring_map_region(hoop_ring *ring, const struct hoop_region_desc *rd,
+                         void **out);
+int hoop_region_unmap(void *addr, uint64_t size);
 int hoop_ring_submit_and_wait_reg(hoop_ring *ring, struct hoop_cqe **cqe_out,
                                   unsigned wait_nr, int reg_index);
 int64_t hoop_ring_memory_size(unsigned entries, const hoop_ring_params *p);
@@ -466,6 +482,24 @@ int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
                          const hoop_ring_params *p, void *buf,
                          size_t buf_size);
 int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
+
+struct hoop_zcrx_rq {
+	uint32_t *khead;
+	uint32_t *ktail;
+	uint32_t rq_tail;
+	uint32_t ring_entries;
+	struct hoop_zcrx_rqe *rqes;
+	void *ring_ptr;
+};
+
+size_t hoop_zcrx_rq_size(unsigned rq_entries);
+int hoop_zcrx_rq_init(struct hoop_zcrx_rq *rq, void *ring_ptr,
+                      const struct hoop_zcrx_ifq_reg *reg);
+struct hoop_zcrx_rqe *hoop_zcrx_rq_get(struct hoop_zcrx_rq *rq);
+void hoop_zcrx_rqe_fill(struct hoop_zcrx_rqe *rqe, uint64_t area_token,
+                        uint64_t off, uint32_t len);
+void hoop_zcrx_rq_advance(struct hoop_zcrx_rq *rq);
+uint64_t hoop_zcrx_cqe_off(const struct hoop_cqe *cqe);
 int hoop_ring_enable(hoop_ring *ring);
 int hoop_ring_enter(hoop_ring *ring, unsigned to_submit, unsigned min_complete,
                     unsigned flags, const void *arg, size_t argsz);
@@ -641,6 +675,8 @@ void hoop_prep_send_bundle(struct hoop_sqe *sqe, int sockfd, size_t len,
                            int flags);
 void hoop_prep_recv(struct hoop_sqe *sqe, int sockfd, void *buf, size_t len,
                     int flags);
+void hoop_prep_recv_zc(struct hoop_sqe *sqe, int sockfd, unsigned len,
+                       unsigned flags, uint32_t zcrx_id);
 void hoop_prep_recv_multishot(struct hoop_sqe *sqe, int sockfd, void *buf,
                               size_t len, int flags);
 void hoop_prep_recv_bundle(struct hoop_sqe *sqe, int sockfd, size_t len,
@@ -741,6 +777,8 @@ int hoop_ring_register_eventfd_async(hoop_ring *ring, int fd);
 int hoop_ring_unregister_eventfd(hoop_ring *ring);
 int hoop_ring_probe_ops(hoop_ring *ring, uint8_t *supported, unsigned len);
 int hoop_opcode_supported(unsigned op);
+const char *hoop_opcode_name(unsigned op);
+int hoop_opcode_from_name(const char *name);
 const char *hoop_op_name(unsigned op);
 int hoop_op_from_name(const char *name);
 const char *hoop_feature_name(uint32_t bit);
@@ -934,6 +972,7 @@ void hoop_op_from_sqe(struct hoop_op *op, const struct hoop_sqe *sqe);
 #define HOOP_PROBE_X_WAIT_REGION 0x10ull
 #define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull
 #define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull
+#define HOOP_PROBE_X_MEM_REGION_KERNEL 0x80ull
 #define HOOP_PROBE_SIZE_V1 856
 
 struct hoop_probe {
@@ -966,9 +1005,11 @@ struct hoop_probe {
 	char memlock_note[128];
 	char auto_reason[288];
 	uint64_t ring_extras;
+	uint64_t opcodes_hi;
 };
 
 int hoop_probe_run(struct hoop_probe *out);
+int hoop_probe_has_opcode(const struct hoop_probe *p, unsigned op);
 const char *hoop_probe_tier_name(int tier);
 int hoop_probe_tier_flags(const struct hoop_probe *p, int tier,
                           int single_owner, uint32_t *setup_flags_out);

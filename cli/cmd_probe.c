@@ -85,8 +85,23 @@ static const char *extra_name(uint64_t bit)
 		return "cmd_getsockname";
 	case HOOP_PROBE_X_CQ_EVENTFD_TOGGLE:
 		return "cq_eventfd_toggle";
+	case HOOP_PROBE_X_MEM_REGION_KERNEL:
+		return "mem_region_kernel";
 	}
 	return NULL;
+}
+
+/* The probe's opcode masks: opcodes (0-63) and opcodes_hi (64-127). */
+#define OPCODE_BITS 128u
+
+/* hoop_opcode_name(op), or "opN" (in tmp) for an opcode hoop cannot name. */
+static const char *opcode_word(unsigned op, char *tmp, size_t n)
+{
+	const char *name = hoop_opcode_name(op);
+	if (name)
+		return name;
+	snprintf(tmp, n, "op%u", op);
+	return tmp;
 }
 
 /* The ring_extras line: like print_bits, over 64 bits. */
@@ -200,15 +215,10 @@ static void print_report(const struct hoop_probe *p)
 	         p->kernel_ops);
 	wrap_word(&w, head);
 	int missing = 0;
-	for (unsigned op = 0; op < 64 && op < p->kernel_ops; op++) {
-		if (p->opcodes & (UINT64_C(1) << op)) {
-			const char *name = hoop_op_name(op);
+	for (unsigned op = 0; op < OPCODE_BITS && op < p->kernel_ops; op++) {
+		if (hoop_probe_has_opcode(p, op)) {
 			char tmp[16];
-			if (!name) {
-				snprintf(tmp, sizeof(tmp), "op%u", op);
-				name = tmp;
-			}
-			wrap_word(&w, name);
+			wrap_word(&w, opcode_word(op, tmp, sizeof(tmp)));
 		} else {
 			missing++;
 		}
@@ -218,17 +228,18 @@ static void print_report(const struct hoop_probe *p)
 	 * engine hands those to its thread pool (which has most file and
 	 * socket calls; the others fail there with EOPNOTSUPP). */
 	for (unsigned op = p->kernel_ops; op < HOOP_OP_LAST; op++)
-		missing += hoop_op_name(op) != NULL;
+		missing += hoop_opcode_name(op) != NULL;
 	if (missing) {
 		wrap_start(&w, "unsupported:");
-		for (unsigned op = 0; op < 64; op++) {
-			if (p->opcodes & (UINT64_C(1) << op))
+		for (unsigned op = 0; op < OPCODE_BITS; op++) {
+			if (hoop_probe_has_opcode(p, op))
 				continue;
 			if (op < p->kernel_ops)
-				wrap_word(&w, hoop_op_name(op) ? hoop_op_name(op)
-				                               : "?");
-			else if (op < HOOP_OP_LAST && hoop_op_name(op))
-				wrap_word(&w, hoop_op_name(op));
+				wrap_word(&w, hoop_opcode_name(op)
+				                      ? hoop_opcode_name(op)
+				                      : "?");
+			else if (op < HOOP_OP_LAST && hoop_opcode_name(op))
+				wrap_word(&w, hoop_opcode_name(op));
 		}
 		printf("\n");
 	}
@@ -300,19 +311,15 @@ static void print_json(const struct hoop_probe *p)
 	printf("  \"resv0\": %" PRIu32 ",\n", p->resv0);
 	printf("  \"resv1\": %" PRIu32 ",\n", p->resv1);
 	printf("  \"opcodes\": %" PRIu64 ",\n", p->opcodes);
+	printf("  \"opcodes_hi\": %" PRIu64 ",\n", p->opcodes_hi);
 	printf("  \"opcode_names\": [");
 	int first = 1;
-	for (unsigned op = 0; op < 64; op++) {
-		if (!(p->opcodes & (UINT64_C(1) << op)))
+	for (unsigned op = 0; op < OPCODE_BITS; op++) {
+		if (!hoop_probe_has_opcode(p, op))
 			continue;
-		const char *name = hoop_op_name(op);
 		char tmp[16];
-		if (!name) {
-			snprintf(tmp, sizeof(tmp), "op%u", op);
-			name = tmp;
-		}
 		printf("%s", first ? "" : ", ");
-		json_string(name);
+		json_string(opcode_word(op, tmp, sizeof(tmp)));
 		first = 0;
 	}
 	printf("],\n");

@@ -45,7 +45,7 @@ __attribute__((noinline)) static void report(const struct hoop_sqe *sqe,
 	        "submitted with its %s [0x%llx, +%llu) not addressable at %p: "
 	        "the kernel would %s freed or out-of-bounds memory. The "
 	        "submitting call is in the stack below.\n",
-	        hoop_op_name(sqe->opcode), (unsigned long long)sqe->user_data,
+	        hoop_opcode_name(sqe->opcode), (unsigned long long)sqe->user_data,
 	        what, (unsigned long long)addr, (unsigned long long)len, bad,
 	        is_write ? "write into" : "read from");
 	/* pc and bp of this frame: ASan unwinds from here through the

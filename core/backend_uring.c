@@ -742,10 +742,10 @@ static void *engine_thread(void *arg)
  */
 int hoop__uring_missing_opcodes(hoop_ring *ring, uint64_t *mask)
 {
-	uint8_t sup[HOOP_OP_LAST];
+	uint8_t sup[64]; /* the mask's bits; HOOP_OP_LAST is above 64 */
 	*mask = 0;
-	if (hoop_ring_probe_ops(ring, sup, HOOP_OP_LAST) > 0)
-		for (unsigned op = 0; op < HOOP_OP_LAST; op++)
+	if (hoop_ring_probe_ops(ring, sup, 64) > 0)
+		for (unsigned op = 0; op < 64; op++)
 			if (!sup[op])
 				*mask |= 1ull << op;
 	const char *env = getenv("HOOP_ENGINE_MASK_OPS");
@@ -760,7 +760,7 @@ int hoop__uring_missing_opcodes(hoop_ring *ring, uint64_t *mask)
 			char *end;
 			long op = strtol(name, &end, 10);
 			if (end == name || *end)
-				op = hoop_op_from_name(name);
+				op = hoop_opcode_from_name(name);
 			if (op < 0 || op >= 64)
 				return -EINVAL;
 			*mask |= 1ull << op;

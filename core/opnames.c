@@ -75,14 +75,16 @@ static const char *const op_names[HOOP_OP_LAST] = {
         [HOOP_OP_READV_FIXED] = "readv_fixed",
         [HOOP_OP_WRITEV_FIXED] = "writev_fixed",
         [HOOP_OP_PIPE] = "pipe",
+        [HOOP_OP_NOP128] = "nop128",
+        [HOOP_OP_URING_CMD128] = "uring_cmd128",
 };
 
-const char *hoop_op_name(unsigned op)
+const char *hoop_opcode_name(unsigned op)
 {
 	return op < HOOP_OP_LAST ? op_names[op] : NULL;
 }
 
-int hoop_op_from_name(const char *name)
+int hoop_opcode_from_name(const char *name)
 {
 	if (!name)
 		return -EINVAL;
@@ -91,6 +93,12 @@ int hoop_op_from_name(const char *name)
 			return (int)op;
 	return -ENOENT;
 }
+
+/* The names before hoop 0.2 (HOOP_0.1), kept for the programs that call
+ * them: they share the hoop_op_ prefix of the struct hoop_op fillers. */
+const char *hoop_op_name(unsigned op) { return hoop_opcode_name(op); }
+
+int hoop_op_from_name(const char *name) { return hoop_opcode_from_name(name); }
 
 /* Indexed by bit position: HOOP_FEAT_* is 1u << index. */
 static const char *const feature_names[] = {

@@ -937,3 +937,12 @@ void hoop_prep_uring_cmd128(struct hoop_sqe *sqe, int cmd_op, int fd)
 	memset(sqe, 0, 2 * sizeof(*sqe));
 	sqe_fill(sqe, HOOP_OP_URING_CMD128, fd, 0, 0, pair32((uint32_t)cmd_op, 0));
 }
+
+void hoop_prep_recv_zc(struct hoop_sqe *sqe, int sockfd, unsigned len,
+                       unsigned flags, uint32_t zcrx_id)
+{
+	sqe_fill(sqe, HOOP_OP_RECV_ZC, sockfd, 0, len, 0);
+	sqe->ioprio = (uint16_t)flags;
+	/* zcrx_ifq_idx shares the SQE's file_index word. */
+	sqe->file_index = (int32_t)zcrx_id;
+}

@@ -26,9 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct hoop_probe) == 864, "hoop_probe is 864 bytes");
+_Static_assert(sizeof(struct hoop_probe) == 872, "hoop_probe is 872 bytes");
 _Static_assert(offsetof(struct hoop_probe, ring_extras) == HOOP_PROBE_SIZE_V1,
                "hoop_probe grows at its end");
+_Static_assert(offsetof(struct hoop_probe, opcodes_hi) == 864, "hoop_probe "
+                                                               "grows at its "
+                                                               "end");
+_Static_assert(HOOP_OP_LAST <= 128, "opcodes and opcodes_hi hold 128 bits");
 _Static_assert(offsetof(struct hoop_probe, opcodes) == 80, "probe layout");
 _Static_assert(offsetof(struct hoop_probe, kernel_release) == 104, "probe "
                                                                    "layout");
@@ -320,6 +324,23 @@ static int try_region(hoop_ring *r, void *page, uint64_t flags)
 	return hoop_ring_register_region(r, &mr) == 0;
 }
 
+/* 1 if a region of one page of kernel memory registers on `r` and maps. */
+static int try_kernel_region(hoop_ring *r)
+{
+	struct hoop_region_desc rd;
+	memset(&rd, 0, sizeof(rd));
+	rd.size = 4096;
+	struct hoop_mem_region_reg mr;
+	memset(&mr, 0, sizeof(mr));
+	mr.region_uptr = (uint64_t)(uintptr_t)&rd;
+	void *p = NULL;
+	if (hoop_ring_register_region(r, &mr) < 0 ||
+	    hoop_ring_map_region(r, &rd, &p) < 0)
+		return 0;
+	hoop_region_unmap(p, rd.size);
+	return 1;
+}
+
 /* 1 if the getsockname socket command answers on a socket. */
 static int try_getsockname(hoop_ring *r)
 {
@@ -375,6 +396,8 @@ static uint64_t probe_ring_extras(void)
 		x |= HOOP_PROBE_X_CMD_GETSOCKNAME;
 	if (hoop_ring_cq_eventfd_toggle(a, 1) == 0)
 		x |= HOOP_PROBE_X_CQ_EVENTFD_TOGGLE;
+	if (try_kernel_region(a)) /* b has a region already */
+		x |= HOOP_PROBE_X_MEM_REGION_KERNEL;
 out:
 	hoop_ring_destroy(a);
 	hoop_ring_destroy(b);
@@ -588,15 +611,18 @@ static void probe_fill(struct hoop_probe *p)
 	} else {
 		p->usable = 1;
 		p->features = hoop_ring_features(ring);
-		uint8_t sup[64];
-		int known = hoop_ring_probe_ops(ring, sup, 64);
+		uint8_t sup[128];
+		int known = hoop_ring_probe_ops(ring, sup, 128);
 		if (known > 0) {
 			p->kernel_ops = (uint32_t)known;
-			for (unsigned op = 0; op < 64; op++)
-				if (sup[op]) {
-					p->opcodes |= 1ull << op;
-					p->opcode_count++;
-				}
+			for (unsigned op = 0; op < 128; op++) {
+				if (!sup[op])
+					continue;
+				uint64_t *mask = op < 64 ? &p->opcodes
+				                         : &p->opcodes_hi;
+				*mask |= 1ull << (op % 64);
+				p->opcode_count++;
+			}
 		}
 		p->buf_ring = probe_buf_ring(ring);
 		probe_setup_flags(p, hoop_ring_fd(ring));
@@ -606,6 +632,18 @@ static void probe_fill(struct hoop_probe *p)
 	probe_memlock(p);
 	p->tier = compute_tier(p);
 	choose_auto(p);
+}
+
+int hoop_probe_has_opcode(const struct hoop_probe *p, unsigned op)
+{
+	if (!p || op >= 128)
+		return 0;
+	if (op < 64)
+		return (int)((p->opcodes >> op) & 1);
+	/* A caller's struct from before opcodes_hi: nothing known there. */
+	if (p->size < offsetof(struct hoop_probe, opcodes_hi) + sizeof(uint64_t))
+		return 0;
+	return (int)((p->opcodes_hi >> (op - 64)) & 1);
 }
 
 const char *hoop_probe_tier_name(int tier)

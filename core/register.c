@@ -13,7 +13,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The probe answers at most 256 opcodes: an opcode is one byte in the SQE. */
 #define HOOP_PROBE_MAX_OPS 256u
@@ -541,6 +543,98 @@ int hoop_buf_ring_available(hoop_ring *ring, struct hoop_buf *br, uint16_t bgid)
 		return r;
 	uint16_t tail = __atomic_load_n(buf_ring_tail(br), __ATOMIC_ACQUIRE);
 	return (uint16_t)(tail - head);
+}
+
+/* ---- regions of kernel memory ---- */
+
+int hoop_ring_map_region(hoop_ring *ring, const struct hoop_region_desc *rd,
+                         void **out)
+{
+	if (out)
+		*out = NULL;
+	if (!ring || !rd || !out || rd->size == 0 || rd->size > SIZE_MAX ||
+	    (rd->flags & HOOP_MEM_REGION_TYPE_USER) || rd->mmap_offset == 0 ||
+	    rd->mmap_offset > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	int fd = hoop_ring_fd(ring);
+	if (fd < 0)
+		return -EBADF;
+	void *p = mmap(NULL, (size_t)rd->size, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_POPULATE, fd, (off_t)rd->mmap_offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	*out = p;
+	return 0;
+}
+
+int hoop_region_unmap(void *addr, uint64_t size)
+{
+	if (!addr || size == 0 || size > SIZE_MAX)
+		return -EINVAL;
+	return munmap(addr, (size_t)size) == 0 ? 0 : -errno;
+}
+
+/* ---- zcrx refill queue ---- */
+
+#define ZCRX_RQ_MAX 32768u /* the kernel's IO_RQ_MAX_ENTRIES */
+_Static_assert(sizeof(struct hoop_zcrx_rqe) == 16, "io_uring_zcrx_rqe");
+_Static_assert(sizeof(struct hoop_zcrx_cqe) == 16, "io_uring_zcrx_cqe");
+
+size_t hoop_zcrx_rq_size(unsigned rq_entries)
+{
+	if (rq_entries == 0 || rq_entries > ZCRX_RQ_MAX)
+		return 0;
+	size_t n = 1;
+	while (n < rq_entries)
+		n <<= 1;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	/* The kernel puts head and tail first and the entries after them,
+	 * within the first page. */
+	size_t bytes = pg + n * sizeof(struct hoop_zcrx_rqe);
+	return (bytes + pg - 1) / pg * pg;
+}
+
+int hoop_zcrx_rq_init(struct hoop_zcrx_rq *rq, void *ring_ptr,
+                      const struct hoop_zcrx_ifq_reg *reg)
+{
+	if (!rq || !ring_ptr || !reg || reg->rq_entries == 0 ||
+	    (reg->rq_entries & (reg->rq_entries - 1)))
+		return -EINVAL;
+	char *base = ring_ptr;
+	rq->ring_ptr = ring_ptr;
+	rq->khead = (uint32_t *)(void *)(base + reg->offsets.head);
+	rq->ktail = (uint32_t *)(void *)(base + reg->offsets.tail);
+	rq->rqes = (struct hoop_zcrx_rqe *)(void *)(base + reg->offsets.rqes);
+	rq->ring_entries = reg->rq_entries;
+	rq->rq_tail = __atomic_load_n(rq->ktail, __ATOMIC_RELAXED);
+	return 0;
+}
+
+struct hoop_zcrx_rqe *hoop_zcrx_rq_get(struct hoop_zcrx_rq *rq)
+{
+	uint32_t head = __atomic_load_n(rq->khead, __ATOMIC_ACQUIRE);
+	if (rq->rq_tail - head >= rq->ring_entries)
+		return NULL;
+	return &rq->rqes[rq->rq_tail++ & (rq->ring_entries - 1)];
+}
+
+void hoop_zcrx_rqe_fill(struct hoop_zcrx_rqe *rqe, uint64_t area_token,
+                        uint64_t off, uint32_t len)
+{
+	rqe->off = (off & ~HOOP_ZCRX_AREA_MASK) | area_token;
+	rqe->len = len;
+	rqe->pad = 0;
+}
+
+void hoop_zcrx_rq_advance(struct hoop_zcrx_rq *rq)
+{
+	__atomic_store_n(rq->ktail, rq->rq_tail, __ATOMIC_RELEASE);
+}
+
+uint64_t hoop_zcrx_cqe_off(const struct hoop_cqe *cqe)
+{
+	const struct hoop_zcrx_cqe *z = (const struct hoop_zcrx_cqe *)(cqe + 1);
+	return z->off & ~HOOP_ZCRX_AREA_MASK;
 }
 
 /* ---- clock ---- */

@@ -81,7 +81,7 @@ static void print_kernel_support(hoop_ring *ring)
 	}
 	printf("opcodes (kernel knows %d):", nops);
 	for (unsigned op = 0; op < (unsigned)nops && op < sizeof(supported); op++) {
-		const char *name = hoop_op_name(op);
+		const char *name = hoop_opcode_name(op);
 
 		if (!supported[op])
 			continue;
@@ -97,8 +97,9 @@ static void print_kernel_support(hoop_ring *ring)
 		for (unsigned op = 0;
 		     op < (unsigned)nops && op < sizeof(supported); op++)
 			if (!supported[op])
-				printf(" %s", hoop_op_name(op) ? hoop_op_name(op)
-				                               : "?");
+				printf(" %s", hoop_opcode_name(op)
+				                      ? hoop_opcode_name(op)
+				                      : "?");
 	}
 	printf("\n");
 }

@@ -91,7 +91,7 @@ func (p *ProbeResult) runProbe() {
 // OpName returns the lower-case name of opcode op ("read", "openat"), or
 // "" for an unknown opcode.
 func OpName(op uint8) string {
-	s := C.hoop_op_name(C.uint(op))
+	s := C.hoop_opcode_name(C.uint(op))
 	if s == nil {
 		return ""
 	}

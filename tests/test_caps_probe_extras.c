@@ -3,8 +3,9 @@
  * this kernel takes, and each bit agrees with the call itself made here on
  * fresh rings: sync MSG_RING, buffer cloning (whole table, with offsets),
  * memory regions, wait regions, the getsockname socket command, eventfd
- * toggling. A caller of the 0.1 size (HOOP_PROBE_SIZE_V1) gets no
- * ring_extras written. Prints the table (what this kernel has).
+ * toggling, regions of kernel memory mapped with hoop_ring_map_region. A
+ * caller of the 0.1 size (HOOP_PROBE_SIZE_V1) gets no ring_extras
+ * written; one of the size before opcodes_hi gets ring_extras only. Prints the table (what this kernel has).
  */
 #include "helpers.h"
 
@@ -59,6 +60,13 @@ int main(void)
 	old.p.size = HOOP_PROBE_SIZE_V1;
 	CHECK_EQ(hoop_probe_run(&old.p), 0);
 	CHECK_EQ(old.p.ring_extras, 0x5a5a5a5a5a5a5a5aull);
+	/* The size with ring_extras but before opcodes_hi: that one is not. */
+	memset(&old, 0x5a, sizeof(old));
+	old.p.size = HOOP_PROBE_SIZE_V1 + 8;
+	CHECK_EQ(hoop_probe_run(&old.p), 0);
+	CHECK_EQ(old.p.size, HOOP_PROBE_SIZE_V1 + 8);
+	CHECK_EQ(old.p.ring_extras, p.ring_extras);
+	CHECK_EQ(old.p.opcodes_hi, 0x5a5a5a5a5a5a5a5aull);
 
 	uint64_t x = p.ring_extras;
 	printf("ring_extras %#llx on %s:\n", (unsigned long long)x,
@@ -97,6 +105,20 @@ int main(void)
 	close(s);
 	row("eventfd toggle", x, HOOP_PROBE_X_CQ_EVENTFD_TOGGLE,
 	    hoop_ring_cq_eventfd_toggle(e, 1) == 0);
+	hoop_ring *k = ring(0);
+	struct hoop_region_desc rd;
+	memset(&rd, 0, sizeof(rd)); /* kernel memory: flags 0, no user_addr */
+	rd.size = 4096;
+	struct hoop_mem_region_reg mr;
+	memset(&mr, 0, sizeof(mr));
+	mr.region_uptr = (uint64_t)(uintptr_t)&rd;
+	void *kmem = NULL;
+	int kr = hoop_ring_register_region(k, &mr) == 0 &&
+	         hoop_ring_map_region(k, &rd, &kmem) == 0;
+	row("kernel-memory region", x, HOOP_PROBE_X_MEM_REGION_KERNEL, kr);
+	if (kmem)
+		CHECK_EQ(hoop_region_unmap(kmem, rd.size), 0);
+	hoop_ring_destroy(k);
 
 	hoop_ring_destroy(a);
 	hoop_ring_destroy(b);

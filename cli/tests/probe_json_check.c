@@ -133,6 +133,7 @@ int main(int argc, char **argv)
 	check_int("resv0", p.resv0);
 	check_int("resv1", p.resv1);
 	check_u64("opcodes", p.opcodes);
+	check_u64("opcodes_hi", p.opcodes_hi);
 	check_u64("memlock_limit", p.memlock_limit);
 	check_int("memlock_charged", p.memlock_charged);
 	check_int("max_entries", p.max_entries);
@@ -156,9 +157,9 @@ int main(int argc, char **argv)
 	/* ring_extra_names: one name per HOOP_PROBE_X_* bit set, in bit
 	 * order, with the CLI's names. */
 	static const char *const extra_names[] = {
-	        "sync_msg",         "clone_buffers", "clone_offsets",
-	        "mem_region",       "wait_region",   "cmd_getsockname",
-	        "cq_eventfd_toggle"};
+	        "sync_msg",          "clone_buffers",    "clone_offsets",
+	        "mem_region",        "wait_region",      "cmd_getsockname",
+	        "cq_eventfd_toggle", "mem_region_kernel"};
 	char want[512] = "[", *end = want + 1;
 	for (unsigned i = 0; i < sizeof(extra_names) / sizeof(*extra_names); i++) {
 		if (!(p.ring_extras & (UINT64_C(1) << i)))

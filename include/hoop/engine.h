@@ -102,7 +102,7 @@ struct hoop_completion {
  *
  * Testing aid: the environment variable HOOP_ENGINE_MASK_OPS, read at
  * creation only when set, names opcodes to treat as missing from the
- * kernel, e.g. "read,fsync" or "22,3" (names as hoop_op_name, or numbers
+ * kernel, e.g. "read,fsync" or "22,3" (names as hoop_opcode_name, or numbers
  * below 64). An entry that is neither makes hoop_engine_create fail with
  * -EINVAL. Meant for tests of the per-opcode fallback on kernels that have
  * every opcode; it has no effect on a thread-pool engine.

@@ -344,6 +344,16 @@ HOOP_API void hoop_prep_send_bundle(struct hoop_sqe *sqe, int sockfd,
 /* recv(2). res: bytes received, 0 at EOF. */
 HOOP_API void hoop_prep_recv(struct hoop_sqe *sqe, int sockfd, void *buf,
                              size_t len, int flags);
+/* Zero-copy receive (IORING_OP_RECV_ZC, 6.15+) on TCP socket `sockfd`
+ * into the area of zcrx instance `zcrx_id` (hoop_ring_register_ifq's
+ * reg->zcrx_id). `flags` are HOOP_RECV_MULTISHOT and
+ * HOOP_RECVSEND_POLL_FIRST, carried in ioprio. `len` bounds the bytes
+ * received in all (0: no bound); the first zcrx kernels take only
+ * multishot with len 0 and answer -EINVAL to the rest. Each data completion is a 32-byte CQE: res bytes at
+ * hoop_zcrx_cqe_off(cqe) in the area, given back with hoop_zcrx_rq_get;
+ * HOOP_CQE_F_MORE while more follow. res -EINVAL for an unknown zcrx_id. */
+HOOP_API void hoop_prep_recv_zc(struct hoop_sqe *sqe, int sockfd, unsigned len,
+                                unsigned flags, uint32_t zcrx_id);
 /* Multishot receive; buffers come from the group set with
  * hoop_sqe_set_buf_group (HOOP_SQE_BUFFER_SELECT is set). */
 HOOP_API void hoop_prep_recv_multishot(struct hoop_sqe *sqe, int sockfd,

@@ -52,7 +52,7 @@ extern "C" {
 #define HOOP_TIER_SQPOLL 0x100
 
 /*
- * The probe's findings (856 bytes in this layout, explicit widths; strings
+ * The probe's findings (872 bytes in this layout, explicit widths; strings
  * are NUL-terminated char arrays inside the struct). Fields that need a
  * working ring are 0 when `usable` is 0. It grows at its end (common.h):
  * set `size` to sizeof(struct hoop_probe) before hoop_probe_run.
@@ -109,6 +109,8 @@ struct hoop_probe {
 	uint64_t ring_extras; /* HOOP_PROBE_X_*: the liburing-parity
 	                              calls this kernel takes, each tried on a
 	                              scratch ring */
+	uint64_t opcodes_hi;  /* bit n set: opcode 64 + n supported (opcodes
+	                              64-127; `opcodes` holds 0-63) */
 };
 
 /* ring_extras bits: which of these calls work here. */
@@ -119,6 +121,8 @@ struct hoop_probe {
 #define HOOP_PROBE_X_WAIT_REGION 0x10ull     /* hoop_ring_submit_and_wait_reg */
 #define HOOP_PROBE_X_CMD_GETSOCKNAME 0x20ull /* hoop_prep_cmd_getsockname */
 #define HOOP_PROBE_X_CQ_EVENTFD_TOGGLE 0x40ull /* ..._cq_eventfd_toggle */
+/* A region of kernel memory registers and hoop_ring_map_region maps it. */
+#define HOOP_PROBE_X_MEM_REGION_KERNEL 0x80ull
 
 /* Bytes of the first struct hoop_probe that carried a size: this one. */
 #define HOOP_PROBE_SIZE_V1 856
@@ -136,6 +140,15 @@ struct hoop_probe {
  * bound to an older symbol version that fills 856 bytes.)
  */
 HOOP_API int hoop_probe_run(struct hoop_probe *out);
+
+/*
+ * hoop_probe_has_opcode - 1 if probe `p` (filled by hoop_probe_run) found
+ * opcode `op` supported, else 0: bit op of `opcodes` for op < 64, bit
+ * op - 64 of `opcodes_hi` for 64 <= op < 128 (0 there when p->size says
+ * the struct ends before opcodes_hi), 0 for a NULL p or op >= 128. Reads
+ * only *p. Any thread.
+ */
+HOOP_API int hoop_probe_has_opcode(const struct hoop_probe *p, unsigned op);
 
 /*
  * hoop_probe_tier_name - "none", "base", "mid" or "high" (the

@@ -237,16 +237,28 @@ HOOP_API int hoop_ring_probe_ops(hoop_ring *ring, uint8_t *supported, unsigned l
 HOOP_API int hoop_opcode_supported(unsigned op);
 
 /*
- * hoop_op_name - the lower-case name of opcode `op` ("nop", "readv", ...,
- * "pipe"), the IORING_OP_ name without prefix. Returns NULL for
- * op >= HOOP_OP_LAST. The string is static. Any thread.
+ * hoop_opcode_name - the lower-case name of opcode `op` ("nop", "readv",
+ * ..., "pipe", "nop128", "uring_cmd128"), the IORING_OP_ name without
+ * prefix. Returns NULL for op >= HOOP_OP_LAST. The string is static. Any
+ * thread.
  */
-HOOP_API const char *hoop_op_name(unsigned op);
+HOOP_API const char *hoop_opcode_name(unsigned op);
 
 /*
- * hoop_op_from_name - the opcode named `name` (as hoop_op_name spells it,
- * case-insensitive), or -ENOENT; -EINVAL for NULL. Any thread.
+ * hoop_opcode_from_name - the opcode named `name` (as hoop_opcode_name
+ * spells it, case-insensitive), or -ENOENT; -EINVAL for NULL. Any thread.
  */
+HOOP_API int hoop_opcode_from_name(const char *name);
+
+/*
+ * hoop_op_name, hoop_op_from_name - deprecated: the names of
+ * hoop_opcode_name and hoop_opcode_from_name before hoop 0.2, which share
+ * the hoop_op_ prefix of the struct hoop_op fillers (docs/VOCABULARY.md).
+ * They behave exactly as the new names and stay exported for the programs
+ * that call them; new code calls hoop_opcode_name and
+ * hoop_opcode_from_name. Any thread.
+ */
+HOOP_API const char *hoop_op_name(unsigned op);
 HOOP_API int hoop_op_from_name(const char *name);
 
 /*

@@ -349,9 +349,11 @@ HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
 /*
  * hoop_ring_register_region - register a memory region with the ring
  * (IORING_REGISTER_MEM_REGION, 6.13; liburing's io_uring_register_region):
- * `reg->region_uptr` points at a struct hoop_region_desc of caller memory
- * (HOOP_MEM_REGION_TYPE_USER), which stays pinned until the ring is
- * destroyed. With HOOP_MEM_REGION_REG_WAIT_ARG in reg->flags the region
+ * `reg->region_uptr` points at a struct hoop_region_desc, either of caller
+ * memory (HOOP_MEM_REGION_TYPE_USER), which stays pinned until the ring is
+ * destroyed, or of memory the kernel allocates (flags 0, user_addr 0): the
+ * kernel then writes the desc's mmap_offset, and hoop_ring_map_region maps
+ * the pages. With HOOP_MEM_REGION_REG_WAIT_ARG in reg->flags the region
  * holds the struct hoop_reg_wait entries of hoop_ring_submit_and_wait_reg
  * (the kernel's CQWAIT_REG wait regions); the ring must then have been
  * created with HOOP_SETUP_R_DISABLED and not yet enabled. One region per
@@ -361,6 +363,33 @@ HOOP_API int hoop_ring_resize(hoop_ring *ring, unsigned sq_entries,
  */
 HOOP_API int hoop_ring_register_region(hoop_ring *ring,
                                        struct hoop_mem_region_reg *reg);
+
+/*
+ * hoop_ring_map_region - map into this process a region whose memory the
+ * kernel allocated: one registered with hoop_ring_register_region (flags 0,
+ * user_addr 0), or a zcrx refill queue registered that way by
+ * hoop_ring_register_ifq. `rd` is the struct hoop_region_desc after the
+ * registration, holding the mmap_offset the kernel wrote. The whole
+ * rd->size is mapped shared, read and write, from the ring fd at that
+ * offset (liburing programs call mmap(2) themselves: MAP_SHARED at
+ * rd.mmap_offset); what the program writes there is what the kernel reads
+ * (wait arguments, refill entries). *out gets the address. Unmap it with
+ * hoop_region_unmap(*out, rd->size); the mapping keeps the pages, so it
+ * may outlive the ring. Returns 0, -EINVAL (NULL argument, size 0, a
+ * caller-memory desc, no mmap_offset: not registered), -EBADF (the ring
+ * fd was closed with hoop_ring_close_ring_fd, or the ring has none), or
+ * the -errno of mmap(2) (-ENOMEM when the ring has no region at that
+ * offset).
+ */
+HOOP_API int hoop_ring_map_region(hoop_ring *ring,
+                                  const struct hoop_region_desc *rd, void **out);
+
+/*
+ * hoop_region_unmap - undo hoop_ring_map_region: unmap `size` bytes (the
+ * desc's size) at `addr`. Returns 0, or -EINVAL (NULL addr, size 0, or
+ * what munmap(2) refuses).
+ */
+HOOP_API int hoop_region_unmap(void *addr, uint64_t size);
 
 /*
  * hoop_ring_submit_and_wait_reg - submit, then wait for `wait_nr`
@@ -412,6 +441,59 @@ HOOP_API int hoop_ring_create_mem(hoop_ring **out, unsigned entries,
  * is destroyed.
  */
 HOOP_API int hoop_ring_register_ifq(hoop_ring *ring, struct hoop_zcrx_ifq_reg *reg);
+
+/*
+ * A zcrx refill queue as the program sees it (what liburing programs keep
+ * in their struct io_uring_zcrx_rq): the kernel's head and tail in the
+ * refill region, the entries, and the program's private tail.
+ */
+struct hoop_zcrx_rq {
+	uint32_t *khead; /* the kernel's head: it has taken entries before it */
+	uint32_t *ktail; /* the tail the kernel reads */
+	uint32_t rq_tail;      /* entries handed out by hoop_zcrx_rq_get */
+	uint32_t ring_entries; /* a power of two */
+	struct hoop_zcrx_rqe *rqes;
+	void *ring_ptr; /* the start of the refill region */
+};
+
+/*
+ * Giving zero-copy receive buffers back to the kernel through the zcrx
+ * refill queue. liburing has no calls for this; its programs do these
+ * steps by hand.
+ *
+ * hoop_zcrx_rq_size - the bytes of refill region to register for
+ *   `rq_entries` entries (rounded up to a power of two as the kernel does):
+ *   a page for the head and tail, then 16 bytes an entry, rounded up to
+ *   whole pages; 0 for 0 or more than 32768 entries.
+ * hoop_zcrx_rq_init - point *rq at the refill region `ring_ptr` (the
+ *   caller's memory, or the hoop_ring_map_region mapping of a kernel one)
+ *   using the offsets and rq_entries hoop_ring_register_ifq wrote into
+ *   *reg; rq_tail starts at the kernel's tail. Returns 0, or -EINVAL (NULL
+ *   argument, rq_entries not a power of two).
+ * hoop_zcrx_rq_get - the next free entry, counted into rq_tail but not yet
+ *   visible to the kernel, or NULL when all ring_entries entries are
+ *   handed out and the kernel has not taken them (read its head, acquire).
+ * hoop_zcrx_rqe_fill - write buffer `off` (an area offset, such as
+ *   hoop_zcrx_cqe_off gives; its area-id bits are replaced by
+ *   `area_token`, the rq_area_token hoop_ring_register_ifq wrote into the
+ *   area) of `len` bytes into *rqe.
+ * hoop_zcrx_rq_advance - publish every entry handed out so far: a release
+ *   store of rq_tail into the kernel's tail (the entries are written
+ *   before the kernel sees them).
+ * hoop_zcrx_cqe_off - the offset in the area of the data of a RECV_ZC
+ *   completion `cqe` (a 32-byte CQE: its second half is a struct
+ *   hoop_zcrx_cqe), area-id bits cleared; the data is cqe->res bytes
+ *   there.
+ * Single owner: one thread refills a queue. None enters the kernel.
+ */
+HOOP_API size_t hoop_zcrx_rq_size(unsigned rq_entries);
+HOOP_API int hoop_zcrx_rq_init(struct hoop_zcrx_rq *rq, void *ring_ptr,
+                               const struct hoop_zcrx_ifq_reg *reg);
+HOOP_API struct hoop_zcrx_rqe *hoop_zcrx_rq_get(struct hoop_zcrx_rq *rq);
+HOOP_API void hoop_zcrx_rqe_fill(struct hoop_zcrx_rqe *rqe, uint64_t area_token,
+                                 uint64_t off, uint32_t len);
+HOOP_API void hoop_zcrx_rq_advance(struct hoop_zcrx_rq *rq);
+HOOP_API uint64_t hoop_zcrx_cqe_off(const struct hoop_cqe *cqe);
 
 /*
  * hoop_ring_enable - start a ring created with HOOP_SETUP_R_DISABLED.

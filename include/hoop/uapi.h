@@ -115,17 +115,20 @@ struct hoop_napi {
 
 /*
  * A memory region (struct io_uring_region_desc, 64 bytes), for
- * hoop_ring_register_region: `user_addr` (page aligned) and `size` (a
- * multiple of the page size) of memory the caller provides, with flags
- * HOOP_MEM_REGION_TYPE_USER; id and mmap_offset 0.
+ * hoop_ring_register_region and the zcrx refill queue. Caller memory:
+ * `user_addr` (page aligned) and `size` (a multiple of the page size) of
+ * memory the caller provides, flags HOOP_MEM_REGION_TYPE_USER. Kernel
+ * memory: user_addr 0, flags 0 and `size`; the kernel allocates the pages
+ * and writes mmap_offset, where hoop_ring_map_region maps them. id and
+ * mmap_offset are 0 going in.
  */
 struct hoop_region_desc {
 	uint64_t user_addr;
 	uint64_t size;
-	uint32_t flags; /* HOOP_MEM_REGION_TYPE_USER */
+	uint32_t flags; /* HOOP_MEM_REGION_TYPE_USER, or 0 */
 	uint32_t id;
-	uint64_t mmap_offset;
-	uint64_t resv[4]; /* must be zero */
+	uint64_t mmap_offset; /* out, kernel memory: the ring fd's mmap offset */
+	uint64_t resv[4];     /* must be zero */
 };
 #define HOOP_MEM_REGION_TYPE_USER 0x01u
 
@@ -177,6 +180,23 @@ struct hoop_zcrx_area_reg {
 	uint64_t resv2[2];
 };
 #define HOOP_ZCRX_AREA_DMABUF 0x01u
+/* A refill-queue entry (struct io_uring_zcrx_rqe, 16 bytes): gives the
+ * buffer at `off` (the area's rq_area_token | offset in the area) of `len`
+ * bytes back to the kernel. */
+struct hoop_zcrx_rqe {
+	uint64_t off;
+	uint32_t len;
+	uint32_t pad; /* must be zero */
+};
+/* The second half of a RECV_ZC completion's 32-byte CQE (struct
+ * io_uring_zcrx_cqe): where the data landed, as area id << AREA_SHIFT |
+ * offset in the area. */
+struct hoop_zcrx_cqe {
+	uint64_t off;
+	uint64_t pad;
+};
+#define HOOP_ZCRX_AREA_SHIFT 48
+#define HOOP_ZCRX_AREA_MASK 0xffff000000000000ull /* the area id bits */
 struct hoop_zcrx_ifq_reg {
 	uint32_t if_idx;     /* network interface index */
 	uint32_t if_rxq;     /* its hardware receive queue */
@@ -254,12 +274,11 @@ struct hoop_zcrx_ifq_reg {
 #define HOOP_OP_READV_FIXED 60
 #define HOOP_OP_WRITEV_FIXED 61
 #define HOOP_OP_PIPE 62
-/* One past the highest opcode hoop knows by name. */
-#define HOOP_OP_LAST 63
-/* 128-byte SQE opcodes of a HOOP_SETUP_SQE_MIXED ring (6.19+): not counted
- * in HOOP_OP_LAST (the probe's opcode mask has 64 bits). */
+/* 128-byte SQE opcodes of a HOOP_SETUP_SQE_MIXED ring (6.19+). */
 #define HOOP_OP_NOP128 63
 #define HOOP_OP_URING_CMD128 64
+/* One past the highest opcode hoop knows by name (63 before hoop 0.2). */
+#define HOOP_OP_LAST 65
 
 /* SQE flags (IOSQE_*). */
 #define HOOP_SQE_FIXED_FILE 0x01

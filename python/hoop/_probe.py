@@ -51,7 +51,7 @@ def probe_ops(ring: object) -> "frozenset[str]":
     lib.hoop_ring_probe_ops(ring, sup, 256)
     names = set()
     for op in range(min(known, 256)):
-        name = lib.hoop_op_name(op)
+        name = lib.hoop_opcode_name(op)
         if sup[op] and name != ffi.NULL:
             names.add(ffi.string(name).decode())
     return frozenset(names)

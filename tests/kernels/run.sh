@@ -57,6 +57,8 @@ tests=(
 	bad_sqe_batch caps_memlock timeout_multishot fs_fadvise_madvise
 	reg_buf_ring_reg reg_fixed_links reg_sync_cancel setup_ring_fd_loop
 	reg_napi cancel_op
+	# regions of kernel memory and zcrx (6.13+, 6.15+): clean refusals
+	reg_region_kernel reg_zcrx zcrx_refill
 )
 [ -n "${HOOP_KERNELS_TESTS:-}" ] && read -r -a tests <<<"$HOOP_KERNELS_TESTS"
 read -r -a series <<<"${HOOP_KERNELS:-6.1 6.12}"
