@@ -239,12 +239,13 @@ static unsigned hoopy_read_nowait(struct hoop_op *ops, unsigned n,
  * is returned. Otherwise 1, with nothing allocated: Python then checks
  * the pairs itself (raising the exact error) and copies its results out
  * of one buffer. -ENOMEM (objs then partly filled; the caller drops it),
- * or -ENOSYS without CPython's API (PyPy). Takes the GIL for its
- * duration. */
+ * or -ENOSYS without CPython's API (PyPy) or without a GIL (free-threaded
+ * builds: the borrowed references below would not be safe). Takes the GIL
+ * for its duration. */
 static int hoopy_pread_bytes(uintptr_t reqs, uintptr_t objs, unsigned n,
                              struct hoop_op *ops, int fd)
 {
-#if defined(Py_PYTHON_H) && !defined(PYPY_VERSION)
+#if defined(Py_PYTHON_H) && !defined(PYPY_VERSION) && !defined(Py_GIL_DISABLED)
 	int rc = 0;
 	uint32_t len = 0;
 	PyGILState_STATE g = PyGILState_Ensure();
