@@ -7,7 +7,16 @@ cached files (default 5,000 of 4 KiB):
   hoop       hoop.read_files(paths)             (default engine: io_uring)
   hoop_pool  hoop.read_files(paths, engine=<thread-pool engine>)
 
-    python bench/bench_read_files.py [--rounds N] [--files N] [--size S] [DIR]
+    python bench/bench_read_files.py [--rounds N] [--files N] [--size S] [--cpu]
+                                     [--evict fadvise] [DIR]
+
+--cpu times each run by the process's CPU time (user + system of every
+thread, time.process_time) instead of the wall clock: steadier on a
+loaded machine, and what one thread's cost per file is.
+--evict fadvise starts every run cold: the files' pages are dropped with
+posix_fadvise(POSIX_FADV_DONTNEED) before it (not timed; their dentries and
+inodes stay cached, and nothing else on the machine is evicted). Put DIR
+on a disk, not tmpfs.
 
 DIR defaults to $HOOP_BENCH_DIR or <tmp>/hoop-bench-pyfiles; the files are
 made there if missing and read once into the page cache. Rounds alternate
@@ -73,11 +82,22 @@ def by_os(paths):
     return out
 
 
+def evict(paths):
+    for p in paths:
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--files", type=int, default=5000)
     ap.add_argument("--size", type=int, default=4096)
+    ap.add_argument("--cpu", action="store_true")
+    ap.add_argument("--evict", choices=["fadvise"])
     ap.add_argument("dir", nargs="?", default=os.environ.get(
         "HOOP_BENCH_DIR", os.path.join(tempfile.gettempdir(), "hoop-bench-pyfiles")))
     a = ap.parse_args()
@@ -98,13 +118,18 @@ def main():
     for f in impls.values():  # warm-up, and the results are right
         assert f(paths) == expect
     t = {k: [] for k in impls}
+    clock = time.process_time if a.cpu else time.perf_counter
     for _ in range(rounds):
         for k, f in impls.items():
-            t0 = time.perf_counter()
+            if a.evict:
+                evict(paths)
+            t0 = clock()
             f(paths)
-            t[k].append((time.perf_counter() - t0) * 1e6 / len(paths))
-    sys.stderr.write("%d files of %d bytes in %s; engine backend %s\n"
-                     % (len(paths), a.size, a.dir, eng.backend))
+            t[k].append((clock() - t0) * 1e6 / len(paths))
+    sys.stderr.write("%d files of %d bytes in %s; engine backend %s; %s time%s\n"
+                     % (len(paths), a.size, a.dir, eng.backend,
+                        "CPU" if a.cpu else "wall",
+                        "; every run cold (fadvise)" if a.evict else ""))
     for h, base in (("hoop", "open"), ("hoop", "os"), ("hoop_pool", "open"),
                     ("hoop_pool", "os")):
         ratios = [b / x for b, x in zip(t[base], t[h])]

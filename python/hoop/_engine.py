@@ -6,7 +6,6 @@ import errno
 import itertools
 import os
 import struct
-import sys
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -41,15 +40,16 @@ _SLICE_NS = int(WAIT_SLICE * 1e9)
 # Uninitialised memory for buffers the kernel fills and op arrays that the
 # hoop_op_* helpers fill completely: no point in zeroing them first.
 _raw = ffi.new_allocator(should_clear_after_alloc=False)
-# CPython: how many references a cached result buffer has when only this
-# module holds it (the thread-local attribute, the local name, the call's
-# argument); more means a view of it is still alive somewhere.
-_getrefcount = getattr(sys, "getrefcount", None)
-_FREE_REFS = 3
-# Result buffers up to this size are kept per thread for reuse (and zeroed
-# by bytearray once); bigger ones are fresh uninitialised memory, of which
-# only the pages the kernel writes become resident, and are not kept.
+# pread_many's result buffers up to this size are kept per thread for
+# reuse; bigger ones are fresh uninitialised memory, of which only the
+# pages the kernel writes become resident, and are not kept.
 _CACHE_MAX = 64 << 20
+
+# pread_many of equal lengths reads each result straight into the bytes
+# object it returns, as os.pread does, where the glue can make bytes
+# objects (CPython: hoopy_fill_read_bytes); elsewhere it copies the results
+# out of one buffer.
+_BYTES_DIRECT = lib.hoopy_pread_bytes(id([]), id([]), 0, ffi.NULL, -1) == 0
 _U32 = 0xFFFFFFFF
 # Names Engine(backend=...) accepts, and the C value each stands for.
 _BACKENDS = {"auto": 0, "uring": 1, "io_uring": 1, "threads": 2}
@@ -323,6 +323,7 @@ class Engine:
             check(rc)
         self._engine = out[0]
         self._sq = sq_entries or 256
+        self._inline = bool(inline)
         self._queues: Dict[int, _QueueCore] = {}
         self._pool: List[_QueueCore] = []  # idle queues for batch calls
         self._tls = threading.local()
@@ -618,40 +619,54 @@ class Engine:
         self._pool.append(core)
         return results
 
-    def _result_buffer(self, size: int) -> memoryview:
-        """A view of a buffer for `size` bytes of results: this thread's
-        previous one if nothing refers to it any more (no view of it is
-        alive), else a new one. Reusing it spares the page faults of fresh
-        memory, which cost more than the reads themselves. Above _CACHE_MAX
-        the buffer is fresh uninitialised memory, not kept."""
-        if size > _CACHE_MAX:
-            return memoryview(ffi.buffer(_raw("char[]", size)))
+    def _result_buffer(self, size: int) -> Any:
+        """A char[] of `size` bytes for pread_many's reads: this thread's
+        previous one when it is large enough (pread_many copies its results
+        out before returning, so nothing refers to it between calls), else
+        a new one, kept if at most _CACHE_MAX. Uninitialised: a reused one
+        spares the page faults of fresh memory, which cost more than the
+        reads themselves; of a fresh one, only the pages the kernel writes
+        become resident."""
         cached = getattr(self._tls, "rbuf", None)
-        if cached is not None and len(cached) >= size and _getrefcount is not None \
-                and _getrefcount(cached) <= _FREE_REFS:
-            ba = cached
-        else:
-            ba = bytearray(max(size, 1))
-            self._tls.rbuf = ba
-        return memoryview(ba)
+        if cached is not None and len(cached) >= size:
+            return cached
+        buf = _raw("char[]", max(size, 1))
+        if size <= _CACHE_MAX:
+            self._tls.rbuf = buf
+        return buf
 
-    def pread_many(self, fd: int, reqs: Sequence[Tuple[int, int]]) -> List[memoryview]:
+    def pread_many(self, fd: int, reqs: Sequence[Tuple[int, int]]) -> List[bytes]:
         """Read each (offset, length) of `reqs` from `fd` in one batch.
-        Returns the data in order as read-only memoryviews (bytes-like:
-        compare, slice, write or hash them as bytes; bytes(v) copies) into
-        one buffer that lives as long as any of them; short at end of file.
-        Raises the first error if any read failed. Every pair is checked
-        first, as Engine.pread checks its arguments (TypeError for a pair
-        that is not one, OSError(EINVAL) for a negative length or an offset
-        below -1, OverflowError beyond 64 bits), before anything is
-        allocated or submitted. Each read returns at most 0x7ffff000 bytes
-        (as read(2)), and only that much is allocated for it; a buffer above
-        64 MiB is fresh memory of which only what the kernel writes is
-        touched."""
+        Returns the data in order as bytes, as Engine.pread and os.pread
+        do (short at end of file); preadinto_many reads into buffers of
+        the caller's. Raises the first error if any read failed. Every
+        pair is checked first, as Engine.pread checks its arguments
+        (TypeError for a pair that is not one, OSError(EINVAL) for a
+        negative length or an offset below -1, OverflowError beyond 64
+        bits), before anything is allocated or submitted. Each read
+        returns at most 0x7ffff000 bytes (as read(2)), and only that much
+        is allocated for it.
+
+        With inline=True (the default), the reads the page cache can serve
+        at once are done first in this thread, one preadv2(RWF_NOWAIT)
+        each, in the same C call; only the others go through the engine.
+        (Before 0.2 this returned read-only memoryviews into one shared
+        buffer, docs/VOCABULARY.md.)"""
         check_fd(fd)
         n = len(reqs)
         if n == 0:
             return []
+        ops = self._batch_arrays(n)[0]
+        if _BYTES_DIRECT:
+            # The usual case in one C call: the pairs read and checked, and
+            # each read aimed at the bytes object it returns (no copy after
+            # the read). Anything else goes the long way below.
+            objs: List[bytes] = [b""] * n
+            rc = lib.hoopy_pread_bytes(id(reqs), id(objs), n, ops, fd)
+            if rc == 0:
+                return self._pread_bytes(ops, n, objs)
+            check(rc)
+            del objs
         offs, lens = _split_pairs(reqs)
         # The checks at C speed: cffi takes only ints of 64 bits; anything
         # refused or below -1 gets the exact error from check_offset.
@@ -665,27 +680,56 @@ class Engine:
             # One read returns at most MAX_RW bytes: only that is allocated.
             lens = [min(x, MAX_RW) for x in lens]
         total = first * n if uniform else sum(lens)
-        view = self._result_buffer(total)
-        ops = self._batch_arrays(n)[0]
-        base = ffi.from_buffer(view)
-        lib.hoopy_fill_rw(ops, n, 0, fd, base, ffi.cast("uint64_t *", offs_c),
+        buf = self._result_buffer(total)
+        lib.hoopy_fill_rw(ops, n, 0, fd, buf, ffi.cast("uint64_t *", offs_c),
                           ffi.NULL if uniform else ffi.new("uint32_t[]", lens),
                           first if uniform else 0, 0)
-        results = ffi.unpack(self._run_batch(ops, n), n)
-        del base
-        ro = view.toreadonly()
+        results = ffi.unpack(self._run_reads(ops, n), n)
+        data = ffi.buffer(buf, total)
         if uniform and results.count(first) == n:
-            return [ro[i:i + first] for i in range(0, total, first)] if first \
-                else [ro[0:0]] * n
+            # Slices of a cffi buffer are bytes: one copy each.
+            return [data[i:i + first] for i in range(0, total, first)] \
+                if first else [b""] * n
         out = []
         pos = 0
         for i in range(n):
             res = results[i]
             if res < 0:
                 raise error_from(res)
-            out.append(ro[pos:pos + res])
+            out.append(data[pos:pos + res])
             pos += lens[i] if not uniform else first
         return out
+
+    def _pread_bytes(self, ops: Any, n: int, objs: List[bytes]) -> List[bytes]:
+        """The reads hoopy_pread_bytes aimed at objs: the page-cache pass,
+        then the engine for what it left; objs as they are when every read
+        was whole (the page-cache pass takes only whole reads)."""
+        results = self._batch_arrays(n)[1]
+        left = n
+        if self._inline:
+            self._e()  # a closed engine raises, as _run_batch would
+            left = lib.hoopy_read_nowait(ops, n, results)
+            if left == 0:
+                return objs
+        self._run_batch(ops, left)
+        full = ops[0].len  # every read asked for the same length
+        res = ffi.unpack(results, n)
+        if res.count(full) == n:
+            return objs
+        for r in res:
+            if r < 0:
+                raise error_from(r)
+        return [b if r == full else b[:r] for b, r in zip(objs, res)]
+
+    def _run_reads(self, ops: Any, n: int) -> Any:
+        """_run_batch for reads: with inline=True, the page-cache pass
+        (hoopy_read_nowait) first, and the engine only for what it left."""
+        results = self._batch_arrays(n)[1]
+        if not self._inline:
+            return self._run_batch(ops, n)
+        self._e()  # a closed engine raises, as _run_batch would
+        left = lib.hoopy_read_nowait(ops, n, results)
+        return self._run_batch(ops, left) if left else results
 
     def preadinto_many(self, fd: int, reqs: Sequence[Tuple[int, Any]]) -> List[int]:
         """Read into each (offset, writable buffer) of `reqs` in one batch;

@@ -113,7 +113,9 @@ def test_threads_share_one_engine(engine, data_fd):
         t.join(30)
     assert not errors, errors[0]
     m = engine.metrics()
-    assert m["submitted"] == m["completed"] >= 8 * (200 + 64)
+    # The preads go through the engine (inline or not); pread_many's cached
+    # reads are done by its page-cache pass and never reach it.
+    assert m["submitted"] == m["completed"] >= 8 * 200
     assert m["inflight"] == 0
 
 
@@ -161,20 +163,83 @@ def test_close_with_blocked_thread_and_no_fd_leak(pipe):
     assert fd_count() == before
 
 
-def test_pread_many_views_survive_the_next_batch(data_fd):
-    """pread_many reuses its buffer only when no view of it is alive."""
+def test_pread_many_returns_bytes_as_asyncio_does(data_fd):
+    """Sync pread_many returns bytes, as hoop.asyncio.pread_many,
+    Engine.pread and os.pread do (it returned read-only memoryviews into one
+    shared buffer before: issue 17 item 5); on both paths (the page-cache
+    pass with inline=True, the ring alone with inline=False), with equal
+    and unequal lengths, a list or a tuple of pairs."""
+    import asyncio
+
+    import hoop.asyncio as haio
     fd, data = data_fd
-    with hoop.Engine(inline=False) as e:
-        first = e.pread_many(fd, [(0, 4096), (4096, 4096)])
-        assert all(isinstance(v, memoryview) and v.readonly for v in first)
-        second = e.pread_many(fd, [(8192, 4096), (12288, 4096)])
-        assert first == [data[:4096], data[4096:8192]]  # not overwritten
-        assert second == [data[8192:12288], data[12288:16384]]
-        keep = bytes(second[1])
-        del first, second  # now the buffer may be reused
-        third = e.pread_many(fd, [(0, 10), (20, 0), (len(data) - 3, 100)])
-        assert third == [data[:10], b"", data[-3:]]
-        assert keep == data[12288:16384]
-        assert e.pread_many(fd, []) == []
-        with pytest.raises(ValueError):
-            e.pread_many(fd, [(0, 10), (0, -1)])
+    cases = [
+        [(0, 4096), (4096, 4096)],
+        ((8192, 100), (12288, 100), (len(data) - 3, 100)),  # short at the end
+        [(0, 10), (20, 0), (len(data) + 5, 7)],  # unequal, empty, past the end
+        [(3, 1)] * 5,
+    ]
+    for inline in (True, False):
+        with hoop.Engine(inline=inline) as e:
+            first = e.pread_many(fd, cases[0])
+            for reqs in cases:
+                got = e.pread_many(fd, reqs)
+                assert all(type(v) is bytes for v in got), (inline, reqs)
+                assert got == [data[o:o + n] for o, n in reqs]
+            # The results of one call are not touched by the next.
+            assert first == [data[:4096], data[4096:8192]]
+            assert e.pread_many(fd, []) == []
+            with pytest.raises(ValueError):
+                e.pread_many(fd, [(0, 10), (0, -1)])
+
+    async def main():
+        return await haio.pread_many(fd, cases[0])
+    got = asyncio.run(main())
+    assert [type(v) for v in got] == [bytes, bytes]
+    assert got == [data[:4096], data[4096:8192]]
+
+
+def test_pread_many_cached_reads_skip_the_engine(data_fd):
+    """With inline=True, reads the page cache holds are done in the calling
+    thread (one preadv2(RWF_NOWAIT) each, in one C call): nothing reaches
+    the engine. The engine took every read of the batch before."""
+    fd, data = data_fd
+    os.pread(fd, len(data), 0)  # cached
+    with hoop.Engine() as e:
+        reqs = [(i * PAGE, PAGE) for i in range(64)]
+        assert e.pread_many(fd, reqs) == [data[o:o + PAGE] for o, _ in reqs]
+        m = e.metrics()
+        assert m["submitted"] == 0 and m["inline_ops"] == 0, m
+        # Short at the end of the file: left to the engine, which says so.
+        assert e.pread_many(fd, [(len(data) - 10, PAGE)]) == [data[-10:]]
+        assert e.metrics()["submitted"] == 1
+
+
+def test_pread_many_reads_the_page_cache_pass_leaves(tmp_path):
+    """Reads the page-cache pass cannot do go to the engine with their
+    results in place: evicted pages (EAGAIN), a pipe (ESPIPE: io_uring
+    reads it at its position), the file position (-1), a bad descriptor."""
+    path = tmp_path / "cold"
+    data = os.urandom(64 * PAGE)
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        with hoop.Engine() as e:
+            reqs = [(i * PAGE, PAGE) for i in range(0, 64, 3)]
+            assert e.pread_many(fd, reqs) == [data[o:o + PAGE] for o, _ in reqs]
+            os.lseek(fd, 5, os.SEEK_SET)
+            assert e.pread_many(fd, [(0, 4), (-1, 4)]) == [data[:4], data[5:9]]
+            r, w = os.pipe()
+            try:
+                os.write(w, b"abcdef")
+                assert e.pread_many(r, [(0, 3), (0, 3)]) == [b"abc", b"def"]
+            finally:
+                os.close(r)
+                os.close(w)
+            with pytest.raises(OSError) as ei:
+                e.pread_many(r, [(0, 3)] * 4)  # closed above
+            assert ei.value.errno == errno.EBADF
+    finally:
+        os.close(fd)
