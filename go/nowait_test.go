@@ -108,8 +108,16 @@ func TestReadAtPartlyCached(t *testing.T) {
 	if n, err := e.ReadAt(context.Background(), fd, got, 0); n != len(data) || err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("ReadAt = %d, %v (bytes equal: %v)", n, err, bytes.Equal(got, data))
 	}
-	if d := e.Metrics().Submitted - before; d != 1 {
-		t.Fatalf("%d operations through the ring, want 1 (the uncached rest)", d)
+	// The uncached rest takes one engine operation, unless it became cached
+	// meanwhile: a RWF_NOWAIT read that misses starts the device read for
+	// the missing pages before it gives up, and on a fast device, with the
+	// thread preempted, those pages can be in the cache by the time the
+	// read looks at them again (seen in about 1 run in 3 at load 10 and
+	// more). Never more than one operation, and never the cached half.
+	if d := e.Metrics().Submitted - before; d > 1 {
+		t.Fatalf("%d operations through the ring, want 1 (the uncached rest) or 0 (all cached by then)", d)
+	} else if d == 0 {
+		t.Logf("the uncached half was cached by the time it was read: no ring operation")
 	}
 }
 
