@@ -696,12 +696,22 @@ static PyTypeObject HoopyRing_Type = {
         .tp_new = hoopy_ring_new,
 };
 
+static PyMethodDef hoopy_module_methods[] = {
+        /* aio.c's: hoop.asyncio.read's inline path */
+        {"pread_nowait", (PyCFunction)(void (*)(void))hoopy_aio_pread_nowait,
+         METH_FASTCALL,
+         "pread_nowait(fd, n, offset): the n bytes at offset if cached, else "
+         "None."},
+        {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef hoopy_module = {
         PyModuleDef_HEAD_INIT,
         "hoop._hoopy",
-        "hoop.Ring's C methods (python/glue/ring.c).",
+        "hoop.Ring's C methods (python/glue/ring.c) and hoop.asyncio's inline "
+        "read (aio.c).",
         -1,
-        NULL,
+        hoopy_module_methods,
         NULL,
         NULL,
         NULL,

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Optional, Sequence
 from ._buffers import iovecs
 from ._errors import PathArg, check
 from ._hoop_cffi import ffi, lib
+from ._native import RingCore
 from ._ops import (
     AT_FDCWD,
     MAX_RW,
@@ -38,9 +39,6 @@ WAIT_SLICE = 0.05
 # submit_and_wait, copy_cqes) are C methods of its base class RingCore
 # (python/glue/ring.c): no cffi call, no Python frame and no request object
 # per operation.
-if lib.hoopy_install() != 0:  # pragma: no cover - printed the reason
-    raise ImportError("hoop._hoopy could not be set up")
-from ._hoopy import RingCore  # noqa: E402
 
 
 def _sq_full() -> BlockingIOError:

@@ -37,6 +37,7 @@ from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
+from ._native import pread_nowait as _pread_nowait
 from ._ops import (
     AT_FDCWD,
     MAX_RW,
@@ -579,6 +580,12 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
         check_fd(fd)
         n = min(check_size(n), MAX_RW)
         check_offset(offset)
+    # A cached read is done here, in C, as it is awaited: no future, no
+    # loop turn, no ring (preadv2 with RWF_NOWAIT; None when that would
+    # wait or falls short, and the read goes to the ring as below).
+    data = _pread_nowait(fd, n, offset)
+    if data is not None:
+        return data
     loop = _get_running_loop()
     last_loop, d = _last
     if last_loop is not loop or d.core.closing or d.core.q is None:
