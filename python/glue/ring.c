@@ -28,6 +28,7 @@
 #define HOOPY_MAX_RW 0x7FFFF000u /* Linux caps one read(2) at this */
 #define HOOPY_BATCH 256          /* completions copied per step */
 #define HOOPY_SLICE_NS 50000000  /* a blocking wait, in slices of 50 ms */
+#define HOOPY_FIXED_MAX 16       /* registered buffers prep_read looks in */
 
 /* ---- Pin: one buffer export, released when the Pin dies ---- */
 
@@ -74,7 +75,22 @@ typedef struct {
 	PyObject *backlog; /* list: reaped, not handed out (interrupted) */
 	PyObject *ctype;   /* the Completion class (a tuple subclass) */
 	unsigned cq_n;     /* CQ entries */
+	unsigned nfixed;   /* registered buffers known to prep_read/write */
+	struct {
+		uintptr_t base, end;
+	} fixed[HOOPY_FIXED_MAX];
 } HoopyRing;
+
+/* The index of the registered buffer that holds [p, p + len), or -1. */
+static int hoopy_fixed_index(const HoopyRing *self, const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+	for (unsigned i = 0; i < self->nfixed; i++)
+		if (a >= self->fixed[i].base && a <= self->fixed[i].end &&
+		    len <= self->fixed[i].end - a)
+			return (int)i;
+	return -1;
+}
 
 static PyObject *hoopy_closed(void)
 {
@@ -291,7 +307,16 @@ static PyObject *hoopy_ring_rw(HoopyRing *self, int write, PyObject *const *args
 	struct hoop_sqe *sqe = hoop_ring_get_sqe_inline(self->ring);
 	size_t len = (size_t)pin->view.len;
 	uint32_t n = len > HOOPY_MAX_RW ? HOOPY_MAX_RW : (uint32_t)len;
-	if (write)
+	/* Memory inside a registered buffer goes as READ_FIXED/WRITE_FIXED:
+	 * the same result, and the kernel maps no user pages per operation. */
+	int fix = self->nfixed ? hoopy_fixed_index(self, pin->view.buf, n) : -1;
+	if (fix >= 0 && write)
+		hoop_prep_write_fixed_inline(sqe, (int)fd, pin->view.buf, n,
+		                             (uint64_t)off, fix);
+	else if (fix >= 0)
+		hoop_prep_read_fixed_inline(sqe, (int)fd, pin->view.buf, n,
+		                            (uint64_t)off, fix);
+	else if (write)
 		hoop_prep_write_inline(sqe, (int)fd, pin->view.buf, n,
 		                       (uint64_t)off);
 	else
@@ -582,6 +607,31 @@ static PyObject *hoopy_ring_attach(HoopyRing *self, PyObject *const *args,
 static PyObject *hoopy_ring_detach(HoopyRing *self, PyObject *unused)
 {
 	self->ring = NULL;
+	self->nfixed = 0;
+	Py_RETURN_NONE;
+}
+
+/* _set_fixed([(address, length), ...]): the buffers just registered, in
+ * index order (an empty list after unregistering). More than
+ * HOOPY_FIXED_MAX: the first ones only. */
+static PyObject *hoopy_ring_set_fixed(HoopyRing *self, PyObject *list)
+{
+	if (!PyList_Check(list)) {
+		PyErr_SetString(PyExc_TypeError, "_set_fixed takes a list");
+		return NULL;
+	}
+	Py_ssize_t n = PyList_GET_SIZE(list);
+	unsigned k = 0;
+	self->nfixed = 0;
+	for (Py_ssize_t i = 0; i < n && k < HOOPY_FIXED_MAX; i++) {
+		unsigned long long base, len;
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "KK", &base, &len))
+			return NULL;
+		self->fixed[k].base = (uintptr_t)base;
+		self->fixed[k].end = (uintptr_t)(base + len);
+		k++;
+	}
+	self->nfixed = k;
 	Py_RETURN_NONE;
 }
 
@@ -668,6 +718,8 @@ static PyMethodDef hoopy_ring_methods[] = {
          "for the next call)."},
         {"_attach", (PyCFunction)(void (*)(void))hoopy_ring_attach, METH_FASTCALL,
          "_attach(address, completion_type): drive the hoop_ring at address."},
+        {"_set_fixed", (PyCFunction)hoopy_ring_set_fixed, METH_O,
+         "_set_fixed([(address, length), ...]): the registered buffers."},
         {"_detach", (PyCFunction)hoopy_ring_detach, METH_NOARGS,
          "_detach(): forget the ring (before it is destroyed)."},
         {NULL, NULL, 0, NULL},

@@ -320,15 +320,24 @@ class Ring(RingCore):
 
     def register_buffers(self, bufs: Iterable[Any]) -> None:
         """Register writable buffers for prep_read_fixed/prep_write_fixed.
-        The ring holds them until unregister_buffers() or close()."""
+        The ring holds them until unregister_buffers() or close().
+        prep_read and prep_write of memory inside one of the first 16 use
+        it too (READ_FIXED/WRITE_FIXED: the kernel maps no user pages per
+        operation); do not unregister before such operations are
+        submitted."""
         iov, cdatas = iovecs(list(bufs), write_into=True)
         check(lib.hoop_ring_register_buffers(self._r(), iov, len(cdatas)))
         self._registered = (iov, cdatas)
+        # prep_read/prep_write into memory inside these buffers send
+        # READ_FIXED/WRITE_FIXED by themselves (RingCore looks in the
+        # first 16).
+        self._set_fixed([(int(ffi.cast("uintptr_t", c)), len(c)) for c in cdatas])
 
     def unregister_buffers(self) -> None:
         """Drop the buffers registered by register_buffers."""
         check(lib.hoop_ring_unregister_buffers(self._r()))
         self._registered = None
+        self._set_fixed([])
 
     def register_files(self, fds: Sequence[int]) -> None:
         """Make fds[i] fixed file i (use it as fd with HOOP_SQE_FIXED_FILE).
