@@ -91,7 +91,8 @@ static void hoopy_aio_fill_reads(struct hoop_op *ops, unsigned n,
  * hoop.asyncio.read's inline path, a function of the module hoop._hoopy
  * (ring.c lists it; vectorcall, the GIL held): pread_nowait(fd, n, offset)
  * returns the n bytes at `offset` when preadv2(RWF_NOWAIT) gives all of
- * them at once (cached data), else None, and then the caller submits the
+ * them at once (cached data), else None, and then the caller checks its
+ * arguments (anything but plain ints in range gives None) and submits the
  * read as usual (nothing happened: an explicit offset moves no file
  * position). A short count (end of file, or only part cached), an error
  * (EAGAIN, EOPNOTSUPP, EBADF...), offset -1, an O_DIRECT file and more
@@ -135,11 +136,18 @@ static PyObject *hoopy_aio_pread_nowait(PyObject *mod, PyObject *const *args,
 		PyErr_SetString(PyExc_TypeError, "pread_nowait(fd, n, offset)");
 		return NULL;
 	}
+	/* Plain ints only: anything else (bool, __index__ objects, values
+	 * out of range) is left to read()'s own checks. */
+	if (!PyLong_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+	    !PyLong_CheckExact(args[2]))
+		Py_RETURN_NONE;
 	long fd = PyLong_AsLong(args[0]);
 	Py_ssize_t n = PyLong_AsSsize_t(args[1]);
 	long long off = PyLong_AsLongLong(args[2]);
-	if (PyErr_Occurred())
-		return NULL;
+	if (PyErr_Occurred()) {
+		PyErr_Clear();
+		Py_RETURN_NONE;
+	}
 	if (fd < 0 || fd > INT32_MAX || n <= 0 || n > HOOPY_NOWAIT_MAX ||
 	    off < 0 || !hoopy_fd_buffered((int)fd))
 		Py_RETURN_NONE;

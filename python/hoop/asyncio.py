@@ -575,17 +575,18 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     OSError(EINVAL) for a negative size or an offset below -1,
     OverflowError): a bad call fails alone, before anything is submitted.
     At most 0x7ffff000 bytes per call, as read(2)."""
+    # A cached read is done here, in C, as it is awaited: no future, no
+    # loop turn, no ring (preadv2 with RWF_NOWAIT). None when that would
+    # wait or falls short, or for arguments other than plain ints in range:
+    # then they are checked and the read goes to the ring as below.
+    data = _pread_nowait(fd, n, offset)
+    if data is not None:
+        return data
     if not (fd.__class__ is int and n.__class__ is int and offset.__class__ is int
             and _INT_MIN <= fd <= _INT_MAX and 0 <= n <= MAX_RW and -1 <= offset <= OFF_MAX):
         check_fd(fd)
         n = min(check_size(n), MAX_RW)
         check_offset(offset)
-    # A cached read is done here, in C, as it is awaited: no future, no
-    # loop turn, no ring (preadv2 with RWF_NOWAIT; None when that would
-    # wait or falls short, and the read goes to the ring as below).
-    data = _pread_nowait(fd, n, offset)
-    if data is not None:
-        return data
     loop = _get_running_loop()
     last_loop, d = _last
     if last_loop is not loop or d.core.closing or d.core.q is None:
