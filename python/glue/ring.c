@@ -299,12 +299,24 @@ static PyObject *hoopy_ring_rw(HoopyRing *self, int write, PyObject *const *args
 	                        ? (Py_INCREF(a[3]), a[3])
 	                        : PyLong_FromUnsignedLongLong(ud);
 	int held = key ? hoopy_hold(self, key, (PyObject *)pin) : -1;
-	Py_XDECREF(key);
 	if (held < 0) {
+		Py_XDECREF(key);
 		Py_DECREF(pin);
 		return NULL;
 	}
-	struct hoop_sqe *sqe = hoop_ring_get_sqe_inline(self->ring);
+	/* Ring._hold ran Python code when the user_data was shared: the ring
+	 * may have been closed or filled meanwhile. Then the entry goes. */
+	struct hoop_sqe *sqe = self->ring ? hoop_ring_get_sqe_inline(self->ring)
+	                                  : NULL;
+	if (!sqe) {
+		int gone = hoopy_release(self, key);
+		Py_DECREF(key);
+		Py_DECREF(pin);
+		return gone < 0     ? NULL
+		       : self->ring ? hoopy_sq_full()
+		                    : hoopy_closed();
+	}
+	Py_DECREF(key);
 	size_t len = (size_t)pin->view.len;
 	uint32_t n = len > HOOPY_MAX_RW ? HOOPY_MAX_RW : (uint32_t)len;
 	/* Memory inside a registered buffer goes as READ_FIXED/WRITE_FIXED:

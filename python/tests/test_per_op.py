@@ -157,3 +157,36 @@ def test_preadinto_many_errors_as_before(engine, data_fd):
         engine.preadinto_many(-1, [(0, bytearray(4))])
     assert ei.value.errno == 9
     assert engine.preadinto_many(fd, []) == []
+
+
+def test_shared_user_data_hold_that_closes_or_fills_the_ring(tmp_path):
+    """A shared user_data runs Ring._hold (Python) between the checks and
+    the SQE: if that closed or filled the ring, prep_read refuses (closed:
+    ValueError, full: BlockingIOError) and counts no operation in flight
+    for the refused one (its buffer goes with the other's completion)."""
+    fd = os.open(tmp_path / "f", os.O_RDWR | os.O_CREAT, 0o644)
+
+    class Closing(hoop.Ring):
+        def _hold(self, user_data, obj):
+            super()._hold(user_data, obj)
+            self.close()
+
+    class Filling(hoop.Ring):
+        def _hold(self, user_data, obj):
+            super()._hold(user_data, obj)
+            while self.sq_ready < self.sq_entries:
+                self.prep_nop(99)
+
+    try:
+        r = Closing(4)
+        r.prep_read(fd, bytearray(4), 0, user_data=1)
+        with pytest.raises(ValueError):
+            r.prep_read(fd, bytearray(4), 0, user_data=1)
+        assert r.closed and not r._held and not r._dups
+        with Filling(4) as r:
+            r.prep_read(fd, bytearray(4), 0, user_data=1)
+            with pytest.raises(BlockingIOError):
+                r.prep_read(fd, bytearray(4), 0, user_data=1)
+            assert r.in_flight == 1 and not r._dups[1][0]
+    finally:
+        os.close(fd)
