@@ -173,7 +173,7 @@ with open(FFI_H) as f:
 
 # Glue of its own per part of the package: python/glue/NAME.h (declarations
 # for the cdef) and NAME.c (appended to the module's source).
-GLUE_PARTS = ["aio", "files"]  # hoop.asyncio; hoop.Ring, Engine batches, read_files
+GLUE_PARTS = ["aio", "files", "ring"]  # hoop.asyncio; Engine batches, read_files; hoop.Ring
 
 
 def glue_part(name, ext):
@@ -199,6 +199,10 @@ ffibuilder.set_source(
     extra_compile_args=["-std=gnu11", "-O2", "-Wno-unused-parameter",
                         "-fvisibility=hidden"],
     libraries=["pthread"],
+    # The full C API, not the limited one: ring.c defines a CPython type
+    # whose methods take vectorcall arguments (METH_FASTCALL), the GIL
+    # held. The module is built per Python version.
+    py_limited_api=False,
 )
 
 if __name__ == "__main__":

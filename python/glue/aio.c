@@ -86,3 +86,77 @@ static void hoopy_aio_fill_reads(struct hoop_op *ops, unsigned n,
 		pos += lens[i];
 	}
 }
+
+/*
+ * hoop.asyncio.read's inline path, a function of the module hoop._hoopy
+ * (ring.c lists it; vectorcall, the GIL held): pread_nowait(fd, n, offset)
+ * returns the n bytes at `offset` when preadv2(RWF_NOWAIT) gives all of
+ * them at once (cached data), else None, and then the caller checks its
+ * arguments (anything but plain ints in range gives None) and submits the
+ * read as usual (nothing happened: an explicit offset moves no file
+ * position). A short count (end of file, or only part cached), an error
+ * (EAGAIN, EOPNOTSUPP, EBADF...), offset -1, an O_DIRECT file and more
+ * than HOOPY_NOWAIT_MAX bytes all give None: the ring answers those. A
+ * cached read is then done where it is awaited: no future, no ring trip,
+ * no loop wake-up. The GIL is kept: RWF_NOWAIT does not wait for a device.
+ *
+ * Like the engine's inline path (engine.h), each thread remembers a
+ * descriptor's F_GETFL flags for up to 32 reads of it: a descriptor
+ * switched to O_DIRECT, or closed and its number reused for an O_DIRECT
+ * file, may still be read this way that many times (the same data).
+ */
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#define HOOPY_NOWAIT_MAX (256u << 10)
+
+static _Thread_local struct {
+	int fd_plus_1; /* 0: empty */
+	int buffered;  /* not O_DIRECT */
+	unsigned uses;
+} hoopy_fd_flags[64];
+
+static int hoopy_fd_buffered(int fd)
+{
+	unsigned i = (unsigned)fd & 63;
+	if (hoopy_fd_flags[i].fd_plus_1 != fd + 1 || hoopy_fd_flags[i].uses >= 32) {
+		int fl = fcntl(fd, F_GETFL);
+		hoopy_fd_flags[i].fd_plus_1 = fd + 1;
+		hoopy_fd_flags[i].buffered = fl >= 0 && !(fl & O_DIRECT);
+		hoopy_fd_flags[i].uses = 0;
+	}
+	hoopy_fd_flags[i].uses++;
+	return hoopy_fd_flags[i].buffered;
+}
+
+static PyObject *hoopy_aio_pread_nowait(PyObject *mod, PyObject *const *args,
+                                        Py_ssize_t nargs)
+{
+	if (nargs != 3) {
+		PyErr_SetString(PyExc_TypeError, "pread_nowait(fd, n, offset)");
+		return NULL;
+	}
+	/* Plain ints only: anything else (bool, __index__ objects, values
+	 * out of range) is left to read()'s own checks. */
+	if (!PyLong_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) ||
+	    !PyLong_CheckExact(args[2]))
+		Py_RETURN_NONE;
+	long fd = PyLong_AsLong(args[0]);
+	Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+	long long off = PyLong_AsLongLong(args[2]);
+	if (PyErr_Occurred()) {
+		PyErr_Clear();
+		Py_RETURN_NONE;
+	}
+	if (fd < 0 || fd > INT32_MAX || n <= 0 || n > HOOPY_NOWAIT_MAX ||
+	    off < 0 || !hoopy_fd_buffered((int)fd))
+		Py_RETURN_NONE;
+	PyObject *b = PyBytes_FromStringAndSize(NULL, n);
+	if (!b)
+		return NULL;
+	struct iovec iov = {PyBytes_AS_STRING(b), (size_t)n};
+	if (preadv2((int)fd, &iov, 1, (off_t)off, RWF_NOWAIT) == n)
+		return b;
+	Py_DECREF(b);
+	Py_RETURN_NONE;
+}

@@ -1,10 +1,8 @@
 /*
- * hoop.Ring's per-operation paths and the fillers of Engine's batch calls,
- * compiled into hoop._hoop_cffi beside the core (hoop_build.py appends this
- * file to the module's source). One C call per prep (arguments checked,
- * SQE reserved, filled, tagged), one per batch of completions: Python runs
- * a single call per operation where it used to run a request object, four
- * cffi calls and attribute stores (issue 20).
+ * The fillers of Engine's batch calls and read_files, compiled into
+ * hoop._hoop_cffi beside the core (hoop_build.py appends this file to the
+ * module's source): the per-operation work in C, so that Python runs once
+ * per batch (issue 20). hoop.Ring's own paths are in ring.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,102 +12,12 @@
 /* Linux caps one read or write at this many bytes (as _ops.MAX_RW). */
 #define HOOPY_MAX_RW 0x7FFFF000u
 
-/* A NOP in the next SQE, tagged `ud`, with HOOP_SQE_* `flags`: 0, or
- * -EBUSY when the SQ is full (submit first). */
-static int hoopy_ring_nop(hoop_ring *r, uint64_t ud, uint8_t flags)
-{
-	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
-	if (!sqe)
-		return -EBUSY;
-	hoop_prep_nop(sqe);
-	sqe->user_data = ud;
-	sqe->flags |= flags;
-	return 0;
-}
-
-/* A read (write 0) into or write (1) from len bytes at buf, at file offset
- * off (-1: the file position), in the next SQE. -EINVAL for an offset below
- * -1 (nothing reserved), -EBUSY when the SQ is full, else 0. A length above
- * what one read(2) returns is cut to it, as read(2) would. */
-static int hoopy_ring_rw(hoop_ring *r, int write, int fd, void *buf,
-                         size_t len, int64_t off, uint64_t ud, uint8_t flags)
-{
-	if (off < -1)
-		return -EINVAL;
-	struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
-	if (!sqe)
-		return -EBUSY;
-	uint32_t n = len > HOOPY_MAX_RW ? HOOPY_MAX_RW : (uint32_t)len;
-	if (write)
-		hoop_prep_write(sqe, fd, buf, n, (uint64_t)off);
-	else
-		hoop_prep_read(sqe, fd, buf, n, (uint64_t)off);
-	sqe->user_data = ud;
-	sqe->flags |= flags;
-	return 0;
-}
-
-/* Copy up to max ready completions into cqes[] (consumed); if fewer than
- * min were there, wait up to wait_ns for the rest (submitting what is
- * prepared, as every wait does) and copy again. Returns the count (maybe
- * below min: the wait timed out or a signal came; the caller checks for
- * signals and its deadline and calls again) or -errno. *more is set to how
- * many of them carry HOOP_CQE_F_MORE. */
-static int hoopy_ring_reap(hoop_ring *r, struct hoop_cqe *cqes, unsigned max,
-                           unsigned min, int64_t wait_ns, unsigned *more)
-{
-	int got = hoop_ring_copy_cqes(r, cqes, max, 0);
-	if (got < 0)
-		return got;
-	if ((unsigned)got < min && (unsigned)got < max && wait_ns > 0) {
-		struct hoop_timespec ts = {wait_ns / 1000000000,
-		                           wait_ns % 1000000000};
-		struct hoop_cqe *c;
-		int rc = hoop_ring_wait_cqes(r, &c, min - (unsigned)got, &ts,
-		                             NULL);
-		if (rc < 0 && rc != -ETIME && rc != -EINTR)
-			return got ? got : rc;
-		int more_got = hoop_ring_copy_cqes(r, cqes + got,
-		                                   max - (unsigned)got, 0);
-		if (more_got > 0)
-			got += more_got;
-	}
-	unsigned m = 0;
-	for (int i = 0; i < got; i++)
-		m += !!(cqes[i].flags & HOOP_CQE_F_MORE);
-	*more = m;
-	return got;
-}
-
-/* Submit what is prepared, then wait up to wait_ns until nr completions
- * are ready (not consumed). *submitted gets the count submitted (once:
- * later calls of a sliced wait pass nr again and submit nothing new).
- * Returns 1 once nr are ready, 0 when the slice ran out first, or -errno. */
-static int hoopy_ring_submit_wait(hoop_ring *r, unsigned nr, int64_t wait_ns,
-                                  unsigned *submitted)
-{
-	int s = hoop_ring_submit(r);
-	if (s < 0)
-		return s;
-	*submitted = (unsigned)s;
-	if (hoop_ring_cq_ready(r) >= nr)
-		return 1;
-	if (wait_ns <= 0)
-		return 0;
-	struct hoop_timespec ts = {wait_ns / 1000000000, wait_ns % 1000000000};
-	struct hoop_cqe *c;
-	int rc = hoop_ring_wait_cqes(r, &c, nr, &ts, NULL);
-	if (rc < 0 && rc != -ETIME && rc != -EINTR)
-		return rc;
-	return hoop_ring_cq_ready(r) >= nr;
-}
-
 /* Op i reads into (write 0) or writes from (1) lens[i] bytes at bufs[i],
  * at file offset offs[i]; its tag is i. The lengths were cut to
  * HOOPY_MAX_RW by the caller. */
 static void hoopy_fill_rw_ptrs(struct hoop_op *ops, unsigned n, int write,
-                               int fd, char *const *bufs,
-                               const uint32_t *lens, const uint64_t *offs)
+                               int fd, char *const *bufs, const uint32_t *lens,
+                               const uint64_t *offs)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (write)
@@ -157,8 +65,7 @@ static size_t hoopy_split_paths(const char *blob, size_t len,
  * Python then copies each file out of one buffer over the span: one slice
  * per file instead of a cast and an unpack. */
 static size_t hoopy_files_layout(const struct hoop_file_data *out, size_t n,
-                                 uint64_t *offs, int64_t *lens,
-                                 uint64_t *lo_hi)
+                                 uint64_t *offs, int64_t *lens, uint64_t *lo_hi)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	size_t errors = 0;

@@ -1,13 +1,6 @@
-/* The C helpers of hoop.Ring, Engine's batch calls and read_files
+/* The C helpers of Engine's batch calls and read_files
  * (python/glue/files.c): the declarations cffi reads (hoop_build.py adds
  * them to the cdef). */
-int hoopy_ring_nop(hoop_ring *r, uint64_t ud, uint8_t flags);
-int hoopy_ring_rw(hoop_ring *r, int write, int fd, void *buf, size_t len,
-                  int64_t off, uint64_t ud, uint8_t flags);
-int hoopy_ring_reap(hoop_ring *r, struct hoop_cqe *cqes, unsigned max,
-                    unsigned min, int64_t wait_ns, unsigned *more);
-int hoopy_ring_submit_wait(hoop_ring *r, unsigned nr, int64_t wait_ns,
-                           unsigned *submitted);
 void hoopy_fill_rw_ptrs(struct hoop_op *ops, unsigned n, int write, int fd,
                         char *const *bufs, const uint32_t *lens,
                         const uint64_t *offs);

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import errno
-import functools
 import operator
 import os
-import struct
 import time
-from collections import deque
-from itertools import repeat
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from ._buffers import iovecs
 from ._errors import PathArg, check
 from ._hoop_cffi import ffi, lib
+from ._native import RingCore
 from ._ops import (
     AT_FDCWD,
     MAX_RW,
@@ -35,22 +32,13 @@ from ._ops import (
 from ._probe import probe_ops
 
 # A blocking wait is cut into slices this long so that Python gets to run
-# signal handlers (Ctrl-C) between them.
+# signal handlers (Ctrl-C) between them (ring.c's HOOPY_SLICE_NS is the same).
 WAIT_SLICE = 0.05
-_CQE = struct.Struct("=QiI")
-_MORE = lib.HOOP_CQE_F_MORE
-_BATCH = 256
-_SLICE_NS = int(WAIT_SLICE * 1e9)
-# Per-operation paths: one C call each (python/glue/files.c), and the
-# completions of a batch turned into Completion tuples by C-level loops
-# (map over struct.iter_unpack), never by Python code per completion.
-_nop = lib.hoopy_ring_nop
-_rw = lib.hoopy_ring_rw
-_reap = lib.hoopy_ring_reap
-_from_buffer = ffi.from_buffer
-_completion = functools.partial(tuple.__new__, Completion)
-_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
-_user_data = operator.itemgetter(0)
+
+# hoop.Ring's hot methods (prep_nop, prep_read, prep_write, submit,
+# submit_and_wait, copy_cqes) are C methods of its base class RingCore
+# (python/glue/ring.c): no cffi call, no Python frame and no request object
+# per operation.
 
 
 def _sq_full() -> BlockingIOError:
@@ -73,7 +61,7 @@ def _time_out() -> TimeoutError:
     return TimeoutError(errno.ETIME, os.strerror(errno.ETIME))
 
 
-class Ring:
+class Ring(RingCore):
     """A single io_uring: prepare operations, submit, reap completions.
 
     Not thread-safe: one thread at a time may use a Ring (share work between
@@ -94,23 +82,16 @@ class Ring:
         out = ffi.new("hoop_ring **")
         check(lib.hoop_ring_create(out, entries, params))
         self._ring: Any = out[0]
-        # What operations in flight hold (buffers, paths, times), by
-        # user_data: _held[ud] is the first such operation's, and when more
-        # than one operation with that user_data is in flight,
-        # _dups[ud] = [how many more, their objects...]; all of them are
-        # released at the last one's final completion.
-        self._held: Dict[int, Any] = {}
-        self._dups: Dict[int, List[Any]] = {}
-        self._cqes = ffi.new("struct hoop_cqe[]", _BATCH)
-        self._cqe_buf = ffi.buffer(self._cqes)
-        self._cqe_ptr = ffi.new("struct hoop_cqe **")
-        self._ts = ffi.new("struct hoop_timespec *")
-        self._more = ffi.new("unsigned[2]")
-        self._cq_n = int(lib.hoop_ring_cq_entries(self._ring))
+        # What operations in flight hold (buffers, paths, times) is in the
+        # dict self._held by user_data (RingCore's): _held[ud] is the first
+        # such operation's, and when more than one operation with that
+        # user_data is in flight, self._dups[ud] = [how many more, their
+        # objects...]; all of them are released at the last one's final
+        # completion. Completions reaped by a copy_cqes that was then
+        # interrupted wait in self._backlog, handed out first by the next
+        # call, so none is lost.
+        self._attach(int(ffi.cast("uintptr_t", self._ring)), Completion)
         self._registered: Any = None
-        # Completions reaped by a copy_cqes that then timed out: handed out
-        # first by the next call, so none is lost.
-        self._backlog: List[Completion] = []
 
     # ---- lifetime ----
 
@@ -119,6 +100,7 @@ class Ring:
         buffers are released afterwards. Idempotent."""
         ring, self._ring = getattr(self, "_ring", None), None
         if ring is not None:
+            self._detach()
             lib.hoop_ring_destroy(ring)
             self._held.clear()
             self._dups.clear()
@@ -225,59 +207,18 @@ class Ring:
         if args:
             self._hold(user_data, args)
 
-    def prep_nop(self, user_data: int = 0, flags: int = 0) -> None:
-        """Queue a no-op that completes with 0."""
-        try:
-            rc = _nop(self._ring, user_data, flags)
-        except TypeError:
-            self._r()  # ValueError once closed
-            raise
-        if rc:
-            raise _sq_full()
+    # prep_nop, prep_read and prep_write: RingCore's (C).
 
-    def prep_read(self, fd: int, buf: Any, offset: int = -1,
-                  user_data: int = 0, flags: int = 0) -> None:
-        """Read len(buf) bytes into the writable `buf` at `offset`."""
-        try:
-            c = _from_buffer("char[]", buf, True)
-            rc = _rw(self._ring, 0, fd, c, len(c), offset, user_data, flags)
-        except (TypeError, OverflowError, BufferError):
-            rc = -errno.EINVAL
-        if rc:
-            self._prep_rw_failed(rc, Read(fd, buf, offset), user_data, flags)
-        else:
-            held = self._held
-            if user_data in held:
-                self._hold(user_data, c)  # another operation has this user_data
-            else:
-                held[user_data] = c
-
-    def prep_write(self, fd: int, data: Any, offset: int = -1,
-                   user_data: int = 0, flags: int = 0) -> None:
-        """Write the bytes-like `data` at `offset` (-1: the file position)."""
-        # prep_read's steps, written out again on purpose: a helper shared
-        # by the two would be one more Python call per operation.
-        try:
-            c = _from_buffer("char[]", data, False)
-            rc = _rw(self._ring, 1, fd, c, len(c), offset, user_data, flags)
-        except (TypeError, OverflowError, BufferError):
-            rc = -errno.EINVAL
-        if rc:
-            self._prep_rw_failed(rc, Write(fd, data, offset), user_data, flags)
-        else:
-            held = self._held
-            if user_data in held:
-                self._hold(user_data, c)  # another operation has this user_data
-            else:
-                held[user_data] = c
-
-    def _prep_rw_failed(self, rc: int, request: Any, user_data: int, flags: int) -> None:
-        """The fast path refused: a full SQ (BlockingIOError), or arguments
-        that prep() refuses with the exact error (nothing is reserved)."""
-        if rc == -errno.EBUSY:
-            self._r()
-            raise _sq_full()
-        self.prep(request, user_data, flags)  # raises what is wrong
+    def _prep_rw_slow(self, write: int, fd: Any, buf: Any, offset: Any,
+                      user_data: Any, flags: Any) -> None:
+        """prep_read/prep_write with arguments RingCore's fast path does not
+        take (a value out of range, no contiguous buffer, an offset below
+        -1): prepared through prep() and a request object, or refused with
+        the error prep() gives (nothing reserved)."""
+        offset = -1 if offset is None else offset
+        request = Write(fd, buf, offset) if write else Read(fd, buf, offset)
+        self.prep(request, 0 if user_data is None else user_data,
+                  0 if flags is None else flags)
 
     def prep_readv(self, fd: int, bufs: Sequence[Any], offset: int = -1,
                    user_data: int = 0, flags: int = 0) -> None:
@@ -363,103 +304,7 @@ class Ring:
 
     # ---- submitting and reaping ----
 
-    def submit(self) -> int:
-        """Publish the prepared SQEs; returns how many the kernel took."""
-        return check(lib.hoop_ring_submit(self._r()))
-
-    def submit_and_wait(self, wait_nr: int = 1, timeout: Optional[float] = None) -> int:
-        """Submit, then wait until `wait_nr` completions are ready (they are
-        not consumed: reap them with wait, peek or copy_cqes). Returns the
-        number submitted; TimeoutError if `timeout` seconds pass first."""
-        ring = self._r()
-        deadline = _deadline(timeout)
-        ns = _SLICE_NS if deadline is None else _slice_ns(deadline)
-        u = self._more
-        ready = check(lib.hoopy_ring_submit_wait(ring, wait_nr, ns, u))
-        n = int(u[0])
-        if not ready:
-            self._wait_ready(wait_nr, deadline)
-        return n
-
-    def _wait_ready(self, nr: int, deadline: Optional[float]) -> None:
-        ring = self._r()
-        while lib.hoop_ring_cq_ready(ring) < nr:
-            ns = _slice_ns(deadline)
-            if ns <= 0:
-                raise _time_out()
-            self._ts.tv_sec, self._ts.tv_nsec = divmod(ns, 1000000000)
-            rc = lib.hoop_ring_wait_cqes(ring, self._cqe_ptr, nr, self._ts, ffi.NULL)
-            if rc < 0 and rc not in (-errno.ETIME, -errno.EINTR):
-                check(rc)
-            # Between slices the interpreter runs signal handlers: a
-            # KeyboardInterrupt surfaces here; the held buffers stay held.
-
-    def _decode(self, n: int) -> List[Completion]:
-        """The n completions in _cqes as Completion tuples, what their
-        operations held released (in C-level loops when no completion has
-        HOOP_CQE_F_MORE and no user_data is shared by operations in
-        flight)."""
-        out = list(map(_completion, _CQE.iter_unpack(self._cqe_buf[:n * 16])))
-        if self._held:
-            if self._more[0] or self._dups:
-                release = self._release
-                for ud, _, flags in out:
-                    if not flags & _MORE:
-                        release(ud)
-            else:
-                _consume(map(self._held.pop, map(_user_data, out), repeat(None)))
-        return out
-
-    def copy_cqes(self, max: Optional[int] = None, min: int = 0,
-                  timeout: Optional[float] = None) -> List[Completion]:
-        """Reap up to `max` completions (default: all ready, in batches of
-        256), waiting until at least `min` have arrived. One C call copies
-        and consumes a whole batch. TimeoutError if `timeout` runs out
-        before `min` (the ones already reaped are kept for the next call).
-        """
-        ring = self._r()
-        limit = max if max is not None else 1 << 62
-        out: List[Completion] = []
-        if self._backlog:
-            out, self._backlog = self._backlog[:limit], self._backlog[limit:]
-        deadline = None
-        waited = False
-        try:
-            while True:
-                got = len(out)
-                want = limit - got
-                if want <= 0:
-                    break
-                need = min - got
-                ns = 0
-                if need > 0:
-                    if timeout is not None:
-                        if deadline is None:
-                            deadline = time.monotonic() + timeout
-                        ns = _slice_ns(deadline)
-                        if ns <= 0 and waited:
-                            raise _time_out()
-                        ns = ns if ns > 0 else 1
-                    else:
-                        ns = _SLICE_NS
-                    if need > self._cq_n:
-                        need = self._cq_n
-                    waited = True
-                else:
-                    need = 0
-                n = _reap(ring, self._cqes, want if want < _BATCH else _BATCH,
-                          need, ns, self._more)
-                if n < 0:
-                    check(n)
-                if n:
-                    out += self._decode(n)
-                elif got >= min:
-                    break
-                # else: a wait slice passed; signal handlers run here
-        except BaseException:
-            self._backlog[:0] = out
-            raise
-        return out
+    # submit, submit_and_wait and copy_cqes: RingCore's (C).
 
     def wait(self, timeout: Optional[float] = None) -> Completion:
         """Wait for one completion and consume it. TimeoutError when
@@ -475,15 +320,24 @@ class Ring:
 
     def register_buffers(self, bufs: Iterable[Any]) -> None:
         """Register writable buffers for prep_read_fixed/prep_write_fixed.
-        The ring holds them until unregister_buffers() or close()."""
+        The ring holds them until unregister_buffers() or close().
+        prep_read and prep_write of memory inside one of the first 16 use
+        it too (READ_FIXED/WRITE_FIXED: the kernel maps no user pages per
+        operation); do not unregister before such operations are
+        submitted."""
         iov, cdatas = iovecs(list(bufs), write_into=True)
         check(lib.hoop_ring_register_buffers(self._r(), iov, len(cdatas)))
         self._registered = (iov, cdatas)
+        # prep_read/prep_write into memory inside these buffers send
+        # READ_FIXED/WRITE_FIXED by themselves (RingCore looks in the
+        # first 16).
+        self._set_fixed([(int(ffi.cast("uintptr_t", c)), len(c)) for c in cdatas])
 
     def unregister_buffers(self) -> None:
         """Drop the buffers registered by register_buffers."""
         check(lib.hoop_ring_unregister_buffers(self._r()))
         self._registered = None
+        self._set_fixed([])
 
     def register_files(self, fds: Sequence[int]) -> None:
         """Make fds[i] fixed file i (use it as fd with HOOP_SQE_FIXED_FILE).

@@ -37,6 +37,7 @@ from ._errors import PathArg, check, error_from
 from ._file import parse_mode, refuse_directory
 from ._files import read_files_async as read_files
 from ._hoop_cffi import ffi, lib
+from ._native import pread_nowait as _pread_nowait
 from ._ops import (
     AT_FDCWD,
     MAX_RW,
@@ -574,6 +575,13 @@ async def read(fd: int, n: int, offset: int = -1) -> bytes:
     OSError(EINVAL) for a negative size or an offset below -1,
     OverflowError): a bad call fails alone, before anything is submitted.
     At most 0x7ffff000 bytes per call, as read(2)."""
+    # A cached read is done here, in C, as it is awaited: no future, no
+    # loop turn, no ring (preadv2 with RWF_NOWAIT). None when that would
+    # wait or falls short, or for arguments other than plain ints in range:
+    # then they are checked and the read goes to the ring as below.
+    data = _pread_nowait(fd, n, offset)
+    if data is not None:
+        return data
     if not (fd.__class__ is int and n.__class__ is int and offset.__class__ is int
             and _INT_MIN <= fd <= _INT_MAX and 0 <= n <= MAX_RW and -1 <= offset <= OFF_MAX):
         check_fd(fd)

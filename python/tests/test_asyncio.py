@@ -14,7 +14,16 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
-def test_64_concurrent_reads(data_fd):
+@pytest.fixture(params=["inline", "ring"])
+def read_path(request, monkeypatch):
+    """Run a test twice: with read()'s inline path (cached data read where
+    it is awaited), and with every read() going through the ring."""
+    if request.param == "ring":
+        monkeypatch.setattr(haio, "_pread_nowait", lambda fd, n, offset: None)
+    return request.param
+
+
+def test_64_concurrent_reads(data_fd, read_path):
     fd, data = data_fd
 
     async def main():
@@ -33,7 +42,7 @@ def test_64_concurrent_reads(data_fd):
     run(main())
 
 
-def test_more_requests_than_queue_capacity(data_fd):
+def test_more_requests_than_queue_capacity(data_fd, read_path):
     fd, data = data_fd
 
     async def main():
@@ -157,7 +166,7 @@ def test_pread_many_one_future(data_fd):
     run(main())
 
 
-def test_reads_of_one_batch_fail_alone(data_fd, pipe):
+def test_reads_of_one_batch_fail_alone(data_fd, pipe, read_path):
     """read() calls of one loop iteration go out as one batch: each gets its
     own data or its own OSError, and a bad argument fails that call alone,
     before anything is submitted."""
@@ -190,3 +199,79 @@ def test_reads_of_one_batch_fail_alone(data_fd, pipe):
         assert await slow == b"later"
 
     run(main())
+
+
+def test_cached_read_completes_where_it_is_awaited(data_fd, tmp_path):
+    """A read of cached data is done in C when the coroutine first runs
+    (preadv2 with RWF_NOWAIT): it returns without suspending, so no future,
+    no loop turn and no ring trip. Reads that cannot complete so (end of
+    file, a pipe, the file position) still suspend and get the ring's
+    answer."""
+    fd, data = data_fd
+    short = tmp_path / "short"
+    short.write_bytes(b"0123456789")
+    sfd = os.open(short, os.O_RDONLY)
+    rfd, wfd = os.pipe()
+
+    def first_step(coro):
+        """What the coroutine's first step gives: ("done", value) if it
+        returned, ("suspended", coro) if it awaits something."""
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            return "done", stop.value
+        return "suspended", coro
+
+    async def main():
+        for off in (0, 5, PAGE * 7 + 3):
+            assert first_step(haio.read(fd, 100, off)) == ("done", data[off:off + 100])
+        # past the end: the short count comes from the ring
+        state, coro = first_step(haio.read(sfd, 100, 4))
+        assert state == "suspended"
+        coro.close()
+        assert await haio.read(sfd, 100, 4) == b"456789"
+        # the file position (-1) and pipes go through the ring
+        os.lseek(sfd, 2, os.SEEK_SET)
+        assert await haio.read(sfd, 3) == b"234"
+        assert os.lseek(sfd, 0, os.SEEK_CUR) == 5
+        os.write(wfd, b"pipe")
+        assert await haio.read(rfd, 10, -1) == b"pipe"
+        # an error is the ring's, as an OSError subclass
+        with pytest.raises(OSError) as ei:
+            await haio.read(-1, 4, 0)
+        assert ei.value.errno == errno.EBADF
+
+    try:
+        run(main())
+    finally:
+        for f in (sfd, rfd, wfd):
+            os.close(f)
+
+
+def test_cached_read_of_o_direct_file_goes_to_the_ring(tmp_path):
+    """An O_DIRECT descriptor is never read inline (RWF_NOWAIT would wait
+    for the device there): its read suspends and the ring serves it."""
+    import mmap
+    p = tmp_path / "direct"
+    p.write_bytes(os.urandom(2 * PAGE))
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_DIRECT)
+    except OSError as e:
+        pytest.skip("O_DIRECT not supported on %s: %s" % (tmp_path, e))
+    buf = mmap.mmap(-1, PAGE)
+
+    async def main():
+        coro = haio.read(fd, PAGE, 0)
+        try:
+            coro.send(None)
+        except StopIteration:
+            pytest.fail("an O_DIRECT read completed inline")
+        coro.close()
+        return await haio.readinto(fd, buf, 0)
+
+    try:
+        assert run(main()) == PAGE
+        assert buf[:] == p.read_bytes()[:PAGE]
+    finally:
+        os.close(fd)
+        buf.close()

@@ -4,7 +4,7 @@ import os
 import pytest
 
 import hoop
-from hoop import lib
+from hoop import ffi, lib
 
 
 def test_nop_submit_and_copy_batch():
@@ -133,6 +133,49 @@ def test_registered_buffers_and_files(tmp_path):
     finally:
         if fd >= 0:
             os.close(fd)
+
+
+def last_sqe(r):
+    """The SQE prepared last (not yet submitted): its opcode, buf_index."""
+    v = ffi.cast("struct hoop_ring_view *", r._ring)
+    sqe = v.sqes[((v.sqe_tail - 1) & v.sq_mask) << v.sqe_shift]
+    return sqe.opcode, sqe.buf_index
+
+
+def test_read_into_registered_memory_goes_as_read_fixed(tmp_path):
+    """prep_read/prep_write of memory inside a registered buffer send
+    READ_FIXED/WRITE_FIXED with that buffer's index (the kernel maps no
+    pages per operation); other memory, and all memory once unregistered,
+    plain READ/WRITE. The results are the same."""
+    p = tmp_path / "f"
+    p.write_bytes(bytes(range(256)) * 16)
+    fd = os.open(p, os.O_RDWR)
+    try:
+        with hoop.Ring() as r:
+            area = [bytearray(4096), bytearray(8192)]
+            r.register_buffers(area)
+            view = memoryview(area[1])
+            r.prep_read(fd, view[100:200], 10, user_data=1)
+            assert last_sqe(r) == (lib.HOOP_OP_READ_FIXED, 1)
+            r.prep_write(fd, view[4096:4100], 0, user_data=2)
+            assert last_sqe(r) == (lib.HOOP_OP_WRITE_FIXED, 1)
+            r.prep_read(fd, view[8000:8192], 0, user_data=3)  # ends at the end
+            assert last_sqe(r) == (lib.HOOP_OP_READ_FIXED, 1)
+            outside = bytearray(64)
+            r.prep_read(fd, outside, 0, user_data=4)
+            assert last_sqe(r)[0] == lib.HOOP_OP_READ
+            r.submit_and_wait(4)
+            got = {c.user_data: c.res for c in r.copy_cqes(min=4, timeout=5)}
+            assert got == {1: 100, 2: 4, 3: 192, 4: 64}
+            assert bytes(area[1][100:200]) == bytes(range(10, 110))
+            r.unregister_buffers()
+            r.prep_read(fd, view[0:16], 0, user_data=5)
+            assert last_sqe(r)[0] == lib.HOOP_OP_READ
+            r.submit_and_wait(1)
+            assert r.wait(timeout=5) == hoop.Completion(5, 16, 0)
+    finally:
+        os.close(fd)
+    assert p.read_bytes()[:4] == bytes(area[1][4096:4100])
 
 
 def test_closed_ring_refuses():
