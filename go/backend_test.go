@@ -26,7 +26,7 @@ func TestProbeTierBackend(t *testing.T) {
 	if p.BackendReason == "" {
 		t.Fatal("no backend reason")
 	}
-	if !p.Available {
+	if !p.Usable {
 		if p.Tier != "none" || p.Reason == "" || p.Backend != "threads" {
 			t.Fatalf("unavailable: tier %q reason %q backend %q", p.Tier, p.Reason, p.Backend)
 		}
@@ -134,7 +134,7 @@ func TestSeccompChild(t *testing.T) {
 		t.Skip("run by TestSeccompFallback")
 	}
 	p := Probe()
-	if p.Available || !errors.Is(p.Err, syscall.EPERM) || p.Backend != "threads" || p.Tier != "none" {
+	if p.Usable || p.Available || !errors.Is(p.Err, syscall.EPERM) || p.Backend != "threads" || p.Tier != "none" {
 		t.Fatalf("probe under seccomp: %+v", p)
 	}
 	if _, err := New(8); !errors.Is(err, syscall.EPERM) {

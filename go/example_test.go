@@ -149,7 +149,7 @@ func ExampleRing() {
 // Probe says whether io_uring works here and what it supports.
 func ExampleProbe() {
 	p := hoop.Probe()
-	if !p.Available {
+	if !p.Usable {
 		fmt.Println("io_uring unavailable:", p.Err)
 		return
 	}

@@ -10,7 +10,7 @@ import (
 // needURing skips the test when io_uring cannot be used in this process.
 func needURing(t testing.TB) {
 	t.Helper()
-	if p := Probe(); !p.Available {
+	if p := Probe(); !p.Usable {
 		t.Skip("io_uring unavailable: " + p.Err.Error())
 	}
 }

@@ -15,9 +15,15 @@ import (
 // ProbeResult says whether io_uring works in this process and which
 // operations the kernel supports.
 type ProbeResult struct {
-	Available bool  // a ring could be set up
-	Err       error // why not, when Available is false (EPERM, ENOSYS, ...)
-	Known     int   // opcodes the kernel knows (its last opcode + 1)
+	// Usable says a ring could be set up here (C's usable, Python's
+	// Probe.usable); Err says why not (EPERM, ENOSYS, ...).
+	Usable bool
+	Err    error
+	Known  int // opcodes the kernel knows (its last opcode + 1)
+	// Available is Usable.
+	//
+	// Deprecated: use Usable, the name C and Python use.
+	Available bool
 
 	// Tier sums up what the kernel offers: "none", "base", "mid" or "high"
 	// (see the C header hoop/probe.h for what each adds).
@@ -59,7 +65,7 @@ func (p *ProbeResult) Ops() []string {
 // String summarises the probe: "io_uring: N ops supported" or the reason
 // it is unavailable.
 func (p *ProbeResult) String() string {
-	if !p.Available {
+	if !p.Usable {
 		return "io_uring unavailable: " + p.Err.Error()
 	}
 	return "io_uring: tier " + p.Tier + ": " + strings.Join(p.Ops(), " ")
@@ -115,7 +121,7 @@ func Probe() *ProbeResult {
 			probed = p
 			return
 		}
-		p.Available = true
+		p.Usable, p.Available = true, true
 		for op := 0; op < 256; op++ {
 			if C.hoop_opcode_supported(C.uint(op)) == 1 {
 				p.supported[op] = true

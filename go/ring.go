@@ -1016,7 +1016,7 @@ func (r *Ring) SupportedOps() (*ProbeResult, error) {
 	if n < 0 {
 		return nil, errno("probe", int(n))
 	}
-	p := &ProbeResult{Available: true, Known: int(n)}
+	p := &ProbeResult{Usable: true, Available: true, Known: int(n)}
 	for i := range sup {
 		p.supported[i] = sup[i] != 0
 	}

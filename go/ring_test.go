@@ -318,7 +318,7 @@ func TestRingOptions(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	p := Probe()
-	if !p.Available {
+	if !p.Usable {
 		if p.Err == nil {
 			t.Fatal("unavailable without a reason")
 		}
@@ -338,5 +338,30 @@ func TestProbe(t *testing.T) {
 	}
 	if Version() == "" {
 		t.Fatal("no version")
+	}
+}
+
+// Usable is the name C and Python give the probe's answer; the deprecated
+// Available carries the same value, from both the package Probe and a
+// ring's SupportedOps.
+func TestProbeUsableIsAvailable(t *testing.T) {
+	p := Probe()
+	if p.Usable != p.Available {
+		t.Fatalf("Probe: Usable %v, Available %v", p.Usable, p.Available)
+	}
+	if !p.Usable {
+		t.Skipf("io_uring unavailable here: %v", p.Err)
+	}
+	r, err := New(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s, err := r.SupportedOps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Usable || !s.Available || !s.Supports(OpNop) {
+		t.Fatalf("SupportedOps: Usable %v, Available %v, nop %v", s.Usable, s.Available, s.Supports(OpNop))
 	}
 }

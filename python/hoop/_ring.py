@@ -349,6 +349,11 @@ class Ring(RingCore):
         """Drop the files registered by register_files."""
         check(lib.hoop_ring_unregister_files(self._r()))
 
-    def probe(self) -> "frozenset[str]":
-        """The names of the opcodes this kernel supports ("read", ...)."""
+    def supported_ops(self) -> "frozenset[str]":
+        """The names of the opcodes this kernel supports ("read", ...): C's
+        hoop_ring_probe_ops, Go's Ring.SupportedOps."""
         return probe_ops(self._r())
+
+    def probe(self) -> "frozenset[str]":
+        """The same as supported_ops (the older name, kept)."""
+        return self.supported_ops()

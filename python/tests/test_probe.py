@@ -14,7 +14,8 @@ def test_probe_reports_io_uring_and_ops():
 
 def test_ring_probe_matches_module_probe():
     with hoop.Ring(4) as r:
-        assert r.probe() == hoop.probe().ops
+        assert r.supported_ops() == hoop.probe().ops
+        assert r.probe() == r.supported_ops()  # the older name
 
 
 def test_errors_map_to_oserror_subclasses():
