@@ -48,6 +48,9 @@ pairs = [("ReadAt64Goroutines/hoop", "ReadAt64Goroutines/os", "os.File.ReadAt"),
          ("Echo/hoop/64B", "Echo/net/64B", "net"),
          ("Echo/hoop/4096B", "Echo/net/4096B", "net"),
          ("HTTP/hoop", "HTTP/net", "net"),
+         ("Echo/hoop-ring/64B", "Echo/net/64B", "net"),
+         ("Echo/hoop-ring/4096B", "Echo/net/4096B", "net"),
+         ("HTTP/hoop-ring", "HTTP/net", "net"),
          ("ODirect128/hoop-queue", "ODirect128/os-128-goroutines", "os-128-goroutines")]
 for hoop, base, name in pairs:
     for unit in ("ns/op", "cpu-ns/op", "req/s", "IOPS", "threads"):
