@@ -26,8 +26,8 @@
 //     pass golang.org/x/net/nettest's TestConn), with deadlines and socket
 //     options (SO_REUSEPORT, TCP_FASTOPEN). Accepts and connects go
 //     through an engine (on io_uring one multishot accept per Listener).
-//     A Conn's Read and Write call recv(2) and send(2) from Go (raw system
-//     calls, no cgo) and park the goroutine in Go's netpoller only when
+//     A Conn's Read and Write call recv(2) and send(2) from Go (no cgo,
+//     no ring) and park the goroutine in Go's netpoller only when
 //     the socket has no data or no room: per message that is what Go's
 //     net costs, which the io_uring receive paths measured here do not
 //     reach (docs/BENCHMARKS.md). With RingReceive a Conn instead receives

@@ -605,8 +605,8 @@ func (l *Listener) SetDeadline(t time.Time) error {
 // as in Go's net. A goroutine blocked in Read or Write is parked, not
 // holding a thread.
 //
-// By default Read and Write call recv(2) and send(2) directly from Go (raw
-// system calls, no cgo) and wait in Go's netpoller when the socket has no
+// By default Read and Write call recv(2) and send(2) directly from Go (no
+// cgo, no ring) and wait in Go's netpoller when the socket has no
 // data or no room, as Go's net does: no ring is involved in a message.
 //
 // With RingReceive (ListenConfig, Dialer) a Conn receives on io_uring with

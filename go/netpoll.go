@@ -26,10 +26,6 @@ type pollState struct {
 	rerr, werr     syscall.Errno
 }
 
-// rawMax is the largest transfer done with a raw system call (one that
-// does not tell the scheduler: the copy is short).
-const rawMax = 64 << 10
-
 // initPoll switches c to the readiness path; false if the socket cannot
 // be registered (c then does its I/O through the engine).
 func (c *Conn) initPoll() bool {
@@ -57,13 +53,9 @@ var noDeadline time.Time
 // or errno, and false when the socket has no data or no room (EAGAIN).
 func sockCall(trap, fd uintptr, p []byte, flags uintptr) (int, syscall.Errno, bool) {
 	for {
-		var n uintptr
-		var e syscall.Errno
-		if len(p) <= rawMax {
-			n, _, e = syscall.RawSyscall6(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), flags, 0, 0)
-		} else {
-			n, _, e = syscall.Syscall6(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), flags, 0, 0)
-		}
+		// Not a raw system call: should the thread be preempted inside,
+		// the scheduler hands its P to another thread, as for net's.
+		n, _, e := syscall.Syscall6(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), flags, 0, 0)
 		switch e {
 		case syscall.EINTR:
 			continue

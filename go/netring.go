@@ -174,9 +174,12 @@ func (nr *netRing) teardown() {
 	if nr.r != nil {
 		nr.r.Close()
 	}
+	nr.reqMu.Lock()
 	if nr.efd >= 0 {
 		syscall.Close(nr.efd)
+		nr.efd = -1
 	}
+	nr.reqMu.Unlock()
 	nr.memMu.Lock()
 	if nr.meta != nil {
 		syscall.Munmap(nr.meta)
@@ -283,6 +286,7 @@ func (nr *netRing) armer() {
 	defer close(nr.armed)
 	var b [8]byte
 	var work []*Conn
+	retry := false
 	for {
 		syscall.Read(nr.efd, b[:])
 		nr.reqMu.Lock()
@@ -291,16 +295,21 @@ func (nr *netRing) armer() {
 		stop := nr.stopA
 		nr.reqMu.Unlock()
 		nr.sqMu.Lock()
-		var refused []*Conn
+		var refused, prepared []*Conn
 		for _, c := range work {
-			if !nr.arm(c) {
+			if nr.arm(c) {
+				prepared = append(prepared, c)
+			} else {
 				refused = append(refused, c)
 			}
 		}
-		if len(work) > 0 {
-			if _, err := nr.r.submit(0); err != nil {
-				nr.unarm(work)
-				refused = work
+		if len(prepared) > 0 || retry {
+			// A failed submit (EBUSY while the CQ overflows, ENOMEM)
+			// leaves the SQEs queued: they go with a later submit, tried
+			// again shortly, and their Conns keep waiting.
+			_, err := nr.r.submit(0)
+			if retry = err != nil; retry {
+				time.AfterFunc(time.Millisecond, nr.wake)
 			}
 		}
 		nr.sqMu.Unlock()
@@ -333,24 +342,14 @@ func (nr *netRing) post(c *Conn) bool {
 	return true
 }
 
+// wake writes the armer's eventfd (nothing once the ring is torn down).
 func (nr *netRing) wake() {
 	one := [8]byte{1} // little endian: 1
-	syscall.Write(nr.efd, one[:])
-}
-
-// unarm forgets the slots of receives whose submission failed. Their SQEs
-// stay queued and go with the next submit, so the slots are never reused
-// (what such a receive gets is given straight back).
-func (nr *netRing) unarm(cs []*Conn) {
-	nr.tabMu.Lock()
-	for _, c := range cs {
-		if ud := c.rs.nrUD; ud != 0 {
-			nr.conns[ud-1] = nil
-			nr.live--
-			c.rs.nrUD = 0
-		}
+	nr.reqMu.Lock()
+	if nr.efd >= 0 {
+		syscall.Write(nr.efd, one[:])
 	}
-	nr.tabMu.Unlock()
+	nr.reqMu.Unlock()
 }
 
 // arm prepares c's multishot receive, selecting from the ring's buffers;
