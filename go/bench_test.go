@@ -197,11 +197,11 @@ func echoServe(l net.Listener, size int) {
 }
 
 // Echo server, 64 connections from Go's net client, one message in flight
-// per connection: hoop's Listener against Go's net.Listen. One op is one
-// round trip of size bytes.
+// per connection: hoop's Listener against Go's net.Listen (and hoop's with
+// RingReceive, "hoop-ring"). One op is one round trip of size bytes.
 func BenchmarkEcho(b *testing.B) {
 	for _, size := range []int{64, 4096} {
-		for _, kind := range []string{"hoop", "net"} {
+		for _, kind := range []string{"hoop", "net", "hoop-ring"} {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
 				l := benchListener(b, kind)
 				defer l.Close()
@@ -213,13 +213,14 @@ func BenchmarkEcho(b *testing.B) {
 }
 
 // benchListener listens on a free loopback port with hoop's Listener (kind
-// "hoop", on an engine of its own) or Go's net.Listen (kind "net").
+// "hoop", on an engine of its own; "hoop-ring": with RingReceive) or Go's
+// net.Listen (kind "net").
 func benchListener(b *testing.B, kind string) net.Listener {
 	var l net.Listener
 	var err error
-	if kind == "hoop" {
+	if kind != "net" {
 		e := newEngine(b)
-		lc := ListenConfig{Engine: e}
+		lc := ListenConfig{Engine: e, RingReceive: kind == "hoop-ring"}
 		l, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	} else {
 		l, err = net.Listen("tcp", "127.0.0.1:0")

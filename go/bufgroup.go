@@ -63,15 +63,45 @@ func (e *Engine) recvGroup() *BufferGroup {
 	return e.rg
 }
 
-// returnBuffers gives buffers back in one cgo call, ignoring errors (a
-// buffer picked without data may not count as out).
-func (g *BufferGroup) returnBuffers(bids []uint16) {
+// groupRecv is the engine's receive group as a Conn's recvSource (the
+// path where the engine has no receive ring).
+type groupRecv BufferGroup
+
+func (g *groupRecv) lockBufs() bool {
 	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.g != nil && len(bids) > 0 {
+	if g.g == nil {
+		g.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (g *groupRecv) unlockBufs() { g.mu.RUnlock() }
+
+func (g *groupRecv) buf(bid uint16) []byte {
+	return unsafe.Slice((*byte)(g.addrs[bid]), g.size)
+}
+
+// giveBack gives buffers back in one cgo call, ignoring errors (a buffer
+// picked without data may not count as out).
+func (g *groupRecv) giveBack(bids []uint16) {
+	if len(bids) > 0 {
 		C.hoopgo_return(g.g, (*C.uint16_t)(unsafe.Pointer(&bids[0])), C.uint(len(bids)))
 	}
 }
+
+func (g *groupRecv) available() int { return (*BufferGroup)(g).AvailableCount() }
+
+func (g *groupRecv) armRecv(c *Conn) bool { return c.armRecv((*BufferGroup)(g)) }
+
+func (g *groupRecv) done1(c *Conn) {
+	c.e.msDone()
+	c.g.decref()
+}
+
+// cancelRecv: Close's cancel of the engine's operations on the socket
+// covers the receive.
+func (g *groupRecv) cancelRecv(*Conn) {}
 
 // NewBufferGroup provides count buffers (a power of two, 1..32768) of size
 // bytes as group id of e's ring. It fails with EINVAL for bad sizes,

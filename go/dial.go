@@ -35,6 +35,8 @@ func DialContext(ctx context.Context, network, address string) (*Conn, error) {
 type Dialer struct {
 	// Engine serves the connections; nil means DefaultEngine.
 	Engine *Engine
+	// RingReceive is ListenConfig.RingReceive for the dialed connection.
+	RingReceive bool
 }
 
 // Dial connects to address through d's engine; see the function Dial.
@@ -71,7 +73,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (*Con
 	}
 	var first error
 	for _, a := range addrs {
-		c, err := dialOne(ctx, e, network, a)
+		c, err := dialOne(ctx, e, network, a, d.RingReceive)
 		if err == nil {
 			return c, nil
 		}
@@ -127,7 +129,7 @@ func resolveTCP(ctx context.Context, network, address string) ([]netip.AddrPort,
 }
 
 // dialOne makes one socket and connects it to a with a connect operation.
-func dialOne(ctx context.Context, e *Engine, network string, a netip.AddrPort) (*Conn, error) {
+func dialOne(ctx context.Context, e *Engine, network string, a netip.AddrPort, ring bool) (*Conn, error) {
 	raddr := net.TCPAddrFromAddrPort(a)
 	opErr := func(err error) error {
 		return &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
@@ -173,5 +175,5 @@ func dialOne(ctx context.Context, e *Engine, network string, a netip.AddrPort) (
 		return nil, opErr(err)
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	return newConn(e, network, fd, nil), nil
+	return newConn(e, network, fd, nil, ring), nil
 }

@@ -44,22 +44,31 @@ func pipeOver(t *testing.T, listen func() (net.Listener, error), dial func(addr 
 }
 
 // Conns from Dial and from Listen behave as net.Conns must
-// (golang.org/x/net/nettest), against each other and against Go's net.
+// (golang.org/x/net/nettest), against each other and against Go's net, on
+// the netpoller path and with the io_uring receive (RingReceive).
 func TestConnNettest(t *testing.T) {
 	e := newEngine(t)
-	hoopListen := func() (net.Listener, error) {
-		lc := ListenConfig{Engine: e}
-		return lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	for _, ring := range []bool{false, true} {
+		name := "netpoller"
+		if ring {
+			name = "ring"
+		}
+		t.Run(name, func(t *testing.T) {
+			hoopListen := func() (net.Listener, error) {
+				lc := ListenConfig{Engine: e, RingReceive: ring}
+				return lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+			}
+			netListen := func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+			hoopDial := func(addr string) (net.Conn, error) {
+				d := Dialer{Engine: e, RingReceive: ring}
+				return d.Dial("tcp", addr)
+			}
+			netDial := func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
+			t.Run("Dial-Listen", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, hoopListen, hoopDial)) })
+			t.Run("Dial-net", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, netListen, hoopDial)) })
+			t.Run("net-Listen", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, hoopListen, netDial)) })
+		})
 	}
-	netListen := func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-	hoopDial := func(addr string) (net.Conn, error) {
-		d := Dialer{Engine: e}
-		return d.Dial("tcp", addr)
-	}
-	netDial := func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
-	t.Run("Dial-Listen", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, hoopListen, hoopDial)) })
-	t.Run("Dial-net", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, netListen, hoopDial)) })
-	t.Run("net-Listen", func(t *testing.T) { nettest.TestConn(t, pipeOver(t, hoopListen, netDial)) })
 }
 
 // Dial's errors: a refused connection wraps ECONNREFUSED in a

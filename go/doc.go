@@ -29,13 +29,18 @@
 //   - File: an *os.File-like file whose I/O goes through an Engine.
 //   - Listen, ListenConfig, Listener, Dial, DialContext, Dialer, Conn: TCP
 //     as a net.Listener and net.Conns (net/http serves over them; they
-//     pass golang.org/x/net/nettest's TestConn) whose I/O goes through an
-//     engine, with deadlines and socket options (SO_REUSEPORT,
-//     TCP_FASTOPEN). On io_uring a Listener runs one multishot accept and
-//     a Conn one multishot receive selecting buffers from the engine's
-//     buffer group (WithEngineRecvBuffers); Write first tries one
-//     non-blocking send from Go, as Go's net does. On the thread pool
-//     each Accept and Read is one operation.
+//     pass golang.org/x/net/nettest's TestConn), with deadlines and socket
+//     options (SO_REUSEPORT, TCP_FASTOPEN). Accepts and connects go
+//     through an engine (on io_uring one multishot accept per Listener).
+//     A Conn's Read and Write call recv(2) and send(2) from Go (no cgo,
+//     no ring) and park the goroutine in Go's netpoller only when
+//     the socket has no data or no room: per message that is what Go's
+//     net costs, which the io_uring receive paths measured here do not
+//     reach (docs/BENCHMARKS.md). With RingReceive a Conn instead receives
+//     with one multishot receive into provided buffers, on a ring driven
+//     from Go (or, where it cannot be made, the engine's buffer group,
+//     WithEngineRecvBuffers); on the thread pool each Read is then one
+//     operation.
 //   - BufferGroup: a provided-buffer group for receives that select their
 //     buffer.
 //   - Probe: whether io_uring works here, which operations it supports, the

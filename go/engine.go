@@ -80,6 +80,9 @@ type Engine struct {
 	rgC             unsafe.Pointer // *C.hoop_bufgroup, atomic
 	rgCount, rgSize int
 	msLive          atomic.Int32 // multishot operations armed
+
+	nrOnce sync.Once
+	nr     *netRing // the Conns' receive ring (netring.go), made on first use
 }
 
 // call is one operation in flight on the engine's internal queue.
@@ -861,6 +864,7 @@ func (e *Engine) Close() error {
 	e.shut.Store(true)
 	e.mu.Unlock()
 	e.rgOnce.Do(func() {}) // no receive group may be made from now on
+	e.closeNetRing()
 
 	e.queuesMu.Lock()
 	qs := make([]*Queue, 0, len(e.queues))

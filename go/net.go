@@ -13,7 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Operation codes of the socket operations (the kernel's io_uring opcodes).
@@ -60,6 +59,11 @@ type ListenConfig struct {
 	// Backlog is listen(2)'s backlog; 0 means 4096 (the kernel caps it at
 	// net.core.somaxconn).
 	Backlog int
+	// RingReceive makes the accepted connections receive with io_uring
+	// (one multishot receive each into the engine's buffers, see Conn)
+	// instead of waiting for readiness in Go's netpoller and calling
+	// recv(2) themselves.
+	RingReceive bool
 }
 
 // Listen creates the listening socket (SO_REUSEADDR is always set, as Go's
@@ -124,7 +128,7 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (*L
 	if err := syscall.Listen(fd, backlog); err != nil {
 		return fail("listen", err)
 	}
-	l := &Listener{e: e, net: network}
+	l := &Listener{e: e, net: network, ring: lc.RingReceive}
 	l.g.fd = fd
 	l.g.done = make(chan struct{})
 	l.as.notify = make(chan struct{}, 1)
@@ -176,6 +180,8 @@ type fdGuard struct {
 	closed bool
 	ops    int
 	done   chan struct{} // closed when close starts
+	cancel func()        // also cancels what runs outside the engine, or nil
+	closer func() error  // closes fd and wakes its waiters (the netpoller), or nil
 }
 
 func (g *fdGuard) incref() bool {
@@ -192,6 +198,12 @@ func (g *fdGuard) decref() {
 	g.mu.Lock()
 	g.ops--
 	g.mu.Unlock()
+}
+
+func (g *fdGuard) isBusy() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ops > 0
 }
 
 func (g *fdGuard) isClosed() bool {
@@ -214,6 +226,15 @@ func (g *fdGuard) close(e *Engine) error {
 		close(g.done)
 	}
 	g.mu.Unlock()
+	if g.closer != nil {
+		// Waiters in the netpoller wake with an error; the descriptor
+		// is closed once the last of them is out.
+		err := g.closer()
+		for g.isBusy() {
+			time.Sleep(50 * time.Microsecond)
+		}
+		return err
+	}
 	for {
 		g.mu.Lock()
 		left := g.ops
@@ -224,6 +245,9 @@ func (g *fdGuard) close(e *Engine) error {
 		// An operation may still sit in the submission combiner and
 		// reach the kernel after a cancel: repeat until all are gone.
 		e.cancelFD(g.fd)
+		if g.cancel != nil {
+			g.cancel()
+		}
 		time.Sleep(200 * time.Microsecond)
 	}
 	return syscall.Close(g.fd)
@@ -383,6 +407,7 @@ func sockOp(e *Engine, g *fdGuard, d *deadline, name string, c *call) (int, erro
 type Listener struct {
 	e    *Engine
 	net  string
+	ring bool // ListenConfig.RingReceive
 	g    fdGuard
 	dl   deadline
 	addr net.Addr
@@ -502,7 +527,7 @@ func (l *Listener) AcceptHoop() (*Conn, error) {
 			}
 			as.mu.Unlock()
 			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-			return newConn(l.e, l.net, fd, l.addr), nil
+			return newConn(l.e, l.net, fd, l.addr, l.ring), nil
 		}
 		if err := as.err; err != nil {
 			as.err = nil
@@ -535,7 +560,7 @@ func (l *Listener) acceptOnce() (*Conn, error) {
 		return nil, l.opErr(err)
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	return newConn(l.e, l.net, fd, l.addr), nil
+	return newConn(l.e, l.net, fd, l.addr, l.ring), nil
 }
 
 func (l *Listener) opErr(err error) error {
@@ -575,17 +600,24 @@ func (l *Listener) SetDeadline(t time.Time) error {
 	return nil
 }
 
-// Conn is a TCP connection whose reads and writes are operations on an
-// engine: a goroutine blocked in Read or Write is parked, not holding a
-// thread. It implements net.Conn. Reads may run concurrently with writes;
-// concurrent Reads (or Writes) are serialised, as in Go's net.
+// Conn is a TCP connection. It implements net.Conn. Reads may run
+// concurrently with writes; concurrent Reads (or Writes) are serialised,
+// as in Go's net. A goroutine blocked in Read or Write is parked, not
+// holding a thread.
 //
-// On io_uring a Conn receives with one multishot receive (armed by the
-// first Read) selecting buffers from the engine's group
+// By default Read and Write call recv(2) and send(2) directly from Go (no
+// cgo, no ring) and wait in Go's netpoller when the socket has no
+// data or no room, as Go's net does: no ring is involved in a message.
+//
+// With RingReceive (ListenConfig, Dialer) a Conn receives on io_uring with
+// one multishot receive (armed by the first Read) selecting buffers of
+// the engine's receive ring, which is driven from Go (netring.go), or
+// where that cannot be made, of the engine's buffer group
 // (WithEngineRecvBuffers): data waits in those buffers until Read copies
-// it out, and each buffer goes back to the group once drained. When the
-// group runs dry the receive ends and is re-armed by a later Read (which
-// receives straight into its own p while the group stays dry). On the
+// it out, and each buffer goes back once drained. When the buffers run
+// dry the receive ends and is re-armed by a later Read (which receives
+// straight into its own p while they stay dry). Write then first tries
+// one non-blocking send(2) and sends the rest through the engine. On the
 // thread pool each Read is one receive operation.
 type Conn struct {
 	e        *Engine
@@ -596,6 +628,7 @@ type Conn struct {
 	laddr    net.Addr
 	raddr    net.Addr
 	rs       recvState
+	ps       pollState // the readiness path (ps.f set), else the engine's
 }
 
 // piece is received data waiting in buffer bid of the group, [off, end).
@@ -608,23 +641,57 @@ type piece struct {
 type recvState struct {
 	mu      sync.Mutex
 	pending []piece
-	err     error // io.EOF or the socket error, once pending is read
-	armed   bool  // a multishot receive is in flight
-	got     bool  // the current (or last) one delivered data
-	dry     bool  // the last one ended with ENOBUFS before any data
-	op      *call // the current or last one (its result not yet taken)
+	err     error      // io.EOF or the socket error, once pending is read
+	armed   bool       // a multishot receive is in flight
+	got     bool       // the current (or last) one delivered data
+	dry     bool       // the last one ended with ENOBUFS before any data
+	op      *call      // the current or last one (its result not yet taken)
+	src     recvSource // where pending's buffers are (set when armed)
 	notify  chan struct{}
 	onCQE   func(int32, uint32)
 	spare   []uint16 // drained buffer ids, reused
+	nrUD    uint64   // the receive ring's user data for it (its owner only)
 }
 
-func newConn(e *Engine, network string, fd int, laddr net.Addr) *Conn {
+// recvSource is what a Conn's multishot receive selects buffers from: the
+// engine's receive ring (netRing, driven from Go) or, where there is none,
+// the engine's buffer group (groupRecv).
+type recvSource interface {
+	// lockBufs keeps the buffers mapped until unlockBufs; false once
+	// they are gone (the engine was closed).
+	lockBufs() bool
+	unlockBufs()
+	buf(bid uint16) []byte  // buffer bid (with lockBufs)
+	giveBack(bids []uint16) // drained buffers back (with lockBufs)
+	available() int         // buffers the kernel can pick from
+	armRecv(c *Conn) bool   // start c's receive (c.g referenced by it)
+	done1(c *Conn)          // c's receive ended (its last completion)
+	cancelRecv(c *Conn)     // ask to end c's receive (Close)
+}
+
+// recvSource returns the source the Conns' receives select from, or nil:
+// one receive operation per Read.
+func (e *Engine) recvSource() recvSource {
+	if nr := e.netRing(); nr != nil {
+		return nr
+	}
+	if g := e.recvGroup(); g != nil {
+		return (*groupRecv)(g)
+	}
+	return nil
+}
+
+func newConn(e *Engine, network string, fd int, laddr net.Addr, ring bool) *Conn {
 	c := &Conn{e: e, net: network, laddr: laddr}
 	c.g.fd = fd
 	c.g.done = make(chan struct{})
 	c.rd.e, c.wd.e = e, e
 	c.rs.notify = make(chan struct{}, 1)
 	c.rs.onCQE = c.onRecv
+	c.g.cancel = c.cancelRecv
+	if !ring {
+		c.initPoll()
+	}
 	c.raddr = sockAddr(fd, syscall.Getpeername)
 	if la := sockAddr(fd, syscall.Getsockname); la != nil {
 		c.laddr = la
@@ -665,11 +732,20 @@ func (c *Conn) onRecv(res int32, flags uint32) {
 		default:
 			rs.err = msErr("recv", res)
 		}
-		c.e.msDone()
-		c.g.decref()
+		rs.src.done1(c)
 	}
 	rs.mu.Unlock()
 	signal(rs.notify)
+}
+
+// cancelRecv asks the receive's source to end it (fdGuard.close).
+func (c *Conn) cancelRecv() {
+	c.rs.mu.Lock()
+	src, armed := c.rs.src, c.rs.armed
+	c.rs.mu.Unlock()
+	if src != nil && armed {
+		src.cancelRecv(c)
+	}
 }
 
 // armRecv starts the multishot receive on group g (the caller holds a
@@ -692,7 +768,7 @@ func (c *Conn) armRecv(g *BufferGroup) bool {
 	op.ms = rs.onCQE
 	rs.mu.Lock()
 	prev := rs.op
-	rs.op, rs.armed, rs.got = op, true, false
+	rs.op, rs.armed, rs.got, rs.src = op, true, false, (*groupRecv)(g)
 	rs.mu.Unlock()
 	if prev != nil {
 		<-prev.ch
@@ -718,12 +794,15 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
+	if c.ps.f != nil {
+		return c.readPoll(p) // the os.File guards the descriptor
+	}
 	if !c.g.incref() {
 		return 0, c.opErr("read", net.ErrClosed)
 	}
 	defer c.g.decref()
-	g := c.e.recvGroup()
-	if g == nil {
+	src := c.e.recvSource()
+	if src == nil {
 		return c.readOnce(p)
 	}
 	rs := &c.rs
@@ -733,7 +812,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		rs.mu.Lock()
 		if len(rs.pending) > 0 {
-			n, ok := c.drainLocked(g, p)
+			n, ok := c.drainLocked(p)
 			rs.mu.Unlock()
 			if !ok {
 				return 0, c.opErr("read", net.ErrClosed)
@@ -753,7 +832,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if !armed {
 			// Re-arm, unless the group stayed dry: then this Read
 			// receives into p, so a reader never waits for buffers.
-			if (dry && g.AvailableCount() == 0) || !c.armRecv(g) {
+			if (dry && src.available() == 0) || !src.armRecv(c) {
 				return c.readOnce(p)
 			}
 		}
@@ -769,14 +848,14 @@ func (c *Conn) Read(p []byte) (int, error) {
 // drainLocked copies pending data into p and gives every buffer it
 // empties back to the group in one call. ok is false once the group is
 // closed (the engine was closed). Caller holds rs.mu.
-func (c *Conn) drainLocked(g *BufferGroup, p []byte) (n int, ok bool) {
+func (c *Conn) drainLocked(p []byte) (n int, ok bool) {
 	rs := &c.rs
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.g == nil {
+	src := rs.src
+	if !src.lockBufs() {
 		rs.pending = rs.pending[:0]
 		return 0, false
 	}
+	defer src.unlockBufs()
 	done := rs.spare[:0]
 	i := 0
 	for ; i < len(rs.pending); i++ {
@@ -785,8 +864,7 @@ func (c *Conn) drainLocked(g *BufferGroup, p []byte) (n int, ok bool) {
 			if n == len(p) {
 				break
 			}
-			src := unsafe.Slice((*byte)(g.addrs[pc.bid]), pc.end)
-			k := copy(p[n:], src[pc.off:])
+			k := copy(p[n:], src.buf(pc.bid)[pc.off:pc.end])
 			n += k
 			pc.off += int32(k)
 			if pc.off < pc.end {
@@ -796,9 +874,7 @@ func (c *Conn) drainLocked(g *BufferGroup, p []byte) (n int, ok bool) {
 		done = append(done, pc.bid)
 	}
 	rs.pending = rs.pending[:copy(rs.pending, rs.pending[i:])]
-	if len(done) > 0 {
-		C.hoopgo_return(g.g, (*C.uint16_t)(unsafe.Pointer(&done[0])), C.uint(len(done)))
-	}
+	src.giveBack(done)
 	rs.spare = done[:0]
 	return n, true
 }
@@ -830,6 +906,9 @@ func (c *Conn) readOnce(p []byte) (int, error) {
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.ps.f != nil {
+		return c.writePoll(p)
+	}
 	if !c.g.incref() {
 		return 0, c.opErr("write", net.ErrClosed)
 	}
@@ -860,20 +939,11 @@ func (c *Conn) Write(p []byte) (int, error) {
 // sendNow sends what fits of p on fd without waiting: the byte count (0
 // when the socket buffer is full) or a *os.SyscallError.
 func sendNow(fd int, p []byte) (int, error) {
-	for {
-		n, _, errno := syscall.Syscall6(syscall.SYS_SENDTO, uintptr(fd),
-			uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-			syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
-		switch errno {
-		case 0:
-			return int(n), nil
-		case syscall.EAGAIN:
-			return 0, nil
-		case syscall.EINTR:
-			continue
-		}
+	n, errno, _ := sockCall(syscall.SYS_SENDTO, uintptr(fd), p, syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL)
+	if errno != 0 {
 		return 0, os.NewSyscallError("send", errno)
 	}
+	return n, nil
 }
 
 // Close cancels the connection's operations in flight, the multishot
@@ -886,17 +956,16 @@ func (c *Conn) Close() error {
 	}
 	rs := &c.rs
 	rs.mu.Lock()
-	pending, op := rs.pending, rs.op
+	pending, op, src := rs.pending, rs.op, rs.src
 	rs.pending, rs.op = nil, nil
 	rs.mu.Unlock()
-	if len(pending) > 0 {
-		if g := c.e.recvGroup(); g != nil {
-			bids := make([]uint16, len(pending))
-			for i, pc := range pending {
-				bids[i] = pc.bid
-			}
-			g.returnBuffers(bids)
+	if len(pending) > 0 && src.lockBufs() {
+		bids := make([]uint16, len(pending))
+		for i, pc := range pending {
+			bids[i] = pc.bid
 		}
+		src.giveBack(bids)
+		src.unlockBufs()
 	}
 	if op != nil {
 		<-op.ch
@@ -925,6 +994,10 @@ func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
 
 // SetDeadline sets both the read and the write deadline.
 func (c *Conn) SetDeadline(t time.Time) error {
+	if c.ps.f != nil {
+		c.ps.f.SetDeadline(t)
+		return nil
+	}
 	c.rd.set(t)
 	c.wd.set(t)
 	return nil
@@ -934,6 +1007,10 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // wrapping os.ErrDeadlineExceeded (a Read in flight is cancelled then);
 // the zero time means none.
 func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.ps.f != nil {
+		c.ps.f.SetReadDeadline(t)
+		return nil
+	}
 	c.rd.set(t)
 	return nil
 }
@@ -941,6 +1018,10 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline is SetReadDeadline for Write; bytes sent before the
 // deadline are reported in Write's count.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.ps.f != nil {
+		c.ps.f.SetWriteDeadline(t)
+		return nil
+	}
 	c.wd.set(t)
 	return nil
 }

@@ -11,17 +11,44 @@ import (
 	"time"
 )
 
-// needMultishot skips unless e runs on io_uring with its receive group.
-func needMultishot(t *testing.T, e *Engine) *BufferGroup {
+// needMultishot skips unless e runs on io_uring with a receive source.
+func needMultishot(t *testing.T, e *Engine) recvSource {
 	t.Helper()
 	if e.Backend() != "io_uring" {
 		t.Skip("multishot receives need io_uring; the engine runs on " + e.Backend())
 	}
-	g := e.recvGroup()
+	g := e.recvSource()
 	if g == nil {
-		t.Fatal("no receive group on an io_uring engine")
+		t.Fatal("no receive source on an io_uring engine")
 	}
 	return g
+}
+
+// bothSources runs f with an engine whose Conns receive on the Go-driven
+// receive ring ("ring") and with one whose Conns use the engine's buffer
+// group ("group", the path of kernels without DEFER_TASKRUN).
+func bothSources(t *testing.T, f func(t *testing.T, e *Engine), opts ...EngineOption) {
+	for _, kind := range []string{"ring", "group"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEngine(t, opts...)
+			if kind == "group" {
+				e.nrOnce.Do(func() {})
+			} else if e.Backend() == "io_uring" && e.netRing() == nil {
+				t.Skip("no receive ring here (a kernel without DEFER_TASKRUN?)")
+			}
+			f(t, e)
+		})
+	}
+}
+
+// recvCounts is what the Conns' receives cost so far: operations submitted
+// and completions taken, on the receive ring or the engine.
+func recvCounts(e *Engine) (subs, cqes uint64) {
+	if nr := e.netRing(); nr != nil {
+		return nr.subs.Load(), nr.cqes.Load()
+	}
+	m := e.Metrics()
+	return m.Submitted, m.CQEs
 }
 
 // waitFor polls cond for up to 10 s.
@@ -64,8 +91,11 @@ func readDeep(c *Conn, p []byte, depth int) (int, error) {
 // the GC running and the reading stack growing meanwhile, and every buffer
 // is back in the group at the end.
 func TestNetMultishotLargerThanGroup(t *testing.T) {
-	e := newEngine(t, WithEngineRecvBuffers(4, 512))
-	l := listen(t, e, ListenConfig{})
+	bothSources(t, testMultishotLargerThanGroup, WithEngineRecvBuffers(4, 512))
+}
+
+func testMultishotLargerThanGroup(t *testing.T, e *Engine) {
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	srv, cl := pair(t, l)
 	g := needMultishot(t, e)
 	want := pattern(1<<20, 3)
@@ -104,21 +134,22 @@ func TestNetMultishotLargerThanGroup(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %d bytes, want %d (or different bytes)", len(got), len(want))
 	}
-	if n := g.AvailableCount(); n != 4 {
-		t.Fatalf("AvailableCount %d after reading all, want 4", n)
+	if n := g.available(); n != 4 {
+		t.Fatalf("available %d after reading all, want 4", n)
 	}
-	m := e.Metrics()
-	t.Logf("submitted %d, CQEs %d", m.Submitted, m.CQEs)
-	if m.CQEs <= m.Submitted {
-		t.Fatalf("metrics %+v: want more CQEs than submissions (multishot)", m)
+	subs, cqes := recvCounts(e)
+	t.Logf("submitted %d, CQEs %d", subs, cqes)
+	if cqes <= subs {
+		t.Fatalf("submitted %d, CQEs %d: want more CQEs than submissions (multishot)", subs, cqes)
 	}
 }
 
 // 1000 small writes while the reader waits: they arrive coalesced in far
 // fewer Reads, in order.
-func TestNetMultishotCoalesced(t *testing.T) {
-	e := newEngine(t)
-	l := listen(t, e, ListenConfig{})
+func TestNetMultishotCoalesced(t *testing.T) { bothSources(t, testMultishotCoalesced) }
+
+func testMultishotCoalesced(t *testing.T, e *Engine) {
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	srv, cl := pair(t, l)
 	needMultishot(t, e)
 	var want []byte
@@ -162,8 +193,11 @@ func TestNetMultishotCoalesced(t *testing.T) {
 // receive is cancelled or submitted again, and data sent afterwards is
 // read by the next Read.
 func TestNetMultishotDeadlineKeepsArmed(t *testing.T) {
-	e := newEngine(t)
-	l := listen(t, e, ListenConfig{})
+	bothSources(t, testMultishotDeadlineKeepsArmed)
+}
+
+func testMultishotDeadlineKeepsArmed(t *testing.T, e *Engine) {
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	srv, cl := pair(t, l)
 	needMultishot(t, e)
 	cl.Write([]byte("first"))
@@ -171,7 +205,7 @@ func TestNetMultishotDeadlineKeepsArmed(t *testing.T) {
 	if n, err := srv.Read(buf); err != nil || string(buf[:n]) != "first" {
 		t.Fatalf("first Read: %q %v", buf[:n], err)
 	}
-	before := e.Metrics().Submitted
+	before, _ := recvCounts(e)
 	for i := 0; i < 3; i++ {
 		srv.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
 		if n, err := srv.Read(buf); n != 0 || !isTimeout(err) {
@@ -192,15 +226,18 @@ func TestNetMultishotDeadlineKeepsArmed(t *testing.T) {
 	if n, err := srv.Read(buf); err != nil || string(buf[:n]) != "second" {
 		t.Fatalf("Read after the deadline: %q %v", buf[:n], err)
 	}
-	if after := e.Metrics().Submitted; after != before {
+	if after, _ := recvCounts(e); after != before {
 		t.Fatalf("%d operations submitted during the deadlines, want 0", after-before)
 	}
 }
 
 // Close with data waiting in group buffers gives every buffer back.
 func TestNetMultishotClosePending(t *testing.T) {
-	e := newEngine(t, WithEngineRecvBuffers(8, 64))
-	l := listen(t, e, ListenConfig{})
+	bothSources(t, testMultishotClosePending, WithEngineRecvBuffers(8, 64))
+}
+
+func testMultishotClosePending(t *testing.T, e *Engine) {
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	srv, cl := pair(t, l)
 	g := needMultishot(t, e)
 	buf := make([]byte, 8)
@@ -210,8 +247,8 @@ func TestNetMultishotClosePending(t *testing.T) {
 	}
 	cl.Write(pattern(5*64, 1)) // at least 5 buffers
 	waitFor(t, "5 buffers pending", func() bool { return srv.pendingBuffers() >= 5 })
-	if n := g.AvailableCount(); n > 3 {
-		t.Fatalf("AvailableCount %d with 5 buffers pending", n)
+	if n := g.available(); n > 3 {
+		t.Fatalf("available %d with 5 buffers pending", n)
 	}
 	// A partial Read leaves the rest pending.
 	if n, err := srv.Read(buf); n != len(buf) || err != nil {
@@ -220,8 +257,8 @@ func TestNetMultishotClosePending(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := g.AvailableCount(); n != 8 {
-		t.Fatalf("AvailableCount %d after Close, want 8", n)
+	if n := g.available(); n != 8 {
+		t.Fatalf("available %d after Close, want 8", n)
 	}
 	if _, err := srv.Read(buf); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Read after Close: %v", err)
@@ -231,8 +268,11 @@ func TestNetMultishotClosePending(t *testing.T) {
 // A group of one buffer held by a connection nobody reads: another
 // connection's Read still gets its data (received into p).
 func TestNetMultishotDryGroup(t *testing.T) {
-	e := newEngine(t, WithEngineRecvBuffers(1, 16))
-	l := listen(t, e, ListenConfig{})
+	bothSources(t, testMultishotDryGroup, WithEngineRecvBuffers(1, 16))
+}
+
+func testMultishotDryGroup(t *testing.T, e *Engine) {
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	a, acl := pair(t, l)
 	b, bcl := pair(t, l)
 	g := needMultishot(t, e)
@@ -243,7 +283,7 @@ func TestNetMultishotDryGroup(t *testing.T) {
 	}
 	acl.Write([]byte("held"))
 	waitFor(t, "a's buffer", func() bool { return a.pendingBuffers() == 1 })
-	if g.AvailableCount() != 0 {
+	if g.available() != 0 {
 		t.Fatal("the group is not dry")
 	}
 	done := make(chan string, 1)
@@ -274,10 +314,16 @@ func TestNetMultishotDryGroup(t *testing.T) {
 }
 
 // 64 connections echo through hoop's listener at once, messages of
-// varying sizes checked byte for byte. Runs on both backends.
+// varying sizes checked byte for byte. Runs on both backends, with the
+// netpoller path and with the io_uring receive (ring, or the engine's
+// group).
 func TestNetEcho64Connections(t *testing.T) {
-	e := newEngine(t)
-	l := listen(t, e, ListenConfig{})
+	t.Run("netpoller", func(t *testing.T) { testEcho64(t, newEngine(t), false) })
+	bothSources(t, func(t *testing.T, e *Engine) { testEcho64(t, e, true) })
+}
+
+func testEcho64(t *testing.T, e *Engine, ring bool) {
+	l := listen(t, e, ListenConfig{RingReceive: ring})
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -334,7 +380,7 @@ func TestNetMultishotAccept(t *testing.T) {
 	e := newEngine(t)
 	needMultishot(t, e)
 	before := fdCount(t)
-	l := listen(t, e, ListenConfig{})
+	l := listen(t, e, ListenConfig{RingReceive: true})
 	l.SetDeadline(time.Now().Add(30 * time.Millisecond))
 	if _, err := l.Accept(); !isTimeout(err) {
 		t.Fatalf("Accept deadline: %v", err)
