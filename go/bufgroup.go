@@ -126,11 +126,11 @@ func (e *Engine) NewBufferGroup(id uint16, count, size int) (*BufferGroup, error
 // ID returns the group's id.
 func (g *BufferGroup) ID() uint16 { return g.id }
 
-// GetBuffer returns buffer bid (as a receive reported it) as a slice over
+// Buffer returns buffer bid (as a receive reported it) as a slice over
 // C memory, or nil for an unknown bid or a closed group. The slice is
 // valid until the buffer is given back or the group closed; copy what must
-// outlive that.
-func (g *BufferGroup) GetBuffer(bid int) []byte {
+// outlive that. (C: hoop_bufgroup_buf.)
+func (g *BufferGroup) Buffer(bid int) []byte {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.g == nil || bid < 0 {
@@ -143,9 +143,10 @@ func (g *BufferGroup) GetBuffer(bid int) []byte {
 	return unsafe.Slice((*byte)(p), g.size)
 }
 
-// ReturnBuffer gives buffer bid back to the kernel. It fails with EINVAL
+// Return gives buffer bid back to the kernel. It fails with EINVAL
 // for an unknown bid and EALREADY for a buffer that is not out.
-func (g *BufferGroup) ReturnBuffer(bid int) error {
+// (C: hoop_bufgroup_return.)
+func (g *BufferGroup) Return(bid int) error {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.g == nil {
@@ -157,8 +158,9 @@ func (g *BufferGroup) ReturnBuffer(bid int) error {
 	return errno("bufgroup_return", int(C.hoop_bufgroup_return(g.g, C.uint(bid))))
 }
 
-// AvailableCount is the number of buffers the kernel can pick from now.
-func (g *BufferGroup) AvailableCount() int {
+// Available is the number of buffers the kernel can pick from now.
+// (C: hoop_bufgroup_available.)
+func (g *BufferGroup) Available() int {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.g == nil {
@@ -207,3 +209,18 @@ func (e *Engine) RecvBuffer(ctx context.Context, fd int, g *BufferGroup) (n, bid
 	}
 	return int(res), bid, nil
 }
+
+// GetBuffer is Buffer.
+//
+// Deprecated: use Buffer, the name of C's hoop_bufgroup_buf.
+func (g *BufferGroup) GetBuffer(bid int) []byte { return g.Buffer(bid) }
+
+// ReturnBuffer is Return.
+//
+// Deprecated: use Return, the name of C's hoop_bufgroup_return.
+func (g *BufferGroup) ReturnBuffer(bid int) error { return g.Return(bid) }
+
+// AvailableCount is Available.
+//
+// Deprecated: use Available, the name of C's hoop_bufgroup_available.
+func (g *BufferGroup) AvailableCount() int { return g.Available() }

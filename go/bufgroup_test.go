@@ -26,8 +26,8 @@ func TestBufferGroupRecv(t *testing.T) {
 	if _, err := e.NewBufferGroup(8, 3, 256); !errors.Is(err, syscall.EINVAL) {
 		t.Fatalf("count 3: %v, want EINVAL", err)
 	}
-	if g.ID() != 7 || g.AvailableCount() != 4 {
-		t.Fatalf("id %d available %d", g.ID(), g.AvailableCount())
+	if g.ID() != 7 || g.Available() != 4 {
+		t.Fatalf("id %d available %d", g.ID(), g.Available())
 	}
 	l := listen(t, e, ListenConfig{})
 	srv, cl := pair(t, l)
@@ -43,10 +43,10 @@ func TestBufferGroupRecv(t *testing.T) {
 			t.Fatalf("recv %d: n %d bid %d err %v", i, n, bid, err)
 		}
 		seen[bid] = true
-		if b := g.GetBuffer(bid); len(b) != 256 || string(b[:n]) != string(msg) {
+		if b := g.Buffer(bid); len(b) != 256 || string(b[:n]) != string(msg) {
 			t.Fatalf("buffer %d holds %q", bid, b[:n])
 		}
-		if got := g.AvailableCount(); got != 3-i {
+		if got := g.Available(); got != 3-i {
 			t.Fatalf("available %d, want %d", got, 3-i)
 		}
 	}
@@ -56,27 +56,33 @@ func TestBufferGroupRecv(t *testing.T) {
 		t.Fatalf("all out: %v, want ENOBUFS", err)
 	}
 	for bid := range seen {
-		if err := g.ReturnBuffer(bid); err != nil {
+		if err := g.Return(bid); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.ReturnBuffer(0); !errors.Is(err, syscall.EALREADY) {
+	if err := g.Return(0); !errors.Is(err, syscall.EALREADY) {
 		t.Fatalf("double return: %v, want EALREADY", err)
 	}
-	if err := g.ReturnBuffer(99); !errors.Is(err, syscall.EINVAL) {
+	if err := g.Return(99); !errors.Is(err, syscall.EINVAL) {
 		t.Fatalf("bad bid: %v, want EINVAL", err)
 	}
-	if g.GetBuffer(99) != nil || g.AvailableCount() != 4 {
-		t.Fatalf("after returns: available %d", g.AvailableCount())
+	if g.Buffer(99) != nil || g.Available() != 4 {
+		t.Fatalf("after returns: available %d", g.Available())
 	}
 	// The byte left unread arrives once buffers are back.
 	n, bid, err := e.RecvBuffer(ctx, fd, g)
-	if err != nil || n != 1 || string(g.GetBuffer(bid)[:1]) != "x" {
+	if err != nil || n != 1 || string(g.Buffer(bid)[:1]) != "x" {
 		t.Fatalf("after refill: %d %d %v", n, bid, err)
 	}
-	g.ReturnBuffer(bid)
+	// The deprecated names answer as the new ones.
+	if b := g.GetBuffer(bid); &b[0] != &g.Buffer(bid)[0] || g.AvailableCount() != 3 {
+		t.Fatalf("old names: available %d", g.AvailableCount())
+	}
+	if err := g.ReturnBuffer(bid); err != nil || g.AvailableCount() != 4 {
+		t.Fatalf("ReturnBuffer: %v, available %d", err, g.AvailableCount())
+	}
 	g.Close()
-	if g.AvailableCount() != 0 || g.GetBuffer(0) != nil {
+	if g.Available() != 0 || g.Buffer(0) != nil {
 		t.Fatal("closed group still answers")
 	}
 }
