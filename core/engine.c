@@ -262,12 +262,12 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
                           unsigned idx, uint64_t *token,
                           const struct hoop_target *to)
 {
-	ADD(&hoop__stripe(e)->submitted, 1);
+	/* Counted once: the metrics add inline_ops to both submitted and
+	 * completed. Before the result is visible (as deliver_slot does). */
 	ADD(&hoop__stripe(e)->inline_ops, 1);
 	if (to->kind == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
 		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE, res);
-		ADD(&hoop__stripe(e)->completed, 1);
 		return;
 	}
 	struct hoop_slot *s = &e->tab.slots[idx];
@@ -275,7 +275,6 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
 	if (token)
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
-	ADD(&hoop__stripe(e)->completed, 1);
 	to->fn(to->arg, &c); /* the queue's push */
 	hoop__slot_free(&e->tab, s);
 }
@@ -481,10 +480,50 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 	return submit_common(e, &src, n, tokens, flags, to);
 }
 
+/*
+ * hoop_engine_submit of one op that may complete inline (the blocking
+ * pattern: submit one read, wait for it): one slot, the inline attempt,
+ * the result in the slot, with none of the general path's bookkeeping.
+ * Nothing here sleeps, so, as in hoop_engine_wait's quick path, the call
+ * counts itself among the callers only if the op goes on to the backend.
+ */
+static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
+                      unsigned flags)
+{
+	const struct hoop_target to = HOOP_TARGET_WAIT;
+	unsigned idx;
+	int err = hoop__engine_check(e);
+	if (err < 0)
+		return err;
+	if (!hoop__slot_pop(&e->tab, &idx)) {
+		/* Full: the general path waits for room (or says -EBUSY). */
+		struct hoop_submit_src src = {op, NULL, NULL};
+		return submit_common(e, &src, 1, token, flags, &to);
+	}
+	int32_t res = hoop__inline_one(op);
+	if (res >= 0) {
+		inline_commit(e, op, res, idx, token, &to);
+		return 1;
+	}
+	struct hoop_submit_src src = {op, NULL, NULL};
+	hoop__caller_enter(e);
+	/* Counted now: a destroy that began since the check above is seen
+	 * (and waits for us) before anything reaches the backend. */
+	if ((err = hoop__engine_check(e)) < 0)
+		hoop__slots_untake(&e->tab, &idx, 1);
+	else
+		err = submit_routed(e, &src, 1, token, flags, &to, &idx);
+	hoop__caller_leave(e);
+	return err;
+}
+
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
 	struct hoop_target to = HOOP_TARGET_WAIT;
+	if (n == 1 && e && ops && tokens && e->inline_rw &&
+	    !hoop__engine_flags_refused(ops->sqe_flags))
+		return submit_one(e, ops, tokens, flags);
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -908,8 +947,10 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
-	m->submitted = STRIPE_SUM(e, submitted);
-	m->completed = STRIPE_SUM(e, completed);
+	/* An op done inline is counted only in inline_ops (inline_commit). */
+	m->inline_ops = STRIPE_SUM(e, inline_ops);
+	m->submitted = STRIPE_SUM(e, submitted) + m->inline_ops;
+	m->completed = STRIPE_SUM(e, completed) + m->inline_ops;
 	m->cqes = STRIPE_SUM(e, cqes);
 	m->inflight = LOAD(&e->inflight);
 	m->enters = LOAD(&e->m_enters);
@@ -921,7 +962,6 @@ static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
 	m->pool_ops = LOAD(&e->m_pool_ops);
-	m->inline_ops = STRIPE_SUM(e, inline_ops);
 	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
 }
 

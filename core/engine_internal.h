@@ -204,6 +204,8 @@ int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *sr
 /* engine_inline.c: try the inline path on each candidate of a call: res[i]
  * gets op i's result if it completed, else -1. How many completed. */
 unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
+/* The same for one op alone in its call: its result, or -1. */
+int32_t hoop__inline_one(const struct hoop_op *op);
 
 /* engine_params.c */
 #define HOOP_ENGINE_DEFAULT_SQ 256u

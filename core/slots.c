@@ -52,80 +52,45 @@ static bool closing(const struct hoop_slots *t)
 	return atomic_load_explicit(t->closing, memory_order_relaxed) != 0;
 }
 
-#define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
-
-/* Pop one free slot's index into *idx; false if none is free. */
-static inline __attribute__((always_inline)) bool slot_pop(struct hoop_slots *t,
-                                                           unsigned *idx)
+/*
+ * Pop n slots into idx[], all or none, with one compare-and-swap: walk n
+ * entries down from the top and swing the top past them. Any change to
+ * the stack bumps the top's count, so a walk that read a stale `next`
+ * fails the swap and starts again.
+ */
+static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx)
 {
+	if (n == 1)
+		return hoop__slot_pop(t, idx);
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
 		uint32_t k1 = (uint32_t)top;
-		if (!k1)
-			return false;
-		uint32_t next = LOAD(&t->slots[k1 - 1].next_free);
-		uint64_t nt = ((top >> 32) + 1) << 32 | next;
-		/* Acquire: the freeing thread's last writes to the slot
-		 * happen before ours. A stale `next` fails on the count. */
+		unsigned i = 0;
+		for (; i < n && k1; i++) {
+			idx[i] = k1 - 1;
+			k1 = atomic_load_explicit(&t->slots[k1 - 1].next_free,
+			                          memory_order_relaxed);
+		}
+		if (i < n) {
+			/* Too few, unless the walk was stale: look again. */
+			uint64_t now = atomic_load_explicit(&t->free_top,
+			                                    memory_order_acquire);
+			if (now == top)
+				return false;
+			top = now;
+			continue;
+		}
+		uint64_t nt = ((top >> 32) + 1) << 32 | k1;
 		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
 		                                          memory_order_acquire,
-		                                          memory_order_acquire)) {
-			*idx = k1 - 1;
+		                                          memory_order_acquire))
 			return true;
-		}
 	}
-}
-
-/* Push slot k on the free stack (slot_push also wakes room waiters). */
-static inline __attribute__((always_inline)) void
-slot_push_raw(struct hoop_slots *t, unsigned k)
-{
-	uint64_t top = LOAD(&t->free_top);
-	for (;;) {
-		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
-		                      memory_order_relaxed);
-		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
-		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
-		                                          memory_order_seq_cst,
-		                                          memory_order_relaxed))
-			break;
-	}
-}
-
-static void slot_push(struct hoop_slots *t, unsigned k)
-{
-	slot_push_raw(t, k);
-	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
-	 * that registered before our push is seen; one registering after it
-	 * finds the slot on its own. It re-checks every ms anyway. */
-	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
-		hoop__slots_wake_all(t);
-}
-
-/* Pop n slots, all or none. *gave_back: some were popped and given back
- * (waiters may have missed them; waking them is the caller's, who may
- * hold the lock). */
-static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx,
-                        bool *gave_back)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (!slot_pop(t, &idx[i])) {
-			*gave_back = i > 0;
-			while (i--)
-				slot_push_raw(t, idx[i]);
-			return false;
-		}
-	}
-	return true;
 }
 
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx)
 {
-	bool gave_back = false;
-	while (!slots_pop_n(t, n, idx, &gave_back)) {
-		if (gave_back &&
-		    atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
-			hoop__slots_wake_all(t);
+	while (!slots_pop_n(t, n, idx)) {
 		if (nowait || closing(t))
 			return closing(t) ? -ESHUTDOWN : -EBUSY;
 		atomic_fetch_add_explicit(t->blocked, 1, memory_order_relaxed);
@@ -135,38 +100,19 @@ int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *id
 		 * (and flush what batching holds back) before we sleep. */
 		t->make_room(t->ctx);
 		pthread_mutex_lock(&t->lock);
-		gave_back = false;
-		bool got = slots_pop_n(t, n, idx, &gave_back);
-		if (!got) {
-			if (gave_back &&
-			    atomic_load_explicit(&t->room_waiters,
-			                         memory_order_seq_cst) > 1)
-				pthread_cond_broadcast(&t->room_cv);
-			if (!closing(t)) {
-				struct timespec ts;
-				hoop__cond_deadline(&ts, 1000000); /* every ms */
-				pthread_cond_timedwait(&t->room_cv, &t->lock, &ts);
-			}
+		bool got = slots_pop_n(t, n, idx);
+		if (!got && !closing(t)) {
+			struct timespec ts;
+			hoop__cond_deadline(&ts, 1000000); /* every ms */
+			pthread_cond_timedwait(&t->room_cv, &t->lock, &ts);
 		}
 		pthread_mutex_unlock(&t->lock);
 		atomic_fetch_sub_explicit(&t->room_waiters, 1,
 		                          memory_order_relaxed);
 		if (got)
 			return 0;
-		gave_back = false;
 	}
 	return 0;
-}
-
-void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
-{
-	slot_push(t, (unsigned)(s - t->slots));
-}
-
-void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
-{
-	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
-	hoop__slot_push_free(t, s);
 }
 
 void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n)

@@ -113,12 +113,62 @@ void hoop__slots_wake_all(struct hoop_slots *t);
  */
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx);
 
+/* Pop one free slot's index into *idx; false if none is free. */
+static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
+{
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
+	for (;;) {
+		uint32_t k1 = (uint32_t)top;
+		if (!k1)
+			return false;
+		uint32_t next = atomic_load_explicit(&t->slots[k1 - 1].next_free,
+		                                     memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | next;
+		/* Acquire: the freeing thread's last writes to the slot
+		 * happen before ours. A stale `next` fails on the count. */
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_acquire,
+		                                          memory_order_acquire)) {
+			*idx = k1 - 1;
+			return true;
+		}
+	}
+}
+
+/* Push slot k on the free stack, waking no one (hoop__slot_push_free
+ * does). */
+static inline void hoop__slot_push_raw(struct hoop_slots *t, unsigned k)
+{
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_relaxed);
+	for (;;) {
+		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
+		                      memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_seq_cst,
+		                                          memory_order_relaxed))
+			break;
+	}
+}
+
 /* Put a slot whose state is FREE already (claimed by the caller) on the
  * free list. */
-void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s);
+static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
+{
+	hoop__slot_push_raw(t, (unsigned)(s - t->slots));
+	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
+	 * that registered before our push is seen; one registering after it
+	 * finds the slot on its own. It re-checks every ms anyway. */
+	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
+		hoop__slots_wake_all(t);
+}
 
 /* Mark a slot FREE and put it on the free list. */
-void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s);
+static inline void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
+{
+	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+	hoop__slot_push_free(t, s);
+}
 
 /* Return slots taken by hoop__slots_take that were never used. */
 void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n);
