@@ -118,55 +118,52 @@ int hoop_engine_flush(hoop_engine *e)
 void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
                                uint64_t token, int32_t res, uint32_t cflags)
 {
-	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
-	switch (s->to.kind) {
-	case DELIVER_WAIT: {
-		if (more)
-			return; /* only the final result is delivered by waiting */
-		s->res = res;
-		s->cflags = cflags;
+	bool final = !(cflags & HOOP_CQE_F_MORE);
+	bool callback = s->to.kind != DELIVER_WAIT;
+	/* Counted before the result is visible to its owner (the delivery
+	 * releases it): an owner that has its result also finds it counted
+	 * (engine_wait_timeout_threads read completed one short in a CI run
+	 * the other way round). Only final results end an op; a wait-
+	 * delivered op gets only its final one. */
+	if (final) {
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
-		/* Counted before the result is visible to its owner (the
-		 * state change below releases it): an owner that has its
-		 * result also finds it counted (engine_wait_timeout_threads
-		 * read completed one short in a CI run the other way round). */
 		ADD(&hoop__stripe(e)->completed, 1);
-		/*
-		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
-		 * a released slot reads DONE|RELEASED until it is free, so a
-		 * stale release or wait of its token never takes it for an
-		 * uncollected result (it would be freed twice).
-		 */
-		uint32_t old = atomic_fetch_xor_explicit(&s->state,
-		                                         SLOT_INFLIGHT ^ SLOT_DONE,
-		                                         memory_order_acq_rel);
-		if (old & SLOT_RELEASED) {
-			hoop__slot_free(&e->tab, s);
-		} else if (old & SLOT_WAITER) {
-			hoop__futex_wake(&s->state, 1);
-			ADD(&e->m_wakeups, 1);
-		}
+	} else if (!callback) {
 		return;
 	}
-	case DELIVER_CALLBACK:
-	case DELIVER_QUEUE: {
-		struct hoop_completion c = {s->user_data, token, res, cflags};
-		if (!more) {
-			/* Ended: from now on its token is stale (wait, release
-			 * and cancel answer -ENOENT), also while the owner
-			 * already holds the result and the slot is not yet
-			 * free. */
-			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
-			                      memory_order_relaxed);
-			ADD(&hoop__stripe(e)->completed, 1);
-			atomic_fetch_sub_explicit(&e->inflight, 1,
-			                          memory_order_relaxed);
-		}
-		s->to.fn(s->to.arg, &c); /* the callback, or the queue's push */
-		if (!more)
-			hoop__slot_free(&e->tab, s);
+	hoop__engine_deliver_counted(e, s, token, res, cflags);
+}
+
+void hoop__engine_deliver_counted(hoop_engine *e, struct hoop_slot *s,
+                                  uint64_t token, int32_t res, uint32_t cflags)
+{
+	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
+	if (s->to.kind == DELIVER_WAIT) {
+		if (!more) /* only the final result is delivered by waiting */
+			hoop__engine_deliver_wait(e, s, res, cflags);
 		return;
 	}
+	/* A callback or a queue. */
+	struct hoop_completion c = {s->user_data, token, res, cflags};
+	if (!more) {
+		/* Ended: from now on its token is stale (wait, release and
+		 * cancel answer -ENOENT), also while the owner already holds
+		 * the result and the slot is not yet free. */
+		atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+		                      memory_order_relaxed);
+	}
+	s->to.fn(s->to.arg, &c); /* the callback, or the queue's push */
+	if (!more)
+		hoop__slot_free(&e->tab, s);
+}
+
+void hoop__engine_deliver_wake(hoop_engine *e, struct hoop_slot *s, uint32_t old)
+{
+	if (old & SLOT_RELEASED) {
+		hoop__slot_free(&e->tab, s);
+	} else if (old & SLOT_WAITER) {
+		hoop__futex_wake(&s->state, 1);
+		ADD(&e->m_wakeups, 1);
 	}
 }
 
@@ -220,28 +217,11 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
-/* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
- * DONE with its result `res`); returns its token. */
 static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
                                const struct hoop_target *to, uint32_t state,
                                int32_t res)
 {
-	struct hoop_slot *s = &e->tab.slots[idx];
-	uint64_t token = hoop__slot_next_gen(&e->tab, idx);
-	s->to = *to;
-	s->user_data = tag;
-	s->res = res;
-	s->cflags = 0;
-	/* Release: the fields above are complete before anyone who sees
-	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
-	atomic_store_explicit(&s->state, state, memory_order_release);
-	return token;
-}
-
-uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                          const struct hoop_target *to, uint32_t bits)
-{
-	return slot_arm_state(e, idx, tag, to, SLOT_INFLIGHT | bits, 0);
+	return hoop__slot_arm(&e->tab, idx, tag, to, state, res);
 }
 
 /* ---- the inline fast path (engine_inline.c) ---- */

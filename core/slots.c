@@ -8,14 +8,16 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int hoop__slots_init(struct hoop_slots *t, unsigned n,
                      void (*make_room)(void *ctx), void *ctx,
                      const _Atomic int *closing, _Atomic uint64_t *blocked)
 {
-	t->slots = calloc(n, sizeof(*t->slots));
+	t->slots = aligned_alloc(64, n * sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
+	memset(t->slots, 0, n * sizeof(*t->slots));
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->room_cv, NULL);
 	t->n = n;

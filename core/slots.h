@@ -75,7 +75,11 @@ struct hoop_slot {
 	uint64_t user_data; /* the caller's tag */
 	int32_t res;
 	struct hoop_target to;
+	/* A cache line each: no false sharing between the owners of
+	 * neighbouring slots, and an index is a shift away. */
+	char pad[4];
 };
+_Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
 /*
  * The table: the slots and their free list (a lock-free stack). A taker that
  * finds too few free slots calls make_room (which should reap
@@ -226,6 +230,31 @@ static inline uint64_t hoop__slot_next_gen(struct hoop_slots *t, unsigned idx)
 	struct hoop_slot *s = &t->slots[idx];
 	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	return hoop__token_make(idx, gen);
+}
+
+/*
+ * Fill taken slot idx for a new operation, in `state` (INFLIGHT and mark
+ * bits, or DONE with its result `res`) for target `to`: its token.
+ */
+static inline uint64_t hoop__slot_arm(struct hoop_slots *t, unsigned idx,
+                                      uint64_t tag, const struct hoop_target *to,
+                                      uint32_t state, int32_t res)
+{
+	struct hoop_slot *s = &t->slots[idx];
+	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	s->to = *to;
+	s->user_data = tag;
+	/* res and cflags are read only once DONE: an op in flight gets them
+	 * from its delivery. */
+	if (state == SLOT_DONE) {
+		s->res = res;
+		s->cflags = 0;
+	}
+	/* Release: the fields above are complete before anyone who sees
+	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
+	atomic_store_explicit(&s->state, state, memory_order_release);
 	return hoop__token_make(idx, gen);
 }
 
