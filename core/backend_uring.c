@@ -127,6 +127,50 @@ static unsigned drain_take(hoop_engine *e, unsigned head, unsigned tail,
 	return k;
 }
 
+/*
+ * Completions of one drained batch for one queue, pushed together (one
+ * lock of the queue instead of one per completion). Each is delivered as
+ * hoop__engine_deliver_counted would: a final one makes its token stale
+ * before the push and frees its slot after it.
+ */
+struct queue_run {
+	const struct hoop_target *to; /* NULL: empty */
+	unsigned n;
+	struct hoop_completion c[DRAIN_BATCH];
+	struct hoop_slot *done[DRAIN_BATCH]; /* final: its slot, else NULL */
+};
+
+static void queue_run_flush(hoop_engine *e, struct queue_run *run)
+{
+	if (!run->n)
+		return;
+	run->to->push_n(run->to->arg, run->c, run->n);
+	for (unsigned i = 0; i < run->n; i++)
+		if (run->done[i])
+			hoop__slot_free(&e->tab, run->done[i]);
+	run->n = 0;
+	run->to = NULL;
+}
+
+static void queue_run_add(hoop_engine *e, struct queue_run *run,
+                          struct hoop_slot *s, uint64_t token, int32_t res,
+                          uint32_t cflags)
+{
+	if (run->n && run->to->arg != s->to.arg)
+		queue_run_flush(e, run);
+	/* The target is read before a final one's slot is freed (after the
+	 * push), so pointing at the first slot's copy is safe. */
+	if (!run->n)
+		run->to = &s->to;
+	bool final = !(cflags & HOOP_CQE_F_MORE);
+	run->c[run->n] = (struct hoop_completion){s->user_data, token, res, cflags};
+	run->done[run->n] = final ? s : NULL;
+	if (final) /* its token is stale from now on */
+		atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+		                      memory_order_relaxed);
+	run->n++;
+}
+
 /* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
 static unsigned drain_locked(hoop_engine *e)
 {
@@ -160,6 +204,9 @@ static unsigned drain_locked(hoop_engine *e)
 		 * error (dead_quiesce), delivered as its CQE shows the kernel
 		 * is done. */
 		int dead = LOAD(&e->dead);
+		struct queue_run run;
+		run.n = 0;
+		run.to = NULL;
 		for (unsigned i = 0; i < k; i++) {
 			struct hoop_slot *s = b[i].s;
 			if (!s)
@@ -169,12 +216,17 @@ static unsigned drain_locked(hoop_engine *e)
 			bool final = !(fl & HOOP_CQE_F_MORE);
 			if (dead && final)
 				res = dead;
-			if (final && s->to.kind == DELIVER_WAIT)
+			if (final && s->to.kind == DELIVER_WAIT) {
 				hoop__engine_deliver_wait(e, s, res, fl);
-			else
+			} else if (s->to.push_n) {
+				queue_run_add(e, &run, s, b[i].ud, res, fl);
+			} else {
+				queue_run_flush(e, &run);
 				hoop__engine_deliver_counted(e, s, b[i].ud, res,
 				                             fl);
+			}
 		}
+		queue_run_flush(e, &run);
 		n += k;
 	}
 	if (n)

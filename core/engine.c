@@ -513,7 +513,7 @@ int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 {
 	if (!fn)
 		return -EINVAL;
-	struct hoop_target to = {DELIVER_CALLBACK, fn, arg};
+	struct hoop_target to = {DELIVER_CALLBACK, fn, arg, NULL};
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -524,7 +524,8 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
 	struct hoop_submit_src src = {NULL, fill, fill_arg};
 	if (n && !fill)
 		return -EINVAL;
-	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg};
+	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg,
+	                         NULL};
 	return submit_common(e, &src, n, tokens, flags, &to);
 }
 

@@ -63,9 +63,12 @@ struct hoop_target {
 	uint8_t kind; /* enum hoop_delivery */
 	hoop_completion_fn fn;
 	void *arg;
+	/* A queue: its push of n completions at once (a drained batch takes
+	 * the queue's lock once); NULL otherwise. */
+	void (*push_n)(void *arg, const struct hoop_completion *c, unsigned n);
 };
 
-#define HOOP_TARGET_WAIT ((struct hoop_target){DELIVER_WAIT, NULL, NULL})
+#define HOOP_TARGET_WAIT ((struct hoop_target){DELIVER_WAIT, NULL, NULL, NULL})
 
 struct hoop_slot {
 	_Atomic uint32_t state;
@@ -75,10 +78,9 @@ struct hoop_slot {
 	uint64_t user_data; /* the caller's tag */
 	int32_t res;
 	struct hoop_target to;
-	/* A cache line each: no false sharing between the owners of
-	 * neighbouring slots, and an index is a shift away. */
-	char pad[4];
 };
+/* A cache line each: no false sharing between the owners of neighbouring
+ * slots, and an index is a shift away. */
 _Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
 /*
  * The table: the slots and their free list (a lock-free stack). A taker that
