@@ -238,9 +238,9 @@ static bool inline_wanted(const hoop_engine *e, unsigned n)
  * to the queue (the slot only lends its index and a fresh generation to
  * the token). Sets tokens[i] (if tokens is not NULL).
  */
-static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
-                          unsigned idx, uint64_t *token,
-                          const struct hoop_target *to)
+static inline __attribute__((always_inline)) void
+inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
+              unsigned idx, uint64_t *token, const struct hoop_target *to)
 {
 	/* Counted once: the metrics add inline_ops to both submitted and
 	 * completed. Before the result is visible (as deliver_slot does). */

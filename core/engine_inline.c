@@ -40,7 +40,8 @@
  * submitting thread waits for the device. Writes ask every time: a stale
  * O_APPEND would make a retried short write append twice.
  */
-static bool inline_candidate(const struct hoop_op *op)
+static inline __attribute__((always_inline)) bool
+inline_candidate(const struct hoop_op *op)
 {
 	if (op->sqe_flags || op->personality || op->ioprio || op->off == UINT64_MAX)
 		return false;
@@ -66,7 +67,8 @@ static void asan_check_op(const struct hoop_op *op)
 
 /* The op's result if it completed inline, else -1 (nothing happened that
  * the ring's attempt would not repeat identically). */
-static int32_t try_inline(const struct hoop_op *op, int fl)
+static inline __attribute__((always_inline)) int32_t
+try_inline(const struct hoop_op *op, int fl)
 {
 	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
 		return -1;
@@ -126,7 +128,7 @@ struct fl_entry {
 static _Thread_local struct fl_entry fl_cache[FL_CACHE_SIZE];
 
 /* F_GETFL of fd for a read, from this thread's cache when fresh. */
-static int fl_for_read(int fd)
+static inline __attribute__((always_inline)) int fl_for_read(int fd)
 {
 	struct fl_entry *c = &fl_cache[(unsigned)fd % FL_CACHE_SIZE];
 	if (c->left && c->fd == fd) {
