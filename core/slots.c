@@ -20,6 +20,13 @@ int hoop__slots_init(struct hoop_slots *t, unsigned n,
 	memset(t->slots, 0, n * sizeof(*t->slots));
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->room_cv, NULL);
+	t->cache = aligned_alloc(64, HOOP_SLOT_CACHES * sizeof(*t->cache));
+	if (!t->cache) {
+		free(t->slots);
+		t->slots = NULL;
+		return -ENOMEM;
+	}
+	memset(t->cache, 0, HOOP_SLOT_CACHES * sizeof(*t->cache));
 	t->n = n;
 	for (unsigned i = 0; i < n; i++)
 		atomic_init(&t->slots[i].next_free, (i + 1 < n) ? i + 2 : 0);
@@ -39,7 +46,9 @@ void hoop__slots_fini(struct hoop_slots *t)
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->room_cv);
 	free(t->slots);
+	free(t->cache);
 	t->slots = NULL;
+	t->cache = NULL;
 }
 
 void hoop__slots_wake_all(struct hoop_slots *t)
@@ -90,9 +99,27 @@ static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx)
 	}
 }
 
+/* Move every slot kept in a cache back to the free stack: true if any. */
+static bool slots_steal_cached(struct hoop_slots *t)
+{
+	bool any = false;
+	for (unsigned i = 0; i < HOOP_SLOT_CACHES; i++) {
+		uint32_t k1 = atomic_exchange_explicit(&t->cache[i].k1, 0,
+		                                       memory_order_acquire);
+		if (k1) {
+			hoop__slot_push_raw(t, k1 - 1);
+			any = true;
+		}
+	}
+	return any;
+}
+
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx)
 {
 	while (!slots_pop_n(t, n, idx)) {
+		/* Slots kept in the threads' caches are free too. */
+		if (slots_steal_cached(t) && slots_pop_n(t, n, idx))
+			return 0;
 		if (nowait || closing(t))
 			return closing(t) ? -ESHUTDOWN : -EBUSY;
 		atomic_fetch_add_explicit(t->blocked, 1, memory_order_relaxed);
@@ -102,6 +129,7 @@ int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *id
 		 * (and flush what batching holds back) before we sleep. */
 		t->make_room(t->ctx);
 		pthread_mutex_lock(&t->lock);
+		slots_steal_cached(t); /* kept before we registered */
 		bool got = slots_pop_n(t, n, idx);
 		if (!got && !closing(t)) {
 			struct timespec ts;

@@ -87,9 +87,22 @@ _Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
  * finds too few free slots calls make_room (which should reap
  * completions) and sleeps on room_cv, unless *closing is set.
  */
+/*
+ * One free slot kept aside for the threads that hash to this cache (see
+ * hoop__slot_cache): a thread that frees a slot and takes one again (submit
+ * one op, wait for it, again) reuses its own, and neither the free stack's
+ * top nor the slot's cache line moves between CPUs on each op.
+ */
+#define HOOP_SLOT_CACHES 16u
+struct hoop_slot_cache {
+	_Atomic uint32_t k1; /* the kept slot's index + 1, 0: none */
+	char pad[60];
+};
+
 struct hoop_slots {
 	struct hoop_slot *slots;
 	unsigned n;
+	struct hoop_slot_cache *cache; /* HOOP_SLOT_CACHES, 64-byte aligned */
 	/* The free slots: a lock-free stack. Low 32 bits the top's index + 1
 	 * (0: empty), high 32 bits a count of changes (no ABA). */
 	_Atomic uint64_t free_top;
@@ -119,9 +132,41 @@ void hoop__slots_wake_all(struct hoop_slots *t);
  */
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx);
 
+/*
+ * The calling thread's slot cache: any cache is correct, only speed depends
+ * on the choice. Threads run on different stacks, so the address of this
+ * frame, above its low 64 KiB, names the thread well enough (as the
+ * engine's counter stripes do).
+ */
+static inline struct hoop_slot_cache *hoop__slot_cache(struct hoop_slots *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
+	return &t->cache[h >> 28];
+}
+_Static_assert(HOOP_SLOT_CACHES == 16, "hoop__slot_cache takes the top 4 bits");
+
+/* Take the slot kept in the caller's cache, if any. */
+static inline bool hoop__slot_pop_cached(struct hoop_slots *t, unsigned *idx)
+{
+	struct hoop_slot_cache *c = hoop__slot_cache(t);
+	uint32_t k1 = atomic_load_explicit(&c->k1, memory_order_relaxed);
+	/* Acquire: the freeing thread's last writes to the slot happen
+	 * before ours. */
+	if (k1 && atomic_compare_exchange_strong_explicit(&c->k1, &k1, 0,
+	                                                  memory_order_acquire,
+	                                                  memory_order_relaxed)) {
+		*idx = k1 - 1;
+		return true;
+	}
+	return false;
+}
+
 /* Pop one free slot's index into *idx; false if none is free. */
 static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
 {
+	if (hoop__slot_pop_cached(t, idx))
+		return true;
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
 		uint32_t k1 = (uint32_t)top;
@@ -161,7 +206,21 @@ static inline void hoop__slot_push_raw(struct hoop_slots *t, unsigned k)
  * free list. */
 static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
 {
-	hoop__slot_push_raw(t, (unsigned)(s - t->slots));
+	unsigned k = (unsigned)(s - t->slots);
+	/* Kept in the caller's cache when it is empty and nobody waits for
+	 * room (a waiter that registers after this look steals it back:
+	 * hoop__slots_take). Release: our writes to the slot happen before
+	 * its next taker's. */
+	struct hoop_slot_cache *c = hoop__slot_cache(t);
+	if (!atomic_load_explicit(&c->k1, memory_order_relaxed) &&
+	    !atomic_load_explicit(&t->room_waiters, memory_order_seq_cst)) {
+		uint32_t none = 0;
+		if (atomic_compare_exchange_strong_explicit(&c->k1, &none, k + 1,
+		                                            memory_order_release,
+		                                            memory_order_relaxed))
+			return;
+	}
+	hoop__slot_push_raw(t, k);
 	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
 	 * that registered before our push is seen; one registering after it
 	 * finds the slot on its own. It re-checks every ms anyway. */
