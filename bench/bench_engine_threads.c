@@ -12,6 +12,7 @@
  * time; the rate is reads/s summed over the threads.
  *
  *   bench_engine_threads [-t T[,T...]] [-o IMPL] [FILE]
+ *   bench_engine_threads --loop engine|pread|engine_pool OPS
  *
  * -o IMPL runs only that implementation (engine, pread or mutex_ring) and
  * prints its rates on stderr: for profiling (strace -c -f, perf).
@@ -163,11 +164,55 @@ static double threads_run(void *p, int impl)
 	return (double)ops / t;
 }
 
+/*
+ * --loop IMPL OPS: one thread, OPS reads through IMPL (engine, pread or
+ * engine_pool) and nothing else, for callgrind's instruction count per
+ * read (count inside read_loop at two OPS values and divide the
+ * difference, as bench_engine_nop's instr case does).
+ */
+BENCH_NOINLINE static void read_loop(struct threads_ctx *c, int impl, long ops)
+{
+	char *buf = be_buffer(1);
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (long i = 0; i < ops; i++) {
+		uint64_t off = be_offset(&seed);
+		if (impl == IMPL_ENGINE)
+			read_engine(c, buf, off);
+		else if (impl == IMPL_ENGINE_POOL)
+			read_engine_pool(c, buf, off);
+		else
+			read_pread(c, buf, off);
+	}
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned counts[16] = {1, 4, 16, 64}, ncounts = 4;
 	int only;
-	bench_help(argc, argv, "[-t THREADS,...] [-o IMPL] [FILE]");
+	bench_help(argc, argv,
+	           "[-t THREADS,...] [-o IMPL] [FILE] | --loop IMPL OPS");
+	if (argc == 4 && strcmp(argv[1], "--loop") == 0) {
+		int impl = -1;
+		for (int i = 0; i < NIMPL; i++)
+			if (strcmp(argv[2], impl_names[i]) == 0 &&
+			    i != IMPL_MUTEX_RING)
+				impl = i;
+		if (impl < 0)
+			BENCH_DIE("--loop: engine, pread or engine_pool");
+		struct threads_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.fd = bench_cached_file(be_file_path(1, argv, 1), BE_FILE_SIZE);
+		hoop_engine_params pp;
+		memset(&pp, 0, sizeof(pp));
+		pp.backend = HOOP_BACKEND_THREADS;
+		c.e = be_engine(impl == IMPL_ENGINE_POOL ? &pp : NULL);
+		c.e_pool = c.e;
+		read_loop(&c, impl, atol(argv[3]));
+		hoop_engine_destroy(c.e);
+		close(c.fd);
+		return 0;
+	}
 	int argi = be_options(argc, argv, "-t", counts, &ncounts, 16,
 	                      MAX_THREADS, impl_names, NIMPL, &only);
 	struct threads_ctx c;
