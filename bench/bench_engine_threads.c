@@ -12,14 +12,17 @@
  * time; the rate is reads/s summed over the threads.
  *
  *   bench_engine_threads [-t T[,T...]] [-o IMPL] [FILE]
+ *   bench_engine_threads --loop engine|pread|engine_pool OPS
  *
  * -o IMPL runs only that implementation (engine, pread or mutex_ring) and
  * prints its rates on stderr: for profiling (strace -c -f, perf).
  *
  * JSON lines on stdout: threads_t<T>_vs_pread and threads_t<T>_vs_mutex_ring
  * (ops/s, ratio engine/baseline), threads_t<T>_pool_vs_pread (the
- * thread-pool engine against pread), and the io_uring engine's metrics for
- * the largest T.
+ * thread-pool engine against pread), threads_t<T>_cpu_vs_pread and
+ * threads_t<T>_pool_cpu_vs_pread (the same in reads per CPU second of the
+ * whole process, which a loaded machine disturbs less than wall time), and
+ * the io_uring engine's metrics for the largest T.
  */
 #include <liburing.h>
 
@@ -42,6 +45,11 @@ struct threads_ctx {
 	pthread_barrier_t start;
 	_Atomic int stop;
 	int impl;
+	/* reads per CPU second (the whole process: engine thread and pool
+	 * workers included) of each timed run, by impl; round[] counts the
+	 * runs, the first being the warm-up */
+	double cpu_rate[NIMPL][BE_MAX_REPEATS];
+	int round[NIMPL];
 };
 
 struct worker {
@@ -137,7 +145,7 @@ static double threads_run(void *p, int impl)
 			BENCH_DIE("pthread_create");
 	}
 	pthread_barrier_wait(&c->start);
-	double t0 = bench_now();
+	double t0 = bench_now(), cpu0 = be_cpu_seconds();
 	struct timespec ts = {(time_t)c->seconds,
 	                      (long)((c->seconds - (double)(time_t)c->seconds) *
 	                             1e9)};
@@ -148,16 +156,63 @@ static double threads_run(void *p, int impl)
 		pthread_join(w[i].tid, NULL);
 		ops += w[i].ops;
 	}
-	double t = bench_now() - t0;
+	double t = bench_now() - t0, cpu = be_cpu_seconds() - cpu0;
 	pthread_barrier_destroy(&c->start);
+	int k = c->round[impl]++ - 1;
+	if (k >= 0 && k < BE_MAX_REPEATS)
+		c->cpu_rate[impl][k] = cpu > 0 ? (double)ops / cpu : 0;
 	return (double)ops / t;
+}
+
+/*
+ * --loop IMPL OPS: one thread, OPS reads through IMPL (engine, pread or
+ * engine_pool) and nothing else, for callgrind's instruction count per
+ * read (count inside read_loop at two OPS values and divide the
+ * difference, as bench_engine_nop's instr case does).
+ */
+BENCH_NOINLINE static void read_loop(struct threads_ctx *c, int impl, long ops)
+{
+	char *buf = be_buffer(1);
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (long i = 0; i < ops; i++) {
+		uint64_t off = be_offset(&seed);
+		if (impl == IMPL_ENGINE)
+			read_engine(c, buf, off);
+		else if (impl == IMPL_ENGINE_POOL)
+			read_engine_pool(c, buf, off);
+		else
+			read_pread(c, buf, off);
+	}
+	free(buf);
 }
 
 int main(int argc, char **argv)
 {
 	unsigned counts[16] = {1, 4, 16, 64}, ncounts = 4;
 	int only;
-	bench_help(argc, argv, "[-t THREADS,...] [-o IMPL] [FILE]");
+	bench_help(argc, argv,
+	           "[-t THREADS,...] [-o IMPL] [FILE] | --loop IMPL OPS");
+	if (argc == 4 && strcmp(argv[1], "--loop") == 0) {
+		int impl = -1;
+		for (int i = 0; i < NIMPL; i++)
+			if (strcmp(argv[2], impl_names[i]) == 0 &&
+			    i != IMPL_MUTEX_RING)
+				impl = i;
+		if (impl < 0)
+			BENCH_DIE("--loop: engine, pread or engine_pool");
+		struct threads_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.fd = bench_cached_file(be_file_path(1, argv, 1), BE_FILE_SIZE);
+		hoop_engine_params pp;
+		memset(&pp, 0, sizeof(pp));
+		pp.backend = HOOP_BACKEND_THREADS;
+		c.e = be_engine(impl == IMPL_ENGINE_POOL ? &pp : NULL);
+		c.e_pool = c.e;
+		read_loop(&c, impl, atol(argv[3]));
+		hoop_engine_destroy(c.e);
+		close(c.fd);
+		return 0;
+	}
 	int argi = be_options(argc, argv, "-t", counts, &ncounts, 16,
 	                      MAX_THREADS, impl_names, NIMPL, &only);
 	struct threads_ctx c;
@@ -190,6 +245,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		struct hoop_engine_metrics m[2] = {{0}};
+		memset(c.round, 0, sizeof(c.round));
 		be_alternate(threads_run, &c, NIMPL, reps, v, c.e, m);
 		be_emit_pair("threads_t%u_vs_pread", c.nthreads, "ops/s",
 		             v[IMPL_ENGINE], "pread", v[IMPL_PREAD], reps, 0);
@@ -198,6 +254,14 @@ int main(int argc, char **argv)
 		             reps, 0);
 		be_emit_pair("threads_t%u_pool_vs_pread", c.nthreads, "ops/s",
 		             v[IMPL_ENGINE_POOL], "pread", v[IMPL_PREAD], reps, 0);
+		/* The same in reads per CPU second: steadier on a loaded
+		 * machine, where wall time mostly shows the CPU share. */
+		be_emit_pair("threads_t%u_cpu_vs_pread", c.nthreads,
+		             "ops/cpu-s", c.cpu_rate[IMPL_ENGINE], "pread",
+		             c.cpu_rate[IMPL_PREAD], reps, 0);
+		be_emit_pair("threads_t%u_pool_cpu_vs_pread", c.nthreads,
+		             "ops/cpu-s", c.cpu_rate[IMPL_ENGINE_POOL], "pread",
+		             c.cpu_rate[IMPL_PREAD], reps, 0);
 		if (c.nthreads == tmax) {
 			snprintf(name, sizeof(name), "threads_t%u", c.nthreads);
 			be_emit_metrics(name, &m[0], &m[1]);

@@ -68,10 +68,114 @@ static void engine_mark_dead(hoop_engine *e, int err)
 		bg_notify(e, true);
 }
 
+/* A CQE copied out of the ring, with the slot it names (NULL: none of
+ * ours in flight, or the kick poll's). */
+struct cqe_copy {
+	struct hoop_slot *s;
+	uint64_t ud;
+	int32_t res;
+	uint32_t flags;
+};
+
+#define DRAIN_BATCH 32u
+
+/*
+ * Take up to DRAIN_BATCH CQEs from head to tail into b[], finding each
+ * one's slot, and give their ring slots back at once (before any
+ * delivery, so a slow callback never stalls the CQ). Returns how many; *final counts the ends of
+ * operations among them. Caller holds drain_lock, under which alone a
+ * ring op's slot leaves INFLIGHT, so the slots found stay valid until
+ * delivered.
+ */
+static unsigned drain_take(hoop_engine *e, unsigned head, unsigned tail,
+                           struct cqe_copy *b, unsigned *final)
+{
+	hoop_ring *r = e->ring;
+	unsigned k = 0, fin = 0;
+	for (; head != tail && k < DRAIN_BATCH; head++, k++) {
+		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head);
+		unsigned i = k;
+		uint64_t ud = c->user_data;
+		b[i].ud = ud;
+		b[i].res = c->res;
+		b[i].flags = c->flags;
+		b[i].s = NULL;
+		if (ud == HOOP_UD_KICK) {
+			if (!(b[i].flags & HOOP_CQE_F_MORE)) /* the thread re-arms */
+				atomic_store(&e->kick_armed, 0);
+			e->kicked = true;
+			continue;
+		}
+		uint32_t gen;
+		struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
+		/* Acquire pairs with the submitter's release of INFLIGHT:
+		 * the slot's fields written before the SQE was published
+		 * are visible. */
+		uint32_t st = s ? atomic_load_explicit(&s->state,
+		                                       memory_order_acquire)
+		                : 0;
+		if (!s || (st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+		    LOAD(&s->gen) != gen) {
+			ADD(&e->m_unknown, 1);
+			continue;
+		}
+		b[i].s = s;
+		fin += !(b[i].flags & HOOP_CQE_F_MORE);
+	}
+	hoop__ring_cq_release(r, head);
+	*final = fin;
+	return k;
+}
+
+/*
+ * Completions of one drained batch for one queue, pushed together (one
+ * lock of the queue instead of one per completion). Each is delivered as
+ * hoop__engine_deliver_counted would: a final one makes its token stale
+ * before the push and frees its slot after it.
+ */
+struct queue_run {
+	const struct hoop_target *to; /* NULL: empty */
+	unsigned n;
+	struct hoop_completion c[DRAIN_BATCH];
+	struct hoop_slot *done[DRAIN_BATCH]; /* final: its slot, else NULL */
+};
+
+static void queue_run_flush(hoop_engine *e, struct queue_run *run)
+{
+	if (!run->n)
+		return;
+	run->to->push_n(run->to->arg, run->c, run->n);
+	for (unsigned i = 0; i < run->n; i++)
+		if (run->done[i])
+			hoop__slot_free(&e->tab, run->done[i]);
+	run->n = 0;
+	run->to = NULL;
+}
+
+static void queue_run_add(hoop_engine *e, struct queue_run *run,
+                          struct hoop_slot *s, uint64_t token, int32_t res,
+                          uint32_t cflags)
+{
+	if (run->n && run->to->arg != s->to.arg)
+		queue_run_flush(e, run);
+	/* The target is read before a final one's slot is freed (after the
+	 * push), so pointing at the first slot's copy is safe. */
+	if (!run->n)
+		run->to = &s->to;
+	bool final = !(cflags & HOOP_CQE_F_MORE);
+	run->c[run->n] = (struct hoop_completion){s->user_data, token, res, cflags};
+	run->done[run->n] = final ? s : NULL;
+	if (final) /* its token is stale from now on */
+		atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+		                      memory_order_relaxed);
+	run->n++;
+}
+
 /* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
 static unsigned drain_locked(hoop_engine *e)
 {
 	hoop_ring *r = e->ring;
+	struct cqe_copy b[DRAIN_BATCH];
 	unsigned n = 0;
 	bool flushed = false;
 	for (;;) {
@@ -88,24 +192,42 @@ static unsigned drain_locked(hoop_engine *e)
 			flushed = true;
 			continue;
 		}
-		while (head != tail) {
-			const struct hoop_cqe *c = hoop__ring_cqe_at(r, head);
-			uint64_t ud = c->user_data;
-			int32_t res = c->res;
-			uint32_t fl = c->flags;
-			head++;
-			/* Give the slot back to the kernel before running any
-			 * delivery, so a slow callback never stalls the CQ. */
-			hoop__ring_cq_release(r, head);
-			if (ud == HOOP_UD_KICK) {
-				if (!(fl & HOOP_CQE_F_MORE)) /* the thread re-arms */
-					atomic_store(&e->kick_armed, 0);
-				e->kicked = true;
-			} else {
-				hoop__engine_dispatch(e, ud, res, fl);
-			}
-			n++;
+		unsigned fin, k = drain_take(e, head, tail, b, &fin);
+		/* Counted for the whole batch before any result is visible
+		 * (hoop__engine_deliver_slot says why). */
+		if (fin) {
+			atomic_fetch_sub_explicit(&e->inflight, fin,
+			                          memory_order_relaxed);
+			ADD(&hoop__stripe(e)->completed, fin);
 		}
+		/* After a lost completion every ring op ends with the ring's
+		 * error (dead_quiesce), delivered as its CQE shows the kernel
+		 * is done. */
+		int dead = LOAD(&e->dead);
+		struct queue_run run;
+		run.n = 0;
+		run.to = NULL;
+		for (unsigned i = 0; i < k; i++) {
+			struct hoop_slot *s = b[i].s;
+			if (!s)
+				continue;
+			int32_t res = b[i].res;
+			uint32_t fl = b[i].flags;
+			bool final = !(fl & HOOP_CQE_F_MORE);
+			if (dead && final)
+				res = dead;
+			if (final && s->to.kind == DELIVER_WAIT) {
+				hoop__engine_deliver_wait(e, s, res, fl);
+			} else if (s->to.push_n) {
+				queue_run_add(e, &run, s, b[i].ud, res, fl);
+			} else {
+				queue_run_flush(e, &run);
+				hoop__engine_deliver_counted(e, s, b[i].ud, res,
+				                             fl);
+			}
+		}
+		queue_run_flush(e, &run);
+		n += k;
 	}
 	if (n)
 		ADD(&hoop__stripe(e)->cqes, n);
@@ -342,10 +464,12 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		return err;
 	}
 	hoop_ring *r = e->ring;
-	unsigned first = hoop__ring_sqe_mark(r);
-	bool refused = false;
+	/* sq_room_locked made room for all n (an engine ring has no
+	 * SQE128 or mixed entries: one index per SQE). */
+	unsigned first = hoop__ring_sqe_take(r, n);
+	bool refused = false, linked = false;
 	for (unsigned i = 0; i < n; i++) {
-		struct hoop_sqe *sqe = hoop_ring_get_sqe(r);
+		struct hoop_sqe *sqe = hoop__ring_sqe_at(r, first + i);
 		if (src->ops) {
 			memcpy(sqe, &src->ops[i], sizeof(*sqe));
 		} else {
@@ -353,22 +477,18 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 			src->fill(src->fill_arg, sqe, i);
 			refused |= hoop__engine_flags_refused(sqe->flags);
 		}
-		if (sqe->opcode == HOOP_OP_TIMEOUT ||
-		    sqe->opcode == HOOP_OP_TIMEOUT_REMOVE)
+		uint32_t bits = 0;
+		if (__builtin_expect(sqe->opcode == HOOP_OP_TIMEOUT ||
+		                             sqe->opcode == HOOP_OP_TIMEOUT_REMOVE,
+		                     0)) {
 			refused |= timer_refused(e, sqe);
-	}
-	if (refused) {
-		/* A filler asked for a flag the engine refuses, or a timer
-		 * too fast: nothing was published (we hold submit_lock), so
-		 * hand the SQEs back. */
-		hoop__ring_sqe_rewind(r, first);
-		pthread_mutex_unlock(&e->submit_lock);
-		hoop__slots_untake(&e->tab, idx, n);
-		return -EINVAL;
-	}
-	bool linked = false;
-	for (unsigned i = 0; i < n; i++) {
-		struct hoop_sqe *sqe = hoop__ring_sqe_at(r, first + i);
+			/* A multishot timeout that starts at once (not behind
+			 * a link): hoop_engine_cancel retries on it
+			 * (cancel_ring_token). */
+			if (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
+			    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
+				bits = SLOT_TIMER;
+		}
 		/*
 		 * A chain ends with its call: with batching (or SQPOLL) the
 		 * next SQE in the ring may be another caller's, so a link flag
@@ -376,19 +496,25 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		 */
 		if (i == n - 1)
 			sqe->flags &= (uint8_t)~HOOP_LINK_FLAGS;
-		/* A multishot timeout that starts at once (not behind a link):
-		 * hoop_engine_cancel retries on it (cancel_ring_token). */
-		uint32_t bits = (!linked && sqe->opcode == HOOP_OP_TIMEOUT &&
-		                 (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
-		                        ? SLOT_TIMER
-		                        : 0;
 		linked = (sqe->flags & HOOP_LINK_FLAGS) != 0;
+		/* Armed at once: if the call is refused below, nothing was
+		 * published (we hold submit_lock), so no CQE names these. */
 		uint64_t token = hoop__engine_arm(e, idx[i], sqe->user_data, to,
 		                                  bits);
 		sqe->user_data = token;
-		if (tokens)
-			tokens[i] = token;
 	}
+	if (refused) {
+		/* A filler asked for a flag the engine refuses, or a timer
+		 * too fast: hand the SQEs and the slots back. */
+		hoop__ring_sqe_rewind(r, first);
+		pthread_mutex_unlock(&e->submit_lock);
+		hoop__slots_untake(&e->tab, idx, n);
+		return -EINVAL;
+	}
+	/* Tokens only for an accepted call. */
+	if (tokens)
+		for (unsigned i = 0; i < n; i++)
+			tokens[i] = hoop__ring_sqe_at(r, first + i)->user_data;
 	ADD(&e->inflight, n);
 	ADD(&hoop__stripe(e)->submitted, n);
 	/* Publish the whole group with one tail store. */

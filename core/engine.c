@@ -118,55 +118,52 @@ int hoop_engine_flush(hoop_engine *e)
 void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
                                uint64_t token, int32_t res, uint32_t cflags)
 {
-	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
-	switch (s->to.kind) {
-	case DELIVER_WAIT: {
-		if (more)
-			return; /* only the final result is delivered by waiting */
-		s->res = res;
-		s->cflags = cflags;
+	bool final = !(cflags & HOOP_CQE_F_MORE);
+	bool callback = s->to.kind != DELIVER_WAIT;
+	/* Counted before the result is visible to its owner (the delivery
+	 * releases it): an owner that has its result also finds it counted
+	 * (engine_wait_timeout_threads read completed one short in a CI run
+	 * the other way round). Only final results end an op; a wait-
+	 * delivered op gets only its final one. */
+	if (final) {
 		atomic_fetch_sub_explicit(&e->inflight, 1, memory_order_relaxed);
-		/* Counted before the result is visible to its owner (the
-		 * state change below releases it): an owner that has its
-		 * result also finds it counted (engine_wait_timeout_threads
-		 * read completed one short in a CI run the other way round). */
 		ADD(&hoop__stripe(e)->completed, 1);
-		/*
-		 * INFLIGHT becomes DONE in the low byte and the mark bits stay:
-		 * a released slot reads DONE|RELEASED until it is free, so a
-		 * stale release or wait of its token never takes it for an
-		 * uncollected result (it would be freed twice).
-		 */
-		uint32_t old = atomic_fetch_xor_explicit(&s->state,
-		                                         SLOT_INFLIGHT ^ SLOT_DONE,
-		                                         memory_order_acq_rel);
-		if (old & SLOT_RELEASED) {
-			hoop__slot_free(&e->tab, s);
-		} else if (old & SLOT_WAITER) {
-			hoop__futex_wake(&s->state, 1);
-			ADD(&e->m_wakeups, 1);
-		}
+	} else if (!callback) {
 		return;
 	}
-	case DELIVER_CALLBACK:
-	case DELIVER_QUEUE: {
-		struct hoop_completion c = {s->user_data, token, res, cflags};
-		if (!more) {
-			/* Ended: from now on its token is stale (wait, release
-			 * and cancel answer -ENOENT), also while the owner
-			 * already holds the result and the slot is not yet
-			 * free. */
-			atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
-			                      memory_order_relaxed);
-			ADD(&hoop__stripe(e)->completed, 1);
-			atomic_fetch_sub_explicit(&e->inflight, 1,
-			                          memory_order_relaxed);
-		}
-		s->to.fn(s->to.arg, &c); /* the callback, or the queue's push */
-		if (!more)
-			hoop__slot_free(&e->tab, s);
+	hoop__engine_deliver_counted(e, s, token, res, cflags);
+}
+
+void hoop__engine_deliver_counted(hoop_engine *e, struct hoop_slot *s,
+                                  uint64_t token, int32_t res, uint32_t cflags)
+{
+	bool more = (cflags & HOOP_CQE_F_MORE) != 0;
+	if (s->to.kind == DELIVER_WAIT) {
+		if (!more) /* only the final result is delivered by waiting */
+			hoop__engine_deliver_wait(e, s, res, cflags);
 		return;
 	}
+	/* A callback or a queue. */
+	struct hoop_completion c = {s->user_data, token, res, cflags};
+	if (!more) {
+		/* Ended: from now on its token is stale (wait, release and
+		 * cancel answer -ENOENT), also while the owner already holds
+		 * the result and the slot is not yet free. */
+		atomic_store_explicit(&s->state, SLOT_DONE | SLOT_RELEASED,
+		                      memory_order_relaxed);
+	}
+	s->to.fn(s->to.arg, &c); /* the callback, or the queue's push */
+	if (!more)
+		hoop__slot_free(&e->tab, s);
+}
+
+void hoop__engine_deliver_wake(hoop_engine *e, struct hoop_slot *s, uint32_t old)
+{
+	if (old & SLOT_RELEASED) {
+		hoop__slot_free(&e->tab, s);
+	} else if (old & SLOT_WAITER) {
+		hoop__futex_wake(&s->state, 1);
+		ADD(&e->m_wakeups, 1);
 	}
 }
 
@@ -220,28 +217,11 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
-/* Fill slot idx for a new operation, in `state` (INFLIGHT and flags, or
- * DONE with its result `res`); returns its token. */
 static uint64_t slot_arm_state(hoop_engine *e, unsigned idx, uint64_t tag,
                                const struct hoop_target *to, uint32_t state,
                                int32_t res)
 {
-	struct hoop_slot *s = &e->tab.slots[idx];
-	uint64_t token = hoop__slot_next_gen(&e->tab, idx);
-	s->to = *to;
-	s->user_data = tag;
-	s->res = res;
-	s->cflags = 0;
-	/* Release: the fields above are complete before anyone who sees
-	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
-	atomic_store_explicit(&s->state, state, memory_order_release);
-	return token;
-}
-
-uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                          const struct hoop_target *to, uint32_t bits)
-{
-	return slot_arm_state(e, idx, tag, to, SLOT_INFLIGHT | bits, 0);
+	return hoop__slot_arm(&e->tab, idx, tag, to, state, res);
 }
 
 /* ---- the inline fast path (engine_inline.c) ---- */
@@ -258,16 +238,16 @@ static bool inline_wanted(const hoop_engine *e, unsigned n)
  * to the queue (the slot only lends its index and a fresh generation to
  * the token). Sets tokens[i] (if tokens is not NULL).
  */
-static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
-                          unsigned idx, uint64_t *token,
-                          const struct hoop_target *to)
+static inline __attribute__((always_inline)) void
+inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
+              unsigned idx, uint64_t *token, const struct hoop_target *to)
 {
-	ADD(&hoop__stripe(e)->submitted, 1);
+	/* Counted once: the metrics add inline_ops to both submitted and
+	 * completed. Before the result is visible (as deliver_slot does). */
 	ADD(&hoop__stripe(e)->inline_ops, 1);
 	if (to->kind == DELIVER_WAIT) {
 		/* The owner has no token yet, so nobody waits on the slot. */
 		*token = slot_arm_state(e, idx, op->user_data, to, SLOT_DONE, res);
-		ADD(&hoop__stripe(e)->completed, 1);
 		return;
 	}
 	struct hoop_slot *s = &e->tab.slots[idx];
@@ -275,7 +255,6 @@ static void inline_commit(hoop_engine *e, const struct hoop_op *op, int32_t res,
 	if (token)
 		*token = t;
 	struct hoop_completion c = {op->user_data, t, res, 0};
-	ADD(&hoop__stripe(e)->completed, 1);
 	to->fn(to->arg, &c); /* the queue's push */
 	hoop__slot_free(&e->tab, s);
 }
@@ -481,10 +460,50 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 	return submit_common(e, &src, n, tokens, flags, to);
 }
 
+/*
+ * hoop_engine_submit of one op that may complete inline (the blocking
+ * pattern: submit one read, wait for it): one slot, the inline attempt,
+ * the result in the slot, with none of the general path's bookkeeping.
+ * Nothing here sleeps, so, as in hoop_engine_wait's quick path, the call
+ * counts itself among the callers only if the op goes on to the backend.
+ */
+static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
+                      unsigned flags)
+{
+	const struct hoop_target to = HOOP_TARGET_WAIT;
+	unsigned idx;
+	int err = hoop__engine_check(e);
+	if (err < 0)
+		return err;
+	if (!hoop__slot_pop(&e->tab, &idx)) {
+		/* Full: the general path waits for room (or says -EBUSY). */
+		struct hoop_submit_src src = {op, NULL, NULL};
+		return submit_common(e, &src, 1, token, flags, &to);
+	}
+	int32_t res = hoop__inline_one(op);
+	if (res >= 0) {
+		inline_commit(e, op, res, idx, token, &to);
+		return 1;
+	}
+	struct hoop_submit_src src = {op, NULL, NULL};
+	hoop__caller_enter(e);
+	/* Counted now: a destroy that began since the check above is seen
+	 * (and waits for us) before anything reaches the backend. */
+	if ((err = hoop__engine_check(e)) < 0)
+		hoop__slots_untake(&e->tab, &idx, 1);
+	else
+		err = submit_routed(e, &src, 1, token, flags, &to, &idx);
+	hoop__caller_leave(e);
+	return err;
+}
+
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
 	struct hoop_target to = HOOP_TARGET_WAIT;
+	if (n == 1 && e && ops && tokens && e->inline_rw &&
+	    !hoop__engine_flags_refused(ops->sqe_flags))
+		return submit_one(e, ops, tokens, flags);
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -494,7 +513,7 @@ int hoop_engine_submit_cb(hoop_engine *e, const struct hoop_op *ops, unsigned n,
 {
 	if (!fn)
 		return -EINVAL;
-	struct hoop_target to = {DELIVER_CALLBACK, fn, arg};
+	struct hoop_target to = {DELIVER_CALLBACK, fn, arg, NULL};
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -505,7 +524,8 @@ int hoop_engine_submit_sqes(hoop_engine *e, unsigned n, hoop_sqe_fill_fn fill,
 	struct hoop_submit_src src = {NULL, fill, fill_arg};
 	if (n && !fill)
 		return -EINVAL;
-	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg};
+	struct hoop_target to = {fn ? DELIVER_CALLBACK : DELIVER_WAIT, fn, arg,
+	                         NULL};
 	return submit_common(e, &src, n, tokens, flags, &to);
 }
 
@@ -908,8 +928,10 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
-	m->submitted = STRIPE_SUM(e, submitted);
-	m->completed = STRIPE_SUM(e, completed);
+	/* An op done inline is counted only in inline_ops (inline_commit). */
+	m->inline_ops = STRIPE_SUM(e, inline_ops);
+	m->submitted = STRIPE_SUM(e, submitted) + m->inline_ops;
+	m->completed = STRIPE_SUM(e, completed) + m->inline_ops;
 	m->cqes = STRIPE_SUM(e, cqes);
 	m->inflight = LOAD(&e->inflight);
 	m->enters = LOAD(&e->m_enters);
@@ -921,7 +943,6 @@ static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 	m->unknown_cqes = LOAD(&e->m_unknown);
 	m->submit_blocked = LOAD(&e->m_blocked);
 	m->pool_ops = LOAD(&e->m_pool_ops);
-	m->inline_ops = STRIPE_SUM(e, inline_ops);
 	m->queue_wakeups = LOAD(&e->m_queue_wakeups);
 }
 

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 /*
  * A read or write that the page cache can serve at once completes in the
@@ -38,7 +40,8 @@
  * submitting thread waits for the device. Writes ask every time: a stale
  * O_APPEND would make a retried short write append twice.
  */
-static bool inline_candidate(const struct hoop_op *op)
+static inline __attribute__((always_inline)) bool
+inline_candidate(const struct hoop_op *op)
 {
 	if (op->sqe_flags || op->personality || op->ioprio || op->off == UINT64_MAX)
 		return false;
@@ -64,7 +67,8 @@ static void asan_check_op(const struct hoop_op *op)
 
 /* The op's result if it completed inline, else -1 (nothing happened that
  * the ring's attempt would not repeat identically). */
-static int32_t try_inline(const struct hoop_op *op, int fl)
+static inline __attribute__((always_inline)) int32_t
+try_inline(const struct hoop_op *op, int fl)
 {
 	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
 		return -1;
@@ -87,10 +91,19 @@ static int32_t try_inline(const struct hoop_op *op, int fl)
 		if (!iov || nr < 1 || nr > 1024)
 			return -1;
 	}
+	/*
+	 * The system call itself, not libc's preadv2/pwritev2: those are
+	 * cancellation points, which costs more user-space instructions than
+	 * the rest of a cached read's path; with RWF_NOWAIT the call never
+	 * blocks, so it need not be one. The offset goes as the kernel's
+	 * low and high words (the high one is ignored on 64-bit).
+	 */
 	int rwf = (int)op->op_flags | RWF_NOWAIT;
-	ssize_t r = (op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
-	                    ? preadv2(op->fd, iov, nr, (off_t)op->off, rwf)
-	                    : pwritev2(op->fd, iov, nr, (off_t)op->off, rwf);
+	long lo = (long)op->off, hi = (long)(op->off >> 16 >> 16);
+	long r = syscall((op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
+	                         ? SYS_preadv2
+	                         : SYS_pwritev2,
+	                 op->fd, iov, nr, lo, hi, rwf);
 	if (r < 0)
 		return -1; /* EFAULT included: the ring reports it */
 	if (iov != &one) {
@@ -115,7 +128,7 @@ struct fl_entry {
 static _Thread_local struct fl_entry fl_cache[FL_CACHE_SIZE];
 
 /* F_GETFL of fd for a read, from this thread's cache when fresh. */
-static int fl_for_read(int fd)
+static inline __attribute__((always_inline)) int fl_for_read(int fd)
 {
 	struct fl_entry *c = &fl_cache[(unsigned)fd % FL_CACHE_SIZE];
 	if (c->left && c->fd == fd) {
@@ -132,6 +145,14 @@ static int fl_for_read(int fd)
 static bool op_is_read(const struct hoop_op *op)
 {
 	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV;
+}
+
+int32_t hoop__inline_one(const struct hoop_op *op)
+{
+	if (!inline_candidate(op))
+		return -1;
+	int fl = op_is_read(op) ? fl_for_read(op->fd) : fcntl(op->fd, F_GETFL);
+	return try_inline(op, fl);
 }
 
 /*

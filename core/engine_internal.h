@@ -174,8 +174,11 @@ static inline bool hoop__engine_flags_refused(unsigned sqe_flags)
 
 /* Fill taken slot idx for a new op in flight (state INFLIGHT | bits) for
  * target `to`: its token. */
-uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
-                          const struct hoop_target *to, uint32_t bits);
+static inline uint64_t hoop__engine_arm(hoop_engine *e, unsigned idx, uint64_t tag,
+                                        const struct hoop_target *to, uint32_t bits)
+{
+	return hoop__slot_arm(&e->tab, idx, tag, to, SLOT_INFLIGHT | bits, 0);
+}
 
 /* A completion for `token`: checked against its slot (stale or unknown
  * ones are counted and dropped), then delivered. Caller holds drain_lock. */
@@ -185,6 +188,31 @@ void hoop__engine_dispatch(hoop_engine *e, uint64_t token, int32_t res,
 /* Deliver a result to slot s (in flight, token's generation). */
 void hoop__engine_deliver_slot(hoop_engine *e, struct hoop_slot *s,
                                uint64_t token, int32_t res, uint32_t cflags);
+/*
+ * The final result of a wait-delivered op, counted already: INFLIGHT
+ * becomes DONE in the low byte and the mark bits stay (a released slot
+ * reads DONE|RELEASED until it is free, so a stale release or wait of its
+ * token never takes it for an uncollected result, which would be freed
+ * twice). A released slot is freed, a sleeping owner woken
+ * (hoop__engine_deliver_wake).
+ */
+void hoop__engine_deliver_wake(hoop_engine *e, struct hoop_slot *s, uint32_t old);
+static inline void hoop__engine_deliver_wait(hoop_engine *e, struct hoop_slot *s,
+                                             int32_t res, uint32_t cflags)
+{
+	s->res = res;
+	s->cflags = cflags;
+	uint32_t old = atomic_fetch_xor_explicit(&s->state,
+	                                         SLOT_INFLIGHT ^ SLOT_DONE,
+	                                         memory_order_acq_rel);
+	if (__builtin_expect((old & (SLOT_RELEASED | SLOT_WAITER)) != 0, 0))
+		hoop__engine_deliver_wake(e, s, old);
+}
+
+/* The same, for a caller that has already counted it (a final result:
+ * inflight - 1, completed + 1). */
+void hoop__engine_deliver_counted(hoop_engine *e, struct hoop_slot *s,
+                                  uint64_t token, int32_t res, uint32_t cflags);
 
 /* Cancel, by token, every op in flight delivered to q (all when q is
  * NULL): how many the backend found. */
@@ -204,6 +232,8 @@ int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *sr
 /* engine_inline.c: try the inline path on each candidate of a call: res[i]
  * gets op i's result if it completed, else -1. How many completed. */
 unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
+/* The same for one op alone in its call: its result, or -1. */
+int32_t hoop__inline_one(const struct hoop_op *op);
 
 /* engine_params.c */
 #define HOOP_ENGINE_DEFAULT_SQ 256u

@@ -116,13 +116,9 @@ static int grow_locked(hoop_queue *q)
 	return 0;
 }
 
-/* A queue's delivery target (struct hoop_target.fn): hand a completion to
- * the queue, with drain_lock held, from a pool worker, or from the
- * submitting thread for an op completed inline. */
-static void queue_push(void *arg, const struct hoop_completion *c)
+/* Add one completion. Caller holds q->mu. */
+static void push_locked(hoop_queue *q, const struct hoop_completion *c)
 {
-	hoop_queue *q = arg;
-	pthread_mutex_lock(&q->mu);
 	if (q->count == q->buf_cap && grow_locked(q) < 0) {
 		/*
 		 * Only a multishot operation can outgrow the buffer, and only
@@ -130,22 +126,37 @@ static void queue_push(void *arg, const struct hoop_completion *c)
 		 * must learn the operation ended) by overwriting the newest
 		 * intermediate one.
 		 */
-		if (c->flags & HOOP_CQE_F_MORE) {
-			pthread_mutex_unlock(&q->mu);
+		if (c->flags & HOOP_CQE_F_MORE)
 			return;
-		}
 		q->count--;
 	}
 	q->buf[(q->head + q->count) % q->buf_cap] = *c;
 	q->count++;
 	if (!(c->flags & HOOP_CQE_F_MORE))
 		q->inflight--;
+}
+
+/* A queue's delivery target (struct hoop_target.push_n): hand n
+ * completions to the queue under one lock, with drain_lock held, from a
+ * pool worker, or from the submitting thread for an op completed inline. */
+static void queue_push_n(void *arg, const struct hoop_completion *c, unsigned n)
+{
+	hoop_queue *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (unsigned i = 0; i < n; i++)
+		push_locked(q, &c[i]);
 	efd_raise_locked(q);
 	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
 		hoop__engine_count_queue_wakeup(q->e);
 	}
 	pthread_mutex_unlock(&q->mu);
+}
+
+/* The same for one (struct hoop_target.fn). */
+static void queue_push(void *arg, const struct hoop_completion *c)
+{
+	queue_push_n(arg, c, 1);
 }
 
 int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
@@ -163,7 +174,7 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 	q->outstanding += n;
 	q->inflight += n;
 	pthread_mutex_unlock(&q->mu);
-	struct hoop_target to = {DELIVER_QUEUE, queue_push, q};
+	struct hoop_target to = {DELIVER_QUEUE, queue_push, q, queue_push_n};
 	int r = hoop__engine_submit_internal(q->e, ops, n, tokens, flags, &to);
 	if (r < 0) {
 		pthread_mutex_lock(&q->mu);

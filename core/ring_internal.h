@@ -137,6 +137,15 @@ static inline void hoop__ring_sqe_rewind(hoop_ring *r, unsigned mark)
 	r->sqe_tail = mark;
 }
 
+/* Hand out the next n SQEs (the caller has made room and holds the SQ):
+ * the index of the first; hoop__ring_sqe_at reaches each. */
+static inline unsigned hoop__ring_sqe_take(hoop_ring *r, unsigned n)
+{
+	unsigned first = r->sqe_tail;
+	r->sqe_tail = first + n;
+	return first;
+}
+
 static inline struct hoop_sqe *hoop__ring_sqe_at(hoop_ring *r, unsigned i)
 {
 	return &r->sqes[(i & r->sq_mask) << r->sqe_shift];

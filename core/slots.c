@@ -8,16 +8,25 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int hoop__slots_init(struct hoop_slots *t, unsigned n,
                      void (*make_room)(void *ctx), void *ctx,
                      const _Atomic int *closing, _Atomic uint64_t *blocked)
 {
-	t->slots = calloc(n, sizeof(*t->slots));
+	t->slots = aligned_alloc(64, n * sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
+	memset(t->slots, 0, n * sizeof(*t->slots));
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->room_cv, NULL);
+	t->cache = aligned_alloc(64, HOOP_SLOT_CACHES * sizeof(*t->cache));
+	if (!t->cache) {
+		free(t->slots);
+		t->slots = NULL;
+		return -ENOMEM;
+	}
+	memset(t->cache, 0, HOOP_SLOT_CACHES * sizeof(*t->cache));
 	t->n = n;
 	for (unsigned i = 0; i < n; i++)
 		atomic_init(&t->slots[i].next_free, (i + 1 < n) ? i + 2 : 0);
@@ -37,7 +46,9 @@ void hoop__slots_fini(struct hoop_slots *t)
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->room_cv);
 	free(t->slots);
+	free(t->cache);
 	t->slots = NULL;
+	t->cache = NULL;
 }
 
 void hoop__slots_wake_all(struct hoop_slots *t)
@@ -52,80 +63,63 @@ static bool closing(const struct hoop_slots *t)
 	return atomic_load_explicit(t->closing, memory_order_relaxed) != 0;
 }
 
-#define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
-
-/* Pop one free slot's index into *idx; false if none is free. */
-static inline __attribute__((always_inline)) bool slot_pop(struct hoop_slots *t,
-                                                           unsigned *idx)
+/*
+ * Pop n slots into idx[], all or none, with one compare-and-swap: walk n
+ * entries down from the top and swing the top past them. Any change to
+ * the stack bumps the top's count, so a walk that read a stale `next`
+ * fails the swap and starts again.
+ */
+static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx)
 {
+	if (n == 1)
+		return hoop__slot_pop(t, idx);
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
 		uint32_t k1 = (uint32_t)top;
-		if (!k1)
-			return false;
-		uint32_t next = LOAD(&t->slots[k1 - 1].next_free);
-		uint64_t nt = ((top >> 32) + 1) << 32 | next;
-		/* Acquire: the freeing thread's last writes to the slot
-		 * happen before ours. A stale `next` fails on the count. */
+		unsigned i = 0;
+		for (; i < n && k1; i++) {
+			idx[i] = k1 - 1;
+			k1 = atomic_load_explicit(&t->slots[k1 - 1].next_free,
+			                          memory_order_relaxed);
+		}
+		if (i < n) {
+			/* Too few, unless the walk was stale: look again. */
+			uint64_t now = atomic_load_explicit(&t->free_top,
+			                                    memory_order_acquire);
+			if (now == top)
+				return false;
+			top = now;
+			continue;
+		}
+		uint64_t nt = ((top >> 32) + 1) << 32 | k1;
 		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
 		                                          memory_order_acquire,
-		                                          memory_order_acquire)) {
-			*idx = k1 - 1;
+		                                          memory_order_acquire))
 			return true;
+	}
+}
+
+/* Move every slot kept in a cache back to the free stack: true if any. */
+static bool slots_steal_cached(struct hoop_slots *t)
+{
+	bool any = false;
+	for (unsigned i = 0; i < HOOP_SLOT_CACHES; i++) {
+		uint32_t k1 = atomic_exchange_explicit(&t->cache[i].k1, 0,
+		                                       memory_order_acquire);
+		if (k1) {
+			hoop__slot_push_raw(t, k1 - 1);
+			any = true;
 		}
 	}
-}
-
-/* Push slot k on the free stack (slot_push also wakes room waiters). */
-static inline __attribute__((always_inline)) void
-slot_push_raw(struct hoop_slots *t, unsigned k)
-{
-	uint64_t top = LOAD(&t->free_top);
-	for (;;) {
-		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
-		                      memory_order_relaxed);
-		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
-		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
-		                                          memory_order_seq_cst,
-		                                          memory_order_relaxed))
-			break;
-	}
-}
-
-static void slot_push(struct hoop_slots *t, unsigned k)
-{
-	slot_push_raw(t, k);
-	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
-	 * that registered before our push is seen; one registering after it
-	 * finds the slot on its own. It re-checks every ms anyway. */
-	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
-		hoop__slots_wake_all(t);
-}
-
-/* Pop n slots, all or none. *gave_back: some were popped and given back
- * (waiters may have missed them; waking them is the caller's, who may
- * hold the lock). */
-static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx,
-                        bool *gave_back)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (!slot_pop(t, &idx[i])) {
-			*gave_back = i > 0;
-			while (i--)
-				slot_push_raw(t, idx[i]);
-			return false;
-		}
-	}
-	return true;
+	return any;
 }
 
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx)
 {
-	bool gave_back = false;
-	while (!slots_pop_n(t, n, idx, &gave_back)) {
-		if (gave_back &&
-		    atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
-			hoop__slots_wake_all(t);
+	while (!slots_pop_n(t, n, idx)) {
+		/* Slots kept in the threads' caches are free too. */
+		if (slots_steal_cached(t) && slots_pop_n(t, n, idx))
+			return 0;
 		if (nowait || closing(t))
 			return closing(t) ? -ESHUTDOWN : -EBUSY;
 		atomic_fetch_add_explicit(t->blocked, 1, memory_order_relaxed);
@@ -135,38 +129,20 @@ int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *id
 		 * (and flush what batching holds back) before we sleep. */
 		t->make_room(t->ctx);
 		pthread_mutex_lock(&t->lock);
-		gave_back = false;
-		bool got = slots_pop_n(t, n, idx, &gave_back);
-		if (!got) {
-			if (gave_back &&
-			    atomic_load_explicit(&t->room_waiters,
-			                         memory_order_seq_cst) > 1)
-				pthread_cond_broadcast(&t->room_cv);
-			if (!closing(t)) {
-				struct timespec ts;
-				hoop__cond_deadline(&ts, 1000000); /* every ms */
-				pthread_cond_timedwait(&t->room_cv, &t->lock, &ts);
-			}
+		slots_steal_cached(t); /* kept before we registered */
+		bool got = slots_pop_n(t, n, idx);
+		if (!got && !closing(t)) {
+			struct timespec ts;
+			hoop__cond_deadline(&ts, 1000000); /* every ms */
+			pthread_cond_timedwait(&t->room_cv, &t->lock, &ts);
 		}
 		pthread_mutex_unlock(&t->lock);
 		atomic_fetch_sub_explicit(&t->room_waiters, 1,
 		                          memory_order_relaxed);
 		if (got)
 			return 0;
-		gave_back = false;
 	}
 	return 0;
-}
-
-void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
-{
-	slot_push(t, (unsigned)(s - t->slots));
-}
-
-void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
-{
-	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
-	hoop__slot_push_free(t, s);
 }
 
 void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n)

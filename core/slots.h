@@ -63,9 +63,12 @@ struct hoop_target {
 	uint8_t kind; /* enum hoop_delivery */
 	hoop_completion_fn fn;
 	void *arg;
+	/* A queue: its push of n completions at once (a drained batch takes
+	 * the queue's lock once); NULL otherwise. */
+	void (*push_n)(void *arg, const struct hoop_completion *c, unsigned n);
 };
 
-#define HOOP_TARGET_WAIT ((struct hoop_target){DELIVER_WAIT, NULL, NULL})
+#define HOOP_TARGET_WAIT ((struct hoop_target){DELIVER_WAIT, NULL, NULL, NULL})
 
 struct hoop_slot {
 	_Atomic uint32_t state;
@@ -76,14 +79,30 @@ struct hoop_slot {
 	int32_t res;
 	struct hoop_target to;
 };
+/* A cache line each: no false sharing between the owners of neighbouring
+ * slots, and an index is a shift away. */
+_Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
 /*
  * The table: the slots and their free list (a lock-free stack). A taker that
  * finds too few free slots calls make_room (which should reap
  * completions) and sleeps on room_cv, unless *closing is set.
  */
+/*
+ * One free slot kept aside for the threads that hash to this cache (see
+ * hoop__slot_cache): a thread that frees a slot and takes one again (submit
+ * one op, wait for it, again) reuses its own, and neither the free stack's
+ * top nor the slot's cache line moves between CPUs on each op.
+ */
+#define HOOP_SLOT_CACHES 16u
+struct hoop_slot_cache {
+	_Atomic uint32_t k1; /* the kept slot's index + 1, 0: none */
+	char pad[60];
+};
+
 struct hoop_slots {
 	struct hoop_slot *slots;
 	unsigned n;
+	struct hoop_slot_cache *cache; /* HOOP_SLOT_CACHES, 64-byte aligned */
 	/* The free slots: a lock-free stack. Low 32 bits the top's index + 1
 	 * (0: empty), high 32 bits a count of changes (no ABA). */
 	_Atomic uint64_t free_top;
@@ -113,12 +132,108 @@ void hoop__slots_wake_all(struct hoop_slots *t);
  */
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx);
 
+/*
+ * The calling thread's slot cache: any cache is correct, only speed depends
+ * on the choice. Threads run on different stacks, so the address of this
+ * frame, above its low 64 KiB, names the thread well enough (as the
+ * engine's counter stripes do).
+ */
+static inline struct hoop_slot_cache *hoop__slot_cache(struct hoop_slots *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
+	return &t->cache[h >> 28];
+}
+_Static_assert(HOOP_SLOT_CACHES == 16, "hoop__slot_cache takes the top 4 bits");
+
+/* Take the slot kept in the caller's cache, if any. */
+static inline bool hoop__slot_pop_cached(struct hoop_slots *t, unsigned *idx)
+{
+	struct hoop_slot_cache *c = hoop__slot_cache(t);
+	uint32_t k1 = atomic_load_explicit(&c->k1, memory_order_relaxed);
+	/* Acquire: the freeing thread's last writes to the slot happen
+	 * before ours. */
+	if (k1 && atomic_compare_exchange_strong_explicit(&c->k1, &k1, 0,
+	                                                  memory_order_acquire,
+	                                                  memory_order_relaxed)) {
+		*idx = k1 - 1;
+		return true;
+	}
+	return false;
+}
+
+/* Pop one free slot's index into *idx; false if none is free. */
+static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
+{
+	if (hoop__slot_pop_cached(t, idx))
+		return true;
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
+	for (;;) {
+		uint32_t k1 = (uint32_t)top;
+		if (!k1)
+			return false;
+		uint32_t next = atomic_load_explicit(&t->slots[k1 - 1].next_free,
+		                                     memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | next;
+		/* Acquire: the freeing thread's last writes to the slot
+		 * happen before ours. A stale `next` fails on the count. */
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_acquire,
+		                                          memory_order_acquire)) {
+			*idx = k1 - 1;
+			return true;
+		}
+	}
+}
+
+/* Push slot k on the free stack, waking no one (hoop__slot_push_free
+ * does). */
+static inline void hoop__slot_push_raw(struct hoop_slots *t, unsigned k)
+{
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_relaxed);
+	for (;;) {
+		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
+		                      memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_seq_cst,
+		                                          memory_order_relaxed))
+			break;
+	}
+}
+
 /* Put a slot whose state is FREE already (claimed by the caller) on the
  * free list. */
-void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s);
+static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
+{
+	unsigned k = (unsigned)(s - t->slots);
+	/* Kept in the caller's cache when it is empty and nobody waits for
+	 * room (a waiter that registers after this look steals it back:
+	 * hoop__slots_take). Release: our writes to the slot happen before
+	 * its next taker's. */
+	struct hoop_slot_cache *c = hoop__slot_cache(t);
+	if (!atomic_load_explicit(&c->k1, memory_order_relaxed) &&
+	    !atomic_load_explicit(&t->room_waiters, memory_order_seq_cst)) {
+		uint32_t none = 0;
+		if (atomic_compare_exchange_strong_explicit(&c->k1, &none, k + 1,
+		                                            memory_order_release,
+		                                            memory_order_relaxed))
+			return;
+	}
+	hoop__slot_push_raw(t, k);
+	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
+	 * that registered before our push is seen; one registering after it
+	 * finds the slot on its own. It re-checks every ms anyway. */
+	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
+		hoop__slots_wake_all(t);
+}
 
 /* Mark a slot FREE and put it on the free list. */
-void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s);
+static inline void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
+{
+	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+	hoop__slot_push_free(t, s);
+}
 
 /* Return slots taken by hoop__slots_take that were never used. */
 void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n);
@@ -176,6 +291,31 @@ static inline uint64_t hoop__slot_next_gen(struct hoop_slots *t, unsigned idx)
 	struct hoop_slot *s = &t->slots[idx];
 	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
 	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	return hoop__token_make(idx, gen);
+}
+
+/*
+ * Fill taken slot idx for a new operation, in `state` (INFLIGHT and mark
+ * bits, or DONE with its result `res`) for target `to`: its token.
+ */
+static inline uint64_t hoop__slot_arm(struct hoop_slots *t, unsigned idx,
+                                      uint64_t tag, const struct hoop_target *to,
+                                      uint32_t state, int32_t res)
+{
+	struct hoop_slot *s = &t->slots[idx];
+	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	s->to = *to;
+	s->user_data = tag;
+	/* res and cflags are read only once DONE: an op in flight gets them
+	 * from its delivery. */
+	if (state == SLOT_DONE) {
+		s->res = res;
+		s->cflags = 0;
+	}
+	/* Release: the fields above are complete before anyone who sees
+	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
+	atomic_store_explicit(&s->state, state, memory_order_release);
 	return hoop__token_make(idx, gen);
 }
 
