@@ -1594,7 +1594,7 @@ static void slots_free(struct cp *c)
  * of our own (no engine thread in between), through direct descriptors so
  * that the whole chain is known when it is submitted:
  *
- *   openat SRC -> openat DST (O_CREAT|O_TRUNC) -> read SIZE+1 bytes ->
+ *   openat SRC -> read SIZE+1 bytes -> openat DST (O_CREAT|O_TRUNC) ->
  *   write SIZE bytes -> close SRC -> close DST
  *
  * SIZE is the one lstat of the walk saw. The opens are linked (an open that
@@ -1602,7 +1602,14 @@ static void slots_free(struct cp *c)
  * links, so the closes run whatever the data steps return. A read that does
  * not return exactly SIZE (the file grew or shrank since the walk) or a
  * short write marks the file for another copy through the one-file
- * pipeline, which reads to the source's end and reports errors. RSLOT
+ * pipeline, which reads to the source's end and reports errors.
+ *
+ * The read comes before DST's open: openat SRC and the read run in our
+ * thread (a read of an uncached page waits for the page, not in a worker),
+ * while openat with O_CREAT always goes to an io-wq worker, which then runs
+ * the rest of the chain itself. With DST's open first, every read of a cold
+ * file blocked one of the ring's few workers (min(entries, 4 per CPU)), so
+ * no more than that many reads were at the disk at once. RSLOT
  * chains are in flight at once; the walk goes on while they run.
  */
 #define RSLOT 64u
@@ -1767,14 +1774,14 @@ static void rtree_start(struct cp *c, const struct stat *st)
 	hoop_prep_openat_direct(sqe, AT_FDCWD, s->src, O_RDONLY | O_NOFOLLOW, 0,
 	                        2 * i);
 	rtag(sqe, s, i, R_OPEN_IN, HOOP_SQE_IO_LINK);
-	sqe = hoop_ring_get_sqe(r);
-	hoop_prep_openat_direct(sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC,
-	                        st->st_mode & 0777, 2 * i + 1);
-	rtag(sqe, s, i, R_OPEN_OUT, HOOP_SQE_IO_LINK);
 	/* One byte more than SIZE: a file that grew reads long. */
 	sqe = hoop_ring_get_sqe(r);
 	hoop_prep_read(sqe, (int)(2 * i), s->buf, s->size + 1, 0);
 	rtag(sqe, s, i, R_READ, HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_openat_direct(sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC,
+	                        st->st_mode & 0777, 2 * i + 1);
+	rtag(sqe, s, i, R_OPEN_OUT, HOOP_SQE_IO_LINK);
 	if (s->size) {
 		sqe = hoop_ring_get_sqe(r);
 		hoop_prep_write(sqe, (int)(2 * i + 1), s->buf, s->size, 0);
