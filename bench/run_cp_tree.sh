@@ -10,12 +10,17 @@
 # (the disk here), creating an inode skips every inode deleted in the last
 # 60 s, reading its inode table block (find_inode_bit, recently_deleted),
 # so after `rm -rf` of 10,000 files each create scans them all and the
-# allocator's scan, not the copy, sets both tools' times.
+# allocator's scan, not the copy, sets both tools' times. For the same
+# reason leave a minute between two runs of this script: the first one's
+# cleanup removes 60,000 files, and the next one's copies would scan them.
 # "evicted" drops the page cache of the source's files alone before each
 # run (POSIX_FADV_DONTNEED, so other work on a shared machine keeps its
 # cache); "warm" reads the tree once first. Prints one line per round
-# ("cp_s hoop_s"), then the medians and their ratio cp/hoop (> 1: hoop is
-# faster) with the min-max of the per-round ratios.
+# (wall-clock, user and system seconds of each tool), then the medians of
+# the wall-clock and of the CPU times (user + system, io-wq workers
+# included) and their ratio cp/hoop (> 1: hoop is faster) with the min-max
+# of the per-round ratios, and the load average. Every copy is checked
+# with diff -r.
 set -euo pipefail
 hoop=$1
 dir=${2:-/tmp/hoop-cp-tree}
@@ -48,12 +53,13 @@ prep() {
 	if [ "$mode" = evicted ]; then evict src; else cat $(find src -type f) >/dev/null; fi
 	sleep 1
 }
+# timed CMD...: run CMD; print its wall-clock, user and system seconds (the
+# user and system time of every thread, io_uring's io-wq workers included).
 timed() {
-	local s e
-	s=$(date +%s%N)
-	"$@" || { echo "run failed: $*" >&2; exit 1; }
-	e=$(date +%s%N)
-	echo $(((e - s) / 1000))
+	local TIMEFORMAT='%3R %3U %3S' out
+	out=$({ time "$@" >/dev/null 2>"$dir/err"; } 2>&1) ||
+		{ echo "run failed: $* ($(cat "$dir/err"))" >&2; exit 1; }
+	echo "$out"
 }
 cps=() hoops=()
 for ((i = 1; i <= rounds; i++)); do
@@ -62,16 +68,19 @@ for ((i = 1; i <= rounds; i++)); do
 	else
 		prep; h=$(timed "$hoop" cp -r src dsth$i); prep; c=$(timed cp -r src dstc$i)
 	fi
-	cmp <(cd src && find . -type f | sort | xargs cat) <(cd dsth$i && find . -type f | sort | xargs cat) ||
-		{ echo "copy differs" >&2; exit 1; }
-	echo "round $i: cp $((c / 1000)) ms, hoop $((h / 1000)) ms"
+	diff -r src dsth$i >/dev/null || { echo "copy differs" >&2; exit 1; }
+	echo "round $i: cp $c, hoop $h (wall user sys, s)"
 	cps+=("$c") hoops+=("$h")
 done
-python3 - "${cps[*]}" "${hoops[*]}" "$mode" <<'PY'
+python3 - "$mode" "$(uptime)" <<PY
 import statistics as st, sys
-c = [int(x) for x in sys.argv[1].split()]
-h = [int(x) for x in sys.argv[2].split()]
-r = [a / b for a, b in zip(c, h)]
-print(f"{sys.argv[3]}: cp {st.median(c)/1e6:.3f} s, hoop {st.median(h)/1e6:.3f} s, "
-      f"cp/hoop {st.median(c)/st.median(h):.2f}x (rounds {min(r):.2f}-{max(r):.2f})")
+c = [[float(v) for v in r.split()] for r in """$(printf '%s\n' "${cps[@]}")""".split("\n") if r]
+h = [[float(v) for v in r.split()] for r in """$(printf '%s\n' "${hoops[@]}")""".split("\n") if r]
+def show(what, cv, hv):
+    r = [a / b for a, b in zip(cv, hv)]
+    print(f"{sys.argv[1]}, {what}: cp {st.median(cv):.3f} s, hoop {st.median(hv):.3f} s, "
+          f"cp/hoop {st.median(cv)/st.median(hv):.2f}x (rounds {min(r):.2f}-{max(r):.2f})")
+show("wall clock", [x[0] for x in c], [x[0] for x in h])
+show("CPU (user+sys)", [x[1] + x[2] for x in c], [x[1] + x[2] for x in h])
+print("load:", sys.argv[2].split("load average:")[1].strip())
 PY

@@ -18,6 +18,9 @@
  * byte is written; on an error or SIGINT/SIGTERM/SIGHUP the temporary file
  * is removed, and one left by SIGKILL is removed by the next run.
  *
+ * A source that is mostly not in the page cache (cachestat) is read with
+ * O_DIRECT and written through the page cache (read_direct_pays).
+ *
  * cp -r walks the tree itself and copies small files many at a time, each
  * through a slot of its own whose opens, reads, writes and closes are
  * engine operations (the "many files" part below); larger files go through
@@ -50,6 +53,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -66,6 +70,12 @@
 #define CP_DEPTH 8u
 #define DIRECT_CHUNK (4u << 20)
 #define DIRECT_DEPTH 16u
+/* A buffered copy of a source that is mostly not in the page cache (at
+ * least COLD_MIN bytes, less than a quarter cached) reads with O_DIRECT
+ * into the buffers and writes from them through the page cache: several
+ * large reads at once keep the disk busy, where concurrent buffered reads
+ * of one file share (and confuse) its readahead. */
+#define COLD_MIN (4u << 20)
 #define CAT_CHUNK (128u << 10)
 #define CAT_DEPTH 8u
 /* cat's batches: files of at most CAT_SMALL bytes (hoop_read_files' default
@@ -596,6 +606,7 @@ struct xopts {
 	int fsync;     /* cp --fsync */
 	int recursive; /* cp -r */
 	int preserve;  /* cp -p */
+	int cold;      /* cp: O_DIRECT reads of a cold source (COLD_MIN) */
 };
 
 static const char *xopts_help = "  -d, --depth N    chunks in flight, 1-256 "
@@ -799,6 +810,11 @@ static void cp_usage(FILE *f)
 	        "end,\n"
 	        "even if it grows during the copy. Holes in a sparse SRC stay "
 	        "holes.\n"
+	        "A SRC of 4 MiB or more that is mostly not in the page cache "
+	        "is read\n"
+	        "with O_DIRECT (large reads in flight at once; it stays out "
+	        "of the\n"
+	        "cache) and written through the page cache.\n"
 	        "\n"
 	        "  -r, -R, --recursive  copy directories recursively, many "
 	        "files in\n"
@@ -1082,6 +1098,44 @@ static int check_dst(const char *src, const struct stat *ss, const char *dst,
 }
 
 /*
+ * 1 if the open regular file fd (size bytes) is better read with O_DIRECT:
+ * its file system takes O_DIRECT at our 4 KiB alignment (statx
+ * STATX_DIOALIGN, Linux 6.1) and less than a quarter of it is in the page
+ * cache (cachestat(2), Linux 6.5; refused for a file the caller neither
+ * owns nor may write). 0 when either is not known: then the copy goes
+ * through the page cache.
+ */
+static int read_direct_pays(int fd, uint64_t size)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
+	    sx.stx_dio_offset_align > DIO_ALIGN || !sx.stx_dio_mem_align ||
+	    sx.stx_dio_mem_align > DIO_ALIGN)
+		return 0;
+#if defined(__NR_cachestat)
+	long nr = __NR_cachestat;
+#elif defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) ||      \
+        defined(__riscv)
+	long nr = 451; /* cachestat, the same number on these */
+#else
+	long nr = -1;
+#endif
+	struct {
+		uint64_t off, len;
+	} range = {0, 0}; /* the whole file */
+	struct {
+		uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted,
+		        nr_recently_evicted;
+	} cs;
+	long page = sysconf(_SC_PAGESIZE);
+	if (nr < 0 || page <= 0 || syscall(nr, fd, &range, &cs, 0) < 0)
+		return 0;
+	uint64_t pages = (size + (uint64_t)page - 1) / (uint64_t)page;
+	return cs.nr_cache < pages / 4;
+}
+
+/*
  * Copy src (ss: what it is, links followed unless -r) to dst through the
  * deep pipeline. fresh: dst is known not to exist (its directory was made
  * by this run). Returns CLI_OK or CLI_FAIL (message printed).
@@ -1174,6 +1228,14 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 			out_fd = dfd;
 		}
 	}
+	/* A cold source: O_DIRECT reads, buffered writes (COLD_MIN). */
+	int cold_in = !direct && o->cold && S_ISREG(fs.st_mode) && out_reg &&
+	              (uint64_t)fs.st_size >= COLD_MIN &&
+	              read_direct_pays(in_fd, (uint64_t)fs.st_size);
+	if (cold_in) {
+		int fl = fcntl(in_fd, F_GETFL);
+		cold_in = fl >= 0 && fcntl(in_fd, F_SETFL, fl | O_DIRECT) == 0;
+	}
 	if (!direct && o->direct && S_ISREG(ss->st_mode)) {
 		/* Reads must now be unaligned-capable: drop O_DIRECT. */
 		int fl = fcntl(in_fd, F_GETFL);
@@ -1185,14 +1247,14 @@ static int cp_file(struct cp *c, const char *src, const struct stat *ss,
 	x->in_fd = in_fd;
 	x->out_fd = out_fd;
 	x->out_tail_fd = tail_fd >= 0 ? tail_fd : out_fd;
-	x->direct = direct;
+	x->direct = direct || cold_in;
 	x->in_stream = !S_ISREG(fs.st_mode) || fs.st_size == 0;
 	x->out_stream = !out_reg;
 	x->size = x->in_stream ? 0 : (uint64_t)fs.st_size;
 	x->sparse = !x->in_stream;
-	x->splice = o->splice && !direct && out_reg && !x->in_stream &&
+	x->splice = o->splice && !x->direct && out_reg && !x->in_stream &&
 	            use_splice(x);
-	if (!direct && !x->in_stream)
+	if (!x->direct && !x->in_stream)
 		posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* readahead */
 	x->label = src;
 	x->progress = o->progress > 0                            ? 1
@@ -1594,7 +1656,7 @@ static void slots_free(struct cp *c)
  * of our own (no engine thread in between), through direct descriptors so
  * that the whole chain is known when it is submitted:
  *
- *   openat SRC -> openat DST (O_CREAT|O_TRUNC) -> read SIZE+1 bytes ->
+ *   openat SRC -> read SIZE+1 bytes -> openat DST (O_CREAT|O_TRUNC) ->
  *   write SIZE bytes -> close SRC -> close DST
  *
  * SIZE is the one lstat of the walk saw. The opens are linked (an open that
@@ -1602,7 +1664,14 @@ static void slots_free(struct cp *c)
  * links, so the closes run whatever the data steps return. A read that does
  * not return exactly SIZE (the file grew or shrank since the walk) or a
  * short write marks the file for another copy through the one-file
- * pipeline, which reads to the source's end and reports errors. RSLOT
+ * pipeline, which reads to the source's end and reports errors.
+ *
+ * The read comes before DST's open: openat SRC and the read run in our
+ * thread (a read of an uncached page waits for the page, not in a worker),
+ * while openat with O_CREAT always goes to an io-wq worker, which then runs
+ * the rest of the chain itself. With DST's open first, every read of a cold
+ * file blocked one of the ring's few workers (min(entries, 4 per CPU)), so
+ * no more than that many reads were at the disk at once. RSLOT
  * chains are in flight at once; the walk goes on while they run.
  */
 #define RSLOT 64u
@@ -1767,14 +1836,14 @@ static void rtree_start(struct cp *c, const struct stat *st)
 	hoop_prep_openat_direct(sqe, AT_FDCWD, s->src, O_RDONLY | O_NOFOLLOW, 0,
 	                        2 * i);
 	rtag(sqe, s, i, R_OPEN_IN, HOOP_SQE_IO_LINK);
-	sqe = hoop_ring_get_sqe(r);
-	hoop_prep_openat_direct(sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC,
-	                        st->st_mode & 0777, 2 * i + 1);
-	rtag(sqe, s, i, R_OPEN_OUT, HOOP_SQE_IO_LINK);
 	/* One byte more than SIZE: a file that grew reads long. */
 	sqe = hoop_ring_get_sqe(r);
 	hoop_prep_read(sqe, (int)(2 * i), s->buf, s->size + 1, 0);
 	rtag(sqe, s, i, R_READ, HOOP_SQE_FIXED_FILE | HOOP_SQE_IO_HARDLINK);
+	sqe = hoop_ring_get_sqe(r);
+	hoop_prep_openat_direct(sqe, AT_FDCWD, s->dst, O_WRONLY | O_CREAT | O_TRUNC,
+	                        st->st_mode & 0777, 2 * i + 1);
+	rtag(sqe, s, i, R_OPEN_OUT, HOOP_SQE_IO_LINK);
 	if (s->size) {
 		sqe = hoop_ring_get_sqe(r);
 		hoop_prep_write(sqe, (int)(2 * i + 1), s->buf, s->size, 0);
@@ -2131,6 +2200,7 @@ int cmd_cp(int argc, char **argv)
 	msg_cmd = "cp";
 	c->o.progress = -1;
 	c->o.splice = 1;
+	c->o.cold = 1;
 	int nfiles = xopts_parse(&c->o, argc, argv, "cp", cp_usage, files);
 	if (nfiles < 0 || nfiles == 1 || nfiles == 0) {
 		if (nfiles == 0)
@@ -2413,7 +2483,7 @@ static int cat_batch(const struct xopts *o, struct xfer *x, hoop_engine **eng,
 
 int cmd_cat(int argc, char **argv)
 {
-	struct xopts o = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+	struct xopts o = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
 	msg_cmd = "cat";
 	char **files = calloc((size_t)argc + 1, sizeof(char *));
 	if (!files)
