@@ -1828,6 +1828,12 @@ static void rtree_start(struct cp *c, const struct stat *st)
 	s->failed = s->redo = 0;
 	s->left = 0;
 	s->size = (uint32_t)st->st_size;
+	/* The write below is of SIZE bytes whatever the read gets: a file
+	 * that shrank since the walk (or a sysfs file, which says 4096) is
+	 * written with the rest of the buffer, then copied again (redo). If
+	 * that second copy fails, what stays in DST must not be bytes of the
+	 * file this buffer held before: zeros, not another file's data. */
+	memset(s->buf, 0, s->size);
 	strcpy(s->src, c->sp);
 	strcpy(s->dst, c->dp);
 	t->nbusy++;
