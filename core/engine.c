@@ -743,12 +743,15 @@ int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q)
 	int found = 0;
 	for (unsigned i = 0; i < e->tab.n; i++) {
 		struct hoop_slot *s = &e->tab.slots[i];
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+		uint8_t kind;
+		void *arg;
+		uint32_t gen, st;
+		/* The slot may be completed and re-armed by another thread
+		 * meanwhile: its target and gen must belong to one op. */
+		if (!hoop__slot_target_of(s, &kind, &arg, &gen, &st))
 			continue;
-		if (q && (s->to.kind != DELIVER_QUEUE || s->to.arg != q))
+		if (q && (kind != DELIVER_QUEUE || arg != q))
 			continue;
-		uint32_t gen = LOAD(&s->gen);
 		uint64_t token = hoop__token_make(i, gen);
 		if (e->be->cancel(e, s, gen, token, st) >= 0)
 			found++;
