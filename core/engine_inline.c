@@ -107,7 +107,7 @@ try_inline(const struct hoop_op *op, int fl)
 	long r = syscall((op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
 	                         ? SYS_preadv2
 	                         : SYS_pwritev2,
-	                 op->fd, iov, nr, lo, hi, rwf);
+	                 (long)op->fd, iov, (long)nr, lo, hi, (long)rwf);
 	if (r < 0)
 		return -1; /* EFAULT included: the ring reports it */
 	if (iov != &one) {
