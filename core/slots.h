@@ -208,17 +208,30 @@ static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *
 {
 	unsigned k = (unsigned)(s - t->slots);
 	/* Kept in the caller's cache when it is empty and nobody waits for
-	 * room (a waiter that registers after this look steals it back:
-	 * hoop__slots_take). Release: our writes to the slot happen before
+	 * room. Release (in seq_cst): our writes to the slot happen before
 	 * its next taker's. */
 	struct hoop_slot_cache *c = hoop__slot_cache(t);
 	if (!atomic_load_explicit(&c->k1, memory_order_relaxed) &&
 	    !atomic_load_explicit(&t->room_waiters, memory_order_seq_cst)) {
 		uint32_t none = 0;
 		if (atomic_compare_exchange_strong_explicit(&c->k1, &none, k + 1,
-		                                            memory_order_release,
-		                                            memory_order_relaxed))
-			return;
+		                                            memory_order_seq_cst,
+		                                            memory_order_relaxed)) {
+			/* A waiter that registered before the slot went in
+			 * could have stolen the caches just before, and sleep
+			 * a whole timed wait with the slot here. seq_cst both
+			 * sides (its registration then steal; our store then
+			 * this look): it finds the slot or we see it, and take
+			 * back what the cache holds, to push it and wake. */
+			if (!atomic_load_explicit(&t->room_waiters,
+			                          memory_order_seq_cst))
+				return;
+			uint32_t k1 = atomic_exchange_explicit(
+			        &c->k1, 0, memory_order_seq_cst);
+			if (!k1)
+				return; /* taken already (by a waiter or a taker) */
+			k = k1 - 1;
+		}
 	}
 	hoop__slot_push_raw(t, k);
 	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
