@@ -475,7 +475,7 @@ static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
 	const struct hoop_target to = HOOP_TARGET_WAIT;
 	struct hoop_submit_src src = {op, NULL, NULL};
 	unsigned idx;
-	hoop__caller_enter(e);
+	struct hoop_stripe *st = hoop__caller_in(e);
 	int err = hoop__engine_check(e);
 	if (err < 0)
 		goto out;
@@ -492,7 +492,7 @@ static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
 	}
 	err = submit_routed(e, &src, 1, token, flags, &to, &idx);
 out:
-	hoop__caller_leave(e);
+	hoop__caller_out(st);
 	return err;
 }
 
@@ -569,7 +569,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	/* Counted among the callers destroy waits for, on the quick path
 	 * too: taking the result writes *out (which can fault and block)
 	 * and then frees the slot in the engine. */
-	hoop__caller_enter(e);
+	struct hoop_stripe *stripe = hoop__caller_in(e);
 	int ret = -ENOENT;
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
@@ -587,7 +587,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	else
 		ret = wait_slow(e, s, token, out, timeout_ns);
 out:
-	hoop__caller_leave(e);
+	hoop__caller_out(stripe);
 	return ret;
 }
 
