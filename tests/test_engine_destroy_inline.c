@@ -86,10 +86,9 @@ static void *destroyer(void *arg)
 
 /*
  * Run `call` in a thread until it faults on `page`, destroy the engine from
- * another, and check destroy waits. Returns 1 if the call did fault inside
- * the engine (and everything went right), 0 if it never faulted there.
+ * another, and check destroy waits (skip if the call had returned).
  */
-static int hold_and_destroy(void *(*call)(void *), const char *what)
+static void hold_and_destroy(void *(*call)(void *), const char *what)
 {
 	int uffd = uffd_page(&page);
 	atomic_store(&destroyed, 0);
@@ -102,7 +101,20 @@ static int hold_and_destroy(void *(*call)(void *), const char *what)
 	struct uffd_msg msg;
 	CHECK_EQ(read(uffd, &msg, sizeof msg), (ssize_t)sizeof msg);
 	CHECK_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
-	CHECK(!atomic_load(&call_done));
+	static char src[PAGE] __attribute__((aligned(PAGE)));
+	memset(src, 0, sizeof src);
+	struct uffdio_copy cp = {.dst = (unsigned long)page,
+	                         .src = (unsigned long)src,
+	                         .len = PAGE};
+	if (atomic_load(&call_done)) {
+		/* The call has returned and the fault is elsewhere (a read the
+		 * file system would not do with RWF_NOWAIT went to the ring,
+		 * whose worker faults): nothing of the call to hold. */
+		CHECK_EQ(ioctl(uffd, UFFDIO_COPY, &cp), 0);
+		CHECK_EQ(pthread_join(c, NULL), 0);
+		hoop_engine_destroy(eng);
+		SKIP("%s: the op was not done inline here", what);
+	}
 	CHECK_EQ(pthread_create(&d, NULL, destroyer, NULL), 0);
 	/* Bounded: a destroy that does not wait returns within a few ms. */
 	for (int i = 0; i < 500 && !atomic_load(&destroyed); i++)
@@ -114,17 +126,11 @@ static int hold_and_destroy(void *(*call)(void *), const char *what)
 		        what);
 		_exit(T_FAIL); /* never let the call run on in freed memory */
 	}
-	static char src[PAGE] __attribute__((aligned(PAGE)));
-	memset(src, 0, sizeof src);
-	struct uffdio_copy cp = {.dst = (unsigned long)page,
-	                         .src = (unsigned long)src,
-	                         .len = PAGE};
 	CHECK_EQ(ioctl(uffd, UFFDIO_COPY, &cp), 0);
 	CHECK_EQ(pthread_join(c, NULL), 0);
 	CHECK_EQ(pthread_join(d, NULL), 0);
 	CHECK(atomic_load(&destroyed));
 	close(uffd);
-	return 1;
 }
 
 static void new_engine(void)
