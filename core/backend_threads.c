@@ -288,6 +288,25 @@ static int run_poll(struct job *j, const struct hoop_op *op)
 }
 
 /*
+ * READ or WRITE with RWF_* flags (RWF_APPEND, RWF_DSYNC, ...): io_uring
+ * honours them on these opcodes too, so the pool uses preadv2/pwritev2 with
+ * one iovec rather than dropping them (an RWF_APPEND write would land at
+ * the offset). A stream's offset is ignored, as for the plain calls.
+ */
+static int rw_flagged(const struct hoop_op *op, bool write)
+{
+	struct iovec one = {(void *)(uintptr_t)op->addr, op->len};
+	int rwf = (int)op->op_flags;
+	off_t off = (off_t)(int64_t)op->off;
+	int r = neg(write ? pwritev2(op->fd, &one, 1, off, rwf)
+	                  : preadv2(op->fd, &one, 1, off, rwf));
+	if (r == -ESPIPE)
+		r = neg(write ? pwritev2(op->fd, &one, 1, -1, rwf)
+		              : preadv2(op->fd, &one, 1, -1, rwf));
+	return r;
+}
+
+/*
  * One blocking call for the op. Returns res, or -EINTR if a signal cut it
  * short (the caller retries unless the op is cancelled).
  */
@@ -300,6 +319,8 @@ static int run_call(const struct hoop_op *op)
 	case HOOP_OP_NOP:
 		return 0;
 	case HOOP_OP_READ:
+		if (op->op_flags)
+			return rw_flagged(op, false);
 		if (off == -1)
 			return neg(read(op->fd, addr, op->len));
 		{
@@ -309,6 +330,8 @@ static int run_call(const struct hoop_op *op)
 			return r == -ESPIPE ? neg(read(op->fd, addr, op->len)) : r;
 		}
 	case HOOP_OP_WRITE:
+		if (op->op_flags)
+			return rw_flagged(op, true);
 		if (off == -1)
 			return neg(write(op->fd, addr, op->len));
 		{

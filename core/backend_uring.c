@@ -15,6 +15,7 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,14 +172,26 @@ static void queue_run_add(hoop_engine *e, struct queue_run *run,
 	run->n++;
 }
 
-/* Copy out and dispatch every ready CQE. Caller holds drain_lock. */
-static unsigned drain_locked(hoop_engine *e)
+/*
+ * Passes (of up to DRAIN_BATCH CQEs) of one drain. A callback may submit,
+ * and an op that completes inside its own enter (a NOP) puts a CQE back at
+ * once: a callback that keeps resubmitting keeps the CQ non-empty, and an
+ * unbounded drain would never give back drain_lock nor return to its
+ * caller (the engine thread's other duties, a waiter whose own result is
+ * in). What is left is seen by the caller's next look: the engine thread
+ * does not sleep while the CQ has entries, waiters reap again.
+ */
+#define DRAIN_PASSES 64u
+
+/* Copy out and dispatch the ready CQEs, in at most max_passes passes
+ * (UINT_MAX: until the CQ is empty). Caller holds drain_lock. */
+static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 {
 	hoop_ring *r = e->ring;
 	struct cqe_copy b[DRAIN_BATCH];
 	unsigned n = 0;
 	bool flushed = false;
-	for (;;) {
+	for (unsigned pass = 0; pass < max_passes; pass++) {
 		unsigned head = hoop__ring_cq_head(r);
 		unsigned tail = hoop__ring_cq_tail(r);
 		if (head == tail) {
@@ -238,7 +251,7 @@ static void uring_reap(hoop_engine *e)
 {
 	if (pthread_mutex_trylock(&e->drain_lock) != 0)
 		return; /* someone is reaping already */
-	unsigned n = drain_locked(e);
+	unsigned n = drain_locked(e, DRAIN_PASSES);
 	pthread_mutex_unlock(&e->drain_lock);
 	if (n)
 		ADD(&e->m_reaps_waiters, n);
@@ -754,8 +767,10 @@ static void dead_quiesce(hoop_engine *e, int err)
 		int found = sync_cancel(e, 0, 0, HOOP_ASYNC_CANCEL_ANY);
 		e->dead_cancel_found = found > 0;
 		e->dead_next_cancel = now + 10000000ull;
+		/* All of it: what is left in flight is counted next. (A dead
+		 * ring takes no new submission, so this ends.) */
 		pthread_mutex_lock(&e->drain_lock);
-		drain_locked(e);
+		drain_locked(e, UINT_MAX);
 		pthread_mutex_unlock(&e->drain_lock);
 	}
 	if (e->dead_cancel_found)
@@ -777,7 +792,7 @@ static void *engine_thread(void *arg)
 	for (;;) {
 		int ret;
 		pthread_mutex_lock(&e->drain_lock);
-		unsigned n = drain_locked(e);
+		unsigned n = drain_locked(e, DRAIN_PASSES);
 		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
 		e->kicked = false;
 		pthread_mutex_unlock(&e->drain_lock);

@@ -464,36 +464,35 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
  * hoop_engine_submit of one op that may complete inline (the blocking
  * pattern: submit one read, wait for it): one slot, the inline attempt,
  * the result in the slot, with none of the general path's bookkeeping.
- * Nothing here sleeps, so, as in hoop_engine_wait's quick path, the call
- * counts itself among the callers only if the op goes on to the backend.
+ * The call counts itself among the callers for its whole length, as every
+ * entry point does: the inline read can take long (a page fault, a slow
+ * device) and destroy must not free the engine under it. Two RMWs on this
+ * thread's own stripe line.
  */
 static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
                       unsigned flags)
 {
 	const struct hoop_target to = HOOP_TARGET_WAIT;
+	struct hoop_submit_src src = {op, NULL, NULL};
 	unsigned idx;
+	struct hoop_stripe *st = hoop__caller_in(e);
 	int err = hoop__engine_check(e);
 	if (err < 0)
-		return err;
+		goto out;
 	if (!hoop__slot_pop(&e->tab, &idx)) {
 		/* Full: the general path waits for room (or says -EBUSY). */
-		struct hoop_submit_src src = {op, NULL, NULL};
-		return submit_common(e, &src, 1, token, flags, &to);
+		err = submit_counted(e, &src, 1, token, flags, &to);
+		goto out;
 	}
 	int32_t res = hoop__inline_one(op);
 	if (res >= 0) {
 		inline_commit(e, op, res, idx, token, &to);
-		return 1;
+		err = 1;
+		goto out;
 	}
-	struct hoop_submit_src src = {op, NULL, NULL};
-	hoop__caller_enter(e);
-	/* Counted now: a destroy that began since the check above is seen
-	 * (and waits for us) before anything reaches the backend. */
-	if ((err = hoop__engine_check(e)) < 0)
-		hoop__slots_untake(&e->tab, &idx, 1);
-	else
-		err = submit_routed(e, &src, 1, token, flags, &to, &idx);
-	hoop__caller_leave(e);
+	err = submit_routed(e, &src, 1, token, flags, &to, &idx);
+out:
+	hoop__caller_out(st);
 	return err;
 }
 
@@ -567,32 +566,41 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
+	/* Counted among the callers destroy waits for, on the quick path
+	 * too: taking the result writes *out (which can fault and block)
+	 * and then frees the slot in the engine. */
+	struct hoop_stripe *stripe = hoop__caller_in(e);
+	int ret = -ENOENT;
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
-		return -ENOENT;
+		goto out;
 	uint32_t st = hoop__slot_state_for(s, gen);
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
-		return -ENOENT;
+		goto out;
+	ret = -EINVAL;
 	if (s->to.kind != DELIVER_WAIT)
-		return -EINVAL;
+		goto out;
 	/* Often the result is already there (inline completions reaped by the
-	 * submit call): take it at once. Nothing here can sleep, so the call
-	 * need not count itself among the callers destroy waits for. */
+	 * submit call): take it at once. */
 	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
-		return wait_take(e, s, st, token, out);
-	return wait_slow(e, s, token, out, timeout_ns);
+		ret = wait_take(e, s, st, token, out);
+	else
+		ret = wait_slow(e, s, token, out, timeout_ns);
+out:
+	hoop__caller_out(stripe);
+	return ret;
 }
 
 /*
  * hoop_engine_wait for a result not there yet: reap, spin, sleep. Apart
- * from the quick path, so that the quick one stays small.
+ * from the quick path, so that the quick one stays small. The caller has
+ * counted the call among the engine's callers.
  */
 __attribute__((noinline)) static int
 wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
           struct hoop_completion *out, int64_t timeout_ns)
 {
 	uint32_t st;
-	hoop__caller_enter(e);
 	int ret = 0;
 	bool spun = false;
 	uint64_t deadline = UINT64_MAX;
@@ -659,7 +667,6 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		                                     exp & ~SLOT_WAITER))
 			;
 	}
-	hoop__caller_leave(e);
 	return ret;
 }
 
@@ -736,12 +743,15 @@ int hoop__engine_cancel_inflight(hoop_engine *e, hoop_queue *q)
 	int found = 0;
 	for (unsigned i = 0; i < e->tab.n; i++) {
 		struct hoop_slot *s = &e->tab.slots[i];
-		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+		uint8_t kind;
+		void *arg;
+		uint32_t gen, st;
+		/* The slot may be completed and re-armed by another thread
+		 * meanwhile: its target and gen must belong to one op. */
+		if (!hoop__slot_target_of(s, &kind, &arg, &gen, &st))
 			continue;
-		if (q && (s->to.kind != DELIVER_QUEUE || s->to.arg != q))
+		if (q && (kind != DELIVER_QUEUE || arg != q))
 			continue;
-		uint32_t gen = LOAD(&s->gen);
 		uint64_t token = hoop__token_make(i, gen);
 		if (e->be->cancel(e, s, gen, token, st) >= 0)
 			found++;

@@ -22,12 +22,12 @@
  * a short count at EOF, ESPIPE from a pipe or socket, whose offset io_uring
  * ignores) leaves the op to the ring or the pool as if never tried; a
  * partial transfer is harmless to redo, since the offset is explicit and
- * O_APPEND files are excluded.
+ * appends (O_APPEND files, RWF_APPEND ops) are excluded.
  *
  * Candidates: READ, WRITE, READV, WRITEV alone (not in a link chain), with
  * no SQE flags (no registered file, no buffer select, no drain), no
- * personality or ioprio, and an explicit offset (-1, the file position, is
- * left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
+ * personality or ioprio, no RWF_APPEND, and an explicit offset (-1, the
+ * file position, is left to the ring). F_GETFL excludes O_DIRECT (the call would wait for the
  * device in this thread) and O_APPEND.
  *
  * F_GETFL is a system call of its own, a third of a cached 4 KiB pread's
@@ -44,6 +44,10 @@ static inline __attribute__((always_inline)) bool
 inline_candidate(const struct hoop_op *op)
 {
 	if (op->sqe_flags || op->personality || op->ioprio || op->off == UINT64_MAX)
+		return false;
+	/* RWF_APPEND as O_APPEND: a short write would be appended again
+	 * whole by the ring's retry. */
+	if (op->op_flags & RWF_APPEND)
 		return false;
 	return op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_WRITE ||
 	       op->opcode == HOOP_OP_READV || op->opcode == HOOP_OP_WRITEV;
@@ -103,7 +107,7 @@ try_inline(const struct hoop_op *op, int fl)
 	long r = syscall((op->opcode == HOOP_OP_READ || op->opcode == HOOP_OP_READV)
 	                         ? SYS_preadv2
 	                         : SYS_pwritev2,
-	                 op->fd, iov, nr, lo, hi, rwf);
+	                 (long)op->fd, iov, (long)nr, lo, hi, (long)rwf);
 	if (r < 0)
 		return -1; /* EFAULT included: the ring reports it */
 	if (iov != &one) {

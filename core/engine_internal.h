@@ -297,6 +297,19 @@ static inline struct hoop_stripe *hoop__stripe(hoop_engine *e)
 _Static_assert(HOOP_STRIPES == 16, "hoop__stripe takes the top 4 bits");
 _Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
+/* hoop__caller_enter/leave for the hot paths (a one-op submit, wait):
+ * inline, and the stripe found once for both. */
+static inline struct hoop_stripe *hoop__caller_in(hoop_engine *e)
+{
+	struct hoop_stripe *st = hoop__stripe(e);
+	atomic_fetch_add_explicit(&st->callers, 1, memory_order_acq_rel);
+	return st;
+}
+static inline void hoop__caller_out(struct hoop_stripe *st)
+{
+	atomic_fetch_sub_explicit(&st->callers, 1, memory_order_release);
+}
+
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop__engine_check(hoop_engine *e);
 

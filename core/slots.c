@@ -104,8 +104,9 @@ static bool slots_steal_cached(struct hoop_slots *t)
 {
 	bool any = false;
 	for (unsigned i = 0; i < HOOP_SLOT_CACHES; i++) {
+		/* seq_cst: see hoop__slot_push_free. */
 		uint32_t k1 = atomic_exchange_explicit(&t->cache[i].k1, 0,
-		                                       memory_order_acquire);
+		                                       memory_order_seq_cst);
 		if (k1) {
 			hoop__slot_push_raw(t, k1 - 1);
 			any = true;

@@ -208,17 +208,30 @@ static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *
 {
 	unsigned k = (unsigned)(s - t->slots);
 	/* Kept in the caller's cache when it is empty and nobody waits for
-	 * room (a waiter that registers after this look steals it back:
-	 * hoop__slots_take). Release: our writes to the slot happen before
+	 * room. Release (in seq_cst): our writes to the slot happen before
 	 * its next taker's. */
 	struct hoop_slot_cache *c = hoop__slot_cache(t);
 	if (!atomic_load_explicit(&c->k1, memory_order_relaxed) &&
 	    !atomic_load_explicit(&t->room_waiters, memory_order_seq_cst)) {
 		uint32_t none = 0;
 		if (atomic_compare_exchange_strong_explicit(&c->k1, &none, k + 1,
-		                                            memory_order_release,
-		                                            memory_order_relaxed))
-			return;
+		                                            memory_order_seq_cst,
+		                                            memory_order_relaxed)) {
+			/* A waiter that registered before the slot went in
+			 * could have stolen the caches just before, and sleep
+			 * a whole timed wait with the slot here. seq_cst both
+			 * sides (its registration then steal; our store then
+			 * this look): it finds the slot or we see it, and take
+			 * back what the cache holds, to push it and wake. */
+			if (!atomic_load_explicit(&t->room_waiters,
+			                          memory_order_seq_cst))
+				return;
+			uint32_t k1 = atomic_exchange_explicit(
+			        &c->k1, 0, memory_order_seq_cst);
+			if (!k1)
+				return; /* taken already (by a waiter or a taker) */
+			k = k1 - 1;
+		}
 	}
 	hoop__slot_push_raw(t, k);
 	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
@@ -290,7 +303,8 @@ static inline uint64_t hoop__slot_next_gen(struct hoop_slots *t, unsigned idx)
 {
 	struct hoop_slot *s = &t->slots[idx];
 	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
-	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+	/* Release, as in hoop__slot_arm (hoop__slot_target_of). */
+	atomic_store_explicit(&s->gen, gen, memory_order_release);
 	return hoop__token_make(idx, gen);
 }
 
@@ -304,8 +318,18 @@ static inline uint64_t hoop__slot_arm(struct hoop_slots *t, unsigned idx,
 {
 	struct hoop_slot *s = &t->slots[idx];
 	uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
-	atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-	s->to = *to;
+	/* For hoop__slot_target_of, which reads the target without owning
+	 * the slot: the gen store is a release (whoever sees the new gen sees
+	 * the slot's previous op finished), and the fence puts it before the
+	 * new target's stores (whoever sees the new target sees the new gen).
+	 * kind and arg are what it reads, with atomic loads. On x86 neither
+	 * costs an instruction. */
+	atomic_store_explicit(&s->gen, gen, memory_order_release);
+	atomic_thread_fence(memory_order_release);
+	__atomic_store_n(&s->to.kind, to->kind, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->to.arg, to->arg, __ATOMIC_RELAXED);
+	s->to.fn = to->fn;
+	s->to.push_n = to->push_n;
 	s->user_data = tag;
 	/* res and cflags are read only once DONE: an op in flight gets them
 	 * from its delivery. */
@@ -317,6 +341,38 @@ static inline uint64_t hoop__slot_arm(struct hoop_slots *t, unsigned idx,
 	 * INFLIGHT (the reaper, after the CQE) or DONE reads them. */
 	atomic_store_explicit(&s->state, state, memory_order_release);
 	return hoop__token_make(idx, gen);
+}
+
+/*
+ * For a thread that does not own slot s and may race with its re-arming
+ * (queue destroy looking for its ops in flight): the kind and arg of the
+ * target of the op in flight in s, with its generation and state. False if
+ * s is not in flight, or was completed or re-armed while being read (the
+ * target read could then belong to another op than the gen). A seqlock on
+ * gen, with the INFLIGHT state (stored after the target) as the end mark.
+ */
+static inline bool hoop__slot_target_of(struct hoop_slot *s, uint8_t *kind,
+                                        void **arg, uint32_t *gen, uint32_t *state)
+{
+	/* Acquire: a state read next is not older than the arm of g. */
+	uint32_t g = atomic_load_explicit(&s->gen, memory_order_acquire);
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if ((st & SLOT_STATE_MASK) != SLOT_INFLIGHT)
+		return false;
+	/* INFLIGHT from the arm of g (or a later one, whose gen differs
+	 * below): its target is complete. */
+	*kind = __atomic_load_n(&s->to.kind, __ATOMIC_RELAXED);
+	*arg = __atomic_load_n(&s->to.arg, __ATOMIC_RELAXED);
+	/* Pairs with the release fence of hoop__slot_arm: a target stored
+	 * by a later arm comes with that arm's gen. */
+	atomic_thread_fence(memory_order_acquire);
+	uint32_t st2 = atomic_load_explicit(&s->state, memory_order_relaxed);
+	if ((st2 & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+	    atomic_load_explicit(&s->gen, memory_order_relaxed) != g)
+		return false;
+	*gen = g;
+	*state = st2;
+	return true;
 }
 
 #endif

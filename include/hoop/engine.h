@@ -243,6 +243,9 @@ HOOP_API void hoop_engine_destroy(hoop_engine *e);
  * engine thread or a waiting thread) while the engine's reap lock is held.
  * It must not block and must not wait on the engine; it may submit with
  * HOOP_SUBMIT_NOWAIT. With HOOP_CQE_F_MORE in c->flags more will follow.
+ * A callback that always resubmits an op completing at once (a NOP) keeps
+ * the thread reaping busy for as long as it does so; the reaper gives back
+ * the lock between bounded rounds, so other work goes on meanwhile.
  */
 typedef void (*hoop_completion_fn)(void *arg, const struct hoop_completion *c);
 
