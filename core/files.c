@@ -8,18 +8,19 @@
  * read, and the slab moves on; less than a guess left, the slot takes a
  * new slab). Its steps are engine operations collected on one hoop_queue:
  *
- *   direct:   [openat(slot) > read(buf) >> read(tail) >> close(slot)]
- *   ordinary: [openat] then [read(buf) >> read(tail) >> close(fd)]
+ *   direct:   [openat(slot) > read(buf) >> read(tail)] then [close(slot)]
+ *   ordinary: [openat] then [read(buf) >> read(tail)] then [close(fd)]
  *
  * (">" IO_LINK, ">>" IO_HARDLINK: a short or failed read, such as EISDIR,
- * must not cancel the close.) Both reads use the file position (offset
+ * must not cancel the next.) Both reads use the file position (offset
  * -1), so the tail read continues where the first stopped: it returns 0
  * when the first read reached the end, which is the usual case, and the
- * file is done in one round. When it returns data the file is larger than
- * the guess (or grew): that file starts again from its open in "long"
- * mode, with a buffer that grows, one read per round until a read
- * returns 0, then close. Starting again (rather than reopening at an
- * offset) keeps every result the product of one open, as a read loop's is.
+ * file is done once closed. When it returns data the file is larger than
+ * the guess (or grew): what was read moves to a "long" buffer that grows,
+ * and the same descriptor is read on, one read per round until a read
+ * returns 0, then closed. Every result is the product of one open and one
+ * pass of reads, as a read loop's is, and no byte of a stream (a FIFO, a
+ * character device) is read twice or lost.
  *
  * With 32 paths or more on an io_uring engine, the same operations go to
  * a ring the call makes for itself and drives from the calling thread
@@ -60,15 +61,15 @@ _Static_assert(sizeof(struct hoop_file_data) == 24, "fixed layout");
 _Static_assert(sizeof(hoop_read_files_params) == 48, "fixed size");
 
 /* Completion kinds, the low bits of an op's user_data. */
-enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3 };
+enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3, K_N };
+#define K_BITS 3u
 
 enum rf_phase {
 	PH_FREE = 0,
 	PH_OPEN,      /* ordinary: the open alone */
-	PH_SHORT,     /* the chain with the two reads and the close */
-	PH_LONG_OPEN, /* long mode: the open alone */
+	PH_SHORT,     /* the chain with the two reads */
 	PH_LONG_READ, /* long mode: one read */
-	PH_CLOSE,     /* the close alone (long mode, and after errors) */
+	PH_CLOSE,     /* the close alone, then the outcome */
 };
 
 struct rf_slot {
@@ -79,7 +80,7 @@ struct rf_slot {
 	bool plain;   /* fd came from the calling thread's pass: an ordinary
 	                 descriptor even in a call with direct ones */
 	unsigned pending;
-	int32_t res[4];   /* by kind */
+	int32_t res[K_N]; /* by kind */
 	int32_t err;      /* the file's error, 0 if none */
 	char *slab;       /* where the next first read goes: results are read */
 	size_t slab_left; /* in place, into the slot's part of a block */
@@ -248,7 +249,7 @@ static char *mem_alloc(hoop_files *mem, size_t len)
 
 static uint64_t ud(const struct rf_call *c, const struct rf_slot *s, int kind)
 {
-	return ((uint64_t)(s - c->slots) << 2) | (uint64_t)kind;
+	return ((uint64_t)(s - c->slots) << K_BITS) | (uint64_t)kind;
 }
 
 static void op_open(const struct rf_call *c, const struct rf_slot *s,
@@ -443,27 +444,31 @@ static int add(struct rf_call *c, struct rf_slot *s, const struct hoop_op *ops,
 	c->nops += n;
 	s->phase = (uint8_t)phase;
 	s->pending = n;
-	for (unsigned i = 0; i < RF_OPS; i++)
+	for (unsigned i = 0; i < K_N; i++)
 		s->res[i] = -ECANCELED;
 	return 0;
 }
 
+/*
+ * The first step of a file: [open >] read(slab) >> read(tail). The close is a step of its own, once the
+ * reads are seen (see advance): a file longer than the guess is read on
+ * from the same descriptor, since a FIFO's or a device's bytes, once
+ * read, are not there for another open.
+ */
 static int submit_short(struct rf_call *c, struct rf_slot *s)
 {
-	struct hoop_op ops[4];
+	struct hoop_op ops[3];
 	unsigned n = 0;
 	bool direct = c->direct && !s->plain;
-	if (direct)
-		op_open(c, s, &ops[n++]);
+	if (direct) {
+		/* Its failure cancels the reads. */
+		op_open(c, s, &ops[n]);
+		ops[n++].sqe_flags = HOOP_SQE_IO_LINK;
+	}
 	op_read(c, s, &ops[n++], s->slab, c->guess, K_READ1);
 	op_read(c, s, &ops[n++], s->tail, RF_TAIL, K_READ2);
-	op_close(c, s, &ops[n++]);
-	/* The open's failure cancels the rest (nothing to close then); a
-	 * read's failure or short count must not cancel the close. */
-	for (unsigned i = 0; i + 1 < n; i++)
-		ops[i].sqe_flags |= HOOP_SQE_IO_LINK;
-	ops[n - 3].sqe_flags |= HOOP_SQE_IO_HARDLINK;
-	ops[n - 2].sqe_flags |= HOOP_SQE_IO_HARDLINK;
+	/* A read's failure or short count must not cancel the next. */
+	ops[n - 2].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
 	int r = add(c, s, ops, n, PH_SHORT);
 	if (r == 0 && !direct)
 		s->res[K_OPEN] = 0; /* opened in PH_OPEN, or by the pass */
@@ -581,37 +586,29 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			open_failed(c, s, res[K_OPEN]);
 			return 0;
 		}
-		if (res[K_READ1] < 0)
-			finish(c, s, res[K_READ1], HOOP_OP_READ, NULL, 0);
-		else if (res[K_READ2] < 0)
-			finish(c, s, res[K_READ2], HOOP_OP_READ, NULL, 0);
-		else if (res[K_READ2] == 0)
-			finish(c, s, 0, 0, s->slab, (size_t)res[K_READ1]);
-		else {
-			/* More than the guess: again from the start, with room
-			 * for what we know is there and as much again. */
-			size_t seen = (size_t)res[K_READ1] + (size_t)res[K_READ2];
-			s->lcap = seen * 2;
-			s->llen = 0;
+		if (res[K_READ1] < 0) {
+			s->err = res[K_READ1];
+		} else if (res[K_READ2] < 0) {
+			s->err = res[K_READ2];
+		} else if (res[K_READ2] == 0) {
+			s->llen = (size_t)res[K_READ1]; /* in the slab */
+		} else {
+			/* More than the guess: read on from this descriptor,
+			 * with what was read so far, and room for as much
+			 * again. */
+			size_t r1 = (size_t)res[K_READ1],
+			       r2 = (size_t)res[K_READ2];
+			s->lcap = (r1 + r2) * 2;
 			s->lbuf = malloc(s->lcap);
-			if (!s->lbuf) {
-				finish(c, s, -ENOMEM, 0, NULL, 0);
-				return 0;
+			if (s->lbuf) {
+				memcpy(s->lbuf, s->slab, r1);
+				memcpy(s->lbuf + r1, s->tail, r2);
+				s->llen = r1 + r2;
+				return submit_one(c, s, K_READ1, PH_LONG_READ);
 			}
-			s->fd = -1;
-			s->plain = false;
-			return submit_one(c, s, K_OPEN, PH_LONG_OPEN);
+			s->err = -ENOMEM;
 		}
-		return 0;
-	case PH_LONG_OPEN:
-		if (res[K_OPEN] < 0) {
-			open_failed(c, s, res[K_OPEN]);
-			return 0;
-		}
-		s->is_open = true;
-		if (!c->direct)
-			s->fd = res[K_OPEN];
-		return submit_one(c, s, K_READ1, PH_LONG_READ);
+		return submit_one(c, s, K_CLOSE, PH_CLOSE);
 	case PH_LONG_READ:
 		if (res[K_READ1] > 0) {
 			s->llen += (size_t)res[K_READ1];
@@ -627,7 +624,7 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			finish(c, s, s->err,
 			       s->err == -ENOMEM ? 0 : HOOP_OP_READ, NULL, 0);
 		else
-			finish(c, s, 0, 0, s->lbuf, s->llen);
+			finish(c, s, 0, 0, s->lbuf ? s->lbuf : s->slab, s->llen);
 		return 0;
 	}
 	return 0;
@@ -635,8 +632,8 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 
 static void on_completion(struct rf_call *c, const struct hoop_completion *cq)
 {
-	struct rf_slot *s = &c->slots[cq->user_data >> 2];
-	int kind = (int)(cq->user_data & 3);
+	struct rf_slot *s = &c->slots[cq->user_data >> K_BITS];
+	int kind = (int)(cq->user_data & ((1u << K_BITS) - 1));
 	s->res[kind] = cq->res;
 	if (kind == K_CLOSE && cq->res != -ECANCELED)
 		s->is_open = false; /* close(2) frees the descriptor even on error */

@@ -33,8 +33,8 @@ typedef struct hoop_read_files_params {
 	uint32_t max_open;   /* files open at once (descriptors or direct
 	                        slots); 0 = 64. Also bounded by RLIMIT_NOFILE */
 	uint32_t size_guess; /* bytes the first read asks for; 0 = 64 KiB,
-	                        at most 16 MiB. A larger file is read again
-	                        from its start, on to its end */
+	                        at most 16 MiB. A larger file is read on
+	                        to its end from the same descriptor */
 	uint64_t max_memory; /* bound on the read buffers in flight, four
 	                        size_guess per open file; 0 = 16 MiB. At least
 	                        one file is always in flight */
