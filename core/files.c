@@ -10,6 +10,8 @@
  *
  *   direct:   [openat(slot) > read(buf) >> read(tail)] then [close(slot)]
  *   ordinary: [openat] then [read(buf) >> read(tail)] then [close(fd)]
+ *   FIFO the calling thread opened: [poll(POLLIN) >> read >> read] then
+ *             [close(fd)]
  *
  * (">" IO_LINK, ">>" IO_HARDLINK: a short or failed read, such as EISDIR,
  * must not cancel the next.) Both reads use the file position (offset
@@ -37,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -61,7 +64,7 @@ _Static_assert(sizeof(struct hoop_file_data) == 24, "fixed layout");
 _Static_assert(sizeof(hoop_read_files_params) == 48, "fixed size");
 
 /* Completion kinds, the low bits of an op's user_data. */
-enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3, K_N };
+enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3, K_POLL = 4, K_N };
 #define K_BITS 3u
 
 enum rf_phase {
@@ -322,6 +325,8 @@ static int ring_put(struct rf_call *c)
 		else if (op->opcode == HOOP_OP_READ)
 			hoop_prep_read(q, op->fd, (void *)(uintptr_t)op->addr,
 			               op->len, op->off);
+		else if (op->opcode == HOOP_OP_POLL_ADD)
+			hoop_prep_poll_add(q, op->fd, POLLIN); /* the only one */
 		else if (op->file_index)
 			hoop_prep_close_direct(q, (unsigned)op->file_index - 1);
 		else
@@ -450,7 +455,9 @@ static int add(struct rf_call *c, struct rf_slot *s, const struct hoop_op *ops,
 }
 
 /*
- * The first step of a file: [open >] read(slab) >> read(tail). The close is a step of its own, once the
+ * The first step of a file: [open >] read(slab) >> read(tail), with a
+ * poll for POLLIN first (>>) for a FIFO the calling thread's pass opened
+ * without waiting for a writer. The close is a step of its own, once the
  * reads are seen (see advance): a file longer than the guess is read on
  * from the same descriptor, since a FIFO's or a device's bytes, once
  * read, are not there for another open.
@@ -464,6 +471,19 @@ static int submit_short(struct rf_call *c, struct rf_slot *s)
 		/* Its failure cancels the reads. */
 		op_open(c, s, &ops[n]);
 		ops[n++].sqe_flags = HOOP_SQE_IO_LINK;
+	} else if (s->plain) {
+		/*
+		 * Opened with O_NONBLOCK and no writer yet, a FIFO's reader
+		 * sees no POLLHUP until a writer has come (pipe_poll, the
+		 * open's note of the writers' count): the poll waits for a
+		 * writer's data or its leaving, as a blocking open and read
+		 * would. Whatever its outcome, the reads follow.
+		 */
+		struct hoop_sqe sqe;
+		hoop_prep_poll_add(&sqe, s->fd, POLLIN);
+		hoop_op_from_sqe(&ops[n], &sqe);
+		ops[n].user_data = ud(c, s, K_POLL);
+		ops[n++].sqe_flags = HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
 	}
 	op_read(c, s, &ops[n++], s->slab, c->guess, K_READ1);
 	op_read(c, s, &ops[n++], s->tail, RF_TAIL, K_READ2);
@@ -816,7 +836,8 @@ static bool fast_one(struct rf_call *c, size_t i)
 	if (!done && buf && r < 0 && errno == ESPIPE &&
 	    c->nheld < c->hold_max && fcntl(fd, F_SETFL, 0) == 0) {
 		/* A FIFO (or a device without offsets): opened once, by
-		 * this open, and read by the ring, which may wait. */
+		 * this open, and read by the ring, which waits for a
+		 * writer (submit_short's poll) and for its data. */
 		c->todo[c->ntodo] = c->todo[c->nheld];
 		c->todo[c->nheld].path = i;
 		c->todo[c->nheld].fd = fd;

@@ -3,6 +3,9 @@
  * - a stream longer than size_guess and the tail read (200 KiB with a
  *   guess of 4 KiB) is returned whole, from its first byte: the bytes the
  *   first reads took from the stream cannot be read again by a new open;
+ * - a writer that comes 200 ms after the call started is waited for, and
+ *   its data returned (not an empty result);
+ * - a writer that opens and closes without writing gives an empty result.
  * Each with the calling thread's pass (the default engine) and without it
  * (HOOP_ENGINE_NO_INLINE: the engine opens the FIFO), alone and in a list
  * of 40 paths (the call's own ring without the pass); on whichever backend
@@ -22,6 +25,7 @@
 
 #define NPATHS 40
 #define BIG (200u * 1024u)
+#define LATE_DATA "written by a late writer\n"
 
 static char dir[64];
 
@@ -162,6 +166,14 @@ static void run(hoop_engine *e)
 		size_t n = sizes[i];
 		struct writer big = {.delay_ms = -1, .data = NULL, .len = BIG};
 		one(e, n, &big, "200 KiB stream");
+		struct writer late = {.delay_ms = 200,
+		                      .data = LATE_DATA,
+		                      .len = strlen(LATE_DATA)};
+		one(e, n, &late, "writer 200 ms late");
+		struct writer none = {.delay_ms = 200, .data = "", .len = 0};
+		one(e, n, &none, "writer that writes nothing");
+		struct writer late_big = {.delay_ms = 200, .data = NULL, .len = BIG};
+		one(e, n, &late_big, "200 KiB from a late writer");
 	}
 }
 

@@ -86,9 +86,14 @@ typedef struct hoop_files hoop_files;
  * directory or inode not in memory is read from the device) but never for
  * file data; once more than an eighth of the files tried (and 2) went to
  * the engine, the list is taken for cold and the remaining paths go to the
- * engine untried. A FIFO is opened once, without waiting for a writer (a
- * FIFO with no writer at that moment reads as empty), and its descriptor
- * handed to the engine, which reads it to its end.
+ * engine untried. A FIFO is opened once, without waiting for a writer, and
+ * its descriptor handed to the engine, which waits (a poll for POLLIN) for
+ * a writer's data or its leaving and reads it to its end: as with a
+ * blocking open and read loop, a FIFO with no writer yet waits for one
+ * (the call waits for it; the other files go on meanwhile), and a writer
+ * that leaves without writing gives an empty result. A stream (FIFO,
+ * character device) longer than size_guess is read on from the
+ * descriptor that read its start: no byte is lost.
  *
  * Returns 0 when every path has its outcome in out[]. Otherwise -errno
  * with nothing left behind (no descriptor open, no memory held, *mem
