@@ -8,18 +8,21 @@
  * read, and the slab moves on; less than a guess left, the slot takes a
  * new slab). Its steps are engine operations collected on one hoop_queue:
  *
- *   direct:   [openat(slot) > read(buf) >> read(tail) >> close(slot)]
- *   ordinary: [openat] then [read(buf) >> read(tail) >> close(fd)]
+ *   direct:   [openat(slot) > read(buf) >> read(tail)] then [close(slot)]
+ *   ordinary: [openat] then [read(buf) >> read(tail)] then [close(fd)]
+ *   FIFO the calling thread opened: [poll(POLLIN) >> read >> read] then
+ *             [close(fd)]
  *
  * (">" IO_LINK, ">>" IO_HARDLINK: a short or failed read, such as EISDIR,
- * must not cancel the close.) Both reads use the file position (offset
+ * must not cancel the next.) Both reads use the file position (offset
  * -1), so the tail read continues where the first stopped: it returns 0
  * when the first read reached the end, which is the usual case, and the
- * file is done in one round. When it returns data the file is larger than
- * the guess (or grew): that file starts again from its open in "long"
- * mode, with a buffer that grows, one read per round until a read
- * returns 0, then close. Starting again (rather than reopening at an
- * offset) keeps every result the product of one open, as a read loop's is.
+ * file is done once closed. When it returns data the file is larger than
+ * the guess (or grew): what was read moves to a "long" buffer that grows,
+ * and the same descriptor is read on, one read per round until a read
+ * returns 0, then closed. Every result is the product of one open and one
+ * pass of reads, as a read loop's is, and no byte of a stream (a FIFO, a
+ * character device) is read twice or lost.
  *
  * With 32 paths or more on an io_uring engine, the same operations go to
  * a ring the call makes for itself and drives from the calling thread
@@ -36,12 +39,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RF_DEFAULT_OPEN 64u
@@ -53,20 +58,21 @@
 #define RF_CHUNK (1u << 20) /* results are packed into blocks this large */
 #define RF_OPS 4u           /* most operations a slot has outstanding */
 #define RF_RING_MIN 32u     /* fewer paths: the engine's ring (no setup) */
+#define RF_FAST_SLACK 2u    /* misses the calling thread's pass forgives */
 
 _Static_assert(sizeof(struct hoop_file_data) == 24, "fixed layout");
 _Static_assert(sizeof(hoop_read_files_params) == 48, "fixed size");
 
 /* Completion kinds, the low bits of an op's user_data. */
-enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3 };
+enum { K_OPEN = 0, K_READ1 = 1, K_READ2 = 2, K_CLOSE = 3, K_POLL = 4, K_N };
+#define K_BITS 3u
 
 enum rf_phase {
 	PH_FREE = 0,
 	PH_OPEN,      /* ordinary: the open alone */
-	PH_SHORT,     /* the chain with the two reads and the close */
-	PH_LONG_OPEN, /* long mode: the open alone */
+	PH_SHORT,     /* the chain with the two reads */
 	PH_LONG_READ, /* long mode: one read */
-	PH_CLOSE,     /* the close alone (long mode, and after errors) */
+	PH_CLOSE,     /* the close alone, then the outcome */
 };
 
 struct rf_slot {
@@ -74,14 +80,22 @@ struct rf_slot {
 	int fd; /* ordinary descriptor, -1 with direct ones */
 	uint8_t phase;
 	bool is_open; /* a descriptor (or direct slot) is installed */
+	bool plain;   /* fd came from the calling thread's pass: an ordinary
+	                 descriptor even in a call with direct ones */
 	unsigned pending;
-	int32_t res[4];   /* by kind */
+	int32_t res[K_N]; /* by kind */
 	int32_t err;      /* the file's error, 0 if none */
 	char *slab;       /* where the next first read goes: results are read */
 	size_t slab_left; /* in place, into the slot's part of a block */
 	char *lbuf;       /* long mode: the result being built */
 	size_t llen, lcap;
 	char tail[RF_TAIL];
+};
+
+/* A path for the ring, with the descriptor the calling thread opened, or -1. */
+struct rf_todo {
+	size_t path;
+	int fd;
 };
 
 struct rf_block {
@@ -116,7 +130,11 @@ struct rf_call {
 	unsigned *free_stack, nfree;
 	size_t *retry, nretry; /* paths put back after EMFILE / ENFILE */
 	size_t n;              /* paths */
-	size_t next;           /* next path never started */
+	struct rf_todo *todo;  /* the paths left to the ring, those with a
+	                         descriptor first */
+	size_t ntodo, nheld;
+	unsigned hold_max; /* descriptors the pass may hand on */
+	size_t next;       /* next of todo[] never started */
 	size_t done;
 	size_t ndata; /* files with contents */
 	uint32_t guess;
@@ -234,7 +252,7 @@ static char *mem_alloc(hoop_files *mem, size_t len)
 
 static uint64_t ud(const struct rf_call *c, const struct rf_slot *s, int kind)
 {
-	return ((uint64_t)(s - c->slots) << 2) | (uint64_t)kind;
+	return ((uint64_t)(s - c->slots) << K_BITS) | (uint64_t)kind;
 }
 
 static void op_open(const struct rf_call *c, const struct rf_slot *s,
@@ -260,7 +278,7 @@ static void op_read(const struct rf_call *c, const struct rf_slot *s,
 {
 	memset(op, 0, sizeof(*op));
 	op->opcode = HOOP_OP_READ;
-	if (c->direct) {
+	if (c->direct && !s->plain) {
 		op->fd = (int32_t)(s - c->slots);
 		op->sqe_flags = HOOP_SQE_FIXED_FILE;
 	} else {
@@ -277,7 +295,7 @@ static void op_close(const struct rf_call *c, const struct rf_slot *s,
 {
 	memset(op, 0, sizeof(*op));
 	op->opcode = HOOP_OP_CLOSE;
-	if (c->direct)
+	if (c->direct && !s->plain)
 		op->file_index = (int32_t)(s - c->slots) + 1; /* fd must be 0 */
 	else
 		op->fd = s->fd;
@@ -307,8 +325,12 @@ static int ring_put(struct rf_call *c)
 		else if (op->opcode == HOOP_OP_READ)
 			hoop_prep_read(q, op->fd, (void *)(uintptr_t)op->addr,
 			               op->len, op->off);
-		else
+		else if (op->opcode == HOOP_OP_POLL_ADD)
+			hoop_prep_poll_add(q, op->fd, POLLIN); /* the only one */
+		else if (op->file_index)
 			hoop_prep_close_direct(q, (unsigned)op->file_index - 1);
+		else
+			hoop_prep_close(q, op->fd);
 		q->flags = op->sqe_flags;
 		q->user_data = op->user_data;
 		c->ring_out++;
@@ -427,29 +449,49 @@ static int add(struct rf_call *c, struct rf_slot *s, const struct hoop_op *ops,
 	c->nops += n;
 	s->phase = (uint8_t)phase;
 	s->pending = n;
-	for (unsigned i = 0; i < RF_OPS; i++)
+	for (unsigned i = 0; i < K_N; i++)
 		s->res[i] = -ECANCELED;
 	return 0;
 }
 
+/*
+ * The first step of a file: [open >] read(slab) >> read(tail), with a
+ * poll for POLLIN first (>>) for a FIFO the calling thread's pass opened
+ * without waiting for a writer. The close is a step of its own, once the
+ * reads are seen (see advance): a file longer than the guess is read on
+ * from the same descriptor, since a FIFO's or a device's bytes, once
+ * read, are not there for another open.
+ */
 static int submit_short(struct rf_call *c, struct rf_slot *s)
 {
-	struct hoop_op ops[4];
+	struct hoop_op ops[3];
 	unsigned n = 0;
-	if (c->direct)
-		op_open(c, s, &ops[n++]);
+	bool direct = c->direct && !s->plain;
+	if (direct) {
+		/* Its failure cancels the reads. */
+		op_open(c, s, &ops[n]);
+		ops[n++].sqe_flags = HOOP_SQE_IO_LINK;
+	} else if (s->plain) {
+		/*
+		 * Opened with O_NONBLOCK and no writer yet, a FIFO's reader
+		 * sees no POLLHUP until a writer has come (pipe_poll, the
+		 * open's note of the writers' count): the poll waits for a
+		 * writer's data or its leaving, as a blocking open and read
+		 * would. Whatever its outcome, the reads follow.
+		 */
+		struct hoop_sqe sqe;
+		hoop_prep_poll_add(&sqe, s->fd, POLLIN);
+		hoop_op_from_sqe(&ops[n], &sqe);
+		ops[n].user_data = ud(c, s, K_POLL);
+		ops[n++].sqe_flags = HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
+	}
 	op_read(c, s, &ops[n++], s->slab, c->guess, K_READ1);
 	op_read(c, s, &ops[n++], s->tail, RF_TAIL, K_READ2);
-	op_close(c, s, &ops[n++]);
-	/* The open's failure cancels the rest (nothing to close then); a
-	 * read's failure or short count must not cancel the close. */
-	for (unsigned i = 0; i + 1 < n; i++)
-		ops[i].sqe_flags |= HOOP_SQE_IO_LINK;
-	ops[n - 3].sqe_flags |= HOOP_SQE_IO_HARDLINK;
-	ops[n - 2].sqe_flags |= HOOP_SQE_IO_HARDLINK;
+	/* A read's failure or short count must not cancel the next. */
+	ops[n - 2].sqe_flags |= HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK;
 	int r = add(c, s, ops, n, PH_SHORT);
-	if (r == 0 && !c->direct)
-		s->res[K_OPEN] = 0; /* opened in PH_OPEN */
+	if (r == 0 && !direct)
+		s->res[K_OPEN] = 0; /* opened in PH_OPEN, or by the pass */
 	return r;
 }
 
@@ -476,6 +518,7 @@ static void slot_free(struct rf_call *c, struct rf_slot *s)
 	s->llen = s->lcap = 0;
 	s->phase = PH_FREE;
 	s->fd = -1;
+	s->plain = false;
 	s->err = 0;
 	c->free_stack[c->nfree++] = (unsigned)(s - c->slots);
 	c->active--;
@@ -563,36 +606,29 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			open_failed(c, s, res[K_OPEN]);
 			return 0;
 		}
-		if (res[K_READ1] < 0)
-			finish(c, s, res[K_READ1], HOOP_OP_READ, NULL, 0);
-		else if (res[K_READ2] < 0)
-			finish(c, s, res[K_READ2], HOOP_OP_READ, NULL, 0);
-		else if (res[K_READ2] == 0)
-			finish(c, s, 0, 0, s->slab, (size_t)res[K_READ1]);
-		else {
-			/* More than the guess: again from the start, with room
-			 * for what we know is there and as much again. */
-			size_t seen = (size_t)res[K_READ1] + (size_t)res[K_READ2];
-			s->lcap = seen * 2;
-			s->llen = 0;
+		if (res[K_READ1] < 0) {
+			s->err = res[K_READ1];
+		} else if (res[K_READ2] < 0) {
+			s->err = res[K_READ2];
+		} else if (res[K_READ2] == 0) {
+			s->llen = (size_t)res[K_READ1]; /* in the slab */
+		} else {
+			/* More than the guess: read on from this descriptor,
+			 * with what was read so far, and room for as much
+			 * again. */
+			size_t r1 = (size_t)res[K_READ1],
+			       r2 = (size_t)res[K_READ2];
+			s->lcap = (r1 + r2) * 2;
 			s->lbuf = malloc(s->lcap);
-			if (!s->lbuf) {
-				finish(c, s, -ENOMEM, 0, NULL, 0);
-				return 0;
+			if (s->lbuf) {
+				memcpy(s->lbuf, s->slab, r1);
+				memcpy(s->lbuf + r1, s->tail, r2);
+				s->llen = r1 + r2;
+				return submit_one(c, s, K_READ1, PH_LONG_READ);
 			}
-			s->fd = -1;
-			return submit_one(c, s, K_OPEN, PH_LONG_OPEN);
+			s->err = -ENOMEM;
 		}
-		return 0;
-	case PH_LONG_OPEN:
-		if (res[K_OPEN] < 0) {
-			open_failed(c, s, res[K_OPEN]);
-			return 0;
-		}
-		s->is_open = true;
-		if (!c->direct)
-			s->fd = res[K_OPEN];
-		return submit_one(c, s, K_READ1, PH_LONG_READ);
+		return submit_one(c, s, K_CLOSE, PH_CLOSE);
 	case PH_LONG_READ:
 		if (res[K_READ1] > 0) {
 			s->llen += (size_t)res[K_READ1];
@@ -608,7 +644,7 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 			finish(c, s, s->err,
 			       s->err == -ENOMEM ? 0 : HOOP_OP_READ, NULL, 0);
 		else
-			finish(c, s, 0, 0, s->lbuf, s->llen);
+			finish(c, s, 0, 0, s->lbuf ? s->lbuf : s->slab, s->llen);
 		return 0;
 	}
 	return 0;
@@ -616,12 +652,12 @@ static int advance(struct rf_call *c, struct rf_slot *s)
 
 static void on_completion(struct rf_call *c, const struct hoop_completion *cq)
 {
-	struct rf_slot *s = &c->slots[cq->user_data >> 2];
-	int kind = (int)(cq->user_data & 3);
+	struct rf_slot *s = &c->slots[cq->user_data >> K_BITS];
+	int kind = (int)(cq->user_data & ((1u << K_BITS) - 1));
 	s->res[kind] = cq->res;
 	if (kind == K_CLOSE && cq->res != -ECANCELED)
 		s->is_open = false; /* close(2) frees the descriptor even on error */
-	if (kind == K_OPEN && cq->res >= 0 && !c->direct)
+	if (kind == K_OPEN && cq->res >= 0 && (!c->direct || s->plain))
 		s->fd = cq->res; /* known at once, for the clean-up on errors */
 	if (kind == K_OPEN && cq->res >= 0)
 		s->is_open = true;
@@ -707,14 +743,18 @@ static hoop_ring *rf_ring_open(unsigned entries, unsigned nslots)
 /* Start files while slots, the open limit and paths allow. */
 static int fill(struct rf_call *c)
 {
-	while (c->nfree && c->active < c->limit && (c->nretry || c->next < c->n)) {
+	while (c->nfree && c->active < c->limit &&
+	       (c->nretry || c->next < c->ntodo)) {
 		bool retried = c->nretry > 0;
-		size_t path = retried ? c->retry[--c->nretry] : c->next++;
+		int held = retried ? -1 : c->todo[c->next].fd;
+		size_t path = retried ? c->retry[--c->nretry]
+		                      : c->todo[c->next++].path;
 		struct rf_slot *s = &c->slots[c->free_stack[--c->nfree]];
 		c->active++;
 		s->path = path;
-		s->fd = -1;
-		s->is_open = false;
+		s->fd = held;
+		s->plain = held >= 0;
+		s->is_open = held >= 0;
 		s->err = 0;
 		if (s->slab_left < c->guess) {
 			/* A new slab; the old one's tail (less than a guess) stays
@@ -726,19 +766,128 @@ static int fill(struct rf_call *c)
 				continue;
 			}
 		}
-		int r = c->direct ? submit_short(c, s)
-		                  : submit_one(c, s, K_OPEN, PH_OPEN);
+		int r = c->direct || s->plain ? submit_short(c, s)
+		                              : submit_one(c, s, K_OPEN, PH_OPEN);
 		if (r < 0) {
-			/* Nothing of it was submitted: undo. */
+			/* Nothing of it was submitted: undo (the descriptor
+			 * stays with todo[], closed at the end). */
 			if (retried)
 				c->retry[c->nretry++] = path;
 			else
 				c->next--;
+			s->is_open = false;
 			slot_free(c, s);
 			return r;
 		}
 	}
 	return 0;
+}
+
+/*
+ * The calling thread's pass: path i read with system calls of its own,
+ * for a file whose contents are all in the page cache. Opened with
+ * O_NONBLOCK (a FIFO's open must not wait for a writer; it does not
+ * change reads of regular files), read with preadv2(RWF_NOWAIT) from
+ * offset 0 straight into the result memory, and a second such read at
+ * the end it found must return 0, as the ring's tail read must. Returns
+ * true when out[i] holds the outcome. false leaves no trace (the
+ * descriptor is closed, the memory given back) and the path to the ring,
+ * which starts it again from its open: a read that would block (not
+ * cached), a file larger than the guess, a read the file refuses (a
+ * FIFO: ESPIPE, procfs: EOPNOTSUPP, a directory: EISDIR) and an open that
+ * would wait or lacks a descriptor (EAGAIN, EMFILE, ...). An open that
+ * fails otherwise (ENOENT, EACCES, ...) is the path's outcome here, as
+ * the ring's openat would report it.
+ */
+static bool fast_one(struct rf_call *c, size_t i)
+{
+	struct hoop_file_data *o = &c->out[i];
+	int fd = openat(c->dirfd, c->paths[i],
+	                O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int en = errno;
+		if (en == EAGAIN || en == EWOULDBLOCK || en == EINTR ||
+		    en == EMFILE || en == ENFILE || en == ENXIO || en == ENOMEM)
+			return false;
+		o->data = NULL;
+		o->res = -en;
+		o->op = HOOP_OP_OPENAT;
+		o->resv = 0;
+		return true;
+	}
+	hoop_files *mem = c->mem;
+	char *buf = NULL;
+	if (mem->left >= c->guess) {
+		buf = mem->cur;
+	} else if ((buf = mem_alloc(mem, c->guess)) != NULL) {
+		mem->cur -= c->guess; /* the newest allocation: given back */
+		mem->left += c->guess;
+	}
+	bool done = false;
+	char tail[RF_TAIL];
+	struct iovec iov[2] = {{buf, c->guess}, {tail, sizeof(tail)}};
+	ssize_t r = buf ? preadv2(fd, iov, 2, 0, RWF_NOWAIT) : -1;
+	if (r >= 0 && (size_t)r <= c->guess) {
+		/* Short of the guess: the end, or a page not cached. */
+		iov[0].iov_base = tail;
+		iov[0].iov_len = sizeof(tail);
+		done = r == 0 || preadv2(fd, iov, 1, r, RWF_NOWAIT) == 0;
+	}
+	if (!done && buf && r < 0 && errno == ESPIPE &&
+	    c->nheld < c->hold_max && fcntl(fd, F_SETFL, 0) == 0) {
+		/* A FIFO (or a device without offsets): opened once, by
+		 * this open, and read by the ring, which waits for a
+		 * writer (submit_short's poll) and for its data. */
+		c->todo[c->ntodo] = c->todo[c->nheld];
+		c->todo[c->nheld].path = i;
+		c->todo[c->nheld].fd = fd;
+		c->nheld++;
+		c->ntodo++;
+		return true;
+	}
+	close(fd);
+	if (!done)
+		return false;
+	o->data = NULL;
+	o->res = r;
+	o->op = 0;
+	o->resv = 0;
+	if (r > 0) {
+		size_t used = ((size_t)r + 15) & ~(size_t)15;
+		o->data = buf;
+		mem->cur += used;
+		mem->left -= used < mem->left ? used : mem->left;
+		c->ndata++;
+	}
+	return true;
+}
+
+/*
+ * The calling thread's pass over every path, adaptive: once more than an
+ * eighth of the files tried (and RF_FAST_SLACK) went to the ring, the
+ * tree is taken for cold and the remaining paths go to the ring untried.
+ * Fills c->todo with the paths left to the ring.
+ */
+static void fast_pass(struct rf_call *c)
+{
+	size_t tried = 0, missed = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (missed > tried / 8 + RF_FAST_SLACK ||
+		    c->guess > RF_CHUNK / 4 || !c->e->inline_rw) {
+			c->todo[c->ntodo].path = i;
+			c->todo[c->ntodo++].fd = -1;
+			continue;
+		}
+		tried++;
+		size_t held = c->nheld;
+		if (!fast_one(c, i)) {
+			missed++;
+			c->todo[c->ntodo].path = i;
+			c->todo[c->ntodo++].fd = -1;
+		} else if (c->nheld > held) {
+			missed++;
+		}
+	}
 }
 
 static unsigned rlimit_files(void)
@@ -760,6 +909,10 @@ static void call_free(struct rf_call *c)
 	free(c->ops);
 	free(c->toks);
 	free(c->step);
+	/* Descriptors handed on to paths that were never started. */
+	for (size_t i = c->next; c->todo && i < c->nheld; i++)
+		close(c->todo[i].fd);
+	free(c->todo);
 	hoop_files_free(c->mem);
 }
 
@@ -797,11 +950,12 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	if (guess > RF_MAX_GUESS)
 		guess = RF_MAX_GUESS;
 	uint64_t memory = p.max_memory ? p.max_memory : RF_DEFAULT_MEMORY;
+	/* Each slot reads small files in place into a slab of four guesses. */
+	size_t slab = ((size_t)guess * 4 + 15) & ~(size_t)15;
+
 	uint64_t nslots = p.max_open ? p.max_open : RF_DEFAULT_OPEN;
 	if (nslots > n)
 		nslots = n;
-	/* Each slot reads small files in place into a slab of four guesses. */
-	size_t slab = ((size_t)guess * 4 + 15) & ~(size_t)15;
 	if (nslots > memory / slab)
 		nslots = memory / slab;
 	if (nslots > maxin / RF_OPS)
@@ -823,22 +977,36 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	c.n = n;
 	c.guess = guess;
 	c.slab = slab;
+	c.mem = calloc(1, sizeof(*c.mem));
+	c.todo = malloc(n * sizeof(*c.todo));
+	c.hold_max = (unsigned)nslots;
+	struct hoop_completion *cq = NULL;
+	if (!c.mem || !c.todo) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	fast_pass(&c);
+	if (c.ntodo == 0)
+		goto out_done;
+
+	if (nslots > c.ntodo)
+		nslots = c.ntodo;
+
 	c.nslots = (unsigned)nslots;
 	c.limit = c.nslots;
 	c.slots = calloc(c.nslots, sizeof(*c.slots));
 	c.free_stack = malloc(c.nslots * sizeof(*c.free_stack));
 	c.retry = malloc(c.nslots * sizeof(*c.retry));
-	c.mem = calloc(1, sizeof(*c.mem));
 	unsigned qcap = c.nslots * RF_OPS;
-	struct hoop_completion *cq = malloc(qcap * sizeof(*cq));
+	cq = malloc(qcap * sizeof(*cq));
 	c.ops_cap = qcap < e->sq_limit ? qcap : e->sq_limit;
 	c.ops = malloc(c.ops_cap * sizeof(*c.ops));
 	c.toks = malloc(qcap * sizeof(*c.toks));
 	c.step = malloc(c.ops_cap);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	c.ncpu = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
-	if (!c.slots || !c.free_stack || !c.retry || !c.mem || !cq || !c.ops ||
-	    !c.toks || !c.step) {
+	if (!c.slots || !c.free_stack || !c.retry || !cq || !c.ops || !c.toks ||
+	    !c.step) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -861,7 +1029,7 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 	                (1ull << HOOP_OP_CLOSE);
 	bool may_direct = !(p.flags & HOOP_READ_FILES_NO_DIRECT) && e->ring &&
 	                  !(e->pool_opmask & need);
-	if (may_direct && n >= RF_RING_MIN) {
+	if (may_direct && c.ntodo >= RF_RING_MIN) {
 		c.ring = rf_ring_open(qcap, c.nslots);
 		c.direct = c.ring != NULL;
 	}
@@ -874,7 +1042,7 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 			                                           c.nslots) == 0;
 	}
 
-	while (c.done < n && !c.fatal) {
+	while (c.done < c.ntodo && !c.fatal) {
 		int r = fill(&c);
 		if (r == 0)
 			r = flush_ops(&c);
@@ -903,20 +1071,21 @@ int hoop_read_files(hoop_engine *e, int dirfd, const char *const *paths,
 				on_completion(&c, &cq[i]);
 		}
 	}
-	if (c.ring) {
+	if (c.ring)
 		hoop_ring_destroy(c.ring); /* closes any direct slot left */
-	} else {
+	else
 		hoop_queue_destroy(c.q); /* waits for anything left */
-		for (unsigned i = 0; i < c.nslots; i++)
-			if (!c.direct && c.slots[i].is_open && c.slots[i].fd >= 0)
-				close(c.slots[i].fd);
-		if (c.direct)
-			hoop_ring_unregister_files(e->ring); /* empties any slot left */
-	}
+	for (unsigned i = 0; i < c.nslots; i++)
+		if ((!c.direct || c.slots[i].plain) && c.slots[i].is_open &&
+		    c.slots[i].fd >= 0)
+			close(c.slots[i].fd);
+	if (!c.ring && c.direct)
+		hoop_ring_unregister_files(e->ring); /* empties any slot left */
 	if (c.fatal) {
 		err = c.fatal;
 		goto out_free;
 	}
+out_done:
 	if (c.ndata) {
 		*mem = c.mem;
 		c.mem = NULL;

@@ -4,7 +4,8 @@
  * amid good files without disturbing them; names that are not UTF-8; a
  * directory descriptor; bad input refused with nothing consumed; the same
  * descriptors open before and after. With direct descriptors (where the
- * backend has them) and with ordinary ones.
+ * backend has them) and with ordinary ones; with the calling thread's pass
+ * for cached files and without it (HOOP_ENGINE_NO_INLINE).
  */
 #include "helpers.h"
 
@@ -201,6 +202,11 @@ int main(void)
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP("io_uring unavailable: %s", hoop_strerror(r));
 	CHECK_EQ(r, 0);
+	/* Without the calling thread's pass: every file through the engine. */
+	hoop_engine_params ep = {0};
+	ep.flags = HOOP_ENGINE_NO_INLINE;
+	hoop_engine *ering = NULL;
+	CHECK_EQ(hoop_engine_create(&ering, &ep), 0);
 	const uint32_t guesses[3] = {4096, 1000, 65536};
 	for (int g = 0; g < 3; g++) {
 		uint32_t guess = guesses[g];
@@ -218,7 +224,10 @@ int main(void)
 		mkdir(path, 0755);
 		run(e, 0, guess);
 		run(e, HOOP_READ_FILES_NO_DIRECT, guess);
+		run(ering, 0, guess);
+		run(ering, HOOP_READ_FILES_NO_DIRECT, guess);
 	}
+	hoop_engine_destroy(ering);
 
 	/* Bad input: -EINVAL, out[] untouched, nothing owned. */
 	struct hoop_file_data out[2];

@@ -1,8 +1,9 @@
 /*
  * hoop/files.h - many whole files read at once through an engine.
  *
- * hoop_read_files opens, reads and closes a list of files with the
- * engine's operations: on io_uring each file is one linked chain (openat
+ * hoop_read_files opens, reads and closes a list of files: those in the
+ * page cache in the calling thread, the others with the engine's
+ * operations: on io_uring each file is one linked chain (openat
  * into a direct descriptor, read, a read that finds the end, close), many
  * chains in flight, so thousands of small files cost a few system calls;
  * on the thread-pool backend the same steps run on the pool.
@@ -32,8 +33,8 @@ typedef struct hoop_read_files_params {
 	uint32_t max_open;   /* files open at once (descriptors or direct
 	                        slots); 0 = 64. Also bounded by RLIMIT_NOFILE */
 	uint32_t size_guess; /* bytes the first read asks for; 0 = 64 KiB,
-	                        at most 16 MiB. A larger file is read again
-	                        from its start, on to its end */
+	                        at most 16 MiB. A larger file is read on
+	                        to its end from the same descriptor */
 	uint64_t max_memory; /* bound on the read buffers in flight, four
 	                        size_guess per open file; 0 = 16 MiB. At least
 	                        one file is always in flight */
@@ -71,6 +72,28 @@ typedef struct hoop_files hoop_files;
  * memory hoop allocated for this call, owned by *mem (set when the call
  * returns 0, NULL when no file had contents): every out[i].data stays
  * valid until hoop_files_free(*mem), which frees them all at once.
+ *
+ * Cached files are read by the calling thread. Unless the engine was
+ * created with HOOP_ENGINE_NO_INLINE, each path is first opened by the
+ * calling thread (openat, O_NONBLOCK) and read with preadv2(RWF_NOWAIT)
+ * into the result memory, then closed: a file whose contents are all in
+ * the page cache costs four system calls and no engine operation. A file
+ * whose read would block (not cached), is larger than size_guess, or
+ * refuses such reads (a directory, a /proc file, a FIFO) goes to the
+ * engine's chains as above, started again from its open; an open that
+ * fails (other than EAGAIN, EMFILE, ENFILE, ...) is the path's outcome at
+ * once. The calling thread may thus wait for the opens of this pass (a
+ * directory or inode not in memory is read from the device) but never for
+ * file data; once more than an eighth of the files tried (and 2) went to
+ * the engine, the list is taken for cold and the remaining paths go to the
+ * engine untried. A FIFO is opened once, without waiting for a writer, and
+ * its descriptor handed to the engine, which waits (a poll for POLLIN) for
+ * a writer's data or its leaving and reads it to its end: as with a
+ * blocking open and read loop, a FIFO with no writer yet waits for one
+ * (the call waits for it; the other files go on meanwhile), and a writer
+ * that leaves without writing gives an empty result. A stream (FIFO,
+ * character device) longer than size_guess is read on from the
+ * descriptor that read its start: no byte is lost.
  *
  * Returns 0 when every path has its outcome in out[]. Otherwise -errno
  * with nothing left behind (no descriptor open, no memory held, *mem
