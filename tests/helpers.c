@@ -28,6 +28,19 @@ hoop_ring *t_ring(unsigned entries, uint32_t flags)
 	return ring;
 }
 
+hoop_engine *t_engine(const hoop_engine_params *params)
+{
+	hoop_engine *e = NULL;
+	int r = hoop_engine_create(&e, params);
+	if (r == -ENOSYS || r == -EPERM)
+		SKIP("io_uring unavailable: %s", hoop_strerror(r));
+	if (r < 0) {
+		fprintf(stderr, "hoop_engine_create: %s\n", hoop_strerror(r));
+		exit(T_FAIL);
+	}
+	return e;
+}
+
 struct hoop_sqe *t_sqe(hoop_ring *ring)
 {
 	struct hoop_sqe *sqe = hoop_ring_get_sqe(ring);

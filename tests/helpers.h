@@ -56,6 +56,13 @@
  */
 hoop_ring *t_ring(unsigned entries, uint32_t flags);
 
+/*
+ * An engine made with `params` (NULL for the defaults), or exit: 77 if
+ * io_uring is unavailable here and the engine cannot fall back (with the
+ * reason), 1 on any other failure.
+ */
+hoop_engine *t_engine(const hoop_engine_params *params);
+
 /* Get an SQE or fail the test. */
 struct hoop_sqe *t_sqe(hoop_ring *ring);
 

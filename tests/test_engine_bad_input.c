@@ -128,10 +128,7 @@ int main(void)
 	memset(&prm, 0, sizeof(prm));
 	prm.sq_entries = 8;
 	prm.cq_entries = 64;
-	int r = hoop_engine_create(&e, &prm);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(&prm);
 	int fds_engine = t_fd_count();
 	test_params();
 	test_asan_inline();

@@ -117,11 +117,7 @@ static void run(unsigned flags, int fd)
 	hoop_engine_params p;
 	memset(&p, 0, sizeof(p));
 	p.flags = flags;
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, &p);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(&p);
 	hoop_queue *q = NULL;
 	CHECK_EQ(hoop_queue_create(&q, e, 4), 0);
 

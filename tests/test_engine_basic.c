@@ -7,11 +7,7 @@
 
 int main(void)
 {
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	/* Forced by the environment, the backend is that one; automatic, it is
 	 * whichever this process allows (the seccomp variant blocks io_uring). */
 	const char *env = getenv("HOOP_BACKEND");

@@ -27,11 +27,7 @@ static hoop_engine *make(unsigned count, unsigned usec)
 	memset(&prm, 0, sizeof(prm));
 	prm.batch_count = count;
 	prm.batch_usec = usec;
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, &prm);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(&prm);
 	return e;
 }
 

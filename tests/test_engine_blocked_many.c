@@ -16,11 +16,7 @@
 int main(void)
 {
 	int fds = t_fd_count();
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	int p[NP][2];
 	static unsigned char rbuf[NP];
 	memset(rbuf, 0xff, sizeof(rbuf));

@@ -17,11 +17,8 @@ int main(void)
 {
 	int fds = t_fd_count();
 	for (int k = 1; k <= MAXR; k++) {
-		hoop_engine *e = NULL;
-		int r = hoop_engine_create(&e, NULL);
-		if (r == -ENOSYS || r == -EPERM)
-			SKIP("io_uring unavailable: %s", hoop_strerror(r));
-		CHECK_EQ(r, 0);
+		hoop_engine *e = t_engine(NULL);
+		int r;
 		int p[2];
 		CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
 		unsigned char buf[MAXR];

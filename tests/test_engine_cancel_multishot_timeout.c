@@ -190,10 +190,7 @@ static void by_queue(hoop_queue *q, long long ns, int k)
 
 int main(void)
 {
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
 	hoop_queue *q = NULL;
 	CHECK_EQ(hoop_queue_create(&q, e, 4), 0);
 

@@ -96,10 +96,8 @@ int main(void)
 	if (cpu_cancel < 0)
 		SKIP("needs two CPUs (the race is between two of them)");
 
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
+	int r;
 	if (hoop_engine_backend(e) != HOOP_BACKEND_URING) {
 		hoop_engine_destroy(e);
 		SKIP("multishot timeouts need io_uring (the thread pool fails "

@@ -28,11 +28,7 @@ static atomic_int cb_bad;
 
 static hoop_engine *new_engine(void)
 {
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	CHECK(hoop_engine_max_inflight(e) >= NOPS);
 	return e;
 }

@@ -30,11 +30,7 @@ int main(void)
 	memset(&prm, 0, sizeof(prm));
 	prm.batch_count = 1000;
 	prm.batch_usec = 50;
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, &prm);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(&prm);
 	if (hoop_engine_backend(e) != HOOP_BACKEND_URING) {
 		hoop_engine_destroy(e);
 		SKIP("batch deadlines hold SQEs in the ring; this engine is "

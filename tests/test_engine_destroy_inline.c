@@ -133,13 +133,7 @@ static void hold_and_destroy(void *(*call)(void *), const char *what)
 	close(uffd);
 }
 
-static void new_engine(void)
-{
-	int r = hoop_engine_create(&eng, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
-}
+static void new_engine(void) { eng = t_engine(NULL); }
 
 static uint64_t inline_ops(void)
 {

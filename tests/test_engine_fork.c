@@ -62,11 +62,7 @@ static void child(hoop_engine *e, hoop_queue *q, uint64_t pending_tok, int rfd)
 int main(void)
 {
 	int fds = t_fd_count();
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	hoop_queue *q = NULL;
 	CHECK_EQ(hoop_queue_create(&q, e, 8), 0);
 

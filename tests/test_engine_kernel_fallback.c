@@ -36,11 +36,7 @@ int main(void)
 	if (!be || strcmp(be, "uring") != 0)
 		SKIP("checks the io_uring engine's choice: run with "
 		     "HOOP_BACKEND=uring");
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	CHECK_EQ(hoop_engine_backend(e), HOOP_BACKEND_URING);
 	int has_trunc = hoop_opcode_supported(HOOP_OP_FTRUNCATE) == 1;
 	int has_bind = hoop_opcode_supported(HOOP_OP_BIND) == 1;

@@ -17,11 +17,7 @@
 int main(void)
 {
 	int fds = t_fd_count();
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	hoop_queue *q = NULL;
 	CHECK_EQ(hoop_queue_create(&q, e, 4), 0);
 	int p[2];

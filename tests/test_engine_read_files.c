@@ -197,11 +197,7 @@ int main(void)
 		else
 			CHECK_EQ(st, T_PASS);
 	}
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	/* Without the calling thread's pass: every file through the engine. */
 	hoop_engine_params ep = {0};
 	ep.flags = HOOP_ENGINE_NO_INLINE;

@@ -95,11 +95,7 @@ static void write_file(const char *p, size_t n)
 
 int main(void)
 {
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 	for (size_t i = 0; i < MAXSZ; i++)
 		pat[i] = t_pattern(i * 13 + (i >> 9));
 	char dir[64] = "/tmp/hoop_rfc_XXXXXX";

@@ -231,10 +231,7 @@ int main(void)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	CHECK_EQ(mkdir(sub, 0755), 0);
 
-	int r = hoop_engine_create(&eng, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	eng = t_engine(NULL);
 	int fds_before = t_fd_count();
 	pthread_t th[NTHREADS];
 	for (uintptr_t i = 0; i < NTHREADS; i++)

@@ -199,11 +199,7 @@ int main(void)
 	for (int inl = 0; inl < 2; inl++) {
 		hoop_engine_params ep = {0};
 		ep.flags = inl ? 0 : HOOP_ENGINE_NO_INLINE;
-		hoop_engine *e = NULL;
-		int r = hoop_engine_create(&e, &ep);
-		if (r == -ENOSYS || r == -EPERM)
-			SKIP("io_uring unavailable: %s", hoop_strerror(r));
-		CHECK_EQ(r, 0);
+		hoop_engine *e = t_engine(&ep);
 		run(e);
 		hoop_engine_destroy(e);
 	}

@@ -50,11 +50,7 @@ int main(void)
 		paths[i] = names[i];
 	}
 
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 
 	struct rlimit old, lim;
 	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);

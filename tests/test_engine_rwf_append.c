@@ -42,10 +42,7 @@ static int32_t one(hoop_engine *e, const struct hoop_op *op)
 int main(void)
 {
 	hoop_engine *e;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
 	int fd = t_tmpfile(BASE, NULL);
 	CHECK(fd >= 0);
 	static unsigned char buf[LEN];

@@ -104,10 +104,7 @@ static void *by_queue(void *arg)
 int main(void)
 {
 	int fds = t_fd_count();
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

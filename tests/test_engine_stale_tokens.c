@@ -270,10 +270,7 @@ int main(void)
 	hoop_engine_params p;
 	memset(&p, 0, sizeof(p));
 	p.max_inflight = 64; /* few slots: reused all the time */
-	int r = hoop_engine_create(&e, &p);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(&p);
 	for (int i = 0; i < OWNERS; i++)
 		CHECK_EQ(hoop_queue_create(&qs[i], e, 8), 0);
 	fd = t_tmpfile(FILE_SIZE, NULL);

@@ -135,10 +135,7 @@ int main(void)
 	hoop_engine_params prm;
 	memset(&prm, 0, sizeof(prm));
 	prm.sq_entries = 128;
-	int r = hoop_engine_create(&eng, &prm);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	eng = t_engine(&prm);
 
 	pthread_t st[PAIRS], wt[PAIRS];
 	for (unsigned i = 0; i < PAIRS; i++) {

@@ -47,10 +47,7 @@ int main(void)
 	prm.sq_entries = 8;
 	prm.cq_entries = 16;
 	prm.max_inflight = MAXF;
-	int r = hoop_engine_create(&e, &prm);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(&prm);
 	CHECK_EQ(hoop_engine_max_inflight(e), MAXF);
 
 	int p[MAXF][2];

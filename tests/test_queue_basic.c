@@ -77,10 +77,7 @@ static void nops(struct hoop_op *ops, unsigned n, uint64_t base)
 int main(void)
 {
 	int fds = t_fd_count();
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
 	CHECK_EQ(hoop_queue_create(NULL, e, CAP), -EINVAL);
 	CHECK_EQ(hoop_queue_create(&q, NULL, CAP), -EINVAL);
 	CHECK_EQ(hoop_queue_create(&q, e, 0), -EINVAL);

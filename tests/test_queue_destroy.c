@@ -19,11 +19,7 @@
 int main(void)
 {
 	int fds = t_fd_count();
-	hoop_engine *e = NULL;
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	hoop_engine *e = t_engine(NULL);
 
 	for (int round = 0; round < 2; round++) {
 		hoop_queue *q = NULL;

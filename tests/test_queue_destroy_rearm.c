@@ -80,10 +80,7 @@ static void *worker(void *arg)
 
 int main(void)
 {
-	int r = hoop_engine_create(&eng, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	eng = t_engine(NULL);
 	for (int i = 0; i < CHAINS; i++) {
 		struct hoop_op op;
 		hoop_op_nop(&op);

@@ -58,10 +58,8 @@ static void *producer(void *arg)
 int main(void)
 {
 	int fds = t_fd_count();
-	int r = hoop_engine_create(&e, NULL);
-	if (r == -ENOSYS || r == -EPERM)
-		SKIP("io_uring unavailable: %s", hoop_strerror(r));
-	CHECK_EQ(r, 0);
+	e = t_engine(NULL);
+	int r;
 	CHECK_EQ(hoop_queue_create(&q, e, CAP), 0);
 
 	pthread_t th[NPROD];
