@@ -63,6 +63,18 @@ hoop_ring *t_ring(unsigned entries, uint32_t flags);
  */
 hoop_engine *t_engine(const hoop_engine_params *params);
 
+/*
+ * Write dir/name: `size` bytes of t_pattern(i) ^ seed, mode 0644; with
+ * `evict`, fsync it and drop its pages from the page cache. Fails the
+ * test on any error.
+ */
+void t_put_pattern(const char *dir, const char *name, size_t size,
+                   unsigned seed, int evict);
+
+/* A read_files outcome must be the `size` bytes t_put_pattern wrote with
+ * `seed` (no data for size 0), with no failed operation. */
+void t_expect_pattern(const struct hoop_file_data *o, size_t size, unsigned seed);
+
 /* Get an SQE or fail the test. */
 struct hoop_sqe *t_sqe(hoop_ring *ring);
 

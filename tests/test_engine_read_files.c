@@ -20,34 +20,13 @@ static char dir[64];
 
 static void put(const char *name, size_t size, unsigned seed)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	CHECK(fd >= 0);
-	unsigned char *b = malloc(size + 1);
-	CHECK(b != NULL);
-	for (size_t i = 0; i < size; i++)
-		b[i] = (unsigned char)(t_pattern(i) ^ seed);
-	CHECK_EQ(write(fd, b, size), (long long)size);
-	free(b);
-	close(fd);
+	t_put_pattern(dir, name, size, seed, 0);
 }
 
 /* out must hold `size` bytes of put(name, size, seed). */
 static void expect(const struct hoop_file_data *o, size_t size, unsigned seed)
 {
-	CHECK_EQ(o->res, (long long)size);
-	if (size == 0) {
-		CHECK(o->data == NULL);
-		return;
-	}
-	CHECK(o->data != NULL);
-	const unsigned char *d = o->data;
-	for (size_t i = 0; i < size; i++)
-		if (d[i] != (unsigned char)(t_pattern(i) ^ seed)) {
-			fprintf(stderr, "byte %zu of %zu: %u\n", i, size, d[i]);
-			exit(T_FAIL);
-		}
+	t_expect_pattern(o, size, seed);
 }
 
 static void run(hoop_engine *e, unsigned flags, uint32_t guess)

@@ -33,38 +33,12 @@ static size_t size_of(unsigned i)
 
 static void put(const char *name, size_t size, unsigned seed, int evict)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	CHECK(fd >= 0);
-	unsigned char *b = malloc(size + 1);
-	CHECK(b != NULL);
-	for (size_t i = 0; i < size; i++)
-		b[i] = (unsigned char)(t_pattern(i) ^ seed);
-	CHECK_EQ(write(fd, b, size), (long long)size);
-	free(b);
-	if (evict) {
-		CHECK_EQ(fsync(fd), 0);
-		CHECK_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-	}
-	close(fd);
+	t_put_pattern(dir, name, size, seed, evict);
 }
 
 static void expect(const struct hoop_file_data *o, size_t size, unsigned seed)
 {
-	CHECK_EQ(o->res, (long long)size);
-	CHECK_EQ(o->op, 0);
-	if (size == 0) {
-		CHECK(o->data == NULL);
-		return;
-	}
-	CHECK(o->data != NULL);
-	const unsigned char *d = o->data;
-	for (size_t i = 0; i < size; i++)
-		if (d[i] != (unsigned char)(t_pattern(i) ^ seed)) {
-			fprintf(stderr, "byte %zu of %zu: %u\n", i, size, d[i]);
-			exit(T_FAIL);
-		}
+	t_expect_pattern(o, size, seed);
 }
 
 struct writer {
