@@ -65,7 +65,11 @@ int main(void)
 	CHECK_EQ(a.final_res, -ETIME);
 	CHECK_EQ(e.final_res, -ETIME);
 	CHECK(e.order < a.order);
-	CHECK_EQ(c.fires, 3);
+	/* Fires already on their way when the callback cancelled are still
+	 * delivered (hoop_loop_cancel's contract): on a slow machine the 1 ms
+	 * timer can post several before the cancel reaches the kernel (8 seen
+	 * under ASan at load 8). */
+	CHECK(c.fires >= 3);
 	CHECK_EQ(c.finals, 1);
 	CHECK_EQ(c.final_res, -ECANCELED);
 	CHECK_EQ(d.fires, 0);
