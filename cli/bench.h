@@ -114,7 +114,8 @@ void bench_emit(struct bench *b, const char *suite, const char *name,
                 const char *unit, double hoop, const char *baseline,
                 double base, double lo, double hi);
 
-/* 1 if a higher value is better in `unit` (a rate: it ends in "/s"), else
+/* 1 if a higher value is better in `unit` (a rate: it ends in "/s" or
+ * "/cpu-s"), else
  * lower is better (times, costs). */
 int bench_higher_is_better(const char *unit);
 

@@ -87,8 +87,11 @@ void bench_json_out(struct bench *b, const char *suite, const char *line)
 
 int bench_higher_is_better(const char *unit)
 {
+	/* A rate: per second ("ops/s", "rt/s") or per CPU second
+	 * ("ops/cpu-s"). */
 	size_t n = strlen(unit);
-	return n >= 2 && strcmp(unit + n - 2, "/s") == 0;
+	return (n >= 2 && strcmp(unit + n - 2, "/s") == 0) ||
+	       (n >= 6 && strcmp(unit + n - 6, "/cpu-s") == 0);
 }
 
 double bench_ratio(double hoop, double base, const char *unit)

@@ -26,6 +26,7 @@
 
 #include "../bench.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,15 @@ int main(void)
 	static struct bench b;
 	char dir[] = "/tmp/hoop-bench-ratio.XXXXXX";
 	char json[64], table[64], md[64];
+	/* Rates per CPU second are rates: engine-threads printed 870083 vs
+	 * 934563 ops/cpu-s as "1.07x" (hoop ahead) while it was behind. */
+	if (!bench_higher_is_better("ops/cpu-s") ||
+	    !bench_higher_is_better("kops/s") || bench_higher_is_better("s") ||
+	    bench_higher_is_better("us/file") ||
+	    fabs(bench_ratio(870083, 934563, "ops/cpu-s") - 0.931) > 0.001) {
+		fprintf(stderr, "ops/cpu-s is not read as a rate\n");
+		return 1;
+	}
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
