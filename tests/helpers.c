@@ -41,6 +41,24 @@ hoop_engine *t_engine(const hoop_engine_params *params)
 	return e;
 }
 
+uint64_t t_inline_ops(hoop_engine *e)
+{
+	struct hoop_engine_metrics m;
+	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
+	return m.inline_ops;
+}
+
+int32_t t_engine_one(hoop_engine *e, const struct hoop_op *op)
+{
+	uint64_t tok;
+	struct hoop_completion c;
+	CHECK_EQ(hoop_engine_submit(e, op, 1, &tok, 0), 1);
+	CHECK_EQ(hoop_engine_wait(e, tok, &c, -1), 0);
+	CHECK_EQ(c.token, tok);
+	CHECK_EQ(c.user_data, op->user_data);
+	return c.res;
+}
+
 void t_put_pattern(const char *dir, const char *name, size_t size,
                    unsigned seed, int evict)
 {

@@ -75,6 +75,13 @@ void t_put_pattern(const char *dir, const char *name, size_t size,
  * `seed` (no data for size 0), with no failed operation. */
 void t_expect_pattern(const struct hoop_file_data *o, size_t size, unsigned seed);
 
+/* The engine's inline_ops counter (operations done by the calling thread). */
+uint64_t t_inline_ops(hoop_engine *e);
+
+/* Submit one op to the engine, wait for it, check its token and user data,
+ * return its result. */
+int32_t t_engine_one(hoop_engine *e, const struct hoop_op *op);
+
 /* Get an SQE or fail the test. */
 struct hoop_sqe *t_sqe(hoop_ring *ring);
 

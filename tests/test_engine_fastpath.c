@@ -34,25 +34,6 @@ static hoop_engine *make(unsigned flags)
  */
 static int nowait_ok = 1;
 
-static uint64_t inline_count(hoop_engine *e)
-{
-	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
-	return m.inline_ops;
-}
-
-/* Submit one op, wait for it, return its result. */
-static int32_t one(hoop_engine *e, const struct hoop_op *op)
-{
-	uint64_t tok;
-	struct hoop_completion c;
-	CHECK_EQ(hoop_engine_submit(e, op, 1, &tok, 0), 1);
-	CHECK_EQ(hoop_engine_wait(e, tok, &c, -1), 0);
-	CHECK_EQ(c.token, tok);
-	CHECK_EQ(c.user_data, op->user_data);
-	return c.res;
-}
-
 /*
  * Run `op` on the fast engine and on the slow one; the results must match
  * `want`, and the fast engine's inline count must grow by `inl` (0 or 1).
@@ -63,18 +44,18 @@ static void both(hoop_engine *fast, hoop_engine *slow, struct hoop_op *op,
 {
 	unsigned char copy[8192];
 	CHECK(len <= sizeof(copy));
-	uint64_t before = inline_count(fast);
+	uint64_t before = t_inline_ops(fast);
 	if (buf)
 		memset(buf, 0xee, len);
 	op->user_data = 7;
-	CHECK_EQ(one(fast, op), want);
-	CHECK_EQ(inline_count(fast), before + (uint64_t)inl);
+	CHECK_EQ(t_engine_one(fast, op), want);
+	CHECK_EQ(t_inline_ops(fast), before + (uint64_t)inl);
 	if (buf) {
 		memcpy(copy, buf, len);
 		memset(buf, 0xee, len);
 	}
-	CHECK_EQ(one(slow, op), want);
-	CHECK_EQ(inline_count(slow), 0);
+	CHECK_EQ(t_engine_one(slow, op), want);
+	CHECK_EQ(t_inline_ops(slow), 0);
 	if (buf)
 		CHECK_EQ(memcmp(copy, buf, len), 0);
 }
@@ -124,9 +105,9 @@ int main(void)
 	both(fast, slow, &op, 0, 0, NULL, 0);
 	/* Offset -1 (file position) is left to the ring / pool. */
 	hoop_op_read(&op, fd, buf, 16, (uint64_t)-1);
-	uint64_t before = inline_count(fast);
-	CHECK_EQ(one(fast, &op), 16);
-	CHECK_EQ(inline_count(fast), before);
+	uint64_t before = t_inline_ops(fast);
+	CHECK_EQ(t_engine_one(fast, &op), 16);
+	CHECK_EQ(t_inline_ops(fast), before);
 	/* A bad fd: the same error either way, not inline. */
 	hoop_op_read(&op, -1, buf, 16, 0);
 	both(fast, slow, &op, -EBADF, 0, NULL, 0);
@@ -137,11 +118,11 @@ int main(void)
 	CHECK_EQ(ftruncate(hfd, 1 << 20), 0);
 	CHECK_EQ(pwrite(hfd, "x", 1, 512 * 1024), 1);
 	hoop_op_read(&op, hfd, buf, 4096, 64 * 1024);
-	CHECK_EQ(one(slow, &op), 4096);
+	CHECK_EQ(t_engine_one(slow, &op), 4096);
 	for (int k = 0; k < 4096; k++)
 		CHECK_EQ(buf[k], 0);
 	memset(buf, 0xee, 4096);
-	CHECK_EQ(one(fast, &op), 4096);
+	CHECK_EQ(t_engine_one(fast, &op), 4096);
 	for (int k = 0; k < 4096; k++)
 		CHECK_EQ(buf[k], 0);
 
@@ -149,9 +130,9 @@ int main(void)
 	unsigned char w[512];
 	memset(w, 'w', sizeof(w));
 	hoop_op_write(&op, hfd, w, 512, 4096);
-	before = inline_count(fast);
-	CHECK_EQ(one(fast, &op), 512);
-	CHECK(inline_count(fast) <= before + 1);
+	before = t_inline_ops(fast);
+	CHECK_EQ(t_engine_one(fast, &op), 512);
+	CHECK(t_inline_ops(fast) <= before + 1);
 	CHECK_EQ(pread(hfd, buf, 512, 4096), 512);
 	CHECK_EQ(memcmp(buf, w, 512), 0);
 	/* Writes in a longer call never go inline. */
@@ -160,22 +141,22 @@ int main(void)
 	struct hoop_completion c;
 	hoop_op_write(&two[0], hfd, w, 512, 8192);
 	hoop_op_write(&two[1], hfd, w, 512, 16384);
-	before = inline_count(fast);
+	before = t_inline_ops(fast);
 	CHECK_EQ(hoop_engine_submit(fast, two, 2, tk, 0), 2);
 	for (int i = 0; i < 2; i++) {
 		CHECK_EQ(hoop_engine_wait(fast, tk[i], &c, -1), 0);
 		CHECK_EQ(c.res, 512);
 	}
-	CHECK_EQ(inline_count(fast), before);
+	CHECK_EQ(t_inline_ops(fast), before);
 
 	/* O_APPEND: never inline (a retried short write would append twice). */
 	int afd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	CHECK(afd >= 0);
 	unlink(path);
 	hoop_op_write(&op, afd, w, 100, 0);
-	before = inline_count(fast);
-	CHECK_EQ(one(fast, &op), 100);
-	CHECK_EQ(inline_count(fast), before);
+	before = t_inline_ops(fast);
+	CHECK_EQ(t_engine_one(fast, &op), 100);
+	CHECK_EQ(t_inline_ops(fast), before);
 	CHECK_EQ(lseek(afd, 0, SEEK_END), 100);
 
 	/* O_DIRECT: never inline (it would wait for the device here). */
@@ -202,22 +183,22 @@ int main(void)
 	CHECK_EQ(pipe(p), 0);
 	CHECK_EQ(write(p[1], "hello", 5), 5);
 	hoop_op_read(&op, p[0], buf, 16, 0);
-	before = inline_count(fast);
-	CHECK_EQ(one(fast, &op), 5);
-	CHECK_EQ(inline_count(fast), before);
+	before = t_inline_ops(fast);
+	CHECK_EQ(t_engine_one(fast, &op), 5);
+	CHECK_EQ(t_inline_ops(fast), before);
 	hoop_op_write(&op, p[1], "abc", 3, 0);
-	CHECK_EQ(one(fast, &op), 3);
-	CHECK_EQ(inline_count(fast), before);
+	CHECK_EQ(t_engine_one(fast, &op), 3);
+	CHECK_EQ(t_inline_ops(fast), before);
 	CHECK_EQ(read(p[0], buf, 16), 3);
 	/* A socket: same. */
 	int cs, ss;
 	CHECK_EQ(t_tcp_pair(&cs, &ss), 0);
 	hoop_op_write(&op, cs, "ping", 4, 0);
-	CHECK_EQ(one(fast, &op), 4);
+	CHECK_EQ(t_engine_one(fast, &op), 4);
 	hoop_op_read(&op, ss, buf, 16, 0);
-	CHECK_EQ(one(fast, &op), 4);
+	CHECK_EQ(t_engine_one(fast, &op), 4);
 	CHECK_EQ(memcmp(buf, "ping", 4), 0);
-	CHECK_EQ(inline_count(fast), before);
+	CHECK_EQ(t_inline_ops(fast), before);
 
 	/* Linked reads: not inline; a callback: not inline. */
 	hoop_op_read(&two[0], fd, buf, 100, 0);
@@ -228,13 +209,13 @@ int main(void)
 		CHECK_EQ(hoop_engine_wait(fast, tk[i], &c, -1), 0);
 		CHECK_EQ(c.res, 100);
 	}
-	CHECK_EQ(inline_count(fast), before);
+	CHECK_EQ(t_inline_ops(fast), before);
 
 	/* Cancel of an op that completed inline: too late, -ENOENT; the
 	 * result is still there to collect. */
 	hoop_op_read(&op, fd, buf, 64, 0);
 	CHECK_EQ(hoop_engine_submit(fast, &op, 1, tk, 0), 1);
-	CHECK_EQ(inline_count(fast), before + nowait_ok);
+	CHECK_EQ(t_inline_ops(fast), before + nowait_ok);
 	if (nowait_ok) {
 		CHECK_EQ(hoop_engine_cancel(fast, tk[0]), -ENOENT);
 		CHECK_EQ(hoop_engine_wait(fast, tk[0], &c, 0), 0);
@@ -264,9 +245,9 @@ int main(void)
 		qops[i].user_data = 500 + i;
 	}
 	bool uring = hoop_engine_backend(fast) == HOOP_BACKEND_URING;
-	before = inline_count(fast);
+	before = t_inline_ops(fast);
 	CHECK_EQ(hoop_queue_add(q, qops, 9, qt, 0), 9);
-	CHECK_EQ(inline_count(fast), before + (uring ? 0 : 8 * nowait_ok));
+	CHECK_EQ(t_inline_ops(fast), before + (uring ? 0 : 8 * nowait_ok));
 	if (!uring && nowait_ok)
 		CHECK_EQ(hoop_engine_cancel(fast, qt[0]), -ENOENT);
 	struct hoop_completion out[9];
@@ -289,9 +270,9 @@ int main(void)
 
 	/* Two ops: the cached one inline, the short one through the ring
 	 * (or the pool), both delivered. */
-	before = inline_count(fast);
+	before = t_inline_ops(fast);
 	CHECK_EQ(hoop_queue_add(q, qops + 7, 2, qt, 0), 2);
-	CHECK_EQ(inline_count(fast), before + nowait_ok);
+	CHECK_EQ(t_inline_ops(fast), before + nowait_ok);
 	if (nowait_ok)
 		CHECK_EQ(hoop_engine_cancel(fast, qt[0]), -ENOENT);
 	for (got = 0; got < 2;) {

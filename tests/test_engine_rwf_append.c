@@ -22,23 +22,6 @@
 #define LEN 1000
 #define BASE 4096
 
-static uint64_t inline_count(hoop_engine *e)
-{
-	struct hoop_engine_metrics m;
-	CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
-	return m.inline_ops;
-}
-
-static int32_t one(hoop_engine *e, const struct hoop_op *op)
-{
-	uint64_t tok;
-	struct hoop_completion c;
-	CHECK_EQ(hoop_engine_submit(e, op, 1, &tok, 0), 1);
-	CHECK_EQ(hoop_engine_wait(e, tok, &c, -1), 0);
-	CHECK_EQ(c.user_data, op->user_data);
-	return c.res;
-}
-
 int main(void)
 {
 	hoop_engine *e;
@@ -53,26 +36,26 @@ int main(void)
 	 * RWF_APPEND never. */
 	int nfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	CHECK(nfd >= 0);
-	uint64_t before = inline_count(e);
+	uint64_t before = t_inline_ops(e);
 	hoop_op_write(&op, nfd, buf, LEN, 0);
 	op.user_data = 1;
-	CHECK_EQ(one(e, &op), LEN);
-	int plain_inline = inline_count(e) == before + 1;
-	before = inline_count(e);
+	CHECK_EQ(t_engine_one(e, &op), LEN);
+	int plain_inline = t_inline_ops(e) == before + 1;
+	before = t_inline_ops(e);
 	hoop_op_write(&op, nfd, buf, LEN, 0);
 	op.op_flags = RWF_APPEND;
 	op.user_data = 4;
-	CHECK_EQ(one(e, &op), LEN);
-	CHECK_EQ(inline_count(e), before);
+	CHECK_EQ(t_engine_one(e, &op), LEN);
+	CHECK_EQ(t_inline_ops(e), before);
 	close(nfd);
 
 	/* RWF_APPEND: offset 0 is ignored, the bytes go at the end, once. */
-	before = inline_count(e);
+	before = t_inline_ops(e);
 	hoop_op_write(&op, fd, buf, LEN, 0);
 	op.op_flags = RWF_APPEND;
 	op.user_data = 2;
-	CHECK_EQ(one(e, &op), LEN);
-	CHECK_EQ(inline_count(e), before);
+	CHECK_EQ(t_engine_one(e, &op), LEN);
+	CHECK_EQ(t_inline_ops(e), before);
 	struct stat st;
 	CHECK_EQ(fstat(fd, &st), 0);
 	CHECK_EQ((long long)st.st_size, (long long)(BASE + LEN));
@@ -84,13 +67,13 @@ int main(void)
 	}
 
 	/* The same through WRITEV. */
-	before = inline_count(e);
+	before = t_inline_ops(e);
 	struct iovec iov = {buf, LEN};
 	hoop_op_writev(&op, fd, &iov, 1, 0);
 	op.op_flags = RWF_APPEND;
 	op.user_data = 3;
-	CHECK_EQ(one(e, &op), LEN);
-	CHECK_EQ(inline_count(e), before);
+	CHECK_EQ(t_engine_one(e, &op), LEN);
+	CHECK_EQ(t_inline_ops(e), before);
 	CHECK_EQ(fstat(fd, &st), 0);
 	CHECK_EQ((long long)st.st_size, (long long)(BASE + 2 * LEN));
 
