@@ -77,7 +77,7 @@ struct hoop_pool {
 	struct worker *idle_top; /* idle workers, asleep on their words */
 	struct job *free_jobs;   /* one-op blocks kept for reuse */
 	unsigned nfree;
-	unsigned nworkers, idle, starting, max_workers;
+	unsigned nworkers, starting, max_workers; /* starting: not yet at work */
 	unsigned npending;       /* jobs queued and not yet taken */
 	unsigned cancel_waiters; /* cancellers waiting on done_cv */
 	bool stopping;
@@ -629,9 +629,10 @@ static void run_job(struct hoop_pool *p, struct job *j)
 
 /*
  * Wait until a submitter (or destroy) hands w a job (or NULL: stop). The
- * word goes 0 (idle, awake) -> 2 (asleep) here and -> 1 (handed) by the
- * hander, who calls futex wake only if it saw 2: a job handed before the
- * worker got to sleep costs no system call on either side. Signals other
+ * word goes W_IDLE (on the stack, awake) -> W_ASLEEP here, and -> W_HANDED
+ * by the hander, who calls futex wake only if it saw W_ASLEEP: a job
+ * handed before the worker got to sleep costs no system call on either
+ * side. Signals other
  * than the pool's are blocked; the pool's (a cancel aimed at the job this
  * worker just ran) only ends a futex wait early.
  */
@@ -672,7 +673,6 @@ static void *worker_main(void *arg)
 			w->job = NULL;
 			w->next_idle = p->idle_top;
 			p->idle_top = w;
-			p->idle++;
 			pthread_mutex_unlock(&p->mu);
 			j = worker_sleep(w);
 			if (!j) { /* destroy: run what is queued, then stop */
@@ -777,7 +777,6 @@ void hoop__pool_destroy(struct hoop_pool *p)
 	while (p->idle_top) {
 		struct worker *w = p->idle_top;
 		p->idle_top = w->next_idle;
-		p->idle--;
 		w->job = NULL;
 		w->wake_next = wake;
 		wake = w;
@@ -848,7 +847,6 @@ int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 		struct job *j = first;
 		first = j->next;
 		p->idle_top = w->next_idle;
-		p->idle--;
 		njobs--;
 		start_locked(p, j, w);
 		w->wake_next = NULL;
