@@ -93,7 +93,7 @@ static const struct suite suites[] = {
 /* The Go suite's socket benchmarks and how many alternating rounds of
  * them (go/run_bench.sh runs the same with HOOP_BENCH_FILTER='Echo|HTTP'). */
 #define GO_SOCKETS "Echo|HTTP"
-#define GO_ROUNDS "5"
+#define GO_ROUNDS "7"
 
 static void progress(struct bench *b, int i, int n, const struct suite *s)
 {
@@ -248,6 +248,12 @@ static const struct go_row {
 } go_rows[] = {
         {"go_readat_64goroutines", "reads/s", "ReadAt64Goroutines/hoop",
          "ReadAt64Goroutines/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_64goroutines_file", "reads/s", "ReadAt64Goroutines/hoop-file",
+         "ReadAt64Goroutines/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_1goroutine", "reads/s", "ReadAt1Goroutine/hoop",
+         "ReadAt1Goroutine/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_1goroutine_file", "reads/s", "ReadAt1Goroutine/hoop-file",
+         "ReadAt1Goroutine/os", "os.File.ReadAt", 'n', 1e9, 1},
         {"go_echo_c64_64B", "rt/s", "Echo/hoop/64B", "Echo/net/64B", "net", 'n',
          1e9, 1},
         {"go_echo_c64_64B_cpu", "us/rt", "Echo/hoop/64B", "Echo/net/64B", "net",
