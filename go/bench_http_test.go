@@ -127,3 +127,34 @@ func readResponse(r *bufio.Reader) error {
 	}
 	return err
 }
+
+// What net/http does to a connection's deadlines between requests when no
+// timeout is configured: clear the read and the write deadline, which were
+// not set. hoop's Conn tells the netpoller only of changes; net's conn goes
+// through poll.FD each time.
+func BenchmarkDeadlineClear(b *testing.B) {
+	for _, kind := range []string{"hoop", "net"} {
+		b.Run(kind, func(b *testing.B) {
+			l := benchListener(b, kind)
+			defer l.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, _ := l.Accept()
+				accepted <- c
+			}()
+			cl := dialN(b, l.Addr().String(), 1)[0]
+			defer cl.Close()
+			c := <-accepted
+			if c == nil {
+				b.Fatal("Accept failed")
+			}
+			defer c.Close()
+			b.ResetTimer()
+			defer measureCPU(b)()
+			for range b.N {
+				c.SetReadDeadline(time.Time{})
+				c.SetWriteDeadline(time.Time{})
+			}
+		})
+	}
+}
