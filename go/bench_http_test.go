@@ -25,7 +25,7 @@ import (
 // time per request.
 func BenchmarkHTTP(b *testing.B) {
 	hello := []byte("hello")
-	for _, kind := range []string{"hoop", "net", "hoop-ring"} {
+	for _, kind := range socketKinds() {
 		b.Run(kind, func(b *testing.B) {
 			l := benchListener(b, kind)
 			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
