@@ -20,6 +20,41 @@ def test_nop_submit_and_copy_batch():
         assert r.peek() is None
 
 
+def test_reap_gives_plain_tuples_and_releases_like_copy_cqes(tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"0123456789")
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        with hoop.Ring(32) as r:
+            bufs = [bytearray(5), bytearray(5)]
+            r.prep_read(fd, bufs[0], 0, user_data=2**64 - 1)
+            r.prep_read(fd, bufs[1], 5, user_data=7)
+            r.prep_nop(user_data=8)
+            r.prep_read(-1, bytearray(1), 0, user_data=9)
+            assert r.in_flight == 3
+            r.submit_and_wait(4)
+            got = r.reap(max=3)
+            assert all(type(c) is tuple for c in got)
+            rest = r.reap(min=1, timeout=5)
+            assert sorted(got + rest) == [(7, 5, 0), (8, 0, 0), (9, -errno.EBADF, 0),
+                                          (2**64 - 1, 5, 0)]
+            for ud, res, flags in got + rest:  # unpacks as promised
+                assert flags == 0 and res == {7: 5, 8: 0, 9: -errno.EBADF}.get(ud, 5)
+            assert bytes(bufs[0] + bufs[1]) == b"0123456789"
+            assert r.in_flight == 0 and not r._held
+            assert r.reap() == [] and r.copy_cqes() == []
+            with pytest.raises(TimeoutError):
+                r.reap(min=1, timeout=0.01)
+            with pytest.raises(TypeError):
+                r.reap(1, 0, None, 4)
+            with pytest.raises(TypeError):
+                r.reap(mn=1)
+        with pytest.raises(ValueError):
+            r.reap()
+    finally:
+        os.close(fd)
+
+
 def test_read_write_readv_writev_fsync(tmp_path):
     path = str(tmp_path / "f")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
