@@ -183,13 +183,15 @@ def make_file(path):
 
 
 def direct_liburing(fd, bufs, rnd, seconds):
-    """The same loop as direct_ring: wait for one completion, take every
-    ready one, give each slot a new read, one submit for them all."""
+    """The same loop as direct_ring: one io_uring_enter submits the reads
+    prepared and waits for a completion; every ready completion's slot
+    gets a new read at once."""
     ring, cqe = lu.io_uring(), lu.io_uring_cqe()
     lu.io_uring_queue_init(DEPTH * 2, ring, 0)
     get_sqe, prep_read, set_data = lu.io_uring_get_sqe, lu.io_uring_prep_read, \
         lu.io_uring_sqe_set_data64
-    submit, wait_cqe, seen = lu.io_uring_submit, lu.io_uring_wait_cqe, lu.io_uring_cqe_seen
+    saw, wait_cqe, seen = lu.io_uring_submit_and_wait, lu.io_uring_wait_cqe, \
+        lu.io_uring_cqe_seen
     ready = lu.io_uring_cq_ready
     pages = FILE_SIZE // PAGE
     rr = rnd.randrange
@@ -198,11 +200,10 @@ def direct_liburing(fd, bufs, rnd, seconds):
             sqe = get_sqe(ring)
             prep_read(sqe, fd, bufs[i], PAGE, rr(pages) * PAGE)
             set_data(sqe, i + 1)
-        submit(ring)
         done = 0
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
-            wait_cqe(ring, cqe)
+            saw(ring, 1)
             for _ in range(ready(ring)):
                 wait_cqe(ring, cqe)  # ready: returns at once
                 i = cqe.user_data - 1
@@ -213,7 +214,7 @@ def direct_liburing(fd, bufs, rnd, seconds):
                 prep_read(sqe, fd, bufs[i], PAGE, rr(pages) * PAGE)
                 set_data(sqe, i + 1)
                 done += 1
-            submit(ring)
+        lu.io_uring_submit(ring)
         # drain what is still in flight (not counted)
         for _ in range(DEPTH):
             wait_cqe(ring, cqe)
@@ -224,6 +225,8 @@ def direct_liburing(fd, bufs, rnd, seconds):
 
 
 def direct_ring(fd, bufs, rnd, seconds, area=None):
+    """reap(min=1) submits the reads prepared and waits for a completion
+    in one io_uring_enter (or submits only, when some are ready)."""
     pages = FILE_SIZE // PAGE
     rr = rnd.randrange
     with hoop.Ring(DEPTH * 2) as ring:
@@ -231,20 +234,17 @@ def direct_ring(fd, bufs, rnd, seconds, area=None):
             # the buffers' memory registered once: prep_read sends
             # READ_FIXED by itself, the loop is the same
             ring.register_buffers([area])
-        prep, submit, reap = ring.prep_read, ring.submit, ring.copy_cqes
+        prep, reap = ring.prep_read, ring.reap
         for i in range(DEPTH):
             prep(fd, bufs[i], rr(pages) * PAGE, i)
-        submit()
         done = 0
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
-            for c in reap(min=1):
-                if c.res != PAGE:
-                    sys.exit("ring: O_DIRECT read gave %d" % c.res)
-                i = c.user_data
+            for i, res, _flags in reap(min=1):
+                if res != PAGE:
+                    sys.exit("ring: O_DIRECT read gave %d" % res)
                 prep(fd, bufs[i], rr(pages) * PAGE, i)
                 done += 1
-            submit()
         left = DEPTH
         while left:
             left -= len(reap(min=1))

@@ -43,13 +43,13 @@ def run_case(case, n, path):
     if case == "read_hoop":
         import hoop
         with hoop.Ring(256) as ring:
-            prep, saw, reap = ring.prep_read, ring.submit_and_wait, ring.copy_cqes
+            prep, saw, reap = ring.prep_read, ring.submit_and_wait, ring.reap
             for _ in range(n):
                 for i in range(128):
                     prep(fd, bufs[i], i * 4096, i)
                 saw(128)
-                for c in reap():
-                    assert c.res == 4096
+                for _ud, res, _flags in reap():
+                    assert res == 4096
     else:
         lu = b.lu
         ring, cqe = lu.io_uring(), lu.io_uring_cqe()

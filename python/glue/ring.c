@@ -33,7 +33,7 @@
 #define HOOPY_BATCH 256          /* completions copied per step */
 #define HOOPY_SLICE_NS 50000000  /* a blocking wait, in slices of 50 ms */
 #define HOOPY_FIXED_MAX 16       /* registered buffers prep_read looks in */
-#define HOOPY_REUSE 64           /* completion objects kept for reuse */
+#define HOOPY_REUSE HOOPY_BATCH  /* completion objects kept for reuse */
 
 /* ---- Pin: one buffer export, released when the Pin dies ---- */
 
@@ -41,10 +41,19 @@ typedef struct {
 	PyObject_HEAD Py_buffer view;
 } HoopyPin;
 
+/* Freed Pins kept for the next reads (the GIL guards the list): a read in
+ * a steady loop reuses one instead of allocating it. */
+#define HOOPY_PIN_SPARE 256
+static HoopyPin *hoopy_pin_spare[HOOPY_PIN_SPARE];
+static unsigned hoopy_pin_nspare;
+
 static void hoopy_pin_dealloc(PyObject *o)
 {
 	PyBuffer_Release(&((HoopyPin *)o)->view);
-	PyObject_Free(o);
+	if (hoopy_pin_nspare < HOOPY_PIN_SPARE)
+		hoopy_pin_spare[hoopy_pin_nspare++] = (HoopyPin *)o;
+	else
+		PyObject_Free(o);
 }
 
 static PyTypeObject HoopyPin_Type = {
@@ -59,8 +68,12 @@ static PyTypeObject HoopyPin_Type = {
  * NULL with an exception set. */
 static HoopyPin *hoopy_pin(PyObject *obj, int write_into)
 {
-	HoopyPin *p = PyObject_New(HoopyPin, &HoopyPin_Type);
-	if (!p)
+	HoopyPin *p;
+	if (hoopy_pin_nspare)
+		p = (HoopyPin *)PyObject_Init(
+		        (PyObject *)hoopy_pin_spare[--hoopy_pin_nspare],
+		        &HoopyPin_Type);
+	else if (!(p = PyObject_New(HoopyPin, &HoopyPin_Type)))
 		return NULL;
 	p->view.obj = NULL;
 	if (PyObject_GetBuffer(obj, &p->view,
@@ -249,10 +262,17 @@ static int hoopy_release(HoopyRing *self, PyObject *key)
 	}
 	if (!PyDict_GET_SIZE(self->held))
 		return 0;
-	PyObject *v = PyDict_GetItemWithError(self->held, key);
-	if (!v)
-		return PyErr_Occurred() ? -1 : 0;
-	return PyDict_DelItem(self->held, key);
+		/* One lookup, not a get and a delete. */
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *v;
+	int rc = PyDict_Pop(self->held, key, &v);
+	Py_XDECREF(v);
+	return rc < 0 ? -1 : 0;
+#else
+	PyObject *v = _PyDict_Pop(self->held, key, Py_None);
+	Py_XDECREF(v);
+	return v ? 0 : -1;
+#endif
 }
 
 static const char *const hoopy_nop_names[] = {"user_data", "flags"};
@@ -540,11 +560,21 @@ static int hoopy_decode(HoopyRing *self, const struct hoop_cqe *c, int n,
 	PyTypeObject *t = form == HOOPY_TUPLE ? &PyTuple_Type
 	                                      : (PyTypeObject *)self->ctype;
 	PyObject *objs[HOOPY_BATCH];
+	/* Results repeat (every read of a batch gives 4096): one int object
+	 * for a run of equal ones, not one each. */
+	PyObject *last = NULL;
 	int made = 0, rc = 0;
 	for (; made < n; made++, (*k)++) {
 		const struct hoop_cqe *e = &c[made];
 		PyObject *ud = PyLong_FromUnsignedLongLong(e->user_data);
-		PyObject *res = PyLong_FromLong(e->res);
+		PyObject *res;
+		if (last && PyLong_AsLong(last) == e->res) {
+			res = last;
+			Py_INCREF(res);
+		} else if ((res = PyLong_FromLong(e->res)) != NULL) {
+			Py_INCREF(res);
+			Py_XSETREF(last, res);
+		}
 		PyObject *fl = PyLong_FromUnsignedLong(e->flags);
 		if (!ud || !res || !fl) {
 			Py_XDECREF(ud);
@@ -569,6 +599,7 @@ static int hoopy_decode(HoopyRing *self, const struct hoop_cqe *c, int n,
 			break;
 		}
 	}
+	Py_XDECREF(last);
 	/* The ones made go out, even after an error: their operations'
 	 * holds are released already. */
 	if (!PyList_GET_SIZE(*out)) {
@@ -700,7 +731,13 @@ static PyObject *hoopy_reap(HoopyRing *self, int form, PyObject *const *args,
 			need = 0;
 		}
 		unsigned max = want < HOOPY_BATCH ? (unsigned)want : HOOPY_BATCH;
-		int n = hoop_ring_copy_cqes(self->ring, cqes, max, 0);
+		/* Both copying and waiting submit what is prepared first. When
+		 * a wait is due anyway (none ready, some needed), the wait does
+		 * it: one io_uring_enter that submits and waits, not a submit
+		 * and then a wait. */
+		int n = need > 0 && !hoop_ring_cq_ready(self->ring)
+		                ? 0
+		                : hoop_ring_copy_cqes(self->ring, cqes, max, 0);
 		if (n >= 0 && n < need && (unsigned)n < max) {
 			int rc = hoopy_wait(self->ring, (unsigned)(need - n), ns);
 			if (rc < 0 && rc != -ETIME && rc != -EINTR && !n)
@@ -885,9 +922,10 @@ static PyMethodDef hoopy_ring_methods[] = {
         {"copy_cqes", (PyCFunction)(void (*)(void))hoopy_ring_copy_cqes, HOOPY_KW,
          "copy_cqes($self, /, max=None, min=0, timeout=None)\n--\n\n"
          "Reap up to `max` completions (default: all ready), waiting until at\n"
-         "least `min` have arrived; a list of Completion. TimeoutError if\n"
-         "`timeout` runs out before `min` (the ones already reaped are kept\n"
-         "for the next call)."},
+         "least `min` have arrived; a list of Completion. SQEs prepared and\n"
+         "not yet submitted are submitted first, by the same io_uring_enter\n"
+         "as the wait when there is one. TimeoutError if `timeout` runs out\n"
+         "before `min` (the ones already reaped are kept for the next call)."},
         {"reap", (PyCFunction)(void (*)(void))hoopy_ring_reap, HOOPY_KW,
          "reap($self, /, max=None, min=0, timeout=None)\n--\n\n"
          "copy_cqes, with each completion a plain (user_data, res, flags)\n"
