@@ -9,7 +9,8 @@ Cases:
   ring_nop_batch32  NOPs in batches of 32: 32 preps (user_data 1..32), one
                     submit-and-wait, the 32 completions reaped (Ring.reap:
                     (user_data, res, flags) tuples) and each one's user_data
-                    and res read. us per NOP (lower is better).
+                    and res read. us per NOP (lower is better): wall
+                    time, and the thread's CPU time (cpu_us_per_op).
   ring_nop_batch32_copy_cqes  the same, reaped with Ring.copy_cqes
                     (Completion namedtuples, fields read by name).
   odirect_depth128  O_DIRECT 4 KiB random reads of a 64 MiB file, 128 in
@@ -138,16 +139,18 @@ def bench_nop(rounds, batches=400):
         lu.io_uring_queue_init(256, lring, 0)
         runs["liburing"] = lambda: nop_liburing(lring, lcqe, batches)
     t = {k: [] for k in runs}
+    c = {k: [] for k in runs}  # CPU time of this thread: less hit by load
     order = list(runs)
     for r in range(rounds + 1):
         for k in order[r % len(order):] + order[:r % len(order)]:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             got = runs[k]()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.thread_time() - c0
             if got != want:
                 sys.exit("%s: NOP results wrong (%d, want %d)" % (k, got, want))
             if r:  # round 0 warms up
                 t[k].append(dt * 1e6 / (batches * NOP_BATCH))
+                c[k].append(dc * 1e6 / (batches * NOP_BATCH))
     ring.close()
     for k, case in (("hoop", "ring_nop_batch32"),
                     ("hoop_copy_cqes", "ring_nop_batch32_copy_cqes")):
@@ -161,10 +164,16 @@ def bench_nop(rounds, batches=400):
             continue
         b = statistics.median(t["liburing"])
         per_round = [lb / hb for hb, lb in zip(t[k], t["liburing"])]
+        hc, bc = statistics.median(c[k]), statistics.median(c["liburing"])
+        cpu_round = [lb / hb for hb, lb in zip(c[k], c["liburing"]) if hb]
         emit(case, "us/op", round(h, 3), "liburing 2024.5.3 (Cython)",
              round(b, 3), b / h, hoop_range=spread,
              ratio_range="%.2f-%.2f" % (min(per_round), max(per_round)),
-             baseline_range="%.3f-%.3f" % (min(t["liburing"]), max(t["liburing"])))
+             baseline_range="%.3f-%.3f" % (min(t["liburing"]), max(t["liburing"])),
+             cpu_us_per_op=round(hc, 3), baseline_cpu_us_per_op=round(bc, 3),
+             cpu_ratio=round(bc / hc, 3) if hc else None,
+             cpu_ratio_range="%.2f-%.2f" % (min(cpu_round), max(cpu_round))
+             if cpu_round else None)
     if lu is None:
         print("# liburing not importable: %s" % LU_WHY, file=sys.stderr)
     else:
