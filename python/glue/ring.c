@@ -42,9 +42,14 @@ typedef struct {
 } HoopyPin;
 
 /* Freed Pins kept for the next reads (the GIL guards the list): a read in
- * a steady loop reuses one instead of allocating it. */
+ * a steady loop reuses one instead of allocating it. None kept without a
+ * GIL. */
+#ifdef Py_GIL_DISABLED
+#define HOOPY_PIN_SPARE 0
+#else
 #define HOOPY_PIN_SPARE 256
-static HoopyPin *hoopy_pin_spare[HOOPY_PIN_SPARE];
+#endif
+static HoopyPin *hoopy_pin_spare[HOOPY_PIN_SPARE + 1];
 static unsigned hoopy_pin_nspare;
 
 static void hoopy_pin_dealloc(PyObject *o)

@@ -220,3 +220,20 @@ def test_closed_ring_refuses():
     assert r.closed
     with pytest.raises(ValueError):
         r.prep_nop()
+
+
+def test_read_buffer_held_until_reaped_then_free_again(pipe):
+    """Each read's buffer export is held until its completion is reaped and
+    released then, round after round (the holder objects are reused)."""
+    rfd, wfd = pipe
+    with hoop.Ring() as r:
+        for i in range(5):
+            a = bytearray(4)
+            r.prep_read(rfd, a, user_data=i)
+            r.submit()
+            with pytest.raises(BufferError):
+                a.extend(b"x")  # exported: a cannot move under the read
+            os.write(wfd, b"abcd")
+            assert r.reap(min=1, timeout=5) == [(i, 4, 0)]
+            a.extend(b"x")  # released at the completion
+            assert a == b"abcdx"
