@@ -1,5 +1,9 @@
 import errno
 import os
+import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -237,3 +241,40 @@ def test_read_buffer_held_until_reaped_then_free_again(pipe):
             assert r.reap(min=1, timeout=5) == [(i, 4, 0)]
             a.extend(b"x")  # released at the completion
             assert a == b"abcdx"
+
+
+def _enters(tmp_path, script, n):
+    """io_uring_enter calls of `script` run with argument n, under strace;
+    None when strace cannot trace here."""
+    out = tmp_path / ("strace.%d" % n)
+    p = subprocess.run(["strace", "-f", "-c", "-e", "trace=io_uring_enter", "-o", str(out),
+                        sys.executable, str(script), str(n)], capture_output=True, text=True)
+    if p.returncode != 0:
+        if "Traceback" in p.stderr:
+            pytest.fail(p.stderr)
+        return None
+    m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?io_uring_enter",
+                  out.read_text(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.mark.skipif(shutil.which("strace") is None,
+                    reason="strace not installed: system calls cannot be counted")
+def test_a_reap_that_waits_submits_in_the_same_enter(tmp_path):
+    """copy_cqes/reap(min=1) with an SQE prepared and nothing ready: one
+    io_uring_enter submits it and waits (there were two: a submit, then a
+    wait)."""
+    script = tmp_path / "turns.py"
+    script.write_text(
+        "import sys\n"
+        "import hoop\n"
+        "with hoop.Ring(8) as r:\n"
+        "    for i in range(int(sys.argv[1])):\n"
+        "        r.prep_timeout(0.002, user_data=i)\n"
+        "        assert r.copy_cqes(min=1, timeout=5)[0][:2] == (i, -%d)\n" % errno.ETIME)
+    base = _enters(tmp_path, script, 0)
+    if base is None:
+        pytest.skip("strace cannot trace processes here")
+    turns = 40
+    # one per turn; a wait slice that ran out under load may add a few
+    assert turns <= _enters(tmp_path, script, turns) - base < turns * 3 // 2
