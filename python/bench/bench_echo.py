@@ -16,6 +16,10 @@ connections, one message in flight per connection, round trips counted for
   asyncio       asyncio.start_server on the default loop
   uvloop        asyncio.start_server on uvloop
 
+With --before PYTHON (an interpreter whose hoop is the package to compare
+with, e.g. a venv of main's), "before" and "before+uvloop" run hoop's two
+servers with it, in the same rotation, and their rows are printed too.
+
 Rounds run every server once, in a rotating order, so a noisy neighbour
 hurts all of them. Prints one JSON line per comparison: {"case", "unit",
 "hoop", "baseline", "baseline_value", "ratio"}, medians in round trips per
@@ -84,7 +88,10 @@ def build_client():
 
 
 def one_run(client, kind, args):
-    srv = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", kind],
+    python = sys.executable
+    if kind.startswith("before"):
+        python, kind = args.before, kind.replace("before", "hoop")
+    srv = subprocess.Popen([python, os.path.abspath(__file__), "--serve", kind],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         port = srv.stdout.readline().strip()
@@ -113,6 +120,8 @@ def main():
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--kinds", help="comma-separated servers to run (default: all)")
+    ap.add_argument("--before", metavar="PYTHON",
+                    help="also run hoop's servers with this interpreter's hoop")
     args = ap.parse_args()
     if args.serve:
         serve(args.serve)
@@ -124,6 +133,8 @@ def main():
         kinds += ["hoop+uvloop", "uvloop"]
     except ImportError:
         print("# uvloop is not installed: pip install uvloop", file=sys.stderr)
+    if args.before:
+        kinds += [k.replace("hoop", "before") for k in kinds if k.startswith("hoop")]
     if args.kinds:
         kinds = [k for k in args.kinds.split(",") if k in kinds]
     rates = {k: [] for k in kinds}
@@ -138,12 +149,17 @@ def main():
     cpu = {k: statistics.median(v) for k, v in cpus.items()}
     case = "echo_%d_conns_%dB" % (args.conns, args.size)
     for hoop_kind, base in [("hoop", "asyncio"), ("hoop", "uvloop"),
-                            ("hoop+uvloop", "uvloop")]:
+                            ("hoop+uvloop", "uvloop"), ("before", "uvloop"),
+                            ("before+uvloop", "uvloop"), ("hoop", "before"),
+                            ("hoop+uvloop", "before+uvloop")]:
         if hoop_kind in med and base in med:
             paired = statistics.median(h / b for h, b in zip(rates[hoop_kind], rates[base]))
-            print(json.dumps({"case": case + ("" if hoop_kind == "hoop" else "_on_uvloop"),
+            print(json.dumps({"case": (case + ("_on_uvloop" if "uvloop" in hoop_kind else "")
+                                       + ("_before" if hoop_kind.startswith("before") else "")),
                               "unit": "round trips/s", "hoop": round(med[hoop_kind]),
-                              "baseline": base + " streams", "baseline_value": round(med[base]),
+                              "baseline": base + (" streams" if base in ("asyncio", "uvloop")
+                                                  else " (hoop)"),
+                              "baseline_value": round(med[base]),
                               "ratio": round(med[hoop_kind] / med[base], 2),
                               "paired_ratio": round(paired, 2),
                               "cpu_us": [round(cpu[hoop_kind], 1), round(cpu[base], 1)],

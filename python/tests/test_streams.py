@@ -6,6 +6,8 @@ import asyncio
 import gc
 import os
 import socket
+import sys
+import time
 
 import pytest
 from conftest import fd_count
@@ -56,6 +58,13 @@ def port_of(server):
 def test_echo_server_64_clients(run):
     async def main():
         await haio.nop()  # the engine and this loop's queue exist from here on
+        # and, after a first connection, the loop's socket poller (an epoll fd)
+        warm = await haio.start_server(echo, "127.0.0.1", 0)
+        _, w = await haio.open_connection("127.0.0.1", port_of(warm))
+        w.close()
+        await w.wait_closed()
+        warm.close()
+        await warm.wait_closed()
         gc.collect()  # sockets other tests dropped are closed now, not during this one
         before = fd_count()
         server = await haio.start_server(echo, "127.0.0.1", 0)
@@ -301,7 +310,9 @@ def test_buffered_protocol_gets_the_data_in_its_own_buffers(run):
                 self.buf = bytearray(1000)  # smaller than what arrives
 
             def get_buffer(self, sizehint):
-                assert sizehint > 0
+                # -1 (any size, what asyncio's transports pass when they
+                # receive into it), or the size of data held while paused
+                assert sizehint == -1 or sizehint > 0
                 return self.buf
 
             def buffer_updated(self, n):
@@ -379,5 +390,103 @@ def test_fds_of_a_closed_engine_are_not_left_in_the_loop(run):
             assert await haio.read(zero, 3) == b"\0\0\0"
         finally:
             os.close(zero)
+
+    run(main)
+
+
+def test_receiving_runs_no_python_of_hoops_per_message(run):
+    """Issue 20's rule for sockets: hoop's Python runs once per batch of
+    received messages, never once per message (one C call receives from
+    every ready socket and calls data_received itself). Counted with
+    sys.setprofile: the Python functions of the hoop package that run while
+    n sockets' messages are delivered must not grow with n."""
+    async def main():
+        got = []
+
+        class Sink(asyncio.Protocol):
+            def data_received(self, data):
+                got.append(data)
+
+        server = await haio.create_server(Sink, "127.0.0.1", 0)
+        clients = []
+
+        async def hoop_calls(n):
+            while len(clients) < n:
+                clients.append(socket.create_connection(("127.0.0.1", port_of(server))))
+            got.clear()
+            for c in clients[:n]:  # every connection accepted and reading
+                c.sendall(b"x")
+            while len(got) < n:
+                await asyncio.sleep(0.001)
+            got.clear()
+            for c in clients[:n]:
+                c.sendall(b"y" * 64)
+            time.sleep(0.05)  # all of them arrived before the loop goes on
+            calls = 0
+            sep = os.sep + "hoop" + os.sep
+
+            def prof(frame, event, arg):
+                nonlocal calls
+                if event == "call" and sep in frame.f_code.co_filename:
+                    calls += 1
+
+            sys.setprofile(prof)
+            try:
+                while len(got) < n:
+                    await asyncio.sleep(0)
+            finally:
+                sys.setprofile(None)
+            assert got == [b"y" * 64] * n
+            return calls
+
+        few, many = await hoop_calls(4), await hoop_calls(32)
+        assert few == many, (few, many)
+        for c in clients:
+            c.close()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_data_received_that_raises_closes_that_connection_only(run):
+    """As asyncio's own transports do: a protocol whose data_received
+    raises is reported to the loop's exception handler and its connection
+    closed (connection_lost with the exception); other connections of the
+    same batch are still served."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        reports = []
+        loop.set_exception_handler(lambda _loop, ctx: reports.append(ctx))
+        lost = loop.create_future()
+        got = []
+
+        class P(asyncio.Protocol):
+            def data_received(self, data):
+                if data == b"boom":
+                    raise ValueError("bad message")
+                got.append(data)
+
+            def connection_lost(self, exc):
+                if isinstance(exc, ValueError) and not lost.done():
+                    lost.set_result(exc)
+
+        server = await haio.create_server(P, "127.0.0.1", 0)
+        a = socket.create_connection(("127.0.0.1", port_of(server)))
+        b = socket.create_connection(("127.0.0.1", port_of(server)))
+        a.sendall(b"boom")
+        b.sendall(b"fine")
+        exc = await asyncio.wait_for(lost, 5)
+        assert str(exc) == "bad message"
+        assert [ctx["exception"] for ctx in reports] == [exc]
+        while not got:
+            await asyncio.sleep(0.001)
+        assert got == [b"fine"]
+        a.settimeout(5)
+        assert a.recv(10) == b""  # closed by the server
+        a.close()
+        b.close()
+        server.close()
+        await server.wait_closed()
 
     run(main)
