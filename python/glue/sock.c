@@ -156,6 +156,120 @@ done:
 	return failed;
 }
 
+/*
+ * Sender(fd, slow): a transport's write() when the data can go straight out
+ * (hoop._streams sets it as the transport's `write` attribute). While
+ * `direct` is true (nothing buffered or in flight, no EOF or close asked:
+ * the transport keeps it so), write(data) of bytes is one non-blocking
+ * send(2) here and, when the kernel took it all, nothing else: no Python
+ * frame. Anything else calls slow(data, sent): sent is what send(2) took
+ * (0 for EAGAIN) or -errno, or None when no send was tried (not direct,
+ * not bytes); the transport checks, buffers and reports there.
+ */
+#include <structmember.h>
+
+typedef struct {
+	PyObject_HEAD int fd;
+	int direct;
+	PyObject *slow;
+} HoopySender;
+
+static PyObject *hoopy_sender_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+	int fd;
+	PyObject *slow;
+	static char *names[] = {"fd", "slow", NULL};
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "iO:Sender", names, &fd, &slow))
+		return NULL;
+	if (fd < 0 || !PyCallable_Check(slow)) {
+		PyErr_SetString(PyExc_ValueError, "Sender(fd >= 0, slow: "
+		                                  "callable)");
+		return NULL;
+	}
+	HoopySender *s = (HoopySender *)type->tp_alloc(type, 0);
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	s->direct = 0;
+	Py_INCREF(slow);
+	s->slow = slow;
+	return (PyObject *)s;
+}
+
+static int hoopy_sender_traverse(HoopySender *s, visitproc visit, void *arg)
+{
+	Py_VISIT(s->slow);
+	return 0;
+}
+
+static int hoopy_sender_clear(HoopySender *s)
+{
+	Py_CLEAR(s->slow);
+	return 0;
+}
+
+static void hoopy_sender_dealloc(HoopySender *s)
+{
+	PyObject_GC_UnTrack(s);
+	hoopy_sender_clear(s);
+	Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *hoopy_sender_write(HoopySender *s, PyObject *data)
+{
+	if (!s->slow) {
+		PyErr_SetString(PyExc_ValueError, "Sender cleared");
+		return NULL;
+	}
+	if (!s->direct || !PyBytes_CheckExact(data) || !PyBytes_GET_SIZE(data))
+		return PyObject_CallFunctionObjArgs(s->slow, data, Py_None, NULL);
+	Py_ssize_t len = PyBytes_GET_SIZE(data);
+	ssize_t n;
+	do
+		n = send(s->fd, PyBytes_AS_STRING(data), (size_t)len,
+		         MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n == len)
+		Py_RETURN_NONE;
+	long sent = n >= 0                                    ? (long)n
+	            : errno == EAGAIN || errno == EWOULDBLOCK ? 0
+	                                                      : -(long)errno;
+	PyObject *arg = PyLong_FromLong(sent);
+	if (!arg)
+		return NULL;
+	PyObject *r = PyObject_CallFunctionObjArgs(s->slow, data, arg, NULL);
+	Py_DECREF(arg);
+	return r;
+}
+
+static PyMethodDef hoopy_sender_methods[] = {
+        {"write", (PyCFunction)hoopy_sender_write, METH_O,
+         "write(data): send data at once if nothing is queued, else hand it "
+         "to the transport."},
+        {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef hoopy_sender_members[] = {
+        {"direct", T_INT, offsetof(HoopySender, direct), 0,
+         "true while write() may send at once"},
+        {"fd", T_INT, offsetof(HoopySender, fd), READONLY, "the socket"},
+        {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject HoopySender_Type = {
+        PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hoop._hoopsock.Sender",
+        .tp_basicsize = sizeof(HoopySender),
+        .tp_dealloc = (destructor)hoopy_sender_dealloc,
+        .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+        .tp_doc = "A transport's write(): the send(2) of data that can go "
+                  "out at once.",
+        .tp_traverse = (traverseproc)hoopy_sender_traverse,
+        .tp_clear = (inquiry)hoopy_sender_clear,
+        .tp_methods = hoopy_sender_methods,
+        .tp_members = hoopy_sender_members,
+        .tp_new = hoopy_sender_new,
+};
+
 static PyMethodDef hoopy_sock_methods[] = {
         {"recv_ready", (PyCFunction)(void (*)(void))hoopy_sock_recv_ready,
          METH_FASTCALL,
@@ -186,8 +300,18 @@ static int hoopy_sock_install(void)
 	int rc = 0;
 	PyObject *mods = PyImport_GetModuleDict();
 	if (!PyDict_GetItemString(mods, "hoop._hoopsock")) {
-		PyObject *m = PyModule_Create(&hoopy_sock_module);
-		rc = m ? PyDict_SetItemString(mods, "hoop._hoopsock", m) : -1;
+		PyObject *m = NULL;
+		rc = -1;
+		if (PyType_Ready(&HoopySender_Type) == 0)
+			m = PyModule_Create(&hoopy_sock_module);
+		Py_INCREF(&HoopySender_Type);
+		if (m && PyModule_AddObject(m, "Sender",
+		                            (PyObject *)&HoopySender_Type) < 0)
+			Py_CLEAR(m);
+		if (!m)
+			Py_DECREF(&HoopySender_Type);
+		else
+			rc = PyDict_SetItemString(mods, "hoop._hoopsock", m);
 		Py_XDECREF(m);
 	}
 	if (rc < 0 && PyErr_Occurred())

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._hoop_cffi import lib
 from ._ops import Accept, Connect, Read, Send, Splice
-from ._sockpoll import recv_ready
+from ._sockpoll import Sender, recv_ready
 
 _MORE = lib.HOOP_CQE_F_MORE
 RECV_SIZE = 256 * 1024  # the most one recv(2) takes, as asyncio's transports
@@ -142,6 +142,8 @@ class SocketTransport(_asyncio.Transport):
         self._poller = _poller(loop)
         self._watched = False  # in the poller's epoll set
         self._send_sink = Call(self._on_send)
+        self._tx = Sender(self._fd, self._write)
+        self.write = self._tx.write  # type: ignore[method-assign]
         self._reading = True
         self._eof_received = False
         self._wbuf = bytearray()
@@ -153,6 +155,7 @@ class SocketTransport(_asyncio.Transport):
         self._high = _HIGH_WATER
         self._low = _HIGH_WATER // 4
         self._write_paused = False
+        self._sync_direct()
         if server is not None:
             server._attach(self)
         loop.call_soon(protocol.connection_made, self)
@@ -242,7 +245,14 @@ class SocketTransport(_asyncio.Transport):
 
     def write(self, data: Any) -> None:
         """Send `data` (bytes-like); what cannot be sent at once is
-        buffered and sent by io_uring."""
+        buffered and sent by io_uring. (Each transport's `write` attribute
+        is its C Sender's write, which sends bytes straight out when
+        nothing is queued and calls _write for everything else.)"""
+        self._write(data, None)
+
+    def _write(self, data: Any, sent: Optional[int]) -> None:
+        """write() of `data`; `sent` is what the Sender's send(2) of it
+        took (or -errno), None if it tried none."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("data argument must be a bytes-like object, not %r"
                             % type(data).__name__)
@@ -250,7 +260,13 @@ class SocketTransport(_asyncio.Transport):
             raise RuntimeError("cannot call write() after write_eof()")
         if self._closing or not data:
             return
-        if self._inflight is None and not self._wbuf and _DIRECT_SEND:
+        n = -1
+        if sent is not None:
+            if sent < 0:
+                self._fatal(_oserror(sent))
+                return
+            n = sent
+        elif self._inflight is None and not self._wbuf and _DIRECT_SEND:
             try:
                 n = self._sock.send(data)
             except (BlockingIOError, InterruptedError):
@@ -258,6 +274,7 @@ class SocketTransport(_asyncio.Transport):
             except OSError as exc:
                 self._fatal(exc)
                 return
+        if n >= 0:
             if n == len(data):
                 return
             data = memoryview(data)[n:]
@@ -270,10 +287,17 @@ class SocketTransport(_asyncio.Transport):
         """Send the buffers of `list_of_data`, joined, as one write()."""
         self.write(b"".join(list_of_data))
 
+    def _sync_direct(self) -> None:
+        """Let the Sender send at once exactly when nothing is queued and
+        neither EOF nor close was asked."""
+        self._tx.direct = (self._inflight is None and not self._wbuf and _DIRECT_SEND
+                           and not self._eof_wanted and not self._closing)
+
     def _start_send(self) -> None:
         view = memoryview(bytes(self._wbuf))
         self._wbuf.clear()
         self._inflight = view
+        self._tx.direct = False
         self._driver.submit_to(Send(self._fd, view), self._send_sink)
 
     def _on_send(self, res: int, flags: int) -> None:
@@ -293,6 +317,7 @@ class SocketTransport(_asyncio.Transport):
         self._inflight = None
         if self._wbuf:
             self._start_send()
+        self._sync_direct()
         self._check_low()
         if self._inflight is None:
             self._sent_all()
@@ -352,6 +377,7 @@ class SocketTransport(_asyncio.Transport):
         if self._closing or self._eof_wanted:
             return
         self._eof_wanted = True
+        self._tx.direct = False
         if self._inflight is None:
             self._sent_all()
 
@@ -367,6 +393,7 @@ class SocketTransport(_asyncio.Transport):
             return
         self._closing = True
         self._reading = False
+        self._tx.direct = False
         self._unwatch()
         if self._inflight is None:
             self._stop_io()
@@ -393,6 +420,7 @@ class SocketTransport(_asyncio.Transport):
         if not self._closing:
             self._closing = True
             self._reading = False
+        self._tx.direct = False
         self._unwatch()
         self._stop_io(cancel_sends=True)
 

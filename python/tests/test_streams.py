@@ -490,3 +490,67 @@ def test_data_received_that_raises_closes_that_connection_only(run):
         await server.wait_closed()
 
     run(main)
+
+
+def test_write_keeps_order_and_errors_on_every_path(run):
+    """write() sends bytes from C when nothing is queued, else queues
+    behind the send in flight: the peer gets every byte in order, whatever
+    the type (bytes, bytearray, memoryview); a str raises TypeError, a
+    write after write_eof RuntimeError, a write after close nothing."""
+    async def main():
+        server = await haio.start_server(echo, "127.0.0.1", 0)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        t = w.transport
+        with pytest.raises(TypeError):
+            t.write("text")
+        big = os.urandom(4 << 20)  # more than the socket takes at once
+        parts = [big, b"a" * 10, bytearray(b"b" * 20), memoryview(b"c" * 30)[5:], b"", b"d"]
+        for p in parts:
+            t.write(p)
+        assert t.get_write_buffer_size() > 0  # the small ones queued behind
+        want = b"".join(bytes(p) for p in parts)
+        got = await asyncio.wait_for(r.readexactly(len(want)), 20)
+        assert got == want
+        t.write(b"e")  # straight out again: nothing queued any more
+        assert t.get_write_buffer_size() == 0
+        assert await asyncio.wait_for(r.readexactly(1), 5) == b"e"
+        w.write_eof()
+        with pytest.raises(RuntimeError):
+            t.write(b"late")
+        assert await asyncio.wait_for(r.read(), 5) == b""
+        w.close()
+        await w.wait_closed()
+        r2, w2 = await haio.open_connection("127.0.0.1", port_of(server))
+        w2.close()
+        w2.transport.write(b"after close")  # ignored, as asyncio's transports do
+        await w2.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
+
+
+def test_write_runs_no_python_when_nothing_is_queued(run):
+    """Issue 20's rule for the other half of a round trip: a write() the
+    socket takes at once is one send(2) from C, no Python frame (counted
+    with sys.setprofile, as above)."""
+    async def main():
+        server = await haio.start_server(echo, "127.0.0.1", 0)
+        r, w = await haio.open_connection("127.0.0.1", port_of(server))
+        t = w.transport
+        calls = []
+        sys.setprofile(lambda frame, event, arg: event == "call" and calls.append(
+            frame.f_code.co_name))
+        try:
+            for _ in range(50):
+                t.write(b"z" * 64)
+        finally:
+            sys.setprofile(None)
+        assert calls == []
+        assert await asyncio.wait_for(r.readexactly(50 * 64), 5) == b"z" * 50 * 64
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    run(main)
