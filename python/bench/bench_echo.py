@@ -16,6 +16,12 @@ connections, one message in flight per connection, round trips counted for
   asyncio       asyncio.start_server on the default loop
   uvloop        asyncio.start_server on uvloop
 
+With --count, each server instead counts, under sys.setprofile, the
+Python function calls (and C function calls) its loop thread makes per
+round trip, split by where the function lives (hoop, asyncio, uvloop, the
+handler): a figure that does not move with the machine's load. Prints one
+JSON line per server.
+
 With --before PYTHON (an interpreter whose hoop is the package to compare
 with, e.g. a venv of main's), "before" and "before+uvloop" run hoop's two
 servers with it, in the same rotation, and their rows are printed too.
@@ -41,12 +47,16 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+ROUND_TRIPS = [0]
+
+
 async def echo(reader, writer):
     try:
         while True:
             data = await reader.read(65536)
             if not data:
                 break
+            ROUND_TRIPS[0] += 1
             writer.write(data)
             await writer.drain()
     except ConnectionError:
@@ -54,8 +64,36 @@ async def echo(reader, writer):
     writer.close()
 
 
-def serve(kind):
-    """Run one server until stdin closes; print its port first."""
+def where(code_file):
+    for part in ("hoop", "asyncio", "uvloop"):
+        if os.sep + part + os.sep in code_file:
+            return part
+    return "other"
+
+
+def start_counting():
+    """Count the calls of this thread by where the callee lives; returns
+    the counter (keys: hoop, asyncio, uvloop, other; c: C functions)."""
+    counts = {"hoop": 0, "asyncio": 0, "uvloop": 0, "other": 0, "c": 0}
+    places = {}
+
+    def prof(frame, event, arg):
+        if event == "call":
+            f = frame.f_code.co_filename
+            w = places.get(f)
+            if w is None:
+                w = places[f] = where(f)
+            counts[w] += 1
+        elif event == "c_call":
+            counts["c"] += 1
+
+    sys.setprofile(prof)
+    return counts
+
+
+def serve(kind, count=False):
+    """Run one server until stdin closes; print its port first (and with
+    `count`, its calls per round trip last)."""
     use_hoop = kind.startswith("hoop")
     if kind.endswith("uvloop"):
         import uvloop
@@ -73,8 +111,17 @@ def serve(kind):
         print(server.sockets[0].getsockname()[1], flush=True)
         done = loop.create_future()
         loop.add_reader(sys.stdin.fileno(), lambda: done.done() or done.set_result(None))
+        counts = start_counting() if count else None
         await done
+        sys.setprofile(None)
         server.close()
+        if counts is not None:
+            n = max(ROUND_TRIPS[0], 1)
+            print(json.dumps({"kind": kind, "round_trips": ROUND_TRIPS[0],
+                              "python_calls_per_rt": round(
+                                  sum(v for k, v in counts.items() if k != "c") / n, 2),
+                              "by_place": {k: round(v / n, 2) for k, v in counts.items()}}),
+                  flush=True)
 
     loop.run_until_complete(main())
 
@@ -88,10 +135,11 @@ def build_client():
 
 
 def one_run(client, kind, args):
-    python = sys.executable
+    python, label = sys.executable, kind
     if kind.startswith("before"):
         python, kind = args.before, kind.replace("before", "hoop")
-    srv = subprocess.Popen([python, os.path.abspath(__file__), "--serve", kind],
+    srv = subprocess.Popen([python, os.path.abspath(__file__), "--serve", kind]
+                           + (["--count"] if args.count else []),
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         port = srv.stdout.readline().strip()
@@ -101,9 +149,16 @@ def one_run(client, kind, args):
                               str(args.seconds), str(args.warmup), str(srv.pid)],
                              check=True, capture_output=True, text=True)
         fields = out.stdout.split()
+        if args.count:
+            srv.stdin.close()
+            line = srv.stdout.readline()
+            row = json.loads(line)
+            row["kind"] = label
+            print(json.dumps(row), flush=True)
         return float(fields[0]), float(fields[1]) if len(fields) > 1 else float("nan")
     finally:
-        srv.stdin.close()
+        if not srv.stdin.closed:
+            srv.stdin.close()
         try:
             srv.wait(10)
         except subprocess.TimeoutExpired:
@@ -120,11 +175,13 @@ def main():
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--kinds", help="comma-separated servers to run (default: all)")
+    ap.add_argument("--count", action="store_true",
+                    help="count the servers' Python calls per round trip instead")
     ap.add_argument("--before", metavar="PYTHON",
                     help="also run hoop's servers with this interpreter's hoop")
     args = ap.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.count)
         return
     client = build_client()
     kinds = ["hoop", "asyncio"]
@@ -137,6 +194,10 @@ def main():
         kinds += [k.replace("hoop", "before") for k in kinds if k.startswith("hoop")]
     if args.kinds:
         kinds = [k for k in args.kinds.split(",") if k in kinds]
+    if args.count:
+        for k in kinds:
+            one_run(client, k, args)
+        return
     rates = {k: [] for k in kinds}
     cpus = {k: [] for k in kinds}
     for r in range(args.rounds):

@@ -164,13 +164,16 @@ done:
  * send(2) here and, when the kernel took it all, nothing else: no Python
  * frame. Anything else calls slow(data, sent): sent is what send(2) took
  * (0 for EAGAIN) or -errno, or None when no send was tried (not direct,
- * not bytes); the transport checks, buffers and reports there.
+ * not bytes); the transport checks, buffers and reports there. Its
+ * is_closing() is the transport's too (`closing`, kept by the transport),
+ * which StreamWriter.drain() asks on every call.
  */
 #include <structmember.h>
 
 typedef struct {
 	PyObject_HEAD int fd;
 	int direct;
+	int closing;
 	PyObject *slow;
 } HoopySender;
 
@@ -191,6 +194,7 @@ static PyObject *hoopy_sender_new(PyTypeObject *type, PyObject *args, PyObject *
 		return NULL;
 	s->fd = fd;
 	s->direct = 0;
+	s->closing = 0;
 	Py_INCREF(slow);
 	s->slow = slow;
 	return (PyObject *)s;
@@ -242,7 +246,15 @@ static PyObject *hoopy_sender_write(HoopySender *s, PyObject *data)
 	return r;
 }
 
+static PyObject *hoopy_sender_is_closing(HoopySender *s, PyObject *unused)
+{
+	return PyBool_FromLong(s->closing);
+}
+
 static PyMethodDef hoopy_sender_methods[] = {
+        {"is_closing", (PyCFunction)hoopy_sender_is_closing, METH_NOARGS,
+         "is_closing(): the transport's, without a Python frame (drain() "
+         "asks it every time)."},
         {"write", (PyCFunction)hoopy_sender_write, METH_O,
          "write(data): send data at once if nothing is queued, else hand it "
          "to the transport."},
@@ -252,6 +264,8 @@ static PyMethodDef hoopy_sender_methods[] = {
 static PyMemberDef hoopy_sender_members[] = {
         {"direct", T_INT, offsetof(HoopySender, direct), 0,
          "true while write() may send at once"},
+        {"closing", T_INT, offsetof(HoopySender, closing), 0,
+         "what is_closing() returns"},
         {"fd", T_INT, offsetof(HoopySender, fd), READONLY, "the socket"},
         {NULL, 0, 0, 0, NULL},
 };

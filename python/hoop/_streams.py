@@ -144,6 +144,7 @@ class SocketTransport(_asyncio.Transport):
         self._send_sink = Call(self._on_send)
         self._tx = Sender(self._fd, self._write)
         self.write = self._tx.write  # type: ignore[method-assign]
+        self.is_closing = self._tx.is_closing  # type: ignore[method-assign]
         self._reading = True
         self._eof_received = False
         self._wbuf = bytearray()
@@ -384,7 +385,8 @@ class SocketTransport(_asyncio.Transport):
     # ---- closing ----
 
     def is_closing(self) -> bool:
-        """True once close() or abort() was called."""
+        """True once close() or abort() was called. (Each transport's
+        `is_closing` attribute is its Sender's, the same answer in C.)"""
         return self._closing
 
     def close(self) -> None:
@@ -394,6 +396,7 @@ class SocketTransport(_asyncio.Transport):
         self._closing = True
         self._reading = False
         self._tx.direct = False
+        self._tx.closing = True
         self._unwatch()
         if self._inflight is None:
             self._stop_io()
@@ -421,6 +424,7 @@ class SocketTransport(_asyncio.Transport):
             self._closing = True
             self._reading = False
         self._tx.direct = False
+        self._tx.closing = True
         self._unwatch()
         self._stop_io(cancel_sends=True)
 

@@ -532,8 +532,9 @@ def test_write_keeps_order_and_errors_on_every_path(run):
 
 def test_write_runs_no_python_when_nothing_is_queued(run):
     """Issue 20's rule for the other half of a round trip: a write() the
-    socket takes at once is one send(2) from C, no Python frame (counted
-    with sys.setprofile, as above)."""
+    socket takes at once is one send(2) from C, and is_closing() (which
+    drain() asks) a C call too: no Python frame (counted with
+    sys.setprofile, as above)."""
     async def main():
         server = await haio.start_server(echo, "127.0.0.1", 0)
         r, w = await haio.open_connection("127.0.0.1", port_of(server))
@@ -544,11 +545,13 @@ def test_write_runs_no_python_when_nothing_is_queued(run):
         try:
             for _ in range(50):
                 t.write(b"z" * 64)
+                assert not t.is_closing()  # drain() asks this every time
         finally:
             sys.setprofile(None)
         assert calls == []
         assert await asyncio.wait_for(r.readexactly(50 * 64), 5) == b"z" * 50 * 64
         w.close()
+        assert t.is_closing() and w.is_closing()
         await w.wait_closed()
         server.close()
         await server.wait_closed()
