@@ -76,7 +76,10 @@ class Poller:
         fresh = t._fd not in self.table
         self.table[t._fd] = (t, None if t._buffered else t._protocol.data_received)  # type: ignore[attr-defined]
         if fresh:
-            self.ep.register(t._fd, select.EPOLLIN)
+            try:
+                self.ep.register(t._fd, select.EPOLLIN)
+            except FileExistsError:  # a dup of an fd once watched, still open
+                self.ep.modify(t._fd, select.EPOLLIN)
 
     def unwatch(self, t: "SocketTransport") -> None:
         if self.table.pop(t._fd, None) is None:
