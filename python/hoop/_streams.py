@@ -73,13 +73,11 @@ class Poller:
         loop.add_reader(self.fd, self.ready)
 
     def watch(self, t: "SocketTransport") -> None:
-        fresh = t._fd not in self.table
         self.table[t._fd] = (t, None if t._buffered else t._protocol.data_received)  # type: ignore[attr-defined]
-        if fresh:
-            try:
-                self.ep.register(t._fd, select.EPOLLIN)
-            except FileExistsError:  # a dup of an fd once watched, still open
-                self.ep.modify(t._fd, select.EPOLLIN)
+        try:
+            self.ep.register(t._fd, select.EPOLLIN)
+        except FileExistsError:  # watched already (set_protocol), or the
+            self.ep.modify(t._fd, select.EPOLLIN)  # fd of a dup still open
 
     def unwatch(self, t: "SocketTransport") -> None:
         if self.table.pop(t._fd, None) is None:

@@ -421,7 +421,7 @@ def test_receiving_runs_no_python_of_hoops_per_message(run):
             got.clear()
             for c in clients[:n]:
                 c.sendall(b"y" * 64)
-            time.sleep(0.05)  # all of them arrived before the loop goes on
+            time.sleep(0.1)  # all of them arrived before the loop goes on
             calls = 0
             sep = os.sep + "hoop" + os.sep
 
@@ -440,7 +440,10 @@ def test_receiving_runs_no_python_of_hoops_per_message(run):
             return calls
 
         few, many = await hoop_calls(4), await hoop_calls(32)
-        assert few == many, (few, many)
+        # one call per wake-up of the loop (Poller.ready), not per message
+        # (the old transport: 10 and 38); a loaded machine may deliver the
+        # 32 in a few wake-ups
+        assert many <= few + 3, (few, many)
         for c in clients:
             c.close()
         server.close()
