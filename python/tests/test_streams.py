@@ -560,3 +560,46 @@ def test_write_runs_no_python_when_nothing_is_queued(run):
         await server.wait_closed()
 
     run(main)
+
+
+def test_ctrl_c_while_serving_is_prompt(run):
+    """Ctrl-C while the loop serves a busy connection: KeyboardInterrupt
+    within ~0.5 s (the receives are made in C inside the loop's callback;
+    an exception other than Exception passes straight through them)."""
+    import signal
+    import threading
+
+    holder = {}
+
+    async def main():
+        server = await haio.start_server(echo, "127.0.0.1", 0)
+        holder["server"] = server
+        c = socket.create_connection(("127.0.0.1", port_of(server)))
+        holder["client"] = c
+
+        def pump():
+            try:
+                while True:
+                    c.sendall(b"p" * 64)
+                    if not c.recv(64):
+                        return
+            except OSError:
+                return
+
+        threading.Thread(target=pump, daemon=True).start()
+        await asyncio.sleep(30)
+
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(main)
+        elapsed = time.monotonic() - t0
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
+        if "client" in holder:
+            holder["client"].close()
+    assert elapsed < 0.2 + 0.5, elapsed
