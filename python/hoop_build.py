@@ -173,7 +173,8 @@ with open(FFI_H) as f:
 
 # Glue of its own per part of the package: python/glue/NAME.h (declarations
 # for the cdef) and NAME.c (appended to the module's source).
-GLUE_PARTS = ["aio", "files", "ring"]  # hoop.asyncio; Engine batches, read_files; hoop.Ring
+GLUE_PARTS = ["aio", "files", "ring", "sock"]  # hoop.asyncio; Engine batches, read_files;
+# hoop.Ring; hoop.asyncio's socket receives
 
 
 def glue_part(name, ext):

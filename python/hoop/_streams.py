@@ -1,15 +1,18 @@
-"""Sockets for hoop.asyncio: an asyncio.Transport whose receives (and the
-sends that cannot go out at once) are io_uring operations, servers whose
-accepts are too, and asyncio's own StreamReader/StreamWriter on top.
+"""Sockets for hoop.asyncio: an asyncio.Transport whose sends that cannot
+go out at once are io_uring operations, servers whose accepts are too, and
+asyncio's own StreamReader/StreamWriter on top.
 
-On io_uring a connection keeps one multishot receive armed, whose data the
-kernel puts in a buffer group shared by the loop's connections: the
-driver's C helper copies each batch's data out and gives the buffers back
-in one call, and the transport hands it to the protocol (as bytes to
-data_received, or straight into a BufferedProtocol's get_buffer). On the
-thread pool a connection keeps one receive in flight into a buffer it owns,
-armed again in the same batch as every other operation of that loop
-iteration.
+Receives wait by readiness: a loop's connections are in one epoll set
+(Poller) whose fd the loop watches; when it is readable, one C call
+(python/glue/sock.c) receives from every ready socket and hands the data
+as bytes straight to its protocol's data_received: no Python of hoop's runs
+per message. A BufferedProtocol's transport receives straight into the
+protocol's get_buffer() instead (no copy). Nothing is in flight between
+messages, so no buffer is lent to the kernel, and a paused transport leaves
+its data in the socket (TCP's own flow control). Why not a multishot ring
+receive per connection, as before: on a 2-CPU machine it cost more CPU per
+message (its completions run as task work in the loop's thread and wake the
+engine thread per batch); docs/BENCHMARKS.md has the measurements.
 A listening socket keeps a multishot accept armed (io_uring), or one
 single-shot accept re-armed per connection (the thread-pool backend, which
 cannot do multishot).
@@ -25,58 +28,80 @@ from __future__ import annotations
 import asyncio as _asyncio
 import errno
 import os
+import select
 import socket
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ._engine import Engine
-from ._hoop_cffi import ffi, lib
-from ._ops import Accept, Connect, Read, Recv, RecvMulti, Send, Splice
+from ._hoop_cffi import lib
+from ._ops import Accept, Connect, Read, Send, Splice
+from ._sockpoll import Sender, recv_ready
 
 _MORE = lib.HOOP_CQE_F_MORE
-RECV_SIZE = 65536
+RECV_SIZE = 256 * 1024  # the most one recv(2) takes, as asyncio's transports
 _HIGH_WATER = 64 * 1024
 _DIRECT_SEND = not os.environ.get("HOOP_PY_URING_SEND")
 
 
 class Call:
-    """A completion sink that calls fn(res, flags, data) on the loop's
-    thread, data being the bytes a receive with a group buffer delivered,
-    or None; `token` is the engine's token of its latest operation (for
-    cancel)."""
+    """A completion sink that calls fn(res, flags) on the loop's thread;
+    `token` is the engine's token of its latest operation (for cancel)."""
 
     __slots__ = ("fn", "token")
 
-    def __init__(self, fn: Callable[[int, int, Optional[bytes]], None]) -> None:
+    def __init__(self, fn: Callable[[int, int], None]) -> None:
         self.fn = fn
         self.token = 0
 
 
-class RecvGroup:
-    """A provided-buffer group (hoop_bufgroup) for one loop's multishot
-    receives: COUNT buffers of SIZE bytes shared by all its connections.
-    A completion's data is copied out and its buffer given back at once
-    (by the driver's hoopy_aio_take), so a connection holds no buffer
-    between completions."""
+class Poller:
+    """One loop's readiness watch over its transports' sockets: an epoll
+    set the loop watches (add_reader), and on each wake-up one C call
+    (recv_ready) that receives from every ready socket of `table` and
+    calls its protocol's data_received with the bytes, or its transport's
+    _on_event with b"" (end of stream), -errno, or None (a BufferedProtocol:
+    the transport receives into its buffer itself). A transport is in the
+    table exactly while it is reading and not closing. Per loop, not per
+    engine: closing an engine stops no connection."""
 
-    COUNT = 128
-    SIZE = 32768
+    def __init__(self, loop: _asyncio.AbstractEventLoop) -> None:
+        self.ep = select.epoll()  # close-on-exec
+        self.fd = self.ep.fileno()
+        # fd -> (transport, its protocol's data_received or None)
+        self.table: Dict[int, Tuple["SocketTransport", Any]] = {}
+        self.buf = bytearray(RECV_SIZE)
+        loop.add_reader(self.fd, self.ready)
 
-    def __init__(self, g: Any, core: Any) -> None:
-        self.g = g
-        self.core = core  # the queue whose close destroys the group
-        self.bgid = int(lib.hoop_bufgroup_id(g))
+    def watch(self, t: "SocketTransport") -> None:
+        self.table[t._fd] = (t, None if t._buffered else t._protocol.data_received)  # type: ignore[attr-defined]
+        try:
+            self.ep.register(t._fd, select.EPOLLIN)
+        except FileExistsError:  # watched already (set_protocol), or the
+            self.ep.modify(t._fd, select.EPOLLIN)  # fd of a dup still open
 
-    @classmethod
-    def create(cls, engine: Engine, core: Any) -> Optional["RecvGroup"]:
-        if os.environ.get("HOOP_PY_SINGLESHOT") or engine.backend != "io_uring":
-            return None
-        out = ffi.new("hoop_bufgroup **")
-        rc = lib.hoop_bufgroup_create_engine(out, engine._e(), next(engine._bgids),
-                                             cls.COUNT, cls.SIZE, 0)
-        if rc < 0:
-            return None  # -EOPNOTSUPP and friends: single-shot receives
-        core.groups.append(out[0])  # destroyed after the queue
-        return cls(out[0], core)
+    def unwatch(self, t: "SocketTransport") -> None:
+        if self.table.pop(t._fd, None) is None:
+            return
+        try:
+            self.ep.unregister(t._fd)
+        except (OSError, ValueError):  # closed under us: epoll dropped it
+            pass
+
+    def ready(self) -> None:
+        # A callback that raised (an Exception) stopped nothing else: its
+        # transport is closed as asyncio's own are, with a report.
+        for t, exc in recv_ready(self.fd, self.table, self.buf):
+            t._fatal(exc, "Fatal error: protocol callback failed")
+
+
+_pollers: "weakref.WeakKeyDictionary[Any, Poller]" = weakref.WeakKeyDictionary()
+
+
+def _poller(loop: _asyncio.AbstractEventLoop) -> Poller:
+    p = _pollers.get(loop)
+    if p is None:
+        p = _pollers[loop] = Poller(loop)
+    return p
 
 
 def _oserror(res: int) -> OSError:
@@ -115,18 +140,13 @@ class SocketTransport(_asyncio.Transport):
         self._protocol = protocol
         self._buffered = isinstance(protocol, _asyncio.BufferedProtocol)
         self._server = server
-        self._group = driver.recv_group()
-        if self._group is not None:  # io_uring: multishot, kernel-picked buffers
-            self._rview: Optional[memoryview] = None
-            self._recv_req: Any = RecvMulti(self._fd, self._group.bgid)
-        else:  # thread pool: one receive at a time into our own buffer
-            self._rview = memoryview(bytearray(RECV_SIZE))
-            self._recv_req = Recv(self._fd, self._rview)
-        self._recv_sink = Call(self._on_recv)
+        self._poller = _poller(loop)
+        self._watched = False  # in the poller's epoll set
         self._send_sink = Call(self._on_send)
-        self._recv_pending = False
+        self._tx = Sender(self._fd, self._write)
+        self.write = self._tx.write  # type: ignore[method-assign]
+        self.is_closing = self._tx.is_closing  # type: ignore[method-assign]
         self._reading = True
-        self._held_data: List[bytes] = []  # received while paused
         self._eof_received = False
         self._wbuf = bytearray()
         self._inflight: Optional[memoryview] = None  # the send in flight
@@ -137,6 +157,7 @@ class SocketTransport(_asyncio.Transport):
         self._high = _HIGH_WATER
         self._low = _HIGH_WATER // 4
         self._write_paused = False
+        self._sync_direct()
         if server is not None:
             server._attach(self)
         loop.call_soon(protocol.connection_made, self)
@@ -149,76 +170,47 @@ class SocketTransport(_asyncio.Transport):
     # ---- reading ----
 
     def _arm_recv(self) -> None:
-        if self._reading and not self._recv_pending and not self._closing \
+        if self._reading and not self._watched and not self._closing \
                 and not self._eof_received:
-            self._recv_pending = True
-            self._driver.submit_to(self._recv_req, self._recv_sink)
+            self._watched = True
+            self._poller.watch(self)
 
-    def _on_recv(self, res: int, flags: int, data: Any) -> None:
-        if res > 0 and flags & _MORE and self._reading and not self._held_data \
-                and not self._buffered and data is not None:
-            # the common case: a multishot receive's data, straight through
-            self._protocol.data_received(data)  # type: ignore[attr-defined]
-            return
-        if not flags & _MORE:
-            self._recv_pending = False  # a single-shot, or a multishot's last
-        if res > 0:
-            if data is None:  # our own buffer (single-shot receives)
-                data = self._rview[:res].tobytes()  # type: ignore[index]
-            if self._closing:
-                pass
-            elif self._reading and not self._held_data:
-                if self._buffered:
-                    rest = self._feed_buffered(data)
-                    if rest:
-                        self._held_data.append(rest)
-                else:
-                    self._protocol.data_received(data)  # type: ignore[attr-defined]
-            else:  # paused, or resumed with older data still to deliver
-                self._held_data.append(data)
-            if not self._recv_pending:
-                self._arm_recv()
-        elif res == 0:
+    def _unwatch(self) -> None:
+        if self._watched:
+            self._watched = False
+            self._poller.unwatch(self)
+
+    def _on_event(self, what: Any) -> None:
+        """From the poller: b"" (end of stream), an int -errno, or None
+        (data for a BufferedProtocol, to receive ourselves)."""
+        if what is None:
+            self._recv_into()
+        elif what.__class__ is bytes:
             self._eof_received = True
-            if self._closing:
-                pass
-            elif self._reading and not self._held_data:
-                self._deliver_eof()
-        elif res in (-errno.ECANCELED, -errno.ENOBUFS) and not self._recv_pending:
-            # ECANCELED: our own cancel (pause_reading, close); ENOBUFS: the
-            # group ran dry and the multishot ended: arm it again
-            self._arm_recv()
-        elif not self._closing:
-            self._fatal(_oserror(res))
-        if self._closing:
-            self._maybe_lost()
+            self._unwatch()
+            self._deliver_eof()
+        else:
+            self._unwatch()
+            self._fatal(_oserror(what))
 
-    def _feed_buffered(self, data: Any) -> Optional[bytes]:
-        """Copy `data` into the BufferedProtocol's own buffers (as many
-        get_buffer/buffer_updated rounds as its buffers need); what is
-        left when the protocol pauses reading (or the transport closes)
-        midway is returned, to be delivered on resume_reading."""
-        data = memoryview(data)
+    def _recv_into(self) -> None:
+        """A BufferedProtocol's data: received straight into its buffer."""
         protocol = self._protocol
-        while data:
-            buf = memoryview(protocol.get_buffer(len(data))).cast("B")  # type: ignore[attr-defined]
-            n = min(len(buf), len(data))
-            if n == 0:
-                raise RuntimeError("get_buffer() returned an empty buffer")
-            buf[:n] = data[:n]
-            del buf
+        buf = protocol.get_buffer(-1)  # type: ignore[attr-defined]
+        if not len(buf):
+            raise RuntimeError("get_buffer() returned an empty buffer")
+        try:
+            n = self._sock.recv_into(buf)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._unwatch()
+            self._fatal(exc)
+            return
+        if n:
             protocol.buffer_updated(n)  # type: ignore[attr-defined]
-            data = data[n:]
-            if data and (self._closing or not self._reading):
-                rest: bytes = data.tobytes()
-                return rest
-        return None
-
-    def _deliver(self, data: bytes) -> Optional[bytes]:
-        if self._buffered:
-            return self._feed_buffered(data)
-        self._protocol.data_received(data)  # type: ignore[attr-defined]
-        return None
+        else:
+            self._on_event(b"")
 
     def _deliver_eof(self) -> None:
         keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
@@ -226,27 +218,20 @@ class SocketTransport(_asyncio.Transport):
             self.close()
 
     def pause_reading(self) -> None:
-        """Stop delivering data to the protocol (a multishot receive is
-        cancelled; what arrives meanwhile is kept)."""
+        """Stop delivering data to the protocol (and receiving it: what
+        arrives meanwhile waits in the socket)."""
         if self._reading:
             self._reading = False
-            if self._group is not None and self._recv_pending:
-                # a multishot would go on receiving: stop it; what arrived
-                # meanwhile is kept for resume_reading
-                self._driver.cancel(self._recv_sink)
+            self._unwatch()
 
     def resume_reading(self) -> None:
-        """Deliver data again, what was kept first."""
+        """Deliver data again (and the end of stream, if it came)."""
         if self._reading or self._closing:
             return
         self._reading = True
         self._loop.call_soon(self._resume)
 
     def _resume(self) -> None:
-        while self._held_data and self._reading and not self._closing:
-            rest = self._deliver(self._held_data.pop(0))
-            if rest:
-                self._held_data.insert(0, rest)
         if not self._reading or self._closing:
             return
         if self._eof_received:
@@ -262,7 +247,14 @@ class SocketTransport(_asyncio.Transport):
 
     def write(self, data: Any) -> None:
         """Send `data` (bytes-like); what cannot be sent at once is
-        buffered and sent by io_uring."""
+        buffered and sent by io_uring. (Each transport's `write` attribute
+        is its C Sender's write, which sends bytes straight out when
+        nothing is queued and calls _write for everything else.)"""
+        self._write(data, None)
+
+    def _write(self, data: Any, sent: Optional[int]) -> None:
+        """write() of `data`; `sent` is what the Sender's send(2) of it
+        took (or -errno), None if it tried none."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError("data argument must be a bytes-like object, not %r"
                             % type(data).__name__)
@@ -270,7 +262,13 @@ class SocketTransport(_asyncio.Transport):
             raise RuntimeError("cannot call write() after write_eof()")
         if self._closing or not data:
             return
-        if self._inflight is None and not self._wbuf and _DIRECT_SEND:
+        n = -1
+        if sent is not None:
+            if sent < 0:
+                self._fatal(_oserror(sent))
+                return
+            n = sent
+        elif self._inflight is None and not self._wbuf and _DIRECT_SEND:
             try:
                 n = self._sock.send(data)
             except (BlockingIOError, InterruptedError):
@@ -278,6 +276,7 @@ class SocketTransport(_asyncio.Transport):
             except OSError as exc:
                 self._fatal(exc)
                 return
+        if n >= 0:
             if n == len(data):
                 return
             data = memoryview(data)[n:]
@@ -290,13 +289,20 @@ class SocketTransport(_asyncio.Transport):
         """Send the buffers of `list_of_data`, joined, as one write()."""
         self.write(b"".join(list_of_data))
 
+    def _sync_direct(self) -> None:
+        """Let the Sender send at once exactly when nothing is queued and
+        neither EOF nor close was asked."""
+        self._tx.direct = (self._inflight is None and not self._wbuf and _DIRECT_SEND
+                           and not self._eof_wanted and not self._closing)
+
     def _start_send(self) -> None:
         view = memoryview(bytes(self._wbuf))
         self._wbuf.clear()
         self._inflight = view
+        self._tx.direct = False
         self._driver.submit_to(Send(self._fd, view), self._send_sink)
 
-    def _on_send(self, res: int, flags: int, _view: Any = None) -> None:
+    def _on_send(self, res: int, flags: int) -> None:
         view = self._inflight
         assert view is not None
         if res < 0:
@@ -313,6 +319,7 @@ class SocketTransport(_asyncio.Transport):
         self._inflight = None
         if self._wbuf:
             self._start_send()
+        self._sync_direct()
         self._check_low()
         if self._inflight is None:
             self._sent_all()
@@ -372,13 +379,15 @@ class SocketTransport(_asyncio.Transport):
         if self._closing or self._eof_wanted:
             return
         self._eof_wanted = True
+        self._tx.direct = False
         if self._inflight is None:
             self._sent_all()
 
     # ---- closing ----
 
     def is_closing(self) -> bool:
-        """True once close() or abort() was called."""
+        """True once close() or abort() was called. (Each transport's
+        `is_closing` attribute is its Sender's, the same answer in C.)"""
         return self._closing
 
     def close(self) -> None:
@@ -387,6 +396,9 @@ class SocketTransport(_asyncio.Transport):
             return
         self._closing = True
         self._reading = False
+        self._tx.direct = False
+        self._tx.closing = True
+        self._unwatch()
         if self._inflight is None:
             self._stop_io()
 
@@ -394,10 +406,11 @@ class SocketTransport(_asyncio.Transport):
         """Close at once, dropping what is buffered; connection_lost(None) follows."""
         self._force_close(None)
 
-    def _fatal(self, exc: BaseException) -> None:
+    def _fatal(self, exc: BaseException,
+               message: str = "Fatal error on hoop transport") -> None:
         if not isinstance(exc, (BrokenPipeError, ConnectionResetError,
                                 ConnectionAbortedError)):
-            self._report(exc, "Fatal error on hoop transport")
+            self._report(exc, message)
         self._force_close(exc)
 
     def _report(self, exc: BaseException, message: str) -> None:
@@ -411,20 +424,20 @@ class SocketTransport(_asyncio.Transport):
         if not self._closing:
             self._closing = True
             self._reading = False
+        self._tx.direct = False
+        self._tx.closing = True
+        self._unwatch()
         self._stop_io(cancel_sends=True)
 
     def _stop_io(self, cancel_sends: bool = False) -> None:
         """Cancel what is in flight on the socket; connection_lost runs
         once the kernel has finished with all of it."""
         if cancel_sends and self._inflight is not None:
-            self._driver.cancel_fd(self._fd, (self._recv_sink, self._send_sink))
-        elif self._recv_pending:
-            self._driver.cancel(self._recv_sink)
+            self._driver.cancel_fd(self._fd, (self._send_sink,))
         self._maybe_lost()
 
     def _maybe_lost(self) -> None:
-        if self._lost or not self._closing or self._recv_pending \
-                or self._inflight is not None:
+        if self._lost or not self._closing or self._inflight is not None:
             return
         self._lost = True
         self._loop.call_soon(self._call_connection_lost, getattr(self, "_exc", None))
@@ -445,6 +458,8 @@ class SocketTransport(_asyncio.Transport):
         """Deliver to `protocol` from now on."""
         self._protocol = protocol
         self._buffered = isinstance(protocol, _asyncio.BufferedProtocol)
+        if self._watched:
+            self._poller.watch(self)  # the table entry names the new protocol
 
     def get_protocol(self) -> _asyncio.BaseProtocol:
         """The protocol data is delivered to."""
@@ -490,7 +505,7 @@ class Server(_asyncio.AbstractServer):
         self._driver.submit_to(Accept(fd, multishot=self._multishot), sink)
 
     def _accept_sink(self, s: socket.socket) -> Call:
-        return Call(lambda res, flags, _view: self._on_accept(s, res, flags))
+        return Call(lambda res, flags: self._on_accept(s, res, flags))
 
     def _on_accept(self, s: socket.socket, res: int, flags: int) -> None:
         more = flags & _MORE

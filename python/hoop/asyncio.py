@@ -11,8 +11,9 @@ holds them until then, even when the awaiting task is cancelled (the
 operation then runs to completion and its result is dropped).
 
 Sockets: start_server and open_connection return asyncio's own
-StreamReader/StreamWriter over a hoop transport whose receives, accepts
-and blocked sends are io_uring operations (see hoop._streams);
+StreamReader/StreamWriter over a hoop transport whose accepts and blocked
+sends are io_uring operations and whose receives are made in C, all ready
+sockets of a loop in one call (see hoop._streams);
 create_server and create_connection take a protocol factory as the loop
 methods of the same names do. sendfile moves file data to a socket by
 splice, without passing it through Python.
@@ -57,8 +58,6 @@ from ._ops import (
 from ._streams import Call, Server, SocketTransport
 
 _MORE = lib.HOOP_CQE_F_MORE
-_F_BUFFER = lib.HOOP_CQE_F_BUFFER
-_NO_ROOM = 0xFFFFFFFFFFFFFFFF  # hoopy_aio_take: the data did not fit
 # user_data of read() batches: this bit, the batch number above bit 32, the
 # read's index below (other operations count up from 1)
 _RBIT = 1 << 63
@@ -97,11 +96,6 @@ class _Driver:
         self.sqe = ffi.new("struct hoop_sqe *")
         self.ids = itertools.count(1)
         self.tokens = ffi.new("uint64_t[]", self.core.capacity)
-        self._group: Any = None  # the receive buffer group, made on first use
-        self._g = ffi.NULL  # its hoop_bufgroup, for hoopy_aio_take
-        self._arena = ffi.NULL  # where hoopy_aio_take copies received data
-        self._arena_cap = 0
-        self._arena_data: Any = None  # ffi.buffer of the arena: slices are bytes
         # Completions are announced by the queue's eventfd (those the engine
         # thread reaped) and by the ring's own fd (those the kernel has just
         # posted: _collect reaps them in this thread, without waiting for
@@ -197,20 +191,6 @@ class _Driver:
                     loop.call_soon(self._call, sink, -errno.ECANCELED, 0)
                 break
 
-    def recv_group(self) -> Optional["_streams.RecvGroup"]:
-        """The loop's buffer group for multishot receives, or None where
-        there is none (the thread-pool backend: -EOPNOTSUPP)."""
-        if self._group is None:
-            group = _streams.RecvGroup.create(self.engine, self.core)
-            if group is not None:
-                size = group.COUNT * group.SIZE
-                self._arena = _raw("char[]", size)
-                self._arena_cap = size
-                self._arena_data = ffi.buffer(self._arena)
-                self._g = group.g
-            self._group = group or False
-        return self._group or None
-
     def submit_many(self, requests: Any) -> "_asyncio.Future[List[int]]":
         """Queue many requests; one future for the list of their results.
         Each request's tag is its index in the list."""
@@ -245,7 +225,7 @@ class _Driver:
                 if not read[3].done():
                     read[3].set_exception(exc)
             return
-        dispatch: List[Tuple[Any, int, int, int, int]] = []
+        dispatch: List[Tuple[Any, int, int, int]] = []
         try:
             room = core.capacity - lib.hoop_queue_outstanding(q)
             k = min(room, len(self.backlog), self.engine._sq)
@@ -348,22 +328,20 @@ class _Driver:
         elif not sink.done():
             sink.set_exception(exc)
 
-    def _take(self, q: Any, core: _QueueCore) -> Optional[List[Tuple[Any, int, int, int, int]]]:
+    def _take(self, q: Any, core: _QueueCore) -> Optional[List[Tuple[Any, int, int, int]]]:
         """Move the waiting completions out (core entered): (sink,
-        user_data, res, flags, arena offset) for _dispatch, which runs after
-        the core is left; None in a forked child (-ECHILD)."""
+        user_data, res, flags) for _dispatch, which runs after the core is
+        left; None in a forked child (-ECHILD)."""
         # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
         # itself, which picks up completions that happened inline during
         # the add without waiting for the engine thread to pass them on.
-        # Received data is copied out of the buffer group into the arena
-        # and the buffers given back, in the same C call.
-        n = lib.hoopy_aio_take(q, core.out, core.capacity, self._g, self._arena,
-                               self._arena_cap)
+        # (No buffer group: socket receives are not ring operations.)
+        n = lib.hoopy_aio_take(q, core.out, core.capacity, ffi.NULL, ffi.NULL, 0)
         if n <= 0:
             return None if n == -errno.ECHILD else []
         held = core.held
         out = []
-        for ud, off, res, flags in core.decode(n):
+        for ud, _token, res, flags in core.decode(n):
             if ud & _RBIT:  # one of a read() batch: its future, resolved
                 key = ud & _RHI  # here (set_result runs no user code)
                 batch = held[key]
@@ -380,27 +358,20 @@ class _Driver:
                         fut.set_exception(error_from(res))
             else:
                 out.append(((held[ud] if flags & _MORE else held.pop(ud))[0],
-                            ud, res, flags, off))
+                            ud, res, flags))
         return out
 
-    def _dispatch(self, items: List[Tuple[Any, int, int, int, int]]) -> None:
-        arena = self._arena_data
+    def _dispatch(self, items: List[Tuple[Any, int, int, int]]) -> None:
         i = 0
         while i < len(items):
             try:
-                for sink, ud, res, flags, off in items[i:] if i else items:
+                for sink, ud, res, flags in items[i:] if i else items:
                     i += 1
                     cls = sink.__class__
                     if cls is Call:
                         if not flags & _MORE:
                             sink.token = 0  # nothing of it in flight any more
-                        if flags & _F_BUFFER and res > 0:
-                            if off == _NO_ROOM:
-                                sink.fn(-errno.ENOBUFS, flags & ~_F_BUFFER, None)
-                            else:  # the data, as bytes
-                                sink.fn(res, flags, arena[off:off + res])
-                        else:
-                            sink.fn(res, flags, None)
+                        sink.fn(res, flags)
                     elif cls is _Batch:
                         sink.done_one(ud, res)
                     elif not sink.done():
@@ -434,7 +405,7 @@ class _Driver:
 
     def _call(self, sink: Call, res: int, flags: int) -> None:
         try:
-            sink.fn(res, flags, None)
+            sink.fn(res, flags)
         except Exception as exc:
             self._report(exc)
 
