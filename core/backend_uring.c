@@ -69,8 +69,7 @@ static void engine_mark_dead(hoop_engine *e, int err)
 		bg_notify(e, true);
 }
 
-/* A CQE copied out of the ring, with the slot it names (NULL: none of
- * ours in flight, or the kick poll's). */
+/* A CQE copied out of the ring, with the slot it names. */
 struct cqe_copy {
 	struct hoop_slot *s;
 	uint64_t ud;
@@ -81,28 +80,23 @@ struct cqe_copy {
 #define DRAIN_BATCH 32u
 
 /*
- * Take up to DRAIN_BATCH CQEs from head to tail into b[], finding each
- * one's slot, and give their ring slots back at once (before any
- * delivery, so a slow callback never stalls the CQ). Returns how many; *final counts the ends of
- * operations among them. Caller holds drain_lock, under which alone a
- * ring op's slot leaves INFLIGHT, so the slots found stay valid until
- * delivered.
+ * Look at up to DRAIN_BATCH CQEs from head to tail: sl[i] gets the slot
+ * the i-th names (NULL: none of ours in flight, or the kick poll's).
+ * Returns how many; *final counts the ends of operations among them.
+ * Caller holds drain_lock, under which alone a ring op's slot leaves
+ * INFLIGHT, so the slots found stay valid until delivered.
  */
-static unsigned drain_take(hoop_engine *e, unsigned head, unsigned tail,
-                           struct cqe_copy *b, unsigned *final)
+static unsigned drain_look(hoop_engine *e, unsigned head, unsigned tail,
+                           struct hoop_slot **sl, unsigned *final)
 {
 	hoop_ring *r = e->ring;
 	unsigned k = 0, fin = 0;
 	for (; head != tail && k < DRAIN_BATCH; head++, k++) {
 		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head);
-		unsigned i = k;
 		uint64_t ud = c->user_data;
-		b[i].ud = ud;
-		b[i].res = c->res;
-		b[i].flags = c->flags;
-		b[i].s = NULL;
+		sl[k] = NULL;
 		if (ud == HOOP_UD_KICK) {
-			if (!(b[i].flags & HOOP_CQE_F_MORE)) /* the thread re-arms */
+			if (!(c->flags & HOOP_CQE_F_MORE)) /* the thread re-arms */
 				atomic_store(&e->kick_armed, 0);
 			e->kicked = true;
 			continue;
@@ -112,18 +106,16 @@ static unsigned drain_take(hoop_engine *e, unsigned head, unsigned tail,
 		/* Acquire pairs with the submitter's release of INFLIGHT:
 		 * the slot's fields written before the SQE was published
 		 * are visible. */
-		uint32_t st = s ? atomic_load_explicit(&s->state,
-		                                       memory_order_acquire)
-		                : 0;
-		if (!s || (st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+		if (!s ||
+		    (atomic_load_explicit(&s->state, memory_order_acquire) &
+		     SLOT_STATE_MASK) != SLOT_INFLIGHT ||
 		    LOAD(&s->gen) != gen) {
 			ADD(&e->m_unknown, 1);
 			continue;
 		}
-		b[i].s = s;
-		fin += !(b[i].flags & HOOP_CQE_F_MORE);
+		sl[k] = s;
+		fin += !(c->flags & HOOP_CQE_F_MORE);
 	}
-	hoop__ring_cq_release(r, head);
 	*final = fin;
 	return k;
 }
@@ -146,9 +138,8 @@ static void queue_run_flush(hoop_engine *e, struct queue_run *run)
 	if (!run->n)
 		return;
 	run->to->push_n(run->to->arg, run->c, run->n);
-	for (unsigned i = 0; i < run->n; i++)
-		if (run->done[i])
-			hoop__slot_free(&e->tab, run->done[i]);
+	/* The ended ones' slots go back together, with one compare-and-swap. */
+	hoop__slots_free_n(&e->tab, run->done, run->n);
 	run->n = 0;
 	run->to = NULL;
 }
@@ -205,7 +196,8 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 			flushed = true;
 			continue;
 		}
-		unsigned fin, k = drain_take(e, head, tail, b, &fin);
+		struct hoop_slot *sl[DRAIN_BATCH];
+		unsigned fin, k = drain_look(e, head, tail, sl, &fin);
 		/* Counted for the whole batch before any result is visible
 		 * (hoop__engine_deliver_slot says why). */
 		if (fin) {
@@ -217,26 +209,42 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 		 * error (dead_quiesce), delivered as its CQE shows the kernel
 		 * is done. */
 		int dead = LOAD(&e->dead);
+		/* A waiter's result is delivered straight from the CQ; a
+		 * callback's or queue's is copied out, and run only once the
+		 * CQ slots are given back (a slow callback never stalls the
+		 * CQ). */
+		unsigned nb = 0;
+		for (unsigned i = 0; i < k; i++) {
+			struct hoop_slot *s = sl[i];
+			if (!s)
+				continue;
+			const struct hoop_cqe *c = hoop__ring_cqe_at(r, head + i);
+			int32_t res = c->res;
+			uint32_t fl = c->flags;
+			bool final = !(fl & HOOP_CQE_F_MORE);
+			if (__builtin_expect(dead != 0, 0) && final)
+				res = dead;
+			if (s->to.kind == DELIVER_WAIT) {
+				/* Only the final result is delivered by waiting. */
+				if (final)
+					hoop__engine_deliver_wait(e, s, res, fl);
+				continue;
+			}
+			b[nb++] = (struct cqe_copy){s, c->user_data, res, fl};
+		}
+		hoop__ring_cq_release(r, head + k);
 		struct queue_run run;
 		run.n = 0;
 		run.to = NULL;
-		for (unsigned i = 0; i < k; i++) {
+		for (unsigned i = 0; i < nb; i++) {
 			struct hoop_slot *s = b[i].s;
-			if (!s)
-				continue;
-			int32_t res = b[i].res;
-			uint32_t fl = b[i].flags;
-			bool final = !(fl & HOOP_CQE_F_MORE);
-			if (dead && final)
-				res = dead;
-			if (final && s->to.kind == DELIVER_WAIT) {
-				hoop__engine_deliver_wait(e, s, res, fl);
-			} else if (s->to.push_n) {
-				queue_run_add(e, &run, s, b[i].ud, res, fl);
+			if (s->to.push_n) {
+				queue_run_add(e, &run, s, b[i].ud, b[i].res,
+				              b[i].flags);
 			} else {
 				queue_run_flush(e, &run);
-				hoop__engine_deliver_counted(e, s, b[i].ud, res,
-				                             fl);
+				hoop__engine_deliver_counted(e, s, b[i].ud,
+				                             b[i].res, b[i].flags);
 			}
 		}
 		queue_run_flush(e, &run);
@@ -340,6 +348,17 @@ static int sq_room_locked(hoop_engine *e, unsigned n)
 static bool op_for_pool(const hoop_engine *e, const struct hoop_op *op)
 {
 	return op->opcode < 64 && ((e->pool_opmask >> op->opcode) & 1);
+}
+
+/* Whether any of n records needs the pool. A kernel that lacks one opcode
+ * the engine knows (6.18 lacks 63) must not send every call through the
+ * records path: that cost 60 instructions per NOP. */
+static bool ops_for_pool(const hoop_engine *e, const struct hoop_op *ops, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (op_for_pool(e, &ops[i]))
+			return true;
+	return false;
 }
 
 static bool op_linked(const struct hoop_op *op)
@@ -481,6 +500,8 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 	 * SQE128 or mixed entries: one index per SQE). */
 	unsigned first = hoop__ring_sqe_take(r, n);
 	bool refused = false, linked = false;
+	/* A copy the compiler keeps in registers for the loop. */
+	const struct hoop_target target = *to;
 	for (unsigned i = 0; i < n; i++) {
 		struct hoop_sqe *sqe = hoop__ring_sqe_at(r, first + i);
 		if (src->ops) {
@@ -502,20 +523,19 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 			    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
 				bits = SLOT_TIMER;
 		}
-		/*
-		 * A chain ends with its call: with batching (or SQPOLL) the
-		 * next SQE in the ring may be another caller's, so a link flag
-		 * on the call's last op would tie the two together.
-		 */
-		if (i == n - 1)
-			sqe->flags &= (uint8_t)~HOOP_LINK_FLAGS;
 		linked = (sqe->flags & HOOP_LINK_FLAGS) != 0;
 		/* Armed at once: if the call is refused below, nothing was
 		 * published (we hold submit_lock), so no CQE names these. */
-		uint64_t token = hoop__engine_arm(e, idx[i], sqe->user_data, to,
-		                                  bits);
+		uint64_t token = hoop__slot_arm(&e->tab, idx[i], sqe->user_data,
+		                                &target, SLOT_INFLIGHT | bits, 0);
 		sqe->user_data = token;
 	}
+	/*
+	 * A chain ends with its call: with batching (or SQPOLL) the next SQE
+	 * in the ring may be another caller's, so a link flag on the call's
+	 * last op would tie the two together.
+	 */
+	hoop__ring_sqe_at(r, first + n - 1)->flags &= (uint8_t)~HOOP_LINK_FLAGS;
 	if (refused) {
 		/* A filler asked for a flag the engine refuses, or a timer
 		 * too fast: hand the SQEs and the slots back. */
@@ -939,7 +959,7 @@ static int uring_submit(hoop_engine *e, const struct hoop_submit_src *src,
                         unsigned n, uint64_t *tokens, unsigned flags,
                         const struct hoop_target *to, const unsigned *idx)
 {
-	if (!e->pool_opmask)
+	if (!e->pool_opmask || (src->ops && !ops_for_pool(e, src->ops, n)))
 		return submit_ring(e, src, n, tokens, flags, to, idx);
 	/* Some opcodes go to the pool: routing needs records. */
 	return hoop__engine_submit_records(e, src, n, tokens, flags, to, idx,

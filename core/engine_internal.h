@@ -202,8 +202,11 @@ static inline void hoop__engine_deliver_wait(hoop_engine *e, struct hoop_slot *s
 {
 	s->res = res;
 	s->cflags = cflags;
-	uint32_t old = atomic_fetch_xor_explicit(&s->state,
-	                                         SLOT_INFLIGHT ^ SLOT_DONE,
+	/* INFLIGHT + 1 is DONE, with the mark bits kept: one locked add
+	 * (a fetch_xor whose old value is used is a compare-and-swap loop). */
+	_Static_assert(SLOT_DONE == SLOT_INFLIGHT + 1, "INFLIGHT + 1 is DONE");
+	uint32_t old = atomic_fetch_add_explicit(&s->state,
+	                                         SLOT_DONE - SLOT_INFLIGHT,
 	                                         memory_order_acq_rel);
 	if (__builtin_expect((old & (SLOT_RELEASED | SLOT_WAITER)) != 0, 0))
 		hoop__engine_deliver_wake(e, s, old);
@@ -281,20 +284,13 @@ void hoop__caller_leave(hoop_engine *e);
 /* Threads inside an engine call, summed over the stripes. */
 int hoop__callers_active(hoop_engine *e);
 
-/*
- * The calling thread's stripe: any stripe is correct, only speed depends
- * on the choice. Threads run on different stacks, so the address of this
- * frame, above its low 64 KiB, names the thread well enough, in three
- * instructions (sched_getcpu or a thread-local variable costs more in a
- * shared library, and far more under valgrind, which has no rseq).
- */
-static inline struct hoop_stripe *hoop__stripe(hoop_engine *e)
+/* The calling thread's stripe (hoop__thread_hash, slots.h). */
+static inline __attribute__((always_inline)) struct hoop_stripe *
+hoop__stripe(hoop_engine *e)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
-	return &e->stripes[h >> 28];
+	return &e->stripes[hoop__thread_hash()];
 }
-_Static_assert(HOOP_STRIPES == 16, "hoop__stripe takes the top 4 bits");
+_Static_assert(HOOP_STRIPES == HOOP_SLOT_CACHES, "one hash for both");
 _Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
 /* hoop__caller_enter/leave for the hot paths (a one-op submit, wait):

@@ -130,7 +130,8 @@ static void push_locked(hoop_queue *q, const struct hoop_completion *c)
 			return;
 		q->count--;
 	}
-	q->buf[(q->head + q->count) % q->buf_cap] = *c;
+	unsigned at = q->head + q->count; /* both below buf_cap */
+	q->buf[at >= q->buf_cap ? at - q->buf_cap : at] = *c;
 	q->count++;
 	if (!(c->flags & HOOP_CQE_F_MORE))
 		q->inflight--;
@@ -191,7 +192,8 @@ static unsigned take_locked(hoop_queue *q, struct hoop_completion *out, unsigned
 	unsigned n = q->count < max ? q->count : max;
 	for (unsigned i = 0; i < n; i++) {
 		out[i] = q->buf[q->head];
-		q->head = (q->head + 1) % q->buf_cap;
+		if (++q->head == q->buf_cap)
+			q->head = 0;
 		if (!(out[i].flags & HOOP_CQE_F_MORE))
 			q->outstanding--;
 	}
