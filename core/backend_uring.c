@@ -257,10 +257,10 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 
 static void uring_reap(hoop_engine *e)
 {
-	if (pthread_mutex_trylock(&e->drain_lock) != 0)
+	if (!hoop__lock_try(&e->drain_lock))
 		return; /* someone is reaping already */
 	unsigned n = drain_locked(e, DRAIN_PASSES);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 	if (n)
 		ADD(&e->m_reaps_waiters, n);
 }
@@ -312,17 +312,17 @@ static void uring_flush_pending(hoop_engine *e)
 {
 	if (!atomic_load_explicit(&e->has_pending, memory_order_relaxed))
 		return;
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	if (e->pending)
 		enter_locked(e);
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 }
 
 static int uring_flush(hoop_engine *e)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	int r = e->pending ? enter_locked(e) : 0;
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 	if (r > 0)
 		uring_reap(e);
 	return r;
@@ -488,10 +488,10 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
                        unsigned n, uint64_t *tokens, unsigned flags,
                        const struct hoop_target *to, const unsigned *idx)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	int err = sq_room_locked(e, n);
 	if (err < 0) {
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 		hoop__slots_untake(&e->tab, idx, n);
 		return err;
 	}
@@ -540,7 +540,7 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		/* A filler asked for a flag the engine refuses, or a timer
 		 * too fast: hand the SQEs and the slots back. */
 		hoop__ring_sqe_rewind(r, first);
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 		hoop__slots_untake(&e->tab, idx, n);
 		return -EINVAL;
 	}
@@ -571,7 +571,7 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		                      memory_order_relaxed);
 		first_of_batch = true;
 	}
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 	if (enter_now)
 		uring_reap(e); /* inline completions, for everyone */
 	/*
@@ -699,7 +699,7 @@ static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s, uint32_t gen,
 
 static void arm_kick(hoop_engine *e)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	if (!atomic_load(&e->kick_armed) && sq_room_locked(e, 1) == 0) {
 		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
 		hoop_prep_poll_multishot(sqe, e->kick_fd, 0x001 /* POLLIN */);
@@ -708,7 +708,7 @@ static void arm_kick(hoop_engine *e)
 		enter_locked(e);
 		atomic_store(&e->kick_armed, 1);
 	}
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 }
 
 /*
@@ -765,7 +765,7 @@ static void dead_quiesce(hoop_engine *e, int err)
 	if (!(hoop_ring_setup_flags(r) & HOOP_SETUP_SQPOLL)) {
 		/* Tokens copied under submit_lock, failed under drain_lock
 		 * (a callback may submit while holding drain_lock). */
-		pthread_mutex_lock(&e->submit_lock);
+		hoop__lock(&e->submit_lock);
 		hoop__ring_flush_sq(r);
 		unsigned head = hoop__ring_sq_khead(r);
 		unsigned tail = hoop__ring_sq_ktail(r);
@@ -773,13 +773,13 @@ static void dead_quiesce(hoop_engine *e, int err)
 		    (unseen = malloc((tail - head) * sizeof(*unseen))))
 			for (unsigned i = head; i != tail; i++)
 				unseen[nunseen++] = hoop__ring_sqe_at(r, i)->user_data;
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 	}
 	if (nunseen) {
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		for (unsigned i = 0; i < nunseen; i++)
 			fail_token_locked(e, unseen[i], err);
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 	}
 	free(unseen);
 	uint64_t now = hoop__now_ns();
@@ -789,20 +789,20 @@ static void dead_quiesce(hoop_engine *e, int err)
 		e->dead_next_cancel = now + 10000000ull;
 		/* All of it: what is left in flight is counted next. (A dead
 		 * ring takes no new submission, so this ends.) */
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		drain_locked(e, UINT_MAX);
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 	}
 	if (e->dead_cancel_found)
 		return;
 	unsigned left = ring_inflight(e);
 	if (left == 0 || left > hoop__ring_cq_dropped(r))
 		return;
-	pthread_mutex_lock(&e->drain_lock);
+	hoop__lock(&e->drain_lock);
 	for (unsigned i = 0; i < e->tab.n; i++)
 		fail_token_locked(
 		        e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 }
 
 static void *engine_thread(void *arg)
@@ -811,11 +811,11 @@ static void *engine_thread(void *arg)
 	hoop_ring *r = e->ring;
 	for (;;) {
 		int ret;
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		unsigned n = drain_locked(e, DRAIN_PASSES);
 		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
 		e->kicked = false;
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 		if (n)
 			ADD(&e->m_reaps_thread, n);
 

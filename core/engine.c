@@ -69,6 +69,14 @@ void hoop__caller_leave(hoop_engine *e)
 	                          memory_order_release);
 }
 
+void hoop__lock_slow(hoop_lock *l)
+{
+	/* Held: mark it contended and sleep until it is free (Drepper's
+	 * "futexes are tricky", mutex 3). */
+	while (atomic_exchange_explicit(&l->v, 2, memory_order_acquire) != 0)
+		hoop__futex_wait(&l->v, 2, -1);
+}
+
 int hoop__callers_active(hoop_engine *e)
 {
 	uint32_t n = 0;
@@ -211,9 +219,9 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 			return;
 		}
 	}
-	pthread_mutex_lock(&e->drain_lock);
+	hoop__lock(&e->drain_lock);
 	hoop__engine_dispatch(e, token, res, flags);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
@@ -792,8 +800,6 @@ static void engine_free(hoop_engine *e, bool in_child)
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
 	free(e->stripes);
-	pthread_mutex_destroy(&e->submit_lock);
-	pthread_mutex_destroy(&e->drain_lock);
 	free(e);
 }
 
@@ -836,8 +842,6 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	}
 	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
-	pthread_mutex_init(&e->submit_lock, NULL);
-	pthread_mutex_init(&e->drain_lock, NULL);
 
 	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
 	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
