@@ -80,44 +80,51 @@ struct cqe_copy {
 #define DRAIN_BATCH 32u
 
 /*
- * Look at up to DRAIN_BATCH CQEs from head to tail: sl[i] gets the slot
- * the i-th names (NULL: none of ours in flight, or the kick poll's).
- * Returns how many; *final counts the ends of operations among them.
- * Caller holds drain_lock, under which alone a ring op's slot leaves
- * INFLIGHT, so the slots found stay valid until delivered.
+ * Look at the k (<= DRAIN_BATCH) CQEs from head: cq[i] gets the i-th,
+ * sl[i] the slot it names (NULL: none of ours in flight, or the kick
+ * poll's). Returns how many of them end an operation. Caller holds
+ * drain_lock, under which alone a ring op's slot leaves INFLIGHT, so the
+ * slots found stay valid until delivered.
  */
-static unsigned drain_look(hoop_engine *e, unsigned head, unsigned tail,
-                           struct hoop_slot **sl, unsigned *final)
+static unsigned drain_look(hoop_engine *e, unsigned head, unsigned k,
+                           const struct hoop_cqe **cq, struct hoop_slot **sl)
 {
 	hoop_ring *r = e->ring;
-	unsigned k = 0, fin = 0;
-	for (; head != tail && k < DRAIN_BATCH; head++, k++) {
-		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head);
+	struct hoop_slot *slots = e->tab.slots;
+	uint32_t nslots = e->tab.n;
+	unsigned fin = 0;
+	for (unsigned i = 0; i < k; i++) {
+		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head + i);
 		uint64_t ud = c->user_data;
-		sl[k] = NULL;
-		if (ud == HOOP_UD_KICK) {
-			if (!(c->flags & HOOP_CQE_F_MORE)) /* the thread re-arms */
-				atomic_store(&e->kick_armed, 0);
-			e->kicked = true;
+		cq[i] = c;
+		sl[i] = NULL;
+		/* The slot a token names: index + 1 in the low word (0 and
+		 * the kick's user_data name none). */
+		uint32_t low = (uint32_t)ud - 1;
+		if (__builtin_expect(low >= nslots, 0)) {
+			if (ud == HOOP_UD_KICK) {
+				if (!(c->flags & HOOP_CQE_F_MORE)) /* re-armed */
+					atomic_store(&e->kick_armed, 0);
+				e->kicked = true;
+			} else {
+				ADD(&e->m_unknown, 1);
+			}
 			continue;
 		}
-		uint32_t gen;
-		struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
+		struct hoop_slot *s = &slots[low];
 		/* Acquire pairs with the submitter's release of INFLIGHT:
 		 * the slot's fields written before the SQE was published
 		 * are visible. */
-		if (!s ||
-		    (atomic_load_explicit(&s->state, memory_order_acquire) &
+		if ((atomic_load_explicit(&s->state, memory_order_acquire) &
 		     SLOT_STATE_MASK) != SLOT_INFLIGHT ||
-		    LOAD(&s->gen) != gen) {
+		    LOAD(&s->gen) != hoop__token_gen(ud)) {
 			ADD(&e->m_unknown, 1);
 			continue;
 		}
-		sl[k] = s;
+		sl[i] = s;
 		fin += !(c->flags & HOOP_CQE_F_MORE);
 	}
-	*final = fin;
-	return k;
+	return fin;
 }
 
 /*
@@ -197,7 +204,9 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 			continue;
 		}
 		struct hoop_slot *sl[DRAIN_BATCH];
-		unsigned fin, k = drain_look(e, head, tail, sl, &fin);
+		const struct hoop_cqe *cq[DRAIN_BATCH];
+		unsigned k = tail - head < DRAIN_BATCH ? tail - head : DRAIN_BATCH;
+		unsigned fin = drain_look(e, head, k, cq, sl);
 		/* Counted for the whole batch before any result is visible
 		 * (hoop__engine_deliver_slot says why). */
 		if (fin) {
@@ -218,7 +227,7 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 			struct hoop_slot *s = sl[i];
 			if (!s)
 				continue;
-			const struct hoop_cqe *c = hoop__ring_cqe_at(r, head + i);
+			const struct hoop_cqe *c = cq[i];
 			int32_t res = c->res;
 			uint32_t fl = c->flags;
 			bool final = !(fl & HOOP_CQE_F_MORE);
