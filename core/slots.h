@@ -97,10 +97,12 @@ _Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
  * own line to free and a share of one exchange to take again. Only pushes
  * and take-everything touch the word, so it has no ABA problem: a pushed
  * slot's next is the whole chain below it, whatever happened between.
- * At most HOOP_SLOT_CACHE_MAX slots each; beyond, frees go to the stack.
+ * At most HOOP_SLOT_CACHE_MAX slots each (a batch of 32 comes back whole;
+ * more would only keep slots from other threads until they steal them);
+ * beyond, frees go to the stack.
  */
 #define HOOP_SLOT_CACHES 16u
-#define HOOP_SLOT_CACHE_MAX 64u
+#define HOOP_SLOT_CACHE_MAX 32u
 struct hoop_slot_cache {
 	/* High 32 bits: how many slots the chain holds; low 32: its top's
 	 * index + 1 (0: empty). */
