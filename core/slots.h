@@ -94,9 +94,10 @@ _Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
  * one exchange, by the next take (a submit of n ops takes the n slots its
  * thread freed last). Neither the free stack's top nor the slots' lines then
  * move between CPUs, and a slot costs one compare-and-swap on the thread's
- * own line to free and a share of one exchange to take again. Only pushes
- * and take-everything touch the word, so it has no ABA problem: a pushed
- * slot's next is the whole chain below it, whatever happened between.
+ * own line to free and a share of one exchange to take again. Only pushes,
+ * take-everything and giving a rest back to an empty cache touch the word,
+ * so it has no ABA problem: a pushed slot's next is the whole chain below
+ * it, whatever happened between.
  * At most HOOP_SLOT_CACHE_MAX slots each (a batch of 32 comes back whole;
  * more would only keep slots from other threads until they steal them);
  * beyond, frees go to the stack.
