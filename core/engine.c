@@ -69,6 +69,14 @@ void hoop__caller_leave(hoop_engine *e)
 	                          memory_order_release);
 }
 
+void hoop__lock_slow(hoop_lock *l)
+{
+	/* Held: mark it contended and sleep until it is free (Drepper's
+	 * "futexes are tricky", mutex 3). */
+	while (atomic_exchange_explicit(&l->v, 2, memory_order_acquire) != 0)
+		hoop__futex_wait(&l->v, 2, -1);
+}
+
 int hoop__callers_active(hoop_engine *e)
 {
 	uint32_t n = 0;
@@ -211,9 +219,9 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 			return;
 		}
 	}
-	pthread_mutex_lock(&e->drain_lock);
+	hoop__lock(&e->drain_lock);
 	hoop__engine_dispatch(e, token, res, flags);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
@@ -540,8 +548,9 @@ static bool try_become_spinner(hoop_engine *e)
 
 /* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
  * another caller (a release of the same token) took it first. */
-static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
-                     uint64_t token, struct hoop_completion *out)
+static inline __attribute__((always_inline)) int
+wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st, uint64_t token,
+          struct hoop_completion *out, unsigned h)
 {
 	/* The result is ours only if we take the slot from DONE. */
 	if (!hoop__slot_claim_done(s, st))
@@ -550,7 +559,8 @@ static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
 	out->token = token;
 	out->res = s->res;
 	out->flags = s->cflags;
-	hoop__slot_push_free(&e->tab, s);
+	/* Into this thread's cache (h): its next submit takes it back. */
+	hoop__slot_push_free_h(&e->tab, s, h);
 	return 0;
 }
 
@@ -568,24 +578,30 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -ECHILD;
 	/* Counted among the callers destroy waits for, on the quick path
 	 * too: taking the result writes *out (which can fault and block)
-	 * and then frees the slot in the engine. */
-	struct hoop_stripe *stripe = hoop__caller_in(e);
+	 * and then frees the slot in the engine. One hash names this
+	 * thread's stripe and slot cache. */
+	unsigned h = hoop__thread_hash();
+	struct hoop_stripe *stripe = &e->stripes[h];
+	atomic_fetch_add_explicit(&stripe->callers, 1, memory_order_acq_rel);
 	int ret = -ENOENT;
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		goto out;
 	uint32_t st = hoop__slot_state_for(s, gen);
+	/* Often the result is already there (completions reaped by the
+	 * submit call): take it at once. DONE and not released is a wait-
+	 * delivered op's slot only (a callback's or queue's ends
+	 * DONE|RELEASED). */
+	if ((st & (SLOT_STATE_MASK | SLOT_RELEASED)) == SLOT_DONE) {
+		ret = wait_take(e, s, st, token, out, h);
+		goto out;
+	}
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 		goto out;
 	ret = -EINVAL;
 	if (s->to.kind != DELIVER_WAIT)
 		goto out;
-	/* Often the result is already there (inline completions reaped by the
-	 * submit call): take it at once. */
-	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
-		ret = wait_take(e, s, st, token, out);
-	else
-		ret = wait_slow(e, s, token, out, timeout_ns);
+	ret = wait_slow(e, s, token, out, timeout_ns);
 out:
 	hoop__caller_out(stripe);
 	return ret;
@@ -657,7 +673,7 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		hoop__futex_wait(&s->state, want, left);
 	}
 	if (ret == 0) {
-		ret = wait_take(e, s, st, token, out);
+		ret = wait_take(e, s, st, token, out, hoop__thread_hash());
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -784,8 +800,6 @@ static void engine_free(hoop_engine *e, bool in_child)
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
 	free(e->stripes);
-	pthread_mutex_destroy(&e->submit_lock);
-	pthread_mutex_destroy(&e->drain_lock);
 	free(e);
 }
 
@@ -828,8 +842,6 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	}
 	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
-	pthread_mutex_init(&e->submit_lock, NULL);
-	pthread_mutex_init(&e->drain_lock, NULL);
 
 	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
 	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring

@@ -25,6 +25,40 @@
 struct hoop_backend_ops;
 
 /*
+ * The engine's two locks (submit_lock, drain_lock): a futex word, 0 free,
+ * 1 held, 2 held with a sleeper perhaps. Taking a free lock and giving it
+ * back is one atomic instruction each, inline: a pthread mutex pair cost
+ * about 60 instructions through the PLT, paid on every submit and every
+ * reap (a one-op round trip took and gave back both: 140). Sleepers wait
+ * in the kernel at once, as with the default pthread mutex.
+ */
+typedef struct {
+	_Atomic uint32_t v;
+} hoop_lock;
+
+void hoop__lock_slow(hoop_lock *l); /* engine.c */
+
+static inline bool hoop__lock_try(hoop_lock *l)
+{
+	uint32_t free_ = 0;
+	return atomic_compare_exchange_strong_explicit(&l->v, &free_, 1,
+	                                               memory_order_acquire,
+	                                               memory_order_relaxed);
+}
+
+static inline void hoop__lock(hoop_lock *l)
+{
+	if (!hoop__lock_try(l))
+		hoop__lock_slow(l);
+}
+
+static inline void hoop__unlock(hoop_lock *l)
+{
+	if (atomic_exchange_explicit(&l->v, 0, memory_order_release) == 2)
+		hoop__futex_wake(&l->v, 1);
+}
+
+/*
  * Counters that every operation touches, kept per thread (hoop__stripe, a
  * hash of the stack address) so that threads on different CPUs do not
  * take the same cache line from each other on every call. Sums are exact
@@ -50,7 +84,7 @@ struct hoop_engine {
 	unsigned fork_gen;
 
 	/* submission side, under submit_lock */
-	pthread_mutex_t submit_lock;
+	hoop_lock submit_lock;
 	unsigned pending; /* SQEs published but not yet entered */
 	unsigned batch_count;
 	uint64_t batch_ns;
@@ -60,7 +94,7 @@ struct hoop_engine {
 	bool kicked;                     /* under drain_lock */
 
 	/* completion side, under drain_lock */
-	pthread_mutex_t drain_lock;
+	hoop_lock drain_lock;
 
 	struct hoop_slots tab; /* slots.h */
 
@@ -202,8 +236,11 @@ static inline void hoop__engine_deliver_wait(hoop_engine *e, struct hoop_slot *s
 {
 	s->res = res;
 	s->cflags = cflags;
-	uint32_t old = atomic_fetch_xor_explicit(&s->state,
-	                                         SLOT_INFLIGHT ^ SLOT_DONE,
+	/* INFLIGHT + 1 is DONE, with the mark bits kept: one locked add
+	 * (a fetch_xor whose old value is used is a compare-and-swap loop). */
+	_Static_assert(SLOT_DONE == SLOT_INFLIGHT + 1, "INFLIGHT + 1 is DONE");
+	uint32_t old = atomic_fetch_add_explicit(&s->state,
+	                                         SLOT_DONE - SLOT_INFLIGHT,
 	                                         memory_order_acq_rel);
 	if (__builtin_expect((old & (SLOT_RELEASED | SLOT_WAITER)) != 0, 0))
 		hoop__engine_deliver_wake(e, s, old);
@@ -281,20 +318,13 @@ void hoop__caller_leave(hoop_engine *e);
 /* Threads inside an engine call, summed over the stripes. */
 int hoop__callers_active(hoop_engine *e);
 
-/*
- * The calling thread's stripe: any stripe is correct, only speed depends
- * on the choice. Threads run on different stacks, so the address of this
- * frame, above its low 64 KiB, names the thread well enough, in three
- * instructions (sched_getcpu or a thread-local variable costs more in a
- * shared library, and far more under valgrind, which has no rseq).
- */
-static inline struct hoop_stripe *hoop__stripe(hoop_engine *e)
+/* The calling thread's stripe (hoop__thread_hash, slots.h). */
+static inline __attribute__((always_inline)) struct hoop_stripe *
+hoop__stripe(hoop_engine *e)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
-	return &e->stripes[h >> 28];
+	return &e->stripes[hoop__thread_hash()];
 }
-_Static_assert(HOOP_STRIPES == 16, "hoop__stripe takes the top 4 bits");
+_Static_assert(HOOP_STRIPES == HOOP_SLOT_CACHES, "one hash for both");
 _Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
 /* hoop__caller_enter/leave for the hot paths (a one-op submit, wait):
