@@ -39,12 +39,12 @@ _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 
 /* ---- small helpers ---- */
 
-static _Atomic unsigned fork_generation;
+_Atomic unsigned hoop__fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
 {
-	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&hoop__fork_generation, 1, memory_order_relaxed);
 }
 
 static void install_fork_handler(void)
@@ -75,6 +75,8 @@ int hoop__callers_active(hoop_engine *e)
 	for (unsigned i = 0; i < HOOP_STRIPES; i++)
 		n += atomic_load_explicit(&e->stripes[i].callers,
 		                          memory_order_acquire);
+	/* And the one-op submits and waits inside a result cell. */
+	n += hoop__cells_busy(e->cells);
 	return (int32_t)n;
 }
 
@@ -88,15 +90,7 @@ static uint64_t stripe_sum(hoop_engine *e, size_t off)
 }
 #define STRIPE_SUM(e, field) stripe_sum(e, offsetof(struct hoop_stripe, field))
 
-int hoop__engine_check(hoop_engine *e)
-{
-	if (LOAD(&fork_generation) != e->fork_gen)
-		return -ECHILD;
-	if (LOAD(&e->closing))
-		return -ESHUTDOWN;
-	int d = LOAD(&e->dead);
-	return d ? d : 0;
-}
+int hoop__engine_check(hoop_engine *e) { return hoop__engine_check_inline(e); }
 
 /* ---- what every backend is asked ---- */
 
@@ -108,7 +102,7 @@ int hoop_engine_flush(hoop_engine *e)
 {
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
+	if (LOAD(&hoop__fork_generation) != e->fork_gen)
 		return -ECHILD;
 	return e->be->flush(e);
 }
@@ -461,16 +455,16 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 }
 
 /*
- * hoop_engine_submit of one op that may complete inline (the blocking
- * pattern: submit one read, wait for it): one slot, the inline attempt,
- * the result in the slot, with none of the general path's bookkeeping.
- * The call counts itself among the callers for its whole length, as every
- * entry point does: the inline read can take long (a page fault, a slow
- * device) and destroy must not free the engine under it. Two RMWs on this
- * thread's own stripe line.
+ * hoop_engine_submit of one op through a slot (the inline path's result
+ * cell was taken, or the op was not done inline: hoop__inline_submit1):
+ * one slot, the inline attempt unless `tried`, the result in the slot,
+ * with none of the general path's bookkeeping. The call counts itself among
+ * the callers for its whole length, as every entry point does: the inline
+ * read can take long (a page fault, a slow device) and destroy must not
+ * free the engine under it. Two RMWs on this thread's own stripe line.
  */
-static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
-                      unsigned flags)
+int hoop__engine_submit_one(hoop_engine *e, const struct hoop_op *op,
+                            uint64_t *token, unsigned flags, bool tried)
 {
 	const struct hoop_target to = HOOP_TARGET_WAIT;
 	struct hoop_submit_src src = {op, NULL, NULL};
@@ -484,7 +478,7 @@ static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
 		err = submit_counted(e, &src, 1, token, flags, &to);
 		goto out;
 	}
-	int32_t res = hoop__inline_one(op);
+	int32_t res = tried ? -1 : hoop__inline_one(op);
 	if (res >= 0) {
 		inline_commit(e, op, res, idx, token, &to);
 		err = 1;
@@ -499,10 +493,10 @@ out:
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
-	struct hoop_target to = HOOP_TARGET_WAIT;
 	if (n == 1 && e && ops && tokens && e->inline_rw &&
 	    !hoop__engine_flags_refused(ops->sqe_flags))
-		return submit_one(e, ops, tokens, flags);
+		return hoop__inline_submit1(e, ops, tokens, flags);
+	struct hoop_target to = HOOP_TARGET_WAIT;
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -582,8 +576,11 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	struct hoop_slot *s;
 	if (!e || !out)
 		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
+	if (LOAD(&hoop__fork_generation) != e->fork_gen)
 		return -ECHILD;
+	/* A result left by an inline one-op submit (cells.h). */
+	if (hoop__token_is_cell(token))
+		return hoop__cell_wait(e->cells, token, out);
 	/* Counted among the callers destroy waits for, on the quick path
 	 * too: taking the result writes *out (which can fault and block)
 	 * and then frees the slot in the engine. */
@@ -697,6 +694,8 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	struct hoop_slot *s;
 	if (!e)
 		return -EINVAL;
+	if (hoop__token_is_cell(token))
+		return hoop__cell_release(e->cells, token);
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
@@ -730,7 +729,7 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 	uint32_t gen;
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
+	if (LOAD(&hoop__fork_generation) != e->fork_gen)
 		return -ECHILD;
 	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
@@ -751,7 +750,7 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 {
 	if (!e || fd < 0)
 		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
+	if (LOAD(&hoop__fork_generation) != e->fork_gen)
 		return -ECHILD;
 	hoop__engine_flush_pending(e);
 	return e->be->cancel_fd(e, fd, flags);
@@ -788,7 +787,7 @@ int hoop_engine_cancel_all(hoop_engine *e)
 {
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&fork_generation) != e->fork_gen)
+	if (LOAD(&hoop__fork_generation) != e->fork_gen)
 		return -ECHILD;
 	hoop__caller_enter(e);
 	int r = e->be->cancel_all(e);
@@ -807,6 +806,7 @@ static void engine_free(hoop_engine *e, bool in_child)
 {
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
+	free(e->cells);
 	free(e->stripes);
 	pthread_mutex_destroy(&e->submit_lock);
 	pthread_mutex_destroy(&e->drain_lock);
@@ -844,7 +844,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	hoop_engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->fork_gen = LOAD(&fork_generation);
+	e->fork_gen = LOAD(&hoop__fork_generation);
 	e->kick_fd = -1;
 	e->stripes = aligned_alloc(64, HOOP_STRIPES * sizeof(*e->stripes));
 	if (!e->stripes) {
@@ -852,6 +852,15 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	}
 	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
+	e->cells = aligned_alloc(64, HOOP_CELLS * sizeof(*e->cells));
+	if (!e->cells) {
+		free(e->stripes);
+		free(e);
+		return -ENOMEM;
+	}
+	memset(e->cells, 0, HOOP_CELLS * sizeof(*e->cells));
+	for (unsigned i = 0; i < HOOP_CELLS; i++)
+		atomic_init(&e->cells[i].word, hoop__cell_word0(i));
 	pthread_mutex_init(&e->submit_lock, NULL);
 	pthread_mutex_init(&e->drain_lock, NULL);
 
@@ -921,7 +930,7 @@ void hoop_engine_destroy(hoop_engine *e)
 {
 	if (!e)
 		return;
-	if (LOAD(&fork_generation) != e->fork_gen) {
+	if (LOAD(&hoop__fork_generation) != e->fork_gen) {
 		/* In a forked child: the thread does not exist here and the
 		 * ring is the parent's. Free our copy and close our fds only;
 		 * unmapping and closing do not affect the parent's ring. */
@@ -963,7 +972,8 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
 	/* An op done inline is counted only in inline_ops (inline_commit). */
-	m->inline_ops = STRIPE_SUM(e, inline_ops);
+	m->inline_ops = STRIPE_SUM(e, inline_ops) +
+	                hoop__cells_inline_ops(e->cells);
 	m->submitted = STRIPE_SUM(e, submitted) + m->inline_ops;
 	m->completed = STRIPE_SUM(e, completed) + m->inline_ops;
 	m->cqes = STRIPE_SUM(e, cqes);

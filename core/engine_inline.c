@@ -188,3 +188,117 @@ unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res)
 	}
 	return k;
 }
+
+/*
+ * A read's F_GETFL from cell c, which remembers the last descriptor of each
+ * parity for FL_CACHE_READS reads (fl_for_read's rule, per cell instead of
+ * per thread: no thread-local lookup). Only the cell's BUSY owner is here.
+ */
+static inline __attribute__((always_inline)) int
+cell_fl_for_read(struct hoop_cell *c, int fd)
+{
+	unsigned k = (unsigned)fd % CELL_FL_WAYS;
+	if (c->fl_left[k] && c->fl_fd[k] == fd) {
+		c->fl_left[k]--;
+		return c->fl[k];
+	}
+	int fl = fcntl(fd, F_GETFL);
+	c->fl_fd[k] = fd;
+	c->fl[k] = fl;
+	c->fl_left[k] = fl < 0 ? 0 : FL_CACHE_READS - 1;
+	return fl;
+}
+
+/*
+ * preadv2(fd, iov, 1, off, RWF_NOWAIT | rwf) as a system call of its own:
+ * the result, or -errno. On x86-64 the instruction itself (libc's
+ * syscall() costs a call and six register moves more per read).
+ */
+static inline __attribute__((always_inline)) long
+raw_preadv2(int fd, const struct iovec *iov, uint64_t off, int rwf)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = (long)off;
+	register long r8 __asm__("r8") = 0; /* the offset's high word */
+	register long r9 __asm__("r9") = (long)rwf;
+	long ret;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "0"((long)SYS_preadv2), "D"((long)fd), "S"(iov),
+	                   "d"(1L), "r"(r10), "r"(r8), "r"(r9)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long r = syscall(SYS_preadv2, (long)fd, iov, 1L, (long)off,
+	                 (long)(off >> 16 >> 16), (long)rwf);
+	return r < 0 ? -1 : r;
+#endif
+}
+
+/*
+ * A READ the page cache may serve at once, in cell c (taken): its result,
+ * or -1 (try_inline's rule, with the common case's checks only).
+ */
+static inline __attribute__((always_inline)) int32_t
+cell_read(struct hoop_cell *c, const struct hoop_op *op)
+{
+	int fl = cell_fl_for_read(c, op->fd);
+	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)) || op->len > INT32_MAX)
+		return -1;
+	asan_check_op(op);
+	struct iovec one = {(void *)(uintptr_t)op->addr, op->len};
+	long r = raw_preadv2(op->fd, &one, op->off, (int)op->op_flags | RWF_NOWAIT);
+	return r == (long)op->len ? (int32_t)r : -1;
+}
+
+int hoop__inline_submit1(hoop_engine *e, const struct hoop_op *op,
+                         uint64_t *token, unsigned flags)
+{
+	if (!inline_candidate(op))
+		return hoop__engine_submit_one(e, op, token, flags, false);
+	struct hoop_cell *c = &e->cells[hoop__cell_pick()];
+	uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+	/*
+	 * Taking the cell also counts the call for destroy (it waits while a
+	 * cell is BUSY), from before the engine is looked at to the end:
+	 * seq_cst, against destroy's store of closing then its look at the
+	 * cells (the callers' count rule). Acquire: the last owner's reads
+	 * of the fields come before our writes.
+	 */
+	if ((w & CELL_STATE_MASK) != CELL_FREE ||
+	    !atomic_compare_exchange_strong_explicit(&c->word, &w, w | CELL_BUSY,
+	                                             memory_order_seq_cst,
+	                                             memory_order_relaxed))
+		return hoop__engine_submit_one(e, op, token, flags, false);
+	int err = hoop__engine_check_inline(e);
+	if (err < 0)
+		goto out;
+	int32_t res;
+	if (op->opcode == HOOP_OP_READ)
+		res = cell_read(c, op);
+	else
+		res = try_inline(op, op_is_read(op) ? cell_fl_for_read(c, op->fd)
+		                                    : fcntl(op->fd, F_GETFL));
+	if (res >= 0) {
+		c->res = res;
+		c->user_data = op->user_data;
+		/* Counted before the result is visible (as every delivery):
+		 * metrics read after the wait include it. */
+		atomic_store_explicit(&c->inline_ops,
+		                      atomic_load_explicit(&c->inline_ops,
+		                                           memory_order_relaxed) +
+		                              1,
+		                      memory_order_relaxed);
+		w += CELL_GEN_ONE;
+		*token = w;
+		/* Release: the result is complete for whoever sees HELD. */
+		atomic_store_explicit(&c->word, w | CELL_HELD,
+		                      memory_order_release);
+		return 1;
+	}
+	/* Not done inline: the ring or the pool takes it, through a slot. */
+	err = hoop__engine_submit_one(e, op, token, flags, true);
+out:
+	atomic_store_explicit(&c->word, w, memory_order_release);
+	return err;
+}
