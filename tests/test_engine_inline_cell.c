@@ -106,7 +106,10 @@ static void *poker_main(void *arg)
 {
 	(void)arg;
 	unsigned long pokes = 0;
-	while (atomic_load(&owners_left) > 0) {
+	for (;;) {
+		/* One more pass after the owners are done: every entry then
+		 * holds a collected token. */
+		int left = atomic_load(&owners_left);
 		for (unsigned i = 0; i < 64; i++) {
 			uint64_t t = atomic_load(&collected[i]);
 			if (!t)
@@ -122,6 +125,8 @@ static void *poker_main(void *arg)
 			}
 			pokes++;
 		}
+		if (!left)
+			break;
 		sched_yield();
 	}
 	return (void *)pokes;
