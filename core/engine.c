@@ -39,12 +39,14 @@ _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 
 /* ---- small helpers ---- */
 
-_Atomic unsigned hoop__fork_generation;
+static _Atomic unsigned fork_generation;
+/* For hoop__engine_check_inline (engine_internal.h). */
+_Atomic unsigned *const hoop__fork_generation_p = &fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
 {
-	atomic_fetch_add_explicit(&hoop__fork_generation, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
 }
 
 static void install_fork_handler(void)
@@ -102,7 +104,7 @@ int hoop_engine_flush(hoop_engine *e)
 {
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen)
+	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	return e->be->flush(e);
 }
@@ -576,7 +578,7 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	struct hoop_slot *s;
 	if (!e || !out)
 		return -EINVAL;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen)
+	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	/* A result left by an inline one-op submit (cells.h). */
 	if (hoop__token_is_cell(token))
@@ -729,7 +731,7 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 	uint32_t gen;
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen)
+	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	struct hoop_slot *s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
@@ -750,7 +752,7 @@ int hoop_engine_cancel_fd(hoop_engine *e, int fd, unsigned flags)
 {
 	if (!e || fd < 0)
 		return -EINVAL;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen)
+	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	hoop__engine_flush_pending(e);
 	return e->be->cancel_fd(e, fd, flags);
@@ -787,7 +789,7 @@ int hoop_engine_cancel_all(hoop_engine *e)
 {
 	if (!e)
 		return -EINVAL;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen)
+	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
 	hoop__caller_enter(e);
 	int r = e->be->cancel_all(e);
@@ -844,7 +846,7 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 	hoop_engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	e->fork_gen = LOAD(&hoop__fork_generation);
+	e->fork_gen = LOAD(&fork_generation);
 	e->kick_fd = -1;
 	e->stripes = aligned_alloc(64, HOOP_STRIPES * sizeof(*e->stripes));
 	if (!e->stripes) {
@@ -930,7 +932,7 @@ void hoop_engine_destroy(hoop_engine *e)
 {
 	if (!e)
 		return;
-	if (LOAD(&hoop__fork_generation) != e->fork_gen) {
+	if (LOAD(&fork_generation) != e->fork_gen) {
 		/* In a forked child: the thread does not exist here and the
 		 * ring is the parent's. Free our copy and close our fds only;
 		 * unmapping and closing do not affect the parent's ring. */

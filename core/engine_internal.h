@@ -321,15 +321,15 @@ static inline void hoop__caller_out(struct hoop_stripe *st)
 	atomic_fetch_sub_explicit(&st->callers, 1, memory_order_release);
 }
 
-/* Counts fork()s, in the child (engine.c): an engine made before one is
- * the parent's. */
-extern _Atomic unsigned hoop__fork_generation;
+/* The count of fork()s, raised in each child (engine.c): an engine made
+ * before the last one is the parent's. */
+extern _Atomic unsigned *const hoop__fork_generation_p;
 
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop__engine_check(hoop_engine *e);
 static inline int hoop__engine_check_inline(hoop_engine *e)
 {
-	if (atomic_load_explicit(&hoop__fork_generation, memory_order_relaxed) !=
+	if (atomic_load_explicit(hoop__fork_generation_p, memory_order_relaxed) !=
 	    e->fork_gen)
 		return -ECHILD;
 	/* seq_cst: after the caller counted itself (destroy stores closing,
