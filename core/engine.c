@@ -40,6 +40,8 @@ _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 /* ---- small helpers ---- */
 
 static _Atomic unsigned fork_generation;
+/* For hoop__engine_check_inline (engine_internal.h). */
+_Atomic unsigned *const hoop__fork_generation_p = &fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
@@ -83,6 +85,8 @@ int hoop__callers_active(hoop_engine *e)
 	for (unsigned i = 0; i < HOOP_STRIPES; i++)
 		n += atomic_load_explicit(&e->stripes[i].callers,
 		                          memory_order_acquire);
+	/* And the one-op submits and waits inside a result cell. */
+	n += hoop__cells_busy(e->cells);
 	return (int32_t)n;
 }
 
@@ -96,15 +100,7 @@ static uint64_t stripe_sum(hoop_engine *e, size_t off)
 }
 #define STRIPE_SUM(e, field) stripe_sum(e, offsetof(struct hoop_stripe, field))
 
-int hoop__engine_check(hoop_engine *e)
-{
-	if (LOAD(&fork_generation) != e->fork_gen)
-		return -ECHILD;
-	if (LOAD(&e->closing))
-		return -ESHUTDOWN;
-	int d = LOAD(&e->dead);
-	return d ? d : 0;
-}
+int hoop__engine_check(hoop_engine *e) { return hoop__engine_check_inline(e); }
 
 /* ---- what every backend is asked ---- */
 
@@ -469,16 +465,16 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 }
 
 /*
- * hoop_engine_submit of one op that may complete inline (the blocking
- * pattern: submit one read, wait for it): one slot, the inline attempt,
- * the result in the slot, with none of the general path's bookkeeping.
- * The call counts itself among the callers for its whole length, as every
- * entry point does: the inline read can take long (a page fault, a slow
- * device) and destroy must not free the engine under it. Two RMWs on this
- * thread's own stripe line.
+ * hoop_engine_submit of one op through a slot (the inline path's result
+ * cell was taken, or the op was not done inline: hoop__inline_submit1):
+ * one slot, the inline attempt unless `tried`, the result in the slot,
+ * with none of the general path's bookkeeping. The call counts itself among
+ * the callers for its whole length, as every entry point does: the inline
+ * read can take long (a page fault, a slow device) and destroy must not
+ * free the engine under it. Two RMWs on this thread's own stripe line.
  */
-static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
-                      unsigned flags)
+int hoop__engine_submit_one(hoop_engine *e, const struct hoop_op *op,
+                            uint64_t *token, unsigned flags, bool tried)
 {
 	const struct hoop_target to = HOOP_TARGET_WAIT;
 	struct hoop_submit_src src = {op, NULL, NULL};
@@ -492,7 +488,7 @@ static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
 		err = submit_counted(e, &src, 1, token, flags, &to);
 		goto out;
 	}
-	int32_t res = hoop__inline_one(op);
+	int32_t res = tried ? -1 : hoop__inline_one(op);
 	if (res >= 0) {
 		inline_commit(e, op, res, idx, token, &to);
 		err = 1;
@@ -507,10 +503,10 @@ out:
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
-	struct hoop_target to = HOOP_TARGET_WAIT;
 	if (n == 1 && e && ops && tokens && e->inline_rw &&
 	    !hoop__engine_flags_refused(ops->sqe_flags))
-		return submit_one(e, ops, tokens, flags);
+		return hoop__inline_submit1(e, ops, tokens, flags);
+	struct hoop_target to = HOOP_TARGET_WAIT;
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -546,6 +542,24 @@ static bool try_become_spinner(hoop_engine *e)
 	return false;
 }
 
+/*
+ * The delivery kind of the op of generation gen in slot s, for a caller
+ * that saw the slot in that generation but does not own it: a release or a
+ * wait of the same token on another thread can free it, and a new op
+ * re-arm it, while we look. Read like hoop__slot_target_of (slots.h): an
+ * atomic load, then the generation again (the acquire fence pairs with the
+ * release fence of hoop__slot_arm: a kind stored by a later arm comes with
+ * that arm's generation). -1 if the slot left generation gen.
+ */
+static inline int slot_kind_for(struct hoop_slot *s, uint32_t gen)
+{
+	int kind = __atomic_load_n(&s->to.kind, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)
+		return -1;
+	return kind;
+}
+
 /* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
  * another caller (a release of the same token) took it first. */
 static inline __attribute__((always_inline)) int
@@ -576,6 +590,9 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
+	/* A result left by an inline one-op submit (cells.h). */
+	if (hoop__token_is_cell(token))
+		return hoop__cell_wait(e->cells, token, out);
 	/* Counted among the callers destroy waits for, on the quick path
 	 * too: taking the result writes *out (which can fault and block)
 	 * and then frees the slot in the engine. One hash names this
@@ -598,8 +615,11 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	}
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 		goto out;
+	int kind = slot_kind_for(s, gen);
+	if (kind < 0)
+		goto out; /* collected or released meanwhile: -ENOENT */
 	ret = -EINVAL;
-	if (s->to.kind != DELIVER_WAIT)
+	if (kind != DELIVER_WAIT)
 		goto out;
 	ret = wait_slow(e, s, token, out, timeout_ns);
 out:
@@ -692,6 +712,8 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	struct hoop_slot *s;
 	if (!e)
 		return -EINVAL;
+	if (hoop__token_is_cell(token))
+		return hoop__cell_release(e->cells, token);
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
@@ -699,7 +721,10 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	for (;;) {
 		if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 			return -ENOENT;
-		if (s->to.kind != DELIVER_WAIT)
+		int kind = slot_kind_for(s, gen);
+		if (kind < 0)
+			return -ENOENT;
+		if (kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
 			if (hoop__slot_claim_done(s, st)) {
@@ -799,6 +824,7 @@ static void engine_free(hoop_engine *e, bool in_child)
 {
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
+	free(e->cells);
 	free(e->stripes);
 	free(e);
 }
@@ -842,6 +868,15 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	}
 	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
+	e->cells = aligned_alloc(64, HOOP_CELLS * sizeof(*e->cells));
+	if (!e->cells) {
+		free(e->stripes);
+		free(e);
+		return -ENOMEM;
+	}
+	memset(e->cells, 0, HOOP_CELLS * sizeof(*e->cells));
+	for (unsigned i = 0; i < HOOP_CELLS; i++)
+		atomic_init(&e->cells[i].word, hoop__cell_word0(i));
 
 	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
 	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
@@ -951,7 +986,8 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
 	/* An op done inline is counted only in inline_ops (inline_commit). */
-	m->inline_ops = STRIPE_SUM(e, inline_ops);
+	m->inline_ops = STRIPE_SUM(e, inline_ops) +
+	                hoop__cells_inline_ops(e->cells);
 	m->submitted = STRIPE_SUM(e, submitted) + m->inline_ops;
 	m->completed = STRIPE_SUM(e, completed) + m->inline_ops;
 	m->cqes = STRIPE_SUM(e, cqes);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "cells.h"
 #include "clock.h"
 #include "slots.h"
 #include "hoop/engine.h"
@@ -96,7 +97,8 @@ struct hoop_engine {
 	/* completion side, under drain_lock */
 	hoop_lock drain_lock;
 
-	struct hoop_slots tab; /* slots.h */
+	struct hoop_slots tab;   /* slots.h */
+	struct hoop_cell *cells; /* HOOP_CELLS, 64-byte aligned (cells.h) */
 
 	/* engine thread */
 	pthread_t thread;
@@ -271,6 +273,15 @@ int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *sr
 unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
 /* The same for one op alone in its call: its result, or -1. */
 int32_t hoop__inline_one(const struct hoop_op *op);
+/* hoop_engine_submit of one op delivered by waiting (e, op, token valid,
+ * flags accepted): done inline into a result cell when it can be, else
+ * hoop__engine_submit_one. */
+int hoop__inline_submit1(hoop_engine *e, const struct hoop_op *op,
+                         uint64_t *token, unsigned flags);
+/* engine.c: the same through a slot; `tried`: the inline attempt was made
+ * (and failed), do not repeat it. */
+int hoop__engine_submit_one(hoop_engine *e, const struct hoop_op *op,
+                            uint64_t *token, unsigned flags, bool tried);
 
 /* engine_params.c */
 #define HOOP_ENGINE_DEFAULT_SQ 256u
@@ -340,8 +351,24 @@ static inline void hoop__caller_out(struct hoop_stripe *st)
 	atomic_fetch_sub_explicit(&st->callers, 1, memory_order_release);
 }
 
+/* The count of fork()s, raised in each child (engine.c): an engine made
+ * before the last one is the parent's. */
+extern _Atomic unsigned *const hoop__fork_generation_p;
+
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop__engine_check(hoop_engine *e);
+static inline int hoop__engine_check_inline(hoop_engine *e)
+{
+	if (atomic_load_explicit(hoop__fork_generation_p, memory_order_relaxed) !=
+	    e->fork_gen)
+		return -ECHILD;
+	/* seq_cst: after the caller counted itself (destroy stores closing,
+	 * then counts the callers). */
+	if (atomic_load_explicit(&e->closing, memory_order_seq_cst))
+		return -ESHUTDOWN;
+	int d = atomic_load_explicit(&e->dead, memory_order_relaxed);
+	return d ? d : 0;
+}
 
 /* Cancel every in-flight op delivered to `q` (queue destroy). */
 void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q);
