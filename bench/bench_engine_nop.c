@@ -17,7 +17,11 @@
  *            engine, queue and ring; ratio = ring / engine.
  *
  *   bench_engine_nop [batch] [latency] [instr]     (default: all three)
- *   bench_engine_nop --loop engine|queue|ring OPS  one untimed loop
+ *            nop_one: the same for one-op round trips (engine1: submit
+ *            1 + wait; ring1: the ring's get, submit, wait, seen).
+ *
+ *   bench_engine_nop --loop engine|queue|ring|engine1|ring1 OPS
+ *            one untimed loop
  */
 #include "bench_engine.h"
 #include "bench_ring.h"
@@ -26,6 +30,8 @@
 #define LAT_SAMPLES 20000
 
 enum { IMPL_ENGINE, IMPL_QUEUE, IMPL_RING, NIMPL };
+/* The one-op round trips, for --loop and instr only. */
+enum { IMPL_ENGINE1 = NIMPL, IMPL_RING1, NLOOPS };
 
 struct nop_ctx {
 	hoop_engine *e;
@@ -88,6 +94,24 @@ static void batch_loop(struct nop_ctx *c, int impl, long ops)
 		nop_loop_hoop(c->ring, BATCH, ops);
 }
 
+static void lat_engine_one(hoop_engine *e, const struct hoop_op *op);
+static void lat_ring_one(hoop_ring *ring);
+
+/* ops one-op round trips, untimed (callgrind counts inside). */
+BENCH_NOINLINE static void engine_one_loop(hoop_engine *e, long ops)
+{
+	struct hoop_op op;
+	hoop_op_nop(&op);
+	for (long i = 0; i < ops; i++)
+		lat_engine_one(e, &op);
+}
+
+BENCH_NOINLINE static void ring_one_loop(hoop_ring *ring, long ops)
+{
+	for (long i = 0; i < ops; i++)
+		lat_ring_one(ring);
+}
+
 /* One run of c->ops NOPs; returns ns per NOP. */
 static double batch_run(void *p, int impl)
 {
@@ -120,7 +144,7 @@ static void batch_case(struct nop_ctx *c, int reps)
 	             "hoop_ring", v[IMPL_RING], reps, 1);
 }
 
-static inline void lat_engine_one(hoop_engine *e, const struct hoop_op *op)
+static void lat_engine_one(hoop_engine *e, const struct hoop_op *op)
 {
 	uint64_t tok;
 	struct hoop_completion c;
@@ -132,7 +156,7 @@ static inline void lat_engine_one(hoop_engine *e, const struct hoop_op *op)
 		BENCH_DIE("hoop_engine_wait: %d res %d", r, c.res);
 }
 
-static inline void lat_ring_one(hoop_ring *ring)
+static void lat_ring_one(hoop_ring *ring)
 {
 	struct hoop_cqe *cqe;
 	struct hoop_sqe *sqe = hoop_ring_get_sqe(ring);
@@ -191,9 +215,11 @@ static void latency_case(struct nop_ctx *c, int reps)
 	free(c->samples);
 }
 
-static const char *const loop_names[NIMPL] = {"engine", "queue", "ring"};
-static const char *const loop_fns[NIMPL] = {"engine_batch_loop",
-                                            "queue_batch_loop", "nop_loop_hoop*"};
+static const char *const loop_names[NLOOPS] = {"engine", "queue", "ring",
+                                               "engine1", "ring1"};
+static const char *const loop_fns[NLOOPS] = {"engine_batch_loop",
+                                             "queue_batch_loop", "nop_loop_hoop*",
+                                             "engine_one_loop", "ring_one_loop"};
 
 /*
  * Instructions per NOP: callgrind counts only inside the loop function (on
@@ -211,8 +237,8 @@ static void instr_case(void)
 	self[len] = '\0';
 	snprintf(a1, sizeof(a1), "%ld", n1);
 	snprintf(a2, sizeof(a2), "%ld", n2);
-	double per[NIMPL];
-	for (int i = 0; i < NIMPL; i++) {
+	double per[NLOOPS];
+	for (int i = 0; i < NLOOPS; i++) {
 		char *args1[] = {"--loop", (char *)loop_names[i], a1, NULL};
 		char *args2[] = {"--loop", (char *)loop_names[i], a2, NULL};
 		long long x = bench_callgrind_ir(self, loop_fns[i], args1);
@@ -225,13 +251,16 @@ static void instr_case(void)
 			return;
 		}
 		per[i] = (double)(y - x) / (double)(n2 - n1);
-		fprintf(stderr, "  nop_batch32_instr %-6s %.1f instr/op\n",
-		        loop_names[i], per[i]);
+		fprintf(stderr, "  %s_instr %-7s %.1f instr/op\n",
+		        i < NIMPL ? "nop_batch32" : "nop_one", loop_names[i],
+		        per[i]);
 	}
 	be_emit("nop_batch32_engine_instr", "instr/op", per[IMPL_ENGINE],
 	        "hoop_ring", per[IMPL_RING], per[IMPL_RING] / per[IMPL_ENGINE]);
 	be_emit("nop_batch32_queue_instr", "instr/op", per[IMPL_QUEUE],
 	        "hoop_ring", per[IMPL_RING], per[IMPL_RING] / per[IMPL_QUEUE]);
+	be_emit("nop_one_engine_instr", "instr/op", per[IMPL_ENGINE1], "hoop_ring",
+	        per[IMPL_RING1], per[IMPL_RING1] / per[IMPL_ENGINE1]);
 }
 
 static int wants(int argc, char **argv, const char *what)
@@ -263,9 +292,16 @@ int main(int argc, char **argv)
 		BENCH_DIE("hoop_queue_create: %s", hoop_strerror(r));
 	if (argc == 4 && strcmp(argv[1], "--loop") == 0) {
 		long ops = atol(argv[3]) / BATCH * BATCH;
-		for (int i = 0; i < NIMPL; i++)
-			if (strcmp(argv[2], loop_names[i]) == 0)
+		for (int i = 0; i < NLOOPS; i++) {
+			if (strcmp(argv[2], loop_names[i]) != 0)
+				continue;
+			if (i == IMPL_ENGINE1)
+				engine_one_loop(c.e, ops);
+			else if (i == IMPL_RING1)
+				ring_one_loop(c.ring, ops);
+			else
 				batch_loop(&c, i, ops);
+		}
 	} else {
 		int reps = be_repeats();
 		if (wants(argc, argv, "batch"))

@@ -69,8 +69,7 @@ static void engine_mark_dead(hoop_engine *e, int err)
 		bg_notify(e, true);
 }
 
-/* A CQE copied out of the ring, with the slot it names (NULL: none of
- * ours in flight, or the kick poll's). */
+/* A CQE copied out of the ring, with the slot it names. */
 struct cqe_copy {
 	struct hoop_slot *s;
 	uint64_t ud;
@@ -81,51 +80,51 @@ struct cqe_copy {
 #define DRAIN_BATCH 32u
 
 /*
- * Take up to DRAIN_BATCH CQEs from head to tail into b[], finding each
- * one's slot, and give their ring slots back at once (before any
- * delivery, so a slow callback never stalls the CQ). Returns how many; *final counts the ends of
- * operations among them. Caller holds drain_lock, under which alone a
- * ring op's slot leaves INFLIGHT, so the slots found stay valid until
- * delivered.
+ * Look at the k (<= DRAIN_BATCH) CQEs from head: cq[i] gets the i-th,
+ * sl[i] the slot it names (NULL: none of ours in flight, or the kick
+ * poll's). Returns how many of them end an operation. Caller holds
+ * drain_lock, under which alone a ring op's slot leaves INFLIGHT, so the
+ * slots found stay valid until delivered.
  */
-static unsigned drain_take(hoop_engine *e, unsigned head, unsigned tail,
-                           struct cqe_copy *b, unsigned *final)
+static unsigned drain_look(hoop_engine *e, unsigned head, unsigned k,
+                           const struct hoop_cqe **cq, struct hoop_slot **sl)
 {
 	hoop_ring *r = e->ring;
-	unsigned k = 0, fin = 0;
-	for (; head != tail && k < DRAIN_BATCH; head++, k++) {
-		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head);
-		unsigned i = k;
+	struct hoop_slot *slots = e->tab.slots;
+	uint32_t nslots = e->tab.n;
+	unsigned fin = 0;
+	for (unsigned i = 0; i < k; i++) {
+		const struct hoop_cqe *c = hoop__ring_cqe_at(r, head + i);
 		uint64_t ud = c->user_data;
-		b[i].ud = ud;
-		b[i].res = c->res;
-		b[i].flags = c->flags;
-		b[i].s = NULL;
-		if (ud == HOOP_UD_KICK) {
-			if (!(b[i].flags & HOOP_CQE_F_MORE)) /* the thread re-arms */
-				atomic_store(&e->kick_armed, 0);
-			e->kicked = true;
+		cq[i] = c;
+		sl[i] = NULL;
+		/* The slot a token names: index + 1 in the low word (0 and
+		 * the kick's user_data name none). */
+		uint32_t low = (uint32_t)ud - 1;
+		if (__builtin_expect(low >= nslots, 0)) {
+			if (ud == HOOP_UD_KICK) {
+				if (!(c->flags & HOOP_CQE_F_MORE)) /* re-armed */
+					atomic_store(&e->kick_armed, 0);
+				e->kicked = true;
+			} else {
+				ADD(&e->m_unknown, 1);
+			}
 			continue;
 		}
-		uint32_t gen;
-		struct hoop_slot *s = hoop__slot_of(&e->tab, ud, &gen);
+		struct hoop_slot *s = &slots[low];
 		/* Acquire pairs with the submitter's release of INFLIGHT:
 		 * the slot's fields written before the SQE was published
 		 * are visible. */
-		uint32_t st = s ? atomic_load_explicit(&s->state,
-		                                       memory_order_acquire)
-		                : 0;
-		if (!s || (st & SLOT_STATE_MASK) != SLOT_INFLIGHT ||
-		    LOAD(&s->gen) != gen) {
+		if ((atomic_load_explicit(&s->state, memory_order_acquire) &
+		     SLOT_STATE_MASK) != SLOT_INFLIGHT ||
+		    LOAD(&s->gen) != hoop__token_gen(ud)) {
 			ADD(&e->m_unknown, 1);
 			continue;
 		}
-		b[i].s = s;
-		fin += !(b[i].flags & HOOP_CQE_F_MORE);
+		sl[i] = s;
+		fin += !(c->flags & HOOP_CQE_F_MORE);
 	}
-	hoop__ring_cq_release(r, head);
-	*final = fin;
-	return k;
+	return fin;
 }
 
 /*
@@ -146,9 +145,8 @@ static void queue_run_flush(hoop_engine *e, struct queue_run *run)
 	if (!run->n)
 		return;
 	run->to->push_n(run->to->arg, run->c, run->n);
-	for (unsigned i = 0; i < run->n; i++)
-		if (run->done[i])
-			hoop__slot_free(&e->tab, run->done[i]);
+	/* The ended ones' slots go back together, with one compare-and-swap. */
+	hoop__slots_free_n(&e->tab, run->done, run->n);
 	run->n = 0;
 	run->to = NULL;
 }
@@ -205,7 +203,10 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 			flushed = true;
 			continue;
 		}
-		unsigned fin, k = drain_take(e, head, tail, b, &fin);
+		struct hoop_slot *sl[DRAIN_BATCH];
+		const struct hoop_cqe *cq[DRAIN_BATCH];
+		unsigned k = tail - head < DRAIN_BATCH ? tail - head : DRAIN_BATCH;
+		unsigned fin = drain_look(e, head, k, cq, sl);
 		/* Counted for the whole batch before any result is visible
 		 * (hoop__engine_deliver_slot says why). */
 		if (fin) {
@@ -217,26 +218,42 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 		 * error (dead_quiesce), delivered as its CQE shows the kernel
 		 * is done. */
 		int dead = LOAD(&e->dead);
+		/* A waiter's result is delivered straight from the CQ; a
+		 * callback's or queue's is copied out, and run only once the
+		 * CQ slots are given back (a slow callback never stalls the
+		 * CQ). */
+		unsigned nb = 0;
+		for (unsigned i = 0; i < k; i++) {
+			struct hoop_slot *s = sl[i];
+			if (!s)
+				continue;
+			const struct hoop_cqe *c = cq[i];
+			int32_t res = c->res;
+			uint32_t fl = c->flags;
+			bool final = !(fl & HOOP_CQE_F_MORE);
+			if (__builtin_expect(dead != 0, 0) && final)
+				res = dead;
+			if (s->to.kind == DELIVER_WAIT) {
+				/* Only the final result is delivered by waiting. */
+				if (final)
+					hoop__engine_deliver_wait(e, s, res, fl);
+				continue;
+			}
+			b[nb++] = (struct cqe_copy){s, c->user_data, res, fl};
+		}
+		hoop__ring_cq_release(r, head + k);
 		struct queue_run run;
 		run.n = 0;
 		run.to = NULL;
-		for (unsigned i = 0; i < k; i++) {
+		for (unsigned i = 0; i < nb; i++) {
 			struct hoop_slot *s = b[i].s;
-			if (!s)
-				continue;
-			int32_t res = b[i].res;
-			uint32_t fl = b[i].flags;
-			bool final = !(fl & HOOP_CQE_F_MORE);
-			if (dead && final)
-				res = dead;
-			if (final && s->to.kind == DELIVER_WAIT) {
-				hoop__engine_deliver_wait(e, s, res, fl);
-			} else if (s->to.push_n) {
-				queue_run_add(e, &run, s, b[i].ud, res, fl);
+			if (s->to.push_n) {
+				queue_run_add(e, &run, s, b[i].ud, b[i].res,
+				              b[i].flags);
 			} else {
 				queue_run_flush(e, &run);
-				hoop__engine_deliver_counted(e, s, b[i].ud, res,
-				                             fl);
+				hoop__engine_deliver_counted(e, s, b[i].ud,
+				                             b[i].res, b[i].flags);
 			}
 		}
 		queue_run_flush(e, &run);
@@ -249,10 +266,10 @@ static unsigned drain_locked(hoop_engine *e, unsigned max_passes)
 
 static void uring_reap(hoop_engine *e)
 {
-	if (pthread_mutex_trylock(&e->drain_lock) != 0)
+	if (!hoop__lock_try(&e->drain_lock))
 		return; /* someone is reaping already */
 	unsigned n = drain_locked(e, DRAIN_PASSES);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 	if (n)
 		ADD(&e->m_reaps_waiters, n);
 }
@@ -304,17 +321,17 @@ static void uring_flush_pending(hoop_engine *e)
 {
 	if (!atomic_load_explicit(&e->has_pending, memory_order_relaxed))
 		return;
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	if (e->pending)
 		enter_locked(e);
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 }
 
 static int uring_flush(hoop_engine *e)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	int r = e->pending ? enter_locked(e) : 0;
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 	if (r > 0)
 		uring_reap(e);
 	return r;
@@ -340,6 +357,17 @@ static int sq_room_locked(hoop_engine *e, unsigned n)
 static bool op_for_pool(const hoop_engine *e, const struct hoop_op *op)
 {
 	return op->opcode < 64 && ((e->pool_opmask >> op->opcode) & 1);
+}
+
+/* Whether any of n records needs the pool. A kernel that lacks one opcode
+ * the engine knows (6.18 lacks 63) must not send every call through the
+ * records path: that cost 60 instructions per NOP. */
+static bool ops_for_pool(const hoop_engine *e, const struct hoop_op *ops, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (op_for_pool(e, &ops[i]))
+			return true;
+	return false;
 }
 
 static bool op_linked(const struct hoop_op *op)
@@ -469,10 +497,10 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
                        unsigned n, uint64_t *tokens, unsigned flags,
                        const struct hoop_target *to, const unsigned *idx)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	int err = sq_room_locked(e, n);
 	if (err < 0) {
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 		hoop__slots_untake(&e->tab, idx, n);
 		return err;
 	}
@@ -481,6 +509,8 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 	 * SQE128 or mixed entries: one index per SQE). */
 	unsigned first = hoop__ring_sqe_take(r, n);
 	bool refused = false, linked = false;
+	/* A copy the compiler keeps in registers for the loop. */
+	const struct hoop_target target = *to;
 	for (unsigned i = 0; i < n; i++) {
 		struct hoop_sqe *sqe = hoop__ring_sqe_at(r, first + i);
 		if (src->ops) {
@@ -502,25 +532,24 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 			    (sqe->op_flags & HOOP_TIMEOUT_MULTISHOT))
 				bits = SLOT_TIMER;
 		}
-		/*
-		 * A chain ends with its call: with batching (or SQPOLL) the
-		 * next SQE in the ring may be another caller's, so a link flag
-		 * on the call's last op would tie the two together.
-		 */
-		if (i == n - 1)
-			sqe->flags &= (uint8_t)~HOOP_LINK_FLAGS;
 		linked = (sqe->flags & HOOP_LINK_FLAGS) != 0;
 		/* Armed at once: if the call is refused below, nothing was
 		 * published (we hold submit_lock), so no CQE names these. */
-		uint64_t token = hoop__engine_arm(e, idx[i], sqe->user_data, to,
-		                                  bits);
+		uint64_t token = hoop__slot_arm(&e->tab, idx[i], sqe->user_data,
+		                                &target, SLOT_INFLIGHT | bits, 0);
 		sqe->user_data = token;
 	}
+	/*
+	 * A chain ends with its call: with batching (or SQPOLL) the next SQE
+	 * in the ring may be another caller's, so a link flag on the call's
+	 * last op would tie the two together.
+	 */
+	hoop__ring_sqe_at(r, first + n - 1)->flags &= (uint8_t)~HOOP_LINK_FLAGS;
 	if (refused) {
 		/* A filler asked for a flag the engine refuses, or a timer
 		 * too fast: hand the SQEs and the slots back. */
 		hoop__ring_sqe_rewind(r, first);
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 		hoop__slots_untake(&e->tab, idx, n);
 		return -EINVAL;
 	}
@@ -551,7 +580,7 @@ static int submit_ring(hoop_engine *e, const struct hoop_submit_src *src,
 		                      memory_order_relaxed);
 		first_of_batch = true;
 	}
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 	if (enter_now)
 		uring_reap(e); /* inline completions, for everyone */
 	/*
@@ -679,7 +708,7 @@ static int cancel_ring_token(hoop_engine *e, struct hoop_slot *s, uint32_t gen,
 
 static void arm_kick(hoop_engine *e)
 {
-	pthread_mutex_lock(&e->submit_lock);
+	hoop__lock(&e->submit_lock);
 	if (!atomic_load(&e->kick_armed) && sq_room_locked(e, 1) == 0) {
 		struct hoop_sqe *sqe = hoop_ring_get_sqe(e->ring);
 		hoop_prep_poll_multishot(sqe, e->kick_fd, 0x001 /* POLLIN */);
@@ -688,7 +717,7 @@ static void arm_kick(hoop_engine *e)
 		enter_locked(e);
 		atomic_store(&e->kick_armed, 1);
 	}
-	pthread_mutex_unlock(&e->submit_lock);
+	hoop__unlock(&e->submit_lock);
 }
 
 /*
@@ -745,7 +774,7 @@ static void dead_quiesce(hoop_engine *e, int err)
 	if (!(hoop_ring_setup_flags(r) & HOOP_SETUP_SQPOLL)) {
 		/* Tokens copied under submit_lock, failed under drain_lock
 		 * (a callback may submit while holding drain_lock). */
-		pthread_mutex_lock(&e->submit_lock);
+		hoop__lock(&e->submit_lock);
 		hoop__ring_flush_sq(r);
 		unsigned head = hoop__ring_sq_khead(r);
 		unsigned tail = hoop__ring_sq_ktail(r);
@@ -753,13 +782,13 @@ static void dead_quiesce(hoop_engine *e, int err)
 		    (unseen = malloc((tail - head) * sizeof(*unseen))))
 			for (unsigned i = head; i != tail; i++)
 				unseen[nunseen++] = hoop__ring_sqe_at(r, i)->user_data;
-		pthread_mutex_unlock(&e->submit_lock);
+		hoop__unlock(&e->submit_lock);
 	}
 	if (nunseen) {
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		for (unsigned i = 0; i < nunseen; i++)
 			fail_token_locked(e, unseen[i], err);
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 	}
 	free(unseen);
 	uint64_t now = hoop__now_ns();
@@ -769,20 +798,20 @@ static void dead_quiesce(hoop_engine *e, int err)
 		e->dead_next_cancel = now + 10000000ull;
 		/* All of it: what is left in flight is counted next. (A dead
 		 * ring takes no new submission, so this ends.) */
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		drain_locked(e, UINT_MAX);
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 	}
 	if (e->dead_cancel_found)
 		return;
 	unsigned left = ring_inflight(e);
 	if (left == 0 || left > hoop__ring_cq_dropped(r))
 		return;
-	pthread_mutex_lock(&e->drain_lock);
+	hoop__lock(&e->drain_lock);
 	for (unsigned i = 0; i < e->tab.n; i++)
 		fail_token_locked(
 		        e, hoop__token_make(i, LOAD(&e->tab.slots[i].gen)), err);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 }
 
 static void *engine_thread(void *arg)
@@ -791,11 +820,11 @@ static void *engine_thread(void *arg)
 	hoop_ring *r = e->ring;
 	for (;;) {
 		int ret;
-		pthread_mutex_lock(&e->drain_lock);
+		hoop__lock(&e->drain_lock);
 		unsigned n = drain_locked(e, DRAIN_PASSES);
 		bool kicked = e->kicked, rearm = !atomic_load(&e->kick_armed);
 		e->kicked = false;
-		pthread_mutex_unlock(&e->drain_lock);
+		hoop__unlock(&e->drain_lock);
 		if (n)
 			ADD(&e->m_reaps_thread, n);
 
@@ -939,7 +968,7 @@ static int uring_submit(hoop_engine *e, const struct hoop_submit_src *src,
                         unsigned n, uint64_t *tokens, unsigned flags,
                         const struct hoop_target *to, const unsigned *idx)
 {
-	if (!e->pool_opmask)
+	if (!e->pool_opmask || (src->ops && !ops_for_pool(e, src->ops, n)))
 		return submit_ring(e, src, n, tokens, flags, to, idx);
 	/* Some opcodes go to the pool: routing needs records. */
 	return hoop__engine_submit_records(e, src, n, tokens, flags, to, idx,

@@ -40,6 +40,8 @@ _Static_assert(sizeof(hoop_engine_params) == 16 * 4, "engine params");
 /* ---- small helpers ---- */
 
 static _Atomic unsigned fork_generation;
+/* For hoop__engine_check_inline (engine_internal.h). */
+_Atomic unsigned *const hoop__fork_generation_p = &fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 static void on_fork_child(void)
@@ -69,12 +71,22 @@ void hoop__caller_leave(hoop_engine *e)
 	                          memory_order_release);
 }
 
+void hoop__lock_slow(hoop_lock *l)
+{
+	/* Held: mark it contended and sleep until it is free (Drepper's
+	 * "futexes are tricky", mutex 3). */
+	while (atomic_exchange_explicit(&l->v, 2, memory_order_acquire) != 0)
+		hoop__futex_wait(&l->v, 2, -1);
+}
+
 int hoop__callers_active(hoop_engine *e)
 {
 	uint32_t n = 0;
 	for (unsigned i = 0; i < HOOP_STRIPES; i++)
 		n += atomic_load_explicit(&e->stripes[i].callers,
 		                          memory_order_acquire);
+	/* And the one-op submits and waits inside a result cell. */
+	n += hoop__cells_busy(e->cells);
 	return (int32_t)n;
 }
 
@@ -88,15 +100,7 @@ static uint64_t stripe_sum(hoop_engine *e, size_t off)
 }
 #define STRIPE_SUM(e, field) stripe_sum(e, offsetof(struct hoop_stripe, field))
 
-int hoop__engine_check(hoop_engine *e)
-{
-	if (LOAD(&fork_generation) != e->fork_gen)
-		return -ECHILD;
-	if (LOAD(&e->closing))
-		return -ESHUTDOWN;
-	int d = LOAD(&e->dead);
-	return d ? d : 0;
-}
+int hoop__engine_check(hoop_engine *e) { return hoop__engine_check_inline(e); }
 
 /* ---- what every backend is asked ---- */
 
@@ -211,9 +215,9 @@ void hoop__engine_deliver(void *ctx, uint64_t token, int32_t res)
 			return;
 		}
 	}
-	pthread_mutex_lock(&e->drain_lock);
+	hoop__lock(&e->drain_lock);
 	hoop__engine_dispatch(e, token, res, flags);
-	pthread_mutex_unlock(&e->drain_lock);
+	hoop__unlock(&e->drain_lock);
 	ADD(&hoop__stripe(e)->cqes, 1);
 }
 
@@ -461,16 +465,16 @@ int hoop__engine_submit_internal(hoop_engine *e, const struct hoop_op *ops,
 }
 
 /*
- * hoop_engine_submit of one op that may complete inline (the blocking
- * pattern: submit one read, wait for it): one slot, the inline attempt,
- * the result in the slot, with none of the general path's bookkeeping.
- * The call counts itself among the callers for its whole length, as every
- * entry point does: the inline read can take long (a page fault, a slow
- * device) and destroy must not free the engine under it. Two RMWs on this
- * thread's own stripe line.
+ * hoop_engine_submit of one op through a slot (the inline path's result
+ * cell was taken, or the op was not done inline: hoop__inline_submit1):
+ * one slot, the inline attempt unless `tried`, the result in the slot,
+ * with none of the general path's bookkeeping. The call counts itself among
+ * the callers for its whole length, as every entry point does: the inline
+ * read can take long (a page fault, a slow device) and destroy must not
+ * free the engine under it. Two RMWs on this thread's own stripe line.
  */
-static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
-                      unsigned flags)
+int hoop__engine_submit_one(hoop_engine *e, const struct hoop_op *op,
+                            uint64_t *token, unsigned flags, bool tried)
 {
 	const struct hoop_target to = HOOP_TARGET_WAIT;
 	struct hoop_submit_src src = {op, NULL, NULL};
@@ -484,7 +488,7 @@ static int submit_one(hoop_engine *e, const struct hoop_op *op, uint64_t *token,
 		err = submit_counted(e, &src, 1, token, flags, &to);
 		goto out;
 	}
-	int32_t res = hoop__inline_one(op);
+	int32_t res = tried ? -1 : hoop__inline_one(op);
 	if (res >= 0) {
 		inline_commit(e, op, res, idx, token, &to);
 		err = 1;
@@ -499,10 +503,10 @@ out:
 int hoop_engine_submit(hoop_engine *e, const struct hoop_op *ops, unsigned n,
                        uint64_t *tokens, unsigned flags)
 {
-	struct hoop_target to = HOOP_TARGET_WAIT;
 	if (n == 1 && e && ops && tokens && e->inline_rw &&
 	    !hoop__engine_flags_refused(ops->sqe_flags))
-		return submit_one(e, ops, tokens, flags);
+		return hoop__inline_submit1(e, ops, tokens, flags);
+	struct hoop_target to = HOOP_TARGET_WAIT;
 	return hoop__engine_submit_internal(e, ops, n, tokens, flags, &to);
 }
 
@@ -538,10 +542,29 @@ static bool try_become_spinner(hoop_engine *e)
 	return false;
 }
 
+/*
+ * The delivery kind of the op of generation gen in slot s, for a caller
+ * that saw the slot in that generation but does not own it: a release or a
+ * wait of the same token on another thread can free it, and a new op
+ * re-arm it, while we look. Read like hoop__slot_target_of (slots.h): an
+ * atomic load, then the generation again (the acquire fence pairs with the
+ * release fence of hoop__slot_arm: a kind stored by a later arm comes with
+ * that arm's generation). -1 if the slot left generation gen.
+ */
+static inline int slot_kind_for(struct hoop_slot *s, uint32_t gen)
+{
+	int kind = __atomic_load_n(&s->to.kind, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)
+		return -1;
+	return kind;
+}
+
 /* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
  * another caller (a release of the same token) took it first. */
-static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
-                     uint64_t token, struct hoop_completion *out)
+static inline __attribute__((always_inline)) int
+wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st, uint64_t token,
+          struct hoop_completion *out, unsigned h)
 {
 	/* The result is ours only if we take the slot from DONE. */
 	if (!hoop__slot_claim_done(s, st))
@@ -550,7 +573,8 @@ static int wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st,
 	out->token = token;
 	out->res = s->res;
 	out->flags = s->cflags;
-	hoop__slot_push_free(&e->tab, s);
+	/* Into this thread's cache (h): its next submit takes it back. */
+	hoop__slot_push_free_h(&e->tab, s, h);
 	return 0;
 }
 
@@ -566,26 +590,38 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
+	/* A result left by an inline one-op submit (cells.h). */
+	if (hoop__token_is_cell(token))
+		return hoop__cell_wait(e->cells, token, out);
 	/* Counted among the callers destroy waits for, on the quick path
 	 * too: taking the result writes *out (which can fault and block)
-	 * and then frees the slot in the engine. */
-	struct hoop_stripe *stripe = hoop__caller_in(e);
+	 * and then frees the slot in the engine. One hash names this
+	 * thread's stripe and slot cache. */
+	unsigned h = hoop__thread_hash();
+	struct hoop_stripe *stripe = &e->stripes[h];
+	atomic_fetch_add_explicit(&stripe->callers, 1, memory_order_acq_rel);
 	int ret = -ENOENT;
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		goto out;
 	uint32_t st = hoop__slot_state_for(s, gen);
+	/* Often the result is already there (completions reaped by the
+	 * submit call): take it at once. DONE and not released is a wait-
+	 * delivered op's slot only (a callback's or queue's ends
+	 * DONE|RELEASED). */
+	if ((st & (SLOT_STATE_MASK | SLOT_RELEASED)) == SLOT_DONE) {
+		ret = wait_take(e, s, st, token, out, h);
+		goto out;
+	}
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 		goto out;
+	int kind = slot_kind_for(s, gen);
+	if (kind < 0)
+		goto out; /* collected or released meanwhile: -ENOENT */
 	ret = -EINVAL;
-	if (s->to.kind != DELIVER_WAIT)
+	if (kind != DELIVER_WAIT)
 		goto out;
-	/* Often the result is already there (inline completions reaped by the
-	 * submit call): take it at once. */
-	if ((st & SLOT_STATE_MASK) == SLOT_DONE)
-		ret = wait_take(e, s, st, token, out);
-	else
-		ret = wait_slow(e, s, token, out, timeout_ns);
+	ret = wait_slow(e, s, token, out, timeout_ns);
 out:
 	hoop__caller_out(stripe);
 	return ret;
@@ -657,7 +693,7 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		hoop__futex_wait(&s->state, want, left);
 	}
 	if (ret == 0) {
-		ret = wait_take(e, s, st, token, out);
+		ret = wait_take(e, s, st, token, out, hoop__thread_hash());
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
 		uint32_t exp = atomic_load(&s->state);
@@ -676,6 +712,8 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	struct hoop_slot *s;
 	if (!e)
 		return -EINVAL;
+	if (hoop__token_is_cell(token))
+		return hoop__cell_release(e->cells, token);
 	s = hoop__slot_of(&e->tab, token, &gen);
 	if (!s)
 		return -ENOENT;
@@ -683,7 +721,10 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	for (;;) {
 		if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 			return -ENOENT;
-		if (s->to.kind != DELIVER_WAIT)
+		int kind = slot_kind_for(s, gen);
+		if (kind < 0)
+			return -ENOENT;
+		if (kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
 			if (hoop__slot_claim_done(s, st)) {
@@ -783,9 +824,8 @@ static void engine_free(hoop_engine *e, bool in_child)
 {
 	e->be->destroy(e, in_child);
 	hoop__slots_fini(&e->tab);
+	free(e->cells);
 	free(e->stripes);
-	pthread_mutex_destroy(&e->submit_lock);
-	pthread_mutex_destroy(&e->drain_lock);
 	free(e);
 }
 
@@ -828,8 +868,15 @@ int hoop_engine_create(hoop_engine **out, const hoop_engine_params *params)
 		return -ENOMEM;
 	}
 	memset(e->stripes, 0, HOOP_STRIPES * sizeof(*e->stripes));
-	pthread_mutex_init(&e->submit_lock, NULL);
-	pthread_mutex_init(&e->drain_lock, NULL);
+	e->cells = aligned_alloc(64, HOOP_CELLS * sizeof(*e->cells));
+	if (!e->cells) {
+		free(e->stripes);
+		free(e);
+		return -ENOMEM;
+	}
+	memset(e->cells, 0, HOOP_CELLS * sizeof(*e->cells));
+	for (unsigned i = 0; i < HOOP_CELLS; i++)
+		atomic_init(&e->cells[i].word, hoop__cell_word0(i));
 
 	int want = hoop__engine_choose_backend(&p, &e->backend_reason);
 	e->be = want == HOOP_BACKEND_URING ? &hoop__backend_uring
@@ -939,7 +986,8 @@ void hoop__engine_count_queue_wakeup(hoop_engine *e)
 static void metrics_fill(hoop_engine *e, struct hoop_engine_metrics *m)
 {
 	/* An op done inline is counted only in inline_ops (inline_commit). */
-	m->inline_ops = STRIPE_SUM(e, inline_ops);
+	m->inline_ops = STRIPE_SUM(e, inline_ops) +
+	                hoop__cells_inline_ops(e->cells);
 	m->submitted = STRIPE_SUM(e, submitted) + m->inline_ops;
 	m->completed = STRIPE_SUM(e, completed) + m->inline_ops;
 	m->cqes = STRIPE_SUM(e, cqes);

@@ -188,3 +188,181 @@ unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res)
 	}
 	return k;
 }
+
+/* cell_fl_for_read's miss: ask, and remember in way k. */
+__attribute__((noinline)) static int cell_fl_fetch(struct hoop_cell *c,
+                                                   unsigned k, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	c->fl_fd[k] = fd;
+	c->fl[k] = fl;
+	c->fl_left[k] = fl < 0 ? 0 : FL_CACHE_READS - 1;
+	return fl;
+}
+
+/*
+ * A read's F_GETFL from cell c, which remembers the last descriptor of each
+ * parity for FL_CACHE_READS reads (fl_for_read's rule, per cell instead of
+ * per thread: no thread-local lookup). Only the cell's BUSY owner is here.
+ */
+static inline __attribute__((always_inline)) int
+cell_fl_for_read(struct hoop_cell *c, int fd)
+{
+	unsigned k = (unsigned)fd % CELL_FL_WAYS;
+	if (c->fl_left[k] && c->fl_fd[k] == fd) {
+		c->fl_left[k]--;
+		return c->fl[k];
+	}
+	return cell_fl_fetch(c, k, fd);
+}
+
+/*
+ * preadv2(fd, iov, 1, off, RWF_NOWAIT | rwf) as a system call of its own:
+ * the result, or -errno. On x86-64 the instruction itself (libc's
+ * syscall() costs a call and six register moves more per read).
+ */
+static inline __attribute__((always_inline)) long
+raw_preadv2(int fd, const struct iovec *iov, uint64_t off, int rwf)
+{
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = (long)off;
+	register long r8 __asm__("r8") = 0; /* the offset's high word */
+	register long r9 __asm__("r9") = (long)rwf;
+	long ret;
+	__asm__ volatile("syscall"
+	                 : "=a"(ret)
+	                 : "0"((long)SYS_preadv2), "D"((long)fd), "S"(iov),
+	                   "d"(1L), "r"(r10), "r"(r8), "r"(r9)
+	                 : "rcx", "r11", "memory");
+	return ret;
+#else
+	long r = syscall(SYS_preadv2, (long)fd, iov, 1L, (long)off,
+	                 (long)(off >> 16 >> 16), (long)rwf);
+	return r < 0 ? -1 : r;
+#endif
+}
+
+/* Take the calling thread's cell: false if it is in use. */
+static inline __attribute__((always_inline)) bool
+cell_take(hoop_engine *e, struct hoop_cell **cp, uint64_t *wp)
+{
+	struct hoop_cell *c = &e->cells[hoop__cell_pick()];
+	uint64_t w = atomic_load_explicit(&c->word, memory_order_relaxed);
+	/*
+	 * Taking the cell also counts the call for destroy (it waits while a
+	 * cell is BUSY), from before the engine is looked at to the end:
+	 * seq_cst, against destroy's store of closing then its look at the
+	 * cells (the callers' count rule). Acquire: the last owner's reads
+	 * of the fields come before our writes.
+	 */
+	if ((w & CELL_STATE_MASK) != CELL_FREE ||
+	    !atomic_compare_exchange_strong_explicit(&c->word, &w, w | CELL_BUSY,
+	                                             memory_order_seq_cst,
+	                                             memory_order_relaxed))
+		return false;
+	*cp = c;
+	*wp = w;
+	return true;
+}
+
+/* Leave op's result res in cell c (BUSY since word w): its token. */
+static inline __attribute__((always_inline)) uint64_t
+cell_hold(struct hoop_cell *c, uint64_t w, int32_t res, const struct hoop_op *op)
+{
+	c->res = res;
+	c->user_data = op->user_data;
+	/* Counted before the result is visible (as every delivery): metrics
+	 * read after the wait include it. */
+	atomic_store_explicit(
+	        &c->inline_ops,
+	        atomic_load_explicit(&c->inline_ops, memory_order_relaxed) + 1,
+	        memory_order_relaxed);
+	w += CELL_GEN_ONE;
+	/* Release: the result is complete for whoever sees HELD. */
+	atomic_store_explicit(&c->word, w | CELL_HELD, memory_order_release);
+	return w;
+}
+
+/*
+ * Not done inline in cell c (BUSY since word w): err, or the slot path's
+ * answer without a second attempt; the cell stays taken (the call counted
+ * for destroy) until then.
+ */
+__attribute__((noinline, cold)) static int
+cell_not_inline(hoop_engine *e, struct hoop_cell *c, uint64_t w,
+                const struct hoop_op *op, uint64_t *token, unsigned flags, int err)
+{
+	if (err == 0)
+		err = hoop__engine_submit_one(e, op, token, flags, true);
+	atomic_store_explicit(&c->word, w, memory_order_release);
+	return err;
+}
+
+/* The other candidates (WRITE, READV, WRITEV and unusual READs). */
+__attribute__((noinline)) static int submit1_other(hoop_engine *e,
+                                                   const struct hoop_op *op,
+                                                   uint64_t *token, unsigned flags)
+{
+	struct hoop_cell *c;
+	uint64_t w;
+	if (!inline_candidate(op) || !cell_take(e, &c, &w))
+		return hoop__engine_submit_one(e, op, token, flags, false);
+	int err = hoop__engine_check_inline(e);
+	if (err < 0)
+		return cell_not_inline(e, c, w, op, token, flags, err);
+	int32_t res = try_inline(op, op_is_read(op) ? cell_fl_for_read(c, op->fd)
+	                                            : fcntl(op->fd, F_GETFL));
+	if (res < 0)
+		return cell_not_inline(e, c, w, op, token, flags, 0);
+	*token = cell_hold(c, w, res, op);
+	return 1;
+}
+
+/* A plain READ: no SQE flags, ioprio or personality, an explicit offset,
+ * no RWF_APPEND, a length the result can carry (inline_candidate's rule
+ * for this case, the first three in one compare where it can). */
+static inline __attribute__((always_inline)) bool plain_read(const struct hoop_op *op)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t head; /* opcode, sqe_flags, ioprio */
+	memcpy(&head, op, sizeof(head));
+	if (head != HOOP_OP_READ)
+		return false;
+#else
+	if (op->opcode != HOOP_OP_READ || op->sqe_flags || op->ioprio)
+		return false;
+#endif
+	return !op->personality && op->off != UINT64_MAX &&
+	       !(op->op_flags & RWF_APPEND) && op->len <= INT32_MAX;
+}
+
+int hoop__inline_submit1(hoop_engine *e, const struct hoop_op *op,
+                         uint64_t *token, unsigned flags)
+{
+	struct hoop_cell *c;
+	uint64_t w;
+	if (!plain_read(op)) {
+		/* Not a read or write: the slot path at once (through
+		 * submit1_other a one-op NOP round trip cost 60 instructions
+		 * more). */
+		if (!inline_candidate(op))
+			return hoop__engine_submit_one(e, op, token, flags, false);
+		return submit1_other(e, op, token, flags);
+	}
+	if (!cell_take(e, &c, &w))
+		return hoop__engine_submit_one(e, op, token, flags, false);
+	int err = hoop__engine_check_inline(e);
+	if (err < 0)
+		return cell_not_inline(e, c, w, op, token, flags, err);
+	int fd = op->fd;
+	int fl = cell_fl_for_read(c, fd);
+	if (fl < 0 || (fl & (O_DIRECT | O_APPEND)))
+		return cell_not_inline(e, c, w, op, token, flags, 0);
+	asan_check_op(op);
+	struct iovec one = {(void *)(uintptr_t)op->addr, op->len};
+	long r = raw_preadv2(fd, &one, op->off, (int)op->op_flags | RWF_NOWAIT);
+	if (r != (long)op->len)
+		return cell_not_inline(e, c, w, op, token, flags, 0);
+	*token = cell_hold(c, w, (int32_t)r, op);
+	return 1;
+}

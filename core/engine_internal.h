@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "cells.h"
 #include "clock.h"
 #include "slots.h"
 #include "hoop/engine.h"
@@ -23,6 +24,40 @@
 #define HOOP_UD_KICK 0xffffffffffffff01ull
 
 struct hoop_backend_ops;
+
+/*
+ * The engine's two locks (submit_lock, drain_lock): a futex word, 0 free,
+ * 1 held, 2 held with a sleeper perhaps. Taking a free lock and giving it
+ * back is one atomic instruction each, inline: a pthread mutex pair cost
+ * about 60 instructions through the PLT, paid on every submit and every
+ * reap (a one-op round trip took and gave back both: 140). Sleepers wait
+ * in the kernel at once, as with the default pthread mutex.
+ */
+typedef struct {
+	_Atomic uint32_t v;
+} hoop_lock;
+
+void hoop__lock_slow(hoop_lock *l); /* engine.c */
+
+static inline bool hoop__lock_try(hoop_lock *l)
+{
+	uint32_t free_ = 0;
+	return atomic_compare_exchange_strong_explicit(&l->v, &free_, 1,
+	                                               memory_order_acquire,
+	                                               memory_order_relaxed);
+}
+
+static inline void hoop__lock(hoop_lock *l)
+{
+	if (!hoop__lock_try(l))
+		hoop__lock_slow(l);
+}
+
+static inline void hoop__unlock(hoop_lock *l)
+{
+	if (atomic_exchange_explicit(&l->v, 0, memory_order_release) == 2)
+		hoop__futex_wake(&l->v, 1);
+}
 
 /*
  * Counters that every operation touches, kept per thread (hoop__stripe, a
@@ -50,7 +85,7 @@ struct hoop_engine {
 	unsigned fork_gen;
 
 	/* submission side, under submit_lock */
-	pthread_mutex_t submit_lock;
+	hoop_lock submit_lock;
 	unsigned pending; /* SQEs published but not yet entered */
 	unsigned batch_count;
 	uint64_t batch_ns;
@@ -60,9 +95,10 @@ struct hoop_engine {
 	bool kicked;                     /* under drain_lock */
 
 	/* completion side, under drain_lock */
-	pthread_mutex_t drain_lock;
+	hoop_lock drain_lock;
 
-	struct hoop_slots tab; /* slots.h */
+	struct hoop_slots tab;   /* slots.h */
+	struct hoop_cell *cells; /* HOOP_CELLS, 64-byte aligned (cells.h) */
 
 	/* engine thread */
 	pthread_t thread;
@@ -202,8 +238,11 @@ static inline void hoop__engine_deliver_wait(hoop_engine *e, struct hoop_slot *s
 {
 	s->res = res;
 	s->cflags = cflags;
-	uint32_t old = atomic_fetch_xor_explicit(&s->state,
-	                                         SLOT_INFLIGHT ^ SLOT_DONE,
+	/* INFLIGHT + 1 is DONE, with the mark bits kept: one locked add
+	 * (a fetch_xor whose old value is used is a compare-and-swap loop). */
+	_Static_assert(SLOT_DONE == SLOT_INFLIGHT + 1, "INFLIGHT + 1 is DONE");
+	uint32_t old = atomic_fetch_add_explicit(&s->state,
+	                                         SLOT_DONE - SLOT_INFLIGHT,
 	                                         memory_order_acq_rel);
 	if (__builtin_expect((old & (SLOT_RELEASED | SLOT_WAITER)) != 0, 0))
 		hoop__engine_deliver_wake(e, s, old);
@@ -234,6 +273,15 @@ int hoop__engine_submit_records(hoop_engine *e, const struct hoop_submit_src *sr
 unsigned hoop__inline_try(const struct hoop_op *ops, unsigned n, int32_t *res);
 /* The same for one op alone in its call: its result, or -1. */
 int32_t hoop__inline_one(const struct hoop_op *op);
+/* hoop_engine_submit of one op delivered by waiting (e, op, token valid,
+ * flags accepted): done inline into a result cell when it can be, else
+ * hoop__engine_submit_one. */
+int hoop__inline_submit1(hoop_engine *e, const struct hoop_op *op,
+                         uint64_t *token, unsigned flags);
+/* engine.c: the same through a slot; `tried`: the inline attempt was made
+ * (and failed), do not repeat it. */
+int hoop__engine_submit_one(hoop_engine *e, const struct hoop_op *op,
+                            uint64_t *token, unsigned flags, bool tried);
 
 /* engine_params.c */
 #define HOOP_ENGINE_DEFAULT_SQ 256u
@@ -281,20 +329,13 @@ void hoop__caller_leave(hoop_engine *e);
 /* Threads inside an engine call, summed over the stripes. */
 int hoop__callers_active(hoop_engine *e);
 
-/*
- * The calling thread's stripe: any stripe is correct, only speed depends
- * on the choice. Threads run on different stacks, so the address of this
- * frame, above its low 64 KiB, names the thread well enough, in three
- * instructions (sched_getcpu or a thread-local variable costs more in a
- * shared library, and far more under valgrind, which has no rseq).
- */
-static inline struct hoop_stripe *hoop__stripe(hoop_engine *e)
+/* The calling thread's stripe (hoop__thread_hash, slots.h). */
+static inline __attribute__((always_inline)) struct hoop_stripe *
+hoop__stripe(hoop_engine *e)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
-	return &e->stripes[h >> 28];
+	return &e->stripes[hoop__thread_hash()];
 }
-_Static_assert(HOOP_STRIPES == 16, "hoop__stripe takes the top 4 bits");
+_Static_assert(HOOP_STRIPES == HOOP_SLOT_CACHES, "one hash for both");
 _Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
 /* hoop__caller_enter/leave for the hot paths (a one-op submit, wait):
@@ -310,8 +351,24 @@ static inline void hoop__caller_out(struct hoop_stripe *st)
 	atomic_fetch_sub_explicit(&st->callers, 1, memory_order_release);
 }
 
+/* The count of fork()s, raised in each child (engine.c): an engine made
+ * before the last one is the parent's. */
+extern _Atomic unsigned *const hoop__fork_generation_p;
+
 /* -ECHILD after fork, -ESHUTDOWN when closing, else 0. */
 int hoop__engine_check(hoop_engine *e);
+static inline int hoop__engine_check_inline(hoop_engine *e)
+{
+	if (atomic_load_explicit(hoop__fork_generation_p, memory_order_relaxed) !=
+	    e->fork_gen)
+		return -ECHILD;
+	/* seq_cst: after the caller counted itself (destroy stores closing,
+	 * then counts the callers). */
+	if (atomic_load_explicit(&e->closing, memory_order_seq_cst))
+		return -ESHUTDOWN;
+	int d = atomic_load_explicit(&e->dead, memory_order_relaxed);
+	return d ? d : 0;
+}
 
 /* Cancel every in-flight op delivered to `q` (queue destroy). */
 void hoop__engine_cancel_queue(hoop_engine *e, hoop_queue *q);

@@ -130,7 +130,8 @@ static void push_locked(hoop_queue *q, const struct hoop_completion *c)
 			return;
 		q->count--;
 	}
-	q->buf[(q->head + q->count) % q->buf_cap] = *c;
+	unsigned at = q->head + q->count; /* both below buf_cap */
+	q->buf[at >= q->buf_cap ? at - q->buf_cap : at] = *c;
 	q->count++;
 	if (!(c->flags & HOOP_CQE_F_MORE))
 		q->inflight--;
@@ -143,8 +144,22 @@ static void queue_push_n(void *arg, const struct hoop_completion *c, unsigned n)
 {
 	hoop_queue *q = arg;
 	pthread_mutex_lock(&q->mu);
-	for (unsigned i = 0; i < n; i++)
-		push_locked(q, &c[i]);
+	if (q->count + n <= q->buf_cap) {
+		/* Room for all: copied in at most two runs. */
+		unsigned at = q->head + q->count, finals = 0;
+		if (at >= q->buf_cap)
+			at -= q->buf_cap;
+		unsigned first = q->buf_cap - at < n ? q->buf_cap - at : n;
+		memcpy(&q->buf[at], c, first * sizeof(*c));
+		memcpy(q->buf, c + first, (n - first) * sizeof(*c));
+		for (unsigned i = 0; i < n; i++)
+			finals += !(c[i].flags & HOOP_CQE_F_MORE);
+		q->count += n;
+		q->inflight -= finals;
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			push_locked(q, &c[i]);
+	}
 	efd_raise_locked(q);
 	if (q->sleepers) {
 		pthread_cond_broadcast(&q->cv);
@@ -188,13 +203,20 @@ int hoop_queue_add(hoop_queue *q, const struct hoop_op *ops, unsigned n,
 /* Move up to max completions out. Caller holds q->mu. */
 static unsigned take_locked(hoop_queue *q, struct hoop_completion *out, unsigned max)
 {
-	unsigned n = q->count < max ? q->count : max;
-	for (unsigned i = 0; i < n; i++) {
-		out[i] = q->buf[q->head];
-		q->head = (q->head + 1) % q->buf_cap;
-		if (!(out[i].flags & HOOP_CQE_F_MORE))
-			q->outstanding--;
+	unsigned n = q->count < max ? q->count : max, finals = 0;
+	if (n) { /* out may be NULL when max is 0 */
+		/* Copied out in at most two runs. */
+		unsigned first = q->buf_cap - q->head < n ? q->buf_cap - q->head
+		                                          : n;
+		memcpy(out, &q->buf[q->head], first * sizeof(*out));
+		memcpy(out + first, q->buf, (n - first) * sizeof(*out));
+		q->head += n;
+		if (q->head >= q->buf_cap)
+			q->head -= q->buf_cap;
+		for (unsigned i = 0; i < n; i++)
+			finals += !(out[i].flags & HOOP_CQE_F_MORE);
 	}
+	q->outstanding -= finals;
 	q->count -= n;
 	if (q->count == 0 && q->efd_set) {
 		/* Readable exactly while completions wait: clear it. */

@@ -71,18 +71,12 @@ static bool closing(const struct hoop_slots *t)
  */
 static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx)
 {
-	if (n == 1)
-		return hoop__slot_pop(t, idx);
+	if (n == 1) /* the stack only: this can run under the room lock */
+		return hoop__slot_pop_stack(t, idx);
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
 		uint32_t k1 = (uint32_t)top;
-		unsigned i = 0;
-		for (; i < n && k1; i++) {
-			idx[i] = k1 - 1;
-			k1 = atomic_load_explicit(&t->slots[k1 - 1].next_free,
-			                          memory_order_relaxed);
-		}
-		if (i < n) {
+		if (hoop__slots_walk(t, &k1, n, idx) < n) {
 			/* Too few, unless the walk was stale: look again. */
 			uint64_t now = atomic_load_explicit(&t->free_top,
 			                                    memory_order_acquire);
@@ -99,16 +93,59 @@ static bool slots_pop_n(struct hoop_slots *t, unsigned n, unsigned *idx)
 	}
 }
 
+/* hoop__slots_push_chain without the wake-up (for a taker that holds the
+ * lock the wake-up takes). */
+static void slots_push_chain_raw(struct hoop_slots *t, uint32_t k1)
+{
+	uint32_t tail = k1, next;
+	while ((next = atomic_load_explicit(&t->slots[tail - 1].next_free,
+	                                    memory_order_relaxed)))
+		tail = next;
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_relaxed);
+	for (;;) {
+		atomic_store_explicit(&t->slots[tail - 1].next_free,
+		                      (uint32_t)top, memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | k1;
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_seq_cst,
+		                                          memory_order_relaxed))
+			break;
+	}
+}
+
+void hoop__slots_push_chain(struct hoop_slots *t, uint32_t k1)
+{
+	slots_push_chain_raw(t, k1);
+	hoop__slots_wake_waiters(t);
+}
+
+void hoop__slots_free_n(struct hoop_slots *t, struct hoop_slot *const *v, unsigned n)
+{
+	uint32_t k1 = 0; /* the chain built so far: its top's index + 1 */
+	for (unsigned i = 0; i < n; i++) {
+		struct hoop_slot *s = v[i];
+		if (!s)
+			continue;
+		atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
+		atomic_store_explicit(&s->next_free, k1, memory_order_relaxed);
+		k1 = (uint32_t)(s - t->slots) + 1;
+	}
+	if (k1)
+		hoop__slots_push_chain(t, k1);
+}
+
 /* Move every slot kept in a cache back to the free stack: true if any. */
 static bool slots_steal_cached(struct hoop_slots *t)
 {
 	bool any = false;
 	for (unsigned i = 0; i < HOOP_SLOT_CACHES; i++) {
-		/* seq_cst: see hoop__slot_push_free. */
-		uint32_t k1 = atomic_exchange_explicit(&t->cache[i].k1, 0,
-		                                       memory_order_seq_cst);
-		if (k1) {
-			hoop__slot_push_raw(t, k1 - 1);
+		/* seq_cst: see hoop__slot_push_free_h. */
+		uint64_t w = atomic_exchange_explicit(&t->cache[i].chain, 0,
+		                                      memory_order_seq_cst);
+		if (w) {
+			/* No wake-up: the only caller is a taker, who looks
+			 * next (holding the room lock, or not yet waiting). */
+			slots_push_chain_raw(t, (uint32_t)w);
 			any = true;
 		}
 	}
@@ -117,6 +154,14 @@ static bool slots_steal_cached(struct hoop_slots *t)
 
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx)
 {
+	/* The slots this thread freed last, then the stack. */
+	unsigned got = hoop__slots_take_cached(t, hoop__thread_hash(), n, idx);
+	if (got == n || slots_pop_n(t, n - got, idx + got))
+		return 0;
+	for (unsigned i = 0; i < got; i++) /* all or none: give them back */
+		hoop__slot_push_raw(t, idx[i]);
+	if (got)
+		hoop__slots_wake_waiters(t);
 	while (!slots_pop_n(t, n, idx)) {
 		/* Slots kept in the threads' caches are free too. */
 		if (slots_steal_cached(t) && slots_pop_n(t, n, idx))

@@ -88,15 +88,27 @@ _Static_assert(sizeof(struct hoop_slot) == 64, "a slot is a cache line");
  * completions) and sleeps on room_cv, unless *closing is set.
  */
 /*
- * One free slot kept aside for the threads that hash to this cache (see
- * hoop__slot_cache): a thread that frees a slot and takes one again (submit
- * one op, wait for it, again) reuses its own, and neither the free stack's
- * top nor the slot's cache line moves between CPUs on each op.
+ * Free slots kept aside for the threads that hash to this cache (see
+ * hoop__thread_hash): a chain of slots linked by next_free, pushed one at a
+ * time by the threads that free them (hoop_engine_wait) and taken whole, by
+ * one exchange, by the next take (a submit of n ops takes the n slots its
+ * thread freed last). Neither the free stack's top nor the slots' lines then
+ * move between CPUs, and a slot costs one compare-and-swap on the thread's
+ * own line to free and a share of one exchange to take again. Only pushes,
+ * take-everything and giving a rest back to an empty cache touch the word,
+ * so it has no ABA problem: a pushed slot's next is the whole chain below
+ * it, whatever happened between.
+ * At most HOOP_SLOT_CACHE_MAX slots each (a batch of 32 comes back whole;
+ * more would only keep slots from other threads until they steal them);
+ * beyond, frees go to the stack.
  */
 #define HOOP_SLOT_CACHES 16u
+#define HOOP_SLOT_CACHE_MAX 32u
 struct hoop_slot_cache {
-	_Atomic uint32_t k1; /* the kept slot's index + 1, 0: none */
-	char pad[60];
+	/* High 32 bits: how many slots the chain holds; low 32: its top's
+	 * index + 1 (0: empty). */
+	_Atomic uint64_t chain;
+	char pad[56];
 };
 
 struct hoop_slots {
@@ -133,40 +145,111 @@ void hoop__slots_wake_all(struct hoop_slots *t);
 int hoop__slots_take(struct hoop_slots *t, unsigned n, bool nowait, unsigned *idx);
 
 /*
- * The calling thread's slot cache: any cache is correct, only speed depends
- * on the choice. Threads run on different stacks, so the address of this
- * frame, above its low 64 KiB, names the thread well enough (as the
- * engine's counter stripes do).
+ * The calling thread's cache (and counter stripe, engine_internal.h): any
+ * is correct, only speed depends on the choice. Threads run on different
+ * stacks, so the address of this frame, above its low 64 KiB, names the
+ * thread well enough in three instructions (sched_getcpu or a thread-local
+ * variable costs more in a shared library, and far more under valgrind,
+ * which has no rseq). 0 to 15.
  */
-static inline struct hoop_slot_cache *hoop__slot_cache(struct hoop_slots *t)
+static inline __attribute__((always_inline)) unsigned hoop__thread_hash(void)
 {
+#if defined(__x86_64__)
+	/* The stack pointer itself: __builtin_frame_address makes every
+	 * caller set up a frame pointer (three instructions more). */
+	uintptr_t sp;
+	__asm__("mov %%rsp, %0" : "=r"(sp));
+#else
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+#endif
 	uint32_t h = (uint32_t)(sp >> 16) * 0x9e3779b1u;
-	return &t->cache[h >> 28];
+	return h >> 28;
 }
-_Static_assert(HOOP_SLOT_CACHES == 16, "hoop__slot_cache takes the top 4 bits");
+_Static_assert(HOOP_SLOT_CACHES == 16, "hoop__thread_hash gives 4 bits");
 
-/* Take the slot kept in the caller's cache, if any. */
-static inline bool hoop__slot_pop_cached(struct hoop_slots *t, unsigned *idx)
+/* Push slot k on the free stack, waking no one (hoop__slot_push_free
+ * does). */
+static inline void hoop__slot_push_raw(struct hoop_slots *t, unsigned k)
 {
-	struct hoop_slot_cache *c = hoop__slot_cache(t);
-	uint32_t k1 = atomic_load_explicit(&c->k1, memory_order_relaxed);
-	/* Acquire: the freeing thread's last writes to the slot happen
-	 * before ours. */
-	if (k1 && atomic_compare_exchange_strong_explicit(&c->k1, &k1, 0,
-	                                                  memory_order_acquire,
-	                                                  memory_order_relaxed)) {
-		*idx = k1 - 1;
-		return true;
+	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_relaxed);
+	for (;;) {
+		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
+		                      memory_order_relaxed);
+		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
+		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
+		                                          memory_order_seq_cst,
+		                                          memory_order_relaxed))
+			break;
 	}
-	return false;
 }
 
-/* Pop one free slot's index into *idx; false if none is free. */
-static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
+/* Give a chain taken out of a cache (top's index + 1, linked by next_free,
+ * ending in 0) back to the free stack with one compare-and-swap (slots.c),
+ * waking the takers waiting for room. */
+void hoop__slots_push_chain(struct hoop_slots *t, uint32_t k1);
+
+/* Wake the takers waiting for room, if any. seq_cst on both sides (here
+ * after a push, and in hoop__slots_take after registering): a waiter that
+ * registered before the push is seen; one registering after it finds the
+ * slot on its own. */
+static inline void hoop__slots_wake_waiters(struct hoop_slots *t)
 {
-	if (hoop__slot_pop_cached(t, idx))
-		return true;
+	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
+		hoop__slots_wake_all(t);
+}
+
+/* Follow a chain of free slots from *k1 (an index + 1) for up to n of
+ * them, into idx[]: how many; *k1 becomes the rest's top (0: none). */
+static inline unsigned hoop__slots_walk(const struct hoop_slots *t,
+                                        uint32_t *k1, unsigned n, unsigned *idx)
+{
+	uint32_t k = *k1;
+	unsigned i = 0;
+	for (; i < n && k; i++) {
+		idx[i] = k - 1;
+		k = atomic_load_explicit(&t->slots[k - 1].next_free,
+		                         memory_order_relaxed);
+	}
+	*k1 = k;
+	return i;
+}
+
+/*
+ * Take up to n slots (into idx[]) from cache h: how many. The whole chain
+ * is taken with one exchange; what is left over goes back into the cache
+ * if it is still empty, else onto the free stack.
+ */
+static inline unsigned hoop__slots_take_cached(struct hoop_slots *t, unsigned h,
+                                               unsigned n, unsigned *idx)
+{
+	struct hoop_slot_cache *c = &t->cache[h];
+	if (!atomic_load_explicit(&c->chain, memory_order_relaxed))
+		return 0;
+	/* Acquire: the freeing threads' last writes to the slots happen
+	 * before ours. */
+	uint64_t w = atomic_exchange_explicit(&c->chain, 0, memory_order_acquire);
+	uint32_t k1 = (uint32_t)w;
+	unsigned i = hoop__slots_walk(t, &k1, n, idx);
+	if (__builtin_expect(k1 != 0, 0)) {
+		uint64_t rest = (((w >> 32) - i) << 32) | k1, none = 0;
+		/* seq_cst: a taker that registered as waiting before this
+		 * store sees the slots when it steals, or we see it below. */
+		if (!atomic_compare_exchange_strong_explicit(
+		            &c->chain, &none, rest, memory_order_seq_cst,
+		            memory_order_relaxed))
+			hoop__slots_push_chain(t, k1);
+		else if (atomic_load_explicit(&t->room_waiters,
+		                              memory_order_seq_cst) &&
+		         (rest = atomic_exchange_explicit(&c->chain, 0,
+		                                          memory_order_acquire)))
+			hoop__slots_push_chain(t, (uint32_t)rest);
+	}
+	return i;
+}
+
+/* Pop one slot off the free stack into *idx; false if it is empty. */
+static inline bool hoop__slot_pop_stack(struct hoop_slots *t, unsigned *idx)
+{
 	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_acquire);
 	for (;;) {
 		uint32_t k1 = (uint32_t)top;
@@ -186,59 +269,55 @@ static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
 	}
 }
 
-/* Push slot k on the free stack, waking no one (hoop__slot_push_free
- * does). */
-static inline void hoop__slot_push_raw(struct hoop_slots *t, unsigned k)
+/* Pop one free slot's index into *idx (the caller's cache first, then
+ * the free stack); false if none is free. Not with the room lock held
+ * (what the cache holds beyond the one may be given back, with a
+ * wake-up). */
+static inline bool hoop__slot_pop(struct hoop_slots *t, unsigned *idx)
 {
-	uint64_t top = atomic_load_explicit(&t->free_top, memory_order_relaxed);
-	for (;;) {
-		atomic_store_explicit(&t->slots[k].next_free, (uint32_t)top,
-		                      memory_order_relaxed);
-		uint64_t nt = ((top >> 32) + 1) << 32 | (k + 1);
-		if (atomic_compare_exchange_weak_explicit(&t->free_top, &top, nt,
-		                                          memory_order_seq_cst,
-		                                          memory_order_relaxed))
-			break;
-	}
+	return hoop__slots_take_cached(t, hoop__thread_hash(), 1, idx) ||
+	       hoop__slot_pop_stack(t, idx);
 }
 
-/* Put a slot whose state is FREE already (claimed by the caller) on the
- * free list. */
-static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
+/* Put a slot whose state is FREE already (claimed by the caller) in cache
+ * h, or on the free stack when that cache is full. */
+static inline void hoop__slot_push_free_h(struct hoop_slots *t,
+                                          struct hoop_slot *s, unsigned h)
 {
 	unsigned k = (unsigned)(s - t->slots);
-	/* Kept in the caller's cache when it is empty and nobody waits for
-	 * room. Release (in seq_cst): our writes to the slot happen before
-	 * its next taker's. */
-	struct hoop_slot_cache *c = hoop__slot_cache(t);
-	if (!atomic_load_explicit(&c->k1, memory_order_relaxed) &&
-	    !atomic_load_explicit(&t->room_waiters, memory_order_seq_cst)) {
-		uint32_t none = 0;
-		if (atomic_compare_exchange_strong_explicit(&c->k1, &none, k + 1,
-		                                            memory_order_seq_cst,
-		                                            memory_order_relaxed)) {
+	struct hoop_slot_cache *c = &t->cache[h];
+	uint64_t w = atomic_load_explicit(&c->chain, memory_order_relaxed);
+	while ((w >> 32) < HOOP_SLOT_CACHE_MAX) {
+		atomic_store_explicit(&s->next_free, (uint32_t)w,
+		                      memory_order_relaxed);
+		/* Release (in seq_cst): our writes to the slot happen before
+		 * its next taker's. */
+		if (atomic_compare_exchange_weak_explicit(
+		            &c->chain, &w, (((w >> 32) + 1) << 32) | (k + 1),
+		            memory_order_seq_cst, memory_order_relaxed)) {
 			/* A waiter that registered before the slot went in
 			 * could have stolen the caches just before, and sleep
 			 * a whole timed wait with the slot here. seq_cst both
-			 * sides (its registration then steal; our store then
-			 * this look): it finds the slot or we see it, and take
-			 * back what the cache holds, to push it and wake. */
-			if (!atomic_load_explicit(&t->room_waiters,
-			                          memory_order_seq_cst))
-				return;
-			uint32_t k1 = atomic_exchange_explicit(
-			        &c->k1, 0, memory_order_seq_cst);
-			if (!k1)
-				return; /* taken already (by a waiter or a taker) */
-			k = k1 - 1;
+			 * sides (its registration then steal; our push then
+			 * this look): it finds the slot or we see it, and give
+			 * back what the cache holds, with a wake-up. */
+			if (__builtin_expect(atomic_load_explicit(
+			                             &t->room_waiters,
+			                             memory_order_seq_cst) != 0,
+			                     0) &&
+			    (w = atomic_exchange_explicit(&c->chain, 0,
+			                                  memory_order_acquire)))
+				hoop__slots_push_chain(t, (uint32_t)w);
+			return;
 		}
 	}
 	hoop__slot_push_raw(t, k);
-	/* seq_cst on both sides (here and in hoop__slots_take): a waiter
-	 * that registered before our push is seen; one registering after it
-	 * finds the slot on its own. It re-checks every ms anyway. */
-	if (atomic_load_explicit(&t->room_waiters, memory_order_seq_cst))
-		hoop__slots_wake_all(t);
+	hoop__slots_wake_waiters(t);
+}
+
+static inline void hoop__slot_push_free(struct hoop_slots *t, struct hoop_slot *s)
+{
+	hoop__slot_push_free_h(t, s, hoop__thread_hash());
 }
 
 /* Mark a slot FREE and put it on the free list. */
@@ -247,6 +326,11 @@ static inline void hoop__slot_free(struct hoop_slots *t, struct hoop_slot *s)
 	atomic_store_explicit(&s->state, SLOT_FREE, memory_order_relaxed);
 	hoop__slot_push_free(t, s);
 }
+
+/* Mark the slots of v[] (n, NULL entries skipped) FREE and put them on
+ * the free stack with one compare-and-swap. */
+void hoop__slots_free_n(struct hoop_slots *t, struct hoop_slot *const *v,
+                        unsigned n);
 
 /* Return slots taken by hoop__slots_take that were never used. */
 void hoop__slots_untake(struct hoop_slots *t, const unsigned *idx, unsigned n);

@@ -3,8 +3,8 @@
  * and hoop_queue, a completion channel bound to an engine.
  *
  * Any thread may submit. Each operation gets a token (a 64-bit value made of
- * a slot index and a generation, so a stale token never matches a reused
- * slot). Each operation's final result reaches its owner exactly once, in
+ * a slot index, or for a read done inline a result cell's, and a
+ * generation, so a stale token never matches a reused slot). Each operation's final result reaches its owner exactly once, in
  * the way chosen at submission: by waiting on the token, through a callback,
  * or through a hoop_queue.
  *
@@ -154,7 +154,8 @@ HOOP_API const char *hoop_backend_name(int backend);
  * is visible. Writes are tried only in a submit call of one operation.
  * hoop_engine_metrics.inline_ops counts them. Both backends do this.
  * The file's flags (F_GETFL) are asked before every write, but for reads
- * each thread remembers them for up to 32 reads of one descriptor: a
+ * each thread (or the few threads that share its result cell) remembers
+ * them for up to 32 reads of one descriptor: a
  * descriptor switched to O_DIRECT with F_SETFL, or closed and its number
  * reused for an O_DIRECT file, may still be read inline that many times
  * (the same result; the submitting thread waits for the device).
