@@ -57,20 +57,6 @@ static void install_fork_handler(void)
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
 #define ADD(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
 
-void hoop__caller_enter(hoop_engine *e)
-{
-	atomic_fetch_add_explicit(&hoop__stripe(e)->callers, 1,
-	                          memory_order_acq_rel);
-}
-
-void hoop__caller_leave(hoop_engine *e)
-{
-	/* Release: everything this caller did to the engine happens before
-	 * destroy (which loads the count with acquire) frees it. */
-	atomic_fetch_sub_explicit(&hoop__stripe(e)->callers, 1,
-	                          memory_order_release);
-}
-
 void hoop__lock_slow(hoop_lock *l)
 {
 	/* Held: mark it contended and sleep until it is free (Drepper's
@@ -310,9 +296,9 @@ static int submit_common(hoop_engine *e, const struct hoop_submit_src *src,
 	 * destroy waits until no caller is left before freeing anything, so
 	 * a submitter asleep waiting for room cannot wake up in freed memory.
 	 */
-	hoop__caller_enter(e);
+	struct hoop_stripe *caller = hoop__caller_in(e);
 	int r = submit_counted(e, src, n, tokens, flags, to);
-	hoop__caller_leave(e);
+	hoop__caller_out(caller);
 	return r;
 }
 
@@ -757,10 +743,10 @@ int hoop_engine_cancel(hoop_engine *e, uint64_t token)
 		return -ENOENT;
 	/* Anything still held back by batching must reach the kernel first,
 	 * or the cancel would not find it. */
-	hoop__caller_enter(e);
+	struct hoop_stripe *caller = hoop__caller_in(e);
 	hoop__engine_flush_pending(e);
 	int r = e->be->cancel(e, s, gen, token, st);
-	hoop__caller_leave(e);
+	hoop__caller_out(caller);
 	return r < 0 ? r : 0;
 }
 
@@ -807,9 +793,9 @@ int hoop_engine_cancel_all(hoop_engine *e)
 		return -EINVAL;
 	if (LOAD(&fork_generation) != e->fork_gen)
 		return -ECHILD;
-	hoop__caller_enter(e);
+	struct hoop_stripe *caller = hoop__caller_in(e);
 	int r = e->be->cancel_all(e);
-	hoop__caller_leave(e);
+	hoop__caller_out(caller);
 	return r;
 }
 

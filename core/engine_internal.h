@@ -323,9 +323,6 @@ void hoop__engine_reap_some(hoop_engine *e);
 /* Flush batched SQEs if any. */
 void hoop__engine_flush_pending(hoop_engine *e);
 
-/* Count a thread as inside an engine call (destroy waits for none). */
-void hoop__caller_enter(hoop_engine *e);
-void hoop__caller_leave(hoop_engine *e);
 /* Threads inside an engine call, summed over the stripes. */
 int hoop__callers_active(hoop_engine *e);
 
@@ -338,8 +335,10 @@ hoop__stripe(hoop_engine *e)
 _Static_assert(HOOP_STRIPES == HOOP_SLOT_CACHES, "one hash for both");
 _Static_assert(sizeof(struct hoop_stripe) == 64, "a stripe is a cache line");
 
-/* hoop__caller_enter/leave for the hot paths (a one-op submit, wait):
- * inline, and the stripe found once for both. */
+/* Count a thread as inside an engine call (destroy waits for none): in
+ * returns the stripe counted, and out must be given that same stripe (the
+ * stripe comes from the stack pointer, which a second lookup need not
+ * find the same). */
 static inline struct hoop_stripe *hoop__caller_in(hoop_engine *e)
 {
 	struct hoop_stripe *st = hoop__stripe(e);

@@ -239,7 +239,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 	uint64_t deadline = timeout_ns < 0
 	                            ? UINT64_MAX
 	                            : hoop__now_ns() + (uint64_t)timeout_ns;
-	hoop__caller_enter(q->e);
+	struct hoop_stripe *caller = hoop__caller_in(q->e);
 	int ret;
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
@@ -287,7 +287,7 @@ int hoop_queue_wait(hoop_queue *q, struct hoop_completion *out, unsigned max,
 		q->sleepers--;
 		pthread_mutex_unlock(&q->mu);
 	}
-	hoop__caller_leave(q->e);
+	hoop__caller_out(caller);
 	return ret;
 }
 
