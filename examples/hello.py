@@ -38,7 +38,7 @@ async def main() -> None:
         await hoop.asyncio.open("/no/such/file")
     except FileNotFoundError as e:
         print("FileNotFoundError:", e.strerror)
-    # asyncio streams whose receives and accepts are io_uring operations
+    # asyncio streams served by hoop (io_uring accepts, receives made in C)
     server = await hoop.asyncio.start_server(echo, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await hoop.asyncio.open_connection("127.0.0.1", port)
