@@ -18,7 +18,8 @@ Cases (4 KiB reads of a 64 MiB file; all but the last from the page cache):
   odirect_depth_128  O_DIRECT random reads (the disk, not the cache), 1024
                    per round with 128 in flight: Engine.preadinto_many
                    against a ThreadPoolExecutor of 128 workers (IOPS)
-  ring_nop_batch32, odirect_depth128_*  from bench_ring.py (see there):
+  ring_nop_batch32, ring_nop_batch32_copy_cqes, odirect_depth128_*
+                   from bench_ring.py (see there):
                    hoop.Ring, Queue and preadinto_many against the Cython
                    liburing binding, when it is installed
 

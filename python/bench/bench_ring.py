@@ -7,8 +7,12 @@ imported (pip install liburing==2024.5.3; later releases need AVX-512).
 
 Cases:
   ring_nop_batch32  NOPs in batches of 32: 32 preps (user_data 1..32), one
-                    submit-and-wait, the 32 completions reaped and each one's
-                    user_data and res read. us per NOP (lower is better).
+                    submit-and-wait, the 32 completions reaped (Ring.reap:
+                    (user_data, res, flags) tuples) and each one's user_data
+                    and res read. us per NOP (lower is better): wall
+                    time, and the thread's CPU time (cpu_us_per_op).
+  ring_nop_batch32_copy_cqes  the same, reaped with Ring.copy_cqes
+                    (Completion namedtuples, fields read by name).
   odirect_depth128  O_DIRECT 4 KiB random reads of a 64 MiB file, 128 in
                     flight for S seconds (default 2): every completion's
                     buffer gets a new random read at once. Reads per second
@@ -73,6 +77,23 @@ def cpu():
 # ---- NOPs ----
 
 def nop_hoop(ring, batches):
+    """Reaped with Ring.reap: plain (user_data, res, flags) tuples."""
+    prep = ring.prep_nop
+    saw = ring.submit_and_wait
+    reap = ring.reap
+    total = 0
+    for _ in range(batches):
+        for i in range(1, NOP_BATCH + 1):
+            prep(i)
+        saw(NOP_BATCH)
+        for ud, res, _flags in reap():
+            total += ud + res
+    return total
+
+
+def nop_hoop_completions(ring, batches):
+    """The same, reaped with Ring.copy_cqes: Completion namedtuples, their
+    fields read by name."""
     prep = ring.prep_nop
     saw = ring.submit_and_wait
     reap = ring.copy_cqes
@@ -106,41 +127,57 @@ def nop_liburing(ring, cqe, batches):
 
 
 def bench_nop(rounds, batches=400):
+    """ring_nop_batch32 (hoop reaping with Ring.reap) and
+    ring_nop_batch32_copy_cqes (with Ring.copy_cqes), each against
+    liburing's loop; the three alternate."""
     want = batches * sum(range(1, NOP_BATCH + 1))
     ring = hoop.Ring(256)
-    runs = {"hoop": lambda: nop_hoop(ring, batches)}
+    runs = {"hoop": lambda: nop_hoop(ring, batches),
+            "hoop_copy_cqes": lambda: nop_hoop_completions(ring, batches)}
     if lu is not None:
         lring, lcqe = lu.io_uring(), lu.io_uring_cqe()
         lu.io_uring_queue_init(256, lring, 0)
         runs["liburing"] = lambda: nop_liburing(lring, lcqe, batches)
     t = {k: [] for k in runs}
+    c = {k: [] for k in runs}  # CPU time of this thread: less hit by load
     order = list(runs)
     for r in range(rounds + 1):
         for k in order[r % len(order):] + order[:r % len(order)]:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             got = runs[k]()
-            dt = time.perf_counter() - t0
+            dt, dc = time.perf_counter() - t0, time.thread_time() - c0
             if got != want:
                 sys.exit("%s: NOP results wrong (%d, want %d)" % (k, got, want))
             if r:  # round 0 warms up
                 t[k].append(dt * 1e6 / (batches * NOP_BATCH))
+                c[k].append(dc * 1e6 / (batches * NOP_BATCH))
     ring.close()
-    h = statistics.median(t["hoop"])
-    spread = "%.3f-%.3f" % (min(t["hoop"]), max(t["hoop"]))
+    for k, case in (("hoop", "ring_nop_batch32"),
+                    ("hoop_copy_cqes", "ring_nop_batch32_copy_cqes")):
+        h = statistics.median(t[k])
+        spread = "%.3f-%.3f" % (min(t[k]), max(t[k]))
+        if lu is None:
+            # no baseline_value and no ratio: hoop's figure alone
+            print(json.dumps({"case": case, "unit": "us/op", "hoop": round(h, 3),
+                              "baseline": "liburing (Cython) not importable",
+                              "hoop_range": spread}), flush=True)
+            continue
+        b = statistics.median(t["liburing"])
+        per_round = [lb / hb for hb, lb in zip(t[k], t["liburing"])]
+        hc, bc = statistics.median(c[k]), statistics.median(c["liburing"])
+        cpu_round = [lb / hb for hb, lb in zip(c[k], c["liburing"]) if hb]
+        emit(case, "us/op", round(h, 3), "liburing 2024.5.3 (Cython)",
+             round(b, 3), b / h, hoop_range=spread,
+             ratio_range="%.2f-%.2f" % (min(per_round), max(per_round)),
+             baseline_range="%.3f-%.3f" % (min(t["liburing"]), max(t["liburing"])),
+             cpu_us_per_op=round(hc, 3), baseline_cpu_us_per_op=round(bc, 3),
+             cpu_ratio=round(bc / hc, 3) if hc else None,
+             cpu_ratio_range="%.2f-%.2f" % (min(cpu_round), max(cpu_round))
+             if cpu_round else None)
     if lu is None:
-        # no baseline_value and no ratio: hoop's figure alone
-        print(json.dumps({"case": "ring_nop_batch32", "unit": "us/op", "hoop": round(h, 3),
-                          "baseline": "liburing (Cython) not importable",
-                          "hoop_range": spread}), flush=True)
         print("# liburing not importable: %s" % LU_WHY, file=sys.stderr)
-        return
-    lu.io_uring_queue_exit(lring)
-    b = statistics.median(t["liburing"])
-    per_round = [lb / hb for hb, lb in zip(t["hoop"], t["liburing"])]
-    emit("ring_nop_batch32", "us/op", round(h, 3), "liburing 2024.5.3 (Cython)",
-         round(b, 3), b / h, hoop_range=spread,
-         ratio_range="%.2f-%.2f" % (min(per_round), max(per_round)),
-         baseline_range="%.3f-%.3f" % (min(t["liburing"]), max(t["liburing"])))
+    else:
+        lu.io_uring_queue_exit(lring)
 
 
 # ---- O_DIRECT at depth 128 ----
@@ -155,13 +192,15 @@ def make_file(path):
 
 
 def direct_liburing(fd, bufs, rnd, seconds):
-    """The same loop as direct_ring: wait for one completion, take every
-    ready one, give each slot a new read, one submit for them all."""
+    """The same loop as direct_ring: one io_uring_enter submits the reads
+    prepared and waits for a completion; every ready completion's slot
+    gets a new read at once."""
     ring, cqe = lu.io_uring(), lu.io_uring_cqe()
     lu.io_uring_queue_init(DEPTH * 2, ring, 0)
     get_sqe, prep_read, set_data = lu.io_uring_get_sqe, lu.io_uring_prep_read, \
         lu.io_uring_sqe_set_data64
-    submit, wait_cqe, seen = lu.io_uring_submit, lu.io_uring_wait_cqe, lu.io_uring_cqe_seen
+    saw, wait_cqe, seen = lu.io_uring_submit_and_wait, lu.io_uring_wait_cqe, \
+        lu.io_uring_cqe_seen
     ready = lu.io_uring_cq_ready
     pages = FILE_SIZE // PAGE
     rr = rnd.randrange
@@ -170,11 +209,10 @@ def direct_liburing(fd, bufs, rnd, seconds):
             sqe = get_sqe(ring)
             prep_read(sqe, fd, bufs[i], PAGE, rr(pages) * PAGE)
             set_data(sqe, i + 1)
-        submit(ring)
         done = 0
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
-            wait_cqe(ring, cqe)
+            saw(ring, 1)
             for _ in range(ready(ring)):
                 wait_cqe(ring, cqe)  # ready: returns at once
                 i = cqe.user_data - 1
@@ -185,7 +223,7 @@ def direct_liburing(fd, bufs, rnd, seconds):
                 prep_read(sqe, fd, bufs[i], PAGE, rr(pages) * PAGE)
                 set_data(sqe, i + 1)
                 done += 1
-            submit(ring)
+        lu.io_uring_submit(ring)
         # drain what is still in flight (not counted)
         for _ in range(DEPTH):
             wait_cqe(ring, cqe)
@@ -196,6 +234,8 @@ def direct_liburing(fd, bufs, rnd, seconds):
 
 
 def direct_ring(fd, bufs, rnd, seconds, area=None):
+    """reap(min=1) submits the reads prepared and waits for a completion
+    in one io_uring_enter (or submits only, when some are ready)."""
     pages = FILE_SIZE // PAGE
     rr = rnd.randrange
     with hoop.Ring(DEPTH * 2) as ring:
@@ -203,20 +243,17 @@ def direct_ring(fd, bufs, rnd, seconds, area=None):
             # the buffers' memory registered once: prep_read sends
             # READ_FIXED by itself, the loop is the same
             ring.register_buffers([area])
-        prep, submit, reap = ring.prep_read, ring.submit, ring.copy_cqes
+        prep, reap = ring.prep_read, ring.reap
         for i in range(DEPTH):
             prep(fd, bufs[i], rr(pages) * PAGE, i)
-        submit()
         done = 0
         end = time.perf_counter() + seconds
         while time.perf_counter() < end:
-            for c in reap(min=1):
-                if c.res != PAGE:
-                    sys.exit("ring: O_DIRECT read gave %d" % c.res)
-                i = c.user_data
+            for i, res, _flags in reap(min=1):
+                if res != PAGE:
+                    sys.exit("ring: O_DIRECT read gave %d" % res)
                 prep(fd, bufs[i], rr(pages) * PAGE, i)
                 done += 1
-            submit()
         left = DEPTH
         while left:
             left -= len(reap(min=1))

@@ -7,10 +7,14 @@
  * argument tuple, each argument converted, and the GIL released and taken
  * again. For calls that last a few dozen instructions that is the whole
  * cost, so the hot methods of hoop.Ring (prep_nop, prep_read, prep_write,
- * submit, submit_and_wait, copy_cqes) are methods of hoop._hoopy.RingCore,
- * the base class of hoop.Ring, called through vectorcall with the GIL
- * held. Only waits release the GIL, in slices of HOOPY_SLICE_NS so that
- * signal handlers (Ctrl-C) run between them.
+ * submit, submit_and_wait, copy_cqes, reap) are methods of
+ * hoop._hoopy.RingCore, the base class of hoop.Ring, called through
+ * vectorcall with the GIL held. Only waits release the GIL, in slices of
+ * HOOPY_SLICE_NS so that signal handlers (Ctrl-C) run between them.
+ *
+ * Reaping makes no object per completion in the steady state: copy_cqes
+ * (Completion namedtuples) and reap (plain tuples) reuse the objects their
+ * previous call made once only the ring still holds them (hoopy_triple).
  *
  * What an operation holds (a read's buffer export, a prep()'s arguments)
  * is kept in the dict `_held` by user_data (`_dups` when several in-flight
@@ -29,6 +33,7 @@
 #define HOOPY_BATCH 256          /* completions copied per step */
 #define HOOPY_SLICE_NS 50000000  /* a blocking wait, in slices of 50 ms */
 #define HOOPY_FIXED_MAX 16       /* registered buffers prep_read looks in */
+#define HOOPY_REUSE HOOPY_BATCH  /* completion objects kept for reuse */
 
 /* ---- Pin: one buffer export, released when the Pin dies ---- */
 
@@ -36,10 +41,24 @@ typedef struct {
 	PyObject_HEAD Py_buffer view;
 } HoopyPin;
 
+/* Freed Pins kept for the next reads (the GIL guards the list): a read in
+ * a steady loop reuses one instead of allocating it. None kept without a
+ * GIL. */
+#ifdef Py_GIL_DISABLED
+#define HOOPY_PIN_SPARE 0
+#else
+#define HOOPY_PIN_SPARE 256
+#endif
+static HoopyPin *hoopy_pin_spare[HOOPY_PIN_SPARE + 1];
+static unsigned hoopy_pin_nspare;
+
 static void hoopy_pin_dealloc(PyObject *o)
 {
 	PyBuffer_Release(&((HoopyPin *)o)->view);
-	PyObject_Free(o);
+	if (hoopy_pin_nspare < HOOPY_PIN_SPARE)
+		hoopy_pin_spare[hoopy_pin_nspare++] = (HoopyPin *)o;
+	else
+		PyObject_Free(o);
 }
 
 static PyTypeObject HoopyPin_Type = {
@@ -54,8 +73,12 @@ static PyTypeObject HoopyPin_Type = {
  * NULL with an exception set. */
 static HoopyPin *hoopy_pin(PyObject *obj, int write_into)
 {
-	HoopyPin *p = PyObject_New(HoopyPin, &HoopyPin_Type);
-	if (!p)
+	HoopyPin *p;
+	if (hoopy_pin_nspare)
+		p = (HoopyPin *)PyObject_Init(
+		        (PyObject *)hoopy_pin_spare[--hoopy_pin_nspare],
+		        &HoopyPin_Type);
+	else if (!(p = PyObject_New(HoopyPin, &HoopyPin_Type)))
 		return NULL;
 	p->view.obj = NULL;
 	if (PyObject_GetBuffer(obj, &p->view,
@@ -74,8 +97,12 @@ typedef struct {
 	PyObject *dups;                /* dict: user_data -> [more, objs...] */
 	PyObject *backlog; /* list: reaped, not handed out (interrupted) */
 	PyObject *ctype;   /* the Completion class (a tuple subclass) */
-	unsigned cq_n;     /* CQ entries */
-	unsigned nfixed;   /* registered buffers known to prep_read/write */
+	/* The k-th completion object each reaping method made in its last
+	 * call (copy_cqes' Completion, reap's tuple), reused when nothing
+	 * else holds it any more (hoopy_triple). */
+	PyObject *reuse[2][HOOPY_REUSE];
+	unsigned cq_n;   /* CQ entries */
+	unsigned nfixed; /* registered buffers known to prep_read/write */
 	struct {
 		uintptr_t base, end;
 	} fixed[HOOPY_FIXED_MAX];
@@ -118,9 +145,9 @@ static PyObject *hoopy_sq_full(void)
 /* Sort positional and keyword arguments into slot[0..n) by names[]; slots
  * not given are NULL. TypeError, as a Python function would raise, for
  * too many, unknown, repeated or missing (the first `required`) ones. */
-static int hoopy_args(const char *fn, const char *const *names, int n,
-                      int required, PyObject *const *args, Py_ssize_t nargs,
-                      PyObject *kwnames, PyObject **slot)
+static int hoopy_args_slow(const char *fn, const char *const *names, int n,
+                           int required, PyObject *const *args,
+                           Py_ssize_t nargs, PyObject *kwnames, PyObject **slot)
 {
 	if (nargs > n) {
 		PyErr_Format(PyExc_TypeError,
@@ -159,6 +186,19 @@ static int hoopy_args(const char *fn, const char *const *names, int n,
 			             names[i]);
 			return -1;
 		}
+	return 0;
+}
+
+/* hoopy_args_slow's common case inline: positional arguments only. */
+static inline int hoopy_args(const char *fn, const char *const *names, int n,
+                             int required, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames, PyObject **slot)
+{
+	if (kwnames || nargs > n || nargs < required)
+		return hoopy_args_slow(fn, names, n, required, args, nargs,
+		                       kwnames, slot);
+	for (int i = 0; i < n; i++)
+		slot[i] = i < nargs ? args[i] : NULL;
 	return 0;
 }
 
@@ -227,10 +267,17 @@ static int hoopy_release(HoopyRing *self, PyObject *key)
 	}
 	if (!PyDict_GET_SIZE(self->held))
 		return 0;
-	PyObject *v = PyDict_GetItemWithError(self->held, key);
-	if (!v)
-		return PyErr_Occurred() ? -1 : 0;
-	return PyDict_DelItem(self->held, key);
+		/* One lookup, not a get and a delete. */
+#if PY_VERSION_HEX >= 0x030D0000
+	PyObject *v;
+	int rc = PyDict_Pop(self->held, key, &v);
+	Py_XDECREF(v);
+	return rc < 0 ? -1 : 0;
+#else
+	PyObject *v = _PyDict_Pop(self->held, key, Py_None);
+	Py_XDECREF(v);
+	return v ? 0 : -1;
+#endif
 }
 
 static const char *const hoopy_nop_names[] = {"user_data", "flags"};
@@ -455,34 +502,135 @@ static PyObject *hoopy_ring_submit_and_wait(HoopyRing *self, PyObject *const *ar
 	return PyLong_FromLong(submitted);
 }
 
-/* Append the n completions in c[] to `out` as Completion tuples, and
- * release what their operations held. */
-static int hoopy_decode(HoopyRing *self, const struct hoop_cqe *c, int n,
-                        PyObject *out)
+/* The forms a reaping method hands completions out in. */
+enum { HOOPY_COMPLETION, HOOPY_TUPLE };
+
+/* Put `v` (a new reference) in item i of the tuple `t`, dropping the old. */
+static void hoopy_set_item(PyObject *t, Py_ssize_t i, PyObject *v)
 {
-	PyTypeObject *t = (PyTypeObject *)self->ctype;
-	for (int i = 0; i < n; i++) {
-		PyObject *ud = PyLong_FromUnsignedLongLong(c[i].user_data);
-		PyObject *res = PyLong_FromLong(c[i].res);
-		PyObject *fl = PyLong_FromUnsignedLong(c[i].flags);
-		PyObject *tup = ud && res && fl ? t->tp_alloc(t, 3) : NULL;
-		if (!tup) {
+	PyObject *old = PyTuple_GET_ITEM(t, i);
+	PyTuple_SET_ITEM(t, i, v);
+	Py_DECREF(old);
+}
+
+/*
+ * A completion (user_data, res, flags) as a 3-tuple of type `t` (tuple
+ * itself, or the Completion class); ud, res and fl are new references,
+ * taken in every case. `*slot` is the object made for this position of the
+ * batch last time: when the ring's reference is the only one left (the
+ * caller's loop is over and its list gone), no one can see it any more, so
+ * its items are replaced and it is handed out again instead of a new
+ * object being made and the old one freed, which was a quarter of a NOP's
+ * instructions. zip() and enumerate() reuse their result tuple the same
+ * way. Anyone who kept the old one (a list, a variable) keeps it
+ * unchanged: a new one is made and remembered instead.
+ */
+static PyObject *hoopy_triple(PyObject **slot, PyTypeObject *t, PyObject *ud,
+                              PyObject *res, PyObject *fl)
+{
+	PyObject *tup = slot ? *slot : NULL;
+#ifndef Py_GIL_DISABLED
+	if (tup && Py_REFCNT(tup) == 1) {
+		Py_INCREF(tup);
+		hoopy_set_item(tup, 0, ud);
+		hoopy_set_item(tup, 1, res);
+		hoopy_set_item(tup, 2, fl);
+		return tup;
+	}
+#endif
+	tup = t == &PyTuple_Type ? PyTuple_New(3) : t->tp_alloc(t, 3);
+	if (!tup) {
+		Py_DECREF(ud);
+		Py_DECREF(res);
+		Py_DECREF(fl);
+		return NULL;
+	}
+	PyTuple_SET_ITEM(tup, 0, ud);
+	PyTuple_SET_ITEM(tup, 1, res);
+	PyTuple_SET_ITEM(tup, 2, fl);
+	if (slot) {
+		Py_INCREF(tup);
+		Py_XSETREF(*slot, tup);
+	}
+	return tup;
+}
+
+/* Append the n completions in c[] (n <= HOOPY_BATCH) to *out in `form`,
+ * and release what their operations held. `*k` counts the completions
+ * this call made. An empty *out is replaced by a list made at its full
+ * size, not grown one append at a time. */
+static int hoopy_decode(HoopyRing *self, const struct hoop_cqe *c, int n,
+                        PyObject **out, int form, Py_ssize_t *k)
+{
+	PyTypeObject *t = form == HOOPY_TUPLE ? &PyTuple_Type
+	                                      : (PyTypeObject *)self->ctype;
+	PyObject *objs[HOOPY_BATCH];
+	/* Results repeat (every read of a batch gives 4096): one int object
+	 * for a run of equal ones, not one each. */
+	PyObject *last = NULL;
+	int made = 0, rc = 0;
+	for (; made < n; made++, (*k)++) {
+		const struct hoop_cqe *e = &c[made];
+		PyObject *ud = PyLong_FromUnsignedLongLong(e->user_data);
+		PyObject *res;
+		if (last && PyLong_AsLong(last) == e->res) {
+			res = last;
+			Py_INCREF(res);
+		} else if ((res = PyLong_FromLong(e->res)) != NULL) {
+			Py_INCREF(res);
+			Py_XSETREF(last, res);
+		}
+		PyObject *fl = PyLong_FromUnsignedLong(e->flags);
+		if (!ud || !res || !fl) {
 			Py_XDECREF(ud);
 			Py_XDECREF(res);
 			Py_XDECREF(fl);
+			rc = -1;
+			break;
+		}
+		PyObject *tup = hoopy_triple(*k < HOOPY_REUSE
+		                                     ? &self->reuse[form][*k]
+		                                     : NULL,
+		                             t, ud, res, fl);
+		if (!tup) {
+			rc = -1;
+			break;
+		}
+		objs[made] = tup;
+		if (!(e->flags & HOOP_CQE_F_MORE) &&
+		    hoopy_release(self, PyTuple_GET_ITEM(tup, 0)) < 0) {
+			made++;
+			rc = -1;
+			break;
+		}
+	}
+	Py_XDECREF(last);
+	/* The ones made go out, even after an error: their operations'
+	 * holds are released already. */
+	if (!PyList_GET_SIZE(*out)) {
+		PyObject *type, *value, *tb;
+		PyErr_Fetch(&type, &value, &tb);
+		PyObject *l = PyList_New(made);
+		if (!l) { /* MemoryError: they are lost, as they were before */
+			Py_XDECREF(type);
+			Py_XDECREF(value);
+			Py_XDECREF(tb);
+			for (int i = 0; i < made; i++)
+				Py_DECREF(objs[i]);
 			return -1;
 		}
-		PyTuple_SET_ITEM(tup, 0, ud);
-		PyTuple_SET_ITEM(tup, 1, res);
-		PyTuple_SET_ITEM(tup, 2, fl);
-		int rc = PyList_Append(out, tup);
-		Py_DECREF(tup);
-		if (rc < 0)
-			return -1;
-		if (!(c[i].flags & HOOP_CQE_F_MORE) && hoopy_release(self, ud) < 0)
-			return -1;
+		PyErr_Restore(type, value, tb);
+		for (int i = 0; i < made; i++)
+			PyList_SET_ITEM(l, i, objs[i]);
+		Py_SETREF(*out, l);
+		return rc;
 	}
-	return 0;
+	for (int i = 0; i < made; i++) {
+		if (rc == 0 && PyList_Append(*out, objs[i]) < 0)
+			rc = -1;
+		Py_DECREF(objs[i]);
+	}
+	return rc;
 }
 
 /* Completions already reaped by an interrupted call go back in front of
@@ -498,16 +646,41 @@ static PyObject *hoopy_keep(HoopyRing *self, PyObject *out)
 	return NULL;
 }
 
+/* Completions in the backlog that reap() left there are plain tuples:
+ * copy_cqes hands out Completions only. */
+static int hoopy_as_completions(HoopyRing *self, PyObject *list)
+{
+	PyTypeObject *t = (PyTypeObject *)self->ctype;
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+		PyObject *o = PyList_GET_ITEM(list, i);
+		if (!PyTuple_CheckExact(o))
+			continue;
+		PyObject *c = t->tp_alloc(t, 3);
+		if (!c)
+			return -1;
+		for (Py_ssize_t j = 0; j < 3; j++) {
+			PyObject *v = PyTuple_GET_ITEM(o, j);
+			Py_INCREF(v);
+			PyTuple_SET_ITEM(c, j, v);
+		}
+		PyList_SET_ITEM(list, i, c);
+		Py_DECREF(o);
+	}
+	return 0;
+}
+
 static const char *const hoopy_copy_names[] = {"max", "min", "timeout"};
 
-static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
-                                      Py_ssize_t nargs, PyObject *kwnames)
+/* copy_cqes (form HOOPY_COMPLETION) and reap (HOOPY_TUPLE). */
+static PyObject *hoopy_reap(HoopyRing *self, int form, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames)
 {
 	PyObject *a[3];
 	long long limit = LLONG_MAX, min = 0;
 	int64_t deadline = -1;
-	if (hoopy_args("copy_cqes", hoopy_copy_names, 3, 0, args, nargs,
-	               kwnames, a) < 0)
+	Py_ssize_t made = 0;
+	if (hoopy_args(form == HOOPY_TUPLE ? "reap" : "copy_cqes",
+	               hoopy_copy_names, 3, 0, args, nargs, kwnames, a) < 0)
 		return NULL;
 	if (!self->ring)
 		return hoopy_closed();
@@ -523,7 +696,10 @@ static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
 		                  : limit < nb ? (Py_ssize_t)limit
 		                               : nb;
 		out = PyList_GetSlice(self->backlog, 0, take);
-		if (!out || PyList_SetSlice(self->backlog, 0, take, NULL) < 0) {
+		if (!out ||
+		    (form == HOOPY_COMPLETION &&
+		     hoopy_as_completions(self, out) < 0) ||
+		    PyList_SetSlice(self->backlog, 0, take, NULL) < 0) {
 			Py_XDECREF(out);
 			return NULL;
 		}
@@ -560,7 +736,13 @@ static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
 			need = 0;
 		}
 		unsigned max = want < HOOPY_BATCH ? (unsigned)want : HOOPY_BATCH;
-		int n = hoop_ring_copy_cqes(self->ring, cqes, max, 0);
+		/* Both copying and waiting submit what is prepared first. When
+		 * a wait is due anyway (none ready, some needed), the wait does
+		 * it: one io_uring_enter that submits and waits, not a submit
+		 * and then a wait. */
+		int n = need > 0 && !hoop_ring_cq_ready(self->ring)
+		                ? 0
+		                : hoop_ring_copy_cqes(self->ring, cqes, max, 0);
 		if (n >= 0 && n < need && (unsigned)n < max) {
 			int rc = hoopy_wait(self->ring, (unsigned)(need - n), ns);
 			if (rc < 0 && rc != -ETIME && rc != -EINTR && !n)
@@ -578,7 +760,7 @@ static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
 			return hoopy_keep(self, out);
 		}
 		if (n) {
-			if (hoopy_decode(self, cqes, n, out) < 0)
+			if (hoopy_decode(self, cqes, n, &out, form, &made) < 0)
 				return hoopy_keep(self, out);
 		} else if (got >= min) {
 			break;
@@ -588,6 +770,18 @@ static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
 		}
 	}
 	return out;
+}
+
+static PyObject *hoopy_ring_copy_cqes(HoopyRing *self, PyObject *const *args,
+                                      Py_ssize_t nargs, PyObject *kwnames)
+{
+	return hoopy_reap(self, HOOPY_COMPLETION, args, nargs, kwnames);
+}
+
+static PyObject *hoopy_ring_reap(HoopyRing *self, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames)
+{
+	return hoopy_reap(self, HOOPY_TUPLE, args, nargs, kwnames);
 }
 
 /* ---- lifetime ---- */
@@ -611,6 +805,8 @@ static PyObject *hoopy_ring_attach(HoopyRing *self, PyObject *const *args,
 	}
 	Py_INCREF(args[1]);
 	Py_XSETREF(self->ctype, args[1]);
+	for (int k = 0; k < HOOPY_REUSE; k++)
+		Py_CLEAR(self->reuse[HOOPY_COMPLETION][k]);
 	self->ring = p;
 	self->cq_n = p ? hoop_ring_cq_entries(p) : 0;
 	Py_RETURN_NONE;
@@ -668,6 +864,9 @@ static int hoopy_ring_traverse(HoopyRing *self, visitproc visit, void *arg)
 	Py_VISIT(self->dups);
 	Py_VISIT(self->backlog);
 	Py_VISIT(self->ctype);
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < HOOPY_REUSE; k++)
+			Py_VISIT(self->reuse[f][k]);
 	return 0;
 }
 
@@ -677,6 +876,9 @@ static int hoopy_ring_clear(HoopyRing *self)
 	Py_CLEAR(self->dups);
 	Py_CLEAR(self->backlog);
 	Py_CLEAR(self->ctype);
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < HOOPY_REUSE; k++)
+			Py_CLEAR(self->reuse[f][k]);
 	return 0;
 }
 
@@ -725,9 +927,15 @@ static PyMethodDef hoopy_ring_methods[] = {
         {"copy_cqes", (PyCFunction)(void (*)(void))hoopy_ring_copy_cqes, HOOPY_KW,
          "copy_cqes($self, /, max=None, min=0, timeout=None)\n--\n\n"
          "Reap up to `max` completions (default: all ready), waiting until at\n"
-         "least `min` have arrived; a list of Completion. TimeoutError if\n"
-         "`timeout` runs out before `min` (the ones already reaped are kept\n"
-         "for the next call)."},
+         "least `min` have arrived; a list of Completion. SQEs prepared and\n"
+         "not yet submitted are submitted first, by the same io_uring_enter\n"
+         "as the wait when there is one. TimeoutError if `timeout` runs out\n"
+         "before `min` (the ones already reaped are kept for the next call)."},
+        {"reap", (PyCFunction)(void (*)(void))hoopy_ring_reap, HOOPY_KW,
+         "reap($self, /, max=None, min=0, timeout=None)\n--\n\n"
+         "copy_cqes, with each completion a plain (user_data, res, flags)\n"
+         "tuple: the quickest to take apart, as in\n"
+         "`for user_data, res, flags in ring.reap(min=1): ...`."},
         {"_attach", (PyCFunction)(void (*)(void))hoopy_ring_attach, METH_FASTCALL,
          "_attach(address, completion_type): drive the hoop_ring at address."},
         {"_set_fixed", (PyCFunction)hoopy_ring_set_fixed, METH_O,

@@ -36,9 +36,11 @@ from ._probe import probe_ops
 WAIT_SLICE = 0.05
 
 # hoop.Ring's hot methods (prep_nop, prep_read, prep_write, submit,
-# submit_and_wait, copy_cqes) are C methods of its base class RingCore
+# submit_and_wait, copy_cqes, reap) are C methods of its base class RingCore
 # (python/glue/ring.c): no cffi call, no Python frame and no request object
-# per operation.
+# per operation. copy_cqes hands out Completion namedtuples, reap plain
+# (user_data, res, flags) tuples (the cheapest to take apart); both reuse
+# the objects of their previous call that nothing else holds any more.
 
 
 def _sq_full() -> BlockingIOError:
@@ -304,7 +306,7 @@ class Ring(RingCore):
 
     # ---- submitting and reaping ----
 
-    # submit, submit_and_wait and copy_cqes: RingCore's (C).
+    # submit, submit_and_wait, copy_cqes and reap: RingCore's (C).
 
     def wait(self, timeout: Optional[float] = None) -> Completion:
         """Wait for one completion and consume it. TimeoutError when

@@ -67,3 +67,23 @@ def test_ring_wait(pipe):
         assert_prompt(lambda: r.submit_and_wait(1))
         assert_prompt(lambda: r.wait())
         assert r.in_flight == 1
+
+
+def test_ring_interrupted_reap_keeps_what_it_reaped(pipe):
+    """A reap interrupted after it took completions keeps them for the next
+    call, of either form: copy_cqes hands them out as Completions."""
+    rfd, wfd = pipe
+    with hoop.Ring() as r:
+        r.prep_nop(user_data=1)
+        r.prep_read(rfd, bytearray(1), user_data=2)
+        r.submit()
+        assert_prompt(lambda: r.reap(min=2))
+        (c,) = r.copy_cqes()
+        assert c == (1, 0, 0) and type(c) is hoop.Completion and c.user_data == 1
+        r.prep_nop(user_data=3)
+        r.submit()
+        assert_prompt(lambda: r.copy_cqes(min=2))
+        assert r.reap() == [(3, 0, 0)]
+        os.write(wfd, b"x")
+        assert r.reap(min=1, timeout=5) == [(2, 1, 0)]
+        assert r.in_flight == 0

@@ -190,3 +190,59 @@ def test_shared_user_data_hold_that_closes_or_fills_the_ring(tmp_path):
             assert r.in_flight == 1 and not r._dups[1][0]
     finally:
         os.close(fd)
+
+
+def test_ring_reaping_makes_no_object_per_completion():
+    """copy_cqes and reap hand out again the completion objects their last
+    call made once nothing but the ring holds them: in the steady state a
+    batch of 64 completions costs its list, not 64 new objects (a quarter
+    of a NOP's instructions went to making and freeing them)."""
+    with hoop.Ring(128) as r:
+        for name in ("copy_cqes", "reap"):
+            reap = getattr(r, name)
+            for batch in range(4):
+                for i in range(64):
+                    r.prep_nop(i)  # small ints: the ints are shared
+                r.submit_and_wait(64)
+                gc.collect()
+                gc.disable()
+                try:
+                    before = sys.getallocatedblocks()
+                    got = reap()
+                    made = sys.getallocatedblocks() - before
+                finally:
+                    gc.enable()
+                assert [tuple(c) for c in got] == [(i, 0, 0) for i in range(64)]
+                if batch:
+                    assert made < 8, made
+                del got
+
+
+def test_ring_reused_completions_never_change_under_a_holder():
+    """A completion someone still holds (in a list, in a variable, in a
+    dict) is never reused: the next batch gets new objects and the kept
+    ones keep their values."""
+    with hoop.Ring(64) as r:
+        for reap, form in ((r.copy_cqes, hoop.Completion), (r.reap, tuple)):
+            r.prep_nop(1)
+            r.prep_nop(2)
+            r.submit_and_wait(2)
+            kept_list = reap()
+            r.prep_nop(3)
+            r.prep_nop(4)
+            r.submit_and_wait(2)
+            (one, two) = reap()
+            r.prep_nop(5)
+            r.prep_nop(6)
+            r.submit_and_wait(2)
+            three = reap()[0]
+            by_ud = {c[0]: c for c in kept_list}
+            for _ in range(3):
+                for i in range(10, 42):
+                    r.prep_nop(i)
+                r.submit_and_wait(32)
+                assert [c[0] for c in reap()] == list(range(10, 42))
+            assert kept_list == [(1, 0, 0), (2, 0, 0)]
+            assert (one, two, three) == ((3, 0, 0), (4, 0, 0), (5, 0, 0))
+            assert by_ud == {1: (1, 0, 0), 2: (2, 0, 0)}
+            assert all(type(c) is form for c in kept_list + [one, two, three])

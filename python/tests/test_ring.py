@@ -1,5 +1,9 @@
 import errno
 import os
+import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -18,6 +22,41 @@ def test_nop_submit_and_copy_batch():
         assert sorted(c.user_data for c in got) == list(range(20))
         assert all(c.res == 0 and c.flags == 0 for c in got)
         assert r.peek() is None
+
+
+def test_reap_gives_plain_tuples_and_releases_like_copy_cqes(tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"0123456789")
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        with hoop.Ring(32) as r:
+            bufs = [bytearray(5), bytearray(5)]
+            r.prep_read(fd, bufs[0], 0, user_data=2**64 - 1)
+            r.prep_read(fd, bufs[1], 5, user_data=7)
+            r.prep_nop(user_data=8)
+            r.prep_read(-1, bytearray(1), 0, user_data=9)
+            assert r.in_flight == 3
+            r.submit_and_wait(4)
+            got = r.reap(max=3)
+            assert all(type(c) is tuple for c in got)
+            rest = r.reap(min=1, timeout=5)
+            assert sorted(got + rest) == [(7, 5, 0), (8, 0, 0), (9, -errno.EBADF, 0),
+                                          (2**64 - 1, 5, 0)]
+            for ud, res, flags in got + rest:  # unpacks as promised
+                assert flags == 0 and res == {7: 5, 8: 0, 9: -errno.EBADF}.get(ud, 5)
+            assert bytes(bufs[0] + bufs[1]) == b"0123456789"
+            assert r.in_flight == 0 and not r._held
+            assert r.reap() == [] and r.copy_cqes() == []
+            with pytest.raises(TimeoutError):
+                r.reap(min=1, timeout=0.01)
+            with pytest.raises(TypeError):
+                r.reap(1, 0, None, 4)
+            with pytest.raises(TypeError):
+                r.reap(mn=1)
+        with pytest.raises(ValueError):
+            r.reap()
+    finally:
+        os.close(fd)
 
 
 def test_read_write_readv_writev_fsync(tmp_path):
@@ -185,3 +224,57 @@ def test_closed_ring_refuses():
     assert r.closed
     with pytest.raises(ValueError):
         r.prep_nop()
+
+
+def test_read_buffer_held_until_reaped_then_free_again(pipe):
+    """Each read's buffer export is held until its completion is reaped and
+    released then, round after round (the holder objects are reused)."""
+    rfd, wfd = pipe
+    with hoop.Ring() as r:
+        for i in range(5):
+            a = bytearray(4)
+            r.prep_read(rfd, a, user_data=i)
+            r.submit()
+            with pytest.raises(BufferError):
+                a.extend(b"x")  # exported: a cannot move under the read
+            os.write(wfd, b"abcd")
+            assert r.reap(min=1, timeout=5) == [(i, 4, 0)]
+            a.extend(b"x")  # released at the completion
+            assert a == b"abcdx"
+
+
+def _enters(tmp_path, script, n):
+    """io_uring_enter calls of `script` run with argument n, under strace;
+    None when strace cannot trace here."""
+    out = tmp_path / ("strace.%d" % n)
+    p = subprocess.run(["strace", "-f", "-c", "-e", "trace=io_uring_enter", "-o", str(out),
+                        sys.executable, str(script), str(n)], capture_output=True, text=True)
+    if p.returncode != 0:
+        if "Traceback" in p.stderr:
+            pytest.fail(p.stderr)
+        return None
+    m = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?io_uring_enter",
+                  out.read_text(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+@pytest.mark.skipif(shutil.which("strace") is None,
+                    reason="strace not installed: system calls cannot be counted")
+def test_a_reap_that_waits_submits_in_the_same_enter(tmp_path):
+    """copy_cqes/reap(min=1) with an SQE prepared and nothing ready: one
+    io_uring_enter submits it and waits (there were two: a submit, then a
+    wait)."""
+    script = tmp_path / "turns.py"
+    script.write_text(
+        "import sys\n"
+        "import hoop\n"
+        "with hoop.Ring(8) as r:\n"
+        "    for i in range(int(sys.argv[1])):\n"
+        "        r.prep_timeout(0.002, user_data=i)\n"
+        "        assert r.copy_cqes(min=1, timeout=5)[0][:2] == (i, -%d)\n" % errno.ETIME)
+    base = _enters(tmp_path, script, 0)
+    if base is None:
+        pytest.skip("strace cannot trace processes here")
+    turns = 40
+    # one per turn; a wait slice that ran out under load may add a few
+    assert turns <= _enters(tmp_path, script, turns) - base < turns * 3 // 2
