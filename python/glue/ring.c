@@ -535,6 +535,11 @@ static PyObject *hoopy_triple(PyObject **slot, PyTypeObject *t, PyObject *ud,
 		hoopy_set_item(tup, 0, ud);
 		hoopy_set_item(tup, 1, res);
 		hoopy_set_item(tup, 2, fl);
+#if PY_VERSION_HEX >= 0x030E0000
+		/* 3.14 keeps a tuple's hash in it once computed: forget the
+		 * old values' (as CPython does when it reuses a tuple). */
+		((PyTupleObject *)tup)->ob_hash = -1;
+#endif
 		return tup;
 	}
 #endif

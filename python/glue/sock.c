@@ -72,23 +72,28 @@ static PyObject *hoopy_sock_take_exception(void)
 #endif
 }
 
-/* recv_ready(epfd, table, buf) -> list of (transport, exception): serve
- * every ready socket of the epoll set (hoopy_sock_serve) whose fd is in
- * table (fd -> (transport, data_received or None)), each looked up just
- * before it is served, so a callback that pauses or closes another
- * transport of the same wake-up is obeyed. buf is a writable buffer, the
- * most one recv takes. A callback that raised an Exception is listed for
- * the caller (which closes that transport, as asyncio does) and the others
- * are still served; any other exception (KeyboardInterrupt) is raised at
- * once: level-triggered epoll reports the sockets not yet served again. */
+/* recv_ready(epfd, table, buf, failed) -> None: serve every ready socket
+ * of the epoll set (hoopy_sock_serve) whose fd is in table (fd ->
+ * (transport, data_received or None)), each looked up just before it is
+ * served, so a callback that pauses or closes another transport of the
+ * same wake-up is obeyed. buf is a writable buffer, the most one recv
+ * takes. A callback that raised an Exception is appended to the list
+ * `failed` as (transport, exception), for the caller (which closes that
+ * transport, as asyncio does), and the others are still served; any other
+ * exception (KeyboardInterrupt) is raised at once: level-triggered epoll
+ * reports the sockets not yet served again. `failed` is the caller's, so
+ * what it holds then is not lost with the raise: the caller closes those
+ * transports all the same. */
 static PyObject *hoopy_sock_recv_ready(PyObject *mod, PyObject *const *args,
                                        Py_ssize_t nargs)
 {
-	if (nargs != 3 || !PyDict_CheckExact(args[1])) {
+	if (nargs != 4 || !PyDict_CheckExact(args[1]) ||
+	    !PyList_CheckExact(args[3])) {
 		PyErr_SetString(PyExc_TypeError, "recv_ready(epfd, table: "
-		                                 "dict, buf)");
+		                                 "dict, buf, failed: list)");
 		return NULL;
 	}
+	PyObject *failed = args[3];
 	long epfd = PyLong_AsLong(args[0]);
 	if (epfd == -1 && PyErr_Occurred())
 		return NULL;
@@ -104,27 +109,26 @@ static PyObject *hoopy_sock_recv_ready(PyObject *mod, PyObject *const *args,
 	do
 		n = epoll_wait((int)epfd, ev, HOOPY_SOCK_EVENTS, 0);
 	while (n < 0 && errno == EINTR);
-	PyObject *failed = NULL;
+	int rc = -1;
 	if (n < 0) {
 		PyErr_SetFromErrno(PyExc_OSError);
 		goto done;
 	}
-	failed = PyList_New(0);
-	for (int i = 0; failed && i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		PyObject *key = PyLong_FromLong(ev[i].data.fd);
 		if (!key)
-			goto fail;
+			goto done;
 		PyObject *entry = PyDict_GetItemWithError(args[1], key);
 		Py_DECREF(key);
 		if (!entry) {
 			if (PyErr_Occurred())
-				goto fail;
+				goto done;
 			continue; /* unwatched by an earlier callback */
 		}
 		if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2) {
 			PyErr_SetString(PyExc_TypeError, "recv_ready: table "
 			                                 "values are pairs");
-			goto fail;
+			goto done;
 		}
 		Py_INCREF(entry); /* a callback may drop it from the table */
 		PyObject *r = hoopy_sock_serve(ev[i].data.fd, entry, view.buf,
@@ -136,7 +140,7 @@ static PyObject *hoopy_sock_recv_ready(PyObject *mod, PyObject *const *args,
 		}
 		if (!PyErr_ExceptionMatches(PyExc_Exception)) {
 			Py_DECREF(entry);
-			goto fail;
+			goto done;
 		}
 		PyObject *exc = hoopy_sock_take_exception();
 		PyObject *pair = PyTuple_Pack(2, PyTuple_GET_ITEM(entry, 0), exc);
@@ -144,16 +148,16 @@ static PyObject *hoopy_sock_recv_ready(PyObject *mod, PyObject *const *args,
 		Py_DECREF(entry);
 		if (!pair || PyList_Append(failed, pair) < 0) {
 			Py_XDECREF(pair);
-			goto fail;
+			goto done;
 		}
 		Py_DECREF(pair);
 	}
-	goto done;
-fail:
-	Py_CLEAR(failed);
+	rc = 0;
 done:
 	PyBuffer_Release(&view);
-	return failed;
+	if (rc < 0)
+		return NULL;
+	Py_RETURN_NONE;
 }
 
 /*
@@ -287,9 +291,9 @@ static PyTypeObject HoopySender_Type = {
 static PyMethodDef hoopy_sock_methods[] = {
         {"recv_ready", (PyCFunction)(void (*)(void))hoopy_sock_recv_ready,
          METH_FASTCALL,
-         "recv_ready(epfd, table, buf): serve every ready socket of the "
-         "epoll set; a list of (transport, exception) of callbacks that "
-         "raised."},
+         "recv_ready(epfd, table, buf, failed): serve every ready socket "
+         "of the epoll set; (transport, exception) of callbacks that "
+         "raised are appended to the list failed."},
         {NULL, NULL, 0, NULL},
 };
 

@@ -3,7 +3,7 @@
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 def recv_ready(epfd: int, table: Dict[int, Tuple[Any, Any]],
-               buf: Any) -> List[Tuple[Any, Exception]]: ...
+               buf: Any, failed: List[Tuple[Any, Exception]]) -> None: ...
 
 class Sender:
     direct: int

@@ -89,9 +89,14 @@ class Poller:
 
     def ready(self) -> None:
         # A callback that raised (an Exception) stopped nothing else: its
-        # transport is closed as asyncio's own are, with a report.
-        for t, exc in recv_ready(self.fd, self.table, self.buf):
-            t._fatal(exc, "Fatal error: protocol callback failed")
+        # transport is closed as asyncio's own are, with a report; also
+        # when a later one of the same wake-up raised KeyboardInterrupt.
+        failed: List[Tuple["SocketTransport", Exception]] = []
+        try:
+            recv_ready(self.fd, self.table, self.buf, failed)
+        finally:
+            for t, exc in failed:
+                t._fatal(exc, "Fatal error: protocol callback failed")
 
 
 _pollers: "weakref.WeakKeyDictionary[Any, Poller]" = weakref.WeakKeyDictionary()

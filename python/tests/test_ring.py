@@ -278,3 +278,18 @@ def test_a_reap_that_waits_submits_in_the_same_enter(tmp_path):
     turns = 40
     # one per turn; a wait slice that ran out under load may add a few
     assert turns <= _enters(tmp_path, script, turns) - base < turns * 3 // 2
+
+
+def test_a_reused_completion_hashes_as_its_new_values():
+    """reap and copy_cqes hand out again a completion object that nothing
+    holds any more, with new values in it. Its hash must be that of the
+    new values: Python 3.14 keeps a tuple's hash in the tuple once it has
+    been computed (on older Pythons this passes either way)."""
+    with hoop.Ring(8) as r:
+        for reap in (r.reap, r.copy_cqes):
+            for i in range(4):
+                r.prep_nop(user_data=i)
+                (c,) = reap(min=1, timeout=5)
+                assert hash(c) == hash((i, 0, 0))
+                assert c in {(i, 0, 0)}
+                del c  # only the ring holds it now: the next call reuses it

@@ -603,3 +603,57 @@ def test_ctrl_c_while_serving_is_prompt(run):
         if "client" in holder:
             holder["client"].close()
     assert elapsed < 0.2 + 0.5, elapsed
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_callback_error_is_not_lost_when_ctrl_c_comes_in_the_same_batch(loop_name):
+    """One wake-up serves two connections: the first one's data_received
+    raises an Exception, the second one's KeyboardInterrupt. Ctrl-C goes
+    through, and the first connection is still closed with its error
+    reported (as asyncio's transports do, each of which is its own loop
+    callback), not left open with the error dropped."""
+    loop = uvloop.new_event_loop() if loop_name == "uvloop" else asyncio.new_event_loop()
+    reports = []
+    loop.set_exception_handler(lambda _loop, ctx: reports.append(ctx))
+    made, lost = [], []
+
+    class P(asyncio.Protocol):
+        def connection_made(self, transport):
+            made.append(transport)
+
+        def data_received(self, data):
+            if data == b"value":
+                raise ValueError("bad message")
+            if data == b"ctrl-c":
+                raise KeyboardInterrupt
+
+        def connection_lost(self, exc):
+            lost.append(exc)
+
+    async def setup():
+        server = await haio.create_server(P, "127.0.0.1", 0)
+        a = socket.create_connection(("127.0.0.1", port_of(server)))
+        b = socket.create_connection(("127.0.0.1", port_of(server)))
+        while len(made) < 2:
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.05)  # both are reading
+        return server, a, b
+
+    try:
+        server, a, b = loop.run_until_complete(setup())
+        a.sendall(b"value")  # ready first: served first
+        b.sendall(b"ctrl-c")
+        time.sleep(0.1)  # both ready before the loop looks
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.sleep(5))
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert [str(ctx["exception"]) for ctx in reports] == ["bad message"]
+        assert [str(exc) for exc in lost] == ["bad message"]
+        a.settimeout(5)
+        assert a.recv(10) == b""  # closed by the server
+        a.close()
+        b.close()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+    finally:
+        loop.close()
