@@ -552,8 +552,9 @@ static inline __attribute__((always_inline)) int
 wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st, uint64_t token,
           struct hoop_completion *out, unsigned h)
 {
-	/* The result is ours only if we take the slot from DONE. */
-	if (!hoop__slot_claim_done(s, st))
+	/* The result is ours only if we take the slot from DONE, in our
+	 * generation. */
+	if (!hoop__slot_claim_done(s, hoop__token_gen(token), st))
 		return -ENOENT;
 	out->user_data = s->user_data;
 	out->token = token;
@@ -702,7 +703,7 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 		if (s->to.kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
-			if (hoop__slot_claim_done(s, st)) {
+			if (hoop__slot_claim_done(s, gen, st)) {
 				hoop__slot_push_free(&e->tab, s);
 				return 0;
 			}
