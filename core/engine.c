@@ -551,6 +551,24 @@ static bool try_become_spinner(hoop_engine *e)
 	return false;
 }
 
+/*
+ * The delivery kind of the op of generation gen in slot s, for a caller
+ * that saw the slot in that generation but does not own it: a release or a
+ * wait of the same token on another thread can free it, and a new op
+ * re-arm it, while we look. Read like hoop__slot_target_of (slots.h): an
+ * atomic load, then the generation again (the acquire fence pairs with the
+ * release fence of hoop__slot_arm: a kind stored by a later arm comes with
+ * that arm's generation). -1 if the slot left generation gen.
+ */
+static inline int slot_kind_for(struct hoop_slot *s, uint32_t gen)
+{
+	int kind = __atomic_load_n(&s->to.kind, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen)
+		return -1;
+	return kind;
+}
+
 /* Collect the result of DONE slot s (state st seen): 0, or -ENOENT if
  * another caller (a release of the same token) took it first. */
 static inline __attribute__((always_inline)) int
@@ -615,8 +633,11 @@ int hoop_engine_wait(hoop_engine *e, uint64_t token,
 	}
 	if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 		goto out;
+	int kind = slot_kind_for(s, gen);
+	if (kind < 0)
+		goto out; /* collected or released meanwhile: -ENOENT */
 	ret = -EINVAL;
-	if (s->to.kind != DELIVER_WAIT)
+	if (kind != DELIVER_WAIT)
 		goto out;
 	ret = wait_slow(e, s, token, out, timeout_ns);
 out:
@@ -717,7 +738,10 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 	for (;;) {
 		if ((st & SLOT_STATE_MASK) == SLOT_FREE || (st & SLOT_RELEASED))
 			return -ENOENT;
-		if (s->to.kind != DELIVER_WAIT)
+		int kind = slot_kind_for(s, gen);
+		if (kind < 0)
+			return -ENOENT;
+		if (kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
 			if (hoop__slot_claim_done(s, gen, st)) {
