@@ -23,6 +23,7 @@
 #include "engine_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -150,6 +151,10 @@ void hoop__engine_deliver_counted(hoop_engine *e, struct hoop_slot *s,
 void hoop__engine_deliver_wake(hoop_engine *e, struct hoop_slot *s, uint32_t old)
 {
 	if (old & SLOT_RELEASED) {
+		/* A waiter that slept before the release looks again (and
+		 * gives up): nobody else would wake it. */
+		if (old & SLOT_WAITER)
+			hoop__futex_wake(&s->state, INT_MAX);
 		hoop__slot_free(&e->tab, s);
 	} else if (old & SLOT_WAITER) {
 		hoop__futex_wake(&s->state, 1);
@@ -552,8 +557,9 @@ static inline __attribute__((always_inline)) int
 wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st, uint64_t token,
           struct hoop_completion *out, unsigned h)
 {
-	/* The result is ours only if we take the slot from DONE. */
-	if (!hoop__slot_claim_done(s, st))
+	/* The result is ours only if we take the slot from DONE, in our
+	 * generation. */
+	if (!hoop__slot_claim_done(s, hoop__token_gen(token), st))
 		return -ENOENT;
 	out->user_data = s->user_data;
 	out->token = token;
@@ -566,6 +572,17 @@ wait_take(hoop_engine *e, struct hoop_slot *s, uint32_t st, uint64_t token,
 
 static int wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
                      struct hoop_completion *out, int64_t timeout_ns);
+
+/* One look of a waiter at its slot (generation gen) into *st: 1 if its
+ * result is there, -ENOENT if it never will be for this waiter (the token
+ * was released, or its slot freed and maybe reused), else 0. */
+static inline int wait_look(struct hoop_slot *s, uint32_t gen, uint32_t *st)
+{
+	*st = hoop__slot_state_for(s, gen);
+	if ((*st & SLOT_STATE_MASK) == SLOT_FREE || (*st & SLOT_RELEASED))
+		return -ENOENT;
+	return (*st & SLOT_STATE_MASK) == SLOT_DONE;
+}
 
 int hoop_engine_wait(hoop_engine *e, uint64_t token,
                      struct hoop_completion *out, int64_t timeout_ns)
@@ -628,14 +645,17 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 	uint64_t deadline = UINT64_MAX;
 	if (timeout_ns >= 0)
 		deadline = hoop__now_ns() + (uint64_t)timeout_ns;
+	/* Every look and change checks the generation: a release of the
+	 * same token by another thread can free the slot meanwhile, and its
+	 * next op is someone else's. */
+	const uint32_t gen = hoop__token_gen(token);
+	int got;
 	for (;;) {
-		st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+		if ((got = wait_look(s, gen, &st)) != 0)
 			break;
 		hoop__engine_flush_pending(e);
 		hoop__engine_reap_some(e);
-		st = atomic_load_explicit(&s->state, memory_order_acquire);
-		if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+		if ((got = wait_look(s, gen, &st)) != 0)
 			break;
 		uint64_t now = hoop__now_ns();
 		if (now >= deadline) {
@@ -652,9 +672,7 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 				for (int k = 0; k < 64; k++)
 					hoop__cpu_relax();
 				hoop__engine_reap_some(e);
-				st = atomic_load_explicit(&s->state,
-				                          memory_order_acquire);
-				if ((st & SLOT_STATE_MASK) == SLOT_DONE)
+				if (wait_look(s, gen, &st))
 					break;
 			}
 			atomic_fetch_sub(&e->spinners, 1);
@@ -666,11 +684,9 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		if (atomic_load_explicit(&e->bg_idle, memory_order_seq_cst))
 			e->be->notify(e, false);
 		uint32_t want = st | SLOT_WAITER; /* keeps SLOT_POOL */
-		if (!(st & SLOT_WAITER)) {
-			uint32_t exp = st;
-			if (!atomic_compare_exchange_strong(&s->state, &exp, want))
-				continue; /* it changed: look again */
-		}
+		if (!(st & SLOT_WAITER) &&
+		    !hoop__slot_cas_gen(s, gen, st, want, __ATOMIC_SEQ_CST))
+			continue; /* it changed: look again */
 		now = hoop__now_ns();
 		if (now >= deadline)
 			continue; /* report -ETIME after one more look */
@@ -678,16 +694,18 @@ wait_slow(hoop_engine *e, struct hoop_slot *s, uint64_t token,
 		                                      : (int64_t)(deadline - now);
 		hoop__futex_wait(&s->state, want, left);
 	}
-	if (ret == 0) {
+	if (got > 0) {
 		ret = wait_take(e, s, st, token, out, hoop__thread_hash());
+	} else if (got < 0) {
+		ret = got;
 	} else {
 		/* Leave the slot reserved; drop our waiter mark if still set. */
-		uint32_t exp = atomic_load(&s->state);
+		uint32_t exp = hoop__slot_state_for(s, gen);
 		while ((exp & SLOT_STATE_MASK) == SLOT_INFLIGHT &&
 		       (exp & SLOT_WAITER) &&
-		       !atomic_compare_exchange_weak(&s->state, &exp,
-		                                     exp & ~SLOT_WAITER))
-			;
+		       !hoop__slot_cas_gen(s, gen, exp, exp & ~SLOT_WAITER,
+		                           __ATOMIC_SEQ_CST))
+			exp = hoop__slot_state_for(s, gen);
 	}
 	return ret;
 }
@@ -713,12 +731,12 @@ int hoop_engine_release(hoop_engine *e, uint64_t token)
 		if (kind != DELIVER_WAIT)
 			return -EINVAL;
 		if ((st & SLOT_STATE_MASK) == SLOT_DONE) {
-			if (hoop__slot_claim_done(s, st)) {
+			if (hoop__slot_claim_done(s, gen, st)) {
 				hoop__slot_push_free(&e->tab, s);
 				return 0;
 			}
-		} else if (atomic_compare_exchange_strong(&s->state, &st,
-		                                          st | SLOT_RELEASED)) {
+		} else if (hoop__slot_cas_gen(s, gen, st, st | SLOT_RELEASED,
+		                              __ATOMIC_SEQ_CST)) {
 			return 0;
 		}
 		/* The state moved: look again, generation included. */

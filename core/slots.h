@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hoop/engine.h"
@@ -368,17 +369,49 @@ static inline uint32_t hoop__slot_state_for(struct hoop_slot *s, uint32_t gen)
 	return st;
 }
 
+/* The slot's state and generation as one 8-byte word (see
+ * hoop__slot_cas_gen). */
+static inline uint64_t hoop__slot_word(uint32_t gen, uint32_t st)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)gen << 32 | st;
+#else
+	return (uint64_t)st << 32 | gen;
+#endif
+}
+
 /*
- * Take a finished (DONE) slot of the caller's generation for freeing: one
+ * Swap the state of slot s from `st` to `nst` if it is still in generation
+ * `gen`: false if either moved on. A state word alone is not enough for a
+ * caller that does not own the slot (a wait racing a release of the same
+ * token): between its look and its swap the slot can be freed and its next
+ * op (another owner's) reach the same state word; only the generation
+ * tells them apart. state and gen are neighbours in one aligned 8-byte
+ * word, and an 8-byte compare-and-swap costs what a 4-byte one does.
+ */
+static inline bool hoop__slot_cas_gen(struct hoop_slot *s, uint32_t gen,
+                                      uint32_t st, uint32_t nst, int order)
+{
+	_Static_assert(offsetof(struct hoop_slot, state) == 0 &&
+	                       offsetof(struct hoop_slot, gen) == 4,
+	               "state and gen share the slot's first 8 bytes");
+	uint64_t want = hoop__slot_word(gen, st);
+	return __atomic_compare_exchange_n((uint64_t *)(void *)&s->state, &want,
+	                                   hoop__slot_word(gen, nst), false,
+	                                   order, __ATOMIC_RELAXED);
+}
+
+/*
+ * Take a finished (DONE) slot of generation `gen` for freeing: one
  * compare-and-swap from the state `st` it saw to FREE, so that of two
  * callers that both saw it DONE (a collect racing a release of the same
- * token) exactly one gets it. False if the state moved on.
+ * token) exactly one gets it, and neither gets the slot's next op. False
+ * if the state or the generation moved on.
  */
-static inline bool hoop__slot_claim_done(struct hoop_slot *s, uint32_t st)
+static inline bool hoop__slot_claim_done(struct hoop_slot *s, uint32_t gen,
+                                         uint32_t st)
 {
-	return atomic_compare_exchange_strong_explicit(&s->state, &st, SLOT_FREE,
-	                                               memory_order_acquire,
-	                                               memory_order_relaxed);
+	return hoop__slot_cas_gen(s, gen, st, SLOT_FREE, __ATOMIC_ACQUIRE);
 }
 
 /* Start a new generation of slot idx (taken, not yet published): its
