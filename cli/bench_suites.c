@@ -85,10 +85,15 @@ static const struct suite suites[] = {
          {"--rounds", "300"},
          20,
          120},
-        {"go", "the Go package vs os.File", S_GO, NULL, {0}, {0}, 0, 180},
+        {"go", "the Go package vs os.File and net", S_GO, NULL, {0}, {0}, 0, 240},
         {"cp", "hoop cp vs cp and dd", S_CP, NULL, {0}, {0}, 25, 240},
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
+
+/* The Go suite's socket benchmarks and how many alternating rounds of
+ * them (go/run_bench.sh runs the same with HOOP_BENCH_FILTER='Echo|HTTP'). */
+#define GO_SOCKETS "Echo|HTTP"
+#define GO_ROUNDS 7
 
 static void progress(struct bench *b, int i, int n, const struct suite *s)
 {
@@ -157,12 +162,15 @@ static int find_python(struct bench *b, char *out, size_t len)
 	return 0;
 }
 
-/* Go: parse `go test -bench` lines into rows. */
+/* Go: parse `go test -bench` lines into rows. Each line is one run of one
+ * benchmark: its name, ns/op and, where it reports them, cpu-ns/op and
+ * req/s (NAN if not). A name seen again (-count) is the next round. */
 struct go_result {
 	char name[64];
-	double ns;
+	double ns, cpu_ns, reqs;
 };
-static struct go_result go_results[32];
+#define GO_MAX_RESULTS 96
+static struct go_result go_results[GO_MAX_RESULTS];
 static int go_nresults;
 
 static void go_line(struct bench *b, const char *suite, const char *line)
@@ -171,38 +179,128 @@ static void go_line(struct bench *b, const char *suite, const char *line)
 	(void)suite;
 	char name[128];
 	long iters;
-	double ns;
+	int used = 0;
 	if (strncmp(line, "Benchmark", 9) != 0 ||
-	    sscanf(line, "%127s %ld %lf ns/op", name, &iters, &ns) != 3)
+	    sscanf(line, "%127s %ld%n", name, &iters, &used) != 2 ||
+	    go_nresults >= GO_MAX_RESULTS)
 		return;
 	char *dash = strrchr(name, '-'); /* the GOMAXPROCS suffix */
 	if (dash)
 		*dash = '\0';
-	if (go_nresults < 32) {
-		cli_copy(go_results[go_nresults].name,
-		         sizeof(go_results[0].name), name + 9);
-		go_results[go_nresults++].ns = ns;
+	struct go_result r = {.ns = NAN, .cpu_ns = NAN, .reqs = NAN};
+	cli_copy(r.name, sizeof(r.name), name + 9);
+	/* The metrics: "value unit" pairs. */
+	for (const char *p = line + used;;) {
+		double v;
+		char unit[32];
+		int k = 0;
+		if (sscanf(p, "%lf %31s%n", &v, unit, &k) != 2)
+			break;
+		p += k;
+		if (strcmp(unit, "ns/op") == 0)
+			r.ns = v;
+		else if (strcmp(unit, "cpu-ns/op") == 0)
+			r.cpu_ns = v;
+		else if (strcmp(unit, "req/s") == 0)
+			r.reqs = v;
 	}
+	if (!isnan(r.ns))
+		go_results[go_nresults++] = r;
 }
 
-static double go_find(const char *name)
+/* The value `what` of a result: 'n' ns/op, 'c' cpu-ns/op, 'r' req/s. */
+static double go_value(const struct go_result *r, char what)
 {
-	for (int i = 0; i < go_nresults; i++)
-		if (strcmp(go_results[i].name, name) == 0)
-			return go_results[i].ns;
-	return NAN;
+	return what == 'n' ? r->ns : what == 'c' ? r->cpu_ns : r->reqs;
+}
+
+/* One compared row from the rounds of hoop's and the baseline's benchmark
+ * (their i-th runs pair up: one round is one go test process, which runs
+ * both back to back), the value taken by `what` and multiplied by `scale` (a rate of
+ * ns/op is scale / ns). */
+static void go_pair(struct bench *b, const char *row, const char *unit,
+                    const char *hoop, const char *base, const char *base_name,
+                    char what, double scale, int inverse)
+{
+	double h[GO_MAX_RESULTS], o[GO_MAX_RESULTS];
+	int nh = 0, no = 0;
+	for (int i = 0; i < go_nresults; i++) {
+		double v = go_value(&go_results[i], what);
+		if (isnan(v) || v <= 0)
+			continue;
+		v = inverse ? scale / v : v * scale;
+		if (strcmp(go_results[i].name, hoop) == 0)
+			h[nh++] = v;
+		else if (strcmp(go_results[i].name, base) == 0)
+			o[no++] = v;
+	}
+	int n = nh < no ? nh : no;
+	if (n > 0)
+		bench_emit_repeats(b, "go", row, unit, h, base_name, o, n);
+}
+
+/* The benchmarks that are compared with a baseline, as rows. */
+static const struct go_row {
+	const char *row, *unit, *hoop, *base, *base_name;
+	char what;
+	double scale;
+	int inverse;
+} go_rows[] = {
+        {"go_readat_64goroutines", "reads/s", "ReadAt64Goroutines/hoop",
+         "ReadAt64Goroutines/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_64goroutines_file", "reads/s", "ReadAt64Goroutines/hoop-file",
+         "ReadAt64Goroutines/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_1goroutine", "reads/s", "ReadAt1Goroutine/hoop",
+         "ReadAt1Goroutine/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_readat_1goroutine_file", "reads/s", "ReadAt1Goroutine/hoop-file",
+         "ReadAt1Goroutine/os", "os.File.ReadAt", 'n', 1e9, 1},
+        {"go_echo_c64_64B", "rt/s", "Echo/hoop/64B", "Echo/net/64B", "net", 'n',
+         1e9, 1},
+        {"go_echo_c64_64B_cpu", "us/rt", "Echo/hoop/64B", "Echo/net/64B", "net",
+         'c', 1e-3, 0},
+        {"go_echo_c64_4096B", "rt/s", "Echo/hoop/4096B", "Echo/net/4096B",
+         "net", 'n', 1e9, 1},
+        {"go_echo_c64_4096B_cpu", "us/rt", "Echo/hoop/4096B", "Echo/net/4096B",
+         "net", 'c', 1e-3, 0},
+        {"go_http_c64", "req/s", "HTTP/hoop", "HTTP/net", "net", 'r', 1, 0},
+        {"go_http_c64_server_cpu", "us/req", "HTTP/hoop", "HTTP/net", "net",
+         'c', 1e-3, 0},
+        {"go_deadline_clear_cpu", "ns/op", "DeadlineClear/hoop",
+         "DeadlineClear/net", "net", 'c', 1, 0},
+        {"go_echo_c64_64B_ring", "rt/s", "Echo/hoop-ring/64B", "Echo/net/64B",
+         "net", 'n', 1e9, 1},
+        {"go_echo_c64_4096B_ring", "rt/s", "Echo/hoop-ring/4096B",
+         "Echo/net/4096B", "net", 'n', 1e9, 1},
+        {"go_http_c64_ring", "req/s", "HTTP/hoop-ring", "HTTP/net", "net", 'r',
+         1, 0},
+};
+#define GO_NROWS (sizeof(go_rows) / sizeof(go_rows[0]))
+
+/* Whether benchmark `name` belongs to a compared row. */
+static int go_compared(const char *name)
+{
+	for (size_t i = 0; i < GO_NROWS; i++)
+		if (strcmp(name, go_rows[i].hoop) == 0 ||
+		    strcmp(name, go_rows[i].base) == 0)
+			return 1;
+	return 0;
 }
 
 static void go_emit(struct bench *b)
 {
-	double h = go_find("ReadAt64Goroutines/hoop");
-	double o = go_find("ReadAt64Goroutines/os");
-	if (!isnan(h) && !isnan(o))
-		bench_emit(b, "go", "go_readat_64goroutines", "reads/s",
-		           1e9 / h, "os.File.ReadAt", 1e9 / o, NAN, NAN);
+	for (size_t i = 0; i < GO_NROWS; i++) {
+		const struct go_row *r = &go_rows[i];
+		go_pair(b, r->row, r->unit, r->hoop, r->base, r->base_name,
+		        r->what, r->scale, r->inverse);
+	}
+	/* The others, ns/op of their first run, without a baseline. */
 	for (int i = 0; i < go_nresults; i++) {
 		const char *n = go_results[i].name;
-		if (strncmp(n, "ReadAt64Goroutines", 18) == 0)
+		int first = 1;
+		for (int j = 0; j < i; j++)
+			if (strcmp(go_results[j].name, n) == 0)
+				first = 0;
+		if (!first || go_compared(n))
 			continue;
 		char name[80] = "go_";
 		cli_copy(name + 3, sizeof(name) - 3, n);
@@ -318,10 +416,35 @@ static int run_suite(struct bench *b, const struct suite *s, int idx, int n)
 			progress_done(b, 0, 0, "skipped: Go is not installed");
 			return 0;
 		}
-		char *argv[] = {go,  "test",       "-run",  "^$", "-bench",
-		                ".", "-benchtime", "300ms", NULL};
+		/* Every benchmark once, then the socket comparisons (hoop's
+		 * Listen vs net.Listen) in GO_ROUNDS rounds, one go test each
+		 * (-count would repeat hoop's side before net's): each round
+		 * runs both back to back, net's first in every other round
+		 * (HOOP_BENCH_NET_FIRST), so neither is always the first in a
+		 * fresh process. */
+		char *argv[] = {go,           "test",  "-run",  "^$",
+		                "-bench",     ".",     "-skip", GO_SOCKETS,
+		                "-benchtime", "300ms", NULL};
 		go_nresults = 0;
 		st = bench_run_child(b, argv, dir, limit, go_line, s->name);
+		for (int i = 0; st == 0 && i < GO_ROUNDS; i++) {
+			double left = limit - (cli_now() - t0);
+			char *argv2[] = {"/usr/bin/env",
+			                 i % 2 ? "HOOP_BENCH_NET_FIRST=1"
+			                       : "HOOP_BENCH_NET_FIRST=0",
+			                 go,
+			                 "test",
+			                 "-run",
+			                 "^$",
+			                 "-bench",
+			                 GO_SOCKETS,
+			                 "-benchtime",
+			                 "300ms",
+			                 NULL};
+			if (left < 1)
+				break;
+			st = bench_run_child(b, argv2, dir, left, go_line, s->name);
+		}
 		go_emit(b);
 		break;
 	}

@@ -25,7 +25,7 @@ import (
 // time per request.
 func BenchmarkHTTP(b *testing.B) {
 	hello := []byte("hello")
-	for _, kind := range []string{"hoop", "net", "hoop-ring"} {
+	for _, kind := range socketKinds() {
 		b.Run(kind, func(b *testing.B) {
 			l := benchListener(b, kind)
 			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -126,4 +126,35 @@ func readResponse(r *bufio.Reader) error {
 		err = io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// What net/http does to a connection's deadlines between requests when no
+// timeout is configured: clear the read and the write deadline, which were
+// not set. hoop's Conn tells the netpoller only of changes; net's conn goes
+// through poll.FD each time.
+func BenchmarkDeadlineClear(b *testing.B) {
+	for _, kind := range []string{"hoop", "net"} {
+		b.Run(kind, func(b *testing.B) {
+			l := benchListener(b, kind)
+			defer l.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, _ := l.Accept()
+				accepted <- c
+			}()
+			cl := dialN(b, l.Addr().String(), 1)[0]
+			defer cl.Close()
+			c := <-accepted
+			if c == nil {
+				b.Fatal("Accept failed")
+			}
+			defer c.Close()
+			b.ResetTimer()
+			defer measureCPU(b)()
+			for range b.N {
+				c.SetReadDeadline(time.Time{})
+				c.SetWriteDeadline(time.Time{})
+			}
+		})
+	}
 }

@@ -200,8 +200,9 @@ func echoServe(l net.Listener, size int) {
 // per connection: hoop's Listener against Go's net.Listen (and hoop's with
 // RingReceive, "hoop-ring"). One op is one round trip of size bytes.
 func BenchmarkEcho(b *testing.B) {
+	kinds := socketKinds()
 	for _, size := range []int{64, 4096} {
-		for _, kind := range []string{"hoop", "net", "hoop-ring"} {
+		for _, kind := range kinds {
 			b.Run(fmt.Sprintf("%s/%dB", kind, size), func(b *testing.B) {
 				l := benchListener(b, kind)
 				defer l.Close()
@@ -210,6 +211,24 @@ func BenchmarkEcho(b *testing.B) {
 			})
 		}
 	}
+}
+
+var socketRounds atomic.Int32
+
+// socketKinds is the order in which the socket benchmarks run hoop's
+// listeners and net's. It alternates, so that neither side is always the
+// first in a process (which pays for warming the runtime's heap and
+// threads): from one call to the next (-count), and between processes with
+// HOOP_BENCH_NET_FIRST=1 (run_bench.sh sets it every other round).
+func socketKinds() []string {
+	n := socketRounds.Add(1)
+	if os.Getenv("HOOP_BENCH_NET_FIRST") == "1" {
+		n++
+	}
+	if n%2 == 0 {
+		return []string{"net", "hoop", "hoop-ring"}
+	}
+	return []string{"hoop", "net", "hoop-ring"}
 }
 
 // benchListener listens on a free loopback port with hoop's Listener (kind

@@ -175,5 +175,5 @@ func dialOne(ctx context.Context, e *Engine, network string, a netip.AddrPort, r
 		return nil, opErr(err)
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	return newConn(e, network, fd, nil, ring), nil
+	return newConn(e, network, fd, nil, ring, false), nil
 }

@@ -482,7 +482,7 @@ func (l *Listener) armAccept() bool {
 	op := getCall()
 	op.req.op = C.uint8_t(OpAccept)
 	op.req.fd = C.int32_t(l.g.fd)
-	op.req.flags = C.uint32_t(syscall.SOCK_CLOEXEC)
+	op.req.flags = C.uint32_t(l.acceptFlags())
 	op.req.mshot = 1
 	op.ms = as.onCQE
 	as.mu.Lock()
@@ -526,8 +526,7 @@ func (l *Listener) AcceptHoop() (*Conn, error) {
 				signal(as.notify) // another waiting Accept takes the rest
 			}
 			as.mu.Unlock()
-			syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-			return newConn(l.e, l.net, fd, l.addr, l.ring), nil
+			return l.newConn(fd), nil
 		}
 		if err := as.err; err != nil {
 			as.err = nil
@@ -554,13 +553,33 @@ func (l *Listener) acceptOnce() (*Conn, error) {
 	c := getCall()
 	c.req.op = C.uint8_t(OpAccept)
 	c.req.fd = C.int32_t(l.g.fd)
-	c.req.flags = C.uint32_t(syscall.SOCK_CLOEXEC)
+	c.req.flags = C.uint32_t(l.acceptFlags())
 	fd, err := sockOp(l.e, &l.g, &l.dl, "accept", c)
 	if err != nil {
 		return nil, l.opErr(err)
 	}
+	return l.newConn(fd), nil
+}
+
+// acceptFlags are accept4(2)'s flags for the listener's connections:
+// those that wait in the netpoller are made non-blocking by the accept
+// itself, which saves two fcntl(2) calls each.
+func (l *Listener) acceptFlags() int {
+	if l.ring {
+		return syscall.SOCK_CLOEXEC
+	}
+	return syscall.SOCK_CLOEXEC | syscall.SOCK_NONBLOCK
+}
+
+// newConn makes the Conn of an accepted socket, with TCP_NODELAY set.
+// Its local address is the listener's unless that is a wildcard one.
+func (l *Listener) newConn(fd int) *Conn {
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	return newConn(l.e, l.net, fd, l.addr, l.ring), nil
+	var laddr net.Addr
+	if la, ok := l.addr.(*net.TCPAddr); ok && !la.IP.IsUnspecified() {
+		laddr = &net.TCPAddr{IP: la.IP, Port: la.Port, Zone: la.Zone}
+	}
+	return newConn(l.e, l.net, fd, laddr, l.ring, !l.ring)
 }
 
 func (l *Listener) opErr(err error) error {
@@ -681,7 +700,9 @@ func (e *Engine) recvSource() recvSource {
 	return nil
 }
 
-func newConn(e *Engine, network string, fd int, laddr net.Addr, ring bool) *Conn {
+// newConn makes the Conn of socket fd; laddr is its local address, or nil
+// to ask the socket; nonblock says fd is already non-blocking.
+func newConn(e *Engine, network string, fd int, laddr net.Addr, ring, nonblock bool) *Conn {
 	c := &Conn{e: e, net: network, laddr: laddr}
 	c.g.fd = fd
 	c.g.done = make(chan struct{})
@@ -690,11 +711,11 @@ func newConn(e *Engine, network string, fd int, laddr net.Addr, ring bool) *Conn
 	c.rs.onCQE = c.onRecv
 	c.g.cancel = c.cancelRecv
 	if !ring {
-		c.initPoll()
+		c.initPoll(nonblock) // else the engine's path (fd made blocking)
 	}
 	c.raddr = sockAddr(fd, syscall.Getpeername)
-	if la := sockAddr(fd, syscall.Getsockname); la != nil {
-		c.laddr = la
+	if laddr == nil {
+		c.laddr = sockAddr(fd, syscall.Getsockname)
 	}
 	return c
 }
@@ -792,11 +813,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		return 0, nil
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
 	if c.ps.f != nil {
 		return c.readPoll(p) // the os.File guards the descriptor
 	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
 	if !c.g.incref() {
 		return 0, c.opErr("read", net.ErrClosed)
 	}
@@ -904,11 +925,11 @@ func (c *Conn) readOnce(p []byte) (int, error) {
 // goroutine parked meanwhile). p belongs to the kernel until Write
 // returns.
 func (c *Conn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if c.ps.f != nil {
 		return c.writePoll(p)
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	if !c.g.incref() {
 		return 0, c.opErr("write", net.ErrClosed)
 	}
@@ -995,7 +1016,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
 // SetDeadline sets both the read and the write deadline.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if c.ps.f != nil {
-		c.ps.f.SetDeadline(t)
+		c.setDeadlinePoll(t, true, true)
 		return nil
 	}
 	c.rd.set(t)
@@ -1008,7 +1029,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // the zero time means none.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.ps.f != nil {
-		c.ps.f.SetReadDeadline(t)
+		c.setDeadlinePoll(t, true, false)
 		return nil
 	}
 	c.rd.set(t)
@@ -1019,7 +1040,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // deadline are reported in Write's count.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.ps.f != nil {
-		c.ps.f.SetWriteDeadline(t)
+		c.setDeadlinePoll(t, false, true)
 		return nil
 	}
 	c.wd.set(t)

@@ -13,7 +13,8 @@
 # the O_DIRECT run is left out; HOOP_BENCH_FILTER=ODirect128 runs only that. HOOP_BENCH_OLD names a test binary of an
 # older version (go test -c): it then runs too, first in every round, and
 # its lines carry "build": "old" (the others "build": "new"), so old and new
-# alternate as well. Run from the repository
+# alternate as well. The new binary's socket benchmarks run net's side
+# first in every other round (HOOP_BENCH_NET_FIRST). Run from the repository
 # root: sh go/run_bench.sh [> go-bench.jsonl]
 set -e
 count=${HOOP_BENCH_COUNT:-5}
@@ -30,10 +31,10 @@ while [ "$i" -lt "$count" ]; do
 	if [ "${HOOP_BENCH_FILTER:-}" != ODirect128 ]; then
 		if [ -n "${HOOP_BENCH_OLD:-}" ]; then
 			"$HOOP_BENCH_OLD" -test.run '^$' -test.benchtime "${HOOP_BENCH_TIME:-1s}" \
-				-test.bench "${HOOP_BENCH_FILTER:-ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|QueueNOP32|EngineNop}" >>"$old_out"
+				-test.bench "${HOOP_BENCH_FILTER:-ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|DeadlineClear|QueueNOP32|EngineNop}" >>"$old_out"
 		fi
-		"$bin" -test.run '^$' -test.benchtime "${HOOP_BENCH_TIME:-1s}" \
-			-test.bench "${HOOP_BENCH_FILTER:-ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|QueueNOP32|EngineNop}" >>"$out"
+		HOOP_BENCH_NET_FIRST=$((i % 2)) "$bin" -test.run '^$' -test.benchtime "${HOOP_BENCH_TIME:-1s}" \
+			-test.bench "${HOOP_BENCH_FILTER:-ReadAt64Goroutines|ReadAt1Goroutine|Echo|HTTP|DeadlineClear|QueueNOP32|EngineNop}" >>"$out"
 	fi
 	if [ -z "${HOOP_BENCH_FILTER:-}" ] || [ "$HOOP_BENCH_FILTER" = ODirect128 ]; then
 		"$bin" -test.run '^$' -test.benchtime 30000x -test.bench 'ODirect128' >>"$out"
@@ -60,6 +61,7 @@ def report(path, build):
              ("Echo/hoop/64B", "Echo/net/64B", "net"),
              ("Echo/hoop/4096B", "Echo/net/4096B", "net"),
              ("HTTP/hoop", "HTTP/net", "net"),
+             ("DeadlineClear/hoop", "DeadlineClear/net", "net"),
              ("Echo/hoop-ring/64B", "Echo/net/64B", "net"),
              ("Echo/hoop-ring/4096B", "Echo/net/4096B", "net"),
              ("HTTP/hoop-ring", "HTTP/net", "net"),
