@@ -59,6 +59,16 @@ int32_t t_engine_one(hoop_engine *e, const struct hoop_op *op)
 	return c.res;
 }
 
+struct hoop_completion t_engine_collect(hoop_engine *e, uint64_t tok,
+                                        int64_t timeout_ns)
+{
+	struct hoop_completion c, again;
+	CHECK_EQ(hoop_engine_wait(e, tok, &c, timeout_ns), 0);
+	CHECK_EQ(c.token, tok);
+	CHECK_EQ(hoop_engine_wait(e, tok, &again, 0), -ENOENT);
+	return c;
+}
+
 void t_put_pattern(const char *dir, const char *name, size_t size,
                    unsigned seed, int evict)
 {

@@ -82,6 +82,11 @@ uint64_t t_inline_ops(hoop_engine *e);
  * return its result. */
 int32_t t_engine_one(hoop_engine *e, const struct hoop_op *op);
 
+/* Wait (up to timeout_ns) for token's result, check it is token's, and
+ * that it was delivered once (a second wait finds nothing); return it. */
+struct hoop_completion t_engine_collect(hoop_engine *e, uint64_t tok,
+                                        int64_t timeout_ns);
+
 /* Get an SQE or fail the test. */
 struct hoop_sqe *t_sqe(hoop_ring *ring);
 

@@ -29,13 +29,7 @@ static uint64_t submit_read(int fd, unsigned char *buf, uint64_t tag)
 
 static struct hoop_completion collect(uint64_t tok)
 {
-	struct hoop_completion c;
-	CHECK_EQ(hoop_engine_wait(e, tok, &c, 5000000000ll), 0);
-	CHECK_EQ(c.token, tok);
-	/* Delivered once: the token is gone now. */
-	struct hoop_completion again;
-	CHECK_EQ(hoop_engine_wait(e, tok, &again, 0), -ENOENT);
-	return c;
+	return t_engine_collect(e, tok, 5000000000ll);
 }
 
 static void test_cancel_blocked(int p[2])
