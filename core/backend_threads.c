@@ -41,48 +41,33 @@
 
 #define POOL_MIN_WORKERS 4u
 #define POOL_MAX_WORKERS 64u
-#define POOL_KEEP_JOBS 256u /* one-op job blocks kept for reuse */
 
 struct job {
-	struct job *next, *prev; /* pending, running or kept list */
+	struct job *next, *prev; /* in the pending list or the running list */
 	unsigned n;              /* ops in the chain */
 	_Atomic unsigned cur;    /* ops before it are delivered (or being) */
 	_Atomic int cancel;      /* cancel requested */
 	bool running;
 	pthread_t worker;
-	struct hoop_op *ops; /* in the same block, after the job */
-	uint64_t *tokens;    /* after the ops */
-};
-
-enum { W_IDLE, W_HANDED, W_ASLEEP }; /* a worker's word (worker_sleep) */
-
-/* One worker thread; each on its own cache line, as its word is written
- * by the thread that hands it a job. */
-struct worker {
-	_Alignas(64) _Atomic uint32_t word; /* W_IDLE, W_ASLEEP, W_HANDED */
-	struct job *job;                    /* handed to it (NULL: stop) */
-	struct worker *next_idle;           /* on the idle stack */
-	struct worker *wake_next;           /* a submitter's list to wake */
-	struct hoop_pool *p;
-	pthread_t tid;
+	struct hoop_op *ops;
+	uint64_t *tokens;
 };
 
 struct hoop_pool {
 	hoop__done_fn done; /* each result goes here, with done_ctx */
 	void *done_ctx;
 	pthread_mutex_t mu;
+	pthread_cond_t work_cv; /* workers wait for jobs */
 	pthread_cond_t done_cv; /* cancellers wait for running jobs to end */
 	struct job *pending_head, *pending_tail;
-	struct job *running;     /* doubly linked */
-	struct worker *idle_top; /* idle workers, asleep on their words */
-	struct job *free_jobs;   /* one-op blocks kept for reuse */
-	unsigned nfree;
-	unsigned nworkers, starting, max_workers; /* starting: not yet at work */
+	struct job *running; /* doubly linked */
+	unsigned nworkers, idle, max_workers;
 	unsigned npending;       /* jobs queued and not yet taken */
 	unsigned cancel_waiters; /* cancellers waiting on done_cv */
 	bool stopping;
-	struct worker *workers; /* max_workers of them */
-	int sig;                /* the cancel signal */
+	pthread_t *threads;
+	unsigned nthreads_cap;
+	int sig; /* the cancel signal */
 };
 
 /* ---- the cancel signal ---- */
@@ -512,18 +497,6 @@ static int run_op(struct job *j, const struct hoop_op *op)
 
 /* ---- the pool ---- */
 
-/*
- * How a job reaches a worker. A worker with nothing to do puts itself on
- * the idle stack and sleeps on its own futex word. A submitter pops idle
- * workers under p->mu, hands each one its job (already on the running
- * list, so a canceller finds it), and after the unlock wakes exactly that
- * worker: one futex wake per job, none for the lock, no shared condition
- * variable whose waiters would come back through the mutex. A job that
- * finds no idle worker is queued; a worker that finishes takes the next
- * queued job in the same locked section that ends the last one, and only
- * sleeps when none is left. So each job costs its worker one lock round.
- */
-
 static void list_remove_running(struct hoop_pool *p, struct job *j)
 {
 	if (j->prev)
@@ -535,68 +508,9 @@ static void list_remove_running(struct hoop_pool *p, struct job *j)
 	j->next = j->prev = NULL;
 }
 
-static size_t job_size(unsigned n)
+static void job_free(struct job *j)
 {
-	return sizeof(struct job) +
-	       n * (sizeof(struct hoop_op) + sizeof(uint64_t));
-}
-
-/* A block for a job of n ops: one of the kept one-op blocks if it fits,
- * else a new one. Caller holds p->mu. */
-static struct job *job_get_locked(struct hoop_pool *p, unsigned n)
-{
-	struct job *j = NULL;
-	if (n == 1 && p->free_jobs) {
-		j = p->free_jobs;
-		p->free_jobs = j->next;
-		p->nfree--;
-	} else {
-		j = malloc(job_size(n));
-		if (!j)
-			return NULL;
-	}
-	memset(j, 0, sizeof(*j));
-	j->ops = (struct hoop_op *)(j + 1);
-	j->tokens = (uint64_t *)(j->ops + n);
-	j->n = n;
-	return j;
-}
-
-/* Keep a one-op block for the next submit, or free it. Caller holds p->mu. */
-static void job_put_locked(struct hoop_pool *p, struct job *j)
-{
-	if (j->n == 1 && p->nfree < POOL_KEEP_JOBS) {
-		j->next = p->free_jobs;
-		p->free_jobs = j;
-		p->nfree++;
-		return;
-	}
-	free(j);
-}
-
-/* j is w's now, and on the running list. Caller holds p->mu. */
-static void start_locked(struct hoop_pool *p, struct job *j, struct worker *w)
-{
-	j->next = p->running;
-	j->prev = NULL;
-	if (p->running)
-		p->running->prev = j;
-	p->running = j;
-	j->running = true;
-	j->worker = w->tid;
-	w->job = j;
-}
-
-static struct job *pending_pop_locked(struct hoop_pool *p)
-{
-	struct job *j = p->pending_head;
-	if (!j)
-		return NULL;
-	p->npending--;
-	p->pending_head = j->next;
-	if (!p->pending_head)
-		p->pending_tail = NULL;
-	return j;
+	free(j); /* ops and tokens live in the same block */
 }
 
 static void run_job(struct hoop_pool *p, struct job *j)
@@ -627,69 +541,46 @@ static void run_job(struct hoop_pool *p, struct job *j)
 	}
 }
 
-/*
- * Wait until a submitter (or destroy) hands w a job (or NULL: stop). The
- * word goes W_IDLE (on the stack, awake) -> W_ASLEEP here, and -> W_HANDED
- * by the hander, who calls futex wake only if it saw W_ASLEEP: a job
- * handed before the worker got to sleep costs no system call on either
- * side. Signals other
- * than the pool's are blocked; the pool's (a cancel aimed at the job this
- * worker just ran) only ends a futex wait early.
- */
-static struct job *worker_sleep(struct worker *w)
-{
-	uint32_t v = W_IDLE;
-	if (atomic_compare_exchange_strong_explicit(&w->word, &v, W_ASLEEP,
-	                                            memory_order_acquire,
-	                                            memory_order_acquire))
-		while (atomic_load_explicit(&w->word, memory_order_acquire) !=
-		       W_HANDED)
-			hoop__futex_wait(&w->word, W_ASLEEP, -1);
-	return w->job;
-}
-
 static void *worker_main(void *arg)
 {
-	struct worker *w = arg;
-	struct hoop_pool *p = w->p;
+	struct hoop_pool *p = arg;
 	sigset_t all;
 	sigfillset(&all);
 	sigdelset(&all, p->sig);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 
 	pthread_mutex_lock(&p->mu);
-	p->starting--;
 	for (;;) {
-		struct job *j = pending_pop_locked(p);
-		if (j) {
-			start_locked(p, j, w);
-			pthread_mutex_unlock(&p->mu);
-		} else if (p->stopping) {
-			break;
-		} else {
-			/* Idle: on the stack, then asleep until handed a job. */
-			atomic_store_explicit(&w->word, W_IDLE,
-			                      memory_order_relaxed);
-			w->job = NULL;
-			w->next_idle = p->idle_top;
-			p->idle_top = w;
-			pthread_mutex_unlock(&p->mu);
-			j = worker_sleep(w);
-			if (!j) { /* destroy: run what is queued, then stop */
-				pthread_mutex_lock(&p->mu);
-				continue;
-			}
+		while (!p->pending_head && !p->stopping) {
+			p->idle++;
+			pthread_cond_wait(&p->work_cv, &p->mu);
+			p->idle--;
 		}
+		if (!p->pending_head && p->stopping)
+			break;
+		struct job *j = p->pending_head;
+		p->npending--;
+		p->pending_head = j->next;
+		if (!p->pending_head)
+			p->pending_tail = NULL;
+		j->next = p->running;
+		j->prev = NULL;
+		if (p->running)
+			p->running->prev = j;
+		p->running = j;
+		j->running = true;
+		j->worker = pthread_self();
+		pthread_mutex_unlock(&p->mu);
 
 		run_job(p, j);
 
-		/* One lock round per job: end it, then (at the loop's top)
-		 * take the next queued one or go idle. */
 		pthread_mutex_lock(&p->mu);
 		list_remove_running(p, j);
 		if (p->cancel_waiters)
 			pthread_cond_broadcast(&p->done_cv);
-		job_put_locked(p, j);
+		/* Freed under the lock: one lock round per job, and the next
+		 * job (if any) is taken in the same section. */
+		job_free(j);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -698,19 +589,16 @@ static void *worker_main(void *arg)
 /* Start one more worker. Caller holds p->mu. */
 static int spawn_locked(struct hoop_pool *p)
 {
-	if (p->nworkers == p->max_workers)
+	if (p->nworkers == p->nthreads_cap)
 		return -EAGAIN;
-	struct worker *w = &p->workers[p->nworkers];
-	w->p = p;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setstacksize(&at, 256 * 1024);
-	int r = pthread_create(&w->tid, &at, worker_main, w);
+	int r = pthread_create(&p->threads[p->nworkers], &at, worker_main, p);
 	pthread_attr_destroy(&at);
 	if (r)
 		return -r;
 	p->nworkers++;
-	p->starting++;
 	return 0;
 }
 
@@ -727,15 +615,14 @@ int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig, bool take,
 	p->done_ctx = ctx;
 	p->sig = sig;
 	p->max_workers = max ? max : POOL_MAX_WORKERS;
-	void *mem = NULL;
-	size_t sz = p->max_workers * sizeof(struct worker);
-	if (posix_memalign(&mem, _Alignof(struct worker), sz) != 0) {
+	p->nthreads_cap = p->max_workers;
+	p->threads = calloc(p->nthreads_cap, sizeof(*p->threads));
+	if (!p->threads) {
 		free(p);
 		return -ENOMEM;
 	}
-	memset(mem, 0, sz);
-	p->workers = mem;
 	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	pthread_mutex_lock(&p->mu);
 	unsigned start = POOL_MIN_WORKERS < p->max_workers ? POOL_MIN_WORKERS
@@ -751,49 +638,21 @@ int hoop__pool_create(struct hoop_pool **out, unsigned max, int sig, bool take,
 	return 0;
 }
 
-/* Wake the workers on a list made under p->mu (by wake_next), after the
- * unlock. Each one's next is read before its word is set: once woken, a
- * worker may run, go idle and be handed out again. */
-static void wake_list(struct worker *w)
-{
-	while (w) {
-		struct worker *next = w->wake_next;
-		if (atomic_exchange_explicit(&w->word, W_HANDED,
-		                             memory_order_acq_rel) == W_ASLEEP)
-			hoop__futex_wake(&w->word, 1);
-		w = next;
-	}
-}
-
 void hoop__pool_destroy(struct hoop_pool *p)
 {
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;
-	/* Idle workers get NULL: they run what is still queued, then stop;
-	 * busy ones do the same when their job ends. */
-	struct worker *wake = NULL;
-	while (p->idle_top) {
-		struct worker *w = p->idle_top;
-		p->idle_top = w->next_idle;
-		w->job = NULL;
-		w->wake_next = wake;
-		wake = w;
-	}
+	pthread_cond_broadcast(&p->work_cv);
 	unsigned n = p->nworkers;
 	pthread_mutex_unlock(&p->mu);
-	wake_list(wake);
 	for (unsigned i = 0; i < n; i++)
-		pthread_join(p->workers[i].tid, NULL);
-	while (p->free_jobs) {
-		struct job *j = p->free_jobs;
-		p->free_jobs = j->next;
-		free(j);
-	}
+		pthread_join(p->threads[i], NULL);
 	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work_cv);
 	pthread_cond_destroy(&p->done_cv);
-	free(p->workers);
+	free(p->threads);
 	free(p);
 }
 
@@ -801,36 +660,46 @@ void hoop__pool_forget(struct hoop_pool *p)
 {
 	/* Jobs and locks may be mid-use by threads that only exist in the
 	 * parent: leak them rather than touch them. */
-	free(p->workers);
+	free(p->threads);
 	free(p);
+}
+
+static struct job *job_new(const struct hoop_op *ops, const uint64_t *tokens,
+                           unsigned n)
+{
+	/* One block: the job, then its ops, then its tokens. */
+	struct job *j = malloc(sizeof(*j) + n * (sizeof(*ops) + sizeof(*tokens)));
+	if (!j)
+		return NULL;
+	memset(j, 0, sizeof(*j));
+	j->ops = (struct hoop_op *)(j + 1);
+	j->tokens = (uint64_t *)(j->ops + n);
+	memcpy(j->ops, ops, n * sizeof(*ops));
+	memcpy(j->tokens, tokens, n * sizeof(*tokens));
+	j->n = n;
+	return j;
 }
 
 int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
                       const uint64_t *tokens, unsigned n)
 {
-	/* The whole call under one lock round, and one wake per job handed
-	 * to an idle worker, after the unlock. */
+	/* Split into chains: a chain ends at the first op without a link. */
 	struct job *first = NULL, *last = NULL;
 	unsigned njobs = 0;
-	pthread_mutex_lock(&p->mu);
-	/* Split into chains: a chain ends at the first op without a link. */
 	for (unsigned i = 0; i < n;) {
 		unsigned k = i;
 		while (k + 1 < n && (ops[k].sqe_flags &
 		                     (HOOP_SQE_IO_LINK | HOOP_SQE_IO_HARDLINK)))
 			k++;
-		struct job *j = job_get_locked(p, k - i + 1);
+		struct job *j = job_new(&ops[i], &tokens[i], k - i + 1);
 		if (!j) {
 			while (first) {
 				struct job *nx = first->next;
-				job_put_locked(p, first);
+				job_free(first);
 				first = nx;
 			}
-			pthread_mutex_unlock(&p->mu);
 			return -ENOMEM;
 		}
-		memcpy(j->ops, &ops[i], j->n * sizeof(*ops));
-		memcpy(j->tokens, &tokens[i], j->n * sizeof(*tokens));
 		if (last)
 			last->next = j;
 		else
@@ -839,39 +708,31 @@ int hoop__pool_submit(struct hoop_pool *p, const struct hoop_op *ops,
 		njobs++;
 		i = k + 1;
 	}
-	/* Idle workers take jobs from the front, in order; the rest queue
-	 * behind any already queued (which no idle worker could exist for). */
-	struct worker *wake = NULL, **wake_tail = &wake;
-	while (first && p->idle_top) {
-		struct worker *w = p->idle_top;
-		struct job *j = first;
-		first = j->next;
-		p->idle_top = w->next_idle;
-		njobs--;
-		start_locked(p, j, w);
-		w->wake_next = NULL;
-		*wake_tail = w;
-		wake_tail = &w->wake_next;
-	}
-	if (first) {
-		if (p->pending_tail)
-			p->pending_tail->next = first;
-		else
-			p->pending_head = first;
-		p->pending_tail = last;
-		p->npending += njobs;
-		/* Blocking calls hold workers: every queued job needs a
-		 * worker that will take it, one starting up or a new one
-		 * (busy ones may block for long). */
-		unsigned want = p->npending > p->starting
-		                        ? p->npending - p->starting
-		                        : 0;
-		while (want-- && p->nworkers < p->max_workers)
-			if (spawn_locked(p) < 0)
-				break;
-	}
+	pthread_mutex_lock(&p->mu);
+	if (p->pending_tail)
+		p->pending_tail->next = first;
+	else
+		p->pending_head = first;
+	p->pending_tail = last;
+	p->npending += njobs;
+	/*
+	 * Blocking calls hold workers: make sure every queued job has a worker
+	 * that will take it. `idle` counts workers asleep or already woken for
+	 * earlier jobs they have not taken yet, so compare it with all queued
+	 * jobs, not only the new ones.
+	 */
+	unsigned want = p->npending > p->idle ? p->npending - p->idle : 0;
+	while (want-- && p->nworkers < p->max_workers)
+		if (spawn_locked(p) < 0)
+			break;
+	/* One wake-up per job, not a broadcast: with many idle workers a
+	 * broadcast wakes them all to find one job each at most. Signalled
+	 * after the unlock, so a woken worker does not at once block on the
+	 * mutex this thread still holds (a second switch per job). */
+	unsigned wake = njobs < p->idle ? njobs : p->idle;
 	pthread_mutex_unlock(&p->mu);
-	wake_list(wake);
+	while (wake--)
+		pthread_cond_signal(&p->work_cv);
 	return 0;
 }
 
@@ -945,7 +806,7 @@ int hoop__pool_cancel(struct hoop_pool *p, uint64_t token, int fd, bool any)
 		cancelled_queued = j->next;
 		for (unsigned i = 0; i < j->n; i++)
 			p->done(p->done_ctx, j->tokens[i], -ECANCELED);
-		free(j); /* not kept: outside the lock */
+		job_free(j);
 	}
 	return found;
 }
