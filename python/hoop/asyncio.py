@@ -335,8 +335,7 @@ class _Driver:
         # min 1 with no wait: if nothing is queued yet, hoop reaps the ring
         # itself, which picks up completions that happened inline during
         # the add without waiting for the engine thread to pass them on.
-        # (No buffer group: socket receives are not ring operations.)
-        n = lib.hoopy_aio_take(q, core.out, core.capacity, ffi.NULL, ffi.NULL, 0)
+        n = lib.hoopy_aio_take(q, core.out, core.capacity)
         if n <= 0:
             return None if n == -errno.ECHILD else []
         held = core.held
