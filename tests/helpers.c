@@ -69,6 +69,20 @@ struct hoop_completion t_engine_collect(hoop_engine *e, uint64_t tok,
 	return c;
 }
 
+struct hoop_engine_metrics t_engine_settle(hoop_engine *e)
+{
+	struct hoop_engine_metrics m;
+	uint64_t deadline = t_now_ns() + 5000000000ull;
+	for (;;) {
+		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
+		if ((m.inflight == 0 && m.completed == m.submitted) ||
+		    t_now_ns() > deadline)
+			return m;
+		struct timespec d = {0, 1000000};
+		nanosleep(&d, NULL);
+	}
+}
+
 void t_put_pattern(const char *dir, const char *name, size_t size,
                    unsigned seed, int evict)
 {

@@ -82,6 +82,10 @@ uint64_t t_inline_ops(hoop_engine *e);
  * return its result. */
 int32_t t_engine_one(hoop_engine *e, const struct hoop_op *op);
 
+/* e's metrics once nothing is in flight and every submitted op has
+ * completed, or after 5 s (the caller checks which). */
+struct hoop_engine_metrics t_engine_settle(hoop_engine *e);
+
 /* Wait (up to timeout_ns) for token's result, check it is token's, and
  * that it was delivered once (a second wait finds nothing); return it. */
 struct hoop_completion t_engine_collect(hoop_engine *e, uint64_t tok,

@@ -37,13 +37,6 @@ static _Atomic unsigned stale_next;
 static _Atomic unsigned long bad_release, bad_wait, bad_cancel, hammered;
 static _Atomic unsigned long collected_ops, released_ops, queued_ops;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t rnd(uint32_t *s)
 {
 	*s ^= *s << 13;
@@ -288,8 +281,8 @@ int main(void)
 		CHECK_EQ(pthread_create(&ht[i], NULL, hammer_main,
 		                        (void *)(uintptr_t)i),
 		         0);
-	uint64_t end = now_ns() + RUN_NS;
-	while (now_ns() < end && !atomic_load(&bad_release) &&
+	uint64_t end = t_now_ns() + RUN_NS;
+	while (t_now_ns() < end && !atomic_load(&bad_release) &&
 	       !atomic_load(&bad_wait) && !atomic_load(&bad_cancel)) {
 		struct timespec d = {0, 10000000};
 		nanosleep(&d, NULL);
@@ -311,16 +304,7 @@ int main(void)
 	CHECK(atomic_load(&released_ops) > 0);
 
 	/* Released ops finish on their own (timeouts of at most 20 us). */
-	struct hoop_engine_metrics m;
-	uint64_t deadline = now_ns() + 5000000000ull;
-	for (;;) {
-		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
-		if ((m.inflight == 0 && m.completed == m.submitted) ||
-		    now_ns() > deadline)
-			break;
-		struct timespec d = {0, 1000000};
-		nanosleep(&d, NULL);
-	}
+	struct hoop_engine_metrics m = t_engine_settle(e);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.completed, m.submitted);
 	CHECK_EQ(m.submitted, atomic_load(&collected_ops) +

@@ -43,13 +43,6 @@ static struct pair pairs[PAIRS];
 
 static const struct hoop_timespec short_ts[3] = {{0, 0}, {0, 2000}, {0, 9000}};
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t rnd(uint32_t *s)
 {
 	*s ^= *s << 13;
@@ -186,8 +179,8 @@ int main(void)
 		CHECK_EQ(pthread_create(&ot[i], NULL, owner_main, &pairs[i]), 0);
 		CHECK_EQ(pthread_create(&pt[i], NULL, partner_main, &pairs[i]), 0);
 	}
-	uint64_t end = now_ns() + RUN_NS;
-	while (now_ns() < end) {
+	uint64_t end = t_now_ns() + RUN_NS;
+	while (t_now_ns() < end) {
 		struct timespec d = {0, 10000000};
 		nanosleep(&d, NULL);
 	}
@@ -202,16 +195,7 @@ int main(void)
 	CHECK(atomic_load(&rounds) > 0);
 
 	/* Released ops finish on their own (timeouts of at most 9 us). */
-	struct hoop_engine_metrics m;
-	uint64_t deadline = now_ns() + 5000000000ull;
-	for (;;) {
-		CHECK_EQ(hoop_engine_get_metrics(e, &m, sizeof(m)), 0);
-		if ((m.inflight == 0 && m.completed == m.submitted) ||
-		    now_ns() > deadline)
-			break;
-		struct timespec d = {0, 1000000};
-		nanosleep(&d, NULL);
-	}
+	struct hoop_engine_metrics m = t_engine_settle(e);
 	CHECK_EQ(m.inflight, 0);
 	CHECK_EQ(m.completed, m.submitted);
 	CHECK_EQ(m.unknown_cqes, 0);
